@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * json_out: a small JSON writer into a growable buffer, for alerts.
+ *
+ * Strings are escaped so the output is valid JSON (and valid UTF-8) whatever bytes the input
+ * held: invalid UTF-8 becomes U+FFFD, control bytes become \u00XX. kstr slices are decoded from
+ * their JSON form first, so an escaped input value is re-escaped once, never twice.
+ */
+#ifndef KEYHOLE_JSON_OUT_H
+#define KEYHOLE_JSON_OUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keyhole/kstr.h"
+
+struct json_out {
+	char *buf;
+	size_t len;
+	size_t cap;
+	uint32_t depth;
+	bool need_comma[32]; /* per nesting level: a value was already written at this level */
+	bool oom;	     /* an allocation failed: the document is invalid, drop it */
+};
+
+void json_out_init(struct json_out *j);
+void json_out_reset(struct json_out *j);
+void json_out_free(struct json_out *j);
+
+void json_obj_begin(struct json_out *j);
+void json_obj_end(struct json_out *j);
+void json_arr_begin(struct json_out *j);
+void json_arr_end(struct json_out *j);
+void json_key(struct json_out *j, const char *key);
+void json_str(struct json_out *j, const char *s);		 /* C string, raw bytes */
+void json_strn(struct json_out *j, const char *s, size_t n);	 /* raw bytes */
+void json_kstr(struct json_out *j, struct kstr s);		 /* decoded JSON slice; null if absent */
+void json_int(struct json_out *j, long long v);
+void json_bool(struct json_out *j, bool v);
+void json_null(struct json_out *j);
+/* RFC 3339 UTC with nanoseconds from ns since the epoch */
+void json_time_ns(struct json_out *j, int64_t ns);
+
+/* key + value shorthands; the kstr one writes nothing when the slice is absent */
+void json_kv_str(struct json_out *j, const char *key, const char *s);
+void json_kv_kstr(struct json_out *j, const char *key, struct kstr s);
+void json_kv_int(struct json_out *j, const char *key, long long v);
+
+#endif /* KEYHOLE_JSON_OUT_H */

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kstr: a string slice into an audit line, never a copy.
+ *
+ * The parser hands out slices of the raw JSON bytes between the quotes. Most audit strings carry
+ * no escapes, so comparisons run on the raw bytes; a slice whose raw form holds a backslash is
+ * flagged KSTR_ESCAPED and every helper here compares its decoded value instead, so a rule can
+ * never be dodged by writing "secr\u0065ts" for "secrets".
+ */
+#ifndef KEYHOLE_KSTR_H
+#define KEYHOLE_KSTR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KSTR_ESCAPED 0x1u /* raw bytes hold JSON escapes: decode before comparing */
+
+struct kstr {
+	const char *p; /* NULL when the field is absent; non-NULL with len 0 for "" */
+	uint32_t len;  /* raw length in bytes, quotes excluded */
+	uint32_t flags;
+};
+
+static inline bool kstr_present(struct kstr s)
+{
+	return s.p != NULL;
+}
+
+/* true when present and not the empty string (as KQL's `field:*` requires) */
+static inline bool kstr_nonempty(struct kstr s)
+{
+	return s.p != NULL && s.len > 0;
+}
+
+static inline struct kstr kstr_lit(const char *s, size_t len)
+{
+	struct kstr k = {s, (uint32_t)len, 0};
+	return k;
+}
+
+/*
+ * Decode the JSON string value of @s into @buf (at most @cap bytes, not NUL-terminated).
+ * Returns the decoded length, which may exceed @cap (then only @cap bytes were written), or
+ * -EINVAL on a malformed escape. Invalid or lone surrogates decode to U+FFFD.
+ */
+long kstr_decode(struct kstr s, char *buf, size_t cap);
+
+/* Comparisons on the decoded value; an absent slice matches nothing. */
+bool kstr_eq(struct kstr s, const char *lit);
+bool kstr_has_prefix(struct kstr s, const char *lit);
+bool kstr_has_suffix(struct kstr s, const char *lit);
+bool kstr_contains(struct kstr s, const char *lit);
+
+/* Case-sensitive wildcard match ('*' any run, '?' one byte), as KQL matches a keyword field. */
+bool kstr_glob(struct kstr s, const char *pattern);
+
+/* Equality of two slices by decoded value. */
+bool kstr_eq_kstr(struct kstr a, struct kstr b);
+
+#endif /* KEYHOLE_KSTR_H */

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pipeline: the one path every audit line takes, whatever its source.
+ *
+ * Replay, file follow and live BPF capture all hand complete lines to pipeline__feed_line();
+ * from there parse -> rules -> correlate -> alerts is identical, which is what makes "live gives
+ * the same alerts as replay" true by construction.
+ */
+#ifndef KEYHOLE_PIPELINE_H
+#define KEYHOLE_PIPELINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "keyhole/audit_event.h"
+
+/* where a line came from, for error messages */
+struct kh_origin {
+	const char *source; /* file name, "-" for stdin, "live:<path>" for capture */
+	uint64_t line_no;   /* 1-based line number within the source (0 if unknown) */
+	uint32_t flags;	    /* KH_EV_* flags to set on the event (e.g. truncated by capture) */
+};
+
+/* Counters a pipeline keeps; monotonically increasing. */
+struct kh_counters {
+	uint64_t lines;	    /* lines fed in (events in) */
+	uint64_t parsed;    /* lines parsed as audit Events */
+	uint64_t malformed; /* lines rejected by the parser (incl. valid JSON that is not an Event) */
+	uint64_t empty;	    /* blank lines skipped silently */
+	uint64_t truncated; /* lines flagged truncated by their source */
+	uint64_t alerts;    /* alert lines written */
+	uint64_t dedup_suppressed; /* alerts not written: same rule and auditID already alerted */
+	uint64_t output_errors;	   /* alert lines the output failed to take */
+	uint64_t *alerts_by_rule;  /* indexed like kh_rule_table */
+};
+
+struct kh_config;
+struct kh_pipeline;
+
+struct kh_pipeline_opts {
+	FILE *out;		   /* alert JSON lines go here */
+	const struct kh_config *cfg; /* NULL: every default */
+	int learn_only;		   /* baseline mode: update history, emit nothing */
+};
+
+/* Returns NULL with errno set on failure. */
+struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts);
+void pipeline__free(struct kh_pipeline *p);
+
+/*
+ * Feed one line (without its newline). Never fails on bad input: a malformed line is counted
+ * and reported (rate-limited) with @o's source and line number. Returns 0, or a negative errno
+ * only when the output failed.
+ */
+int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
+			const struct kh_origin *o);
+
+/* End of input: let windowed rules and the correlator emit what they hold. */
+void pipeline__flush(struct kh_pipeline *p);
+
+/* switch baseline (learn-only) mode off or on between inputs */
+void pipeline__set_learn_only(struct kh_pipeline *p, int on);
+
+const struct kh_counters *pipeline__counters(const struct kh_pipeline *p);
+
+#endif /* KEYHOLE_PIPELINE_H */

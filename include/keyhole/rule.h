@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rule: the interface every detection implements, and the table that lists them.
+ *
+ * A rule is one file in src/rules/ that defines a `const struct kh_rule` and is named in the
+ * table in src/rules/rule_table.c; adding a rule touches that file and that table only. Rules see
+ * parsed events in order of arrival and emit alerts through struct kh_emit, which writes the
+ * fields every alert shares and dedupes by (rule, auditID).
+ */
+#ifndef KEYHOLE_RULE_H
+#define KEYHOLE_RULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keyhole/audit_event.h"
+#include "keyhole/json_out.h"
+
+#define KH_MAX_TECHNIQUES 4
+
+struct kh_rule_info {
+	const char *id;	      /* stable keyhole id, e.g. "k8s-secret-suspicious-ua" */
+	const char *uuid;     /* the source rule's uuid (Elastic rule_id, Sigma id) */
+	const char *name;     /* the source rule's name */
+	const char *severity; /* low, medium, high, critical */
+	int risk_score;	      /* 0-100, as the source rule sets it */
+	const char *techniques[KH_MAX_TECHNIQUES]; /* MITRE ids, NULL-terminated */
+	const char *source;			   /* where the logic comes from (seed file) */
+};
+
+struct kh_emit;
+struct kh_config;
+
+struct kh_rule {
+	const struct kh_rule_info *info;
+	/* optional: per-rule state; NULL return with errno set fails start-up */
+	void *(*state_new)(const struct kh_config *cfg);
+	void (*state_free)(void *state);
+	/* see one event; emit zero or more alerts */
+	void (*on_event)(void *state, const struct audit_event *ev, struct kh_emit *emit);
+	/* optional: end of input (replay) or shutdown: emit what is pending */
+	void (*flush)(void *state, struct kh_emit *emit);
+};
+
+/* the table, in the order `keyhole rules` lists them; NULL-terminated */
+extern const struct kh_rule *const kh_rule_table[];
+
+/*
+ * Alert construction. alert_begin() opens the alert object and writes @timestamp (the event's
+ * own time), event.*, rule.*, threat.*, user.*, source.ip, user_agent.original and
+ * kubernetes.audit.* from @ev; the rule may then add its own keys; alert_end() writes
+ * evidence.audit_ids (the event's auditID plus @extra_ids) and sends the line to the output.
+ * alert_begin() returns NULL when this (rule, auditID) already alerted: the rule then writes
+ * nothing and does not call alert_end().
+ */
+struct json_out *alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
+			     const struct audit_event *ev);
+void alert_end(struct kh_emit *e, const struct kstr *extra_ids, size_t n_extra);
+
+#endif /* KEYHOLE_RULE_H */
