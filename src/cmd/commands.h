@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * commands: one function per `keyhole` subcommand, each in src/cmd/cmd_<name>.c, dispatched from
+ * the table in src/main.c. Each takes the arguments after the subcommand name (argv[0] is the
+ * subcommand) and returns the process exit status: 0 success, 1 runtime failure, 2 usage or
+ * unreadable input.
+ */
+#ifndef KEYHOLE_CMD_COMMANDS_H
+#define KEYHOLE_CMD_COMMANDS_H
+
+int cmd_replay(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+
+#endif /* KEYHOLE_CMD_COMMANDS_H */
