@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# judge.sh: turns one kernel's report (the @@KH lines kernel-test wrote) into a table row, for
+# run-matrix, which sources it. The guest only reports; every pass/fail decision is made here.
+# Expects: $out, $boot_only, $expected, $KH_CACHE. Sets failed=1 when a row does not pass.
+
+failed=0
+
+# kv_get REPORT KEY: the value kernel-test recorded for KEY (empty when absent).
+kv_get() { tr -d '\r' <"$1" | awk -v k="$2" '$1 == "@@KH" && $2 == "kv" && $3 == k {
+	sub(/^@@KH kv [^ ]+ ?/, ""); v = $0 } END { print v }'; }
+
+# file_get REPORT NAME: the lines of file NAME from the report.
+file_get() { tr -d '\r' <"$1" | awk -v n="$2" '$0 == "@@KH end " n { on = 0 }
+	on { print } $0 == "@@KH file " n { on = 1 }'; }
+
+# count_key FILE KEYS: the last "key=N" or "key: N" in FILE whose key is one of KEYS (a|b|c).
+count_key() { grep -ohE "\\b($2)[=:] ?[0-9]+" "$1" 2>/dev/null | tail -n1 | grep -oE '[0-9]+$'; }
+
+# kernel_config SUITE UNAME: the kernel's build config, from the package or the running system.
+kernel_config() {
+	if [ "$1" != host ]; then
+		cat "$KH_CACHE/kernels/$1/config" 2>/dev/null
+	elif [ -r "/boot/config-$2" ]; then
+		cat "/boot/config-$2"
+	elif [ -r /proc/config.gz ]; then
+		gzip -dc /proc/config.gz
+	fi
+}
+config_opt() { awk -F= -v k="CONFIG_$2" '$1 == k { v = $2 } END { print v == "" ? "n" : v }' "$1"; }
+
+# version_ge A B: kernel release A is at least B (major.minor).
+version_ge() {
+	local a=${1%%-*} b=$2
+	[ "$(printf '%s\n%s\n' "$b" "${a%%+*}" | sort -V | head -n1)" = "$b" ]
+}
+
+# verifier_complaints FILE...: names of programs libbpf says failed to load, comma separated.
+verifier_complaints() {
+	cat "$@" 2>/dev/null |
+		grep -oE "prog '[^']+'[^:]*: (BPF program load failed|failed to load)|failed to load program '[^']+'" |
+		grep -oE "'[^']+'" | tr -d "'" | sort -u | paste -sd, -
+}
+
+table_header() {
+	echo "| suite | kernel | boot s | wall s | BPF | BTF | syscall tp | ringbuf | loaded | captured | alerts | lost | verifier | result | notes |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+}
+
+# judge_suite SUITE DIR: print the row for one kernel.
+judge_suite() {
+	local s=$1 d=$2 rep=$2/results.log rc wall
+	rc=$(cat "$d/rc" 2>/dev/null || echo '?')
+	wall=$(cat "$d/wall" 2>/dev/null || echo '?')
+	local kernel=- boot=- bpf=- btf=- tp=- rb=- loaded=- captured=- alerts=- lost=- verifier=-
+	local result notes=""
+
+	if [ ! -s "$rep" ] || ! grep -q '^@@KH begin' "$rep"; then
+		case $rc in
+		124) result=TIMEOUT notes="no report within ${boot_timeout}s" ;;
+		4) result=SKIP notes="needs root" ;;
+		*) result="BOOT FAIL" notes="no report (rc $rc)" ;;
+		esac
+		notes="$notes; console: $d/console.log"
+		[ "$s" != host ] && kernel=$(awk '{ print $2 }' "$KH_CACHE/kernels/$s/version" 2>/dev/null || echo -)
+		row
+		return
+	fi
+
+	kernel=$(kv_get "$rep" uname)
+	# Guest uptime when the test starts is the boot time; on the host it means nothing.
+	[ "$s" = host ] || boot=$(kv_get "$rep" uptime)
+	local cfg=$d/config
+	kernel_config "$s" "$kernel" >"$cfg"
+	if [ -s "$cfg" ]; then
+		bpf=$(config_opt "$cfg" BPF_SYSCALL)
+		if [ "$bpf" = y ] && version_ge "$kernel" 5.8; then rb=yes; else rb=no; fi
+	else
+		bpf='?'
+		version_ge "$kernel" 5.8 && rb='5.8+' || rb=no
+	fi
+	btf=$(kv_get "$rep" btf)
+	tp=$(kv_get "$rep" tp_write)
+
+	if ! grep -q '^@@KH done' "$rep"; then
+		result=FAIL notes="report cut off (rc $rc); console: $d/console.log"
+		row
+		return
+	fi
+
+	local missing
+	missing=$(kv_get "$rep" missing)
+	if [ -n "$missing" ]; then
+		loaded="not built"
+		if [ "$boot_only" = 1 ]; then result=BOOTED; else result="NOT BUILT"; fi
+		notes="missing: $missing"
+		row
+		return
+	fi
+
+	file_get "$rep" probe >"$d/probe.out"
+	file_get "$rep" run >"$d/run.out"
+	file_get "$rep" standin >"$d/standin.out"
+	file_get "$rep" alerts >"$d/alerts.json"
+
+	local probe_rc ready run_rc standin_rc sent written stop
+	probe_rc=$(kv_get "$rep" probe_rc)
+	ready=$(kv_get "$rep" run_ready)
+	run_rc=$(kv_get "$rep" run_rc)
+	standin_rc=$(kv_get "$rep" standin_rc)
+	sent=$(kv_get "$rep" events_sent)
+	written=$(kv_get "$rep" events_written)
+	stop=$(kv_get "$rep" stop)
+	result=PASS
+
+	if [ "$probe_rc" = 0 ] && [ "$ready" = ready ]; then
+		loaded=yes
+	else
+		loaded=no result=FAIL
+		notes="$notes; probe rc $probe_rc, run $ready"
+	fi
+	verifier=$(verifier_complaints "$d/probe.out" "$d/run.out")
+	[ -n "$verifier" ] && result=FAIL || verifier=none
+
+	if [ "$ready" = ready ]; then
+		local got
+		got=$(count_key "$d/run.out" "${KH_CAPTURED_KEY:-captured|events_captured|events_in|events}")
+		captured="${got:-?}/$sent"
+		[ "$got" = "$sent" ] || { result=FAIL; notes="$notes; captured $captured"; }
+		lost=$(count_key "$d/run.out" "${KH_LOST_KEY:-lost|events_lost|ringbuf_drops|drops}")
+		[ "${lost:-?}" = 0 ] || { result=FAIL; notes="$notes; lost ${lost:-not reported}"; }
+		lost=${lost:-?}
+		[ "$standin_rc" = 0 ] || { result=FAIL; notes="$notes; stand-in rc $standin_rc"; }
+		[ "$written" = "$sent" ] || { result=FAIL; notes="$notes; stand-in wrote $written of $sent"; }
+		[ "$run_rc" = 0 ] || { result=FAIL; notes="$notes; keyhole run rc $run_rc"; }
+		[ -z "$stop" ] || { result=FAIL; notes="$notes; stop: $stop"; }
+		compare_alerts "$d"
+	fi
+	notes=${notes#; }
+	row
+}
+
+# compare_alerts DIR: alerts of live capture against replay's, as multisets of lines.
+compare_alerts() {
+	local d=$1
+	if [ ! -f "$expected" ]; then
+		alerts="no oracle" result=FAIL notes="$notes; replay gave no expected alerts"
+		return
+	fi
+	sort "$expected" >"$d/expected.sorted"
+	sort "$d/alerts.json" >"$d/alerts.sorted"
+	local want common extra
+	want=$(grep -c . "$d/expected.sorted" || true)
+	common=$(comm -12 "$d/expected.sorted" "$d/alerts.sorted" | grep -c . || true)
+	extra=$(comm -13 "$d/expected.sorted" "$d/alerts.sorted" | grep -c . || true)
+	alerts="$common/$want"
+	[ "$extra" = 0 ] || alerts="$alerts +$extra"
+	if [ "$common" != "$want" ] || [ "$extra" != 0 ]; then
+		result=FAIL notes="$notes; alerts differ from replay: $d/alerts.diff"
+		diff "$d/expected.sorted" "$d/alerts.sorted" >"$d/alerts.diff" || true
+	fi
+}
+
+row() {
+	case $result in PASS | BOOTED) ;; *) failed=1 ;; esac
+	echo "| $s | $kernel | $boot | $wall | $bpf | $btf | $tp | $rb | $loaded | $captured | $alerts | $lost | $verifier | $result | ${notes:--} |"
+}
