@@ -27,6 +27,7 @@ struct kh_counters {
 	uint64_t parsed;    /* lines parsed as audit Events */
 	uint64_t malformed; /* lines rejected by the parser (incl. valid JSON that is not an Event) */
 	uint64_t empty;	    /* blank lines skipped silently */
+	uint64_t oversized; /* lines longer than the source's maximum, skipped (also malformed) */
 	uint64_t truncated; /* lines flagged truncated by their source */
 	uint64_t alerts;    /* alert lines written */
 	uint64_t dedup_suppressed; /* alerts not written: same rule and auditID already alerted */
@@ -54,6 +55,12 @@ void pipeline__free(struct kh_pipeline *p);
  */
 int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 			const struct kh_origin *o);
+
+/*
+ * Count and report a line its source could not deliver whole (longer than the line maximum):
+ * it is malformed input, and the lines around it go on.
+ */
+void pipeline__feed_oversized(struct kh_pipeline *p, const struct kh_origin *o);
 
 /* End of input: let windowed rules and the correlator emit what they hold. */
 void pipeline__flush(struct kh_pipeline *p);

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cmd_common: what several subcommands share: usage errors, opening the alert output, loading
+ * the configuration.
+ */
+#ifndef KEYHOLE_CMD_COMMON_H
+#define KEYHOLE_CMD_COMMON_H
+
+#include <stdio.h>
+
+struct kh_config;
+
+/* print "keyhole: error: <msg>" and a pointer to --help; returns 2 (usage error) */
+int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* NULL or "-" is stdout (line-buffered when it is not a file); else FILE appended, mode 0640 */
+int cmd_open_output(const char *path, FILE **out);
+
+/* NULL path: *cfg = NULL (every default). Errors are reported here; returns nonzero on error. */
+int cmd_load_config(const char *path, const struct kh_config **cfg);
+void cmd_free_config(const struct kh_config *cfg);
+
+#endif /* KEYHOLE_CMD_COMMON_H */

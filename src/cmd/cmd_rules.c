@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * keyhole rules: list every rule with its id, source rule uuid, name, severity, risk score and
+ * MITRE techniques, as a table or (--json) one JSON object per line.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd_common.h"
+#include "keyhole/json_out.h"
+#include "keyhole/rule.h"
+
+static const char rules_usage[] = "Usage: keyhole rules [--json]\n"
+				  "\n"
+				  "List the detection rules keyhole applies.\n"
+				  "\n"
+				  "Options:\n"
+				  "  --json      one JSON object per rule\n"
+				  "  -h, --help  this help\n";
+
+static void print_json(const struct kh_rule_info *r)
+{
+	struct json_out j;
+
+	json_out_init(&j);
+	json_obj_begin(&j);
+	json_kv_str(&j, "id", r->id);
+	json_kv_str(&j, "uuid", r->uuid);
+	json_kv_str(&j, "name", r->name);
+	json_kv_str(&j, "severity", r->severity);
+	json_kv_int(&j, "risk_score", r->risk_score);
+	json_key(&j, "techniques");
+	json_arr_begin(&j);
+	for (int t = 0; t < KH_MAX_TECHNIQUES && r->techniques[t]; t++)
+		json_str(&j, r->techniques[t]);
+	json_arr_end(&j);
+	json_kv_str(&j, "source", r->source ? r->source : "");
+	json_obj_end(&j);
+	if (!j.oom)
+		printf("%s\n", j.buf);
+	json_out_free(&j);
+}
+
+static void print_row(const struct kh_rule_info *r)
+{
+	char tech[64] = "";
+
+	for (int t = 0; t < KH_MAX_TECHNIQUES && r->techniques[t]; t++) {
+		if (t)
+			strncat(tech, ",", sizeof(tech) - strlen(tech) - 1);
+		strncat(tech, r->techniques[t], sizeof(tech) - strlen(tech) - 1);
+	}
+	printf("%-34s %-36s %-8s %4d %-12s %s\n", r->id, r->uuid, r->severity, r->risk_score,
+	       tech, r->name);
+}
+
+int cmd_rules(int argc, char **argv)
+{
+	int json = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(rules_usage, stdout);
+			return 0;
+		} else {
+			return cmd_usage_error(rules_usage, "unknown argument '%s'", argv[i]);
+		}
+	}
+	if (!json)
+		printf("%-34s %-36s %-8s %4s %-12s %s\n", "ID", "SOURCE UUID", "SEVERITY", "RISK",
+		       "MITRE", "NAME");
+	for (size_t i = 0; kh_rule_table[i]; i++) {
+		if (json)
+			print_json(kh_rule_table[i]->info);
+		else
+			print_row(kh_rule_table[i]->info);
+	}
+	return 0;
+}

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * json_out: the JSON writer alerts are built with.
+ *
+ * Output must stay valid JSON and valid UTF-8 whatever an attacker put in a user agent or an
+ * object name, because a SIEM that fails to parse an alert drops exactly the alert that mattered.
+ * So every string is validated as UTF-8 while it is escaped; bad sequences become U+FFFD.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "keyhole/json_out.h"
+
+#define JSON_MAX_DEPTH (sizeof(((struct json_out *)0)->need_comma))
+
+void json_out_init(struct json_out *j)
+{
+	memset(j, 0, sizeof(*j));
+}
+
+void json_out_reset(struct json_out *j)
+{
+	j->len = 0;
+	j->depth = 0;
+	j->oom = false;
+	memset(j->need_comma, 0, sizeof(j->need_comma));
+}
+
+void json_out_free(struct json_out *j)
+{
+	free(j->buf);
+	json_out_init(j);
+}
+
+static bool reserve(struct json_out *j, size_t more)
+{
+	size_t want, cap;
+	char *nb;
+
+	if (j->oom)
+		return false;
+	want = j->len + more + 1;
+	if (want <= j->cap)
+		return true;
+	cap = j->cap ? j->cap : 1024;
+	while (cap < want)
+		cap *= 2;
+	nb = realloc(j->buf, cap);
+	if (!nb) {
+		j->oom = true;
+		return false;
+	}
+	j->buf = nb;
+	j->cap = cap;
+	return true;
+}
+
+static void put(struct json_out *j, const char *s, size_t n)
+{
+	if (!reserve(j, n))
+		return;
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+	j->buf[j->len] = '\0';
+}
+
+static void putc_(struct json_out *j, char c)
+{
+	put(j, &c, 1);
+}
+
+/* a value or key starts: write the separator its level needs */
+static void sep(struct json_out *j)
+{
+	if (j->depth >= JSON_MAX_DEPTH)
+		return;
+	if (j->need_comma[j->depth])
+		putc_(j, ',');
+	j->need_comma[j->depth] = true;
+}
+
+static void open_(struct json_out *j, char c)
+{
+	sep(j);
+	putc_(j, c);
+	if (j->depth + 1 < JSON_MAX_DEPTH) {
+		j->depth++;
+		j->need_comma[j->depth] = false;
+	} else {
+		j->oom = true; /* deeper than any alert we build: a bug, refuse the document */
+	}
+}
+
+static void close_(struct json_out *j, char c)
+{
+	putc_(j, c);
+	if (j->depth > 0)
+		j->depth--;
+}
+
+void json_obj_begin(struct json_out *j)
+{
+	open_(j, '{');
+}
+
+void json_obj_end(struct json_out *j)
+{
+	close_(j, '}');
+}
+
+void json_arr_begin(struct json_out *j)
+{
+	open_(j, '[');
+}
+
+void json_arr_end(struct json_out *j)
+{
+	close_(j, ']');
+}
+
+/* length of a valid UTF-8 sequence at s (n bytes left), 0 if invalid */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && s[1] < 0xa0)
+			return 0; /* overlong */
+		if (c == 0xed && s[1] >= 0xa0)
+			return 0; /* surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && s[1] < 0x90)
+			return 0;
+		if (c == 0xf4 && s[1] >= 0x90)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+static void put_escaped(struct json_out *j, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+	char esc[8];
+
+	putc_(j, '"');
+	while (i < n) {
+		unsigned char c = p[i];
+		size_t l;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+			run++;
+			continue;
+		}
+		put(j, s + i - run, run);
+		run = 0;
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			put(j, esc, 2);
+			i++;
+		} else if (c < 0x20) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			put(j, esc, 6);
+			i++;
+		} else if ((l = utf8_len(p + i, n - i)) != 0) {
+			put(j, s + i, l);
+			i += l;
+		} else {
+			put(j, "\xef\xbf\xbd", 3); /* U+FFFD for a byte that is not UTF-8 */
+			i++;
+		}
+	}
+	put(j, s + i - run, run);
+	putc_(j, '"');
+}
+
+void json_key(struct json_out *j, const char *key)
+{
+	sep(j);
+	put_escaped(j, key, strlen(key));
+	putc_(j, ':');
+	/* the value that follows must not write a separator */
+	if (j->depth < JSON_MAX_DEPTH)
+		j->need_comma[j->depth] = false;
+}
+
+/* after a key's value, the next key at this level needs a comma */
+static void after_value(struct json_out *j)
+{
+	if (j->depth < JSON_MAX_DEPTH)
+		j->need_comma[j->depth] = true;
+}
+
+void json_strn(struct json_out *j, const char *s, size_t n)
+{
+	sep(j);
+	put_escaped(j, s, n);
+	after_value(j);
+}
+
+void json_str(struct json_out *j, const char *s)
+{
+	json_strn(j, s, strlen(s));
+}
+
+void json_kstr(struct json_out *j, struct kstr s)
+{
+	char stackbuf[512];
+	char *buf = stackbuf;
+	long n;
+
+	if (!kstr_present(s)) {
+		json_null(j);
+		return;
+	}
+	if (!(s.flags & KSTR_ESCAPED)) {
+		json_strn(j, s.p, s.len);
+		return;
+	}
+	/* a decoded value is never longer than its escaped form */
+	if (s.len > sizeof(stackbuf)) {
+		buf = malloc(s.len);
+		if (!buf) {
+			j->oom = true;
+			return;
+		}
+	}
+	n = kstr_decode(s, buf, s.len);
+	if (n < 0)
+		json_strn(j, s.p, s.len); /* keep the raw text: still escaped safely */
+	else
+		json_strn(j, buf, (size_t)n);
+	if (buf != stackbuf)
+		free(buf);
+}
+
+void json_int(struct json_out *j, long long v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%lld", v);
+
+	sep(j);
+	put(j, b, (size_t)n);
+	after_value(j);
+}
+
+void json_bool(struct json_out *j, bool v)
+{
+	sep(j);
+	put(j, v ? "true" : "false", v ? 4 : 5);
+	after_value(j);
+}
+
+void json_null(struct json_out *j)
+{
+	sep(j);
+	put(j, "null", 4);
+	after_value(j);
+}
+
+void json_time_ns(struct json_out *j, int64_t ns)
+{
+	char b[64];
+	struct tm tm;
+	time_t secs = (time_t)(ns / 1000000000);
+	long frac = (long)(ns % 1000000000);
+	size_t n;
+
+	if (frac < 0) {
+		frac += 1000000000;
+		secs--;
+	}
+	gmtime_r(&secs, &tm);
+	n = strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
+	n += (size_t)snprintf(b + n, sizeof(b) - n, ".%06ldZ", frac / 1000);
+	json_strn(j, b, n);
+}
+
+void json_kv_str(struct json_out *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	json_str(j, s);
+}
+
+void json_kv_kstr(struct json_out *j, const char *key, struct kstr s)
+{
+	if (!kstr_present(s))
+		return;
+	json_key(j, key);
+	json_kstr(j, s);
+}
+
+void json_kv_int(struct json_out *j, const char *key, long long v)
+{
+	json_key(j, key);
+	json_int(j, v);
+}

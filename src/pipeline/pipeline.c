@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * pipeline: line -> parse -> rules -> alerts, shared by every source.
+ *
+ * Bad input never stops the pipeline: a line that does not parse is counted, reported with its
+ * source and line number through a rate limiter, and the next line goes on. The only error
+ * returned to a source is an output failure, which the caller decides how to handle.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keyhole/audit_parse.h"
+#include "keyhole/log.h"
+#include "keyhole/pipeline.h"
+#include "rules/emit.h"
+#include "rules/engine.h"
+
+struct kh_pipeline {
+	struct kh_counters c;
+	struct kh_emit *emit;
+	struct kh_rules *rules;
+	struct kh_ratelimit bad_rl;
+	uint64_t output_errors_seen;
+};
+
+struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
+{
+	struct kh_pipeline *p = calloc(1, sizeof(*p));
+	int err;
+
+	if (!p)
+		return NULL;
+	/* ten messages at once, then one a second: enough to see the problem, not a flood */
+	p->bad_rl = (struct kh_ratelimit)KH_RATELIMIT_INIT(10, 1);
+	p->c.alerts_by_rule = calloc(rules__count() + 1, sizeof(uint64_t));
+	if (!p->c.alerts_by_rule)
+		goto err_free;
+	p->emit = emit__new(opts->out, &p->c);
+	if (!p->emit)
+		goto err_free;
+	emit__set_muted(p->emit, opts->learn_only);
+	p->rules = rules__new(opts->cfg, p->emit);
+	if (!p->rules)
+		goto err_free;
+	return p;
+
+err_free:
+	err = errno;
+	pipeline__free(p);
+	errno = err ? err : ENOMEM;
+	return NULL;
+}
+
+void pipeline__free(struct kh_pipeline *p)
+{
+	if (!p)
+		return;
+	rules__free(p->rules);
+	emit__free(p->emit);
+	free(p->c.alerts_by_rule);
+	free(p);
+}
+
+static void report_bad(struct kh_pipeline *p, const struct kh_origin *o,
+		       const struct kh_parse_error *pe, size_t len)
+{
+	uint64_t dropped = 0;
+
+	if (!kh_ratelimit_ok(&p->bad_rl, &dropped))
+		return;
+	if (dropped)
+		kh_log(KH_LOG_WARN, "%llu more malformed lines not shown", (unsigned long long)dropped);
+	kh_log(KH_LOG_WARN, "%s:%llu: skipped a malformed audit line (%zu bytes): %s at byte %zu",
+	       o->source, (unsigned long long)o->line_no, len, pe->reason, pe->offset);
+}
+
+static int is_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
+			const struct kh_origin *o)
+{
+	struct kh_parse_error pe = {0, "unknown"};
+	struct audit_event ev;
+
+	if (is_blank(line, len)) {
+		p->c.empty++;
+		return 0;
+	}
+	p->c.lines++;
+	if (o->flags & KH_EV_TRUNCATED)
+		p->c.truncated++;
+	if (audit_parse(line, len, &ev, &pe) != 0) {
+		p->c.malformed++;
+		report_bad(p, o, &pe, len);
+		return 0;
+	}
+	ev.flags |= o->flags;
+	p->c.parsed++;
+	rules__on_event(p->rules, &ev);
+	if (p->c.output_errors != p->output_errors_seen) {
+		p->output_errors_seen = p->c.output_errors;
+		return -EIO;
+	}
+	return 0;
+}
+
+void pipeline__feed_oversized(struct kh_pipeline *p, const struct kh_origin *o)
+{
+	struct kh_parse_error pe = {0, "line longer than the maximum line length"};
+
+	p->c.lines++;
+	p->c.malformed++;
+	p->c.oversized++;
+	report_bad(p, o, &pe, 0);
+}
+
+void pipeline__flush(struct kh_pipeline *p)
+{
+	rules__flush(p->rules);
+}
+
+void pipeline__set_learn_only(struct kh_pipeline *p, int on)
+{
+	emit__set_muted(p->emit, on);
+}
+
+const struct kh_counters *pipeline__counters(const struct kh_pipeline *p)
+{
+	return &p->c;
+}
