@@ -52,7 +52,10 @@ bool kstr_has_prefix(struct kstr s, const char *lit);
 bool kstr_has_suffix(struct kstr s, const char *lit);
 bool kstr_contains(struct kstr s, const char *lit);
 
-/* Case-sensitive wildcard match ('*' any run, '?' one byte), as KQL matches a keyword field. */
+/*
+ * Case-sensitive wildcard match ('*' any run, '?' one byte), as KQL matches a keyword field.
+ * A backslash in @pattern quotes the next byte ("\\*" matches a literal '*').
+ */
 bool kstr_glob(struct kstr s, const char *pattern);
 
 /* Equality of two slices by decoded value. */
