@@ -32,6 +32,9 @@ struct kh_counters {
 	uint64_t alerts;    /* alert lines written */
 	uint64_t dedup_suppressed; /* alerts not written: same rule and auditID already alerted */
 	uint64_t output_errors;	   /* alert lines the output failed to take */
+	uint64_t dedup_evictions;  /* alerted requests forgotten early (bounded dedupe memory) */
+	uint64_t held_written_early; /* RequestReceived alerts written before their request ended */
+	uint64_t state_evictions;    /* rule state entries (users, windows) evicted by their bound */
 	uint64_t *alerts_by_rule;  /* indexed like kh_rule_table */
 };
 

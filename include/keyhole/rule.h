@@ -16,7 +16,7 @@
 #include "keyhole/audit_event.h"
 #include "keyhole/json_out.h"
 
-#define KH_MAX_TECHNIQUES 4
+#define KH_MAX_TECHNIQUES 8
 
 struct kh_rule_info {
 	const char *id;	      /* stable keyhole id, e.g. "k8s-secret-suspicious-ua" */

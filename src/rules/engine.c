@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * engine: every rule sees every event, in table order (see engine.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "rules/emit.h"
+#include "rules/engine.h"
+
+struct kh_rules {
+	struct kh_emit *e;
+	const struct kh_rule *const *table;
+	size_t n;
+	void **state; /* per rule; NULL for stateless rules */
+};
+
+static size_t table_len(const struct kh_rule *const *table)
+{
+	size_t n = 0;
+
+	while (table[n])
+		n++;
+	return n;
+}
+
+size_t rules__count(void)
+{
+	return table_len(kh_rule_table);
+}
+
+struct kh_rules *rules__new_table(const struct kh_rule *const *table, const struct kh_config *cfg,
+				  struct kh_emit *e)
+{
+	struct kh_rules *r = calloc(1, sizeof(*r));
+	int err = ENOMEM;
+
+	if (!r)
+		return NULL;
+	r->e = e;
+	r->table = table;
+	r->n = table_len(table);
+	r->state = calloc(r->n ? r->n : 1, sizeof(*r->state));
+	if (!r->state)
+		goto err_free;
+	for (size_t i = 0; i < r->n; i++) {
+		if (!table[i]->state_new)
+			continue;
+		errno = 0;
+		r->state[i] = table[i]->state_new(cfg);
+		if (!r->state[i]) {
+			err = errno ? errno : ENOMEM;
+			goto err_free;
+		}
+	}
+	return r;
+
+err_free:
+	rules__free(r);
+	errno = err;
+	return NULL;
+}
+
+struct kh_rules *rules__new(const struct kh_config *cfg, struct kh_emit *e)
+{
+	return rules__new_table(kh_rule_table, cfg, e);
+}
+
+void rules__free(struct kh_rules *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; r->state && i < r->n; i++)
+		if (r->state[i] && r->table[i]->state_free)
+			r->table[i]->state_free(r->state[i]);
+	free(r->state);
+	free(r);
+}
+
+void rules__on_event(struct kh_rules *r, const struct audit_event *ev)
+{
+	emit__event_begin(r->e, ev);
+	for (size_t i = 0; i < r->n; i++) {
+		emit__set_rule(r->e, i);
+		r->table[i]->on_event(r->state[i], ev, r->e);
+	}
+	emit__event_end(r->e, ev, r->n);
+}
+
+void rules__flush(struct kh_rules *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (!r->table[i]->flush)
+			continue;
+		emit__set_rule(r->e, i);
+		r->table[i]->flush(r->state[i], r->e);
+	}
+	emit__flush(r->e);
+}

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * rule_table: every rule keyhole applies, in the order `keyhole rules` lists them and the engine
+ * runs them. Adding a rule is its file plus one line here (and its declaration in rules.h).
+ */
+#include <stddef.h>
+
+#include "rules/rules.h"
+
+const struct kh_rule *const kh_rule_table[] = {
+	&rule_secret_suspicious_ua,
+	&rule_secret_access_non_controller,
+	&rule_secret_read_node_or_pod_sa,
+	&rule_secret_configmap_arc_proxy,
+	NULL,
+};

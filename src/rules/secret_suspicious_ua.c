@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * k8s-secret-suspicious-ua: Elastic "Kubernetes Secret get or list with Suspicious User Agent"
+ * (seed 000; rule_id a4c8e901-2b7f-4d6e-9a3c-8e1f0d5b6c2a), a per-event KQL query:
+ *
+ *   event.action:(get or list) and kubernetes.audit.objectRef.resource:"secrets" and
+ *   user_agent.original:(curl* or python* or Python* or wget* or Go-http* or perl* or java* or
+ *                        node* or php* or *distrib#kali* or *kali-amd64 or *kali-arm64*) and
+ *   source.ip:*
+ *
+ * KQL on keyword fields: exact, case-sensitive values; a wildcard matches the whole value, so
+ * "curl*" is a prefix ("Curl/8" does not match), "*kali-amd64" a suffix and "*distrib#kali*" a
+ * substring. event.action is the verb, source.ip the first of sourceIPs, and `source.ip:*` asks
+ * for a value, so an absent or empty first source IP does not match.
+ */
+#include <stdlib.h>
+
+#include "rules/emit.h"
+#include "rules/rules.h"
+
+static const struct kh_rule_info info = {
+	.id = "k8s-secret-suspicious-ua",
+	.uuid = "a4c8e901-2b7f-4d6e-9a3c-8e1f0d5b6c2a",
+	.name = "Kubernetes Secret get or list with Suspicious User Agent",
+	.severity = "high",
+	.risk_score = 73,
+	.techniques = {"T1552", "T1552.007"},
+	.source = "seed 000 (Elastic rule credential_access_kubernetes_secret_access_scripting_http_"
+		  "clients.toml)",
+};
+
+const struct secret_suspicious_ua_tun secret_suspicious_ua_defaults = {
+	.user_agents = {"curl*", "python*", "Python*", "wget*", "Go-http*", "perl*", "java*",
+			"node*", "php*", "*distrib#kali*", "*kali-amd64", "*kali-arm64*"},
+	/* the source rule excludes no one; its triage guide says to tune by identity */
+	.excluded_users = {NULL},
+};
+
+static const char *const read_verbs[] = {"get", "list", NULL};
+
+void *secret_suspicious_ua_new_with(const struct secret_suspicious_ua_tun *t)
+{
+	struct secret_suspicious_ua_tun *s = malloc(sizeof(*s));
+
+	if (s)
+		*s = *t;
+	return s;
+}
+
+static void *state_new(const struct kh_config *cfg)
+{
+	(void)cfg; /* the config loader will overlay the file's values on these */
+	return secret_suspicious_ua_new_with(&secret_suspicious_ua_defaults);
+}
+
+static void on_event(void *state, const struct audit_event *ev, struct kh_emit *e)
+{
+	const struct secret_suspicious_ua_tun *t = state;
+
+	/* cheapest and most selective first: few events are about secrets */
+	if (!kstr_eq(ev->object_ref.resource, "secrets") || !kh_any_eq(ev->verb, read_verbs))
+		return;
+	if (!kstr_nonempty(kh_source_ip(ev)) || !kh_any_glob(ev->user_agent, t->user_agents))
+		return;
+	if (kh_any_glob(ev->user.username, t->excluded_users))
+		return;
+	if (alert_begin(e, &info, ev))
+		alert_end(e, NULL, 0);
+}
+
+const struct kh_rule rule_secret_suspicious_ua = {
+	.info = &info,
+	.state_new = state_new,
+	.state_free = free,
+	.on_event = on_event,
+};
