@@ -15,7 +15,8 @@ file_get() { tr -d '\r' <"$1" | awk -v n="$2" '$0 == "@@KH end " n { on = 0 }
 	on { print } $0 == "@@KH file " n { on = 1 }'; }
 
 # count_key FILE KEYS: the last "key=N" or "key: N" in FILE whose key is one of KEYS (a|b|c).
-count_key() { grep -ohE "\\b($2)[=:] ?[0-9]+" "$1" 2>/dev/null | tail -n1 | grep -oE '[0-9]+$'; }
+count_key() { { grep -ohE "\\b($2)[=:] ?[0-9]+" "$1" 2>/dev/null || true; } | tail -n1 |
+	grep -oE '[0-9]+$' || true; }
 
 # kernel_config SUITE UNAME: the kernel's build config, from the package or the running system.
 kernel_config() {
@@ -35,11 +36,13 @@ version_ge() {
 	[ "$(printf '%s\n%s\n' "$b" "${a%%+*}" | sort -V | head -n1)" = "$b" ]
 }
 
+# (Each helper succeeds when it finds nothing: run-matrix runs under set -e and pipefail.)
+
 # verifier_complaints FILE...: names of programs libbpf says failed to load, comma separated.
 verifier_complaints() {
 	cat "$@" 2>/dev/null |
 		grep -oE "prog '[^']+'[^:]*: (BPF program load failed|failed to load)|failed to load program '[^']+'" |
-		grep -oE "'[^']+'" | tr -d "'" | sort -u | paste -sd, -
+		grep -oE "'[^']+'" | tr -d "'" | sort -u | paste -sd, - || true
 }
 
 table_header() {
@@ -79,6 +82,14 @@ judge_suite() {
 		bpf='?'
 		version_ge "$kernel" 5.8 && rb='5.8+' || rb=no
 	fi
+	# The suite's kernel series (suites, third column) guards against Debian moving a suite on.
+	local series
+	series=$(awk -v s="$s" '$1 == s { print $3 }' "$here/suites")
+	if [ -n "$series" ] && [[ "$kernel" != "$series"* ]]; then
+		result=FAIL notes="kernel is not the $series series that suites promises"
+		row
+		return
+	fi
 	btf=$(kv_get "$rep" btf)
 	tp=$(kv_get "$rep" tp_write)
 
@@ -117,7 +128,12 @@ judge_suite() {
 		loaded=yes
 	else
 		loaded=no result=FAIL
-		notes="$notes; probe rc $probe_rc, run $ready"
+		[ "$probe_rc" = 0 ] || notes="$notes; keyhole probe rc $probe_rc"
+		case $ready in
+		ready) ;;
+		exited) notes="$notes; keyhole run exited before it was ready" ;;
+		*) notes="$notes; keyhole run not ready in time (no line matching the ready pattern)" ;;
+		esac
 	fi
 	verifier=$(verifier_complaints "$d/probe.out" "$d/run.out")
 	[ -n "$verifier" ] && result=FAIL || verifier=none
