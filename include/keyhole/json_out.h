@@ -37,7 +37,7 @@ void json_str(struct json_out *j, const char *s);		 /* C string, raw bytes */
 void json_strn(struct json_out *j, const char *s, size_t n);	 /* raw bytes */
 void json_kstr(struct json_out *j, struct kstr s);		 /* decoded JSON slice; null if absent */
 void json_int(struct json_out *j, long long v);
-void json_bool(struct json_out *j, bool v);
+void json_boolean(struct json_out *j, bool v);
 void json_null(struct json_out *j);
 /* RFC 3339 UTC with nanoseconds from ns since the epoch */
 void json_time_ns(struct json_out *j, int64_t ns);

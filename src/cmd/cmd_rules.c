@@ -43,15 +43,15 @@ static void print_json(const struct kh_rule_info *r)
 
 static void print_row(const struct kh_rule_info *r)
 {
-	char tech[64] = "";
+	char tech[128] = "";
 
 	for (int t = 0; t < KH_MAX_TECHNIQUES && r->techniques[t]; t++) {
 		if (t)
 			strncat(tech, ",", sizeof(tech) - strlen(tech) - 1);
 		strncat(tech, r->techniques[t], sizeof(tech) - strlen(tech) - 1);
 	}
-	printf("%-34s %-36s %-8s %4d %-12s %s\n", r->id, r->uuid, r->severity, r->risk_score,
-	       tech, r->name);
+	printf("%-34s %-8s %4d  %-36s  %s\n    %s\n", r->id, r->severity, r->risk_score,
+	       r->uuid, tech, r->name);
 }
 
 int cmd_rules(int argc, char **argv)
@@ -69,8 +69,8 @@ int cmd_rules(int argc, char **argv)
 		}
 	}
 	if (!json)
-		printf("%-34s %-36s %-8s %4s %-12s %s\n", "ID", "SOURCE UUID", "SEVERITY", "RISK",
-		       "MITRE", "NAME");
+		printf("%-34s %-8s %4s  %-36s  %s\n    %s\n", "ID", "SEVERITY", "RISK",
+		       "SOURCE RULE UUID", "MITRE", "NAME");
 	for (size_t i = 0; kh_rule_table[i]; i++) {
 		if (json)
 			print_json(kh_rule_table[i]->info);

@@ -261,7 +261,7 @@ void json_int(struct json_out *j, long long v)
 	after_value(j);
 }
 
-void json_bool(struct json_out *j, bool v)
+void json_boolean(struct json_out *j, bool v)
 {
 	sep(j);
 	put(j, v ? "true" : "false", v ? 4 : 5);
