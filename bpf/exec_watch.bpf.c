@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exec_watch: container exec sessions and the secret material read inside them.
+ *
+ * `kubectl exec` reaches a node as `runc exec`: its `runc init` child joins the running
+ * container's namespaces with setns(2), mount namespace included, then forks and execve's the
+ * command. A container's own init never joins a mount namespace (runc creates a new one for it),
+ * so "joined a mount namespace by setns, then exec'd, and is not pid 1 of its pid namespace" tells
+ * an exec session apart from the container's own processes.
+ *
+ *   setns that changes the mount ns   -> tags[tgid] = JOINED
+ *   fork of a tagged process          -> the child gets the parent's tag
+ *   exec of a JOINED process          -> new session: tags[tgid] = SESSION, record (session start)
+ *   exec of a SESSION process         -> record
+ *   open of secret material (SESSION) -> record (path as given, result, device)
+ *   last thread of a tagged process   -> tag removed; the session leader's exit is recorded
+ *
+ * Untagged processes pay one hash lookup per hooked event (exec, fork, exit, open enter, open
+ * exit); setns is rare and pays two. Only tracepoints and raw tracepoints are used so the same
+ * object loads on every kernel of the matrix (no kprobes, fentry or LSM).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "keyhole/ring_abi.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define E2BIG 7 /* errno values are macros, absent from vmlinux.h */
+
+#define TAG_JOINED 1  /* joined a mount namespace by setns; its next exec opens a session */
+#define TAG_SESSION 2 /* inside an exec session */
+
+struct tag {
+	__u64 session_id;
+	__u32 leader; /* tgid of the session's first process (0 while JOINED) */
+	__u32 state;  /* TAG_* */
+};
+
+/*
+ * Tagged processes, keyed by tgid. A plain hash, not an LRU: when full, a new process goes
+ * untagged and that is counted (KH_NODE_C_TAGS_FULL), where an LRU would silently drop an older
+ * (possibly still active) session shell. 16384 live processes inside exec sessions is far beyond
+ * what people type; the agent may resize it before load.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct tag);
+} tags SEC(".maps");
+
+/* namespaces of a thread in setns(2), to see at exit whether its mount namespace changed */
+struct setns_pending {
+	__u32 mntns_inum;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32); /* tid */
+	__type(value, struct setns_pending);
+} setns_inflight SEC(".maps");
+
+/* an open by a tagged thread between sys_enter and sys_exit */
+struct open_pending {
+	__u64 path; /* user pointer */
+	__u32 open_flags;
+	__s32 dfd;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tid */
+	__type(value, struct open_pending);
+} open_inflight SEC(".maps");
+
+/* 256 KB: one exec record is 1.9 KB; exec sessions are interactive, so bursts are small */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} exec_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KH_NODE_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} exec_counters SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&exec_counters, &idx);
+
+	if (c)
+		*c += 1;
+}
+
+/*
+ * kernfs_node::parent was renamed __parent when it became RCU-protected ("kernfs: Use RCU to
+ * access kernfs_node::parent", v6.15).
+ */
+struct kernfs_node___pre615 {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
+}
+
+static __always_inline __u32 task_mntns(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+}
+
+static __always_inline void fill_proc(struct kh_node_proc *p, struct task_struct *t,
+				      const struct tag *tag)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	struct pid *tp = BPF_CORE_READ(t, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level);
+	struct upid up = {};
+
+	bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level]);
+	p->session_id = tag->session_id;
+	p->session_leader = tag->leader;
+	p->pid = pid_tgid >> 32;
+	p->tid = (__u32)pid_tgid;
+	p->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	p->uid = (__u32)uid_gid;
+	p->gid = uid_gid >> 32;
+	p->ns_pid = up.nr;
+	p->pidns_inum = BPF_CORE_READ(up.ns, ns.inum);
+	p->mntns_inum = task_mntns(t);
+	p->_pad = 0;
+	p->cgroup_id = 0;
+	bpf_get_current_comm(p->comm, sizeof(p->comm));
+}
+
+/*
+ * The cgroup that names the container: the v2 one when the process is placed in the unified
+ * hierarchy, else the memory (or pids) controller's v1 one, as on hosts that mount v1
+ * hierarchies with an unused v2 beside them.
+ */
+static __always_inline struct kernfs_node *task_cgroup_kn(struct task_struct *t, __u32 *flags)
+{
+	struct kernfs_node *kn = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
+	struct css_set *cs;
+	struct cgroup_subsys_state *css = NULL;
+	int id = -1;
+
+	if (kn && kn_parent(kn))
+		return kn;
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	else if (bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id))
+		id = bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
+	if (id < 0 || id >= 16)
+		return kn;
+	cs = BPF_CORE_READ(t, cgroups);
+	bpf_core_read(&css, sizeof(css), &cs->subsys[id]);
+	if (!css)
+		return kn;
+	*flags |= KH_NODE_F_CGRP_V1;
+	return BPF_CORE_READ(css, cgroup, kn);
+}
+
+static __always_inline void fill_cgroup(struct kh_rec_node_exec *r, struct task_struct *t)
+{
+	struct kernfs_node *kn = task_cgroup_kn(t, &r->flags);
+	struct kernfs_node *parent;
+	__u32 depth = 0;
+
+	r->proc.cgroup_id = kn ? BPF_CORE_READ(kn, id) : 0;
+	for (int i = 0; i < KH_NODE_CGRP_DEPTH; i++) {
+		if (!kn)
+			break;
+		parent = kn_parent(kn);
+		if (!parent) /* the hierarchy's root has no name of its own */
+			break;
+		bpf_probe_read_kernel_str(r->cgrp[i], KH_NODE_CGRP_NAME_MAX, BPF_CORE_READ(kn, name));
+		depth++;
+		kn = parent;
+	}
+	if (kn && kn_parent(kn))
+		r->flags |= KH_NODE_F_CGRP_TRUNC;
+	r->cgrp_depth = depth;
+}
+
+static __always_inline void fill_args(struct kh_rec_node_exec *r, struct task_struct *t)
+{
+	unsigned long start = BPF_CORE_READ(t, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(t, mm, arg_end);
+	__u64 len = end > start ? end - start : 0;
+
+	if (len > KH_NODE_ARGS_MAX) {
+		len = KH_NODE_ARGS_MAX;
+		r->flags |= KH_NODE_F_ARGS_TRUNC;
+	}
+	if (bpf_probe_read_user(r->args, len, (void *)start))
+		len = 0;
+	r->args_len = len;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct tag *tag = bpf_map_lookup_elem(&tags, &tgid);
+	struct kh_rec_node_exec *r;
+	__u32 flags = 0;
+	long n;
+
+	if (!tag)
+		return 0;
+	if (tag->state == TAG_JOINED) {
+		struct pid *tp = BPF_CORE_READ(t, thread_pid);
+		unsigned int level = BPF_CORE_READ(tp, level);
+		struct upid up = {};
+
+		/* pid 1 of its namespace is a container's own init, never an exec */
+		bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level]);
+		if (up.nr == 1) {
+			bpf_map_delete_elem(&tags, &tgid);
+			return 0;
+		}
+		tag->session_id = bpf_ktime_get_ns();
+		tag->leader = tgid;
+		tag->state = TAG_SESSION;
+		flags = KH_NODE_F_SESSION_START;
+		count(KH_NODE_C_SESSIONS);
+	}
+
+	r = bpf_ringbuf_reserve(&exec_events, sizeof(*r), 0);
+	if (!r) {
+		count(KH_NODE_C_RB_EXEC);
+		return 0;
+	}
+	r->hdr.type = KH_REC_NODE_EXEC;
+	r->hdr.size = sizeof(*r);
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	fill_proc(&r->proc, t, tag);
+	r->flags = flags;
+	r->_pad = 0;
+	n = bpf_probe_read_kernel_str(r->filename, sizeof(r->filename), BPF_CORE_READ(bprm, filename));
+	if (n == sizeof(r->filename))
+		r->flags |= KH_NODE_F_PATH_TRUNC;
+	fill_args(r, t);
+	fill_cgroup(r, t);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(exec_watch_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	struct tag *tag;
+
+	if (ctgid == ptgid) /* a new thread: the process is already tagged or not */
+		return 0;
+	tag = bpf_map_lookup_elem(&tags, &ptgid);
+	if (!tag)
+		return 0;
+	if (bpf_map_update_elem(&tags, &ctgid, tag, BPF_ANY)) {
+		count(KH_NODE_C_TAGS_FULL);
+		return 0;
+	}
+	if (tag->state == TAG_SESSION)
+		count(KH_NODE_C_TAGGED_FORKS);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(exec_watch_exit, struct task_struct *t)
+{
+	__u32 tgid = BPF_CORE_READ(t, tgid);
+	struct kh_rec_node_exit *r;
+	struct tag *tag;
+
+	/* the tag belongs to the process: only its last thread out removes it */
+	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+		return 0;
+	tag = bpf_map_lookup_elem(&tags, &tgid);
+	if (!tag)
+		return 0;
+	if (tag->state == TAG_SESSION && tag->leader == tgid) {
+		r = bpf_ringbuf_reserve(&exec_events, sizeof(*r), 0);
+		if (r) {
+			r->hdr.type = KH_REC_NODE_EXIT;
+			r->hdr.size = sizeof(*r);
+			r->hdr.ts_ns = bpf_ktime_get_ns();
+			fill_proc(&r->proc, t, tag);
+			r->exit_code = BPF_CORE_READ(t, exit_code);
+			r->_pad = 0;
+			bpf_ringbuf_submit(r, 0);
+		} else {
+			count(KH_NODE_C_RB_EXIT);
+		}
+	}
+	bpf_map_delete_elem(&tags, &tgid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_setns")
+int exec_watch_setns_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct setns_pending p = {};
+
+	p.mntns_inum = task_mntns((struct task_struct *)bpf_get_current_task());
+	if (bpf_map_update_elem(&setns_inflight, &tid, &p, BPF_ANY))
+		count(KH_NODE_C_PENDING_FULL);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_setns")
+int exec_watch_setns_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
+	struct setns_pending *p = bpf_map_lookup_elem(&setns_inflight, &tid);
+	struct tag joined = {.state = TAG_JOINED};
+	__u32 before;
+
+	if (!p)
+		return 0;
+	before = p->mntns_inum;
+	bpf_map_delete_elem(&setns_inflight, &tid);
+	/* the flags argument may be 0 (any type), so compare namespaces, not arguments */
+	if (ctx->ret != 0 || task_mntns((struct task_struct *)bpf_get_current_task()) == before)
+		return 0;
+	/* a process already in a session stays in it (nsenter from an exec'd shell) */
+	if (bpf_map_update_elem(&tags, &tgid, &joined, BPF_NOEXIST) == -E2BIG)
+		count(KH_NODE_C_TAGS_FULL);
+	return 0;
+}
+
+static __always_inline int open_enter(const char *path, __u32 open_flags, __s32 dfd)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
+	struct tag *tag = bpf_map_lookup_elem(&tags, &tgid);
+	struct open_pending p;
+
+	if (!tag || tag->state != TAG_SESSION)
+		return 0;
+	p.path = (__u64)path;
+	p.open_flags = open_flags;
+	p.dfd = dfd;
+	if (bpf_map_update_elem(&open_inflight, &tid, &p, BPF_ANY))
+		count(KH_NODE_C_PENDING_FULL);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int exec_watch_openat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return open_enter((const char *)ctx->args[1], (__u32)ctx->args[2], (__s32)ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int exec_watch_openat2_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct open_how how = {};
+
+	bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]);
+	return open_enter((const char *)ctx->args[1], (__u32)how.flags, (__s32)ctx->args[0]);
+}
+
+/* open(2) exists on x86 but not arm64; the loader drops this program where it is missing */
+SEC("tracepoint/syscalls/sys_enter_open")
+int exec_watch_open_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return open_enter((const char *)ctx->args[0], (__u32)ctx->args[1], -100 /* AT_FDCWD */);
+}
+
+static __always_inline bool has_prefix(const char *s, const char *pfx, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] != pfx[i])
+			return false;
+	return true;
+}
+
+/*
+ * Does the path name a kubelet secret or projected volume directory? Finds each '~' and checks
+ * "kubernetes.io" before it and "secret" or "projected" after it.
+ */
+static __always_inline bool names_volume(const char *path)
+{
+	const int nl = 13; /* strlen("kubernetes.io") */
+
+	for (int i = nl; i < KH_NODE_PATH_MAX - 10; i++) {
+		if (path[i] == 0)
+			return false;
+		if (path[i] != '~')
+			continue;
+		if (!has_prefix(&path[i - nl], "kubernetes.io", nl))
+			continue;
+		if (has_prefix(&path[i + 1], "secret", 6) || has_prefix(&path[i + 1], "projected", 9))
+			return true;
+	}
+	return false;
+}
+
+static __always_inline __u32 path_match(const char *path)
+{
+	__u32 m = 0;
+
+	if (has_prefix(path, "/var/run/secrets/", 17) || has_prefix(path, "/run/secrets/", 13))
+		m |= KH_NODE_M_SA_PATH;
+	if (names_volume(path))
+		m |= KH_NODE_M_VOLUME_PATH;
+	return m;
+}
+
+/*
+ * Superblock mount lists: up to 6.15 a superblock chained its mounts in the list_head s_mounts
+ * through mount::mnt_instance; 6.16 made s_mounts a singly linked list through
+ * mount::mnt_next_for_sb ("fs: use a single linked list for s_mounts").
+ */
+struct super_block___old {
+	struct list_head s_mounts;
+} __attribute__((preserve_access_index));
+
+struct mount___old {
+	struct list_head mnt_instance;
+} __attribute__((preserve_access_index));
+
+/* kubelet volumes: <root>/pods/<uid>/volumes/kubernetes.io~{secret,projected}/<volume> */
+static __always_inline __u32 volume_mount_kind(struct mount *m)
+{
+	struct dentry *dir = BPF_CORE_READ(m, mnt_mountpoint, d_parent);
+	char name[32];
+
+	if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(dir, d_name.name)) < 0)
+		return 0;
+	if (has_prefix(name, "kubernetes.io~secret", 21) ||
+	    has_prefix(name, "kubernetes.io~projected", 24))
+		return KH_NODE_M_VOLUME_DEV;
+	return 0;
+}
+
+/*
+ * Is the file behind a just-opened fd on a filesystem the kubelet mounted as a secret or
+ * projected volume? A container sees such a volume through a bind mount at any path it likes,
+ * but the superblock still lists the kubelet's own mount, whose mountpoint names the volume kind.
+ * Walks at most VOLUME_WALK mounts of the superblock (a volume has one per container using it,
+ * plus propagated copies).
+ */
+#define VOLUME_WALK 32
+
+static __always_inline __u32 fd_volume(long fd, __u32 *dev)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fda = BPF_CORE_READ(fdt, fd);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	struct super_block *sb;
+	struct file *f = NULL;
+
+	if (fd < 0 || fd >= max)
+		return 0;
+	bpf_core_read(&f, sizeof(f), &fda[fd]);
+	if (!f)
+		return 0;
+	sb = BPF_CORE_READ(f, f_inode, i_sb);
+	*dev = BPF_CORE_READ(sb, s_dev);
+	if (bpf_core_field_exists(((struct mount *)0)->mnt_next_for_sb)) {
+		struct mount *m = BPF_CORE_READ(sb, s_mounts);
+
+		for (int i = 0; i < VOLUME_WALK && m; i++) {
+			if (volume_mount_kind(m))
+				return KH_NODE_M_VOLUME_DEV;
+			m = BPF_CORE_READ(m, mnt_next_for_sb);
+		}
+	} else {
+		struct super_block___old *osb = (void *)sb;
+		struct list_head *head = &osb->s_mounts;
+		struct list_head *n = BPF_CORE_READ(osb, s_mounts.next);
+		__u64 off = bpf_core_field_offset(struct mount___old, mnt_instance);
+
+		for (int i = 0; i < VOLUME_WALK && n && n != head; i++) {
+			if (volume_mount_kind((struct mount *)((void *)n - off)))
+				return KH_NODE_M_VOLUME_DEV;
+			n = BPF_CORE_READ(n, next);
+		}
+	}
+	return 0;
+}
+
+static __always_inline int open_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct open_pending *p = bpf_map_lookup_elem(&open_inflight, &tid);
+	struct kh_rec_node_open *r;
+	struct task_struct *t;
+	struct kernfs_node *kn;
+	struct tag *tag;
+	__u32 dev = 0, match;
+	long n;
+
+	if (!p)
+		return 0;
+	tag = bpf_map_lookup_elem(&tags, &tgid);
+	if (!tag)
+		goto out;
+	r = bpf_ringbuf_reserve(&exec_events, sizeof(*r), 0);
+	if (!r) {
+		count(KH_NODE_C_RB_OPEN);
+		goto out;
+	}
+	n = bpf_probe_read_user_str(r->path, sizeof(r->path), (void *)p->path);
+	if (n < 0)
+		r->path[0] = 0;
+	match = path_match(r->path);
+	if (ret >= 0)
+		match |= fd_volume(ret, &dev);
+	if (!match) {
+		bpf_ringbuf_discard(r, 0);
+		goto out;
+	}
+	r->hdr.type = KH_REC_NODE_OPEN;
+	r->hdr.size = sizeof(*r);
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	t = (struct task_struct *)bpf_get_current_task();
+	fill_proc(&r->proc, t, tag);
+	r->flags = n == sizeof(r->path) ? KH_NODE_F_PATH_TRUNC : 0;
+	kn = task_cgroup_kn(t, &r->flags);
+	r->proc.cgroup_id = kn ? BPF_CORE_READ(kn, id) : 0;
+	r->match = match;
+	r->ret = ret;
+	r->open_flags = p->open_flags;
+	r->dev = dev;
+	r->dfd = p->dfd;
+	r->_pad = 0;
+	bpf_ringbuf_submit(r, 0);
+out:
+	bpf_map_delete_elem(&open_inflight, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int exec_watch_openat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int exec_watch_openat2_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int exec_watch_open_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * exec_watch: loads and attaches bpf/exec_watch.bpf.c, the kernel half of the exec watch.
+ *
+ * The programs tag `runc exec`-style sessions and put kh_rec_node_* records (ring_abi.h) in one
+ * ring buffer; whoever consumes rings (the capture loop, or a test) reads it through
+ * exec_watch__ring_fd(). Everything is decided in the kernel; the agent only consumes.
+ */
+#ifndef KEYHOLE_EXEC_WATCH_H
+#define KEYHOLE_EXEC_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "keyhole/ring_abi.h"
+
+struct exec_watch_opts {
+	uint32_t max_tags; /* tagged-process table size; 0: the object's default (16384) */
+};
+
+struct exec_watch;
+
+/*
+ * Open, size, load and attach. Mounts tracefs when no tracing directory is mounted (the syscall
+ * tracepoints need it). Returns NULL with errno set, after printing what failed and what to do.
+ */
+struct exec_watch *exec_watch__new(const struct exec_watch_opts *opts);
+void exec_watch__free(struct exec_watch *w);
+
+/* the ring buffer map holding kh_rec_node_* records */
+int exec_watch__ring_fd(const struct exec_watch *w);
+
+/* sum of the per-CPU counters, indexed by enum kh_node_counter; -errno */
+int exec_watch__counters(const struct exec_watch *w, uint64_t out[KH_NODE_C_MAX]);
+
+#endif /* KEYHOLE_EXEC_WATCH_H */
