@@ -38,11 +38,15 @@ version_ge() {
 
 # (Each helper succeeds when it finds nothing: run-matrix runs under set -e and pipefail.)
 
-# verifier_complaints FILE...: names of programs libbpf says failed to load, comma separated.
+# verifier_complaints FILE...: names of BPF programs that failed to load, comma separated, from
+# libbpf's own lines ("prog 'NAME': BPF program load failed", "failed to load program 'NAME'")
+# or keyhole's ("program NAME ... rejected by the verifier" and the like).
 verifier_complaints() {
 	cat "$@" 2>/dev/null |
-		grep -oE "prog '[^']+'[^:]*: (BPF program load failed|failed to load)|failed to load program '[^']+'" |
-		grep -oE "'[^']+'" | tr -d "'" | sort -u | paste -sd, - || true
+		grep -iE "verifier|rejected|load failed|failed to load" |
+		grep -oiE "(prog|program) '?[A-Za-z_][A-Za-z0-9_.]*'?" |
+		sed -E "s/^[A-Za-z]+ '?//; s/'\$//" | grep -vixE 'load(ed|ing)?|fail(ed)?|rejected|by|is|was|the|log' |
+		sort -u | paste -sd, - || true
 }
 
 table_header() {
