@@ -92,7 +92,13 @@ static int body(char *b, size_t cap, const char *res, const char *name)
 			 "\"pod-template-hash\":\"%08x\"},\"annotations\":{\"deployment.kubernetes.io/"
 			 "revision\":\"%u\"}},\"spec\":{\"replicas\":%u,\"template\":{\"spec\":{"
 			 "\"containers\":[{\"name\":\"app\",\"image\":\"registry.example.com/%s:1.%u.%u\","
-			 "\"resources\":{\"limits\":{\"cpu\":\"500m\",\"memory\":\"256Mi\"}}}]}}}}",
+			 "\"resources\":{\"limits\":{\"cpu\":\"500m\",\"memory\":\"256Mi\"}},"
+			 "\"env\":[{\"name\":\"LOG_LEVEL\",\"value\":\"info\"},{\"name\":\"GOMAXPROCS\","
+			 "\"value\":\"2\"}],\"ports\":[{\"containerPort\":8080,\"protocol\":\"TCP\"}],"
+			 "\"readinessProbe\":{\"httpGet\":{\"path\":\"/readyz\",\"port\":8080},"
+			 "\"periodSeconds\":10}}],\"tolerations\":[{\"key\":\"node.kubernetes.io/"
+			 "not-ready\",\"operator\":\"Exists\",\"effect\":\"NoExecute\","
+			 "\"tolerationSeconds\":300}]}}}}",
 			 name, name, rnd(), rnd() % 40, 1 + rnd() % 5, res, rnd() % 30, rnd() % 10);
 	return n;
 }
@@ -113,13 +119,31 @@ int main(int argc, char **argv)
 		rng_state = 1;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	while (written < target) {
-		const struct actor *a = &actors[rnd() % 10 < 8 ? rnd() % 7 : 7 + rnd() % 3];
+		/* humans and scripts are a sliver of a control plane's traffic */
+		const struct actor *a = &actors[rnd() % 1000 < 995 ? rnd() % 7 : 7 + rnd() % 3];
 		const char *res = PICK(resources), *ns = PICK(namespaces), *verb = PICK(verbs);
+		int is_sa = !strncmp(a->user, "system:serviceaccount:", 22);
+		char extra[512] = "";
 		char name[64];
 		int write_verb = !strcmp(verb, "update") || !strcmp(verb, "patch") ||
 				 !strcmp(verb, "create");
 		int code = rnd() % 50 ? (write_verb && !strcmp(verb, "create") ? 201 : 200) : 403;
 
+		/* controllers mostly watch secrets rather than get them one by one */
+		if (!strcmp(res, "secrets") && a < &actors[7] && rnd() % 20)
+			res = "pods";
+		if (is_sa)
+			snprintf(extra, sizeof(extra),
+				 ",\"extra\":{\"authentication.kubernetes.io/credential-id\":[\"JTI=%08x-"
+				 "%04x-4%03x-8%03x-%08x%04x\"],\"authentication.kubernetes.io/node-name\":"
+				 "[\"worker-%u\"],\"authentication.kubernetes.io/node-uid\":[\"%08x-%04x-"
+				 "4%03x-8%03x-%08x%04x\"],\"authentication.kubernetes.io/pod-name\":[\"%s-"
+				 "%05x\"],\"authentication.kubernetes.io/pod-uid\":[\"%08x-%04x-4%03x-8%03x-"
+				 "%08x%04x\"]}",
+				 rnd(), rnd() & 0xffff, rnd() & 0xfff, rnd() & 0xfff, rnd(),
+				 rnd() & 0xffff, rnd() % 5, rnd(), rnd() & 0xffff, rnd() & 0xfff,
+				 rnd() & 0xfff, rnd(), rnd() & 0xffff, ns, rnd() & 0xfffff, rnd(),
+				 rnd() & 0xffff, rnd() & 0xfff, rnd() & 0xfff, rnd(), rnd() & 0xffff);
 		snprintf(name, sizeof(name), "%s-%u", res, rnd() % 500);
 		uuid(id);
 		t_us += rnd() % 2000;
@@ -134,14 +158,14 @@ int main(int argc, char **argv)
 				"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"%s\","
 				"\"auditID\":\"%s\",\"stage\":\"%s\",\"requestURI\":\"/api/v1/namespaces/"
 				"%s/%s/%s\",\"verb\":\"%s\",\"user\":{\"username\":\"%s\",\"uid\":\"%08x\","
-				"\"groups\":[%s]},\"sourceIPs\":[\"%s\"],\"userAgent\":\"%s\","
+				"\"groups\":[%s]%s},\"sourceIPs\":[\"%s\"],\"userAgent\":\"%s\","
 				"\"objectRef\":{\"resource\":\"%s\",\"namespace\":\"%s\",\"name\":\"%s\","
 				"\"apiVersion\":\"v1\"}%s%s,\"requestReceivedTimestamp\":\"%s\","
 				"\"stageTimestamp\":\"%s\",\"annotations\":{\"authorization.k8s.io/"
 				"decision\":\"%s\",\"authorization.k8s.io/reason\":\"%s\"}}\n",
 				bodybuf[0] ? "Request" : "Metadata", id,
 				stage ? "ResponseComplete" : "RequestReceived", ns, res, name, verb,
-				a->user, rnd(), a->groups, a->ip, a->ua, res, ns, name,
+				a->user, rnd(), a->groups, extra, a->ip, a->ua, res, ns, name,
 				stage ? (code == 403 ? ",\"responseStatus\":{\"metadata\":{},\"status\":"
 						       "\"Failure\",\"reason\":\"Forbidden\",\"code\":403}"
 						     : (code == 201 ? ",\"responseStatus\":{\"metadata\":{},"
