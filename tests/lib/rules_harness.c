@@ -2,10 +2,7 @@
 /*
  * rules_harness: parser + rule engine into memory, alerts read back with json-c.
  */
-/* json-c calls its boolean type json_bool, which json_out.h uses as a function name */
-#define json_bool jsonc_bool
 #include <json-c/json.h>
-#undef json_bool
 
 #include <criterion/criterion.h>
 #include <stdio.h>

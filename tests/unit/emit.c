@@ -4,9 +4,7 @@
  * input bytes, no bodies), one alert per request across stages, the RequestReceived hold, the
  * bounds on dedupe and hold memory, baseline muting and output failures.
  */
-#define json_bool jsonc_bool
 #include <json-c/json.h>
-#undef json_bool
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -3,9 +3,7 @@
  * Tests of src/rules/secret_access_non_controller.c (seed 004, Sigma): get/list/watch on secrets
  * by anyone outside the controller allowlist prefixes.
  */
-#define json_bool jsonc_bool
 #include <json-c/json.h>
-#undef json_bool
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

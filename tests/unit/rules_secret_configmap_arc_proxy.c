@@ -4,9 +4,7 @@
  * and configmap access through the Azure Arc proxy account, one alert per impersonated user not
  * seen in the 5 days before, with the impersonated user reported as the caller.
  */
-#define json_bool jsonc_bool
 #include <json-c/json.h>
-#undef json_bool
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

@@ -4,9 +4,7 @@
  * on secrets by system:serviceaccount:* or system:node:*, source IP present and not 127.0.0.1,
  * minus the group and (service account, pod name) exclusions.
  */
-#define json_bool jsonc_bool
 #include <json-c/json.h>
-#undef json_bool
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

@@ -3,9 +3,7 @@
  * Tests of src/rules/secret_suspicious_ua.c (seed 000): get/list on secrets, a user agent
  * matching the KQL wildcards (case-sensitive, whole value), and a source IP.
  */
-#define json_bool jsonc_bool
 #include <json-c/json.h>
-#undef json_bool
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
