@@ -13,6 +13,7 @@
 #include "keyhole/audit_parse.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
+#include "correlate/correlate.h"
 #include "rules/emit.h"
 #include "rules/engine.h"
 
@@ -20,6 +21,7 @@ struct kh_pipeline {
 	struct kh_counters c;
 	struct kh_emit *emit;
 	struct kh_rules *rules;
+	struct kh_correlate *correlate;
 	struct kh_ratelimit bad_rl;
 	uint64_t output_errors_seen;
 };
@@ -43,6 +45,9 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 	p->rules = rules__new(opts->cfg, p->emit);
 	if (!p->rules)
 		goto err_free;
+	p->correlate = correlate__new(opts->cfg, p->emit);
+	if (!p->correlate)
+		goto err_free;
 	return p;
 
 err_free:
@@ -56,6 +61,7 @@ void pipeline__free(struct kh_pipeline *p)
 {
 	if (!p)
 		return;
+	correlate__free(p->correlate);
 	rules__free(p->rules);
 	emit__free(p->emit);
 	free(p->c.alerts_by_rule);
@@ -104,6 +110,7 @@ int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 	ev.flags |= o->flags;
 	p->c.parsed++;
 	rules__on_event(p->rules, &ev);
+	correlate__on_event(p->correlate, &ev);
 	if (p->c.output_errors != p->output_errors_seen) {
 		p->output_errors_seen = p->c.output_errors;
 		return -EIO;
@@ -124,6 +131,7 @@ void pipeline__feed_oversized(struct kh_pipeline *p, const struct kh_origin *o)
 void pipeline__flush(struct kh_pipeline *p)
 {
 	rules__flush(p->rules);
+	correlate__flush(p->correlate);
 }
 
 void pipeline__set_learn_only(struct kh_pipeline *p, int on)

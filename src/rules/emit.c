@@ -21,7 +21,7 @@ struct held {
 	int64_t at_ns; /* event time it was held at */
 };
 
-enum building { B_NONE, B_WRITE, B_HOLD };
+enum building { B_NONE, B_WRITE, B_HOLD, B_INCIDENT };
 
 struct kh_emit {
 	FILE *out;
@@ -33,6 +33,7 @@ struct kh_emit {
 	struct json_out j;
 	enum building building;
 	uint64_t building_key;
+	size_t building_rule; /* B_INCIDENT: the alerts_by_rule index to count it under */
 	const struct audit_event *building_ev;
 	struct fifo_map done;	 /* (rule, request) keys already alerted */
 	struct fifo_map pending; /* (rule, request) keys held at RequestReceived */
@@ -267,6 +268,19 @@ static void put_threat(struct json_out *j, const struct kh_rule_info *r)
 	json_obj_end(j);
 }
 
+static void put_rule(struct json_out *j, const struct kh_rule_info *r)
+{
+	json_key(j, "rule");
+	json_obj_begin(j);
+	json_kv_str(j, "id", r->id);
+	json_kv_str(j, "uuid", r->uuid);
+	json_kv_str(j, "name", r->name);
+	json_kv_str(j, "severity", r->severity);
+	json_kv_int(j, "risk_score", r->risk_score);
+	json_obj_end(j);
+	put_threat(j, r);
+}
+
 static void put_ecs(struct json_out *j, const struct kh_rule_info *r, const struct audit_event *ev)
 {
 	int64_t t = ev->request_received_ns ? ev->request_received_ns : ev->stage_ns;
@@ -284,16 +298,7 @@ static void put_ecs(struct json_out *j, const struct kh_rule_info *r, const stru
 	json_kv_int(j, "severity", r->risk_score);
 	json_obj_end(j);
 
-	json_key(j, "rule");
-	json_obj_begin(j);
-	json_kv_str(j, "id", r->id);
-	json_kv_str(j, "uuid", r->uuid);
-	json_kv_str(j, "name", r->name);
-	json_kv_str(j, "severity", r->severity);
-	json_kv_int(j, "risk_score", r->risk_score);
-	json_obj_end(j);
-
-	put_threat(j, r);
+	put_rule(j, r);
 
 	if (kstr_present(ev->user.username) || kstr_present(ev->impersonated_user.username)) {
 		json_key(j, "user");
@@ -480,4 +485,51 @@ void alert_end(struct kh_emit *e, const struct kstr *extra_ids, size_t n_extra)
 	}
 	e->building = B_NONE;
 	e->building_ev = NULL;
+}
+
+/* ---- alerts that stand for many requests (correlated incidents) ------------------------------ */
+
+struct json_out *emit__incident_begin(struct kh_emit *e, const struct kh_rule_info *rule,
+				      size_t rule_index, int64_t t_ns, const char *action)
+{
+	if (e->muted)
+		return NULL;
+	e->building = B_INCIDENT;
+	e->building_rule = rule_index;
+	json_out_reset(&e->j);
+	json_obj_begin(&e->j);
+	if (t_ns) {
+		json_key(&e->j, "@timestamp");
+		json_time_ns(&e->j, t_ns);
+	}
+	json_key(&e->j, "event");
+	json_obj_begin(&e->j);
+	json_kv_str(&e->j, "kind", "alert");
+	json_kv_str(&e->j, "action", action);
+	json_kv_int(&e->j, "severity", rule->risk_score);
+	json_obj_end(&e->j);
+	put_rule(&e->j, rule);
+	return &e->j;
+}
+
+void emit__incident_end(struct kh_emit *e, const char *const *ids, size_t n_ids)
+{
+	struct json_out *j = &e->j;
+
+	if (e->building != B_INCIDENT)
+		return;
+	json_key(j, "evidence");
+	json_obj_begin(j);
+	json_key(j, "audit_ids");
+	json_arr_begin(j);
+	for (size_t i = 0; i < n_ids; i++)
+		json_str(j, ids[i]);
+	json_arr_end(j);
+	json_obj_end(j);
+	json_obj_end(j);
+	if (j->oom || j->depth != 0)
+		e->c->output_errors++;
+	else
+		write_line(e, j->buf, j->len, e->building_rule);
+	e->building = B_NONE;
 }

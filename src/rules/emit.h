@@ -94,6 +94,18 @@ void emit__flush(struct kh_emit *e);
  */
 void alert_cancel(struct kh_emit *e, const struct audit_event *ev);
 
+/*
+ * An alert that stands for many requests (a correlated incident): written at once, never
+ * deduplicated or held, because its owner decides when a new line (revision) is due. Writes
+ * @timestamp (@t_ns, event time), event.kind/action/severity, rule.* and threat.*; the caller
+ * adds its own fields into the returned object, then emit__incident_end() adds
+ * evidence.audit_ids and writes the line, counted under alerts_by_rule[@rule_index]. NULL when
+ * muted (baseline mode): the caller then writes nothing and does not call emit__incident_end().
+ */
+struct json_out *emit__incident_begin(struct kh_emit *e, const struct kh_rule_info *rule,
+				      size_t rule_index, int64_t t_ns, const char *action);
+void emit__incident_end(struct kh_emit *e, const char *const *ids, size_t n_ids);
+
 /* a rule dropped an entry of its bounded state to make room (counted as state_evictions) */
 void emit__count_state_eviction(struct kh_emit *e);
 
