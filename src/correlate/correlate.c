@@ -84,6 +84,8 @@ void correlate_opts__defaults(struct kh_correlate_opts *o)
 	o->max_incidents = 1024;
 	o->max_steps = 64;
 	o->open_on_forbidden = false;
+	/* what Helm applies is a release being deployed (the label is set by Helm 3 on everything) */
+	o->ignore_helm_managed = true;
 	o->controller_prefixes = default_controllers;
 	o->ignore_user_agents = default_ignore_uas;
 	o->impersonation_proxies = default_proxies;
@@ -399,7 +401,7 @@ static void on_grant(struct kh_correlate *c, const struct audit_event *ev, enum 
 			if (obj.flags & KH_RBAC_SUBJECTS_SEEN && obj.n_subjects)
 				objp = &obj;
 		}
-		if (objp && objp->flags & KH_RBAC_HELM) {
+		if (objp && objp->flags & KH_RBAC_HELM && c->o.ignore_helm_managed) {
 			c->st.grants_ignored++;
 			return;
 		}

@@ -31,6 +31,7 @@ struct kh_correlate_opts {
 	uint32_t max_incidents;	 /* incidents open or pending at once */
 	uint32_t max_steps;	 /* timeline steps kept per incident (the rest are counted) */
 	bool open_on_forbidden;	 /* open an incident on a forbidden loot attempt too */
+	bool ignore_helm_managed; /* bindings labelled app.kubernetes.io/managed-by: Helm */
 	/* username prefixes of known controllers: their grants and reads are routine */
 	const char *const *controller_prefixes; /* NULL-terminated */
 	/* user-agent globs whose grants and reads are deployments, not attacks (Helm) */

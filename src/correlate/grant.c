@@ -415,6 +415,22 @@ struct kh_grant *grant__new(const struct audit_event *ev, enum kh_step_kind kind
 	return g;
 }
 
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool grant__same(const struct kh_grant *a, const struct kh_grant *b)
+{
+	if (a == b)
+		return true;
+	if (a->kind != b->kind || (a->kind != KH_STEP_IMPERSONATION && a->kind != KH_STEP_SA_TOKEN))
+		return false;
+	return str_same(a->actor, b->actor) && str_same(a->impersonated, b->impersonated) &&
+	       str_same(a->namespace_, b->namespace_) &&
+	       (a->kind == KH_STEP_IMPERSONATION || str_same(a->name, b->name));
+}
+
 struct kh_grant *grant__get(struct kh_grant *g)
 {
 	if (g)

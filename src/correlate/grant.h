@@ -117,6 +117,14 @@ struct kh_grant {
 struct kh_grant *grant__new(const struct audit_event *ev, enum kh_step_kind kind,
 			    const struct kh_rbac_object *obj, uint32_t role_flags);
 struct kh_grant *grant__get(struct kh_grant *g);
+
+/*
+ * @a and @b give the same rights to the same principal: one actor impersonating one identity
+ * again, or minting another token for the same account. Every impersonated request is its own
+ * escalation step; only the first starts anything, the rest keep it alive. Bindings are never
+ * the same: a second write of a binding may change its subjects.
+ */
+bool grant__same(const struct kh_grant *a, const struct kh_grant *b);
 void grant__put(struct kh_grant *g);
 
 /* KH_GRANT_* flags of the built-in roles that matter (cluster-admin, admin, edit) */

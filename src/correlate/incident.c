@@ -168,9 +168,14 @@ enum kh_step_add incident__add_grant(struct kh_incident *inc, struct kh_grant *g
 {
 	struct kh_incident_step *s;
 
-	for (uint32_t i = 0; i < inc->n_grants; i++)
+	for (uint32_t i = 0; i < inc->n_grants; i++) {
 		if (inc->grants[i] == g)
 			return KH_ADD_DUP;
+		if (grant__same(inc->grants[i], g)) {
+			inc->grant_repeats++; /* the same impersonation again: counted, no new step */
+			return KH_ADD_DUP;
+		}
+	}
 	if (seen(inc, step_key(g->kind, g->audit_id)))
 		return KH_ADD_DUP;
 	inc->grants_total++;
@@ -510,7 +515,7 @@ static void kv_time(struct json_out *j, const char *k, int64_t ns)
 static void put_bool(struct json_out *j, const char *k, bool v)
 {
 	json_key(j, k);
-	json_bool(j, v);
+	json_boolean(j, v);
 }
 
 static const char *via_name(uint8_t via, bool group)
@@ -695,6 +700,8 @@ static void put_timeline(struct json_out *j, const struct kh_incident *inc)
 	}
 	json_arr_end(j);
 	json_kv_int(j, "steps_total", inc->steps_total);
+	if (inc->grant_repeats)
+		json_kv_int(j, "grant_repeats", inc->grant_repeats);
 	json_kv_int(j, "steps_dropped", inc->steps_dropped);
 }
 

@@ -73,6 +73,7 @@ struct kh_incident {
 	char *via_group;   /* when it gained through a group it is a member of */
 	struct kh_grant *grants[KH_INCIDENT_MAX_GRANTS]; /* [0] the first; all referenced */
 	uint32_t n_grants, grants_total;
+	uint32_t grant_repeats; /* the same impersonation or token request again (grant__same) */
 	struct kh_incident_step *steps;
 	uint32_t n_steps, max_steps, steps_total, steps_dropped;
 	struct kh_incident_secret secrets[KH_INCIDENT_MAX_SECRETS];

@@ -172,7 +172,7 @@ void subject__add_grant(struct kh_subject *s, struct kh_grant *g, int64_t until_
 	int slot = s->n_grants;
 
 	for (int i = 0; i < s->n_grants; i++) {
-		if (s->grants[i].g == g) { /* the same grant again: keep the longer window */
+		if (grant__same(s->grants[i].g, g)) { /* the same rights again: extend them */
 			if (until_ns > s->grants[i].until_ns) {
 				s->grants[i].until_ns = until_ns;
 				s->grants[i].via = via;
