@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd_common.h"
+#include "keyhole/alert_output.h"
 #include "keyhole/log.h"
 
 int cmd_usage_error(const char *usage, const char *fmt, ...)
@@ -28,23 +29,6 @@ int cmd_usage_error(const char *usage, const char *fmt, ...)
 
 int cmd_open_output(const char *path, FILE **out)
 {
-	int fd;
-
-	if (!path || !strcmp(path, "-")) {
-		*out = stdout;
-		/* buffered like a file; live mode flushes after every ring-buffer drain */
-		if (!isatty(STDOUT_FILENO))
-			setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-		return 0;
-	}
-	/* alerts may name users and objects: not world-readable */
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (fd < 0 || !(*out = fdopen(fd, "a"))) {
-		kh_log(KH_LOG_ERROR, "cannot open output %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return 1;
-	}
-	setvbuf(*out, NULL, _IOFBF, 1 << 16);
-	return 0;
+	/* stdout, a file reopened on SIGHUP, or syslog: see keyhole/alert_output.h */
+	return alert_output__open(path, out) ? 1 : 0;
 }

@@ -13,7 +13,7 @@ struct kh_config;
 /* print "keyhole: error: <msg>" and a pointer to --help; returns 2 (usage error) */
 int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* NULL or "-" is stdout (line-buffered when it is not a file); else FILE appended, mode 0640 */
+/* NULL or "-": stdout; "syslog:[FACILITY]": syslog; else FILE, appended, reopened on SIGHUP */
 int cmd_open_output(const char *path, FILE **out);
 
 /* NULL path: *cfg = NULL (every default). Errors are reported here; returns nonzero on error. */
