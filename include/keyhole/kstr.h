@@ -46,7 +46,10 @@ static inline struct kstr kstr_lit(const char *s, size_t len)
  */
 long kstr_decode(struct kstr s, char *buf, size_t cap);
 
-/* Comparisons on the decoded value; an absent slice matches nothing. */
+/*
+ * Comparisons on the decoded value; an absent slice matches nothing. Escaped values longer than
+ * 1 KB are decoded on the heap; should that allocation fail the comparison reports no match.
+ */
 bool kstr_eq(struct kstr s, const char *lit);
 bool kstr_has_prefix(struct kstr s, const char *lit);
 bool kstr_has_suffix(struct kstr s, const char *lit);
