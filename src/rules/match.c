@@ -61,6 +61,9 @@ bool kh_eq_nocase(struct kstr s, const char *lit)
 
 	if (want > sizeof(buf))
 		return kstr_eq(s, lit);
+	/* most values carry no escapes: compare the raw bytes, no decoding */
+	if (kstr_present(s) && !(s.flags & KSTR_ESCAPED))
+		return s.len == want && strncasecmp(s.p, lit, want) == 0;
 	if (!decode_fit(s, buf, sizeof(buf), &len) || len != want)
 		return false;
 	return strncasecmp(buf, lit, len) == 0;

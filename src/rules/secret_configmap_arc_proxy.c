@@ -107,8 +107,9 @@ static bool matches(const struct secret_configmap_arc_proxy_tun *t, const struct
 {
 	const struct kh_object_ref *o = &ev->object_ref;
 
-	return kh_any_prefix(ev->user.username, t->user_prefixes) &&
-	       kh_any_eq(o->resource, resources) && kh_any_eq(ev->verb, verbs) &&
+	/* resource first: it rules out nearly every event */
+	return kh_any_eq(o->resource, resources) &&
+	       kh_any_prefix(ev->user.username, t->user_prefixes) && kh_any_eq(ev->verb, verbs) &&
 	       !kh_any_eq(o->namespace_, t->excluded_namespaces) &&
 	       !kh_any_prefix(o->name, t->excluded_name_prefixes);
 }
