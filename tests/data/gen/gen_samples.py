@@ -516,7 +516,7 @@ def attack(outdir):
     w2 = g.node("worker-2")
     g.request("get", "/api/v1/namespaces/finance/secrets/ledger-db", w2, [NODES["worker-2"]],
               "curl/8.5.0", core("secrets", "finance", "ledger-db"), decision="forbid",
-              reason="",
+              reason="no relationship found between node 'worker-2' and this object",
               status_message='secrets "ledger-db" is forbidden: User "system:node:worker-2" cannot get resource "secrets" in API group "" in the namespace "finance": no relationship found between node \'worker-2\' and this object',
               expect=(SUA, NONCTL, NODESA),
               why="kubelet credentials with curl from a node address")
