@@ -65,8 +65,18 @@ int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
  */
 void pipeline__feed_oversized(struct kh_pipeline *p, const struct kh_origin *o);
 
-/* End of input: let windowed rules and the correlator emit what they hold. */
+/*
+ * End of input or shutdown: let windowed rules and the correlator emit what they hold, then save
+ * the rules' history to the config's state_file (when set).
+ */
 void pipeline__flush(struct kh_pipeline *p);
+
+/*
+ * Save the history to the state file now (0 when there is none). The pipeline also saves on its
+ * own every state_save_interval while lines flow, and in pipeline__flush(). Errors are reported
+ * here and are never fatal: the history stays in memory and the next save retries.
+ */
+int pipeline__save_state(struct kh_pipeline *p);
 
 /* switch baseline (learn-only) mode off or on between inputs */
 void pipeline__set_learn_only(struct kh_pipeline *p, int on);

@@ -25,11 +25,14 @@ struct kh_rule_info {
 	const char *severity; /* low, medium, high, critical */
 	int risk_score;	      /* 0-100, as the source rule sets it */
 	const char *techniques[KH_MAX_TECHNIQUES]; /* MITRE ids, NULL-terminated */
+	const char *tactics[KH_MAX_TECHNIQUES];	   /* MITRE tactic ids ("TA0002"), NULL-terminated */
 	const char *source;			   /* where the logic comes from (seed file) */
 };
 
 struct kh_emit;
 struct kh_config;
+struct kh_config_key;
+struct kh_history;
 
 struct kh_rule {
 	const struct kh_rule_info *info;
@@ -40,6 +43,16 @@ struct kh_rule {
 	void (*on_event)(void *state, const struct audit_event *ev, struct kh_emit *emit);
 	/* optional: end of input (replay) or shutdown: emit what is pending */
 	void (*flush)(void *state, struct kh_emit *emit);
+	/*
+	 * optional: the tunables this rule accepts under `rules.<id>` in the config file (see
+	 * keyhole/config.h); state_new applies them with config__rule_apply(cfg, id, keys, &t)
+	 */
+	const struct kh_config_key *config_keys;
+	/*
+	 * optional: the first-seen/last-seen memory this rule keeps in the state file (new-terms
+	 * history), saved under the rule's id and loaded back at start (see keyhole/history.h)
+	 */
+	struct kh_history *(*history)(void *state);
 };
 
 /* the table, in the order `keyhole rules` lists them; NULL-terminated */

@@ -1,24 +1,34 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * cmd_config: loading the configuration for a subcommand. Until the YAML loader lands (issue 7)
- * every setting is the seed documents' default and a --config file is refused rather than
- * silently ignored: a user who tuned an allowlist must not believe it is in force.
+ * cmd_config: loading the configuration for a subcommand. A file that does not load is an error
+ * that stops the command before anything runs, named by file, line, column and key: a user who
+ * tuned an allowlist must never run with it silently ignored.
  */
 #include <stddef.h>
 
 #include "cmd/cmd_common.h"
+#include "keyhole/config.h"
 #include "keyhole/log.h"
 
 int cmd_load_config(const char *path, const struct kh_config **cfg)
 {
+	struct kh_config_error err;
+	struct kh_config *c;
+	char msg[512];
+
 	*cfg = NULL;
 	if (!path)
 		return 0;
-	kh_log(KH_LOG_ERROR, "%s: configuration files are not supported by this build yet", path);
-	return 1;
+	if (config__load(path, &c, &err)) {
+		config__format_error(&err, path, msg, sizeof(msg));
+		kh_log(KH_LOG_ERROR, "config %s", msg);
+		return 1;
+	}
+	*cfg = c;
+	return 0;
 }
 
 void cmd_free_config(const struct kh_config *cfg)
 {
-	(void)cfg;
+	config__free(cfg);
 }

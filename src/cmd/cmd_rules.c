@@ -34,6 +34,11 @@ static void print_json(const struct kh_rule_info *r)
 	for (int t = 0; t < KH_MAX_TECHNIQUES && r->techniques[t]; t++)
 		json_str(&j, r->techniques[t]);
 	json_arr_end(&j);
+	json_key(&j, "tactics");
+	json_arr_begin(&j);
+	for (int t = 0; t < KH_MAX_TECHNIQUES && r->tactics[t]; t++)
+		json_str(&j, r->tactics[t]);
+	json_arr_end(&j);
 	json_kv_str(&j, "source", r->source ? r->source : "");
 	json_obj_end(&j);
 	if (!j.oom)
@@ -44,11 +49,13 @@ static void print_json(const struct kh_rule_info *r)
 static void print_row(const struct kh_rule_info *r)
 {
 	char tech[128] = "";
+	/* a rule mapped to a tactic only (seed 002) shows the tactic */
+	const char *const *ids = r->techniques[0] ? r->techniques : r->tactics;
 
-	for (int t = 0; t < KH_MAX_TECHNIQUES && r->techniques[t]; t++) {
+	for (int t = 0; t < KH_MAX_TECHNIQUES && ids[t]; t++) {
 		if (t)
 			strncat(tech, ",", sizeof(tech) - strlen(tech) - 1);
-		strncat(tech, r->techniques[t], sizeof(tech) - strlen(tech) - 1);
+		strncat(tech, ids[t], sizeof(tech) - strlen(tech) - 1);
 	}
 	printf("%-34s %-8s %4d  %-36s  %s\n    %s\n", r->id, r->severity, r->risk_score,
 	       r->uuid, tech, r->name);

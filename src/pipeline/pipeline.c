@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "keyhole/audit_parse.h"
+#include "keyhole/config.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
 #include "correlate/correlate.h"
+#include "keyhole/state_file.h"
 #include "rules/emit.h"
 #include "rules/engine.h"
 
@@ -24,6 +26,8 @@ struct kh_pipeline {
 	struct kh_correlate *correlate;
 	struct kh_ratelimit bad_rl;
 	uint64_t output_errors_seen;
+	struct kh_state *state; /* the rules' history on disk; NULL when no state_file */
+	int64_t save_interval_ns;
 };
 
 struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
@@ -48,6 +52,12 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 	p->correlate = correlate__new(opts->cfg, p->emit);
 	if (!p->correlate)
 		goto err_free;
+	if (opts->cfg && opts->cfg->state_file) {
+		p->state = state__open_for_rules(opts->cfg->state_file, p->rules);
+		if (!p->state)
+			goto err_free;
+		p->save_interval_ns = opts->cfg->state_save_interval_ns;
+	}
 	return p;
 
 err_free:
@@ -62,6 +72,7 @@ void pipeline__free(struct kh_pipeline *p)
 	if (!p)
 		return;
 	correlate__free(p->correlate);
+	state__free(p->state);
 	rules__free(p->rules);
 	emit__free(p->emit);
 	free(p->c.alerts_by_rule);
@@ -111,6 +122,9 @@ int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 	p->c.parsed++;
 	rules__on_event(p->rules, &ev);
 	correlate__on_event(p->correlate, &ev);
+	/* the clock is cheap (vDSO), the save itself runs once per interval at most */
+	if (p->state && (p->c.parsed & 63) == 0)
+		state__maybe_save(p->state, p->save_interval_ns);
 	if (p->c.output_errors != p->output_errors_seen) {
 		p->output_errors_seen = p->c.output_errors;
 		return -EIO;
@@ -132,6 +146,12 @@ void pipeline__flush(struct kh_pipeline *p)
 {
 	rules__flush(p->rules);
 	correlate__flush(p->correlate);
+	pipeline__save_state(p);
+}
+
+int pipeline__save_state(struct kh_pipeline *p)
+{
+	return p->state ? state__save(p->state) : 0;
 }
 
 void pipeline__set_learn_only(struct kh_pipeline *p, int on)

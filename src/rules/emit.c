@@ -265,6 +265,16 @@ static void put_threat(struct json_out *j, const struct kh_rule_info *r)
 		json_obj_end(j);
 	}
 	json_obj_end(j);
+	if (r->tactics[0]) { /* ECS threat.tactic.id, for rules mapped to a tactic only */
+		json_key(j, "tactic");
+		json_obj_begin(j);
+		json_key(j, "id");
+		json_arr_begin(j);
+		for (size_t t = 0; t < KH_MAX_TECHNIQUES && r->tactics[t]; t++)
+			json_str(j, r->tactics[t]);
+		json_arr_end(j);
+		json_obj_end(j);
+	}
 	json_obj_end(j);
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "keyhole/config.h"
 #include "rules/emit.h"
 #include "rules/engine.h"
 
@@ -13,6 +14,7 @@ struct kh_rules {
 	const struct kh_rule *const *table;
 	size_t n;
 	void **state; /* per rule; NULL for stateless rules */
+	bool *off;    /* per rule: disabled in the config (`enabled: false`) */
 };
 
 static size_t table_len(const struct kh_rule *const *table)
@@ -41,10 +43,12 @@ struct kh_rules *rules__new_table(const struct kh_rule *const *table, const stru
 	r->table = table;
 	r->n = table_len(table);
 	r->state = calloc(r->n ? r->n : 1, sizeof(*r->state));
-	if (!r->state)
+	r->off = calloc(r->n ? r->n : 1, sizeof(*r->off));
+	if (!r->state || !r->off)
 		goto err_free;
 	for (size_t i = 0; i < r->n; i++) {
-		if (!table[i]->state_new)
+		r->off[i] = !config__rule_enabled(cfg, table[i]->info->id);
+		if (r->off[i] || !table[i]->state_new)
 			continue;
 		errno = 0;
 		r->state[i] = table[i]->state_new(cfg);
@@ -74,6 +78,7 @@ void rules__free(struct kh_rules *r)
 		if (r->state[i] && r->table[i]->state_free)
 			r->table[i]->state_free(r->state[i]);
 	free(r->state);
+	free(r->off);
 	free(r);
 }
 
@@ -81,6 +86,8 @@ void rules__on_event(struct kh_rules *r, const struct audit_event *ev)
 {
 	emit__event_begin(r->e, ev);
 	for (size_t i = 0; i < r->n; i++) {
+		if (r->off[i])
+			continue;
 		emit__set_rule(r->e, i);
 		r->table[i]->on_event(r->state[i], ev, r->e);
 	}
@@ -90,10 +97,27 @@ void rules__on_event(struct kh_rules *r, const struct audit_event *ev)
 void rules__flush(struct kh_rules *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
-		if (!r->table[i]->flush)
+		if (r->off[i] || !r->table[i]->flush)
 			continue;
 		emit__set_rule(r->e, i);
 		r->table[i]->flush(r->state[i], r->e);
 	}
 	emit__flush(r->e);
+}
+
+size_t rules__n(const struct kh_rules *r)
+{
+	return r->n;
+}
+
+const struct kh_rule *rules__rule(const struct kh_rules *r, size_t i)
+{
+	return i < r->n ? r->table[i] : NULL;
+}
+
+struct kh_history *rules__history(const struct kh_rules *r, size_t i)
+{
+	if (i >= r->n || r->off[i] || !r->table[i]->history || !r->state[i])
+		return NULL;
+	return r->table[i]->history(r->state[i]);
 }

@@ -31,6 +31,11 @@ void rules__on_event(struct kh_rules *r, const struct audit_event *ev);
 void rules__flush(struct kh_rules *r);
 void rules__free(struct kh_rules *r);
 
+/* the rules of this engine, and the history rule @i keeps (NULL: none, or disabled) */
+size_t rules__n(const struct kh_rules *r);
+const struct kh_rule *rules__rule(const struct kh_rules *r, size_t i);
+struct kh_history *rules__history(const struct kh_rules *r, size_t i);
+
 /* entries in kh_rule_table (the size of kh_counters.alerts_by_rule) */
 size_t rules__count(void);
 

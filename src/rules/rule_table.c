@@ -12,5 +12,7 @@ const struct kh_rule *const kh_rule_table[] = {
 	&rule_secret_access_non_controller,
 	&rule_secret_read_node_or_pod_sa,
 	&rule_secret_configmap_arc_proxy,
+	&rule_secret_rapid_get,
+	&rule_unusual_decision_ua,
 	NULL,
 };

@@ -48,10 +48,20 @@ void *secret_access_non_controller_new_with(const struct secret_access_non_contr
 	return s;
 }
 
+#define T struct secret_access_non_controller_tun
+static const struct kh_config_key config_keys[] = {
+	KH_CFG_LIST_KEY("controller_prefixes", T, controller_prefixes,
+			"user.username prefixes of controllers allowed to read secrets"),
+	KH_CFG_END,
+};
+#undef T
+
 static void *state_new(const struct kh_config *cfg)
 {
-	(void)cfg; /* the config loader will overlay the file's values on these */
-	return secret_access_non_controller_new_with(&secret_access_non_controller_defaults);
+	struct secret_access_non_controller_tun t = secret_access_non_controller_defaults;
+
+	config__rule_apply(cfg, info.id, config_keys, &t);
+	return secret_access_non_controller_new_with(&t);
 }
 
 static void on_event(void *state, const struct audit_event *ev, struct kh_emit *e)
@@ -72,4 +82,5 @@ const struct kh_rule rule_secret_access_non_controller = {
 	.state_new = state_new,
 	.state_free = free,
 	.on_event = on_event,
+	.config_keys = config_keys,
 };

@@ -97,10 +97,28 @@ void *secret_configmap_arc_proxy_new_with(const struct secret_configmap_arc_prox
 	return s;
 }
 
+#define T struct secret_configmap_arc_proxy_tun
+static const struct kh_config_key config_keys[] = {
+	KH_CFG_LIST_KEY("user_prefixes", T, user_prefixes,
+			"user.username prefixes of the Arc proxy accounts"),
+	KH_CFG_LIST_KEY("excluded_namespaces", T, excluded_namespaces,
+			"objectRef.namespace values never alerted on"),
+	KH_CFG_LIST_KEY("excluded_name_prefixes", T, excluded_name_prefixes,
+			"objectRef.name prefixes never alerted on"),
+	KH_CFG_DURATION_KEY("window", T, window_ns, 60, 400 * KH_DAY_S,
+			    "an impersonated user unseen this long alerts again"),
+	KH_CFG_UINT_KEY("max_users", T, max_users, 1, 10000000,
+			"impersonated users remembered (least recent evicted, counted)"),
+	KH_CFG_END,
+};
+#undef T
+
 static void *state_new(const struct kh_config *cfg)
 {
-	(void)cfg; /* the config loader will overlay the file's values on these */
-	return secret_configmap_arc_proxy_new_with(&secret_configmap_arc_proxy_defaults);
+	struct secret_configmap_arc_proxy_tun t = secret_configmap_arc_proxy_defaults;
+
+	config__rule_apply(cfg, info.id, config_keys, &t);
+	return secret_configmap_arc_proxy_new_with(&t);
 }
 
 static bool matches(const struct secret_configmap_arc_proxy_tun *t, const struct audit_event *ev)
@@ -179,4 +197,5 @@ const struct kh_rule rule_secret_configmap_arc_proxy = {
 	.state_new = state_new,
 	.state_free = state_free,
 	.on_event = on_event,
+	.config_keys = config_keys,
 };

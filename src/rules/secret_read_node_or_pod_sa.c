@@ -68,10 +68,25 @@ void *secret_read_node_or_pod_sa_new_with(const struct secret_read_node_or_pod_s
 	return s;
 }
 
+#define T struct secret_read_node_or_pod_sa_tun
+static const struct kh_config_key config_keys[] = {
+	KH_CFG_LIST_KEY("users", T, users, "user.name wildcards the rule applies to"),
+	KH_CFG_LIST_KEY("excluded_source_ips", T, excluded_source_ips,
+			"source.ip addresses never alerted on (exact address)"),
+	KH_CFG_LIST_KEY("excluded_groups", T, excluded_groups,
+			"user.groups wildcards: a member of any is never alerted on"),
+	KH_CFG_PAIRS_KEY("excluded_pods", T, excluded_pods, "username", "pod_name",
+			 "{username, pod_name wildcard} pairs never alerted on"),
+	KH_CFG_END,
+};
+#undef T
+
 static void *state_new(const struct kh_config *cfg)
 {
-	(void)cfg; /* the config loader will overlay the file's values on these */
-	return secret_read_node_or_pod_sa_new_with(&secret_read_node_or_pod_sa_defaults);
+	struct secret_read_node_or_pod_sa_tun t = secret_read_node_or_pod_sa_defaults;
+
+	config__rule_apply(cfg, info.id, config_keys, &t);
+	return secret_read_node_or_pod_sa_new_with(&t);
 }
 
 static bool excluded_pod(const struct secret_read_node_or_pod_sa_tun *t, const struct kh_user *u)
@@ -105,4 +120,5 @@ const struct kh_rule rule_secret_read_node_or_pod_sa = {
 	.state_new = state_new,
 	.state_free = free,
 	.on_event = on_event,
+	.config_keys = config_keys,
 };

@@ -47,10 +47,22 @@ void *secret_suspicious_ua_new_with(const struct secret_suspicious_ua_tun *t)
 	return s;
 }
 
+#define T struct secret_suspicious_ua_tun
+static const struct kh_config_key config_keys[] = {
+	KH_CFG_LIST_KEY("user_agents", T, user_agents,
+			"user-agent wildcards that alert (replace the seed's list)"),
+	KH_CFG_LIST_KEY("excluded_users", T, excluded_users,
+			"user.name wildcards never alerted on"),
+	KH_CFG_END,
+};
+#undef T
+
 static void *state_new(const struct kh_config *cfg)
 {
-	(void)cfg; /* the config loader will overlay the file's values on these */
-	return secret_suspicious_ua_new_with(&secret_suspicious_ua_defaults);
+	struct secret_suspicious_ua_tun t = secret_suspicious_ua_defaults;
+
+	config__rule_apply(cfg, info.id, config_keys, &t);
+	return secret_suspicious_ua_new_with(&t);
 }
 
 static void on_event(void *state, const struct audit_event *ev, struct kh_emit *e)
@@ -73,4 +85,5 @@ const struct kh_rule rule_secret_suspicious_ua = {
 	.state_new = state_new,
 	.state_free = free,
 	.on_event = on_event,
+	.config_keys = config_keys,
 };
