@@ -289,12 +289,16 @@ Test(metrics, pipeline_counters_move_as_lines_flow)
 		     "%s", body);
 	cr_assert_eq(sample(body, "keyhole_alerts_total{rule=\"k8s-secret-access-non-controller\"}"),
 		     1, "%s", body);
+	/* a first (decision, user, user agent) combination is new to an empty history */
+	cr_assert_eq(sample(body, "keyhole_alerts_total{rule=\"k8s-unusual-decision-ua\"}"), 1,
+		     "%s", body);
 	for (size_t i = 0; kh_rule_table[i]; i++) {
 		const char *id = kh_rule_table[i]->info->id;
 		char series[160];
 
 		if (!strcmp(id, "k8s-secret-suspicious-ua") ||
-		    !strcmp(id, "k8s-secret-access-non-controller"))
+		    !strcmp(id, "k8s-secret-access-non-controller") ||
+		    !strcmp(id, "k8s-unusual-decision-ua"))
 			continue;
 		snprintf(series, sizeof(series), "keyhole_alerts_total{rule=\"%s\"}", id);
 		cr_assert_eq(sample(body, series), 0, "%s moved", series);
