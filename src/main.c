@@ -3,6 +3,7 @@
  * keyhole: the command-line entry point. A small dispatch table maps the first argument to one
  * function per subcommand (src/cmd/cmd_<name>.c).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* a closed output pipe must be an error we report, not a silent death by SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

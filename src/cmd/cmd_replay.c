@@ -139,6 +139,10 @@ static int replay_one(struct kh_pipeline *p, const char *name, int quiet)
 		o.line_no = line_reader__line_no(r);
 		if (st == LINE_OK) {
 			if (pipeline__feed_line(p, line, len, &o) < 0) {
+				kh_log(KH_LOG_ERROR,
+				       "writing alerts failed at %s:%llu: %s; stopping (alerts after "
+				       "this point were not delivered)",
+				       name, (unsigned long long)o.line_no, strerror(errno));
 				ret = 1;
 				break;
 			}
@@ -185,7 +189,7 @@ int cmd_replay(int argc, char **argv)
 		if ((r = replay_one(p, a.files[i], a.quiet)) > ret)
 			ret = r;
 	pipeline__flush(p);
-	if (fflush(po.out) != 0 || ferror(po.out)) {
+	if ((fflush(po.out) != 0 || ferror(po.out)) && ret != 1) {
 		kh_log(KH_LOG_ERROR, "writing alerts to %s failed: %s", a.output ? a.output : "stdout",
 		       strerror(errno));
 		ret = 1;
