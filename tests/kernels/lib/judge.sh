@@ -50,8 +50,8 @@ verifier_complaints() {
 }
 
 table_header() {
-	echo "| suite | kernel | boot s | wall s | BPF | BTF | syscall tp | ringbuf | loaded | captured | alerts | lost | verifier | result | notes |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	echo "| suite | kernel | boot s | wall s | BPF | BTF | syscall tp | ringbuf | objs load | loaded | captured | alerts | lost | verifier | result | notes |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 }
 
 # judge_suite SUITE DIR: print the row for one kernel.
@@ -59,7 +59,7 @@ judge_suite() {
 	local s=$1 d=$2 rep=$2/results.log rc wall
 	rc=$(cat "$d/rc" 2>/dev/null || echo '?')
 	wall=$(cat "$d/wall" 2>/dev/null || echo '?')
-	local kernel=- boot=- bpf=- btf=- tp=- rb=- loaded=- captured=- alerts=- lost=- verifier=-
+	local kernel=- boot=- bpf=- btf=- tp=- rb=- objs=- loaded=- captured=- alerts=- lost=- verifier=-
 	local result notes=""
 
 	if [ ! -s "$rep" ] || ! grep -q '^@@KH begin' "$rep"; then
@@ -103,12 +103,21 @@ judge_suite() {
 		return
 	fi
 
+	judge_bpf_objects "$rep" "$d"
+
 	local missing
 	missing=$(kv_get "$rep" missing)
 	if [ -n "$missing" ]; then
 		loaded="not built"
-		if [ "$boot_only" = 1 ]; then result=BOOTED; else result="NOT BUILT"; fi
-		notes="missing: $missing"
+		if [ -n "$objs_failed" ]; then
+			result=FAIL
+		elif [ "$boot_only" = 1 ]; then
+			result=BOOTED
+		else
+			result="NOT BUILT"
+		fi
+		notes="$notes; missing: $missing"
+		notes=${notes#; }
 		row
 		return
 	fi
@@ -139,8 +148,9 @@ judge_suite() {
 		*) notes="$notes; keyhole run not ready in time (no line matching the ready pattern)" ;;
 		esac
 	fi
-	verifier=$(verifier_complaints "$d/probe.out" "$d/run.out")
+	verifier=$(verifier_complaints "$d/probe.out" "$d/run.out" "$d"/bpfload_*.out)
 	[ -n "$verifier" ] && result=FAIL || verifier=none
+	[ -z "$objs_failed" ] || result=FAIL
 
 	if [ "$ready" = ready ]; then
 		local got
@@ -158,6 +168,31 @@ judge_suite() {
 	fi
 	notes=${notes#; }
 	row
+}
+
+# judge_bpf_objects REPORT DIR: the bpftool load of each BPF object (columns "objs" and, for
+# now, "verifier"); sets objs_failed to the objects that did not load.
+judge_bpf_objects() {
+	local rep=$1 d=$2 o ok=0 total=0 list
+	objs_failed=
+	list=$(kv_get "$rep" bpf_objects)
+	for o in ${list//,/ }; do
+		total=$((total + 1))
+		file_get "$rep" "bpfload_$o" >"$d/bpfload_$o.out"
+		if [ "$(kv_get "$rep" "bpfload_$o")" = 0 ]; then
+			ok=$((ok + 1))
+		else
+			objs_failed="$objs_failed $o"
+		fi
+	done
+	[ $total = 0 ] && return
+	objs="$ok/$total"
+	verifier=$(verifier_complaints "$d"/bpfload_*.out)
+	verifier=${verifier:-none}
+	if [ -n "$objs_failed" ]; then
+		[ "$verifier" = none ] && verifier=?
+		notes="$notes; bpftool could not load:$objs_failed (see $d/bpfload_*.out)"
+	fi
 }
 
 # compare_alerts DIR: alerts of live capture against replay's, as multisets of lines.
@@ -183,5 +218,5 @@ compare_alerts() {
 
 row() {
 	case $result in PASS | BOOTED) ;; *) failed=1 ;; esac
-	echo "| $s | $kernel | $boot | $wall | $bpf | $btf | $tp | $rb | $loaded | $captured | $alerts | $lost | $verifier | $result | ${notes:--} |"
+	echo "| $s | $kernel | $boot | $wall | $bpf | $btf | $tp | $rb | $objs | $loaded | $captured | $alerts | $lost | $verifier | $result | ${notes:--} |"
 }
