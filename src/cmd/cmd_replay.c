@@ -13,9 +13,11 @@
 #include <string.h>
 
 #include "cmd/cmd_common.h"
+#include "correlate/correlate.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
 #include "keyhole/rule.h"
+#include "rules/engine.h"
 #include "source/line_reader.h"
 
 static const char replay_usage[] =
@@ -99,13 +101,15 @@ static void print_summary(const char *name, const struct kh_counters *now,
 	char rules[1024] = "";
 	size_t off = 0;
 
-	for (size_t i = 0; kh_rule_table[i]; i++) {
+	for (size_t i = 0; i <= rules__count() && i < 64; i++) {
+		/* the slot after the table counts the correlator's incident lines */
+		const char *id = kh_rule_table[i] ? kh_rule_table[i]->info->id
+						  : kh_rule_escalate_then_loot.id;
 		uint64_t n = now->alerts_by_rule[i] - alerts_before[i];
 
 		if (n && off < sizeof(rules))
 			off += (size_t)snprintf(rules + off, sizeof(rules) - off, "%s%s %llu",
-						off ? ", " : " (", kh_rule_table[i]->info->id,
-						(unsigned long long)n);
+						off ? ", " : " (", id, (unsigned long long)n);
 	}
 	if (off && off < sizeof(rules) - 1)
 		strcat(rules, ")");
@@ -127,7 +131,7 @@ static int replay_one(struct kh_pipeline *p, const char *name, int quiet)
 	size_t len;
 	int st, ret = 0;
 
-	for (size_t i = 0; kh_rule_table[i] && i < 64; i++)
+	for (size_t i = 0; i <= rules__count() && i < 64; i++)
 		alerts_before[i] = c->alerts_by_rule[i];
 	r = line_reader__open(name, 0);
 	if (!r) {

@@ -8,6 +8,7 @@
 
 #include "cmd/cmd_common.h"
 #include "keyhole/json_out.h"
+#include "correlate/correlate.h"
 #include "keyhole/rule.h"
 
 static const char rules_usage[] = "Usage: keyhole rules [--json]\n"
@@ -84,5 +85,10 @@ int cmd_rules(int argc, char **argv)
 		else
 			print_row(kh_rule_table[i]->info);
 	}
+	/* the correlator's incidents come after the per-event rules */
+	if (json)
+		print_json(&kh_rule_escalate_then_loot);
+	else
+		print_row(&kh_rule_escalate_then_loot);
 	return 0;
 }

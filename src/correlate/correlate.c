@@ -8,6 +8,7 @@
  * in a list ordered by last change (for expiry and eviction) with a hash for lookup by name.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,8 +79,9 @@ void correlate_opts__defaults(struct kh_correlate_opts *o)
 	 * count "right after" (an attacker binding a second identity, then using both at once).
 	 */
 	o->actor_window_ns = 5 * NS_PER_MIN;
-	/* 100k principals cost ~30 MiB (bench/correlate_bench.c) */
+	/* 100k principals cost ~35 MiB (bench/correlate_bench.c) */
 	o->max_subjects = 100000;
+	o->max_readers = 100000;
 	/* incidents are rare; 1024 open at once is an outbreak, and each is at most ~100 KiB */
 	o->max_incidents = 1024;
 	o->max_steps = 64;
@@ -103,7 +105,12 @@ struct kh_correlate {
 	struct kh_correlate_opts o;
 	struct kh_emit *e;
 	size_t rule_index; /* alerts_by_rule slot: after the per-event rules */
-	struct kh_subjects *subjects;
+	struct kh_subjects *subjects; /* principals holding grants */
+	/*
+	 * principals that read secrets successfully (prior access), in a table of their own so that
+	 * a flood of readers, which any workload can produce, never evicts a grant
+	 */
+	struct kh_subjects *readers;
 	struct kh_incident **ibuckets;
 	uint64_t imask;
 	struct kh_incident *oldest, *newest;
@@ -365,6 +372,7 @@ static void advance(struct kh_correlate *c, int64_t t)
 		return;
 	c->swept_ns = c->now_ns;
 	subjects__expire(c->subjects, c->now_ns);
+	subjects__expire(c->readers, c->now_ns);
 	while (c->oldest && c->oldest->touched_ns + c->o.window_ns < c->now_ns)
 		incident_close(c, c->oldest);
 }
@@ -475,8 +483,7 @@ static void consider(const struct kh_correlate *c, struct match *m, const struct
 		m->via = sg->via;
 		m->group = s->principal == KH_PRINCIPAL_GROUP;
 		if (m->group) {
-			strncpy(m->group_name, s->key, sizeof(m->group_name) - 1);
-			m->group_name[sizeof(m->group_name) - 1] = '\0';
+			snprintf(m->group_name, sizeof(m->group_name), "%s", s->key);
 		}
 	}
 }
@@ -544,31 +551,17 @@ static bool read_before(const struct kh_subject *s, uint64_t nsh, const struct k
 
 static void remember_read(struct kh_correlate *c, const char *reader, uint64_t nsh, int64_t t)
 {
-	struct kh_subject *s = subjects__get(c->subjects, KH_PRINCIPAL_USER, reader,
+	struct kh_subject *s = subjects__get(c->readers, KH_PRINCIPAL_USER, reader,
 					     strlen(reader), c->now_ns);
-	int slot = -1;
+	struct kh_subject_read *r = s ? subject__read_slot(s, nsh) : NULL;
 
-	if (!s)
+	if (!r)
 		return;
-	for (int i = 0; i < s->n_reads; i++)
-		if (s->reads[i].ns_hash == nsh)
-			slot = i;
-	if (slot < 0) {
-		if (s->n_reads < KH_SUBJECT_READ_NS) {
-			slot = s->n_reads++;
-		} else { /* forget the namespace read longest ago */
-			slot = 0;
-			for (int i = 1; i < KH_SUBJECT_READ_NS; i++)
-				if (s->reads[i].last_ns < s->reads[slot].last_ns)
-					slot = i;
-		}
-		s->reads[slot] = (struct kh_subject_read){nsh, t, t};
-	}
-	if (t < s->reads[slot].first_ns)
-		s->reads[slot].first_ns = t;
-	if (t > s->reads[slot].last_ns)
-		s->reads[slot].last_ns = t;
-	subjects__keep_until(c->subjects, s, t + c->o.window_ns);
+	if (!r->first_ns || t < r->first_ns)
+		r->first_ns = t;
+	if (t > r->last_ns)
+		r->last_ns = t;
+	subjects__keep_until(c->readers, s, t + c->o.window_ns);
 }
 
 static void on_request(struct kh_correlate *c, const struct audit_event *ev,
@@ -593,7 +586,7 @@ static void on_request(struct kh_correlate *c, const struct audit_event *ev,
 	inc = incident_find(c, reader);
 	if (!inc && find_grant(c, ev, rbac ? &why : NULL, &m)) {
 		const struct kh_subject *self =
-			subjects__find(c->subjects, KH_PRINCIPAL_USER, reader, strlen(reader));
+			subjects__find(c->readers, KH_PRINCIPAL_USER, reader, strlen(reader));
 
 		if (kind != KH_STEP_SECRET_READ || !read_before(self, nsh, m.g))
 			inc = incident_open(c, reader, m.g, m.via, m.group ? m.group_name : NULL);
@@ -658,6 +651,8 @@ const struct kh_correlate_stats *correlate__stats(const struct kh_correlate *c)
 
 	m->st.subjects_tracked = subjects__count(c->subjects);
 	m->st.subject_evictions = subjects__evictions(c->subjects);
+	m->st.readers_tracked = subjects__count(c->readers);
+	m->st.reader_evictions = subjects__evictions(c->readers);
 	m->st.steps_dropped_open = 0;
 	for (struct kh_incident *inc = c->oldest; inc; inc = inc->next)
 		m->st.steps_dropped_open += inc->steps_dropped;
@@ -677,11 +672,12 @@ struct kh_correlate *correlate__new_opts(const struct kh_correlate_opts *o, stru
 	c->e = e;
 	c->rule_index = rules__count();
 	c->subjects = subjects__new(o->max_subjects);
+	c->readers = subjects__new(o->max_readers);
 	while (n < c->o.max_incidents)
 		n <<= 1;
 	c->ibuckets = calloc(n, sizeof(*c->ibuckets));
 	c->imask = n - 1;
-	if (!c->subjects || !c->ibuckets) {
+	if (!c->subjects || !c->readers || !c->ibuckets) {
 		correlate__free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -709,6 +705,7 @@ void correlate__free(struct kh_correlate *c)
 		incident__free(inc);
 	}
 	subjects__free(c->subjects);
+	subjects__free(c->readers);
 	free(c->ibuckets);
 	free(c);
 }

@@ -27,7 +27,8 @@ struct kh_correlate;
 struct kh_correlate_opts {
 	int64_t window_ns;	 /* grant -> loot by a subject of the grant (30 min) */
 	int64_t actor_window_ns; /* grant -> loot by the grant's actor, when not a subject (5 min) */
-	uint32_t max_subjects;	 /* principals tracked (grants and prior secret reads) */
+	uint32_t max_subjects;	 /* principals tracked with the grants they gained */
+	uint32_t max_readers;	 /* principals remembered as having read secrets (prior access) */
 	uint32_t max_incidents;	 /* incidents open or pending at once */
 	uint32_t max_steps;	 /* timeline steps kept per incident (the rest are counted) */
 	bool open_on_forbidden;	 /* open an incident on a forbidden loot attempt too */
@@ -53,6 +54,8 @@ struct kh_correlate_stats {
 	uint64_t grants_failed;	      /* escalation attempts denied or failed (not tracked) */
 	uint64_t subjects_tracked;    /* principals in the table now */
 	uint64_t subject_evictions;   /* principals dropped because the table was full */
+	uint64_t readers_tracked;     /* principals remembered as secret readers now */
+	uint64_t reader_evictions;    /* readers dropped because their table was full */
 	uint64_t incidents_opened;    /* incidents emitted for the first time */
 	uint64_t incident_revisions;  /* incident lines written (every revision) */
 	uint64_t incident_evictions;  /* incidents dropped because the table was full */

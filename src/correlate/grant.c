@@ -14,6 +14,23 @@
 
 static const char SA_PREFIX[] = "system:serviceaccount:";
 
+const char *shown__name(uint8_t shown)
+{
+	switch (shown) {
+	case KH_SHOWN_USER:
+		return "User";
+	case KH_SHOWN_GROUP:
+		return "Group";
+	case KH_SHOWN_SA:
+		return "ServiceAccount";
+	case KH_SHOWN_ACTOR:
+		return "Actor";
+	case KH_SHOWN_BINDING:
+		return "Binding";
+	}
+	return "Unknown";
+}
+
 const char *step_kind__name(enum kh_step_kind k)
 {
 	switch (k) {
@@ -256,12 +273,12 @@ bool grant__parse_reason(struct kstr reason, struct kh_rbac_reason *out)
 	return true;
 }
 
-static void add_ben(struct kh_grant *g, uint8_t principal, uint8_t via, const char *shown,
+static void add_ben(struct kh_grant *g, uint8_t principal, uint8_t via, uint8_t shown,
 		    const char *name)
 {
 	struct kh_beneficiary *b;
 
-	if (!name || !*name || g->n_ben >= KH_GRANT_MAX_BENEFICIARIES)
+	if (!name || !*name || g->n_ben >= g->cap_ben)
 		return;
 	for (uint32_t i = 0; i < g->n_ben; i++)
 		if (g->ben[i].principal == principal && !strcmp(g->ben[i].name, name))
@@ -269,7 +286,7 @@ static void add_ben(struct kh_grant *g, uint8_t principal, uint8_t via, const ch
 	b = &g->ben[g->n_ben++];
 	b->principal = principal;
 	b->via = via;
-	strncpy(b->shown, shown, sizeof(b->shown) - 1);
+	b->shown = shown;
 	b->name = name;
 }
 
@@ -280,18 +297,21 @@ static size_t grant_size(const struct audit_event *ev, const struct kh_rbac_obje
 
 	n += kbound(ev->audit_id) + kbound(ev->user.username) + kbound(ev->verb);
 	n += kbound(o->resource) + kbound(o->subresource) + 1 + kbound(o->namespace_);
-	n += kbound(o->name) + kbound(ev->impersonated_user.username) + kbound(ev->user_agent);
+	n += kbound(o->name) + kbound(ev->impersonated_user.username);
 	n += ev->source_ips.n ? kbound(ev->source_ips.v[0]) : 0;
 	n += sizeof("ClusterRoleBinding//") + kbound(o->namespace_) + kbound(o->name);
 	/* a service account token request names its account in objectRef */
-	n += sizeof(SA_PREFIX) + kbound(o->namespace_) + kbound(o->name);
+	if (kstr_eq(o->subresource, "token"))
+		n += sizeof(SA_PREFIX) + kbound(o->namespace_) + kbound(o->name);
 	if (obj) {
 		n += kbound(obj->role_kind) + kbound(obj->role_name);
 		for (uint32_t i = 0; i < obj->n_subjects; i++) {
 			const struct kh_rbac_subject *s = &obj->subjects[i];
 
-			n += sizeof(SA_PREFIX) + kbound(s->namespace_) + kbound(o->namespace_) +
-			     kbound(s->name);
+			n += kbound(s->name) + 1;
+			if (kstr_eq(s->kind, "ServiceAccount"))
+				n += sizeof(SA_PREFIX) + kbound(s->namespace_) +
+				     kbound(o->namespace_);
 		}
 	}
 	return n;
@@ -308,12 +328,12 @@ static void add_subjects(struct kh_grant *g, struct packer *pk, const struct aud
 			struct kstr ns = kstr_nonempty(s->namespace_) ? s->namespace_
 								      : ev->object_ref.namespace_;
 
-			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, "ServiceAccount",
+			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, KH_SHOWN_SA,
 				pack_sa(pk, ns, s->name));
 		} else if (kstr_eq(s->kind, "Group")) {
-			add_ben(g, KH_PRINCIPAL_GROUP, KH_VIA_SUBJECT, "Group", pack(pk, s->name));
+			add_ben(g, KH_PRINCIPAL_GROUP, KH_VIA_SUBJECT, KH_SHOWN_GROUP, pack(pk, s->name));
 		} else if (kstr_eq(s->kind, "User")) {
-			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, "User", pack(pk, s->name));
+			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, KH_SHOWN_USER, pack(pk, s->name));
 		}
 	}
 }
@@ -333,16 +353,20 @@ struct kh_grant *grant__new(const struct audit_event *ev, enum kh_step_kind kind
 	struct kh_grant *g;
 	struct packer pk;
 	size_t size;
+	uint32_t n_ben;
 
 	/* a logged binding patch that touches neither subjects nor roleRef grants nothing */
 	if (kind == KH_STEP_BINDING && obj && !(obj->flags & KH_RBAC_SUBJECTS_SEEN) &&
 	    !kstr_present(obj->role_name) && kstr_eq(ev->verb, "patch"))
 		return NULL;
-	size = grant_size(ev, obj);
+	n_ben = (obj ? obj->n_subjects : 0) + 3; /* subjects, the actor, the binding */
+	size = grant_size(ev, obj) + n_ben * sizeof(struct kh_beneficiary);
 	g = calloc(1, size);
 	if (!g)
 		return NULL;
-	pk = (struct packer){g->data, (char *)g + size};
+	g->ben = (struct kh_beneficiary *)g->data;
+	g->cap_ben = n_ben;
+	pk = (struct packer){g->data + n_ben * sizeof(struct kh_beneficiary), (char *)g + size};
 	g->refs = 1;
 	g->kind = (uint8_t)kind;
 	g->flags = role_flags;
@@ -365,7 +389,6 @@ struct kh_grant *grant__new(const struct audit_event *ev, enum kh_step_kind kind
 	g->namespace_ = pack(&pk, o->namespace_);
 	g->name = pack(&pk, o->name);
 	g->impersonated = pack(&pk, ev->impersonated_user.username);
-	g->user_agent = pack(&pk, ev->user_agent);
 	g->source_ip = ev->source_ips.n ? pack(&pk, ev->source_ips.v[0]) : NULL;
 	if (!g->actor)
 		g->actor = "";
@@ -373,7 +396,7 @@ struct kh_grant *grant__new(const struct audit_event *ev, enum kh_step_kind kind
 	switch (kind) {
 	case KH_STEP_BINDING:
 		g->binding_key = pack_binding_key(&pk, ev);
-		add_ben(g, KH_PRINCIPAL_BINDING, KH_VIA_BINDING, "Binding", g->binding_key);
+		add_ben(g, KH_PRINCIPAL_BINDING, KH_VIA_BINDING, KH_SHOWN_BINDING, g->binding_key);
 		if (obj) {
 			g->role_kind = pack(&pk, obj->role_kind);
 			g->role_name = pack(&pk, obj->role_name);
@@ -389,19 +412,19 @@ struct kh_grant *grant__new(const struct audit_event *ev, enum kh_step_kind kind
 		if (g->flags & KH_GRANT_SUBJECTS_VISIBLE) {
 			/* the actor gains nothing it is not bound to: only a short window for it */
 			if (!actor_is_beneficiary(g))
-				add_ben(g, KH_PRINCIPAL_USER, KH_VIA_ACTOR, "Actor", g->actor);
+				add_ben(g, KH_PRINCIPAL_USER, KH_VIA_ACTOR, KH_SHOWN_ACTOR, g->actor);
 		} else {
-			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_ACTOR_FALLBACK, "Actor", g->actor);
+			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_ACTOR_FALLBACK, KH_SHOWN_ACTOR, g->actor);
 		}
 		break;
 	case KH_STEP_SA_TOKEN:
 		/* whoever holds the new token acts as the account; the actor holds it first */
 		g->flags |= KH_GRANT_SUBJECTS_VISIBLE;
 		g->total_subjects = 1;
-		add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, "ServiceAccount",
+		add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, KH_SHOWN_SA,
 			pack_sa(&pk, o->namespace_, o->name));
 		if (!actor_is_beneficiary(g))
-			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_ACTOR, "Actor", g->actor);
+			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_ACTOR, KH_SHOWN_ACTOR, g->actor);
 		break;
 	case KH_STEP_IMPERSONATION:
 	case KH_STEP_ROLE_VERB:
@@ -409,7 +432,7 @@ struct kh_grant *grant__new(const struct audit_event *ev, enum kh_step_kind kind
 		/* the actor itself gains: the impersonated identity's rights, or its own new role */
 		g->flags |= KH_GRANT_SUBJECTS_VISIBLE;
 		g->total_subjects = 1;
-		add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, "User", g->actor);
+		add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, KH_SHOWN_USER, g->actor);
 		break;
 	}
 	return g;

@@ -66,10 +66,15 @@ enum kh_via {
  */
 enum kh_principal { KH_PRINCIPAL_USER = 1, KH_PRINCIPAL_GROUP, KH_PRINCIPAL_BINDING };
 
+/* how a beneficiary was named in the request */
+enum kh_shown { KH_SHOWN_USER = 1, KH_SHOWN_GROUP, KH_SHOWN_SA, KH_SHOWN_ACTOR, KH_SHOWN_BINDING };
+
+const char *shown__name(uint8_t shown);
+
 struct kh_beneficiary {
 	uint8_t principal; /* enum kh_principal */
 	uint8_t via;	   /* enum kh_via */
-	char shown[15];	   /* the subject kind as logged: User, Group, ServiceAccount, Actor */
+	uint8_t shown;	   /* enum kh_shown: the subject kind as logged */
 	const char *name;  /* username or group name (ServiceAccounts as system:serviceaccount:NS:N) */
 };
 
@@ -79,9 +84,6 @@ struct kh_beneficiary {
 #define KH_GRANT_WILDCARD 0x4u	       /* the role grants verbs "*" on resources "*" */
 #define KH_GRANT_SECRETS_ROLE 0x8u     /* the role is known to read secrets */
 #define KH_GRANT_HELM 0x10u	       /* the object is managed by Helm */
-
-/* the subjects, the actor and the binding itself */
-#define KH_GRANT_MAX_BENEFICIARIES (KH_RBAC_MAX_SUBJECTS + 2)
 
 struct kh_grant {
 	uint32_t refs;
@@ -99,12 +101,11 @@ struct kh_grant {
 	const char *role_name;
 	const char *binding_key;  /* "ClusterRoleBinding/NAME" or "RoleBinding/NS/NAME" */
 	const char *impersonated; /* impersonatedUser.username */
-	const char *user_agent;
 	const char *source_ip;
 	uint32_t total_subjects; /* in the request body (beneficiaries keep at most 16) */
-	uint32_t n_ben;
-	struct kh_beneficiary ben[KH_GRANT_MAX_BENEFICIARIES];
-	char data[]; /* the strings */
+	uint32_t n_ben, cap_ben;
+	struct kh_beneficiary *ben; /* in data[], sized for this grant */
+	char data[];		    /* the beneficiaries, then the strings */
 };
 
 /*

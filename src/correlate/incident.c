@@ -577,7 +577,7 @@ static void put_grant(struct json_out *j, const struct kh_grant *g, const struct
 			if (g->ben[i].via != KH_VIA_SUBJECT)
 				continue;
 			json_obj_begin(j);
-			kv(j, "kind", g->ben[i].shown);
+			kv(j, "kind", shown__name(g->ben[i].shown));
 			kv(j, "name", g->ben[i].name);
 			json_obj_end(j);
 		}

@@ -7,6 +7,7 @@
  * so chains stay short at any fill.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,8 @@ static void entry_free(struct kh_subject *s)
 {
 	for (int i = 0; i < s->n_grants; i++)
 		grant__put(s->grants[i].g);
+	free(s->grants);
+	free(s->reads);
 	free(s);
 }
 
@@ -167,7 +170,7 @@ void subjects__keep_until(struct kh_subjects *t, struct kh_subject *s, int64_t u
 		s->expire_ns = until_ns;
 }
 
-void subject__add_grant(struct kh_subject *s, struct kh_grant *g, int64_t until_ns, uint8_t via)
+bool subject__add_grant(struct kh_subject *s, struct kh_grant *g, int64_t until_ns, uint8_t via)
 {
 	int slot = s->n_grants;
 
@@ -177,7 +180,7 @@ void subject__add_grant(struct kh_subject *s, struct kh_grant *g, int64_t until_
 				s->grants[i].until_ns = until_ns;
 				s->grants[i].via = via;
 			}
-			return;
+			return true;
 		}
 	}
 	if (slot == KH_SUBJECT_GRANTS) {
@@ -188,11 +191,40 @@ void subject__add_grant(struct kh_subject *s, struct kh_grant *g, int64_t until_
 				slot = i;
 		grant__put(s->grants[slot].g);
 	} else {
+		struct kh_subject_grant *m = realloc(s->grants, (slot + 1) * sizeof(*m));
+
+		if (!m)
+			return false;
+		s->grants = m;
 		s->n_grants++;
 	}
 	s->grants[slot] = (struct kh_subject_grant){grant__get(g), until_ns, via};
 	if (until_ns > s->expire_ns)
 		s->expire_ns = until_ns;
+	return true;
+}
+
+struct kh_subject_read *subject__read_slot(struct kh_subject *s, uint64_t ns_hash)
+{
+	int slot = 0;
+
+	for (int i = 0; i < s->n_reads; i++)
+		if (s->reads[i].ns_hash == ns_hash)
+			return &s->reads[i];
+	if (s->n_reads < KH_SUBJECT_READ_NS) {
+		struct kh_subject_read *m = realloc(s->reads, (s->n_reads + 1) * sizeof(*m));
+
+		if (!m)
+			return NULL;
+		s->reads = m;
+		slot = s->n_reads++;
+	} else { /* forget the namespace read longest ago */
+		for (int i = 1; i < KH_SUBJECT_READ_NS; i++)
+			if (s->reads[i].last_ns < s->reads[slot].last_ns)
+				slot = i;
+	}
+	s->reads[slot] = (struct kh_subject_read){ns_hash, 0, 0};
+	return &s->reads[slot];
 }
 
 void subjects__expire(struct kh_subjects *t, int64_t now_ns)

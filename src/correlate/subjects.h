@@ -38,14 +38,19 @@ struct kh_subject_read {
 	int64_t last_ns;
 };
 
+/*
+ * Most principals hold one grant or read one namespace, so both lists are allocated to size
+ * (growing to their bound) rather than inline: at 100k principals that is the difference between
+ * ~30 and ~80 MiB.
+ */
 struct kh_subject {
 	struct kh_subject *hnext;	/* hash chain */
 	struct kh_subject *prev, *next; /* touch order, oldest first */
 	int64_t touched_ns;
 	int64_t expire_ns; /* nothing counts past this */
 	uint64_t hash;
-	struct kh_subject_grant grants[KH_SUBJECT_GRANTS];
-	struct kh_subject_read reads[KH_SUBJECT_READ_NS];
+	struct kh_subject_grant *grants; /* n_grants of them */
+	struct kh_subject_read *reads;	 /* n_reads of them */
 	uint8_t n_grants, n_reads;
 	uint8_t principal; /* enum kh_principal */
 	uint16_t klen;
@@ -72,8 +77,14 @@ struct kh_subject *subjects__get(struct kh_subjects *t, uint8_t principal, const
 /* record that @s counts until @until_ns (extends its expiry) */
 void subjects__keep_until(struct kh_subjects *t, struct kh_subject *s, int64_t until_ns);
 
-/* add @g (a new reference is taken) for @s until @until_ns via @via */
-void subject__add_grant(struct kh_subject *s, struct kh_grant *g, int64_t until_ns, uint8_t via);
+/* add @g (a new reference is taken) for @s until @until_ns via @via; false when out of memory */
+bool subject__add_grant(struct kh_subject *s, struct kh_grant *g, int64_t until_ns, uint8_t via);
+
+/*
+ * The read slot of @s for namespace hash @ns_hash, created (or the one read longest ago
+ * reused) when absent; NULL when out of memory.
+ */
+struct kh_subject_read *subject__read_slot(struct kh_subject *s, uint64_t ns_hash);
 
 /* drop the entries whose every grant and read lies before @now_ns */
 void subjects__expire(struct kh_subjects *t, int64_t now_ns);

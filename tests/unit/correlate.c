@@ -944,3 +944,31 @@ Test(correlate, timeline_is_bounded)
 	put_all(v, n);
 	run_free(&r);
 }
+
+/* any workload can read secrets: a flood of readers must not evict the grants */
+Test(correlate, reader_flood_does_not_evict_grants)
+{
+	struct kh_correlate_opts o;
+	struct run r;
+	json_object *v[8];
+	char id[32], user[32];
+	size_t n;
+
+	correlate_opts__defaults(&o);
+	o.max_subjects = 8;
+	o.max_readers = 8;
+	run_open(&r, &o);
+	bind_user(&r, "g-1", "judy", 0);
+	for (int i = 0; i < 500; i++) {
+		snprintf(id, sizeof(id), "f-%d", i);
+		snprintf(user, sizeof(user), "system:serviceaccount:app:w%d", i);
+		read_secret(&r, id, user, "s", 200, "allow", 1 + i / 100);
+	}
+	cr_assert_geq(correlate__stats(r.c)->reader_evictions, 490);
+	read_secret(&r, "l-1", "judy", "s", 200, "allow", 30);
+	n = incidents(&r, v, 8);
+	cr_assert_eq(n, 1, "judy's grant survived the flood");
+	put_all(v, n);
+	run_close(&r);
+	run_free(&r);
+}
