@@ -33,6 +33,7 @@ struct kh_emit;
 struct kh_config;
 struct kh_config_key;
 struct kh_history;
+struct node_event;
 
 struct kh_rule {
 	const struct kh_rule_info *info;
@@ -53,6 +54,8 @@ struct kh_rule {
 	 * history), saved under the rule's id and loaded back at start (see keyhole/history.h)
 	 */
 	struct kh_history *(*history)(void *state);
+	/* optional: see one node event (exec watch, keyhole/node_event.h) */
+	void (*on_node_event)(void *state, const struct node_event *ev, struct kh_emit *emit);
 };
 
 /* the table, in the order `keyhole rules` lists them; NULL-terminated */
@@ -69,5 +72,16 @@ extern const struct kh_rule *const kh_rule_table[];
 struct json_out *alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
 			     const struct audit_event *ev);
 void alert_end(struct kh_emit *e, const struct kstr *extra_ids, size_t n_extra);
+
+/*
+ * Node alerts (exec watch). Like alert_begin(), with the node event's wall-clock @time_ns as
+ * @timestamp and @action as event.action; when @joined (the pods/exec request the node event was
+ * matched to) is non-NULL, also the user.*, source.ip, user_agent.* and kubernetes.audit.* an
+ * audit alert carries, and alert_end() lists its auditID. @key names what is alerted on (never
+ * the same for two different alerts of one rule), for dedupe. NULL when muted or already alerted.
+ */
+struct json_out *alert_begin_node(struct kh_emit *e, const struct kh_rule_info *rule,
+				  int64_t time_ns, const char *action, uint64_t key,
+				  const struct audit_event *joined);
 
 #endif /* KEYHOLE_RULE_H */

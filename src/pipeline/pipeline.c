@@ -13,6 +13,7 @@
 #include "keyhole/audit_parse.h"
 #include "keyhole/config.h"
 #include "keyhole/log.h"
+#include "keyhole/node_event.h"
 #include "keyhole/pipeline.h"
 #include "correlate/correlate.h"
 #include "keyhole/state_file.h"
@@ -140,6 +141,16 @@ void pipeline__feed_oversized(struct kh_pipeline *p, const struct kh_origin *o)
 	p->c.malformed++;
 	p->c.oversized++;
 	report_bad(p, o, &pe, 0);
+}
+
+int pipeline__feed_node_event(struct kh_pipeline *p, const struct node_event *ev)
+{
+	rules__on_node_event(p->rules, ev);
+	if (p->c.output_errors != p->output_errors_seen) {
+		p->output_errors_seen = p->c.output_errors;
+		return -EIO;
+	}
+	return 0;
 }
 
 void pipeline__flush(struct kh_pipeline *p)

@@ -291,12 +291,10 @@ static void put_rule(struct json_out *j, const struct kh_rule_info *r)
 	put_threat(j, r);
 }
 
-static void put_ecs(struct json_out *j, const struct kh_rule_info *r, const struct audit_event *ev)
+/* @timestamp, event.*, rule.*, threat.*: what every alert opens with */
+static void put_head(struct json_out *j, const struct kh_rule_info *r, int64_t t,
+		     struct kstr action)
 {
-	int64_t t = ev->request_received_ns ? ev->request_received_ns : ev->stage_ns;
-	struct kstr ip = kh_source_ip(ev);
-
-	/* the request's time, equal at every stage, so which stage alerted does not move it */
 	if (t) {
 		json_key(j, "@timestamp");
 		json_time_ns(j, t);
@@ -304,11 +302,17 @@ static void put_ecs(struct json_out *j, const struct kh_rule_info *r, const stru
 	json_key(j, "event");
 	json_obj_begin(j);
 	json_kv_str(j, "kind", "alert");
-	json_kv_kstr(j, "action", ev->verb);
+	json_kv_kstr(j, "action", action);
 	json_kv_int(j, "severity", r->risk_score);
 	json_obj_end(j);
 
 	put_rule(j, r);
+}
+
+/* user.*, source.ip, user_agent.* of the request */
+static void put_who(struct json_out *j, const struct audit_event *ev)
+{
+	struct kstr ip = kh_source_ip(ev);
 
 	if (kstr_present(ev->user.username) || kstr_present(ev->impersonated_user.username)) {
 		json_key(j, "user");
@@ -335,6 +339,13 @@ static void put_ecs(struct json_out *j, const struct kh_rule_info *r, const stru
 		json_kv_kstr(j, "original", ev->user_agent);
 		json_obj_end(j);
 	}
+}
+
+static void put_ecs(struct json_out *j, const struct kh_rule_info *r, const struct audit_event *ev)
+{
+	/* the request's time, equal at every stage, so which stage alerted does not move it */
+	put_head(j, r, ev->request_received_ns ? ev->request_received_ns : ev->stage_ns, ev->verb);
+	put_who(j, ev);
 }
 
 static void put_user(struct json_out *j, const char *key, const struct kh_user *u)
@@ -450,6 +461,32 @@ struct json_out *alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
 	return &e->j;
 }
 
+struct json_out *alert_begin_node(struct kh_emit *e, const struct kh_rule_info *rule,
+				  int64_t time_ns, const char *action, uint64_t key,
+				  const struct audit_event *joined)
+{
+	uint64_t k;
+
+	if (e->muted)
+		return NULL;
+	k = alert_key(key ? key : 1, e->rule);
+	if (fifo_map__find(&e->done, k) >= 0) {
+		e->c->dedup_suppressed++;
+		return NULL;
+	}
+	e->building = B_WRITE;
+	e->building_key = k;
+	e->building_ev = joined;
+	json_out_reset(&e->j);
+	json_obj_begin(&e->j);
+	put_head(&e->j, rule, time_ns, kstr_lit(action, strlen(action)));
+	if (joined) {
+		put_who(&e->j, joined);
+		put_audit(&e->j, joined);
+	}
+	return &e->j;
+}
+
 static void hold_alert(struct kh_emit *e)
 {
 	struct held h = {.len = e->j.len, .rule = e->rule, .at_ns = e->now_ns};
@@ -479,7 +516,8 @@ void alert_end(struct kh_emit *e, const struct kstr *extra_ids, size_t n_extra)
 	json_obj_begin(j);
 	json_key(j, "audit_ids");
 	json_arr_begin(j);
-	json_kstr(j, e->building_ev->audit_id);
+	if (e->building_ev) /* a node alert without a matching request has none of its own */
+		json_kstr(j, e->building_ev->audit_id);
 	for (size_t i = 0; i < n_extra; i++)
 		json_kstr(j, extra_ids[i]);
 	json_arr_end(j);

@@ -94,6 +94,16 @@ void rules__on_event(struct kh_rules *r, const struct audit_event *ev)
 	emit__event_end(r->e, ev, r->n);
 }
 
+void rules__on_node_event(struct kh_rules *r, const struct node_event *ev)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (!r->table[i]->on_node_event)
+			continue;
+		emit__set_rule(r->e, i);
+		r->table[i]->on_node_event(r->state[i], ev, r->e);
+	}
+}
+
 void rules__flush(struct kh_rules *r)
 {
 	for (size_t i = 0; i < r->n; i++) {

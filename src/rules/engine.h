@@ -19,6 +19,7 @@
 struct kh_config;
 struct kh_emit;
 struct kh_rules;
+struct node_event;
 
 /* all rules of kh_rule_table, tuned by @cfg (NULL: every default). NULL with errno on failure */
 struct kh_rules *rules__new(const struct kh_config *cfg, struct kh_emit *e);
@@ -28,6 +29,8 @@ struct kh_rules *rules__new_table(const struct kh_rule *const *table, const stru
 				  struct kh_emit *e);
 
 void rules__on_event(struct kh_rules *r, const struct audit_event *ev);
+/* a node event (exec watch) to every rule that takes them */
+void rules__on_node_event(struct kh_rules *r, const struct node_event *ev);
 void rules__flush(struct kh_rules *r);
 void rules__free(struct kh_rules *r);
 

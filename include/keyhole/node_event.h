@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * node_event: what the exec watch saw on the node, decoded for the rules.
+ *
+ * The kernel side (bpf/exec_watch.bpf.c) reports execs, secret opens and session-leader exits of
+ * processes in container exec sessions; src/node/node_decode.c turns those records into these
+ * events, with the session's pod identity (cgroup path -> container ID and pod UID, kubelet log
+ * directories -> namespace, pod and container name). Rules see them through
+ * kh_rule.on_node_event, in the same pipeline and alert format as audit events.
+ */
+#ifndef KEYHOLE_NODE_EVENT_H
+#define KEYHOLE_NODE_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "keyhole/ring_abi.h"
+
+enum node_event_kind {
+	NODE_EV_EXEC = 1, /* a process in a session exec'd (session_start: the session's first) */
+	NODE_EV_OPEN,	  /* a process in a session opened secret material */
+	NODE_EV_EXIT,	  /* the session's first process exited */
+};
+
+#define KH_NODE_ARGV_MAX 64 /* argv entries kept; the rest are counted in argc_total */
+
+/* where a session runs; strings are "" when unknown */
+struct node_identity {
+	char container_id[65];
+	char pod_uid[37];
+	char pod_namespace[64]; /* DNS label: at most 63 */
+	char pod_name[254];	/* DNS subdomain: at most 253 */
+	char container_name[64];
+	char cgroup_path[KH_NODE_CGRP_DEPTH * (KH_NODE_CGRP_NAME_MAX + 1) + 1];
+	bool cgroup_v1; /* the path came from a v1 hierarchy */
+};
+
+/* one exec session: a `kubectl exec` (runc exec) and everything it started */
+struct node_session {
+	uint64_t id;	     /* kernel session id (ktime of its first exec) */
+	int64_t start_ns;    /* wall clock of its first exec, ns since the epoch */
+	uint32_t leader_pid; /* host pid of its first process */
+	struct node_identity who;
+	char leader_exe[KH_NODE_PATH_MAX + 1];
+	char leader_args[KH_NODE_ARGS_MAX + 1]; /* NUL-separated, as the kernel read them */
+	uint32_t leader_args_len;
+	bool leader_args_truncated;
+	bool ended; /* the first process exited (descendants may live on) */
+};
+
+struct node_process {
+	uint32_t pid, tid, ppid, uid, gid;
+	uint32_t ns_pid; /* pid inside the container's pid namespace */
+	char comm[KH_NODE_COMM_LEN + 1];
+};
+
+struct node_event {
+	enum node_event_kind kind;
+	int64_t time_ns;		    /* wall clock, ns since the epoch */
+	const struct node_session *session; /* never NULL */
+	struct node_process proc;
+	/* NODE_EV_EXEC */
+	bool session_start;
+	const char *exe;			/* path given to execve */
+	const char *argv[KH_NODE_ARGV_MAX + 1]; /* NULL-terminated */
+	uint32_t argc, argc_total;		/* kept, and in the record */
+	bool args_truncated;			/* the kernel's read stopped at its bound */
+	/* NODE_EV_OPEN */
+	const char *path; /* as the process passed it */
+	bool path_truncated;
+	int64_t ret; /* fd, or -errno */
+	uint32_t open_flags;
+	uint32_t match; /* KH_NODE_M_* */
+	/* NODE_EV_EXIT */
+	int32_t exit_code;
+};
+
+struct kh_pipeline;
+
+/*
+ * Feed one node event through the rules (kh_rule.on_node_event). Returns 0, or a negative errno
+ * when the output failed.
+ */
+int pipeline__feed_node_event(struct kh_pipeline *p, const struct node_event *ev);
+
+#endif /* KEYHOLE_NODE_EVENT_H */
