@@ -186,7 +186,8 @@ static __always_inline void fill_cgroup(struct kh_rec_node_exec *r, struct task_
 		parent = kn_parent(kn);
 		if (!parent) /* the hierarchy's root has no name of its own */
 			break;
-		bpf_probe_read_kernel_str(r->cgrp[i], KH_NODE_CGRP_NAME_MAX, BPF_CORE_READ(kn, name));
+		bpf_probe_read_kernel_str(r->cgrp[i], KH_NODE_CGRP_NAME_MAX,
+					  BPF_CORE_READ(kn, name));
 		depth++;
 		kn = parent;
 	}
@@ -250,7 +251,8 @@ int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux
 	fill_proc(&r->proc, t, tag);
 	r->flags = flags;
 	r->_pad = 0;
-	n = bpf_probe_read_kernel_str(r->filename, sizeof(r->filename), BPF_CORE_READ(bprm, filename));
+	n = bpf_probe_read_kernel_str(r->filename, sizeof(r->filename),
+				      BPF_CORE_READ(bprm, filename));
 	if (n == sizeof(r->filename))
 		r->flags |= KH_NODE_F_PATH_TRUNC;
 	fill_args(r, t);
@@ -407,7 +409,8 @@ static __always_inline bool names_volume(const char *path)
 			continue;
 		if (!has_prefix(&path[i - nl], "kubernetes.io", nl))
 			continue;
-		if (has_prefix(&path[i + 1], "secret", 6) || has_prefix(&path[i + 1], "projected", 9))
+		if (has_prefix(&path[i + 1], "secret", 6) ||
+		    has_prefix(&path[i + 1], "projected", 9))
 			return true;
 	}
 	return false;

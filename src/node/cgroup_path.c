@@ -72,7 +72,7 @@ static bool component_pod_uid(const char *c, size_t n, struct kh_pod_ref *out)
 }
 
 static const char *const runtime_prefixes[] = {
-	"cri-containerd-", "containerd-", "crio-conmon-", "crio-", "cri-o-", "docker-", NULL,
+    "cri-containerd-", "containerd-", "crio-conmon-", "crio-", "cri-o-", "docker-", NULL,
 };
 
 static void component_container_id(const char *c, size_t n, struct kh_pod_ref *out)

@@ -17,13 +17,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define KH_POD_UID_MAX 36	/* dashed UUID; static pods' hashes are 32 */
+#define KH_POD_UID_MAX 36      /* dashed UUID; static pods' hashes are 32 */
 #define KH_CONTAINER_ID_MAX 64 /* sha256 hex */
 
 struct kh_pod_ref {
 	char pod_uid[KH_POD_UID_MAX + 1];	    /* dashed form, "" when not a pod's cgroup */
 	char container_id[KH_CONTAINER_ID_MAX + 1]; /* lower-case hex, "" when the path has none */
-	bool conmon;				    /* CRI-O's conmon scope: beside, not in, a container */
+	bool conmon; /* CRI-O's conmon scope: beside, not in, a container */
 };
 
 /*

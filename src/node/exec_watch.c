@@ -33,10 +33,11 @@ static const char *tracefs_dir(void)
 			return tracefs_dirs[i];
 	}
 	if (mount("nodev", tracefs_dirs[0], "tracefs", 0, NULL)) {
-		fprintf(stderr,
-			"keyhole: exec watch: no tracefs and mounting it at %s failed: %s; mount it "
-			"(mount -t tracefs nodev %s) or give the agent CAP_SYS_ADMIN\n",
-			tracefs_dirs[0], strerror(errno), tracefs_dirs[0]);
+		fprintf(
+		    stderr,
+		    "keyhole: exec watch: no tracefs and mounting it at %s failed: %s; mount it "
+		    "(mount -t tracefs nodev %s) or give the agent CAP_SYS_ADMIN\n",
+		    tracefs_dirs[0], strerror(errno), tracefs_dirs[0]);
 		return NULL;
 	}
 	return tracefs_dirs[0];
@@ -88,18 +89,20 @@ struct exec_watch *exec_watch__new(const struct exec_watch_opts *opts)
 	drop_missing(w->skel, tracefs);
 	err = exec_watch_bpf__load(w->skel);
 	if (err) {
-		fprintf(stderr,
-			"keyhole: exec watch: loading the BPF programs failed: %s; run as root with "
-			"BTF (/sys/kernel/btf/vmlinux), see `keyhole probe`\n",
-			strerror(-err));
+		fprintf(
+		    stderr,
+		    "keyhole: exec watch: loading the BPF programs failed: %s; run as root with "
+		    "BTF (/sys/kernel/btf/vmlinux), see `keyhole probe`\n",
+		    strerror(-err));
 		goto exit_destroy;
 	}
 	err = exec_watch_bpf__attach(w->skel);
 	if (err) {
-		fprintf(stderr,
-			"keyhole: exec watch: attaching to sched and syscall tracepoints failed: %s; "
-			"check %s/events/syscalls exists\n",
-			strerror(-err), tracefs);
+		fprintf(
+		    stderr,
+		    "keyhole: exec watch: attaching to sched and syscall tracepoints failed: %s; "
+		    "check %s/events/syscalls exists\n",
+		    strerror(-err), tracefs);
 		goto exit_destroy;
 	}
 	return w;

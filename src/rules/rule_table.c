@@ -5,6 +5,7 @@
  */
 #include <stddef.h>
 
+#include "node/node_rules.h"
 #include "rules/rules.h"
 
 const struct kh_rule *const kh_rule_table[] = {
@@ -14,5 +15,7 @@ const struct kh_rule *const kh_rule_table[] = {
 	&rule_secret_configmap_arc_proxy,
 	&rule_secret_rapid_get,
 	&rule_unusual_decision_ua,
+	&rule_node_container_exec,
+	&rule_node_secret_read_in_exec,
 	NULL,
 };

@@ -26,7 +26,7 @@ struct seen {
 		struct kh_rec_node_exec exec;
 		struct kh_rec_node_open open;
 		struct kh_rec_node_exit exit;
-	} *v;
+	} * v;
 	size_t n, cap;
 };
 
@@ -70,7 +70,7 @@ static void need(const char *why)
  * then says so in /shared and waits.
  */
 #define INIT_SCRIPT                                                                                \
-	"read t < " TOKEN "; cat " TOKEN " >/dev/null; cat /etc/db-creds/password >/dev/null; "      \
+	"read t < " TOKEN "; cat " TOKEN " >/dev/null; cat /etc/db-creds/password >/dev/null; "    \
 	"touch /shared/init-done; exec sleep 3600"
 
 static void setup(void)
@@ -205,7 +205,8 @@ Test(exec_watch, descendant_of_exec_shell_reading_secret_volume_is_caught)
 	const struct kh_rec_node_open *o;
 
 	/* exec'd shell -> shell -> cat: two forks below the session leader */
-	cr_assert_eq(runc_pod__exec(&pod, "sh -c 'cat /etc/db-creds/password >/dev/null; true'; true"), 0);
+	cr_assert_eq(
+	    runc_pod__exec(&pod, "sh -c 'cat /etc/db-creds/password >/dev/null; true'; true"), 0);
 	drain(300);
 	e = find_exec(inner);
 	cr_assert(e, "no exec record for the grandchild cat");

@@ -247,8 +247,8 @@ int runc_pod__start(struct runc_pod *p, const char *init_script)
 		return err;
 	}
 	{
-		char *argv[] = {RUNC, "--root", p->state, "run", "-d", "--bundle", p->bundle, p->id,
-				NULL};
+		char *argv[] = {RUNC,	    "--root",  p->state, "run", "-d",
+				"--bundle", p->bundle, p->id,	 NULL};
 
 		err = kh_run(argv, false);
 	}

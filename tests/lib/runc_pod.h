@@ -19,16 +19,16 @@
 #include <sys/types.h>
 
 struct runc_pod {
-	char root[128];		 /* test root */
-	char bundle[192];	 /* runc bundle (config.json, rootfs/) */
-	char state[192];	 /* runc --root */
-	char shared[192];	 /* host dir bind-mounted at /shared in the container */
-	char kubelet_root[192];	 /* <root>/var/lib/kubelet */
-	char pods_log_dir[192];	 /* <root>/var/log/pods */
+	char root[128];		      /* test root */
+	char bundle[192];	      /* runc bundle (config.json, rootfs/) */
+	char state[192];	      /* runc --root */
+	char shared[192];	      /* host dir bind-mounted at /shared in the container */
+	char kubelet_root[192];	      /* <root>/var/lib/kubelet */
+	char pods_log_dir[192];	      /* <root>/var/log/pods */
 	char containers_log_dir[192]; /* <root>/var/log/containers */
-	char token_dir[384];	 /* host side of the projected service-account volume */
-	char secret_dir[384];	 /* host side of the secret volume */
-	char id[65];		 /* runc container id, also the container ID in the cgroup path */
+	char token_dir[384];	      /* host side of the projected service-account volume */
+	char secret_dir[384];	      /* host side of the secret volume */
+	char id[65]; /* runc container id, also the container ID in the cgroup path */
 	char pod_uid[37];
 	char ns[32];
 	char pod[32];

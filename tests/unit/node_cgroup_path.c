@@ -30,7 +30,7 @@ Test(node_cgroup_path, cgroupfs_driver_v1_and_v2)
 	expect("/kubepods/besteffort/pod" UID "/" CID, UID, CID);
 	expect("/kubepods/burstable/pod" UID "/" CID, UID, CID);
 	expect("kubepods/besteffort/pod" UID "/" CID, UID, CID); /* no leading slash */
-	expect("/kubepods/pod" UID "/" CID, UID, CID);		  /* Guaranteed: no QoS level */
+	expect("/kubepods/pod" UID "/" CID, UID, CID);		 /* Guaranteed: no QoS level */
 	expect("/kubepods/besteffort/pod" UID "/crio-" CID, UID, CID);
 	expect("/kubepods/besteffort/pod" UID "/abcdef0123456789", UID, "abcdef0123456789");
 }
@@ -102,6 +102,6 @@ Test(node_cgroup_path, not_a_pod)
 
 Test(node_cgroup_path, upper_case_normalised)
 {
-	expect("/kubepods/besteffort/pod0F3C9A52-7F1E-4C1D-9B8E-2A6D5C4B3A21/ABCDEF0123456789",
-	       UID, "abcdef0123456789");
+	expect("/kubepods/besteffort/pod0F3C9A52-7F1E-4C1D-9B8E-2A6D5C4B3A21/ABCDEF0123456789", UID,
+	       "abcdef0123456789");
 }

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * node_rules: the exec-watch rules (node-container-exec, node-secret-read-in-exec), their
+ * tunables, and the node-specific alert fields they share.
+ */
+#ifndef KEYHOLE_NODE_RULES_H
+#define KEYHOLE_NODE_RULES_H
+
+#include "keyhole/audit_event.h"
+#include "keyhole/json_out.h"
+#include "keyhole/node_event.h"
+#include "keyhole/rule.h"
+#include "node/exec_join.h"
+
+struct node_rule_tun {
+	int64_t join_window_ns; /* pods/exec request to session start, either way; 0: 30 s */
+	int64_t join_wait_ns;	/* how long an alert waits for its request; 0: 5 s */
+};
+
+extern const struct node_rule_tun node_rule_defaults;
+
+/* node-container-exec (medium): a process exec'd into a running container, once per session */
+extern const struct kh_rule rule_node_container_exec;
+void *node_container_exec_new_with(const struct node_rule_tun *t);
+
+/* node-secret-read-in-exec (high, T1552.007): secret material opened inside an exec session */
+extern const struct kh_rule rule_node_secret_read_in_exec;
+void *node_secret_read_in_exec_new_with(const struct node_rule_tun *t);
+
+/* the state both rules keep: their join, fed every audit and node event */
+struct node_rule_state {
+	struct exec_join *join;
+};
+struct node_rule_state *node_rule_state__new(const struct node_rule_tun *t,
+					     exec_join_deliver_fn fn);
+void node_rule_state__free(void *state);
+void node_rule__on_audit(void *state, const struct audit_event *ev, struct kh_emit *emit);
+void node_rule__flush(void *state, struct kh_emit *emit);
+
+/*
+ * The fields a node alert adds after alert_begin_node(): orchestrator.* and container.* (pod
+ * identity), process.* (with process.session_leader.*), file.path for opens, and keyhole.*
+ * (exec session, cgroup, open result, and the pods/exec request's command when @req is set).
+ */
+void node_alert__write(struct json_out *j, const struct node_event *ev,
+		       const struct audit_event *req);
+
+#endif /* KEYHOLE_NODE_RULES_H */
