@@ -35,9 +35,38 @@ static struct ring_buffer *rb;
 static struct seen seen;
 static struct runc_pod pod;
 
+/* records of this test's container: the exec watch sees the whole machine */
+static uint64_t our_sessions[64];
+static size_t n_our;
+
+static bool ours(const void *data)
+{
+	const struct kh_rec_hdr *h = data;
+	const struct kh_node_proc *p = (const void *)(h + 1);
+
+	/* and this test process and its children, for the host-side tests */
+	if (p->pid == (uint32_t)getpid() || p->ppid == (uint32_t)getpid())
+		return true;
+	if (h->type == KH_REC_NODE_EXEC) {
+		const struct kh_rec_node_exec *e = data;
+
+		if (e->cgrp_depth && !strcmp(e->cgrp[0], pod.id)) {
+			if (n_our < 64)
+				our_sessions[n_our++] = p->session_id;
+			return true;
+		}
+	}
+	for (size_t i = 0; i < n_our; i++)
+		if (our_sessions[i] == p->session_id)
+			return true;
+	return false;
+}
+
 static int collect(void *ctx, void *data, size_t size)
 {
 	(void)ctx;
+	if (!ours(data))
+		return 0;
 	if (seen.n == seen.cap) {
 		seen.cap = seen.cap ? 2 * seen.cap : 64;
 		seen.v = realloc(seen.v, seen.cap * sizeof(*seen.v));
@@ -97,6 +126,7 @@ static void teardown(void)
 	exec_watch__free(w);
 	free(seen.v);
 	memset(&seen, 0, sizeof(seen));
+	n_our = 0;
 	rb = NULL;
 	w = NULL;
 }
@@ -193,7 +223,7 @@ Test(exec_watch, runc_exec_cat_token_is_a_session_with_a_secret_open)
 
 	cr_assert_eq(count_type(KH_REC_NODE_EXIT), 1, "the session leader's exit");
 	cr_assert_eq(exec_watch__counters(w, c), 0);
-	cr_assert_eq(c[KH_NODE_C_SESSIONS], 1);
+	cr_assert_geq(c[KH_NODE_C_SESSIONS], 1); /* machine-wide: other runs may exec too */
 	cr_assert_eq(c[KH_NODE_C_RB_EXEC] + c[KH_NODE_C_RB_OPEN] + c[KH_NODE_C_RB_EXIT], 0);
 	cr_assert_eq(c[KH_NODE_C_TAGS_FULL] + c[KH_NODE_C_PENDING_FULL], 0);
 }
