@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "correlate/correlate.h"
 #include "node/exec_request.h"
 #include "node/node_rules.h"
 
@@ -200,4 +201,24 @@ void node_alert__write(struct json_out *j, const struct node_event *ev,
 	if (req)
 		put_request(j, req);
 	json_obj_end(j);
+}
+
+static struct kstr lit(const char *s)
+{
+	return kstr_lit(s, strlen(s));
+}
+
+void node_event__secret_read(const struct node_event *ev, struct kh_node_secret_read *r,
+			     char *id_buf, size_t id_size)
+{
+	const struct node_identity *w = &ev->session->who;
+
+	snprintf(id_buf, id_size, "exec-session/%llu", (unsigned long long)ev->session->id);
+	r->pod_namespace = lit(w->pod_namespace);
+	r->pod_name = lit(w->pod_name);
+	r->container = lit(w->container_name);
+	r->path = lit(ev->path ? ev->path : "");
+	r->comm = lit(ev->proc.comm);
+	r->node_id = lit(id_buf);
+	r->t_ns = ev->time_ns;
 }

@@ -6,6 +6,8 @@
 #ifndef KEYHOLE_NODE_RULES_H
 #define KEYHOLE_NODE_RULES_H
 
+#include <stddef.h>
+
 #include "keyhole/audit_event.h"
 #include "keyhole/json_out.h"
 #include "keyhole/node_event.h"
@@ -44,5 +46,13 @@ void node_rule__flush(void *state, struct kh_emit *emit);
  */
 void node_alert__write(struct json_out *j, const struct node_event *ev,
 		       const struct audit_event *req);
+
+/*
+ * The correlator's view of a secret-material open (correlate__on_node_secret_read): slices into
+ * @ev and into @id_buf, which receives the node-side id "exec-session/<id>".
+ */
+struct kh_node_secret_read;
+void node_event__secret_read(const struct node_event *ev, struct kh_node_secret_read *r,
+			     char *id_buf, size_t id_size);
 
 #endif /* KEYHOLE_NODE_RULES_H */

@@ -14,6 +14,7 @@
 #include "keyhole/config.h"
 #include "keyhole/log.h"
 #include "keyhole/node_event.h"
+#include "node/node_rules.h"
 #include "keyhole/pipeline.h"
 #include "correlate/correlate.h"
 #include "keyhole/state_file.h"
@@ -146,6 +147,13 @@ void pipeline__feed_oversized(struct kh_pipeline *p, const struct kh_origin *o)
 int pipeline__feed_node_event(struct kh_pipeline *p, const struct node_event *ev)
 {
 	rules__on_node_event(p->rules, ev);
+	if (ev->kind == NODE_EV_OPEN) { /* secret material read inside an exec session */
+		struct kh_node_secret_read r;
+		char id[48];
+
+		node_event__secret_read(ev, &r, id, sizeof(id));
+		correlate__on_node_secret_read(p->correlate, &r);
+	}
 	if (p->c.output_errors != p->output_errors_seen) {
 		p->output_errors_seen = p->c.output_errors;
 		return -EIO;

@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alert_lines.h"
@@ -346,4 +347,46 @@ Test(node_rules, learn_only_writes_nothing)
 	pipeline__flush(p);
 	read_alerts();
 	cr_assert_eq(al.n, 0);
+}
+
+/* the node side of an escalate-then-loot: its exec and token read join the audit incident */
+Test(node_rules, node_read_joins_the_audit_exec_and_the_incident)
+{
+	FILE *log = fopen(KH_TEST_DATA_DIR "/correlate/metadata.log", "r");
+	struct kh_origin o = {"metadata.log", 0, 0};
+	struct node_session s = sess(51, "web-7d4b9c8f6-x2x9q", 0);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	json_object *inc = NULL, *reads;
+
+	cr_assert(log);
+	while ((n = getline(&line, &cap, log)) > 0) {
+		o.line_no++;
+		cr_assert_eq(pipeline__feed_line(p, line, (size_t)n - (line[n - 1] == '\n'), &o),
+			     0);
+	}
+	free(line);
+	fclose(log);
+	snprintf(s.who.pod_namespace, sizeof(s.who.pod_namespace), "default");
+	snprintf(s.who.container_name, sizeof(s.who.container_name), "web");
+	s.start_ns = T0 * SEC + 130400ll * 1000000; /* 10:02:10.4, the request was at 10:02:10 */
+	feed_exec(&s, 130400, true, sh_args);
+	feed_open(&s, 130500, TOKEN, 3);
+	pipeline__flush(p);
+	read_alerts();
+	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 1);
+	cr_assert_str_eq(
+	    alert_str(alert_lines__nth(&al, "node-container-exec", 0), "kubernetes.audit.auditID"),
+	    "fc608790-5e64-4b01-a7ea-cd4ab7399642");
+	cr_assert_str_eq(
+	    alert_str(alert_lines__nth(&al, "node-secret-read-in-exec", 0), "user.name"),
+	    "attacker-admin");
+	for (size_t i = 0; alert_lines__nth(&al, "k8s-escalate-then-loot", i); i++)
+		inc = alert_lines__nth(&al, "k8s-escalate-then-loot", i);
+	cr_assert(inc, "the audit log alone makes an incident");
+	reads = alert_get(inc, "keyhole.incident.node_secret_reads");
+	cr_assert(reads && json_object_array_length(reads) == 1,
+		  "the node read joined the incident's last revision");
+	cr_assert_str_eq(alert_str(json_object_array_get_idx(reads, 0), "path"), TOKEN);
 }
