@@ -153,7 +153,6 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 		return;
 	if (t > s->now_ns)
 		s->now_ns = t;
-	history__prune(s->h, s->now_ns - s->t.history_ns);
 	keybuf_init(&k);
 	keybuf_add(&k, ev->decision, DEC_CAP);
 	keybuf_add(&k, ev->user.username, USER_CAP);
@@ -163,6 +162,8 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 		return; /* out of memory: the next event tries again */
 	if (history__evictions(s->h) != evictions)
 		emit__count_state_eviction(e);
+	/* after the lookup, so a combination new again can still say when it was last seen */
+	history__prune(s->h, s->now_ns - s->t.history_ns);
 	/* a combination seen later than this event (lines out of order) is not new to it */
 	if (prev == 0 || t - prev > s->t.history_ns)
 		alert(ev, prev, e);

@@ -16,6 +16,11 @@
 
 struct rh *rh_new(const struct kh_rule *const *table)
 {
+	return rh_new_config(table, NULL);
+}
+
+struct rh *rh_new_config(const struct kh_rule *const *table, const struct kh_config *cfg)
+{
 	struct rh *h = calloc(1, sizeof(*h));
 
 	cr_assert_not_null(h);
@@ -25,7 +30,7 @@ struct rh *rh_new(const struct kh_rule *const *table)
 	h->c.alerts_by_rule = h->by_rule;
 	h->e = emit__new(h->out, &h->c);
 	cr_assert_not_null(h->e);
-	h->r = rules__new_table(h->table, NULL, h->e);
+	h->r = rules__new_table(h->table, cfg, h->e);
 	cr_assert_not_null(h->r);
 	return h;
 }

@@ -33,6 +33,9 @@ struct rh {
 
 /* @table NULL: the real kh_rule_table */
 struct rh *rh_new(const struct kh_rule *const *table);
+/* the same, tuned by @cfg (which must outlive the harness; NULL: every default) */
+struct kh_config;
+struct rh *rh_new_config(const struct kh_rule *const *table, const struct kh_config *cfg);
 void rh_free(struct rh *h);
 
 /* parse and run one line; asserts that it parses */
