@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# deploy/kubernetes, offline: `kubectl kustomize` renders the base and the legacy-kernel variant
+# (what `kubectl apply -k` sends), every object validates strictly against the Kubernetes 1.27
+# schemas (npm kubernetes-models, pinned by tests/deploy/package-lock.json, installed under the
+# build directory), the DaemonSet keeps its promised privileges and placement
+# (tests/deploy/policy.mjs), and the ConfigMap carries deploy/keyhole.yaml as it is. The
+# checkers are first shown to fail on broken manifests, so a pass means something.
+#
+# usage: deploy_manifests.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$(realpath "$1")
+src=$(realpath "$2")
+deploy=$src/deploy/kubernetes
+t0=$(date +%s)
+fail() {
+	echo "deploy_manifests: FAIL: $*" >&2
+	exit 1
+}
+
+for tool in node npm kubectl; do
+	command -v $tool >/dev/null ||
+		fail "$tool not found (node and npm come with the machine image or Debian's nodejs/npm; kubectl renders the kustomizations)"
+done
+
+# ---- the schemas: npm ci once per lock file ----
+cache=$build/deploy-npm
+if [ ! -d "$cache/node_modules/kubernetes-models" ] ||
+	! cmp -s "$src/tests/deploy/package-lock.json" "$cache/package-lock.json"; then
+	rm -rf "$cache"
+	mkdir -p "$cache"
+	cp "$src/tests/deploy/package.json" "$src/tests/deploy/package-lock.json" "$cache/"
+	(cd "$cache" && npm ci --no-audit --no-fund --loglevel=error) ||
+		fail "npm ci in $cache (needs the npm registry once; later runs reuse it)"
+fi
+modules=$cache/node_modules
+validate() { node "$src/tests/deploy/validate.mjs" "$modules" "$@"; }
+policy() { node "$src/tests/deploy/policy.mjs" "$modules" "$@"; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# ---- render what kubectl apply -k would send ----
+kubectl kustomize "$deploy" >"$tmp/base.yaml" || fail "kubectl kustomize $deploy"
+kubectl kustomize "$deploy/legacy-kernel" >"$tmp/legacy.yaml" ||
+	fail "kubectl kustomize $deploy/legacy-kernel"
+
+# ---- the checkers can fail: a typo, a bad quantity, an extra capability, privileged ----
+sed 's/readOnlyRootFilesystem/readOnlyRootFileSystem/' "$tmp/base.yaml" >"$tmp/typo.yaml"
+sed 's/memory: 512Mi/memory: plenty/' "$tmp/base.yaml" >"$tmp/quantity.yaml"
+for bad in typo quantity; do
+	if validate "$tmp/$bad.yaml" >"$tmp/out" 2>&1; then
+		cat "$tmp/out"
+		fail "validate.mjs accepted a broken manifest ($bad)"
+	fi
+	grep FAIL "$tmp/out" | head -1
+done
+sed 's/- SYS_PTRACE/- SYS_PTRACE\n                - NET_ADMIN/' "$tmp/base.yaml" >"$tmp/cap.yaml"
+sed 's/privileged: false/privileged: true/' "$tmp/base.yaml" >"$tmp/priv.yaml"
+for bad in cap priv; do
+	if policy "$tmp/$bad.yaml" base >"$tmp/out" 2>&1; then
+		cat "$tmp/out"
+		fail "policy.mjs accepted a broken DaemonSet ($bad)"
+	fi
+	grep FAIL "$tmp/out" | head -1
+done
+
+# ---- the real manifests ----
+mapfile -t files < <(find "$deploy" -name '*.yaml' ! -name kustomization.yaml | sort)
+validate "${files[@]}" || fail "manifest files do not validate"
+validate "$tmp/base.yaml" "$tmp/legacy.yaml" || fail "rendered kustomizations do not validate"
+policy "$tmp/base.yaml" base || fail "the DaemonSet breaks its policy"
+policy "$tmp/legacy.yaml" legacy-kernel || fail "the legacy-kernel DaemonSet breaks its policy"
+
+# ---- the ConfigMap is deploy/keyhole.yaml, byte for byte ----
+cp -r "$src/deploy" "$tmp/deploy"
+"$tmp/deploy/kubernetes/sync-config"
+diff -u "$deploy/base/configmap.yaml" "$tmp/deploy/kubernetes/base/configmap.yaml" ||
+	fail "deploy/kubernetes/base/configmap.yaml is stale: run deploy/kubernetes/sync-config"
+
+echo "deploy_manifests: all checks passed in $(($(date +%s) - t0)) s"
