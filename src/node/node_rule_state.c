@@ -6,12 +6,24 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "keyhole/config.h"
 #include "node/node_rules.h"
 
 const struct node_rule_tun node_rule_defaults = {
     .join_window_ns = KH_EXEC_JOIN_WINDOW_NS,
     .join_wait_ns = KH_EXEC_JOIN_WAIT_NS,
 };
+
+#define T struct node_rule_tun
+const struct kh_config_key node_rule_config_keys[] = {
+    KH_CFG_DURATION_KEY(
+	"join_window", T, join_window_ns, 1, 3600,
+	"a pods/exec request this close to a session's start (either way) is its request"),
+    KH_CFG_DURATION_KEY("join_wait", T, join_wait_ns, 1, 600,
+			"how long a node alert waits (event time) for its pods/exec request"),
+    KH_CFG_END,
+};
+#undef T
 
 struct node_rule_state *node_rule_state__new(const struct node_rule_tun *t, exec_join_deliver_fn fn)
 {

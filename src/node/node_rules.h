@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "keyhole/audit_event.h"
+#include "keyhole/config.h"
 #include "keyhole/json_out.h"
 #include "keyhole/node_event.h"
 #include "keyhole/rule.h"
@@ -20,6 +21,8 @@ struct node_rule_tun {
 };
 
 extern const struct node_rule_tun node_rule_defaults;
+/* rules.<id>.join_window and rules.<id>.join_wait, for both rules */
+extern const struct kh_config_key node_rule_config_keys[];
 
 /* node-container-exec (medium): a process exec'd into a running container, once per session */
 extern const struct kh_rule rule_node_container_exec;

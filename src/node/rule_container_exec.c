@@ -11,6 +11,7 @@
  * pods/exec rights gets a shell next to a workload's credentials (MITRE T1609, Container
  * Administration Command). Alone it is worth a look, not a page.
  */
+#include "keyhole/config.h"
 #include "node/node_rules.h"
 #include "rules/emit.h"
 
@@ -42,8 +43,10 @@ void *node_container_exec_new_with(const struct node_rule_tun *t)
 
 static void *state_new(const struct kh_config *cfg)
 {
-	(void)cfg; /* the config file's exec_watch section is wired in by the config loader */
-	return node_container_exec_new_with(NULL);
+	struct node_rule_tun t = node_rule_defaults;
+
+	config__rule_apply(cfg, info.id, node_rule_config_keys, &t);
+	return node_container_exec_new_with(&t);
 }
 
 static void on_node_event(void *state, const struct node_event *ev, struct kh_emit *emit)
@@ -60,4 +63,5 @@ const struct kh_rule rule_node_container_exec = {
     .on_event = node_rule__on_audit,
     .flush = node_rule__flush,
     .on_node_event = on_node_event,
+    .config_keys = node_rule_config_keys,
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "alert_lines.h"
+#include "keyhole/config.h"
 #include "keyhole/node_event.h"
 #include "keyhole/pipeline.h"
 
@@ -389,4 +390,37 @@ Test(node_rules, node_read_joins_the_audit_exec_and_the_incident)
 	cr_assert(reads && json_object_array_length(reads) == 1,
 		  "the node read joined the incident's last revision");
 	cr_assert_str_eq(alert_str(json_object_array_get_idx(reads, 0), "path"), TOKEN);
+}
+
+/* rules.<id>.join_window and join_wait from the config file reach both rules */
+Test(node_rules, join_window_and_wait_from_the_config_file)
+{
+	static const char yaml[] =
+	    "rules:\n"
+	    "  node-container-exec:\n    join_window: 2s\n    join_wait: 1s\n"
+	    "  node-secret-read-in-exec:\n    join_window: 2s\n    join_wait: 1s\n";
+	struct kh_config *cfg;
+	struct kh_config_error err;
+	struct kh_pipeline_opts o = {0};
+	struct node_session a = sess(61, "api-0", 0), b = sess(62, "api-0", 10000);
+
+	cr_assert_eq(config__load_buf(yaml, sizeof(yaml) - 1, "test.yaml", &cfg, &err), 0, "%s",
+		     err.msg);
+	pipeline__free(p);
+	o.out = out;
+	o.cfg = cfg;
+	p = pipeline__new(&o);
+	cr_assert(p);
+	/* 3 s apart: outside a 2 s window */
+	feed_exec_request("get", "req-far", "api-0", 3000, "ResponseStarted");
+	feed_exec(&a, 0, true, sh_args);
+	/* a session without its request is written after 1 s of event time, not 5 */
+	feed_exec(&b, 10000, true, sh_args);
+	feed_other(11100);
+	read_alerts();
+	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 2);
+	cr_assert_null(alert_get(alert_lines__nth(&al, "node-container-exec", 0), "user"));
+	pipeline__free(p);
+	p = NULL;
+	config__free(cfg);
 }
