@@ -33,6 +33,120 @@ struct kh_rec_hdr {
 
 /* ---- audit tap records (bpf/audit_tap.bpf.c) ---- */
 
+/*
+ * Payload bytes per chunk record. A chunk is copied from a per-CPU scratch value with
+ * bpf_ringbuf_output(), so a record takes only the bytes it carries; 4 KB keeps one typical audit
+ * line (1-3 KB) in one record and a 1 MB RequestResponse event in 256.
+ */
+#define KH_AUDIT_CHUNK_MAX 4096
+/* chunks one program run emits before it tail-calls itself to go on (verifier-bounded loop) */
+#define KH_AUDIT_CHUNKS_PER_RUN 64
+/* runs per write: the first plus at most 32 tail calls (the kernel allows 33) */
+#define KH_AUDIT_RUNS_MAX 33
+/* largest capture cap the chunk budget covers whatever the iovec layout (userspace checks it) */
+#define KH_AUDIT_CAP_MAX (8u << 20)
+/* default cap: whole writes up to 1 MB; past it the head and KH_AUDIT_TAIL_DEFAULT of tail */
+#define KH_AUDIT_CAP_DEFAULT (1u << 20)
+#define KH_AUDIT_TAIL_DEFAULT (64u << 10)
+/* longest audit-log file name (basename) matched by name in BPF, NUL included */
+#define KH_AUDIT_NAME_MAX 64
+#define KH_COMM_LEN 16
+
+/* kh_audit_chunk.flags */
+#define KH_CHUNK_LAST 0x1u	/* final chunk of its write */
+#define KH_CHUNK_TRUNCATED 0x2u /* the write exceeded the cap: bytes [head_end, tail_start) skipped */
+#define KH_CHUNK_WRITEV 0x4u	/* the write came from writev/pwritev */
+#define KH_CHUNK_PWRITE 0x8u	/* positional write (pwrite64/pwritev): not an append */
+
+/*
+ * KH_REC_AUDIT_CHUNK: bytes [offset, offset + len) of one write of a target process to a target
+ * file. A write's chunks come in seq order from one CPU; chunks of other writes may interleave.
+ */
+struct kh_audit_chunk {
+	struct kh_rec_hdr hdr;
+	__u64 write_id;	  /* bpf_ktime_get_ns() at sys_enter: unique per thread */
+	__u64 dev;	  /* file's super block dev_t, kernel encoding (major << 20 | minor) */
+	__u64 ino;	  /* file's inode number */
+	__u64 offset;	  /* offset of data[0] within the bytes of this write */
+	__u64 total;	  /* bytes the write wrote (sys_exit return value) */
+	__u64 head_end;	  /* truncated writes: bytes [head_end, tail_start) were not captured */
+	__u64 tail_start; /* equal to head_end when nothing was skipped */
+	__u32 tgid;	  /* writer process */
+	__u32 tid;	  /* writer thread: in-flight writes are keyed by it */
+	__u32 seq;	  /* chunk index within this write, from 0 */
+	__u32 len;	  /* bytes in data[] */
+	__u32 file_id;	  /* cookie userspace gave the target file (names its path) */
+	__u32 flags;	  /* KH_CHUNK_* */
+	__u8 data[KH_AUDIT_CHUNK_MAX];
+};
+#define KH_AUDIT_CHUNK_HDR_SIZE 96 /* offsetof(struct kh_audit_chunk, data) */
+
+/*
+ * KH_REC_AUDIT_WRITE_END: a write the tap gave up on (a chunk found the ring full, the writer's
+ * buffer could not be read, or the chunk budget ran out). Best effort: it is sent so reassembly
+ * can drop the partial write at once; the loss itself is counted in the counters map.
+ */
+struct kh_audit_write_end {
+	struct kh_rec_hdr hdr;
+	__u64 write_id;
+	__u64 total;	/* bytes the write wrote */
+	__u64 captured; /* bytes sent in chunks before the tap gave up */
+	__u32 tgid;
+	__u32 tid;
+	__u32 chunks;	/* chunk records sent (seq 0 .. chunks - 1) */
+	__u32 reason;	/* enum kh_tap_counter naming the cause */
+};
+
+/* KH_REC_PROC_EVENT kinds */
+#define KH_PROC_EXEC 1 /* a process exec'ed with the target comm: it is now a target */
+#define KH_PROC_EXIT 2 /* a target process exited */
+
+/* KH_REC_PROC_EVENT: the target set changed in BPF; userspace reads the process's arguments */
+struct kh_audit_proc {
+	struct kh_rec_hdr hdr;
+	__u32 tgid;
+	__u32 kind;		  /* KH_PROC_* */
+	char comm[KH_COMM_LEN];
+};
+
+/*
+ * Counters in the tap's per-CPU array (map "counters"), indexed by this enum. The loss counters
+ * sit next to the failing bpf_ringbuf_output(); userspace sums the CPUs.
+ */
+enum kh_tap_counter {
+	KH_TAP_WRITES,		/* target-file writes seen at sys_exit with bytes written */
+	KH_TAP_BYTES,		/* bytes those writes wrote */
+	KH_TAP_LOST_WRITES,	/* writes that did not reach the ring whole (any cause below) */
+	KH_TAP_LOST_CHUNKS,	/* chunk records the ring had no room for */
+	KH_TAP_LOST_PROC,	/* exec/exit records the ring had no room for */
+	KH_TAP_LOST_INFLIGHT,	/* target writes not tracked: in-flight map update failed */
+	KH_TAP_READ_FAULTS,	/* writes whose buffer could not be read at sys_exit */
+	KH_TAP_BUDGET,		/* writes cut short: chunk budget (runs x chunks per run) ran out */
+	KH_TAP_TRUNCATED,	/* writes over the cap: head and tail kept, middle skipped */
+	KH_TAP_NAME_MATCHES,	/* new inodes learned by directory + name (rotation) */
+	KH_TAP_TARGET_EXECS,	/* exec's that made a process a target */
+	KH_TAP__NR
+};
+
+/* tap rodata defaults and map sizes */
+#define KH_TAP_MAX_TARGETS 64	 /* apiserver processes followed at once */
+#define KH_TAP_MAX_FILES 256	 /* audit-log inodes (current and recently rotated) */
+#define KH_TAP_MAX_NAMES 64	 /* (directory, basename) pairs watched */
+#define KH_TAP_MAX_INFLIGHT 8192 /* threads with a write between sys_enter and sys_exit */
+
+/* key of the "files" map: a file's identity */
+struct kh_file_key {
+	__u64 dev; /* kernel dev_t */
+	__u64 ino;
+};
+
+/* key of the "names" map: a directory's identity and a basename in it, NUL-padded */
+struct kh_name_key {
+	__u64 dev;
+	__u64 ino;
+	char name[KH_AUDIT_NAME_MAX];
+};
+
 /* ---- exec watch records (bpf/exec_watch.bpf.c) ---- */
 
 /*
@@ -131,6 +245,14 @@ _Static_assert(offsetof(struct kh_rec_node_open, path) == 120, "kh_rec_node_open
 _Static_assert(sizeof(struct kh_rec_node_open) == 120 + KH_NODE_PATH_MAX,
 	       "kh_rec_node_open is ABI");
 _Static_assert(sizeof(struct kh_rec_node_exit) == 96, "kh_rec_node_exit is ABI");
+_Static_assert(__builtin_offsetof(struct kh_audit_chunk, data) == KH_AUDIT_CHUNK_HDR_SIZE,
+	       "kh_audit_chunk header is ABI");
+_Static_assert(sizeof(struct kh_audit_chunk) == KH_AUDIT_CHUNK_HDR_SIZE + KH_AUDIT_CHUNK_MAX,
+	       "kh_audit_chunk is ABI");
+_Static_assert(sizeof(struct kh_audit_write_end) == 56, "kh_audit_write_end is ABI");
+_Static_assert(sizeof(struct kh_audit_proc) == 40, "kh_audit_proc is ABI");
+_Static_assert(sizeof(struct kh_file_key) == 16, "kh_file_key is ABI");
+_Static_assert(sizeof(struct kh_name_key) == 16 + KH_AUDIT_NAME_MAX, "kh_name_key is ABI");
 #endif
 
 #endif /* KEYHOLE_RING_ABI_H */

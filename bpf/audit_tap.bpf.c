@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * audit_tap: copies the bytes the kube-apiserver writes to its audit log into a ring buffer.
+ *
+ * Who: processes in the "targets" map (tgid), put there by the agent's /proc scan and by the
+ * sched_process_exec program below when a process execs with the target comm. Every other
+ * process pays one hash lookup per write and leaves.
+ *
+ * Which file: the inode behind the fd, keyed by (dev, ino) in "files". An inode not there is
+ * matched by (parent directory dev and inode, basename) in "names" and then learned into "files".
+ * That pair is what makes rotation lossless: the apiserver renames audit.log and creates a new
+ * audit.log, and its first write to the new inode already matches by name, before the agent could
+ * have learned of the file; the renamed file still matches by inode for any write that lands
+ * after the rename. The fd number is never used as identity.
+ *
+ * What: sys_enter records the buffer (or iovec array) per thread id; sys_exit, knowing how many
+ * bytes were written, copies them in chunks of KH_AUDIT_CHUNK_MAX with a sequence number and byte
+ * offset. Past the cap the head and tail are kept (the decision annotation ends the line). The
+ * chunk loop is a bounded loop of KH_AUDIT_CHUNKS_PER_RUN that tail-calls itself to go on, so the
+ * same object verifies on 5.10 (no bpf_loop) and on today's kernels.
+ *
+ * Loss: every failed bpf_ringbuf_output is counted per CPU beside the call, and the write it
+ * belonged to is counted lost once.
+ */
+#include "keyhole.bpf.h"
+
+/* configuration, set by the agent between open and load */
+const volatile char target_comm[KH_COMM_LEN] = "kube-apiserver";
+const volatile __u64 cap_bytes = KH_AUDIT_CAP_DEFAULT;
+const volatile __u64 tail_bytes = KH_AUDIT_TAIL_DEFAULT;
+
+/* the agent sizes it before load (power of two, page multiple); 16 MB holds ~8000 2 KB lines */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KH_TAP_MAX_TARGETS);
+	__type(key, __u32);   /* tgid */
+	__type(value, __u32); /* 1 */
+} targets SEC(".maps");
+
+/* LRU: inodes of rotated files stop being written and age out without the agent's help */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KH_TAP_MAX_FILES);
+	__type(key, struct kh_file_key);
+	__type(value, __u32); /* file_id */
+} files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KH_TAP_MAX_NAMES);
+	__type(key, struct kh_name_key);
+	__type(value, __u32); /* file_id */
+} names SEC(".maps");
+
+/* a target write between sys_enter and the end of its copy at sys_exit, and the copy's progress */
+struct inflight {
+	__u64 write_id; /* ktime at sys_enter */
+	__u64 buf;	/* the buffer, or the iovec array for writev/pwritev */
+	__u64 dev;
+	__u64 ino;
+	__u32 file_id;
+	__u32 vlen;  /* iovec count (writev) */
+	__u32 flags; /* KH_CHUNK_WRITEV, KH_CHUNK_PWRITE, KH_CHUNK_TRUNCATED */
+	__u32 seq;   /* next chunk's sequence number */
+	__u64 total; /* bytes written (sys_exit) */
+	__u64 off;   /* logical offset copied or skipped so far */
+	__u64 head_end;
+	__u64 tail_start;
+	__u64 seg_base; /* current segment: the buffer or the current iovec */
+	__u64 seg_len;
+	__u64 seg_off;
+	__u32 iov_idx; /* next iovec to read */
+	__u32 pad;
+};
+
+/* plain hash: an entry lives from sys_enter to the end of sys_exit; a thread reuses its own slot */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KH_TAP_MAX_INFLIGHT);
+	__type(key, __u32); /* thread id */
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+/* one chunk record is assembled here, then copied into the ring with its exact size */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kh_audit_chunk);
+} scratch SEC(".maps");
+
+/* slot 0: tap_continue, so a long write's copy goes on in a fresh run with a fresh budget */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} progs SEC(".maps");
+
+KH_COUNTER_MAP(counters, KH_TAP__NR);
+
+enum { STEP_MORE = 0, STEP_DONE = 1 };
+
+static __always_inline bool comm_is_target(const char *comm)
+{
+#pragma unroll
+	for (int i = 0; i < KH_COMM_LEN; i++) {
+		if (comm[i] != target_comm[i])
+			return false;
+		if (!comm[i])
+			return true;
+	}
+	return true;
+}
+
+static __always_inline void emit_proc(__u32 tgid, __u32 kind)
+{
+	struct kh_audit_proc r = {};
+
+	r.hdr.type = KH_REC_PROC_EVENT;
+	r.hdr.size = sizeof(r);
+	r.hdr.ts_ns = bpf_ktime_get_ns();
+	r.tgid = tgid;
+	r.kind = kind;
+	bpf_get_current_comm(r.comm, sizeof(r.comm));
+	if (bpf_ringbuf_output(&events, &r, sizeof(r), 0))
+		kh_count(&counters, KH_TAP_LOST_PROC);
+}
+
+/* an inode not yet known: is it named like a watched file in a watched directory? */
+static __always_inline bool match_name(struct file *f, __u32 *file_id)
+{
+	struct kh_name_key nk = {};
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	struct inode *dir = BPF_CORE_READ(d, d_parent, d_inode);
+	__u32 *v;
+
+	if (!dir || BPF_CORE_READ(d, d_name.len) >= KH_AUDIT_NAME_MAX)
+		return false;
+	nk.dev = BPF_CORE_READ(dir, i_sb, s_dev);
+	nk.ino = BPF_CORE_READ(dir, i_ino);
+	if (bpf_probe_read_kernel_str(nk.name, sizeof(nk.name), BPF_CORE_READ(d, d_name.name)) < 0)
+		return false;
+	v = bpf_map_lookup_elem(&names, &nk);
+	if (!v)
+		return false;
+	*file_id = *v;
+	return true;
+}
+
+static __always_inline int on_enter(__u64 fd, __u64 buf, __u32 vlen, __u32 flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct inflight st = {};
+	struct kh_file_key fk;
+	struct inode *inode;
+	struct file *f;
+	__u32 *fid;
+
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	f = kh_task_fd_file((unsigned int)fd);
+	if (!f)
+		return 0;
+	inode = BPF_CORE_READ(f, f_inode);
+	fk.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	fk.ino = BPF_CORE_READ(inode, i_ino);
+	fid = bpf_map_lookup_elem(&files, &fk);
+	if (fid) {
+		st.file_id = *fid;
+	} else {
+		if (!match_name(f, &st.file_id))
+			return 0;
+		bpf_map_update_elem(&files, &fk, &st.file_id, BPF_ANY);
+		kh_count(&counters, KH_TAP_NAME_MATCHES);
+	}
+	st.write_id = bpf_ktime_get_ns();
+	st.buf = buf;
+	st.dev = fk.dev;
+	st.ino = fk.ino;
+	st.vlen = vlen;
+	st.flags = flags;
+	if (bpf_map_update_elem(&inflight, &tid, &st, BPF_ANY)) {
+		kh_count(&counters, KH_TAP_LOST_INFLIGHT);
+		kh_count(&counters, KH_TAP_LOST_WRITES);
+	}
+	return 0;
+}
+
+/* the tap stops copying this write: count it lost and tell reassembly (best effort) */
+static __always_inline void give_up(struct inflight *st, __u32 tid, __u32 reason)
+{
+	struct kh_audit_write_end e = {};
+
+	kh_count(&counters, reason);
+	kh_count(&counters, KH_TAP_LOST_WRITES);
+	e.hdr.type = KH_REC_AUDIT_WRITE_END;
+	e.hdr.size = sizeof(e);
+	e.hdr.ts_ns = bpf_ktime_get_ns();
+	e.write_id = st->write_id;
+	e.total = st->total;
+	e.captured = st->off;
+	e.tgid = bpf_get_current_pid_tgid() >> 32;
+	e.tid = tid;
+	e.chunks = st->seq;
+	e.reason = reason;
+	bpf_ringbuf_output(&events, &e, sizeof(e), 0);
+}
+
+/*
+ * One step of the copy: load the next iovec, skip the truncated middle of the current segment,
+ * or send one chunk. Returns STEP_MORE, STEP_DONE, or a negative kh_tap_counter naming the
+ * failure.
+ */
+static __always_inline int step(struct inflight *st, struct kh_audit_chunk *c, __u32 tid)
+{
+	__u64 avail, limit, n;
+
+	if (st->off >= st->total)
+		return STEP_DONE;
+	if (st->seg_off >= st->seg_len) {
+		struct iovec iov;
+
+		if (!(st->flags & KH_CHUNK_WRITEV) || st->iov_idx >= st->vlen)
+			return -KH_TAP_READ_FAULTS; /* fewer bytes in the buffers than written */
+		if (bpf_probe_read_user(&iov, sizeof(iov),
+					(void *)(st->buf + (__u64)st->iov_idx * sizeof(iov))))
+			return -KH_TAP_READ_FAULTS;
+		st->iov_idx++;
+		st->seg_base = (__u64)iov.iov_base;
+		st->seg_len = iov.iov_len;
+		st->seg_off = 0;
+		return STEP_MORE;
+	}
+	avail = st->seg_len - st->seg_off;
+	if (st->off >= st->head_end && st->off < st->tail_start) {
+		n = st->tail_start - st->off;
+		if (n > avail)
+			n = avail;
+		st->off += n;
+		st->seg_off += n;
+		return STEP_MORE;
+	}
+	limit = st->off < st->head_end ? st->head_end : st->total;
+	n = limit - st->off;
+	if (n > avail)
+		n = avail;
+	if (n > KH_AUDIT_CHUNK_MAX)
+		n = KH_AUDIT_CHUNK_MAX;
+	/* keep the verifier's bound on n through clang's register shuffling */
+	asm volatile("%0 &= 0x1fff" : "+r"(n));
+	if (n > KH_AUDIT_CHUNK_MAX || n == 0)
+		return -KH_TAP_READ_FAULTS;
+	if (bpf_probe_read_user(c->data, n, (void *)(st->seg_base + st->seg_off)))
+		return -KH_TAP_READ_FAULTS;
+	c->hdr.type = KH_REC_AUDIT_CHUNK;
+	c->hdr.size = KH_AUDIT_CHUNK_HDR_SIZE + n;
+	c->hdr.ts_ns = bpf_ktime_get_ns();
+	c->write_id = st->write_id;
+	c->dev = st->dev;
+	c->ino = st->ino;
+	c->offset = st->off;
+	c->total = st->total;
+	c->head_end = st->head_end;
+	c->tail_start = st->tail_start;
+	c->tgid = bpf_get_current_pid_tgid() >> 32;
+	c->tid = tid;
+	c->seq = st->seq;
+	c->len = n;
+	c->file_id = st->file_id;
+	c->flags = st->flags;
+	if (st->off + n >= st->total)
+		c->flags |= KH_CHUNK_LAST;
+	if (bpf_ringbuf_output(&events, c, KH_AUDIT_CHUNK_HDR_SIZE + n, 0))
+		return -KH_TAP_LOST_CHUNKS;
+	st->off += n;
+	st->seg_off += n;
+	st->seq++;
+	return STEP_MORE;
+}
+
+/* copy up to KH_AUDIT_CHUNKS_PER_RUN chunks, then go on in tap_continue */
+static __always_inline int copy_run(void *ctx, struct inflight *st, __u32 tid)
+{
+	__u32 zero = 0;
+	struct kh_audit_chunk *c = bpf_map_lookup_elem(&scratch, &zero);
+	int r = STEP_MORE;
+
+	if (!c) {
+		give_up(st, tid, KH_TAP_READ_FAULTS);
+		goto done;
+	}
+#pragma clang loop unroll(disable)
+	for (int i = 0; i < KH_AUDIT_CHUNKS_PER_RUN; i++) {
+		r = step(st, c, tid);
+		if (r != STEP_MORE)
+			break;
+	}
+	if (r == STEP_MORE) {
+		bpf_tail_call(ctx, &progs, 0);
+		r = -KH_TAP_BUDGET; /* the tail call failed: the chain limit is spent */
+	}
+	if (r < 0)
+		give_up(st, tid, -r);
+done:
+	bpf_map_delete_elem(&inflight, &tid);
+	return 0;
+}
+
+static __always_inline int on_exit(void *ctx, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *st = bpf_map_lookup_elem(&inflight, &tid);
+	__u64 total;
+
+	if (!st)
+		return 0;
+	if (ret <= 0) {
+		bpf_map_delete_elem(&inflight, &tid);
+		return 0;
+	}
+	total = ret;
+	st->total = total;
+	st->off = 0;
+	st->seq = 0;
+	st->head_end = total;
+	st->tail_start = total;
+	if (total > cap_bytes) {
+		st->head_end = cap_bytes - tail_bytes;
+		st->tail_start = total - tail_bytes;
+		st->flags |= KH_CHUNK_TRUNCATED;
+		kh_count(&counters, KH_TAP_TRUNCATED);
+	}
+	if (st->flags & KH_CHUNK_WRITEV) {
+		st->seg_base = 0;
+		st->seg_len = 0; /* the first step loads iovec 0 */
+	} else {
+		st->seg_base = st->buf;
+		st->seg_len = total;
+	}
+	st->seg_off = 0;
+	st->iov_idx = 0;
+	kh_count(&counters, KH_TAP_WRITES);
+	kh_count_add(&counters, KH_TAP_BYTES, total);
+	return copy_run(ctx, st, tid);
+}
+
+SEC("tp")
+int tap_continue(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *st = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (!st)
+		return 0;
+	return copy_run(ctx, st, tid);
+}
+
+SEC("tp/syscalls/sys_enter_write")
+int tap_enter_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter(ctx->args[0], ctx->args[1], 0, 0);
+}
+
+SEC("tp/syscalls/sys_enter_pwrite64")
+int tap_enter_pwrite64(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter(ctx->args[0], ctx->args[1], 0, KH_CHUNK_PWRITE);
+}
+
+SEC("tp/syscalls/sys_enter_writev")
+int tap_enter_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter(ctx->args[0], ctx->args[1], ctx->args[2], KH_CHUNK_WRITEV);
+}
+
+SEC("tp/syscalls/sys_enter_pwritev")
+int tap_enter_pwritev(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter(ctx->args[0], ctx->args[1], ctx->args[2],
+			KH_CHUNK_WRITEV | KH_CHUNK_PWRITE);
+}
+
+SEC("tp/syscalls/sys_exit_write")
+int tap_exit_write(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx, ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_pwrite64")
+int tap_exit_pwrite64(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx, ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_writev")
+int tap_exit_writev(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx, ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_pwritev")
+int tap_exit_pwritev(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx, ctx->ret);
+}
+
+/* a process execs: with the target comm it becomes a target (an apiserver (re)start) */
+SEC("tp/sched/sched_process_exec")
+int tap_exec(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	char comm[KH_COMM_LEN] = {};
+	__u32 one = 1;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (!comm_is_target(comm)) {
+		/* a target that exec'ed something else is no longer one */
+		if (!bpf_map_delete_elem(&targets, &tgid))
+			emit_proc(tgid, KH_PROC_EXIT);
+		return 0;
+	}
+	bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY);
+	kh_count(&counters, KH_TAP_TARGET_EXECS);
+	emit_proc(tgid, KH_PROC_EXEC);
+	return 0;
+}
+
+/* the group leader exits: the process is gone (other threads' exits are not the process's) */
+SEC("tp/sched/sched_process_exit")
+int tap_proc_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+
+	if ((__u32)id != tgid)
+		return 0;
+	if (!bpf_map_delete_elem(&targets, &tgid))
+		emit_proc(tgid, KH_PROC_EXIT);
+	return 0;
+}

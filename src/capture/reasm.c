@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * reasm: chunk records -> writes -> lines (see reasm.h for the model).
+ *
+ * The common case, a one-chunk write of whole lines to a file with no partial line pending, is
+ * cut into lines straight from the ring's memory without a copy. Everything else is copied into
+ * a per-thread write buffer and, for partial lines, a per-file pending buffer. Both tables are
+ * small: in-flight writes are bounded by the writer's threads, files by the rotation history.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/reasm.h"
+#include "keyhole/audit_event.h"
+
+#define REASM_MAX_LINE_DEFAULT (64u << 20)
+#define REASM_MAX_STREAMS 64
+#define NO_GAP SIZE_MAX
+
+struct buf {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+
+/* a write being rebuilt, one per writer thread */
+struct wbuf {
+	uint32_t tid;
+	uint32_t tgid;
+	uint64_t write_id;
+	uint64_t dev, ino;
+	uint32_t file_id;
+	uint32_t next_seq;
+	uint64_t next_off;
+	uint64_t drop_id; /* write_id being dropped: its later chunks are ignored, not recounted */
+	size_t gap_at;	  /* truncated writes: buffer position of the hole */
+	bool active;
+	struct buf b;
+};
+
+/* the line state of one file */
+struct stream {
+	uint64_t dev, ino;
+	uint32_t file_id;
+	bool used;
+	bool pending_trunc; /* the pending partial line spans a truncation hole */
+	bool skipping;	    /* the pending line grew past max_line: drop until its newline */
+	uint64_t last_use;
+	uint64_t line_no;
+	struct buf pending;
+};
+
+struct reasm {
+	struct reasm_opts o;
+	struct reasm_stats st;
+	struct wbuf *w;
+	size_t nw, capw;
+	struct stream s[REASM_MAX_STREAMS];
+	uint64_t tick;
+};
+
+/* metadata of the write being cut into lines */
+struct wmeta {
+	uint64_t dev, ino;
+	uint32_t file_id, tgid, tid;
+	uint64_t ts_ns;
+};
+
+static int buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *np;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (!np)
+			return -ENOMEM;
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+struct reasm *reasm__new(const struct reasm_opts *opts)
+{
+	struct reasm *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->o = *opts;
+	if (!r->o.max_line)
+		r->o.max_line = REASM_MAX_LINE_DEFAULT;
+	return r;
+}
+
+void reasm__free(struct reasm *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nw; i++)
+		free(r->w[i].b.p);
+	for (size_t i = 0; i < REASM_MAX_STREAMS; i++)
+		free(r->s[i].pending.p);
+	free(r->w);
+	free(r);
+}
+
+const struct reasm_stats *reasm__stats(const struct reasm *r)
+{
+	return &r->st;
+}
+
+static struct wbuf *wbuf_get(struct reasm *r, uint32_t tid, bool create)
+{
+	for (size_t i = 0; i < r->nw; i++)
+		if (r->w[i].tid == tid)
+			return &r->w[i];
+	if (!create)
+		return NULL;
+	if (r->nw == r->capw) {
+		size_t cap = r->capw ? r->capw * 2 : 16;
+		struct wbuf *nw = realloc(r->w, cap * sizeof(*nw));
+
+		if (!nw)
+			return NULL;
+		r->w = nw;
+		r->capw = cap;
+	}
+	memset(&r->w[r->nw], 0, sizeof(r->w[0]));
+	r->w[r->nw].tid = tid;
+	return &r->w[r->nw++];
+}
+
+/* drop the write @w holds: some of its chunks never came */
+static void wbuf_drop(struct reasm *r, struct wbuf *w)
+{
+	if (!w->active)
+		return;
+	r->st.gap_writes++;
+	r->st.gap_bytes += w->b.len;
+	w->drop_id = w->write_id;
+	w->active = false;
+	w->b.len = 0;
+}
+
+/* the stream of file (dev, ino), created on first use; evicts the least recently used */
+static struct stream *stream_get(struct reasm *r, uint64_t dev, uint64_t ino, uint32_t file_id)
+{
+	struct stream *victim = NULL;
+
+	r->tick++;
+	for (size_t i = 0; i < REASM_MAX_STREAMS; i++) {
+		struct stream *s = &r->s[i];
+
+		if (s->used && s->dev == dev && s->ino == ino) {
+			s->last_use = r->tick;
+			s->file_id = file_id;
+			return s;
+		}
+		/* prefer a free slot, then an idle stream without a pending line */
+		if (!victim || (victim->used && !s->used) ||
+		    (victim->used && s->used && (s->pending.len == 0) > (victim->pending.len == 0)) ||
+		    (victim->used && s->used &&
+		     (s->pending.len == 0) == (victim->pending.len == 0) &&
+		     s->last_use < victim->last_use))
+			victim = s;
+	}
+	if (victim->used && victim->pending.len) {
+		/* 64 files with a partial line each: the oldest partial line is lost */
+		r->st.oversized_lines++;
+	}
+	victim->used = true;
+	victim->dev = dev;
+	victim->ino = ino;
+	victim->file_id = file_id;
+	victim->pending.len = 0;
+	victim->pending_trunc = false;
+	victim->skipping = false;
+	victim->line_no = 0;
+	victim->last_use = r->tick;
+	return victim;
+}
+
+static void emit(struct reasm *r, struct stream *s, const struct wmeta *m, const char *p,
+		 size_t n, bool trunc)
+{
+	struct reasm_line l = {
+		.data = p,
+		.len = n,
+		.file_id = m->file_id,
+		.flags = trunc ? KH_EV_TRUNCATED : 0,
+		.tgid = m->tgid,
+		.tid = m->tid,
+		.ts_ns = m->ts_ns,
+		.line_no = ++s->line_no,
+	};
+
+	r->st.lines++;
+	if (trunc)
+		r->st.truncated_lines++;
+	if (r->o.fn)
+		r->o.fn(r->o.ctx, &l);
+}
+
+/* append to the stream's partial line, dropping it once it outgrows max_line */
+static void pending_add(struct reasm *r, struct stream *s, const char *p, size_t n, bool trunc)
+{
+	if (s->skipping)
+		return;
+	if (s->pending.len + n > r->o.max_line || buf_append(&s->pending, p, n)) {
+		r->st.oversized_lines++;
+		s->skipping = true;
+		s->pending.len = 0;
+		s->pending_trunc = false;
+		return;
+	}
+	s->pending_trunc |= trunc;
+}
+
+/* cut one whole write (hole at gap_at, or NO_GAP) into lines of its file's stream */
+static void deliver(struct reasm *r, const struct wmeta *m, const char *data, size_t len,
+		    size_t gap_at)
+{
+	struct stream *s = stream_get(r, m->dev, m->ino, m->file_id);
+	size_t pos = 0;
+
+	r->st.writes++;
+	r->st.bytes += len;
+	if (gap_at != NO_GAP)
+		r->st.truncated_writes++;
+	while (pos < len) {
+		const char *nl = memchr(data + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - data) : len;
+		/* the line holds bytes [pos, end] (its newline at end): does the hole fall in it? */
+		bool trunc = gap_at != NO_GAP && pos <= gap_at && gap_at <= end;
+
+		if (!nl) {
+			pending_add(r, s, data + pos, end - pos, trunc);
+			break;
+		}
+		if (s->skipping) {
+			s->skipping = false; /* the oversized line ends here */
+		} else if (s->pending.len == 0) {
+			emit(r, s, m, data + pos, end - pos, trunc);
+		} else {
+			pending_add(r, s, data + pos, end - pos, trunc);
+			if (!s->skipping)
+				emit(r, s, m, s->pending.p, s->pending.len, s->pending_trunc);
+			s->skipping = false;
+		}
+		s->pending.len = 0;
+		s->pending_trunc = false;
+		pos = end + 1;
+	}
+}
+
+static bool chunk_valid(const struct kh_audit_chunk *c, size_t size)
+{
+	return size >= KH_AUDIT_CHUNK_HDR_SIZE && c->len <= KH_AUDIT_CHUNK_MAX &&
+	       KH_AUDIT_CHUNK_HDR_SIZE + (size_t)c->len <= size && c->len > 0 &&
+	       c->offset + c->len <= c->total;
+}
+
+void reasm__chunk(struct reasm *r, const struct kh_audit_chunk *c, size_t size)
+{
+	struct wmeta m;
+	struct wbuf *w;
+	bool last;
+
+	if (!chunk_valid(c, size)) {
+		r->st.bad_records++;
+		return;
+	}
+	r->st.chunks++;
+	m = (struct wmeta){c->dev, c->ino, c->file_id, c->tgid, c->tid, c->hdr.ts_ns};
+	last = c->flags & KH_CHUNK_LAST;
+	w = wbuf_get(r, c->tid, c->seq == 0);
+	if (c->seq == 0) {
+		if (!w) { /* out of memory for the table: the write is lost */
+			r->st.gap_writes++;
+			r->st.gap_bytes += c->len;
+			return;
+		}
+		wbuf_drop(r, w); /* a write still open on this thread lost its end */
+		if (last && c->offset == 0 && c->len == c->total) {
+			deliver(r, &m, (const char *)c->data, c->len, NO_GAP);
+			return;
+		}
+		w->active = true;
+		w->write_id = c->write_id;
+		w->tgid = c->tgid;
+		w->dev = c->dev;
+		w->ino = c->ino;
+		w->file_id = c->file_id;
+		w->next_seq = 0;
+		w->next_off = 0;
+		w->gap_at = NO_GAP;
+		w->b.len = 0;
+	} else if (!w || !w->active || w->write_id != c->write_id) {
+		/* a write whose first chunk never came; count it once */
+		if (w && w->drop_id == c->write_id)
+			return;
+		if (!w)
+			w = wbuf_get(r, c->tid, true);
+		if (!w)
+			return;
+		wbuf_drop(r, w);
+		r->st.gap_writes++;
+		r->st.gap_bytes += c->len;
+		w->drop_id = c->write_id;
+		return;
+	}
+	if (c->seq != w->next_seq) {
+		wbuf_drop(r, w);
+		return;
+	}
+	if (c->offset != w->next_off) {
+		/* the one jump a truncated write makes: from the head's end to the tail's start */
+		if (!(c->flags & KH_CHUNK_TRUNCATED) || w->gap_at != NO_GAP ||
+		    w->next_off != c->head_end || c->offset != c->tail_start) {
+			wbuf_drop(r, w);
+			return;
+		}
+		w->gap_at = w->b.len;
+	}
+	if (buf_append(&w->b, c->data, c->len)) {
+		wbuf_drop(r, w);
+		return;
+	}
+	w->next_seq++;
+	w->next_off = c->offset + c->len;
+	if (!last)
+		return;
+	if (w->next_off != c->total) {
+		wbuf_drop(r, w);
+		return;
+	}
+	w->active = false;
+	deliver(r, &m, w->b.p, w->b.len, w->gap_at);
+	w->b.len = 0;
+}
+
+void reasm__abort(struct reasm *r, const struct kh_audit_write_end *e, size_t size)
+{
+	struct wbuf *w;
+
+	if (size < sizeof(*e)) {
+		r->st.bad_records++;
+		return;
+	}
+	r->st.aborts++;
+	w = wbuf_get(r, e->tid, false);
+	if (w && w->active && w->write_id == e->write_id)
+		wbuf_drop(r, w);
+}
+
+void reasm__flush(struct reasm *r)
+{
+	for (size_t i = 0; i < r->nw; i++)
+		wbuf_drop(r, &r->w[i]);
+	for (size_t i = 0; i < REASM_MAX_STREAMS; i++) {
+		struct stream *s = &r->s[i];
+		struct wmeta m = {s->dev, s->ino, s->file_id, 0, 0, 0};
+
+		if (!s->used || !s->pending.len || s->skipping)
+			continue;
+		r->st.partial_lines++;
+		emit(r, s, &m, s->pending.p, s->pending.len, s->pending_trunc);
+		s->pending.len = 0;
+		s->pending_trunc = false;
+	}
+}

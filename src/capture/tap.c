@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * tap: the audit tap's BPF object lifecycle and maps (see tap.h). The lifecycle is split as
+ * libbpf intends: open, set rodata and map sizes, choose programs, load, fill the tail-call
+ * table, attach program by program so a failure names its tracepoint.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "audit_tap.skel.h"
+#include "capture/bpf_log.h"
+#include "capture/features.h"
+#include "capture/tap.h"
+#include "keyhole/log.h"
+
+#define TAP_MAX_LINKS 16
+
+struct tap {
+	struct audit_tap_bpf *skel;
+	struct bpf_link *links[TAP_MAX_LINKS];
+	int nlinks;
+	int ncpus;
+};
+
+uint64_t tap_kdev(dev_t dev)
+{
+	return ((uint64_t)major(dev) << 20) | minor(dev);
+}
+
+/* the tracepoint a program attaches to, from its section name "tp/<category>/<name>" */
+static bool prog_tracepoint(const struct bpf_program *p, char *cat, char *name, size_t n)
+{
+	const char *sec = bpf_program__section_name(p);
+
+	if (strncmp(sec, "tp/", 3) != 0)
+		return false;
+	return sscanf(sec + 3, "%63[^/]/%63s", cat, name) == 2 && n >= 64;
+}
+
+static int tap_configure(struct tap *t, const struct tap_opts *o)
+{
+	struct audit_tap_bpf *s = t->skel;
+	const char *comm = o->comm ? o->comm : "kube-apiserver";
+	uint64_t cap = o->cap_bytes ? o->cap_bytes : KH_AUDIT_CAP_DEFAULT;
+	uint64_t tail = o->tail_bytes ? o->tail_bytes : KH_AUDIT_TAIL_DEFAULT;
+	uint32_t ring = o->ring_bytes ? o->ring_bytes : 16u << 20;
+	struct bpf_program *p;
+
+	if (strlen(comm) >= KH_COMM_LEN) {
+		kh_log(KH_LOG_ERROR, "--comm '%s': process names are at most %d bytes (the kernel "
+				     "truncates comm)", comm, KH_COMM_LEN - 1);
+		return -EINVAL;
+	}
+	if (cap < 2 * KH_AUDIT_CHUNK_MAX || cap > KH_AUDIT_CAP_MAX) {
+		kh_log(KH_LOG_ERROR, "--max-event-bytes %llu: must be between %u and %u (the copy "
+				     "budget of one write)", (unsigned long long)cap,
+		       2 * KH_AUDIT_CHUNK_MAX, KH_AUDIT_CAP_MAX);
+		return -EINVAL;
+	}
+	if (!o->tail_bytes && tail > cap / 4)
+		tail = cap / 4;
+	if (tail == 0 || tail >= cap) {
+		kh_log(KH_LOG_ERROR, "tail bytes %llu must be below the cap %llu",
+		       (unsigned long long)tail, (unsigned long long)cap);
+		return -EINVAL;
+	}
+	if (ring < 4096 || (ring & (ring - 1))) {
+		kh_log(KH_LOG_ERROR, "ring buffer size %u: must be a power of two >= 4096", ring);
+		return -EINVAL;
+	}
+	memset((char *)s->rodata->target_comm, 0, sizeof(s->rodata->target_comm));
+	memcpy((char *)s->rodata->target_comm, comm, strlen(comm));
+	s->rodata->cap_bytes = cap;
+	s->rodata->tail_bytes = tail;
+	bpf_map__set_max_entries(s->maps.events, ring);
+
+	/* optional tracepoints this kernel lacks: leave their programs out */
+	bpf_object__for_each_program(p, s->obj) {
+		char cat[64], name[64];
+
+		if (!prog_tracepoint(p, cat, name, sizeof(name)))
+			continue;
+		if (features__has_tracepoint(cat, name))
+			continue;
+		kh_log(KH_LOG_WARN, "tracepoint %s/%s is missing: writes through it are not "
+				    "captured", cat, name);
+		bpf_program__set_autoload(p, false);
+	}
+	return 0;
+}
+
+static int tap_load(struct tap *t)
+{
+	int key = 0, fd, err;
+
+	bpf_log__reset();
+	err = audit_tap_bpf__load(t->skel);
+	if (err) {
+		kh_log(KH_LOG_ERROR, "the kernel refused the audit tap's BPF programs (%s); "
+				     "libbpf and the verifier said:", strerror(-err));
+		bpf_log__print_tail(stderr, "    ", 20);
+		if (bpf_log__contains("failed to find BTF") || bpf_log__contains("vmlinux BTF"))
+			kh_log(KH_LOG_ERROR, "the kernel's BTF is missing or unreadable: CO-RE needs "
+					     "/sys/kernel/btf/vmlinux");
+		return err;
+	}
+	fd = bpf_program__fd(t->skel->progs.tap_continue);
+	err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.progs), &key, &fd, BPF_ANY);
+	if (err) {
+		err = -errno;
+		kh_log(KH_LOG_ERROR, "filling the audit tap's tail-call table failed: %s",
+		       strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int tap_attach(struct tap *t)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, t->skel->obj) {
+		char cat[64], name[64];
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(p) || !prog_tracepoint(p, cat, name, sizeof(name)))
+			continue; /* tap_continue is only reached by tail calls */
+		if (t->nlinks == TAP_MAX_LINKS)
+			return -E2BIG;
+		bpf_log__reset();
+		l = bpf_program__attach(p);
+		if (!l) {
+			int err = -errno;
+
+			kh_log(KH_LOG_ERROR, "attaching to tracepoint %s/%s failed (%s)%s", cat, name,
+			       strerror(-err),
+			       err == -ENOENT ? ": is tracefs mounted at /sys/kernel/tracing?" : "");
+			bpf_log__print_tail(stderr, "    ", 5);
+			return err;
+		}
+		t->links[t->nlinks++] = l;
+	}
+	return 0;
+}
+
+int tap__new(const struct tap_opts *opts, struct tap **out)
+{
+	struct kh_features feat;
+	char why[512];
+	struct tap *t;
+	int err;
+
+	bpf_log__install(opts->verbose);
+	features__probe(&feat, true);
+	if (!features__run_ok(&feat, why, sizeof(why))) {
+		kh_log(KH_LOG_ERROR, "live capture cannot work here: %s (`keyhole probe` lists "
+				     "everything)", why);
+		return -EOPNOTSUPP;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->ncpus = libbpf_num_possible_cpus();
+	bpf_log__reset();
+	t->skel = audit_tap_bpf__open();
+	if (!t->skel || t->ncpus <= 0) {
+		err = errno ? -errno : -EINVAL;
+		kh_log(KH_LOG_ERROR, "opening the audit tap's BPF object failed (%s):",
+		       strerror(-err));
+		bpf_log__print_tail(stderr, "    ", 10);
+		goto err_free;
+	}
+	err = tap_configure(t, opts);
+	if (err)
+		goto err_free;
+	err = tap_load(t);
+	if (err)
+		goto err_free;
+	err = tap_attach(t);
+	if (err)
+		goto err_free;
+	*out = t;
+	return 0;
+err_free:
+	tap__free(t);
+	return err;
+}
+
+void tap__detach(struct tap *t)
+{
+	for (int i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
+}
+
+void tap__free(struct tap *t)
+{
+	if (!t)
+		return;
+	tap__detach(t);
+	audit_tap_bpf__destroy(t->skel);
+	free(t);
+}
+
+int tap__add_target(struct tap *t, pid_t tgid)
+{
+	__u32 key = tgid, one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.targets), &key, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int tap__remove_target(struct tap *t, pid_t tgid)
+{
+	__u32 key = tgid;
+
+	if (bpf_map_delete_elem(bpf_map__fd(t->skel->maps.targets), &key))
+		return -errno;
+	return 0;
+}
+
+int tap__watch_path(struct tap *t, const char *path, uint32_t file_id)
+{
+	char dbuf[PATH_MAX], bbuf[PATH_MAX];
+	struct kh_name_key nk;
+	struct kh_file_key fk;
+	const char *base;
+	struct stat st;
+
+	if (snprintf(dbuf, sizeof(dbuf), "%s", path) >= (int)sizeof(dbuf) ||
+	    snprintf(bbuf, sizeof(bbuf), "%s", path) >= (int)sizeof(bbuf))
+		return -ENAMETOOLONG;
+	base = basename(bbuf);
+	if (strlen(base) >= KH_AUDIT_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (stat(dirname(dbuf), &st))
+		return -errno;
+	memset(&nk, 0, sizeof(nk));
+	nk.dev = tap_kdev(st.st_dev);
+	nk.ino = st.st_ino;
+	memcpy(nk.name, base, strlen(base));
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.names), &nk, &file_id, BPF_ANY))
+		return -errno;
+	if (stat(path, &st) == 0) {
+		fk.dev = tap_kdev(st.st_dev);
+		fk.ino = st.st_ino;
+		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.files), &fk, &file_id, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+int tap__ring_fd(const struct tap *t)
+{
+	return bpf_map__fd(t->skel->maps.events);
+}
+
+int tap__counters(const struct tap *t, uint64_t out[KH_TAP__NR])
+{
+	uint64_t vals[t->ncpus];
+	int fd = bpf_map__fd(t->skel->maps.counters);
+
+	for (__u32 k = 0; k < KH_TAP__NR; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			return -errno;
+		for (int c = 0; c < t->ncpus; c++)
+			out[k] += vals[c];
+	}
+	return 0;
+}

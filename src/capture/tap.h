@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tap: the audit tap's BPF object (bpf/audit_tap.bpf.c) from the agent's side: its split
+ * lifecycle (open, configure, load, attach), and the maps the agent writes (targets, files,
+ * names) and reads (events ring, counters).
+ *
+ * Errors are reported here, once, naming what is missing (privileges, BTF, tracefs, a
+ * tracepoint, the verifier's verdict) and returned as negative errno.
+ */
+#ifndef KEYHOLE_CAPTURE_TAP_H
+#define KEYHOLE_CAPTURE_TAP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "keyhole/ring_abi.h"
+
+struct tap_opts {
+	const char *comm;    /* target process name (default "kube-apiserver"), <= 15 bytes */
+	uint64_t cap_bytes;  /* writes longer than this keep head and tail (default 1 MB) */
+	uint64_t tail_bytes; /* tail kept past the cap (default min(64 KB, cap / 4)) */
+	uint32_t ring_bytes; /* ring buffer size, power of two >= 4096 (default 16 MB) */
+	int verbose;	     /* copy libbpf's messages to stderr */
+};
+
+struct tap;
+
+/*
+ * Probe the kernel, open, configure, load and attach. Returns 0 and *out, or a negative errno
+ * after printing why.
+ */
+int tap__new(const struct tap_opts *opts, struct tap **out);
+/* detach (no new records from here on) */
+void tap__detach(struct tap *t);
+void tap__free(struct tap *t);
+
+/* make process @tgid a target (the /proc scan; exec'ing processes are added by BPF) */
+int tap__add_target(struct tap *t, pid_t tgid);
+int tap__remove_target(struct tap *t, pid_t tgid);
+
+/*
+ * Capture writes to the file at @path (as this process can stat it, e.g. through
+ * /proc/PID/root): by its directory and basename (so a file created later, by rotation or
+ * first start, is caught on its first write) and by its inode when it exists now. The tap
+ * reports its bytes with @file_id. Returns 0, or a negative errno (the directory does not exist:
+ * -ENOENT, the name is too long: -ENAMETOOLONG).
+ */
+int tap__watch_path(struct tap *t, const char *path, uint32_t file_id);
+
+/* the events ring's map fd, for capture__add_ring() */
+int tap__ring_fd(const struct tap *t);
+
+/* sum the per-CPU counters into out[KH_TAP__NR] */
+int tap__counters(const struct tap *t, uint64_t out[KH_TAP__NR]);
+
+/* the kernel dev_t encoding BPF sees (major << 20 | minor) of a stat() st_dev */
+uint64_t tap_kdev(dev_t dev);
+
+#endif /* KEYHOLE_CAPTURE_TAP_H */
