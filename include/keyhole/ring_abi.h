@@ -2,9 +2,10 @@
 /*
  * ring_abi: the records the BPF programs put in their ring buffers, as both sides see them.
  *
- * This header is an ABI between bpf/<domain>.bpf.c and the agent: fixed-width fields, explicit padding,
- * limits beside the structs, and _Static_assert guards on sizes and offsets so a change on one
- * side that the other did not follow fails to build. Every record starts with struct kh_rec_hdr.
+ * This header is an ABI between bpf/<domain>.bpf.c and the agent: fixed-width fields, explicit
+ * padding, limits beside the structs, and _Static_assert guards on sizes and offsets so a change
+ * on one side that the other did not follow fails to build. Every record starts with struct
+ * kh_rec_hdr.
  */
 #ifndef KEYHOLE_RING_ABI_H
 #define KEYHOLE_RING_ABI_H
@@ -18,7 +19,7 @@
 
 enum kh_rec_type {
 	KH_REC_AUDIT_CHUNK = 1, /* bytes the apiserver wrote to its audit log (audit tap) */
-	KH_REC_AUDIT_WRITE_END, /* a write's final length as sys_exit saw it (audit tap) */
+	KH_REC_AUDIT_WRITE_END, /* a write the tap gave up on: lost, counted (audit tap) */
 	KH_REC_PROC_EVENT,	/* apiserver exec/exit seen by the tap (follow restarts) */
 	KH_REC_NODE_EXEC = 16,	/* exec inside a container exec session (exec watch) */
 	KH_REC_NODE_OPEN,	/* secret material opened inside an exec session (exec watch) */

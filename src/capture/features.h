@@ -32,7 +32,7 @@ struct kh_feature {
 };
 
 struct kh_features {
-	char kernel[128]; /* uname release and machine */
+	char kernel[160]; /* uname release and machine */
 	struct kh_feature f[KH_FEAT__NR];
 };
 

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * capture: the live capture loop (see capture.h): tap records -> reassembly -> line sink, exec
+ * records -> new watches, and the housekeeping that keeps every watch armed.
+ *
+ * Watches are armed in BPF by (directory, basename) and by the current inode. Re-arming once a
+ * second is cheap and covers a directory created after the start (the --audit-log file "may not
+ * exist yet") and a directory replaced under us; rotation itself needs no agent help (the BPF
+ * side matches the new file by name on its first write).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <bpf/libbpf.h>
+
+#include "capture/capture.h"
+#include "capture/proc_scan.h"
+#include "capture/tap.h"
+#include "keyhole/log.h"
+
+#define CAPTURE_MAX_WATCHES 32
+
+struct watch {
+	char path[PATH_MAX];	  /* as the apiserver names it */
+	char host[PATH_MAX];	  /* where this agent reaches it (/proc/PID/root/...) */
+	char origin[PATH_MAX + 8]; /* "live:<path>" */
+	uint64_t dir_dev, dir_ino; /* the directory's identity once armed */
+	bool armed;
+	int last_err; /* last arming error reported, to report each cause once */
+};
+
+struct capture {
+	struct capture_opts o;
+	struct tap *tap;
+	struct ring_buffer *rb;
+	struct reasm *reasm;
+	struct watch w[CAPTURE_MAX_WATCHES];
+	unsigned int nw;
+	int64_t next_tick_ns;
+	uint64_t lost_proc_seen;
+	uint64_t ring_records, proc_events;
+	int sink_err; /* first error the line sink returned */
+	bool stopped;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int dir_identity(const char *path, uint64_t *dev, uint64_t *ino)
+{
+	char d[PATH_MAX];
+	char *slash;
+	struct stat st;
+
+	snprintf(d, sizeof(d), "%s", path);
+	slash = strrchr(d, '/');
+	if (slash == d)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		strcpy(d, ".");
+	if (stat(d, &st))
+		return -errno;
+	*dev = tap_kdev(st.st_dev);
+	*ino = st.st_ino;
+	return 0;
+}
+
+/* (re-)arm watch @i in BPF; reports a failure once per distinct cause */
+static void watch_arm(struct capture *c, unsigned int i)
+{
+	struct watch *w = &c->w[i];
+	int err = tap__watch_path(c->tap, w->host, i + 1);
+
+	if (!err) {
+		if (!w->armed)
+			kh_log(KH_LOG_INFO, "capturing writes to %s (reached as %s)", w->path,
+			       w->host);
+		dir_identity(w->host, &w->dir_dev, &w->dir_ino);
+		w->armed = true;
+		w->last_err = 0;
+		return;
+	}
+	if (err == w->last_err)
+		return;
+	w->last_err = err;
+	if (err == -ENOENT && !w->armed)
+		kh_log(KH_LOG_WARN, "the directory of %s does not exist yet; capture starts when it "
+				    "does (checked every second)", w->path);
+	else if (err == -ENAMETOOLONG)
+		kh_log(KH_LOG_ERROR, "%s: file names of %d bytes or more cannot be matched in BPF",
+		       w->path, KH_AUDIT_NAME_MAX);
+	else if (!w->armed || err != -ENOENT)
+		kh_log(KH_LOG_WARN, "cannot watch %s: %s", w->path, strerror(-err));
+}
+
+/* add a watch unless the same file (directory and name) is already watched */
+static int watch_add(struct capture *c, const char *path, const char *host)
+{
+	uint64_t dev, ino;
+	bool have_id = dir_identity(host, &dev, &ino) == 0;
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	struct watch *w;
+
+	for (unsigned int i = 0; i < c->nw; i++) {
+		const char *b = strrchr(c->w[i].path, '/') ? strrchr(c->w[i].path, '/') + 1 :
+							      c->w[i].path;
+		bool same = have_id && c->w[i].armed ? c->w[i].dir_dev == dev &&
+							       c->w[i].dir_ino == ino &&
+							       !strcmp(b, base)
+						     : !strcmp(c->w[i].host, host);
+
+		if (same) {
+			/* the newest process's view stays reachable while it lives */
+			snprintf(c->w[i].host, sizeof(c->w[i].host), "%s", host);
+			return 0;
+		}
+	}
+	if (c->nw == CAPTURE_MAX_WATCHES) {
+		kh_log(KH_LOG_ERROR, "too many audit log files (%d); not capturing %s",
+		       CAPTURE_MAX_WATCHES, path);
+		return -E2BIG;
+	}
+	w = &c->w[c->nw];
+	memset(w, 0, sizeof(*w));
+	snprintf(w->path, sizeof(w->path), "%s", path);
+	snprintf(w->host, sizeof(w->host), "%s", host);
+	snprintf(w->origin, sizeof(w->origin), "live:%s", path);
+	watch_arm(c, c->nw++);
+	return 0;
+}
+
+int capture__follow_pid(struct capture *c, pid_t pid)
+{
+	char path[PATH_MAX], host[PATH_MAX + 32];
+	int err;
+
+	err = tap__add_target(c->tap, pid);
+	if (err) {
+		kh_log(KH_LOG_ERROR, "cannot follow process %d: %s", (int)pid, strerror(-err));
+		return err;
+	}
+	if (c->o.audit_log)
+		return 0; /* the override names the file */
+	err = proc_audit_log_path(pid, path, sizeof(path), host, sizeof(host));
+	if (err == -ENOENT)
+		kh_log(KH_LOG_WARN, "%s pid %d has no --audit-log-path: auditing is off there, "
+				    "nothing to capture (or give --audit-log)", c->o.comm, (int)pid);
+	else if (err == -ENOTSUP)
+		kh_log(KH_LOG_WARN, "%s pid %d writes its audit log to stdout (--audit-log-path=-): "
+				    "there is no file to capture", c->o.comm, (int)pid);
+	else if (err == -ESRCH)
+		return 0; /* gone already; its successor will exec */
+	else if (err)
+		kh_log(KH_LOG_WARN, "cannot read %s pid %d's arguments: %s", c->o.comm, (int)pid,
+		       strerror(-err));
+	if (err)
+		return 0;
+	return watch_add(c, path, host);
+}
+
+static void scan_cb(void *ctx, pid_t pid)
+{
+	struct capture *c = ctx;
+
+	kh_log(KH_LOG_INFO, "found %s pid %d", c->o.comm, (int)pid);
+	capture__follow_pid(c, pid);
+}
+
+static void on_proc(struct capture *c, const struct kh_audit_proc *p, size_t size)
+{
+	if (size < sizeof(*p))
+		return;
+	c->proc_events++;
+	if (p->kind == KH_PROC_EXEC) {
+		kh_log(KH_LOG_INFO, "%s pid %u started (exec): following it", c->o.comm, p->tgid);
+		capture__follow_pid(c, p->tgid);
+	} else if (p->kind == KH_PROC_EXIT) {
+		kh_log(KH_LOG_INFO, "%s pid %u exited", c->o.comm, p->tgid);
+	}
+}
+
+static int on_tap_record(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+	const struct kh_rec_hdr *h = data;
+
+	if (size < sizeof(*h))
+		return 0;
+	c->ring_records++;
+	switch (h->type) {
+	case KH_REC_AUDIT_CHUNK:
+		reasm__chunk(c->reasm, data, size);
+		break;
+	case KH_REC_AUDIT_WRITE_END:
+		reasm__abort(c->reasm, data, size);
+		break;
+	case KH_REC_PROC_EVENT:
+		on_proc(c, data, size);
+		break;
+	}
+	/* a failing sink stops the loop: ring_buffer__poll returns the callback's error */
+	return c->sink_err;
+}
+
+static void on_line(void *ctx, const struct reasm_line *l)
+{
+	struct capture *c = ctx;
+	struct capture_line cl = {
+		.data = l->data,
+		.len = l->len,
+		.origin = l->file_id && l->file_id <= c->nw ? c->w[l->file_id - 1].origin : "live:?",
+		.line_no = l->line_no,
+		.flags = l->flags,
+		.ts_ns = l->ts_ns,
+	};
+	int err;
+
+	if (!c->o.line_fn || c->sink_err)
+		return;
+	err = c->o.line_fn(c->o.line_ctx, &cl);
+	if (err < 0)
+		c->sink_err = err;
+}
+
+static void housekeeping(struct capture *c)
+{
+	uint64_t cnt[KH_TAP__NR];
+
+	for (unsigned int i = 0; i < c->nw; i++)
+		watch_arm(c, i);
+	/* an exec record was lost: an apiserver may have started unseen, look for it */
+	if (!tap__counters(c->tap, cnt) && cnt[KH_TAP_LOST_PROC] != c->lost_proc_seen) {
+		c->lost_proc_seen = cnt[KH_TAP_LOST_PROC];
+		kh_log(KH_LOG_WARN, "exec/exit records were lost (ring full): rescanning /proc");
+		proc_scan_comm(c->o.comm, scan_cb, c);
+	}
+}
+
+int capture__new(const struct capture_opts *opts, struct capture **out)
+{
+	struct tap_opts to = {0};
+	struct reasm_opts ro = {0};
+	struct capture *c;
+	int err, n;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->o = *opts;
+	if (!c->o.comm)
+		c->o.comm = "kube-apiserver";
+	to.comm = c->o.comm;
+	to.cap_bytes = c->o.max_event_bytes;
+	to.ring_bytes = c->o.ring_bytes;
+	to.verbose = c->o.verbose;
+	ro.fn = on_line;
+	ro.ctx = c;
+	c->reasm = reasm__new(&ro);
+	if (!c->reasm) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	err = tap__new(&to, &c->tap);
+	if (err)
+		goto err_free;
+	c->rb = ring_buffer__new(tap__ring_fd(c->tap), on_tap_record, c, NULL);
+	if (!c->rb) {
+		err = -errno;
+		kh_log(KH_LOG_ERROR, "cannot map the audit tap's ring buffer: %s", strerror(-err));
+		goto err_free;
+	}
+	if (c->o.audit_log)
+		watch_add(c, c->o.audit_log, c->o.audit_log);
+	/* attached before the scan: an apiserver starting now is seen by one or the other */
+	n = proc_scan_comm(c->o.comm, scan_cb, c);
+	if (n == 0)
+		kh_log(KH_LOG_INFO, "no %s running yet: waiting for one to start", c->o.comm);
+	else if (n < 0)
+		kh_log(KH_LOG_WARN, "cannot scan /proc: %s", strerror(-n));
+	c->next_tick_ns = mono_ns() + 1000000000;
+	*out = c;
+	return 0;
+err_free:
+	capture__free(c);
+	return err;
+}
+
+void capture__free(struct capture *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	tap__free(c->tap);
+	reasm__free(c->reasm);
+	free(c);
+}
+
+int capture__add_ring(struct capture *c, int map_fd, capture_ring_fn fn, void *ctx)
+{
+	if (ring_buffer__add(c->rb, map_fd, fn, ctx))
+		return -errno;
+	return 0;
+}
+
+int capture__poll(struct capture *c, int timeout_ms)
+{
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+
+	if (c->sink_err)
+		return c->sink_err;
+	if (n == -EINTR)
+		n = 0;
+	if (n < 0)
+		return n;
+	if (mono_ns() >= c->next_tick_ns) {
+		housekeeping(c);
+		c->next_tick_ns = mono_ns() + 1000000000;
+	}
+	return n;
+}
+
+void capture__stop(struct capture *c)
+{
+	if (c->stopped)
+		return;
+	c->stopped = true;
+	tap__detach(c->tap);
+	/* everything committed before the detach is in the rings: take it all */
+	while (ring_buffer__consume(c->rb) > 0)
+		;
+	reasm__flush(c->reasm);
+}
+
+void capture__stats(const struct capture *c, struct capture_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	tap__counters(c->tap, s->tap);
+	s->reasm = *reasm__stats(c->reasm);
+	s->ring_records = c->ring_records;
+	s->proc_events = c->proc_events;
+	s->watches = c->nw;
+}
+
+uint64_t capture_stats_lost(const struct capture_stats *s)
+{
+	/* partial writes reassembly dropped are writes the tap already counted lost */
+	uint64_t a = s->tap[KH_TAP_LOST_WRITES], b = s->reasm.gap_writes;
+
+	return a > b ? a : b;
+}
+
+void capture__print_stats(const struct capture *c, FILE *f)
+{
+	struct capture_stats s;
+	const uint64_t *t;
+	uint64_t lost;
+
+	capture__stats(c, &s);
+	t = s.tap;
+	lost = capture_stats_lost(&s);
+	fprintf(f,
+		"keyhole: capture: %llu writes (%llu bytes) seen by the tap, %llu rebuilt, "
+		"%llu lines from %u file(s)\n",
+		(unsigned long long)t[KH_TAP_WRITES], (unsigned long long)t[KH_TAP_BYTES],
+		(unsigned long long)s.reasm.writes, (unsigned long long)s.reasm.lines, s.watches);
+	if (!lost)
+		fprintf(f, "keyhole: capture: lost 0 writes\n");
+	else
+		fprintf(f,
+			"keyhole: capture: LOST %llu writes: %llu chunk records found the ring full, "
+			"%llu writes not tracked (in-flight map full), %llu unreadable buffers, "
+			"%llu over the copy budget; %llu partly received writes dropped by "
+			"reassembly (%llu bytes)\n",
+			(unsigned long long)lost, (unsigned long long)t[KH_TAP_LOST_CHUNKS],
+			(unsigned long long)t[KH_TAP_LOST_INFLIGHT],
+			(unsigned long long)t[KH_TAP_READ_FAULTS], (unsigned long long)t[KH_TAP_BUDGET],
+			(unsigned long long)s.reasm.gap_writes, (unsigned long long)s.reasm.gap_bytes);
+	if (t[KH_TAP_LOST_PROC])
+		fprintf(f, "keyhole: capture: LOST %llu exec/exit records (ring full; /proc "
+			   "rescanned)\n",
+			(unsigned long long)t[KH_TAP_LOST_PROC]);
+	if (t[KH_TAP_TRUNCATED] || s.reasm.truncated_lines)
+		fprintf(f, "keyhole: capture: %llu writes over the cap kept head and tail only "
+			   "(%llu lines marked truncated)\n",
+			(unsigned long long)t[KH_TAP_TRUNCATED],
+			(unsigned long long)s.reasm.truncated_lines);
+	if (s.reasm.oversized_lines || s.reasm.partial_lines || s.reasm.bad_records)
+		fprintf(f, "keyhole: capture: %llu lines dropped as oversized, %llu unterminated "
+			   "lines at stop, %llu malformed records\n",
+			(unsigned long long)s.reasm.oversized_lines,
+			(unsigned long long)s.reasm.partial_lines,
+			(unsigned long long)s.reasm.bad_records);
+	if (t[KH_TAP_NAME_MATCHES] || t[KH_TAP_TARGET_EXECS])
+		fprintf(f, "keyhole: capture: %llu new audit log inodes picked up by name "
+			   "(rotation), %llu apiserver execs followed\n",
+			(unsigned long long)t[KH_TAP_NAME_MATCHES],
+			(unsigned long long)t[KH_TAP_TARGET_EXECS]);
+	fflush(f);
+}
