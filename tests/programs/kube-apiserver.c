@@ -283,7 +283,7 @@ static void restart(int argc, char **argv)
 
 	snprintf(skip, sizeof(skip), "%lld", stop_at);
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--skip") || !strcmp(argv[i], "--restart-after")) {
+		if (!strcmp(argv[i], "--skip")) {
 			i++;
 			continue;
 		}
@@ -298,7 +298,7 @@ static void restart(int argc, char **argv)
 		int st;
 
 		if (child == 0) {
-			execv("/proc/self/exe", nargv);
+			execv(argv[0], nargv);
 			die("execv");
 		}
 		if (child < 0)
@@ -309,7 +309,8 @@ static void restart(int argc, char **argv)
 			;
 		exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
 	}
-	execv("/proc/self/exe", nargv);
+	/* by the name we were started with, as a supervisor would: comm comes from it */
+	execv(argv[0], nargv);
 	die("execv");
 }
 
