@@ -108,6 +108,38 @@ struct kh_metrics_config {
 	const char *listen; /* "127.0.0.1:9464"; NULL: no metrics endpoint */
 };
 
+/*
+ * The escalate-then-loot correlator (src/correlate/). Its defaults are the KH_CORRELATE_*
+ * macros below, shared by the correlator (which runs on them without a config) and the config
+ * defaults, so they are written once.
+ */
+#define KH_CORRELATE_LIST_MAX 32
+#define KH_CORRELATE_DEFAULT_WINDOW_NS (30ll * 60 * 1000000000)
+#define KH_CORRELATE_DEFAULT_ACTOR_WINDOW_NS (5ll * 60 * 1000000000)
+#define KH_CORRELATE_DEFAULT_MAX_SUBJECTS 100000
+#define KH_CORRELATE_DEFAULT_MAX_READERS 100000
+#define KH_CORRELATE_DEFAULT_MAX_INCIDENTS 1024
+#define KH_CORRELATE_DEFAULT_MAX_STEPS 64
+/* seed 004's filter_controllers, and the control plane's own identities */
+#define KH_CORRELATE_DEFAULT_CONTROLLERS                                                          	"system:serviceaccount:kube-system:", "system:serviceaccount:cert-manager:",               	    "system:serviceaccount:external-secrets:", "system:kube-controller-manager",           	    "system:kube-scheduler", "system:apiserver", "system:node:"
+#define KH_CORRELATE_DEFAULT_IGNORE_UAS "Helm/*"
+#define KH_CORRELATE_DEFAULT_PROXIES "system:serviceaccount:azure-arc:"
+
+struct kh_correlate_config {
+	bool enabled;
+	int64_t window_ns;
+	int64_t actor_window_ns;
+	uint32_t max_subjects;
+	uint32_t max_readers;
+	uint32_t max_incidents;
+	uint32_t max_steps;
+	bool open_on_forbidden;
+	bool ignore_helm_managed;
+	const char *controller_prefixes[KH_CORRELATE_LIST_MAX + 1];
+	const char *ignore_user_agents[KH_CORRELATE_LIST_MAX + 1];
+	const char *impersonation_proxies[KH_CORRELATE_LIST_MAX + 1];
+};
+
 struct kh_config_rules; /* per-rule values, read through config__rule_*() */
 
 struct kh_config {
@@ -119,6 +151,7 @@ struct kh_config {
 	struct kh_capture_config capture;
 	struct kh_node_config node;
 	struct kh_metrics_config metrics;
+	struct kh_correlate_config correlate;
 	struct kh_config_rules *rules;
 };
 

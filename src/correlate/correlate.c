@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "correlate/correlate.h"
+#include "keyhole/config.h"
 #include "correlate/grant.h"
 #include "correlate/incident.h"
 #include "correlate/rbac_json.h"
@@ -50,47 +51,60 @@ const struct kh_rule_info kh_rule_escalate_then_loot = {
  * the secrets its pods mount and requests their service-account tokens all day; the apiserver
  * reconciles the bootstrap bindings at every start.
  */
-static const char *const default_controllers[] = {
-	"system:serviceaccount:kube-system:",
-	"system:serviceaccount:cert-manager:",
-	"system:serviceaccount:external-secrets:",
-	"system:kube-controller-manager",
-	"system:kube-scheduler",
-	"system:apiserver",
-	"system:node:",
-	NULL,
-};
+static const char *const default_controllers[] = {KH_CORRELATE_DEFAULT_CONTROLLERS, NULL};
 
 /*
  * The Azure Arc cluster-connect proxy (seed 003) impersonates each AAD user it forwards; its
  * requests are those users' own. Other proxies (Rancher, Teleport, Pinniped...) go in the config.
  */
-static const char *const default_proxies[] = {"system:serviceaccount:azure-arc:", NULL};
+static const char *const default_proxies[] = {KH_CORRELATE_DEFAULT_PROXIES, NULL};
 
 /* Helm sets "Helm/<version>": an install's bindings and its release-secret reads are deploys */
-static const char *const default_ignore_uas[] = {"Helm/*", NULL};
+static const char *const default_ignore_uas[] = {KH_CORRELATE_DEFAULT_IGNORE_UAS, NULL};
 
 void correlate_opts__defaults(struct kh_correlate_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->window_ns = 30 * NS_PER_MIN; /* the issue's default: 30 minutes of event time */
+	o->window_ns = KH_CORRELATE_DEFAULT_WINDOW_NS; /* the issue's: 30 minutes of event time */
 	/*
 	 * The actor of a binding that does not name it gains nothing by it; its own reads only
 	 * count "right after" (an attacker binding a second identity, then using both at once).
 	 */
-	o->actor_window_ns = 5 * NS_PER_MIN;
+	o->actor_window_ns = KH_CORRELATE_DEFAULT_ACTOR_WINDOW_NS;
 	/* 100k principals cost ~35 MiB (bench/correlate_bench.c) */
-	o->max_subjects = 100000;
-	o->max_readers = 100000;
+	o->max_subjects = KH_CORRELATE_DEFAULT_MAX_SUBJECTS;
+	o->max_readers = KH_CORRELATE_DEFAULT_MAX_READERS;
 	/* incidents are rare; 1024 open at once is an outbreak, and each is at most ~100 KiB */
-	o->max_incidents = 1024;
-	o->max_steps = 64;
+	o->max_incidents = KH_CORRELATE_DEFAULT_MAX_INCIDENTS;
+	o->max_steps = KH_CORRELATE_DEFAULT_MAX_STEPS;
 	o->open_on_forbidden = false;
 	/* what Helm applies is a release being deployed (the label is set by Helm 3 on everything) */
 	o->ignore_helm_managed = true;
 	o->controller_prefixes = default_controllers;
 	o->ignore_user_agents = default_ignore_uas;
 	o->impersonation_proxies = default_proxies;
+}
+
+void correlate_opts__from_config(struct kh_correlate_opts *o, const struct kh_config *cfg)
+{
+	const struct kh_correlate_config *k;
+
+	correlate_opts__defaults(o);
+	if (!cfg)
+		return;
+	k = &cfg->correlate;
+	o->window_ns = k->window_ns;
+	o->actor_window_ns = k->actor_window_ns;
+	o->max_subjects = k->max_subjects;
+	o->max_readers = k->max_readers;
+	o->max_incidents = k->max_incidents;
+	o->max_steps = k->max_steps;
+	o->open_on_forbidden = k->open_on_forbidden;
+	o->ignore_helm_managed = k->ignore_helm_managed;
+	o->controller_prefixes = k->controller_prefixes;
+	o->ignore_user_agents = k->ignore_user_agents;
+	o->impersonation_proxies = k->impersonation_proxies;
+	o->disabled = !k->enabled;
 }
 
 /* roles seen created or changed with wildcard or secret-reading rules */
@@ -608,6 +622,8 @@ void correlate__on_event(struct kh_correlate *c, const struct audit_event *ev)
 {
 	unsigned cls;
 
+	if (c->o.disabled)
+		return;
 	advance(c, audit_event_time_ns(ev));
 	cls = grant__classify(ev);
 	/* RequestReceived carries no decision, no impersonation, no response: wait for the rest */
@@ -630,6 +646,8 @@ void correlate__on_node_secret_read(struct kh_correlate *c, const struct kh_node
 {
 	struct kh_incident *inc, *next;
 
+	if (c->o.disabled)
+		return;
 	advance(c, r->t_ns);
 	for (inc = c->oldest; inc; inc = next) {
 		next = inc->next; /* stepped() moves inc to the end */
@@ -689,8 +707,7 @@ struct kh_correlate *correlate__new(const struct kh_config *cfg, struct kh_emit 
 {
 	struct kh_correlate_opts o;
 
-	(void)cfg; /* the config's correlate: section is read once the loader has one */
-	correlate_opts__defaults(&o);
+	correlate_opts__from_config(&o, cfg);
 	return correlate__new_opts(&o, e);
 }
 

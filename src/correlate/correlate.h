@@ -42,10 +42,14 @@ struct kh_correlate_opts {
 	 * request, so their impersonation is no escalation and the impersonated user is the requester
 	 */
 	const char *const *impersonation_proxies; /* NULL-terminated */
+	bool disabled; /* correlate.enabled: false */
 };
 
 /* the correlator's defaults (see correlate.c for why each value) */
 void correlate_opts__defaults(struct kh_correlate_opts *o);
+
+/* the options the config's correlate: section sets (@cfg NULL: the defaults); @o points into @cfg */
+void correlate_opts__from_config(struct kh_correlate_opts *o, const struct kh_config *cfg);
 
 /* Counters, monotonically increasing. */
 struct kh_correlate_stats {

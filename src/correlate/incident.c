@@ -443,14 +443,16 @@ enum kh_step_add incident__add_node_read(struct kh_incident *inc,
 {
 	struct kh_incident_node_read *n;
 	struct kh_incident_step *s;
-	char *id = kstr_dup(r->node_id);
-	char key[64];
+	char *id = kstr_dup(r->node_id), *path = kstr_dup(r->path), *key = NULL;
+	bool dup;
 
-	if (!id) {
-		snprintf(key, sizeof(key), "node@%lld", (long long)r->t_ns);
-		id = strdup(key);
-	}
-	if (!id || seen(inc, step_key(KH_STEP_NODE_SECRET_READ, id))) {
+	/* an exec session reads several files: one step per (session, file, time) */
+	if (asprintf(&key, "%s|%s|%lld", id ? id : "", path ? path : "", (long long)r->t_ns) < 0)
+		key = NULL;
+	dup = !key || seen(inc, step_key(KH_STEP_NODE_SECRET_READ, key));
+	free(key);
+	free(path);
+	if (dup) {
 		free(id);
 		return KH_ADD_DUP;
 	}

@@ -875,6 +875,15 @@ Test(correlate, node_secret_read_in_exec_joins_and_opens)
 	expect_str_at(json_object_array_get_idx(at(v[0], "keyhole.incident.node_secret_reads"), 0),
 		      "path", "/var/run/secrets/kubernetes.io/serviceaccount/token");
 	put_all(v, n);
+	/* the same session reads a second file: a new step; the same read again is not */
+	nr.path = kstr_lit("/etc/db-creds/password", 22);
+	nr.t_ns += 1000000000;
+	correlate__on_node_secret_read(r.c, &nr);
+	correlate__on_node_secret_read(r.c, &nr);
+	n = incidents(&r, v, 8);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(int_at(v[1], "keyhole.incident.loot.node_secret_reads"), 2);
+	put_all(v, n);
 	run_close(&r);
 	run_free(&r);
 }
@@ -971,4 +980,100 @@ Test(correlate, reader_flood_does_not_evict_grants)
 	put_all(v, n);
 	run_close(&r);
 	run_free(&r);
+}
+
+/* ---- the config file's correlate: section ------------------------------------------------- */
+
+#include "keyhole/config.h"
+
+static struct kh_config *cfg_from(const char *yaml)
+{
+	struct kh_config *cfg = NULL;
+	struct kh_config_error err;
+
+	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "test.yaml", &cfg, &err), 0,
+		     "%s:%u: %s: %s", "test.yaml", err.line, err.key, err.msg);
+	return cfg;
+}
+
+Test(correlate, config_section_sets_the_options)
+{
+	struct kh_config *cfg = cfg_from("correlate:\n"
+					 "  window: 32m\n"
+					 "  actor_window: 0s\n"
+					 "  max_subjects: 5000\n"
+					 "  max_incidents: 7\n"
+					 "  open_on_forbidden: true\n"
+					 "  controller_prefixes: [\"system:serviceaccount:ops:\"]\n"
+					 "  impersonation_proxies: []\n");
+	struct kh_correlate_opts o;
+	json_object *v[8];
+	size_t n;
+
+	correlate_opts__from_config(&o, cfg);
+	cr_assert_eq(o.window_ns, 32ll * 60 * 1000000000);
+	cr_assert_eq(o.actor_window_ns, 0);
+	cr_assert_eq(o.max_subjects, 5000);
+	cr_assert_eq(o.max_readers, KH_CORRELATE_DEFAULT_MAX_READERS, "unset keys keep defaults");
+	cr_assert_eq(o.max_incidents, 7);
+	cr_assert(o.open_on_forbidden);
+	cr_assert_str_eq(o.controller_prefixes[0], "system:serviceaccount:ops:");
+	cr_assert_null(o.controller_prefixes[1], "a list in the file replaces the default");
+	cr_assert_null(o.impersonation_proxies[0]);
+	cr_assert_str_eq(o.ignore_user_agents[0], "Helm/*");
+	/* and the correlator runs on them: 31 minutes is inside a 32-minute window */
+	n = count_incidents(DATA "window-31.log", &o, NULL, v, 8);
+	cr_assert_eq(n, 1);
+	put_all(v, n);
+	config__free(cfg);
+}
+
+Test(correlate, config_defaults_match_the_built_in_ones)
+{
+	struct kh_correlate_opts a, b;
+
+	correlate_opts__defaults(&a);
+	correlate_opts__from_config(&b, config__defaults());
+	cr_assert_eq(a.window_ns, b.window_ns);
+	cr_assert_eq(a.actor_window_ns, b.actor_window_ns);
+	cr_assert_eq(a.max_subjects, b.max_subjects);
+	cr_assert_eq(a.max_readers, b.max_readers);
+	cr_assert_eq(a.max_incidents, b.max_incidents);
+	cr_assert_eq(a.max_steps, b.max_steps);
+	cr_assert_eq(a.open_on_forbidden, b.open_on_forbidden);
+	cr_assert_eq(a.ignore_helm_managed, b.ignore_helm_managed);
+	cr_assert(!b.disabled);
+	for (int i = 0; a.controller_prefixes[i] || b.controller_prefixes[i]; i++)
+		cr_assert(a.controller_prefixes[i] && b.controller_prefixes[i] &&
+			  !strcmp(a.controller_prefixes[i], b.controller_prefixes[i]));
+}
+
+Test(correlate, config_disabled_writes_nothing)
+{
+	struct kh_config *cfg = cfg_from("correlate:\n  enabled: false\n");
+	struct kh_correlate_opts o;
+	json_object *v[8];
+
+	correlate_opts__from_config(&o, cfg);
+	cr_assert_eq(count_incidents(DATA "seed004.log", &o, NULL, v, 8), 0);
+	config__free(cfg);
+}
+
+Test(correlate, config_errors_name_the_key)
+{
+	static const char *const bad[][2] = {
+	    {"correlate:\n  window: 0s\n", "correlate.window"},
+	    {"correlate:\n  max_steps: 2\n", "correlate.max_steps"},
+	    {"correlate:\n  windw: 5m\n", "correlate.windw"},
+	    {"correlate:\n  controller_prefixes: nope\n", "correlate.controller_prefixes"},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct kh_config *cfg = NULL;
+		struct kh_config_error err;
+
+		cr_assert_neq(config__load_buf(bad[i][0], strlen(bad[i][0]), "t.yaml", &cfg, &err),
+			      0, "accepted: %s", bad[i][0]);
+		cr_assert_str_eq(err.key, bad[i][1], "case %zu: %s", i, err.msg);
+	}
 }
