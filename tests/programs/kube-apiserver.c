@@ -8,7 +8,9 @@
  * newline together) to an fd opened O_WRONLY|O_APPEND|O_CLOEXEC|O_CREAT, from several threads;
  * rotation (lumberjack) closes the file, renames it to audit-<timestamp>.log and opens a new
  * audit.log, all under the writer lock. --restart-after re-executes the binary mid-stream (same
- * pid), or with --restart-mode spawn starts a new process and waits for it (new pid).
+ * pid), or with --restart-mode spawn starts a new process and waits for it (new pid). Threads
+ * take lines in turn but, like the real server's goroutines, may reach the lock out of order;
+ * --ordered makes them write in input order so the file equals the input.
  *
  * Lines come from --input (one per line) or are generated (--generate N --line-bytes B). A
  * line containing KH_SEND_NS_TOKEN has it replaced, at write time, by the CLOCK_MONOTONIC
@@ -20,6 +22,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,19 +50,23 @@ struct opts {
 	long long restart_after;
 	int restart_spawn;
 	int exit_when_done;
+	int ordered; /* threads write in input order (a ticket per line) */
+	long long alert_every; /* generated lines: every Nth is a secret read by curl (alerts) */
 	long long repeat;
 	long long skip;
 	enum sys_kind sys;
 	const char *written_log; /* append "<line number>\n" per line written (for tests) */
 };
 
-static struct opts o = {.threads = 1, .repeat = 1, .line_bytes = 1024};
+static struct opts o = {.threads = 1, .repeat = 1, .line_bytes = 1024, .alert_every = 1};
 static char **lines;
 static size_t *lens;
 static long long nlines;
 static long long total; /* lines to write in all: nlines * repeat */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t turn_cv = PTHREAD_COND_INITIALIZER;
+static long long turn; /* --ordered: the next line index allowed to write */
 static int fd = -1, other_fd = -1;
 static long long cur_size;
 static long long rotations;
@@ -123,32 +130,42 @@ static void load_input(void)
 		fclose(f);
 }
 
-/* a Metadata-level secret read by curl: the suspicious-UA rule alerts on every one */
+/*
+ * Generated lines, padded to --line-bytes: every --alert-every'th is a secret read by curl (the
+ * suspicious-UA rule alerts on each), the others a controller reading a configmap (silent).
+ */
 static void generate(void)
 {
 	for (long long i = 0; i < o.generate; i++) {
-		char *p = malloc(o.line_bytes + 512);
+		bool alert = o.alert_every > 0 && i % o.alert_every == 0;
+		const char *res = alert ? "secrets" : "configmaps";
+		const char *user = alert ? "bench-user" : "system:kube-controller-manager";
+		const char *ua = alert ? "curl/8.5.0" :
+					 "kube-controller-manager/v1.36.2 (linux/amd64) kubernetes/abc";
+		static const char sfx[] = "\",\"authorization.k8s.io/decision\":\"allow\","
+					  "\"authorization.k8s.io/reason\":\"\"}}";
+		char *p = malloc(o.line_bytes + 1024);
 		int n;
 
 		if (!p)
 			die("out of memory");
-		n = snprintf(p, o.line_bytes + 512,
+		n = snprintf(p, o.line_bytes + 1024,
 			     "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":"
 			     "\"Metadata\",\"auditID\":\"gen-%012lld-" KH_SEND_NS_TOKEN "\","
 			     "\"stage\":\"ResponseComplete\",\"requestURI\":\"/api/v1/namespaces/"
-			     "default/secrets/s%lld\",\"verb\":\"get\",\"user\":{\"username\":"
-			     "\"bench-user\",\"groups\":[\"system:authenticated\"]},\"sourceIPs\":"
-			     "[\"10.1.2.3\"],\"userAgent\":\"curl/8.5.0\",\"objectRef\":{\"resource\":"
-			     "\"secrets\",\"namespace\":\"default\",\"name\":\"s%lld\",\"apiVersion\":"
+			     "default/%s/s%lld\",\"verb\":\"get\",\"user\":{\"username\":"
+			     "\"%s\",\"groups\":[\"system:authenticated\"]},\"sourceIPs\":"
+			     "[\"10.1.2.3\"],\"userAgent\":\"%s\",\"objectRef\":{\"resource\":"
+			     "\"%s\",\"namespace\":\"default\",\"name\":\"s%lld\",\"apiVersion\":"
 			     "\"v1\"},\"responseStatus\":{\"metadata\":{},\"code\":200},"
 			     "\"requestReceivedTimestamp\":\"2026-01-02T03:04:05.000000Z\","
 			     "\"stageTimestamp\":\"2026-01-02T03:04:05.001000Z\",\"annotations\":{"
 			     "\"pad\":\"",
-			     i, i, i);
-		while (n < o.line_bytes - 94)
+			     i, res, i, user, ua, res, i);
+		/* the write (line and newline) is --line-bytes long when the fixed part fits */
+		while (n < o.line_bytes - 1 - (long long)strlen(sfx))
 			p[n++] = 'x';
-		n += sprintf(p + n, "\",\"authorization.k8s.io/decision\":\"allow\","
-				    "\"authorization.k8s.io/reason\":\"\"}}");
+		n += sprintf(p + n, "%s", sfx);
 		add_line(p, n);
 	}
 }
@@ -216,6 +233,8 @@ static void write_line(long long idx, char *scratch)
 		p = scratch;
 	}
 	pthread_mutex_lock(&lock);
+	while (o.ordered && turn != idx)
+		pthread_cond_wait(&turn_cv, &lock);
 	if (o.rotate_bytes && cur_size > 0 && cur_size + (long long)n > o.rotate_bytes)
 		rotate();
 	stamp_send_time(p, n);
@@ -234,6 +253,9 @@ static void write_line(long long idx, char *scratch)
 	cur_size += n;
 	if (other_fd >= 0 && write(other_fd, p, n) != (ssize_t)n)
 		die("write to --other-file");
+	turn++;
+	if (o.ordered)
+		pthread_cond_broadcast(&turn_cv);
 	pthread_mutex_unlock(&lock);
 	written++;
 	bytes_written += n;
@@ -318,10 +340,11 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: kube-apiserver --audit-log-path PATH (--input FILE | --generate N "
-		"[--line-bytes B])\n"
+		"[--line-bytes B] [--alert-every K])\n"
 		"  [--rotate-bytes N] [--rate LINES_PER_S] [--threads N] [--restart-after N "
 		"[--restart-mode exec|spawn]]\n"
-		"  [--repeat N] [--syscall write|writev|pwrite] [--other-file PATH] [--exit-when-done]\n");
+		"  [--repeat N] [--syscall write|writev|pwrite] [--other-file PATH] [--ordered]\n"
+		"  [--exit-when-done]\n");
 	exit(2);
 }
 
@@ -332,6 +355,10 @@ static void parse(int argc, char **argv)
 
 		if (!strcmp(a, "--exit-when-done")) {
 			o.exit_when_done = 1;
+			continue;
+		}
+		if (!strcmp(a, "--ordered")) {
+			o.ordered = 1;
 			continue;
 		}
 		if (!strncmp(a, "--audit-log-path=", 17)) {
@@ -347,6 +374,8 @@ static void parse(int argc, char **argv)
 			o.input = v;
 		else if (!strcmp(a, "--generate"))
 			o.generate = atoll(v);
+		else if (!strcmp(a, "--alert-every"))
+			o.alert_every = atoll(v);
 		else if (!strcmp(a, "--line-bytes"))
 			o.line_bytes = atoll(v);
 		else if (!strcmp(a, "--rotate-bytes"))
@@ -395,6 +424,7 @@ int main(int argc, char **argv)
 	if (o.restart_after > 0 && o.skip + o.restart_after < total)
 		stop_at = o.skip + o.restart_after;
 	next_idx = o.skip;
+	turn = o.skip;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	th = calloc(o.threads, sizeof(*th));
 	for (int i = 0; i < o.threads; i++)
@@ -404,10 +434,15 @@ int main(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	if (stop_at < total)
 		restart(argc, argv);
-	fprintf(stderr, "kube-apiserver (stand-in): pid %d wrote %lld lines (%lld bytes), %lld "
-			"rotations, %.3f s\n",
-		getpid(), (long long)written, (long long)bytes_written, rotations,
-		(now_ns(CLOCK_MONOTONIC) - ((int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec)) / 1e9);
+	{
+		double secs = (now_ns(CLOCK_MONOTONIC) -
+			       ((int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec)) / 1e9;
+
+		fprintf(stderr, "kube-apiserver (stand-in): pid %d wrote %lld lines (%lld bytes), "
+				"%lld rotations, %.3f s, %.1f ns/line\n",
+			getpid(), (long long)written, (long long)bytes_written, rotations, secs,
+			written ? secs * 1e9 / written : 0.0);
+	}
 	if (!o.exit_when_done)
 		for (;;)
 			pause(); /* a server keeps running until it is stopped */
