@@ -229,7 +229,7 @@ static void put_threat(struct json_out *j, const struct kh_rule_info *r)
 	const char *parents[KH_MAX_TECHNIQUES];
 	size_t plen[KH_MAX_TECHNIQUES], np = 0, nsub = 0;
 
-	/* ECS: techniques in threat.technique.id, "T1552.007" in threat.technique.subtechnique.id */
+	/* ECS: "T1552" goes in threat.technique.id, "T1552.007" in ...subtechnique.id */
 	for (size_t t = 0; t < KH_MAX_TECHNIQUES && r->techniques[t]; t++) {
 		const char *id = r->techniques[t], *dot = strchr(id, '.');
 		size_t len = dot ? (size_t)(dot - id) : strlen(id), k;

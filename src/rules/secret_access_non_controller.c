@@ -6,7 +6,8 @@
  *   selection:          objectRef.resource: 'secrets'
  *                       verb: [get, list, watch]
  *   filter_controllers: user.username|startswith: [system:serviceaccount:kube-system:,
- *                         system:serviceaccount:cert-manager:, system:serviceaccount:external-secrets:]
+ *                         system:serviceaccount:cert-manager:,
+ *                         system:serviceaccount:external-secrets:]
  *   condition: selection and not filter_controllers
  *
  * Sigma matches strings case-insensitively unless told otherwise. The selection follows that

@@ -184,7 +184,8 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 		return;
 	}
 	if (now <= prev.last_ns || now - prev.last_ns <= s->t.window_ns) {
-		touch(s, e, key, (struct seen){now > prev.last_ns ? now : prev.last_ns, prev.alert_req});
+		touch(s, e, key,
+		      (struct seen){now > prev.last_ns ? now : prev.last_ns, prev.alert_req});
 		alert_cancel(e, ev); /* seen within the window: a held RequestReceived is not due */
 		return;
 	}

@@ -25,8 +25,8 @@ static const struct kh_rule_info info = {
 	.severity = "high",
 	.risk_score = 73,
 	.techniques = {"T1552", "T1552.007"},
-	.source = "seed 000 (Elastic rule credential_access_kubernetes_secret_access_scripting_http_"
-		  "clients.toml)",
+	.source = "seed 000 (Elastic rule credential_access_kubernetes_secret_access_scripting_"
+		  "http_clients.toml)",
 };
 
 const struct secret_suspicious_ua_tun secret_suspicious_ua_defaults = {

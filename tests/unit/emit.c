@@ -73,13 +73,19 @@ Test(emit, alert_carries_the_shared_fields)
 	struct rh *h = rh_new(only);
 	struct json_object *a;
 
-	rh_request(h, &(struct ev_spec){.audit_id = "5f0e9a3c-1b2d-4e6f-8a7b-9c0d1e2f3a4b",
-					.user = "system:serviceaccount:prod:web",
-					.groups = "[\"system:serviceaccounts\",\"system:authenticated\"]",
-					.pod_name = "web-1", .imp_user = "bob",
-					.ips = "[\"10.244.1.9\",\"10.0.0.1\"]", .ua = "curl/8.5.0",
-					.ns = "prod", .name = "db", .time = T0, .code = 200,
-					.stage_time = "2026-11-23T10:00:00.004100Z"});
+	rh_request(
+	    h, &(struct ev_spec){.audit_id = "5f0e9a3c-1b2d-4e6f-8a7b-9c0d1e2f3a4b",
+				 .user = "system:serviceaccount:prod:web",
+				 .groups = "[\"system:serviceaccounts\",\"system:authenticated\"]",
+				 .pod_name = "web-1",
+				 .imp_user = "bob",
+				 .ips = "[\"10.244.1.9\",\"10.0.0.1\"]",
+				 .ua = "curl/8.5.0",
+				 .ns = "prod",
+				 .name = "db",
+				 .time = T0,
+				 .code = 200,
+				 .stage_time = "2026-11-23T10:00:00.004100Z"});
 	rh_flush(h);
 	cr_assert_eq(rh_count(h, NULL), 1);
 	a = rh_alert(h, NULL, 0);
@@ -124,7 +130,8 @@ Test(emit, alert_carries_the_shared_fields)
 	cr_expect_str_eq(rh_str(a, "kubernetes.audit.annotations.authorization_k8s_io/decision"),
 			 "allow");
 	cr_expect_str_eq(rh_str(a, "kubernetes.audit.annotations.authorization_k8s_io/reason"), "");
-	cr_expect_str_eq(arr_str(a, "evidence.audit_ids", 0), "5f0e9a3c-1b2d-4e6f-8a7b-9c0d1e2f3a4b");
+	cr_expect_str_eq(arr_str(a, "evidence.audit_ids", 0),
+			 "5f0e9a3c-1b2d-4e6f-8a7b-9c0d1e2f3a4b");
 	cr_expect_eq(json_object_array_length(rh_get(a, "evidence.audit_ids")), 1);
 	rh_free(h);
 }
@@ -240,7 +247,8 @@ Test(emit, a_reused_audit_id_does_not_silence_another_request)
 	/* clients may set Audit-ID themselves */
 	rh_request(h, &(struct ev_spec){.audit_id = "same", .name = "aws-credentials"});
 	rh_request(h, &(struct ev_spec){.audit_id = "same", .name = "db-credentials"});
-	rh_request(h, &(struct ev_spec){.audit_id = "same", .name = "db-credentials", .user = "eve"});
+	rh_request(h,
+		   &(struct ev_spec){.audit_id = "same", .name = "db-credentials", .user = "eve"});
 	rh_flush(h);
 	cr_expect_eq(rh_count(h, NULL), 3);
 	rh_free(h);
@@ -255,8 +263,11 @@ Test(emit, request_received_is_held_until_its_request_ends)
 	/* another request's events do not end the hold, time within 60 s does not either */
 	rh_request(h, &(struct ev_spec){.verb = "list", .time = "2026-11-23T10:00:59.000000Z"});
 	cr_expect_eq(rh_count(h, NULL), 0);
-	rh_ev(h, &(struct ev_spec){.audit_id = "held", .stage = "ResponseComplete", .time = T0,
-				   .stage_time = "2026-11-23T10:00:00.200000Z", .decision = "forbid",
+	rh_ev(h, &(struct ev_spec){.audit_id = "held",
+				   .stage = "ResponseComplete",
+				   .time = T0,
+				   .stage_time = "2026-11-23T10:00:00.200000Z",
+				   .decision = "forbid",
 				   .code = 403});
 	cr_assert_eq(rh_count(h, NULL), 1, "written at the later stage, without waiting for flush");
 	cr_expect_str_eq(rh_str(rh_alert(h, NULL, 0),

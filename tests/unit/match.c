@@ -64,12 +64,11 @@ Test(match, lists)
 	cr_expect(kh_any_prefix(raw("system:node:a"), (const char *const[]){"system:node:", NULL}));
 	g.v[0] = raw("system:authenticated");
 	g.v[1] = raw("system:serviceaccounts:cluster-fleet-local-local-abc");
-	cr_expect(kh_strlist_any_glob(&g, (const char *const[]){
-						  "system:serviceaccounts:cluster-fleet-local-local-*",
-						  NULL}));
+	cr_expect(kh_strlist_any_glob(
+	    &g, (const char *const[]){"system:serviceaccounts:cluster-fleet-local-local-*", NULL}));
 	g.n = 1;
-	cr_expect_not(kh_strlist_any_glob(&g, (const char *const[]){
-						      "system:serviceaccounts:cluster-fleet-*", NULL}));
+	cr_expect_not(kh_strlist_any_glob(
+	    &g, (const char *const[]){"system:serviceaccounts:cluster-fleet-*", NULL}));
 }
 
 Test(match, source_ip_is_the_first)

@@ -61,12 +61,13 @@ Test(non_controller, allowlisted_controllers_are_silent)
 Test(non_controller, allowlist_prefixes_are_exact)
 {
 	/* a prefix includes its final colon: another namespace that merely starts alike alerts */
-	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:serviceaccount:kube-system-evil:x"}),
-		     1);
+	cr_expect_eq(
+	    alerts_for((struct ev_spec){.user = "system:serviceaccount:kube-system-evil:x"}), 1);
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:serviceaccount:cert-manager2:x"}),
 		     1);
 	/* usernames are case-sensitive in Kubernetes: this is not a kube-system account */
-	cr_expect_eq(alerts_for((struct ev_spec){.user = "SYSTEM:SERVICEACCOUNT:KUBE-SYSTEM:x"}), 1);
+	cr_expect_eq(alerts_for((struct ev_spec){.user = "SYSTEM:SERVICEACCOUNT:KUBE-SYSTEM:x"}),
+		     1);
 	/* the allowlist is on the authenticated user, not on whom it impersonates */
 	cr_expect_eq(alerts_for((struct ev_spec){
 			     .user = "system:admin",
@@ -93,7 +94,7 @@ Test(non_controller, selection_is_sigma_case_insensitive)
 Test(non_controller, escaped_allowlisted_username_is_still_allowlisted)
 {
 	cr_expect_eq(alerts_for((struct ev_spec){
-			     .user = "system:serviceaccount:kube\\u002dsystem:replicaset-controller"}),
+			 .user = "system:serviceaccount:kube\\u002dsystem:replicaset-controller"}),
 		     0);
 }
 
@@ -138,7 +139,8 @@ Test(non_controller, allowlist_is_tunable)
 
 	tuned.state_new = tuned_new;
 	h = rh_new(table);
-	rh_request(h, &(struct ev_spec){.user = "system:serviceaccount:flux-system:source-controller"});
+	rh_request(
+	    h, &(struct ev_spec){.user = "system:serviceaccount:flux-system:source-controller"});
 	rh_request(h, &(struct ev_spec){.user = "system:serviceaccount:kube-system:x"});
 	rh_request(h, &(struct ev_spec){.user = "bob"});
 	rh_flush(h);

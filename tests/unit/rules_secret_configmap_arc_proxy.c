@@ -108,8 +108,8 @@ Test(arc_proxy, scope_of_the_query)
 {
 	cr_expect_eq(alerts_for((struct ev_spec){.ns = "prod"}), 1);
 	cr_expect_eq(alerts_for((struct ev_spec){.resource = "configmaps"}), 1);
-	for (const char *const *v = (const char *const[]){"get", "list", "create", "update", "patch",
-							    "delete", NULL};
+	for (const char *const *v =
+		 (const char *const[]){"get", "list", "create", "update", "patch", "delete", NULL};
 	     *v; v++)
 		cr_expect_eq(alerts_for((struct ev_spec){.verb = *v}), 1, "verb %s", *v);
 	cr_expect_eq(alerts_for((struct ev_spec){.verb = "watch"}), 0);
@@ -117,7 +117,8 @@ Test(arc_proxy, scope_of_the_query)
 	cr_expect_eq(alerts_for((struct ev_spec){.resource = "pods"}), 0);
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:serviceaccount:azure-arc:other"}),
 		     1, "any account of the azure-arc namespace");
-	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:serviceaccount:azure-arc-x:y"}), 0);
+	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:serviceaccount:azure-arc-x:y"}),
+		     0);
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:admin"}), 0,
 		     "impersonation by anyone else is not this rule");
 	for (const char *const *n = (const char *const[]){"azure-arc", "azure-arc-release",

@@ -65,8 +65,8 @@ Test(node_or_pod_sa, other_identities_verbs_resources_are_silent)
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "System:Node:worker-2"}), 0, "case");
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:node:w", .verb = "watch"}), 0);
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:node:w", .verb = "update"}), 0);
-	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:node:w", .resource = "configmaps"}),
-		     0);
+	cr_expect_eq(
+	    alerts_for((struct ev_spec){.user = "system:node:w", .resource = "configmaps"}), 0);
 	/* impersonating a service account is not being one: user.name is the authenticated user */
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "alice",
 						 .imp_user = "system:serviceaccount:prod:web"}),
@@ -109,15 +109,17 @@ Test(node_or_pod_sa, group_exclusions)
 	cr_expect_eq(sa_read("cluster-fleet-local-local-1a3d67d0a899:x",
 			     SA_GROUPS("cluster-fleet-local-local-1a3d67d0a899"), NULL),
 		     0);
-	cr_expect_eq(sa_read("cluster-fleet-local-local-:x", SA_GROUPS("cluster-fleet-local-local-"),
-			     NULL),
-		     0);
-	cr_expect_eq(sa_read("cluster-fleet-local-x:x", SA_GROUPS("cluster-fleet-local-x"), NULL), 1);
+	cr_expect_eq(
+	    sa_read("cluster-fleet-local-local-:x", SA_GROUPS("cluster-fleet-local-local-"), NULL),
+	    0);
+	cr_expect_eq(sa_read("cluster-fleet-local-x:x", SA_GROUPS("cluster-fleet-local-x"), NULL),
+		     1);
 	/* exact names elsewhere: a longer namespace is not excluded */
 	cr_expect_eq(sa_read("flux-system2:x", SA_GROUPS("flux-system2"), NULL), 1);
 	cr_expect_eq(sa_read("kyverno-evil:x", SA_GROUPS("kyverno-evil"), NULL), 1);
 	/* any group of the list excludes, wherever it stands */
-	cr_expect_eq(sa_read("prod:x", "[\"a\",\"b\",\"system:serviceaccounts:kyverno\"]", NULL), 0);
+	cr_expect_eq(sa_read("prod:x", "[\"a\",\"b\",\"system:serviceaccounts:kyverno\"]", NULL),
+		     0);
 	/* a node with no groups at all */
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:node:n1", .groups = "[]"}), 1);
 }
@@ -139,13 +141,15 @@ Test(node_or_pod_sa, service_account_and_pod_name_pairs)
 	/* a pair needs both halves */
 	cr_expect_eq(sa_read("cert-manager:cert-manager", SA_GROUPS("cert-manager"), NULL), 1,
 		     "no pod-name (a token not bound to a pod)");
-	cr_expect_eq(sa_read("cert-manager:cert-manager", SA_GROUPS("cert-manager"), "attacker-pod"),
-		     1, "the account's token used from another pod");
+	cr_expect_eq(
+	    sa_read("cert-manager:cert-manager", SA_GROUPS("cert-manager"), "attacker-pod"), 1,
+	    "the account's token used from another pod");
 	cr_expect_eq(sa_read("cert-manager:cert-manager-webhook", SA_GROUPS("cert-manager"),
 			     "cert-manager-webhook-6b9f-x"),
 		     1, "not one of the listed accounts, even with a matching pod name");
-	cr_expect_eq(sa_read("cert-manager:cert-manager", SA_GROUPS("cert-manager"), "cert-managerx-1"),
-		     1, "cert-manager-* needs the dash");
+	cr_expect_eq(
+	    sa_read("cert-manager:cert-manager", SA_GROUPS("cert-manager"), "cert-managerx-1"), 1,
+	    "cert-manager-* needs the dash");
 	cr_expect_eq(sa_read("security:trivy-operator", SA_GROUPS("security"), "trivy-operator"), 1,
 		     "trivy-operator-* needs the dash");
 	cr_expect_eq(sa_read("security:trivy-operator", SA_GROUPS("security"), "Trivy-operator-1"),
@@ -198,7 +202,8 @@ Test(node_or_pod_sa, exclusions_are_tunable)
 	h = rh_new(table);
 	rh_request(h, &(struct ev_spec){.user = "system:serviceaccount:ci:deployer",
 					.pod_name = "runner-x"});
-	rh_request(h, &(struct ev_spec){.user = "system:serviceaccount:ci:other", .ips = "[\"::1\"]"});
+	rh_request(h,
+		   &(struct ev_spec){.user = "system:serviceaccount:ci:other", .ips = "[\"::1\"]"});
 	rh_request(h, &(struct ev_spec){.user = "system:serviceaccount:cert-manager:cert-manager",
 					.pod_name = "cert-manager-1"});
 	rh_flush(h);

@@ -60,14 +60,15 @@ Test(suspicious_ua, every_pattern_matches_a_real_agent)
 Test(suspicious_ua, patterns_are_case_sensitive_and_anchored)
 {
 	static const char *const misses[] = {
-		"Curl/8.4.0",	  /* curl* is case-sensitive */
+		"Curl/8.4.0", /* curl* is case-sensitive */
 		"CURL/8.4.0",
 		"Wget/1.21",
 		"go-http-client/1.1", /* Go-http* */
 		"PYTHON-requests/2.31",
-		"Java/17.0.9", /* java* only: the JDK's own agent is capitalised */
+		"Java/17.0.9",		      /* java* only: the JDK's own agent is capitalised */
 		"kubectl/v1.30.2 curl/8.5.0", /* curl*: a prefix, not a substring */
-		"Mozilla/5.0 (X11; Linux 6.6.15-kali-amd64) Firefox/115.0", /* *kali-amd64: suffix */
+		/* *kali-amd64 is a suffix */
+		"Mozilla/5.0 (X11; Linux 6.6.15-kali-amd64) Firefox/115.0",
 		"kali-amd64-extra",
 		"distrib#Kali", /* case */
 		"kubectl/v1.30.2 (linux/amd64) kubernetes/3968350",
@@ -157,7 +158,8 @@ Test(suspicious_ua, tunables_replace_the_defaults)
 	tuned.state_new = tuned_new;
 	h = rh_new(table);
 	rh_request(h, &(struct ev_spec){.ua = "curl/8.5.0"});
-	rh_request(h, &(struct ev_spec){.ua = "my-scanner/2", .user = "system:serviceaccount:ci:x"});
+	rh_request(h,
+		   &(struct ev_spec){.ua = "my-scanner/2", .user = "system:serviceaccount:ci:x"});
 	rh_request(h, &(struct ev_spec){.ua = "my-scanner/2", .user = "bob"});
 	rh_flush(h);
 	cr_assert_eq(rh_count(h, ID), 1, "only bob's my-scanner read alerts");
