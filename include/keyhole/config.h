@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum kh_cfg_type {
 	KH_CFG_BOOL,	 /* bool: true or false */
@@ -189,6 +190,14 @@ bool config__rule_enabled(const struct kh_config *cfg, const char *rule_id);
  */
 void config__rule_apply(const struct kh_config *cfg, const char *rule_id,
 			const struct kh_config_key *keys, void *target);
+
+/*
+ * The configuration reference in Markdown: every key of the top level and of each rule, its type,
+ * default and meaning, written from the schema and the defaults the loader fills.
+ */
+void config__write_reference(FILE *f);
+/* the value of key @k in the struct at @base, as YAML (flow style) */
+void config__write_value(FILE *f, const struct kh_config_key *k, const void *base);
 
 /* the top-level schema, for documentation and tests */
 extern const struct kh_config_key kh_config_top_keys[];

@@ -49,6 +49,8 @@ struct kh_rule {
 	 * keyhole/config.h); state_new applies them with config__rule_apply(cfg, id, keys, &t)
 	 */
 	const struct kh_config_key *config_keys;
+	/* with config_keys: the rule's tunables holding the seed's values (for the reference) */
+	const void *config_defaults;
 	/*
 	 * optional: the first-seen/last-seen memory this rule keeps in the state file (new-terms
 	 * history), saved under the rule's id and loaded back at start (see keyhole/history.h)

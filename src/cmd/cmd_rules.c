@@ -7,17 +7,20 @@
 #include <string.h>
 
 #include "cmd/cmd_common.h"
+#include "keyhole/config.h"
 #include "keyhole/json_out.h"
 #include "correlate/correlate.h"
 #include "keyhole/rule.h"
 
-static const char rules_usage[] = "Usage: keyhole rules [--json]\n"
-				  "\n"
-				  "List the detection rules keyhole applies.\n"
-				  "\n"
-				  "Options:\n"
-				  "  --json      one JSON object per rule\n"
-				  "  -h, --help  this help\n";
+static const char rules_usage[] =
+	"Usage: keyhole rules [--json | --config-reference]\n"
+	"\n"
+	"List the detection rules keyhole applies.\n"
+	"\n"
+	"Options:\n"
+	"  --json              one JSON object per rule\n"
+	"  --config-reference  every config file key: type, default, meaning (Markdown)\n"
+	"  -h, --help          this help\n";
 
 static void print_json(const struct kh_rule_info *r)
 {
@@ -69,6 +72,9 @@ int cmd_rules(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = 1;
+		} else if (!strcmp(argv[i], "--config-reference")) {
+			config__write_reference(stdout);
+			return 0;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(rules_usage, stdout);
 			return 0;

@@ -735,3 +735,4 @@ void config__rule_apply(const struct kh_config *cfg, const char *rule_id,
 		if (rv->vals[i].set)
 			cfg_store(&keys[i], target, &rv->vals[i]);
 }
+

@@ -84,4 +84,5 @@ const struct kh_rule rule_secret_access_non_controller = {
 	.state_free = free,
 	.on_event = on_event,
 	.config_keys = config_keys,
+	.config_defaults = &secret_access_non_controller_defaults,
 };

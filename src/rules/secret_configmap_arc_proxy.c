@@ -199,4 +199,5 @@ const struct kh_rule rule_secret_configmap_arc_proxy = {
 	.state_free = state_free,
 	.on_event = on_event,
 	.config_keys = config_keys,
+	.config_defaults = &secret_configmap_arc_proxy_defaults,
 };

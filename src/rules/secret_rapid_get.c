@@ -554,4 +554,5 @@ const struct kh_rule rule_secret_rapid_get = {
     .state_free = state_free,
     .on_event = on_event,
     .config_keys = config_keys,
+    .config_defaults = &secret_rapid_get_defaults,
 };

@@ -121,4 +121,5 @@ const struct kh_rule rule_secret_read_node_or_pod_sa = {
 	.state_free = free,
 	.on_event = on_event,
 	.config_keys = config_keys,
+	.config_defaults = &secret_read_node_or_pod_sa_defaults,
 };

@@ -86,4 +86,5 @@ const struct kh_rule rule_secret_suspicious_ua = {
 	.state_free = free,
 	.on_event = on_event,
 	.config_keys = config_keys,
+	.config_defaults = &secret_suspicious_ua_defaults,
 };

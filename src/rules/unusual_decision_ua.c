@@ -175,5 +175,6 @@ const struct kh_rule rule_unusual_decision_ua = {
     .state_free = state_free,
     .on_event = on_event,
     .config_keys = config_keys,
+    .config_defaults = &unusual_decision_ua_defaults,
     .history = unusual_decision_ua_history,
 };

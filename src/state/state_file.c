@@ -327,6 +327,22 @@ static int fsync_dir(const char *path)
 	return r;
 }
 
+/*
+ * A fresh install has no /var/lib/keyhole yet: create the file's own directory (one level, 0700,
+ * the history names users), never a whole path a typo invented.
+ */
+static int make_parent(const char *path)
+{
+	char *copy = strdup(path);
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	r = mkdir(dirname(copy), 0700) ? -errno : 0;
+	free(copy);
+	return r;
+}
+
 int state__save(struct kh_state *s)
 {
 	struct state_writer *w = malloc(sizeof(*w));
@@ -339,6 +355,8 @@ int state__save(struct kh_state *s)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
 	/* 0600: the history names users and their clients */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == ENOENT && make_parent(s->path) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		r = -errno;
 		goto fail;

@@ -12,6 +12,8 @@
 #include "config/config_scalar.h"
 #include "keyhole/config.h"
 #include "rules/rules.h"
+#include "keyhole/rule.h"
+#include <stdlib.h>
 
 static struct kh_config_error err;
 
@@ -307,4 +309,129 @@ Test(config_scalar, ip_prefixes)
 	cr_expect(!config__ip_in_list(list, "fe80::1", 7));
 	cr_expect(!config__ip_in_list(list, "not-an-ip", 9));
 	cr_expect(!config__ip_in_list(list, "10.0.0.0/8", 10)); /* an event IP is an address */
+}
+
+#define SOURCE_DIR KH_TEST_DATA_DIR "/../.."
+
+Test(config, example_config_loads)
+{
+	struct kh_config *c;
+
+	cr_assert_eq(config__load(SOURCE_DIR "/deploy/keyhole.example.yaml", &c, &err), 0,
+		     "deploy/keyhole.example.yaml:%u: %s: %s", err.line, err.key, err.msg);
+	cr_expect_str_eq(c->state_file, "/var/lib/keyhole/history.khs");
+	config__free(c);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+Test(config, docs_reference_is_current)
+{
+	static const char begin[] = "<!-- BEGIN keyhole rules --config-reference -->\n";
+	char *doc = slurp(SOURCE_DIR "/docs/configuration.md"), *gen = NULL, *from, *to;
+	size_t len = 0;
+	FILE *m = open_memstream(&gen, &len);
+
+	config__write_reference(m);
+	fclose(m);
+	from = strstr(doc, begin);
+	cr_assert_not_null(from, "docs/configuration.md lacks its generated section");
+	from += strlen(begin);
+	to = strstr(from, "<!-- END keyhole rules --config-reference -->");
+	cr_assert_not_null(to);
+	*to = '\0';
+	cr_expect_str_eq(from, gen,
+			 "docs/configuration.md is stale: regenerate its reference section with "
+			 "`keyhole rules --config-reference`");
+	free(doc);
+	free(gen);
+}
+
+/* the field of @k at @a and @b hold the same value */
+static bool same_value(const struct kh_config_key *k, const void *a, const void *b)
+{
+	const char *pa = (const char *)a + k->offset, *pb = (const char *)b + k->offset;
+	const char *const *la = (const char *const *)pa, *const *lb = (const char *const *)pb;
+	size_t i;
+
+	switch (k->type) {
+	case KH_CFG_STRING:
+		return (!*la && !*lb) || (*la && *lb && !strcmp(*la, *lb));
+	case KH_CFG_LIST:
+	case KH_CFG_IPLIST:
+	case KH_CFG_PAIRS:
+		for (i = 0; la[i] && lb[i]; i++)
+			if (strcmp(la[i], lb[i]))
+				return false;
+		return !la[i] && !lb[i];
+	default:
+		return !memcmp(pa, pb, k->size);
+	}
+}
+
+enum where { IN_RULE, TOP };
+
+/*
+ * Write key @k of table @keys with its default (from @defaults) as the reference renders it,
+ * under rule @id or at the top level; load that file and check that the value it
+ * gives back is the default.
+ */
+static void round_trip(enum where w, const char *id, const struct kh_config_key *keys,
+		       const struct kh_config_key *k, const void *defaults)
+{
+	static char target[1 << 16];
+	const char *dot = strchr(k->name, '.');
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&yaml, &len);
+	struct kh_config *c = NULL;
+
+	if (w == IN_RULE)
+		fprintf(m, "rules:\n  %s:\n    %s: ", id, k->name);
+	else if (dot)
+		fprintf(m, "%.*s:\n  %s: ", (int)(dot - k->name), k->name, dot + 1);
+	else
+		fprintf(m, "%s: ", k->name);
+	config__write_value(m, k, defaults);
+	fputc('\n', m);
+	fclose(m);
+	cr_assert_eq(config__load_buf(yaml, len, "ref", &c, &err), 0, "%s %s: %s\n%s", id, k->name,
+		     err.msg, yaml);
+	memset(target, 0, sizeof(target));
+	if (w == IN_RULE)
+		config__rule_apply(c, id, keys, target);
+	cr_expect(same_value(k, w == TOP ? (const void *)c : target, defaults),
+		  "%s %s does not load back as its default:\n%s", id, k->name, yaml);
+	config__free(c);
+	free(yaml);
+}
+
+Test(config, every_default_in_the_reference_loads_back_as_itself)
+{
+	size_t n = 0;
+
+	for (const struct kh_config_key *k = kh_config_top_keys; k->name; k++, n++)
+		round_trip(TOP, "", kh_config_top_keys, k, config__defaults());
+	for (size_t i = 0; kh_rule_table[i]; i++) {
+		const struct kh_rule *r = kh_rule_table[i];
+
+		for (const struct kh_config_key *k = r->config_keys; k && k->name; k++, n++)
+			round_trip(IN_RULE, r->info->id, r->config_keys, k, r->config_defaults);
+	}
+	cr_expect_gt(n, 40, "only %zu keys checked", n);
 }

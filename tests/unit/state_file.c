@@ -336,6 +336,23 @@ Test(state_file, missing_file_is_a_fresh_start, .init = setup, .fini = teardown)
 	history__free(a);
 }
 
+Test(state_file, save_creates_its_own_directory, .init = setup, .fini = teardown)
+{
+	struct kh_history *a = history__new(10);
+	struct kh_state *s;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/keyhole/history.khs", dir);
+	s = open_state(a, NULL);
+	see(a, "k", DAY);
+	cr_expect_eq(state__save(s), 0);
+	snprintf(path, sizeof(path), "%s/keyhole", dir);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0700);
+	state__free(s);
+	history__free(a);
+}
+
 Test(state_file, save_into_a_missing_directory_fails_cleanly, .init = setup, .fini = teardown)
 {
 	struct kh_history *a = history__new(10);
