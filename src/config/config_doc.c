@@ -123,12 +123,18 @@ void config__write_value(FILE *f, const struct kh_config_key *k, const void *bas
 static void row(FILE *f, const char *prefix, const char *name, const char *type,
 		const struct kh_config_key *k, const void *base, const char *doc)
 {
-	fprintf(f, "| `%s%s` | %s | `", prefix, name, type);
-	if (k)
-		config__write_value(f, k, base);
-	else
-		fputs("true", f);
-	fprintf(f, "` | %s |\n", doc);
+	fprintf(f, "| `%s%s` | %s | ", prefix, name, type);
+	if (k && !base) {
+		fputs("(see the rule)", f); /* a rule that names no defaults struct */
+	} else {
+		fputc('`', f);
+		if (k)
+			config__write_value(f, k, base);
+		else
+			fputs("true", f);
+		fputc('`', f);
+	}
+	fprintf(f, " | %s |\n", doc);
 }
 
 static void table(FILE *f, const char *prefix, const struct kh_config_key *keys, const void *base,

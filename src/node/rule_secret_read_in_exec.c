@@ -71,4 +71,5 @@ const struct kh_rule rule_node_secret_read_in_exec = {
     .flush = node_rule__flush,
     .on_node_event = on_node_event,
     .config_keys = node_rule_config_keys,
+    .config_defaults = &node_rule_defaults,
 };

@@ -430,6 +430,8 @@ Test(config, every_default_in_the_reference_loads_back_as_itself)
 	for (size_t i = 0; kh_rule_table[i]; i++) {
 		const struct kh_rule *r = kh_rule_table[i];
 
+		cr_assert(!r->config_keys || r->config_defaults,
+			  "%s has config_keys but no config_defaults", r->info->id);
 		for (const struct kh_config_key *k = r->config_keys; k && k->name; k++, n++)
 			round_trip(IN_RULE, r->info->id, r->config_keys, k, r->config_defaults);
 	}
