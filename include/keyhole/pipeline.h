@@ -19,6 +19,12 @@ struct kh_origin {
 	const char *source; /* file name, "-" for stdin, "live:<path>" for capture */
 	uint64_t line_no;   /* 1-based line number within the source (0 if unknown) */
 	uint32_t flags;	    /* KH_EV_* flags to set on the event (e.g. truncated by capture) */
+	/*
+	 * 0 when the line is whole. For a line the capture cut (head and tail kept, middle lost):
+	 * the head's length, i.e. the offset in the line where the tail starts. The line is then
+	 * read with audit_parse_cut(), which keeps the fields on both sides of the hole.
+	 */
+	uint32_t cut;
 };
 
 /* Counters a pipeline keeps; monotonically increasing. */

@@ -126,7 +126,7 @@ static int replay_one(struct kh_pipeline *p, const char *name, int quiet)
 	struct kh_counters before = *c;
 	uint64_t alerts_before[64] = {0};
 	struct line_reader *r;
-	struct kh_origin o = {name, 0, 0};
+	struct kh_origin o = {.source = name};
 	const char *line;
 	size_t len;
 	int st, ret = 0;

@@ -22,14 +22,7 @@
 #endif
 
 #include "keyhole/audit_parse.h"
-
-struct pctx {
-	const char *line;
-	const char *end;
-	const char *err_at;
-	const char *reason;
-	bool kind_not_string;
-};
+#include "parse/parse_internal.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -41,15 +34,21 @@ static __attribute__((cold, noinline)) const char *fail(struct pctx *c, const ch
 	if (!c->reason) {
 		c->err_at = at;
 		c->reason = why;
+		c->starved = at >= c->end;
 	}
 	return NULL;
 }
 
-static inline const char *ws(const char *p, const char *end)
+/* a failure before the end that more bytes could still have made valid (a cut escape, literal) */
+static __attribute__((cold, noinline)) const char *starve(struct pctx *c, const char *at,
+							  const char *why)
 {
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
-	return p;
+	bool first = !c->reason;
+
+	fail(c, at, why);
+	if (first)
+		c->starved = true;
+	return NULL;
 }
 
 /* bytes that stop the string scan: quote, backslash, and the control bytes JSON forbids */
@@ -91,6 +90,18 @@ static inline bool is_hex(char ch)
 	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
+/* a \u escape at @p that is not 4 hex digits: cut short by the end, or simply bad */
+static __attribute__((cold, noinline)) const char *bad_u_escape(struct pctx *c, const char *p)
+{
+	const char *q = p + 2;
+
+	while (q < c->end && q < p + 6 && is_hex(*q))
+		q++;
+	if (q == c->end)
+		return starve(c, p, "bad \\u escape in string");
+	return fail(c, p, "bad \\u escape in string");
+}
+
 /* @p is just past the opening quote; returns just past the closing one, @out spans between */
 static inline const char *scan_str(struct pctx *c, const char *p, struct kstr *out)
 {
@@ -106,7 +117,7 @@ static inline const char *scan_str(struct pctx *c, const char *p, struct kstr *o
 		if (*p != '\\')
 			return fail(c, p, "control character in string");
 		if (end - p < 2)
-			return fail(c, p, "unterminated string");
+			return starve(c, p, "unterminated string");
 		switch (p[1]) {
 		case '"':
 		case '\\':
@@ -121,7 +132,7 @@ static inline const char *scan_str(struct pctx *c, const char *p, struct kstr *o
 		case 'u':
 			if (end - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) ||
 			    !is_hex(p[5]))
-				return fail(c, p, "bad \\u escape in string");
+				return bad_u_escape(c, p);
 			p += 6;
 			break;
 		default:
@@ -183,6 +194,8 @@ static const char *scan_literal(struct pctx *c, const char *p)
 	const char *lit = *p == 't' ? lits[0] : *p == 'f' ? lits[1] : lits[2];
 	size_t n = strlen(lit);
 
+	if ((size_t)(c->end - p) < n && !memcmp(p, lit, (size_t)(c->end - p)))
+		return starve(c, p, "bad literal");
 	if ((size_t)(c->end - p) < n || memcmp(p, lit, n))
 		return fail(c, p, "bad literal");
 	return p + n;
@@ -301,25 +314,18 @@ static inline const char *str_field(struct pctx *c, const char *p, int depth, st
 }
 
 /*
- * Iterate the members of the object at @p ('{'), calling @field with each decoded key and @p at
- * the value; @field returns just past the value. Inlined per object kind so @field is a direct
- * call. Keys longer than any key we look for are passed as "" (matches nothing).
+ * Iterate the members of an object from @p (the first key's quote) through its '}', calling
+ * @field with each decoded key and @p at the value; @field returns just past the value. Inlined
+ * per object kind so @field is a direct call. Keys longer than any key we look for are passed as
+ * "" (matches nothing).
  */
-typedef const char *(*field_fn)(struct pctx *c, const char *p, int depth, const char *k,
-				size_t klen, void *obj);
-
 static inline __attribute__((always_inline)) const char *
-parse_object(struct pctx *c, const char *p, int depth, field_fn field, void *obj)
+parse_members(struct pctx *c, const char *p, int depth, field_fn field, void *obj)
 {
 	const char *end = c->end;
 	char kbuf[64];
 	struct kstr key;
 
-	if (depth > KH_PARSE_MAX_DEPTH)
-		return fail(c, p, "nesting too deep");
-	p = ws(p + 1, end);
-	if (p < end && *p == '}')
-		return p + 1;
 	for (;;) {
 		const char *k;
 		size_t klen;
@@ -359,6 +365,18 @@ parse_object(struct pctx *c, const char *p, int depth, field_fn field, void *obj
 			return p + 1;
 		return fail(c, p, "expected ',' or '}'");
 	}
+}
+
+/* the object at @p ('{'), as parse_members() */
+static inline __attribute__((always_inline)) const char *
+parse_object(struct pctx *c, const char *p, int depth, field_fn field, void *obj)
+{
+	if (depth > KH_PARSE_MAX_DEPTH)
+		return fail(c, p, "nesting too deep");
+	p = ws(p + 1, c->end);
+	if (p < c->end && *p == '}')
+		return p + 1;
+	return parse_members(c, p, depth, field, obj);
 }
 
 #define KEY_IS(lit) (klen == sizeof(lit) - 1 && !memcmp(k, lit, sizeof(lit) - 1))
@@ -654,7 +672,7 @@ static const char *top_field(struct pctx *c, const char *p, int depth, const cha
 	return skip_value(c, p, depth);
 }
 
-static void event_reset(struct audit_event *ev, const char *line, size_t len)
+void kh_parse_event_reset(struct audit_event *ev, const char *line, size_t len)
 {
 	/* the list arrays are not cleared: only their first n entries are ever read */
 	ev->line = line;
@@ -679,7 +697,8 @@ static void event_reset(struct audit_event *ev, const char *line, size_t len)
 	ev->flags = 0;
 }
 
-static int reject(const struct pctx *c, const char *at, const char *why, struct kh_parse_error *err)
+int kh_parse_reject(const struct pctx *c, const char *at, const char *why,
+		    struct kh_parse_error *err)
 {
 	if (err) {
 		err->offset = (size_t)(at - c->line);
@@ -688,32 +707,61 @@ static int reject(const struct pctx *c, const char *at, const char *why, struct 
 	return -EINVAL;
 }
 
+int kh_parse_finish(const struct pctx *c, struct audit_event *ev, struct kh_parse_error *err)
+{
+	if (!ev->audit_id.p)
+		return kh_parse_reject(c, c->line, "not an audit event: no auditID", err);
+	if (c->kind_not_string || (ev->kind.p && !kstr_eq(ev->kind, "Event")))
+		return kh_parse_reject(c, c->line, "not an audit event: kind is not \"Event\"",
+				       err);
+	ev->request_received_ns = ts_ns(ev->request_received_timestamp);
+	ev->stage_ns = ts_ns(ev->stage_timestamp);
+	return 0;
+}
+
 int audit_parse(const char *line, size_t len, struct audit_event *ev, struct kh_parse_error *err)
 {
 	struct pctx c = {.line = line, .end = line + len};
 	const char *p;
 
-	event_reset(ev, line, len);
+	kh_parse_event_reset(ev, line, len);
 	if (len > UINT32_MAX)
-		return reject(&c, line, "line longer than 4 GiB", err);
+		return kh_parse_reject(&c, line, "line longer than 4 GiB", err);
 	p = ws(line, c.end);
 	if (p >= c.end)
-		return reject(&c, p, "empty line", err);
+		return kh_parse_reject(&c, p, "empty line", err);
 	if (*p != '{')
-		return reject(&c, p, "not a JSON object", err);
+		return kh_parse_reject(&c, p, "not a JSON object", err);
 	p = parse_object(&c, p, 1, top_field, ev);
 	if (!p)
-		return reject(&c, c.err_at, c.reason, err);
+		return kh_parse_reject(&c, c.err_at, c.reason, err);
 	p = ws(p, c.end);
 	if (p != c.end)
-		return reject(&c, p, "trailing data after the object", err);
-	if (!ev->audit_id.p)
-		return reject(&c, line, "not an audit event: no auditID", err);
-	if (c.kind_not_string || (ev->kind.p && !kstr_eq(ev->kind, "Event")))
-		return reject(&c, line, "not an audit event: kind is not \"Event\"", err);
-	ev->request_received_ns = ts_ns(ev->request_received_timestamp);
-	ev->stage_ns = ts_ns(ev->stage_timestamp);
-	return 0;
+		return kh_parse_reject(&c, p, "trailing data after the object", err);
+	return kh_parse_finish(&c, ev, err);
+}
+
+/* ---- for audit_parse_cut.c (parse_internal.h): out-of-line entries to the readers above ---- */
+
+const char *kh_parse_object(struct pctx *c, const char *p, int depth, field_fn field, void *obj)
+{
+	return parse_object(c, p, depth, field, obj);
+}
+
+const char *kh_parse_members(struct pctx *c, const char *p, int depth, field_fn field, void *obj)
+{
+	return parse_members(c, p, depth, field, obj);
+}
+
+const char *kh_parse_skip_value(struct pctx *c, const char *p, int depth)
+{
+	return skip_value(c, p, depth);
+}
+
+const char *kh_parse_top_field(struct pctx *c, const char *p, int depth, const char *k, size_t klen,
+			       void *ev)
+{
+	return top_field(c, p, depth, k, klen, ev);
 }
 
 /* ---- RFC 3339 timestamps ------------------------------------------------------------------- */

@@ -113,9 +113,10 @@ int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 		return 0;
 	}
 	p->c.lines++;
-	if (o->flags & KH_EV_TRUNCATED)
+	if ((o->flags & KH_EV_TRUNCATED) || o->cut)
 		p->c.truncated++;
-	if (audit_parse(line, len, &ev, &pe) != 0) {
+	if ((o->cut ? audit_parse_cut(line, len, o->cut, &ev, &pe)
+		    : audit_parse(line, len, &ev, &pe)) != 0) {
 		p->c.malformed++;
 		report_bad(p, o, &pe, len);
 		return 0;
