@@ -130,7 +130,7 @@ struct sink {
 static int feed(void *ctx, const struct capture_line *l)
 {
 	struct sink *s = ctx;
-	struct kh_origin o = {l->origin, l->line_no, l->flags};
+	struct kh_origin o = {.source = l->origin, .line_no = l->line_no, .flags = l->flags};
 
 	return pipeline__feed_line(s->p, l->data, l->len, &o);
 }

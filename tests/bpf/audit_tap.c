@@ -98,7 +98,7 @@ Test(audit_tap, live_capture_equals_replay)
 
 	/* replay: the same lines, from the file, through a fresh pipeline */
 	for (size_t i = 0; i < want.n; i++) {
-		struct kh_origin o = {input, i + 1, 0};
+		struct kh_origin o = {.source = input, .line_no = i + 1};
 
 		pipeline__feed_line(replay, want.v[i].data, want.v[i].len, &o);
 	}

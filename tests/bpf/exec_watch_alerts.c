@@ -226,7 +226,7 @@ static void feed_request(const char *verb, const char *audit_id, const char *uri
 	char line[4096], ts[64];
 	struct timespec now;
 	struct tm tm;
-	struct kh_origin o = {"test-audit", 1, 0};
+	struct kh_origin o = {.source = "test-audit", .line_no = 1};
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);

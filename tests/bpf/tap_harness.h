@@ -100,7 +100,7 @@ static inline void tlines_free(struct tlines *t)
 static inline int tap_collect(void *ctx, const struct capture_line *l)
 {
 	struct tlines *t = ctx;
-	struct kh_origin o = {l->origin, l->line_no, l->flags};
+	struct kh_origin o = {.source = l->origin, .line_no = l->line_no, .flags = l->flags};
 
 	tlines_push(t, l->data, l->len, l->flags);
 	if (t->pipe)

@@ -54,7 +54,7 @@ static void feed_exec_request(const char *verb, const char *id, const char *pod,
 			      const char *stage)
 {
 	char line[2048], ts[64];
-	struct kh_origin o = {"test", 1, 0};
+	struct kh_origin o = {.source = "test", .line_no = 1};
 	long s = ms / 1000, frac = ms % 1000;
 
 	snprintf(ts, sizeof(ts), "2026-11-23T10:%02ld:%02ld.%03ld000Z", s / 60, s % 60, frac);
@@ -80,7 +80,7 @@ static void feed_exec_request(const char *verb, const char *id, const char *pod,
 static void feed_other(long ms)
 {
 	char line[512], ts[64];
-	struct kh_origin o = {"test", 1, 0};
+	struct kh_origin o = {.source = "test", .line_no = 1};
 	long s = ms / 1000;
 
 	snprintf(ts, sizeof(ts), "2026-11-23T10:%02ld:%02ld.%03ld000Z", s / 60, s % 60, ms % 1000);
@@ -354,7 +354,7 @@ Test(node_rules, learn_only_writes_nothing)
 Test(node_rules, node_read_joins_the_audit_exec_and_the_incident)
 {
 	FILE *log = fopen(KH_TEST_DATA_DIR "/correlate/metadata.log", "r");
-	struct kh_origin o = {"metadata.log", 0, 0};
+	struct kh_origin o = {.source = "metadata.log"};
 	struct node_session s = sess(51, "web-7d4b9c8f6-x2x9q", 0);
 	char *line = NULL;
 	size_t cap = 0;
