@@ -153,7 +153,7 @@ out:
 static void learn_file(struct kh_pipeline *p, const char *path, struct kh_baseline_stats *st)
 {
 	struct line_reader *r = line_reader__open(path, 0);
-	struct kh_origin o = {path, 0, 0};
+	struct kh_origin o = {.source = path};
 	const char *line;
 	size_t len;
 	int rc;

@@ -78,7 +78,7 @@ Test(correlate_live, seed004_incident_live_equals_replay)
 	tlines_assert_equal(&got, &want);
 
 	for (size_t i = 0; i < want.n; i++) {
-		struct kh_origin o = {"replay", i + 1, 0};
+		struct kh_origin o = {.source = "replay", .line_no = i + 1};
 
 		pipeline__feed_line(replay, want.v[i].data, want.v[i].len, &o);
 	}

@@ -136,7 +136,7 @@ Test(baseline_disk, learns_muted_then_judges_live_lines_against_it, .init = setu
 	FILE *f = open_memstream(&out, &out_len);
 	struct kh_pipeline *p = pipeline__new(&(struct kh_pipeline_opts){.out = f});
 	struct kh_baseline_stats st;
-	struct kh_origin o = {"live", 1, 0};
+	struct kh_origin o = {.source = "live", .line_no = 1};
 
 	cr_assert_not_null(p);
 	cr_assert_geq(asprintf(&joined, "%s%s", b, c), 0);
