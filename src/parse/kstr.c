@@ -95,11 +95,12 @@ static long decode_u(const char *p, const char *end, uint32_t *cp)
 
 long kstr_decode(struct kstr s, char *buf, size_t cap)
 {
-	const char *p = s.p, *end = s.p + s.len;
+	const char *p = s.p, *end;
 	size_t n = 0;
 
 	if (!s.p)
 		return 0;
+	end = s.p + s.len; /* not before the check: NULL + 0 is undefined */
 	if (!(s.flags & KSTR_ESCAPED)) {
 		if (cap)
 			memcpy(buf, s.p, s.len < cap ? s.len : cap);
