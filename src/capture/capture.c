@@ -44,6 +44,8 @@ struct capture {
 	int64_t next_tick_ns;
 	uint64_t lost_proc_seen;
 	uint64_t ring_records, proc_events;
+	uint64_t lag_ns_last, lag_ns_max;
+	unsigned int followed;
 	int sink_err; /* first error the line sink returned */
 	bool stopped;
 };
@@ -151,6 +153,7 @@ int capture__follow_pid(struct capture *c, pid_t pid)
 		kh_log(KH_LOG_ERROR, "cannot follow process %d: %s", (int)pid, strerror(-err));
 		return err;
 	}
+	c->followed++;
 	if (c->o.audit_log)
 		return 0; /* the override names the file */
 	err = proc_audit_log_path(pid, path, sizeof(path), host, sizeof(host));
@@ -223,10 +226,18 @@ static void on_line(void *ctx, const struct reasm_line *l)
 		.origin = l->file_id && l->file_id <= c->nw ? c->w[l->file_id - 1].origin : "live:?",
 		.line_no = l->line_no,
 		.flags = l->flags,
+		.cut = l->cut,
 		.ts_ns = l->ts_ns,
 	};
 	int err;
 
+	if (l->ts_ns) {
+		int64_t lag = mono_ns() - (int64_t)l->ts_ns;
+
+		c->lag_ns_last = lag > 0 ? (uint64_t)lag : 0;
+		if (c->lag_ns_last > c->lag_ns_max)
+			c->lag_ns_max = c->lag_ns_last;
+	}
 	if (!c->o.line_fn || c->sink_err)
 		return;
 	err = c->o.line_fn(c->o.line_ctx, &cl);
@@ -351,6 +362,14 @@ void capture__stats(const struct capture *c, struct capture_stats *s)
 	s->ring_records = c->ring_records;
 	s->proc_events = c->proc_events;
 	s->watches = c->nw;
+	s->followed = c->followed;
+	s->lag_ns_last = c->lag_ns_last;
+	s->lag_ns_max = c->lag_ns_max;
+}
+
+const char *capture__watch_path(const struct capture *c, unsigned int i)
+{
+	return i < c->nw ? c->w[i].host : NULL;
 }
 
 uint64_t capture_stats_lost(const struct capture_stats *s)

@@ -25,6 +25,7 @@ struct capture_line {
 	const char *origin; /* "live:<path>" */
 	uint64_t line_no;   /* lines captured from this file since the start, from 1 */
 	uint32_t flags;	    /* KH_EV_TRUNCATED */
+	uint32_t cut;	    /* truncated lines: where the kept tail starts (kh_origin.cut) */
 	uint64_t ts_ns;	    /* capture time, CLOCK_MONOTONIC */
 };
 
@@ -48,6 +49,9 @@ struct capture_stats {
 	uint64_t ring_records;	   /* records taken from the tap's ring */
 	uint64_t proc_events;	   /* exec/exit records taken */
 	unsigned int watches;	   /* audit log files followed */
+	unsigned int followed;	   /* apiserver processes followed since the start */
+	uint64_t lag_ns_last;	   /* kernel capture -> line delivered, last line */
+	uint64_t lag_ns_max;	   /* and the largest since the start */
 };
 
 struct capture;
@@ -76,6 +80,16 @@ void capture__stats(const struct capture *c, struct capture_stats *s);
 
 /* print the counters; the loss line is always there, with every cause when nonzero */
 void capture__print_stats(const struct capture *c, FILE *f);
+
+/* the audit log files followed: path as this agent reaches it, NULL past the last */
+const char *capture__watch_path(const struct capture *c, unsigned int i);
+
+struct kh_metrics;
+/*
+ * Register the capture's counters (the tap's per-CPU counters, reassembly, lag) with @m.
+ * @c must outlive the registry. Returns 0 or a negative errno.
+ */
+int capture__add_metrics(struct capture *c, struct kh_metrics *m);
 
 /* total writes lost on the way, any cause (0 means nothing was lost) */
 uint64_t capture_stats_lost(const struct capture_stats *s);

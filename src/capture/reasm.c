@@ -47,6 +47,7 @@ struct stream {
 	bool used;
 	bool pending_trunc; /* the pending partial line spans a truncation hole */
 	bool skipping;	    /* the pending line grew past max_line: drop until its newline */
+	uint32_t pending_cut; /* where in the pending line the hole is (pending_trunc) */
 	uint64_t last_use;
 	uint64_t line_no;
 	struct buf pending;
@@ -188,13 +189,14 @@ static struct stream *stream_get(struct reasm *r, uint64_t dev, uint64_t ino, ui
 }
 
 static void emit(struct reasm *r, struct stream *s, const struct wmeta *m, const char *p,
-		 size_t n, bool trunc)
+		 size_t n, bool trunc, size_t cut)
 {
 	struct reasm_line l = {
 		.data = p,
 		.len = n,
 		.file_id = m->file_id,
 		.flags = trunc ? KH_EV_TRUNCATED : 0,
+		.cut = trunc ? (uint32_t)cut : 0,
 		.tgid = m->tgid,
 		.tid = m->tid,
 		.ts_ns = m->ts_ns,
@@ -208,9 +210,14 @@ static void emit(struct reasm *r, struct stream *s, const struct wmeta *m, const
 		r->o.fn(r->o.ctx, &l);
 }
 
-/* append to the stream's partial line, dropping it once it outgrows max_line */
-static void pending_add(struct reasm *r, struct stream *s, const char *p, size_t n, bool trunc)
+/*
+ * Append to the stream's partial line, dropping it once it outgrows max_line. @hole: offset in
+ * @p of a truncation hole, or NO_GAP.
+ */
+static void pending_add(struct reasm *r, struct stream *s, const char *p, size_t n, size_t hole)
 {
+	size_t before = s->pending.len;
+
 	if (s->skipping)
 		return;
 	if (s->pending.len + n > r->o.max_line || buf_append(&s->pending, p, n)) {
@@ -220,7 +227,10 @@ static void pending_add(struct reasm *r, struct stream *s, const char *p, size_t
 		s->pending_trunc = false;
 		return;
 	}
-	s->pending_trunc |= trunc;
+	if (hole != NO_GAP && !s->pending_trunc) {
+		s->pending_trunc = true;
+		s->pending_cut = before + hole;
+	}
 }
 
 /* cut one whole write (hole at gap_at, or NO_GAP) into lines of its file's stream */
@@ -239,19 +249,21 @@ static void deliver(struct reasm *r, const struct wmeta *m, const char *data, si
 		size_t end = nl ? (size_t)(nl - data) : len;
 		/* the line holds bytes [pos, end] (its newline at end): does the hole fall in it? */
 		bool trunc = gap_at != NO_GAP && pos <= gap_at && gap_at <= end;
+		size_t hole = trunc ? gap_at - pos : NO_GAP;
 
 		if (!nl) {
-			pending_add(r, s, data + pos, end - pos, trunc);
+			pending_add(r, s, data + pos, end - pos, hole);
 			break;
 		}
 		if (s->skipping) {
 			s->skipping = false; /* the oversized line ends here */
-		} else if (s->pending.len == 0) {
-			emit(r, s, m, data + pos, end - pos, trunc);
+		} else if (s->pending.len == 0 && !s->pending_trunc) {
+			emit(r, s, m, data + pos, end - pos, trunc, hole);
 		} else {
-			pending_add(r, s, data + pos, end - pos, trunc);
+			pending_add(r, s, data + pos, end - pos, hole);
 			if (!s->skipping)
-				emit(r, s, m, s->pending.p, s->pending.len, s->pending_trunc);
+				emit(r, s, m, s->pending.p, s->pending.len, s->pending_trunc,
+				     s->pending_cut);
 			s->skipping = false;
 		}
 		s->pending.len = 0;
@@ -371,7 +383,7 @@ void reasm__flush(struct reasm *r)
 		if (!s->used || !s->pending.len || s->skipping)
 			continue;
 		r->st.partial_lines++;
-		emit(r, s, &m, s->pending.p, s->pending.len, s->pending_trunc);
+		emit(r, s, &m, s->pending.p, s->pending.len, s->pending_trunc, s->pending_cut);
 		s->pending.len = 0;
 		s->pending_trunc = false;
 	}

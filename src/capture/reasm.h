@@ -27,6 +27,7 @@ struct reasm_line {
 	size_t len;
 	uint32_t file_id; /* the tap's cookie for the file */
 	uint32_t flags;	  /* KH_EV_TRUNCATED */
+	uint32_t cut;	  /* truncated lines: offset in the line where the kept tail starts */
 	uint32_t tgid;	  /* writer of the line's last byte */
 	uint32_t tid;
 	uint64_t ts_ns;	   /* capture time (CLOCK_MONOTONIC) of the line's last chunk */

@@ -3,7 +3,11 @@
  * keyhole run: live mode. Loads the audit tap, follows every kube-apiserver (found in /proc and
  * by exec), and feeds the lines they write to their audit log through the same pipeline replay
  * uses. SIGINT/SIGTERM stop it after draining the ring and flushing every alert; SIGUSR1 prints
- * the counters.
+ * the counters; SIGHUP reopens the alert file.
+ *
+ * Settings come from the command line, else the config file (capture.*, output, node.*,
+ * metrics.listen), else the defaults. The exec watch runs beside the tap on the same loop when
+ * node.exec_watch is on; if it cannot load, the audit tap runs alone and says so.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,8 +18,14 @@
 #include "capture/capture.h"
 #include "cmd/cmd_common.h"
 #include "cmd/commands.h"
+#include "keyhole/alert_output.h"
+#include "keyhole/baseline.h"
+#include "keyhole/config.h"
+#include "keyhole/exec_watch.h"
 #include "keyhole/log.h"
+#include "keyhole/metrics.h"
 #include "keyhole/pipeline.h"
+#include "node/node_source.h"
 
 static const char run_usage[] =
 	"Usage: keyhole run [OPTIONS]\n"
@@ -28,16 +38,22 @@ static const char run_usage[] =
 	"Options:\n"
 	"  --audit-log PATH          capture writes to PATH instead of the apiserver's own\n"
 	"                            --audit-log-path (it may not exist yet)\n"
-	"  -o, --output FILE|-       write alerts to FILE (appended) instead of stdout\n"
+	"  -o, --output FILE|-|syslog[:FACILITY]\n"
+	"                            where alerts go (default stdout; a FILE is appended and\n"
+	"                            reopened on SIGHUP)\n"
 	"  --comm NAME               name of the apiserver process (default kube-apiserver)\n"
 	"  --max-event-bytes N       events longer than N keep their head and tail only\n"
 	"                            (default 1048576, at most 8388608; K and M suffixes)\n"
 	"  --ring-bytes N            BPF ring buffer size, a power of two (default 16M)\n"
+	"  --metrics ADDR:PORT       serve /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)\n"
+	"  --no-exec-watch           do not watch container exec sessions\n"
+	"  --no-baseline             do not learn history from the rotated audit logs first\n"
 	"  -c, --config FILE         configuration file (YAML)\n"
 	"  -v, --verbose             show libbpf's messages\n"
 	"  -h, --help                this help\n"
 	"\n"
-	"Signals: INT/TERM stop (after draining and flushing), USR1 prints the counters.\n"
+	"Signals: INT/TERM stop (after draining and flushing), USR1 prints the counters, HUP\n"
+	"reopens the alert file.\n"
 	"Exit status: 0 stopped cleanly, 1 capture or output failure, 2 usage error.\n";
 
 struct run_args {
@@ -47,7 +63,10 @@ struct run_args {
 	const char *config;
 	uint64_t max_event_bytes;
 	uint32_t ring_bytes;
+	const char *metrics;
 	int verbose;
+	int no_exec_watch;
+	int no_baseline;
 };
 
 static volatile sig_atomic_t stop_requested, stats_requested;
@@ -96,6 +115,12 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		} else if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {
 			a->verbose = 1;
 			continue;
+		} else if (!strcmp(o, "--no-exec-watch")) {
+			a->no_exec_watch = 1;
+			continue;
+		} else if (!strcmp(o, "--no-baseline")) {
+			a->no_baseline = 1;
+			continue;
 		}
 		if (!v)
 			return cmd_usage_error(run_usage, "unknown option '%s' or missing argument", o);
@@ -104,6 +129,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->audit_log = v;
 		} else if (!strcmp(o, "-o") || !strcmp(o, "--output")) {
 			a->output = v;
+		} else if (!strcmp(o, "--metrics")) {
+			a->metrics = v;
 		} else if (!strcmp(o, "--comm")) {
 			a->comm = v;
 		} else if (!strcmp(o, "-c") || !strcmp(o, "--config")) {
@@ -123,23 +150,45 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	return 0;
 }
 
-struct sink {
+/* everything a run holds, so one function can release it in order */
+struct run {
+	struct run_args a;
+	const struct kh_config *cfg; /* the file's, or the defaults (never NULL) */
+	const struct kh_config *loaded;
+	FILE *out;
 	struct kh_pipeline *p;
+	struct capture *c;
+	struct exec_watch *ew;
+	struct node_source *ns;
+	struct kh_metrics *m;
 };
 
 static int feed(void *ctx, const struct capture_line *l)
 {
-	struct sink *s = ctx;
-	struct kh_origin o = {.source = l->origin, .line_no = l->line_no, .flags = l->flags};
+	struct run *r = ctx;
+	struct kh_origin o = {
+		.source = l->origin, .line_no = l->line_no, .flags = l->flags, .cut = l->cut};
 
-	return pipeline__feed_line(s->p, l->data, l->len, &o);
+	return pipeline__feed_line(r->p, l->data, l->len, &o);
 }
 
-static void print_counters(const struct capture *c, const struct kh_pipeline *p)
+static void print_counters(const struct run *r)
 {
-	const struct kh_counters *k = pipeline__counters(p);
+	const struct kh_counters *k = pipeline__counters(r->p);
 
-	capture__print_stats(c, stderr);
+	capture__print_stats(r->c, stderr);
+	if (r->ns) {
+		const struct node_decode_stats *n = node_source__stats(r->ns);
+		uint64_t ec[KH_NODE_C_MAX] = {0};
+
+		exec_watch__counters(r->ew, ec);
+		fprintf(stderr, "keyhole: exec watch: %llu records, %llu sessions, lost %llu records "
+				"(ring full), %llu processes untracked (tables full)\n",
+			(unsigned long long)n->records, (unsigned long long)n->sessions,
+			(unsigned long long)(ec[KH_NODE_C_RB_EXEC] + ec[KH_NODE_C_RB_OPEN] +
+					     ec[KH_NODE_C_RB_EXIT]),
+			(unsigned long long)(ec[KH_NODE_C_TAGS_FULL] + ec[KH_NODE_C_PENDING_FULL]));
+	}
 	fprintf(stderr,
 		"keyhole: pipeline: %llu lines, %llu parsed, %llu malformed (%llu oversized), "
 		"%llu truncated, %llu alerts\n",
@@ -159,78 +208,173 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
+	alert_output__install_sighup();
 }
 
-/* the loop: poll, flush alerts after each batch, counters on SIGUSR1 */
-static int run_loop(struct capture *c, struct kh_pipeline *p, FILE *out)
+/* the loop: poll, flush alerts after each batch, counters on SIGUSR1, heartbeat */
+static int run_loop(struct run *r)
 {
 	while (!stop_requested) {
-		int n = capture__poll(c, 100);
+		struct capture_stats s;
+		int n = capture__poll(r->c, 100);
 
 		if (n < 0) {
 			kh_log(KH_LOG_ERROR, "capture stopped: %s", strerror(-n));
 			return 1;
 		}
-		if (n > 0 && fflush(out)) {
+		if (n > 0 && fflush(r->out)) {
 			kh_log(KH_LOG_ERROR, "writing alerts failed: %s", strerror(errno));
 			return 1;
 		}
 		if (stats_requested) {
 			stats_requested = 0;
-			print_counters(c, p);
+			print_counters(r);
+		}
+		if (r->m) {
+			capture__stats(r->c, &s);
+			metrics__heartbeat(r->m);
+			metrics__set_apiserver(r->m, s.followed || r->a.audit_log ?
+							     KH_APISERVER_FOUND :
+							     KH_APISERVER_UNKNOWN);
 		}
 	}
 	return 0;
 }
 
-int cmd_run(int argc, char **argv)
+/* the exec watch on the capture's loop; without it the audit tap still runs */
+static void start_exec_watch(struct run *r)
 {
-	struct run_args a = {0};
+	struct node_decode_opts no = {.pods_log_dir = r->cfg->node.pods_log_dir};
+
+	if (r->a.no_exec_watch || !r->cfg->node.exec_watch)
+		return;
+	r->ew = exec_watch__new(NULL);
+	if (!r->ew) {
+		kh_log(KH_LOG_WARN, "the exec watch did not load (above); running the audit tap "
+				    "alone");
+		return;
+	}
+	r->ns = node_source__new(r->p, &no);
+	if (!r->ns || capture__add_ring(r->c, exec_watch__ring_fd(r->ew), node_source__on_record,
+					r->ns)) {
+		kh_log(KH_LOG_WARN, "cannot serve the exec watch's ring: %s; running the audit tap "
+				    "alone", strerror(errno));
+		node_source__free(r->ns);
+		exec_watch__free(r->ew);
+		r->ns = NULL;
+		r->ew = NULL;
+	}
+}
+
+/*
+ * Learn history from the logs already beside each followed audit log. The tap is attached
+ * first, so lines written meanwhile wait in the ring (and a line written between the attach and
+ * the end of the live file's read is learned, then also delivered live).
+ */
+static void learn_baseline(struct run *r)
+{
+	const char *path;
+
+	for (unsigned int i = 0; (path = capture__watch_path(r->c, i)); i++) {
+		struct kh_baseline_stats st = {0};
+		int err = baseline__from_disk(r->p, path, &st);
+
+		if (err && err != -ENOENT)
+			kh_log(KH_LOG_WARN, "baseline: cannot list the logs beside %s: %s", path,
+			       strerror(-err));
+		else if (st.files)
+			kh_log(KH_LOG_INFO, "baseline: learned history from %llu events in %llu "
+					    "file(s) beside %s",
+			       (unsigned long long)st.lines, (unsigned long long)st.files, path);
+	}
+}
+
+static int start_metrics(struct run *r)
+{
+	const char *addr = r->a.metrics ? r->a.metrics : r->cfg->metrics.listen;
+
+	if (!addr)
+		return 0;
+	r->m = metrics__new();
+	if (!r->m || metrics__add_pipeline(r->m, pipeline__counters(r->p)) ||
+	    capture__add_metrics(r->c, r->m) || metrics__serve(r->m, addr)) {
+		kh_log(KH_LOG_ERROR, "cannot serve metrics on %s", addr);
+		return 1;
+	}
+	metrics__set_attached(r->m, 1);
+	return 0;
+}
+
+static int run_start(struct run *r)
+{
 	struct kh_pipeline_opts po = {0};
 	struct capture_opts co = {0};
-	struct sink sink = {0};
-	struct capture *c;
-	int ret, r;
 
-	r = parse_args(argc, argv, &a);
-	if (r)
-		return r == 1 ? 0 : 2;
-	if (cmd_open_output(a.output, &po.out))
+	if (cmd_load_config(r->a.config, &r->loaded))
 		return 2;
-	if (cmd_load_config(a.config, &po.cfg))
+	r->cfg = r->loaded ? r->loaded : config__defaults();
+	if (cmd_open_output(r->a.output ? r->a.output : r->cfg->output, &r->out))
 		return 2;
-	sink.p = pipeline__new(&po);
-	if (!sink.p) {
+	po.out = r->out;
+	po.cfg = r->loaded;
+	r->p = pipeline__new(&po);
+	if (!r->p) {
 		kh_log(KH_LOG_ERROR, "cannot start the pipeline: %s", strerror(errno));
 		return 1;
 	}
 	install_signals();
-	co.comm = a.comm;
-	co.audit_log = a.audit_log;
-	co.max_event_bytes = a.max_event_bytes;
-	co.ring_bytes = a.ring_bytes;
-	co.verbose = a.verbose;
+	co.comm = r->a.comm ? r->a.comm : r->cfg->capture.comm;
+	co.audit_log = r->a.audit_log ? r->a.audit_log : r->cfg->capture.audit_log;
+	co.max_event_bytes =
+		r->a.max_event_bytes ? r->a.max_event_bytes : r->cfg->capture.max_event_bytes;
+	co.ring_bytes = r->a.ring_bytes;
+	co.verbose = r->a.verbose;
 	co.line_fn = feed;
-	co.line_ctx = &sink;
-	if (capture__new(&co, &c)) {
-		pipeline__free(sink.p);
-		cmd_free_config(po.cfg);
+	co.line_ctx = r;
+	if (capture__new(&co, &r->c))
 		return 1;
+	start_exec_watch(r);
+	if (start_metrics(r))
+		return 1;
+	if (!r->a.no_baseline && r->cfg->capture.baseline_from_disk)
+		learn_baseline(r);
+	return 0;
+}
+
+static int run_finish(struct run *r, int ret)
+{
+	if (r->c) {
+		capture__stop(r->c);
+		pipeline__flush(r->p);
+		if (fflush(r->out) || ferror(r->out)) {
+			kh_log(KH_LOG_ERROR, "writing alerts failed: %s", strerror(errno));
+			ret = 1;
+		}
+		print_counters(r);
 	}
-	kh_log(KH_LOG_INFO, "ready: capturing live (INT/TERM stop, USR1 prints counters)");
-	ret = run_loop(c, sink.p, po.out);
-	capture__stop(c);
-	pipeline__flush(sink.p);
-	if (fflush(po.out) || ferror(po.out)) {
-		kh_log(KH_LOG_ERROR, "writing alerts to %s failed: %s", a.output ? a.output : "stdout",
-		       strerror(errno));
-		ret = 1;
-	}
-	print_counters(c, sink.p);
-	capture__free(c);
-	pipeline__free(sink.p);
-	cmd_free_config(po.cfg);
-	if (po.out != stdout)
-		fclose(po.out);
+	metrics__free(r->m);
+	capture__free(r->c);
+	node_source__free(r->ns);
+	exec_watch__free(r->ew);
+	pipeline__free(r->p);
+	cmd_free_config(r->loaded);
+	if (r->out && r->out != stdout)
+		fclose(r->out);
 	return ret;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run r = {0};
+	int ret;
+
+	ret = parse_args(argc, argv, &r.a);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	ret = run_start(&r);
+	if (!ret) {
+		kh_log(KH_LOG_INFO, "ready: capturing live (INT/TERM stop, USR1 prints counters)");
+		ret = run_loop(&r);
+	}
+	return run_finish(&r, ret);
 }

@@ -225,9 +225,15 @@ static void large_case(const char *tag, const char *sys)
 	char input[400];
 	size_t l500, l5m, cap = KH_AUDIT_CAP_DEFAULT, tail = KH_AUDIT_TAIL_DEFAULT;
 	const struct tline *big;
+	struct kh_pipeline_opts po = {0};
+	struct kh_pipeline *p;
 	struct run r;
 
+	po.out = tmpfile();
+	p = pipeline__new(&po);
+	cr_assert_not_null(p);
 	run_start(&r, tag, &co);
+	r.got.pipe = p;
 	snprintf(input, sizeof(input), "%s/in.log", r.dir);
 	write_big_input(input, &l500, &l5m);
 	{
@@ -253,6 +259,7 @@ static void large_case(const char *tag, const char *sys)
 	big = &r.got.v[2];
 	cr_assert_eq(want.v[2].len + 1, l5m);
 	cr_assert_eq(big->flags, KH_EV_TRUNCATED);
+	cr_assert_eq(big->cut, cap - tail, "the tail starts after the head");
 	cr_assert_eq(big->len, cap - 1, "kept %zu bytes", big->len);
 	cr_assert(!memcmp(big->data, want.v[2].data, cap - tail), "head differs");
 	cr_assert(!memcmp(big->data + cap - tail, want.v[2].data + want.v[2].len - (tail - 1),
@@ -260,6 +267,12 @@ static void large_case(const char *tag, const char *sys)
 		  "tail differs");
 	cr_assert(strstr(big->data + cap - tail, "authorization.k8s.io/decision"));
 	cr_assert_eq(tap_counter(r.c, KH_TAP_TRUNCATED), 1);
+	/* the pipeline takes the cut line as an event (fields from both sides of the hole) */
+	cr_assert_eq(pipeline__counters(p)->truncated, 1);
+	cr_assert_eq(pipeline__counters(p)->malformed, 0);
+	cr_assert_eq(pipeline__counters(p)->parsed, 4);
+	pipeline__free(p);
+	fclose(po.out);
 	tlines_free(&want);
 	run_end(&r);
 }

@@ -65,6 +65,7 @@ struct tline {
 	char *data;
 	size_t len;
 	uint32_t flags;
+	uint32_t cut;
 };
 
 struct tlines {
@@ -103,6 +104,7 @@ static inline int tap_collect(void *ctx, const struct capture_line *l)
 	struct kh_origin o = {.source = l->origin, .line_no = l->line_no, .flags = l->flags};
 
 	tlines_push(t, l->data, l->len, l->flags);
+	t->v[t->n - 1].cut = l->cut;
 	if (t->pipe)
 		return pipeline__feed_line(t->pipe, l->data, l->len, &o);
 	return 0;

@@ -8,6 +8,9 @@
 #     oldest first): live and replay are the same pipeline on the same bytes;
 #   - the counters say nothing was lost; SIGUSR1 prints them while running;
 #   - SIGINT stops the agent within two seconds, alerts flushed.
+# A second run starts with a rotated (gzip) benign log beside the audit log: keyhole learns its
+# history first (capture.baseline_from_disk), then captures the attack live; the alerts equal
+# `keyhole replay --baseline benign -- attack`, and /metrics shows the capture's counters.
 # Needs root and BPF: without them it says so and passes, unless KEYHOLE_REQUIRE_BPF=1.
 #
 # Usage: live_capture.sh BUILD_DIR SOURCE_DIR
@@ -81,5 +84,40 @@ nalerts=$(wc -l < "$T/replay.json")
 [ "$nalerts" -ge 10 ] || fail "replay gave only $nalerts alerts"
 cmp -s "$T/live.json" "$T/replay.json" ||
 	fail "live alerts differ from replay alerts: $(diff "$T/live.json" "$T/replay.json" | head -5)"
+# ---- second run: baseline from the rotated log on disk, metrics endpoint ----
+mkdir "$T/log2"
+gzip -c "$S/tests/data/benign-controlplane.log" > "$T/log2/audit-2026-11-20T00-00-00.000.log.gz"
+port=$((20000 + $$ % 20000))
+"$KH" run --comm kh-e2e-apisrv --audit-log "$T/log2/audit.log" --metrics "127.0.0.1:$port" \
+	--output "$T/live2.json" 2> "$T/run.err" &
+KPID=$!
+for _ in $(seq 100); do
+	grep -q 'ready:' "$T/run.err" && break
+	kill -0 "$KPID" 2>/dev/null || fail "keyhole run (second) exited early"
+	sleep 0.1
+done
+grep -q 'baseline: learned history from 378 events in 1 file' "$T/run.err" ||
+	fail "the rotated benign log was not learned"
+"$T/kh-e2e-apisrv" --audit-log-path "$T/log2/audit.log" --input "$S/tests/data/attack.log" \
+	--threads 2 --ordered --exit-when-done 2> "$T/standin.err" || fail "stand-in failed"
+sleep 0.3
+exec 3<> "/dev/tcp/127.0.0.1/$port" || fail "no metrics endpoint on port $port"
+printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
+cat <&3 > "$T/metrics.txt"
+exec 3<&-
+nattack=$(wc -l < "$S/tests/data/attack.log")
+grep -q "^keyhole_capture_lines_total $nattack\$" "$T/metrics.txt" ||
+	fail "metrics: $(grep capture_lines "$T/metrics.txt")"
+grep -q '^keyhole_capture_lost_writes_total 0$' "$T/metrics.txt" || fail "metrics: lost writes"
+kill -INT "$KPID"
+wait "$KPID" || fail "keyhole run (second) exited with $?"
+KPID=
+"$KH" replay -q --baseline "$S/tests/data/benign-controlplane.log" -- \
+	"$S/tests/data/attack.log" > "$T/replay2.json"
+[ -s "$T/replay2.json" ] || fail "baseline replay gave no alerts"
+cmp -s "$T/live2.json" "$T/replay2.json" ||
+	fail "baseline run: live differs from replay --baseline: $(diff "$T/live2.json" "$T/replay2.json" | head -3)"
+
 echo "PASS: $written lines captured live through $(ls "$T"/log/audit-*.log | wc -l) rotations and a" \
-	"restart, $nalerts alerts identical to replay, stopped in $ms ms"
+	"restart, $nalerts alerts identical to replay, stopped in $ms ms; with a baseline from disk," \
+	"$(wc -l < "$T/live2.json") alerts identical to replay --baseline"

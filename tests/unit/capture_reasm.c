@@ -17,6 +17,7 @@ struct got {
 	char *line[MAX_GOT];
 	uint32_t flags[MAX_GOT];
 	uint32_t file_id[MAX_GOT];
+	uint32_t cut[MAX_GOT];
 	int n;
 };
 
@@ -28,6 +29,7 @@ static void collect(void *ctx, const struct reasm_line *l)
 	g->line[g->n] = strndup(l->data, l->len);
 	g->flags[g->n] = l->flags;
 	g->file_id[g->n] = l->file_id;
+	g->cut[g->n] = l->cut;
 	g->n++;
 }
 
@@ -232,6 +234,7 @@ Test(reasm, truncated_write_keeps_head_and_tail)
 	snprintf(want, sizeof(want), "%.8s%.*s", data, 21, data + total - 22);
 	cr_assert_str_eq(g.line[0], want);
 	cr_assert_eq(g.flags[0], KH_EV_TRUNCATED);
+	cr_assert_eq(g.cut[0], 8, "the tail starts after the 8-byte head");
 	cr_assert_eq(reasm__stats(r)->truncated_writes, 1);
 	cr_assert_eq(reasm__stats(r)->truncated_lines, 1);
 }
@@ -248,6 +251,8 @@ Test(reasm, only_the_line_holding_the_hole_is_truncated)
 	cr_assert_eq(g.flags[0], 0);
 	cr_assert_str_eq(g.line[1], "two-middle");
 	cr_assert_eq(g.flags[1], KH_EV_TRUNCATED);
+	cr_assert_eq(g.cut[1], 4);
+	cr_assert_eq(g.cut[0], 0);
 	cr_assert_str_eq(g.line[2], "three");
 	cr_assert_eq(g.flags[2], 0);
 }
@@ -270,6 +275,20 @@ Test(reasm, bad_offset_jump_without_truncation_is_a_gap)
 	reasm__chunk(r, &c, KH_AUDIT_CHUNK_HDR_SIZE + 4);
 	cr_assert_eq(g.n, 0);
 	cr_assert_eq(reasm__stats(r)->gap_writes, 1);
+}
+
+Test(reasm, hole_in_a_line_continued_by_the_next_write)
+{
+	/* a write ends mid-line after its hole; the next write ends the line */
+	struct wr w1 = {1, 10, 5, "prev\nab-HOLE-cd", 4096, 8, 13};
+	struct wr w2 = {1, 11, 5, "ef\n", 4096, 0, 0};
+
+	send_all(&w1);
+	send_all(&w2);
+	cr_assert_eq(g.n, 2);
+	cr_assert_str_eq(g.line[1], "ab-cdef");
+	cr_assert_eq(g.flags[1], KH_EV_TRUNCATED);
+	cr_assert_eq(g.cut[1], 3, "the head ab- is 3 bytes");
 }
 
 Test(reasm, flush_delivers_unterminated_line)

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Tests for src/capture/proc_scan.c: finding --audit-log-path in an apiserver's arguments. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/proc_scan.h"
+
+/* build a NUL-separated argument block from a list */
+static size_t args(char *buf, const char *const *v)
+{
+	size_t n = 0;
+
+	for (; *v; v++) {
+		strcpy(buf + n, *v);
+		n += strlen(*v) + 1;
+	}
+	return n;
+}
+
+static const char *find(const char *const *v)
+{
+	static char buf[4096];
+	size_t n = args(buf, v);
+
+	return proc_find_audit_arg(buf, n);
+}
+
+Test(proc_scan, equals_form)
+{
+	const char *v[] = {"kube-apiserver", "--v=2", "--audit-log-path=/var/log/a.log", NULL};
+
+	cr_assert_str_eq(find(v), "/var/log/a.log");
+}
+
+Test(proc_scan, two_argument_form)
+{
+	const char *v[] = {"kube-apiserver", "--audit-log-path", "/var/log/b.log", "--v", "2", NULL};
+
+	cr_assert_str_eq(find(v), "/var/log/b.log");
+}
+
+Test(proc_scan, single_dash_and_last_wins)
+{
+	const char *v[] = {"kube-apiserver", "-audit-log-path=/first", "--audit-log-path", "/last",
+			   NULL};
+
+	cr_assert_str_eq(find(v), "/last");
+}
+
+Test(proc_scan, similar_flags_are_not_it)
+{
+	const char *v[] = {"kube-apiserver", "--audit-log-path-x=/no", "--audit-log-maxsize=100",
+			   "--audit-policy-file=/etc/p.yaml", NULL};
+
+	cr_assert_null(find(v));
+}
+
+Test(proc_scan, stops_at_double_dash_and_missing_value)
+{
+	const char *v1[] = {"kube-apiserver", "--", "--audit-log-path=/after", NULL};
+	const char *v2[] = {"kube-apiserver", "--audit-log-path", NULL};
+
+	cr_assert_null(find(v1));
+	cr_assert_null(find(v2));
+}
+
+Test(proc_scan, stdout_and_own_process)
+{
+	const char *v[] = {"kube-apiserver", "--audit-log-path=-", NULL};
+	char path[256], host[300];
+
+	cr_assert_str_eq(find(v), "-");
+	/* this test process has no such flag */
+	cr_assert_eq(proc_audit_log_path(getpid(), path, sizeof(path), host, sizeof(host)),
+		     -ENOENT);
+	cr_assert_eq(proc_audit_log_path(999999999, path, sizeof(path), host, sizeof(host)),
+		     -ESRCH);
+}
