@@ -132,6 +132,7 @@ struct kh_correlate {
 	struct role_entry roles[KH_ROLE_REG];
 	uint32_t roles_next;
 	int64_t now_ns, swept_ns;
+	uint64_t evictions_reported; /* passed on to the pipeline's state_evictions */
 	struct kh_correlate_stats st;
 };
 
@@ -618,6 +619,18 @@ out:
 
 /* ---- the interface ------------------------------------------------------------------------ */
 
+/* tell the pipeline's counters (state_evictions, a metric) about evictions since last time */
+static void report_evictions(struct kh_correlate *c)
+{
+	uint64_t n = subjects__evictions(c->subjects) + subjects__evictions(c->readers) +
+		     c->st.incident_evictions;
+
+	while (c->evictions_reported < n) {
+		emit__count_state_eviction(c->e);
+		c->evictions_reported++;
+	}
+}
+
 void correlate__on_event(struct kh_correlate *c, const struct audit_event *ev)
 {
 	unsigned cls;
@@ -640,6 +653,7 @@ void correlate__on_event(struct kh_correlate *c, const struct audit_event *ev)
 		on_request(c, ev, KH_STEP_SECRET_READ);
 	if (cls & KH_CLS_EXEC)
 		on_request(c, ev, KH_STEP_EXEC);
+	report_evictions(c);
 }
 
 void correlate__on_node_secret_read(struct kh_correlate *c, const struct kh_node_secret_read *r)

@@ -8,7 +8,9 @@
 
 #include "keyhole/metrics.h"
 #include "keyhole/pipeline.h"
+#include "correlate/correlate.h"
 #include "keyhole/rule.h"
+#include "rules/engine.h"
 
 static const struct {
 	size_t off;
@@ -31,6 +33,8 @@ static const struct {
 	 "alerts not written again for the same rule and auditID"},
 	{offsetof(struct kh_counters, output_errors), "keyhole_output_errors_total",
 	 "alert lines the output failed to take"},
+	{offsetof(struct kh_counters, state_evictions), "keyhole_state_evictions_total",
+	 "entries of bounded rule and correlator state evicted to make room"},
 };
 
 int metrics__add_pipeline(struct kh_metrics *m, const struct kh_counters *c)
@@ -56,5 +60,11 @@ int metrics__add_pipeline(struct kh_metrics *m, const struct kh_counters *c)
 		if (err)
 			return err;
 	}
-	return 0;
+	/* the correlator's incidents, counted in the slot after the table */
+	return metrics__add(m, &(struct kh_metric){.name = "keyhole_alerts_total",
+						   .help = "alerts written, by rule",
+						   .type = KH_METRIC_COUNTER,
+						   .label_name = "rule",
+						   .label_value = kh_rule_escalate_then_loot.id,
+						   .value = &c->alerts_by_rule[rules__count()]});
 }

@@ -918,6 +918,9 @@ Test(correlate, state_is_bounded_and_evictions_counted)
 	st = correlate__stats(r.c);
 	cr_assert_eq(st->incidents_opened, 10);
 	cr_assert_eq(st->incident_evictions, 6);
+	cr_assert_eq(r.cnt.state_evictions,
+		     st->subject_evictions + st->reader_evictions + st->incident_evictions,
+		     "every eviction reaches the pipeline's counters (and the metrics)");
 	n = incidents(&r, v, 64);
 	cr_assert_eq(n, 10);
 	put_all(v, n);
