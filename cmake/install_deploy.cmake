@@ -4,8 +4,9 @@
 # so `cmake --install build --prefix DIR` yields a unit whose paths point into DIR. DESTDIR is
 # honoured by file(INSTALL). An existing configuration is never overwritten: a changed example
 # goes beside it as keyhole.yaml.new.
-#   KH_SOURCE_DIR, KH_BINDIR   the source tree and the binary directory relative to the prefix
-#                              (set by the install(CODE) line in CMakeLists.txt)
+#   KH_SOURCE_DIR, KH_BINARY_DIR   the source and build trees
+#   KH_BINDIR                      the binary directory, relative to the prefix
+# (set by the install(CODE) line in CMakeLists.txt)
 set(prefix "${CMAKE_INSTALL_PREFIX}")
 if(prefix STREQUAL "/usr")
 	set(etc "/etc") # /usr/etc is nobody's convention
@@ -14,7 +15,7 @@ else()
 endif()
 set(bindir "${prefix}/${KH_BINDIR}")
 set(unitdir "${prefix}/lib/systemd/system")
-set(stage "${CMAKE_CURRENT_BINARY_DIR}/install-stage")
+set(stage "${KH_BINARY_DIR}/install-stage") # the build tree, wherever cmake --install runs
 file(MAKE_DIRECTORY "${stage}")
 
 file(READ "${KH_SOURCE_DIR}/deploy/systemd/keyhole.service" unit)

@@ -296,7 +296,7 @@ static void put_value(FILE *out, const struct sample *s)
 	else if (isinf(v))
 		fputs(v > 0 ? "+Inf\n" : "-Inf\n", out);
 	else
-		fprintf(out, "%.17g\n", v);
+		fprintf(out, "%.15g\n", v); /* the most digits that survive a round trip */
 }
 
 int metrics__render(struct kh_metrics *m, FILE *out)

@@ -24,16 +24,8 @@ for tool in node npm kubectl; do
 done
 
 # ---- the schemas: npm ci once per lock file ----
-cache=$build/deploy-npm
-if [ ! -d "$cache/node_modules/kubernetes-models" ] ||
-	! cmp -s "$src/tests/deploy/package-lock.json" "$cache/package-lock.json"; then
-	rm -rf "$cache"
-	mkdir -p "$cache"
-	cp "$src/tests/deploy/package.json" "$src/tests/deploy/package-lock.json" "$cache/"
-	(cd "$cache" && npm ci --no-audit --no-fund --loglevel=error) ||
-		fail "npm ci in $cache (needs the npm registry once; later runs reuse it)"
-fi
-modules=$cache/node_modules
+. "$src/tests/deploy/npm-cache.sh"
+modules=$(npm_modules "$build" "$src") || fail "cannot install the pinned npm packages"
 validate() { node "$src/tests/deploy/validate.mjs" "$modules" "$@"; }
 policy() { node "$src/tests/deploy/policy.mjs" "$modules" "$@"; }
 
