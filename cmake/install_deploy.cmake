@@ -30,7 +30,7 @@ file(INSTALL "${KH_SOURCE_DIR}/deploy/systemd/keyhole.logrotate" DESTINATION "${
      RENAME keyhole FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 file(INSTALL "${KH_SOURCE_DIR}/README.md" DESTINATION "${prefix}/share/doc/keyhole")
 
-set(example "${KH_SOURCE_DIR}/deploy/keyhole.yaml")
+set(example "${KH_SOURCE_DIR}/deploy/keyhole.example.yaml")
 set(config "$ENV{DESTDIR}${etc}/keyhole/keyhole.yaml")
 set(name keyhole.yaml)
 if(EXISTS "${config}")

@@ -4,7 +4,7 @@
 # (what `kubectl apply -k` sends), every object validates strictly against the Kubernetes 1.27
 # schemas (npm kubernetes-models, pinned by tests/deploy/package-lock.json, installed under the
 # build directory), the DaemonSet keeps its promised privileges and placement
-# (tests/deploy/policy.mjs), and the ConfigMap carries deploy/keyhole.yaml as it is. The
+# (tests/deploy/policy.mjs), and the ConfigMap carries deploy/keyhole.example.yaml as it is. The
 # checkers are first shown to fail on broken manifests, so a pass means something.
 #
 # usage: deploy_manifests.sh BUILD_DIR SOURCE_DIR
@@ -64,7 +64,7 @@ validate "$tmp/base.yaml" "$tmp/legacy.yaml" || fail "rendered kustomizations do
 policy "$tmp/base.yaml" base || fail "the DaemonSet breaks its policy"
 policy "$tmp/legacy.yaml" legacy-kernel || fail "the legacy-kernel DaemonSet breaks its policy"
 
-# ---- the ConfigMap is deploy/keyhole.yaml, byte for byte ----
+# ---- the ConfigMap is deploy/keyhole.example.yaml, byte for byte ----
 cp -r "$src/deploy" "$tmp/deploy"
 "$tmp/deploy/kubernetes/sync-config"
 diff -u "$deploy/base/configmap.yaml" "$tmp/deploy/kubernetes/base/configmap.yaml" ||

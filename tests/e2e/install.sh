@@ -34,8 +34,8 @@ done
 "$tmp/p/bin/keyhole" --help | grep -q '^Usage: keyhole' || fail "the installed keyhole does not run"
 grep -q "^ExecStart=$tmp/p/bin/keyhole run --config $tmp/p/etc/keyhole/keyhole.yaml " "$unit" ||
 	fail "the unit's ExecStart does not point into the prefix: $(grep ExecStart "$unit")"
-cmp -s "$src/deploy/keyhole.yaml" "$tmp/p/etc/keyhole/keyhole.yaml" ||
-	fail "the installed configuration is not deploy/keyhole.yaml"
+cmp -s "$src/deploy/keyhole.example.yaml" "$tmp/p/etc/keyhole/keyhole.yaml" ||
+	fail "the installed configuration is not deploy/keyhole.example.yaml"
 [ "$(stat -c %a "$tmp/p/etc/keyhole/keyhole.yaml")" = 640 ] || fail "configuration not mode 0640"
 
 # ---- a package's layout: --prefix /usr under DESTDIR ----
@@ -49,7 +49,7 @@ echo "# edited by the operator" >>"$tmp/p/etc/keyhole/keyhole.yaml"
 cmake --install "$build" --prefix "$tmp/p" >/dev/null
 tail -1 "$tmp/p/etc/keyhole/keyhole.yaml" | grep -q 'edited by the operator' ||
 	fail "reinstall overwrote the operator's configuration"
-cmp -s "$src/deploy/keyhole.yaml" "$tmp/p/etc/keyhole/keyhole.yaml.new" ||
+cmp -s "$src/deploy/keyhole.example.yaml" "$tmp/p/etc/keyhole/keyhole.yaml.new" ||
 	fail "reinstall did not put the new example beside it as keyhole.yaml.new"
 
 # ---- systemd's own checks ----
@@ -133,7 +133,9 @@ wait $kh || fail "keyhole exited $? on TERM: $(tail -3 "$tmp/keyhole.err")"
 [ -s "$tmp/log/alerts.json" ] || fail "no alerts in the reopened file after SIGHUP"
 grep -q 'reopened output' "$tmp/keyhole.err" || fail "keyhole did not say it reopened the output"
 grep -q 'lost 0 writes' "$tmp/keyhole.err" || fail "writes lost: $(grep LOST "$tmp/keyhole.err")"
-"$build/keyhole" replay -q "$one" "$two" >"$tmp/replay.jsonl"
+# the same configuration, with a history of its own (the live run's would mute replay's news)
+sed "s|/var/lib/keyhole/|$tmp/replay-|" "$tmp/p/etc/keyhole/keyhole.yaml" >"$tmp/replay.yaml"
+"$build/keyhole" replay -q --config "$tmp/replay.yaml" "$one" "$two" >"$tmp/replay.jsonl"
 diff <(cat "$tmp/log/alerts.json.1" "$tmp/log/alerts.json" | sort) <(sort "$tmp/replay.jsonl") \
 	>/dev/null || fail "alerts captured under the unit's privileges differ from replay's"
 echo "install: under the unit's capabilities ($caps): $((n1 + n2)) lines captured," \
