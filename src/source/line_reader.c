@@ -255,9 +255,9 @@ int line_reader__next(struct line_reader *r, const char **line, size_t *len)
 		}
 		r->scan = r->end;
 		if (r->eof) {
-			if (r->start == r->end)
+			if (r->start == r->end && !r->skipping)
 				return LINE_EOF;
-			/* last line without a newline */
+			/* last line without a newline, or the end of an oversized one (dropped) */
 			*line = r->buf + r->start;
 			*len = r->end - r->start;
 			r->start = r->scan = r->end;

@@ -178,6 +178,32 @@ Test(line_reader, oversized_line_skipped_neighbours_kept)
 	free(data);
 }
 
+/* found by tests/fuzz/line_reader_fuzz.c: an oversized last line without a newline vanished */
+Test(line_reader, oversized_last_line_without_newline_is_reported)
+{
+	static const size_t sizes[] = {8, 3u << 20}; /* within one read, and across reads */
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char *data = malloc(sizes[i] + 8);
+		struct line_reader *r;
+		const char *l;
+		size_t len, off = (size_t)sprintf(data, "ok\n");
+		char *p;
+
+		memset(data + off, 'x', sizes[i]);
+		p = tmpfile_with(data, off + sizes[i]);
+		r = line_reader__open(p, 4);
+		cr_assert_eq(line_reader__next(r, &l, &len), LINE_OK);
+		cr_assert_eq(line_reader__next(r, &l, &len), LINE_OVERSIZED, "%zu byte last line",
+			     sizes[i]);
+		cr_assert_eq(line_reader__line_no(r), 2);
+		cr_assert_eq(line_reader__next(r, &l, &len), LINE_EOF);
+		line_reader__free(r);
+		unlink(p);
+		free(data);
+	}
+}
+
 Test(line_reader, many_lines_across_buffer_boundaries)
 {
 	/* 200k lines of varying length cross every internal buffer edge */
