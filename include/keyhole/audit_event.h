@@ -74,6 +74,8 @@ struct audit_event {
 	int32_t response_code; /* responseStatus.code, -1 when absent */
 	struct kstr request_received_timestamp; /* raw RFC 3339 text */
 	struct kstr stage_timestamp;
+	struct kstr legacy_timestamp; /* "timestamp" of pre-v1 events: the time when the two
+				       * above are absent (audit2rbac-era logs carry only it) */
 	int64_t request_received_ns; /* parsed, ns since the epoch; 0 when absent or invalid */
 	int64_t stage_ns;
 	struct kstr decision; /* annotations["authorization.k8s.io/decision"] */

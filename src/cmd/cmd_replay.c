@@ -120,7 +120,7 @@ static void print_summary(const char *name, const struct kh_counters *now,
 }
 
 /* feed one input; returns 0, or 2 when it could not be read (whole or in part) */
-static int replay_one(struct kh_pipeline *p, const char *name, int quiet)
+static int replay_one(struct kh_pipeline *p, const char *name, int quiet, int last)
 {
 	const struct kh_counters *c = pipeline__counters(p);
 	struct kh_counters before = *c;
@@ -160,6 +160,9 @@ static int replay_one(struct kh_pipeline *p, const char *name, int quiet)
 		}
 	}
 	line_reader__free(r);
+	/* what rules still hold (alerts waiting for a later stage, windows) belongs to the last input */
+	if (last)
+		pipeline__flush(p);
 	if (!quiet)
 		print_summary(name, c, &before, alerts_before);
 	return ret;
@@ -186,13 +189,13 @@ int cmd_replay(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < a.n_baseline; i++)
-		if ((r = replay_one(p, a.baseline[i], a.quiet)) > ret)
+		if ((r = replay_one(p, a.baseline[i], a.quiet, 0)) > ret)
 			ret = r;
 	pipeline__set_learn_only(p, 0);
 	for (int i = 0; i < a.n_files && ret != 1; i++)
-		if ((r = replay_one(p, a.files[i], a.quiet)) > ret)
+		if ((r = replay_one(p, a.files[i], a.quiet, i == a.n_files - 1)) > ret)
 			ret = r;
-	pipeline__flush(p);
+	pipeline__flush(p); /* again: a no-op unless the last input could not be read */
 	if ((fflush(po.out) != 0 || ferror(po.out)) && ret != 1) {
 		kh_log(KH_LOG_ERROR, "writing alerts to %s failed: %s", a.output ? a.output : "stdout",
 		       strerror(errno));

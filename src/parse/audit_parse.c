@@ -622,6 +622,8 @@ static const char *top_field(struct pctx *c, const char *p, int depth, const cha
 					 &ev->source_ips.n, &ev->source_ips.total);
 		if (KEY_IS("userAgent"))
 			return str_field(c, p, depth, &ev->user_agent);
+		if (KEY_IS("timestamp"))
+			return str_field(c, p, depth, &ev->legacy_timestamp);
 		if (KEY_IS("objectRef")) {
 			ev->object_ref = (struct kh_object_ref){0};
 			ev->object_ref_present = *p == '{';
@@ -691,6 +693,7 @@ void kh_parse_event_reset(struct audit_event *ev, const char *line, size_t len)
 	ev->object_ref_present = 0;
 	ev->response_code = -1;
 	ev->request_received_timestamp = ev->stage_timestamp = (struct kstr){0};
+	ev->legacy_timestamp = (struct kstr){0};
 	ev->request_received_ns = ev->stage_ns = 0;
 	ev->decision = ev->reason = (struct kstr){0};
 	ev->request_object = ev->response_object = (struct kstr){0};
@@ -716,6 +719,9 @@ int kh_parse_finish(const struct pctx *c, struct audit_event *ev, struct kh_pars
 				       err);
 	ev->request_received_ns = ts_ns(ev->request_received_timestamp);
 	ev->stage_ns = ts_ns(ev->stage_timestamp);
+	/* pre-v1 events carry one "timestamp": it is their received time */
+	if (!ev->request_received_ns && !ev->stage_ns)
+		ev->request_received_ns = ts_ns(ev->legacy_timestamp);
 	return 0;
 }
 

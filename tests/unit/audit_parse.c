@@ -543,3 +543,22 @@ Test(audit_parse, escaped_timestamp_is_parsed)
 	cr_assert_eq(ev.stage_ns, utc_ns(2026, 11, 23, 19, 6, 46, 500000000));
 	cr_assert_eq(audit_event_time_ns(&ev), ev.stage_ns);
 }
+
+Test(audit_parse, legacy_timestamp_is_the_time_when_alone)
+{
+	struct audit_event ev;
+	struct kh_parse_error err;
+
+	cr_assert_eq(parse("{\"kind\":\"Event\",\"timestamp\":\"2017-09-11T19:55:05Z\","
+			   "\"auditID\":\"a\"}",
+			   &ev, &err),
+		     0);
+	expect_str(ev.legacy_timestamp, "2017-09-11T19:55:05Z");
+	cr_assert_eq(ev.request_received_ns, utc_ns(2017, 9, 11, 19, 55, 5, 0));
+	/* the v1 fields win when present */
+	cr_assert_eq(parse("{\"timestamp\":\"2017-09-11T19:55:05Z\",\"auditID\":\"a\","
+			   "\"requestReceivedTimestamp\":\"2026-11-23T19:06:46.000001Z\"}",
+			   &ev, &err),
+		     0);
+	cr_assert_eq(ev.request_received_ns, utc_ns(2026, 11, 23, 19, 6, 46, 1000));
+}
