@@ -34,9 +34,10 @@ void baseline__free_list(char **list);
 /*
  * Feed those files through @p with alerts muted (pipeline__set_learn_only), then unmute. Lines
  * go through the same path as live ones, so the history and the windows learn exactly what live
- * capture would have. Returns 0, or a negative errno when the directory cannot be listed (the
- * caller goes live anyway: a missing baseline is a warning, not a failure); an unreadable file is
- * reported and skipped.
+ * capture would have. The live log is read up to its size at the call: call it once the tap is
+ * attached, and what the log gains meanwhile arrives live. Returns 0, or a negative errno when the
+ * directory cannot be listed, not reported here (the caller goes live anyway: a missing baseline
+ * is a warning, not a failure); an unreadable file is reported and skipped.
  */
 int baseline__from_disk(struct kh_pipeline *p, const char *live_path, struct kh_baseline_stats *st);
 

@@ -149,9 +149,15 @@ out:
 	return err;
 }
 
-/* feed one file; its end is the end of what it holds now (the live file keeps growing) */
-static void learn_file(struct kh_pipeline *p, const char *path, struct kh_baseline_stats *st)
+/*
+ * Feed one file, at most @limit bytes of it: the live log keeps growing while it is read, and
+ * what it gains after the tap was attached arrives through the capture, to be judged live, not
+ * learned (a line learned here and then seen live would never alert).
+ */
+static void learn_file(struct kh_pipeline *p, const char *path, uint64_t limit,
+		       struct kh_baseline_stats *st)
 {
+	uint64_t consumed = 0;
 	struct line_reader *r = line_reader__open(path, 0);
 	struct kh_origin o = {.source = path};
 	const char *line;
@@ -164,8 +170,9 @@ static void learn_file(struct kh_pipeline *p, const char *path, struct kh_baseli
 		return;
 	}
 	st->files++;
-	while ((rc = line_reader__next(r, &line, &len)) != LINE_EOF) {
+	while (consumed < limit && (rc = line_reader__next(r, &line, &len)) != LINE_EOF) {
 		o.line_no = line_reader__line_no(r);
+		consumed += len + 1;
 		if (rc == LINE_OK) {
 			pipeline__feed_line(p, line, len, &o);
 			st->lines++;
@@ -184,25 +191,26 @@ static void learn_file(struct kh_pipeline *p, const char *path, struct kh_baseli
 int baseline__from_disk(struct kh_pipeline *p, const char *live_path, struct kh_baseline_stats *st)
 {
 	struct kh_baseline_stats scratch = {0};
+	struct stat now;
 	char **files;
 	int err;
 
 	st = st ? st : &scratch;
 	memset(st, 0, sizeof(*st));
+	/* the caller reports a directory it cannot list, and the summary */
 	err = baseline__list(live_path, &files);
-	if (err) {
-		kh_log(KH_LOG_WARN,
-		       "baseline: cannot list the audit logs next to %s: %s; going live "
-		       "without a baseline",
-		       live_path, strerror(-err));
+	if (err)
 		return err;
-	}
+	/* the live log is read up to its size now: the tap is already capturing what follows */
+	if (stat(live_path, &now) || !S_ISREG(now.st_mode))
+		now.st_size = 0;
 	pipeline__set_learn_only(p, 1);
 	for (size_t i = 0; files[i]; i++)
-		learn_file(p, files[i], st);
+		learn_file(p, files[i],
+			   !files[i + 1] && !strcmp(files[i], live_path) ? (uint64_t)now.st_size
+									 : UINT64_MAX,
+			   st);
 	pipeline__set_learn_only(p, 0);
-	kh_log(KH_LOG_INFO, "baseline: learned from %llu audit log files (%llu lines) next to %s",
-	       (unsigned long long)st->files, (unsigned long long)st->lines, live_path);
 	baseline__free_list(files);
 	return 0;
 }

@@ -48,7 +48,7 @@ static char *ent_key(const struct keytab *t, struct kt_ent *e)
 	return (char *)e->value + t->vsize;
 }
 
-static void seed_key(uint8_t seed[16])
+void keytab_random_key(uint8_t seed[16])
 {
 	struct timespec ts;
 	uint64_t mix[2];
@@ -87,7 +87,7 @@ struct keytab *keytab__new(size_t value_size, uint64_t max_keys, keytab_drop_fn 
 		return NULL;
 	}
 	t->bytes = sizeof(*t) + t->nbuckets * sizeof(*t->buckets);
-	seed_key(t->seed);
+	keytab_random_key(t->seed);
 	return t;
 }
 

@@ -169,3 +169,27 @@ Test(baseline_disk, learns_muted_then_judges_live_lines_against_it, .init = setu
 	free(c);
 	free(joined);
 }
+
+Test(baseline_disk, rotated_logs_are_read_whole_when_the_live_log_is_missing, .init = setup,
+     .fini = teardown)
+{
+	char *a = line("system:node:n1", "kubelet/v1.36", 1, 1);
+	char *b = line("system:node:n2", "kubelet/v1.36", 1, 2);
+	char *joined, live[128];
+	FILE *f = fopen("/dev/null", "w");
+	struct kh_pipeline *p = pipeline__new(&(struct kh_pipeline_opts){.out = f});
+	struct kh_baseline_stats st;
+
+	cr_assert_geq(asprintf(&joined, "%s%s", a, b), 0);
+	put("audit.log.1", joined, 0, 60);
+	snprintf(live, sizeof(live), "%s/audit.log", dir);
+	cr_redirect_stderr();
+	cr_assert_eq(baseline__from_disk(p, live, &st), 0);
+	cr_expect_eq(st.files, 1);
+	cr_expect_eq(st.lines, 2);
+	pipeline__free(p);
+	fclose(f);
+	free(a);
+	free(b);
+	free(joined);
+}
