@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 	struct kh_config *cfg = NULL;
 	struct kh_config_error err;
 	struct kh_pipeline *p;
-	struct kh_origin o = {"bench", 0, 0};
+	struct kh_origin o = {.source = "bench"};
 	long rss0, rss1, rss2;
 	double t0, t1, t2, t3;
 	int fd;
