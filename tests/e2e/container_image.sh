@@ -12,7 +12,8 @@
 #     on the host writes the bundled attack log; /readyz turns 200, /metrics counts every line
 #     and loses none; the process inside has exactly the DaemonSet's capability bounding set;
 #  4. after TERM the alerts the container printed equal `keyhole replay` of the same log, and
-#     the state file is in the writable mount.
+#     the state file is in the writable mount. docs/deployment.md's metric table is checked
+#     against the series served, both ways.
 # Machine notes: podman here needs `default_ulimits = []` (no CAP_SYS_RESOURCE for the runtime
 # itself) and the vfs storage driver; both are set for this test's private store only.
 #
@@ -143,6 +144,11 @@ done
 [ "$(metric keyhole_capture_lost_writes_total)" = 0 ] || fail "writes lost on the way"
 [ "$(metric keyhole_capture_lines_total)" = "$lines" ] ||
 	fail "keyhole_capture_lines_total $(metric keyhole_capture_lines_total), not $lines"
+
+# docs/deployment.md's metric table lists exactly the series served
+diff <(curl -s -m 2 "$url/metrics" | awk '$1 == "#" && $2 == "TYPE" {print $3}' | sort) \
+	<(sed -n 's/^| `\(keyhole_[a-z_]*\)` |.*/\1/p' "$src/docs/deployment.md" | sort) ||
+	fail "docs/deployment.md's metrics table and /metrics disagree (< served, > documented)"
 
 # ---- 4. stop, then the alerts equal replay's ----
 pkill -TERM -x "$api" || true
