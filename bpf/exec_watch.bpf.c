@@ -15,9 +15,10 @@
  *   open of secret material (SESSION) -> record (path as given, result, device)
  *   last thread of a tagged process   -> tag removed; the session leader's exit is recorded
  *
- * Untagged processes pay one hash lookup per hooked event (exec, fork, exit, open enter, open
- * exit); setns is rare and pays two. Only tracepoints and raw tracepoints are used so the same
- * object loads on every kernel of the matrix (no kprobes, fentry or LSM).
+ * While no process on the node is tagged (almost always), every hook but setns returns after
+ * loading one global; while some are, an untagged process pays one hash lookup per exec, fork,
+ * exit and open. setns is rare and pays two. Only tracepoints and raw tracepoints are used so the
+ * same object loads on every kernel of the matrix (no kprobes, fentry or LSM).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -51,6 +52,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tag);
 } tags SEC(".maps");
+
+/*
+ * Entries in tags and open_inflight, kept exactly (incremented on an insert that added a key,
+ * decremented on a delete that removed one). While a table is empty, which on most nodes is
+ * almost always, the open hooks return before any map lookup: an untagged open then costs the
+ * tracepoint and a load, nothing more.
+ */
+__s64 n_tags = 0;
+__s64 n_inflight = 0;
 
 /* namespaces of a thread in setns(2), to see at exit whether its mount namespace changed */
 struct setns_pending {
@@ -215,11 +225,14 @@ SEC("raw_tp/sched_process_exec")
 int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct tag *tag = bpf_map_lookup_elem(&tags, &tgid);
 	struct kh_rec_node_exec *r;
+	struct tag *tag;
 	__u32 flags = 0;
 	long n;
 
+	if (!n_tags)
+		return 0;
+	tag = bpf_map_lookup_elem(&tags, &tgid);
 	if (!tag)
 		return 0;
 	if (tag->state == TAG_JOINED) {
@@ -230,7 +243,8 @@ int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux
 		/* pid 1 of its namespace is a container's own init, never an exec */
 		bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level]);
 		if (up.nr == 1) {
-			bpf_map_delete_elem(&tags, &tgid);
+			if (!bpf_map_delete_elem(&tags, &tgid))
+				__sync_fetch_and_add(&n_tags, -1);
 			return 0;
 		}
 		tag->session_id = bpf_ktime_get_ns();
@@ -264,16 +278,22 @@ int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(exec_watch_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = BPF_CORE_READ(parent, tgid);
-	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	__u32 ptgid, ctgid;
 	struct tag *tag;
 
+	if (!n_tags)
+		return 0;
+	ptgid = BPF_CORE_READ(parent, tgid);
+	ctgid = BPF_CORE_READ(child, tgid);
 	if (ctgid == ptgid) /* a new thread: the process is already tagged or not */
 		return 0;
 	tag = bpf_map_lookup_elem(&tags, &ptgid);
 	if (!tag)
 		return 0;
-	if (bpf_map_update_elem(&tags, &ctgid, tag, BPF_ANY)) {
+	if (!bpf_map_update_elem(&tags, &ctgid, tag, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&n_tags, 1);
+	} else if (bpf_map_update_elem(&tags, &ctgid, tag, BPF_EXIST)) {
+		/* neither new nor a stale entry of a reused tgid: the table is full */
 		count(KH_NODE_C_TAGS_FULL);
 		return 0;
 	}
@@ -285,10 +305,13 @@ int BPF_PROG(exec_watch_fork, struct task_struct *parent, struct task_struct *ch
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(exec_watch_exit, struct task_struct *t)
 {
-	__u32 tgid = BPF_CORE_READ(t, tgid);
+	__u32 tgid;
 	struct kh_rec_node_exit *r;
 	struct tag *tag;
 
+	if (!n_tags)
+		return 0;
+	tgid = BPF_CORE_READ(t, tgid);
 	/* the tag belongs to the process: only its last thread out removes it */
 	if (BPF_CORE_READ(t, signal, live.counter) != 0)
 		return 0;
@@ -309,7 +332,8 @@ int BPF_PROG(exec_watch_exit, struct task_struct *t)
 			count(KH_NODE_C_RB_EXIT);
 		}
 	}
-	bpf_map_delete_elem(&tags, &tgid);
+	if (!bpf_map_delete_elem(&tags, &tgid))
+		__sync_fetch_and_add(&n_tags, -1);
 	return 0;
 }
 
@@ -333,6 +357,7 @@ int exec_watch_setns_exit(struct trace_event_raw_sys_exit *ctx)
 	struct setns_pending *p = bpf_map_lookup_elem(&setns_inflight, &tid);
 	struct tag joined = {.state = TAG_JOINED};
 	__u32 before;
+	long err;
 
 	if (!p)
 		return 0;
@@ -342,7 +367,10 @@ int exec_watch_setns_exit(struct trace_event_raw_sys_exit *ctx)
 	if (ctx->ret != 0 || task_mntns((struct task_struct *)bpf_get_current_task()) == before)
 		return 0;
 	/* a process already in a session stays in it (nsenter from an exec'd shell) */
-	if (bpf_map_update_elem(&tags, &tgid, &joined, BPF_NOEXIST) == -E2BIG)
+	err = bpf_map_update_elem(&tags, &tgid, &joined, BPF_NOEXIST);
+	if (!err)
+		__sync_fetch_and_add(&n_tags, 1);
+	else if (err == -E2BIG)
 		count(KH_NODE_C_TAGS_FULL);
 	return 0;
 }
@@ -351,15 +379,21 @@ static __always_inline int open_enter(const char *path, __u32 open_flags, __s32 
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
-	struct tag *tag = bpf_map_lookup_elem(&tags, &tgid);
 	struct open_pending p;
+	struct tag *tag;
 
+	if (!n_tags)
+		return 0;
+	tag = bpf_map_lookup_elem(&tags, &tgid);
 	if (!tag || tag->state != TAG_SESSION)
 		return 0;
 	p.path = (__u64)path;
 	p.open_flags = open_flags;
 	p.dfd = dfd;
-	if (bpf_map_update_elem(&open_inflight, &tid, &p, BPF_ANY))
+	/* a leftover of this thread's interrupted open is replaced, not counted twice */
+	if (!bpf_map_update_elem(&open_inflight, &tid, &p, BPF_NOEXIST))
+		__sync_fetch_and_add(&n_inflight, 1);
+	else if (bpf_map_update_elem(&open_inflight, &tid, &p, BPF_EXIST))
 		count(KH_NODE_C_PENDING_FULL);
 	return 0;
 }
@@ -506,7 +540,7 @@ static __always_inline int open_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct open_pending *p = bpf_map_lookup_elem(&open_inflight, &tid);
+	struct open_pending *p;
 	struct kh_rec_node_open *r;
 	struct task_struct *t;
 	struct kernfs_node *kn;
@@ -514,6 +548,9 @@ static __always_inline int open_exit(long ret)
 	__u32 dev = 0, match;
 	long n;
 
+	if (!n_inflight)
+		return 0;
+	p = bpf_map_lookup_elem(&open_inflight, &tid);
 	if (!p)
 		return 0;
 	tag = bpf_map_lookup_elem(&tags, &tgid);
@@ -550,7 +587,8 @@ static __always_inline int open_exit(long ret)
 	r->_pad = 0;
 	bpf_ringbuf_submit(r, 0);
 out:
-	bpf_map_delete_elem(&open_inflight, &tid);
+	if (!bpf_map_delete_elem(&open_inflight, &tid))
+		__sync_fetch_and_add(&n_inflight, -1);
 	return 0;
 }
 

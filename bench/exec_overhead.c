@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * exec_overhead: what the exec watch costs processes outside containers, the ones it must leave
+ * alone. One run measures, with the BPF programs detached and attached in alternating rounds
+ * (so drift in machine load hits both alike), the median time of:
+ *
+ *   fork+exec+open  fork, execve this binary as a child that opens and closes a file 8 times and
+ *                   exits, waitpid: every hook of the exec watch fires (fork, exec, exit, open
+ *                   enter and exit), each paying one hash lookup for an untagged process
+ *   open            openat+close in a loop: the syscall tracepoints' cost per open
+ *   getpid          a syscall the exec watch does not hook: the cost every syscall pays once
+ *                   any syscall tracepoint is enabled (the kernel's tracepoint slow path)
+ *
+ * Three conditions, rotated within each round:
+ *   none        nothing attached
+ *   syscall-tp  one no-op BPF program on syscalls/sys_enter_getppid, which nothing here calls:
+ *               what any agent with a syscall tracepoint pays (the kernel then sends every
+ *               syscall of every task through its tracepoint slow path). The audit tap on a
+ *               control-plane node is such an agent, so this is the exec watch's baseline there.
+ *   exec-watch  the exec watch's programs, as `keyhole run` attaches them
+ *
+ * Usage: exec_overhead [ROUNDS [FORKS [OPENS]]] (defaults 7 1000 200000). Needs root.
+ * Target (issue 9): fork+exec+open overhead <= 5 %.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+
+#include <bpf/bpf.h>
+
+#include "keyhole/exec_watch.h"
+
+#define FILE_OPENED "/etc/hostname"
+
+/*
+ * CPU time, not wall time: this process's, plus its reaped children's for the fork loop. The
+ * machines this runs on are shared and loaded; CPU time counts the work done, not the waiting.
+ */
+static double cpu_s(void)
+{
+	struct rusage self, kids;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+			kids.ru_stime.tv_sec) +
+	       (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+			kids.ru_stime.tv_usec) /
+		   1e6;
+}
+
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int child_main(void)
+{
+	for (int i = 0; i < 8; i++) {
+		int fd = open(FILE_OPENED, O_RDONLY);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	return 0;
+}
+
+/* ns per fork+exec+open iteration */
+static double fork_exec_open(const char *self, long n)
+{
+	double t0 = cpu_s();
+
+	for (long i = 0; i < n; i++) {
+		pid_t pid = fork();
+		int st;
+
+		if (pid == 0) {
+			execl(self, self, "--child", (char *)NULL);
+			_exit(127);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			fprintf(stderr, "exec_overhead: child failed\n");
+			exit(1);
+		}
+	}
+	return (cpu_s() - t0) * 1e9 / (double)n;
+}
+
+static double open_loop(long n)
+{
+	double t0 = thread_cpu_s();
+
+	for (long i = 0; i < n; i++) {
+		int fd = open(FILE_OPENED, O_RDONLY);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	return (thread_cpu_s() - t0) * 1e9 / (double)n;
+}
+
+static double getpid_loop(long n)
+{
+	double t0 = thread_cpu_s();
+
+	for (long i = 0; i < n; i++)
+		syscall(SYS_getpid);
+	return (thread_cpu_s() - t0) * 1e9 / (double)n;
+}
+
+/* a no-op program on a syscall tracepoint nobody here calls: the perf event fd, or -errno */
+static int attach_noop_syscall_tp(void)
+{
+	struct bpf_insn insns[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	struct perf_event_attr attr = {.type = PERF_TYPE_TRACEPOINT,
+				       .size = sizeof(attr),
+				       .sample_period = 1,
+				       .wakeup_events = 1};
+	char buf[32] = "";
+	int prog, pfd, idfd;
+
+	idfd = open("/sys/kernel/tracing/events/syscalls/sys_enter_getppid/id", O_RDONLY);
+	if (idfd < 0 || read(idfd, buf, sizeof(buf) - 1) <= 0)
+		return -ENOENT;
+	close(idfd);
+	attr.config = strtoull(buf, NULL, 10);
+	prog = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "noop", "GPL", insns, 2, NULL);
+	if (prog < 0)
+		return prog;
+	pfd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0 || ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog) ||
+	    ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0)) {
+		close(prog);
+		return -errno;
+	}
+	close(prog); /* the perf event holds it */
+	return pfd;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+#define MAX_ROUNDS 64
+
+#define MAX_ROUNDS 64
+#define NCOND 3
+
+int main(int argc, char **argv)
+{
+	static double t[NCOND][3][MAX_ROUNDS];
+	static const char *const loops[3] = {"fork+exec+open", "open", "getpid"};
+	static const char *const conds[NCOND] = {"none", "syscall-tp", "exec-watch"};
+	int rounds = argc > 1 ? atoi(argv[1]) : 7;
+	long forks = argc > 2 ? atol(argv[2]) : 1000;
+	long opens = argc > 3 ? atol(argv[3]) : 200000;
+	char self[4096];
+	ssize_t sl;
+
+	if (argc > 1 && !strcmp(argv[1], "--child"))
+		return child_main();
+	if (rounds < 1 || rounds > MAX_ROUNDS || forks < 1 || opens < 1) {
+		fprintf(stderr, "usage: exec_overhead [ROUNDS(1-64) [FORKS [OPENS]]]\n");
+		return 2;
+	}
+	sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (sl < 0)
+		return 1;
+	self[sl] = 0;
+	for (int r = 0; r < rounds; r++) {
+		for (int k = 0; k < NCOND; k++) {
+			/* rotate the order, so no condition always runs first or warm */
+			int c = (k + r) % NCOND, pfd = -1;
+			struct exec_watch *w = NULL;
+
+			if (c == 1 && (pfd = attach_noop_syscall_tp()) < 0) {
+				fprintf(stderr, "exec_overhead: no-op tracepoint: %s\n",
+					strerror(-pfd));
+				return 1;
+			}
+			if (c == 2 && !(w = exec_watch__new(NULL))) {
+				fprintf(stderr, "exec_overhead: the exec watch did not load: %s\n",
+					strerror(errno));
+				return 1;
+			}
+			t[c][0][r] = fork_exec_open(self, forks);
+			t[c][1][r] = open_loop(opens);
+			t[c][2][r] = getpid_loop(opens);
+			exec_watch__free(w);
+			if (pfd >= 0)
+				close(pfd);
+		}
+	}
+	printf(
+	    "exec_overhead: %d rounds of %ld fork+exec+open, %ld open, %ld getpid; median CPU ns "
+	    "per iteration\n",
+	    rounds, forks, opens, opens);
+	printf("%-16s %12s %12s %12s %10s %10s\n", "loop", conds[0], conds[1], conds[2], "vs none",
+	       "vs tp");
+	for (int l = 0; l < 3; l++) {
+		double m[NCOND];
+
+		for (int c = 0; c < NCOND; c++)
+			m[c] = median(t[c][l], rounds);
+		printf("%-16s %12.0f %12.0f %12.0f %9.1f%% %9.1f%%\n", loops[l], m[0], m[1], m[2],
+		       (m[2] - m[0]) / m[0] * 100, (m[2] - m[1]) / m[1] * 100);
+	}
+	return 0;
+}
