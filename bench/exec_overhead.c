@@ -19,7 +19,7 @@
  *               control-plane node is such an agent, so this is the exec watch's baseline there.
  *   exec-watch  the exec watch's programs, as `keyhole run` attaches them
  *
- * Usage: exec_overhead [ROUNDS [FORKS [OPENS]]] (defaults 7 1000 200000). Needs root.
+ * Usage: exec_overhead [ROUNDS [FORKS [OPENS]]] (defaults 31 100 20000). Needs root.
  * Target (issue 9): fork+exec+open overhead <= 5 %.
  */
 #include <errno.h>
@@ -121,35 +121,40 @@ static double getpid_loop(long n)
 	return (thread_cpu_s() - t0) * 1e9 / (double)n;
 }
 
-/* a no-op program on a syscall tracepoint nobody here calls: the perf event fd, or -errno */
-static int attach_noop_syscall_tp(void)
+/* a no-op tracepoint program, loaded once: its fd, or -errno */
+static int load_noop(void)
 {
 	struct bpf_insn insns[] = {
-	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
-	    {.code = BPF_JMP | BPF_EXIT},
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
 	};
-	struct perf_event_attr attr = {.type = PERF_TYPE_TRACEPOINT,
-				       .size = sizeof(attr),
-				       .sample_period = 1,
-				       .wakeup_events = 1};
+
+	return bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "noop", "GPL", insns, 2, NULL);
+}
+
+/*
+ * @prog on syscalls/sys_enter_getppid, which nothing here calls: the perf event fd, or -errno.
+ * Closing the fd is what unregisters the tracepoint (disabling the event would not).
+ */
+static int attach_noop(int prog)
+{
+	struct perf_event_attr attr = {.type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr),
+				       .sample_period = 1, .wakeup_events = 1};
 	char buf[32] = "";
-	int prog, pfd, idfd;
+	int pfd, idfd;
 
 	idfd = open("/sys/kernel/tracing/events/syscalls/sys_enter_getppid/id", O_RDONLY);
 	if (idfd < 0 || read(idfd, buf, sizeof(buf) - 1) <= 0)
 		return -ENOENT;
 	close(idfd);
 	attr.config = strtoull(buf, NULL, 10);
-	prog = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "noop", "GPL", insns, 2, NULL);
-	if (prog < 0)
-		return prog;
 	pfd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-	if (pfd < 0 || ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog) ||
-	    ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0)) {
-		close(prog);
+	if (pfd < 0)
+		return -errno;
+	if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog) || ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0)) {
+		close(pfd);
 		return -errno;
 	}
-	close(prog); /* the perf event holds it */
 	return pfd;
 }
 
@@ -166,9 +171,7 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-#define MAX_ROUNDS 64
-
-#define MAX_ROUNDS 64
+#define MAX_ROUNDS 256
 #define NCOND 3
 
 int main(int argc, char **argv)
@@ -176,50 +179,62 @@ int main(int argc, char **argv)
 	static double t[NCOND][3][MAX_ROUNDS];
 	static const char *const loops[3] = {"fork+exec+open", "open", "getpid"};
 	static const char *const conds[NCOND] = {"none", "syscall-tp", "exec-watch"};
-	int rounds = argc > 1 ? atoi(argv[1]) : 7;
-	long forks = argc > 2 ? atol(argv[2]) : 1000;
-	long opens = argc > 3 ? atol(argv[3]) : 200000;
+	int rounds = argc > 1 ? atoi(argv[1]) : 31;
+	long forks = argc > 2 ? atol(argv[2]) : 100;
+	long opens = argc > 3 ? atol(argv[3]) : 20000;
+	struct exec_watch *w;
 	char self[4096];
 	ssize_t sl;
+	int prog;
 
 	if (argc > 1 && !strcmp(argv[1], "--child"))
 		return child_main();
 	if (rounds < 1 || rounds > MAX_ROUNDS || forks < 1 || opens < 1) {
-		fprintf(stderr, "usage: exec_overhead [ROUNDS(1-64) [FORKS [OPENS]]]\n");
+		fprintf(stderr, "usage: exec_overhead [ROUNDS(1-256) [FORKS [OPENS]]]\n");
 		return 2;
 	}
 	sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (sl < 0)
 		return 1;
 	self[sl] = 0;
+	w = exec_watch__new(NULL);
+	if (!w) {
+		fprintf(stderr, "exec_overhead: the exec watch did not load: %s\n", strerror(errno));
+		return 1;
+	}
+	prog = load_noop();
+	if (prog < 0) {
+		fprintf(stderr, "exec_overhead: no-op program: %s\n", strerror(-prog));
+		return 1;
+	}
+	/* loaded once, toggled per round: the conditions differ only in what is attached */
 	for (int r = 0; r < rounds; r++) {
 		for (int k = 0; k < NCOND; k++) {
 			/* rotate the order, so no condition always runs first or warm */
 			int c = (k + r) % NCOND, pfd = -1;
-			struct exec_watch *w = NULL;
 
-			if (c == 1 && (pfd = attach_noop_syscall_tp()) < 0) {
+			if (c == 1 && (pfd = attach_noop(prog)) < 0) {
 				fprintf(stderr, "exec_overhead: no-op tracepoint: %s\n",
 					strerror(-pfd));
 				return 1;
 			}
-			if (c == 2 && !(w = exec_watch__new(NULL))) {
-				fprintf(stderr, "exec_overhead: the exec watch did not load: %s\n",
-					strerror(errno));
+			if (c == 2 ? exec_watch__attach(w) : exec_watch__detach(w)) {
+				fprintf(stderr, "exec_overhead: attaching the exec watch failed\n");
 				return 1;
 			}
 			t[c][0][r] = fork_exec_open(self, forks);
 			t[c][1][r] = open_loop(opens);
 			t[c][2][r] = getpid_loop(opens);
-			exec_watch__free(w);
 			if (pfd >= 0)
 				close(pfd);
 		}
 	}
-	printf(
-	    "exec_overhead: %d rounds of %ld fork+exec+open, %ld open, %ld getpid; median CPU ns "
-	    "per iteration\n",
-	    rounds, forks, opens, opens);
+	exec_watch__detach(w);
+	exec_watch__free(w);
+	close(prog);
+	printf("exec_overhead: %d rounds of %ld fork+exec+open, %ld open, %ld getpid; median CPU ns "
+	       "per iteration\n",
+	       rounds, forks, opens, opens);
 	printf("%-16s %12s %12s %12s %10s %10s\n", "loop", conds[0], conds[1], conds[2], "vs none",
 	       "vs tp");
 	for (int l = 0; l < 3; l++) {

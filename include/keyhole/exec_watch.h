@@ -27,6 +27,13 @@ struct exec_watch;
 struct exec_watch *exec_watch__new(const struct exec_watch_opts *opts);
 void exec_watch__free(struct exec_watch *w);
 
+/*
+ * Detach the programs (keeping maps and ring) and attach them again: the overhead bench toggles
+ * them to compare like with like. Returns 0 or -errno.
+ */
+int exec_watch__detach(struct exec_watch *w);
+int exec_watch__attach(struct exec_watch *w);
+
 /* the ring buffer map holding kh_rec_node_* records */
 int exec_watch__ring_fd(const struct exec_watch *w);
 

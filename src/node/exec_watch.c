@@ -123,6 +123,17 @@ void exec_watch__free(struct exec_watch *w)
 	free(w);
 }
 
+int exec_watch__detach(struct exec_watch *w)
+{
+	exec_watch_bpf__detach(w->skel);
+	return 0;
+}
+
+int exec_watch__attach(struct exec_watch *w)
+{
+	return exec_watch_bpf__attach(w->skel);
+}
+
 int exec_watch__ring_fd(const struct exec_watch *w)
 {
 	return bpf_map__fd(w->skel->maps.exec_events);
