@@ -4,6 +4,7 @@
  * node_decode.h).
  */
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct node_decoder {
 	char exe[KH_NODE_PATH_MAX + 1];
 	char args[KH_NODE_ARGS_MAX + 1];
 	char path[KH_NODE_PATH_MAX + 1];
+	char containers_dir[4096];
 };
 
 struct node_decoder *node_decoder__new(const struct node_decode_opts *opts)
@@ -34,8 +36,15 @@ struct node_decoder *node_decoder__new(const struct node_decode_opts *opts)
 		d->o = *opts;
 	if (!d->o.pods_log_dir)
 		d->o.pods_log_dir = KH_PODS_LOG_DIR;
-	if (!d->o.containers_log_dir)
-		d->o.containers_log_dir = KH_CONTAINERS_LOG_DIR;
+	if (!d->o.containers_log_dir) {
+		/* the runtime's links live beside the kubelet's dirs: <pods dir>/../containers */
+		char tmp[sizeof(d->containers_dir)];
+
+		snprintf(tmp, sizeof(tmp), "%s", d->o.pods_log_dir);
+		snprintf(d->containers_dir, sizeof(d->containers_dir), "%s/containers",
+			 dirname(tmp));
+		d->o.containers_log_dir = d->containers_dir;
+	}
 	if (!d->o.proc_dir)
 		d->o.proc_dir = "/proc";
 	if (!d->o.max_sessions)

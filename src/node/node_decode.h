@@ -18,7 +18,7 @@
 
 struct node_decode_opts {
 	const char *pods_log_dir;	/* NULL: /var/log/pods */
-	const char *containers_log_dir; /* NULL: /var/log/containers */
+	const char *containers_log_dir; /* NULL: "containers" beside pods_log_dir */
 	const char *proc_dir;		/* NULL: /proc (cgroup of a session whose exec was lost) */
 	uint32_t max_sessions;		/* 0: 1024 */
 };

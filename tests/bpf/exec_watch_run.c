@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * `keyhole run` with the exec watch, through the real binary: the audit tap captures a pods/exec
+ * request the stand-in apiserver writes to its audit log, runc execs into a container dressed as
+ * that pod, and the node alerts keyhole prints name the pod (from the kubelet-style log dir the
+ * config points at) and the Kubernetes user and command (from the captured request).
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "alert_lines.h"
+#include "runc_pod.h"
+
+#define TOKEN "/var/run/secrets/kubernetes.io/serviceaccount/token"
+#define STANDIN KH_BUILD_DIR "/tests/kube-apiserver"
+
+static struct runc_pod pod;
+static pid_t keyhole = -1;
+
+/* whatever happened: no keyhole left running, no container left behind */
+static void teardown(void)
+{
+	if (keyhole > 0) {
+		kill(keyhole, SIGKILL);
+		waitpid(keyhole, NULL, 0);
+	}
+	runc_pod__stop(&pod);
+}
+
+TestSuite(exec_watch_run, .fini = teardown);
+
+static void need(const char *why)
+{
+	if (!why)
+		return;
+	if (getenv("KEYHOLE_REQUIRE_BPF") && !strcmp(getenv("KEYHOLE_REQUIRE_BPF"), "1"))
+		cr_assert_fail("KEYHOLE_REQUIRE_BPF=1 but: %s", why);
+	fprintf(stderr, "SKIP exec_watch_run BPF test: %s\n", why);
+	cr_skip_test("%s", why);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert(f, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	char buf[65536];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return strstr(buf, needle) != NULL;
+}
+
+static pid_t spawn(char *const argv[], const char *out, const char *err)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int o = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)
+			    : open("/dev/null", O_WRONLY);
+		int e = err ? open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600) : o;
+
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int wait_exit(pid_t pid, int secs)
+{
+	int st;
+
+	for (int i = 0; i < secs * 20; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -ETIMEDOUT;
+}
+
+static void now_rfc3339(char *buf, size_t size)
+{
+	struct timespec now;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000);
+}
+
+Test(exec_watch_run, keyhole_run_names_pod_user_and_command, .timeout = 180)
+{
+	char cfg[256], yaml[512], audit_dir[256], audit_log[300], input[256], out[256], err[256];
+	char line[4096], ts[64];
+	struct alert_lines al = {0};
+	pid_t standin;
+	json_object *x = NULL, *s = NULL;
+	FILE *f;
+
+	need(runc_pod__unavailable());
+	if (access(KH_KEYHOLE_BIN, X_OK) || access(STANDIN, X_OK))
+		need("keyhole or the stand-in apiserver is not built");
+	cr_assert_eq(runc_pod__start(&pod, "touch /shared/init-done; exec sleep 3600"), 0);
+	cr_assert(runc_pod__wait_file(&pod, "init-done", 10000));
+	snprintf(cfg, sizeof(cfg), "%s/keyhole.yaml", pod.root);
+	snprintf(yaml, sizeof(yaml), "node:\n  exec_watch: true\n  pods_log_dir: %s\n",
+		 pod.pods_log_dir);
+	write_file(cfg, yaml);
+	snprintf(audit_dir, sizeof(audit_dir), "%s/audit", pod.root);
+	cr_assert_eq(mkdir(audit_dir, 0700), 0);
+	snprintf(audit_log, sizeof(audit_log), "%s/audit.log", audit_dir);
+	snprintf(out, sizeof(out), "%s/alerts.jsonl", pod.root);
+	snprintf(err, sizeof(err), "%s/keyhole.err", pod.root);
+	{
+		char *argv[] = {KH_KEYHOLE_BIN, "run", "--config", cfg, "--audit-log",
+				audit_log,	"-o",  out,	   NULL};
+
+		keyhole = spawn(argv, NULL, err);
+	}
+	for (int i = 0; i < 300 && !file_has(err, "ready:"); i++)
+		usleep(50000);
+	cr_assert(file_has(err, "ready:"), "keyhole did not get ready");
+	cr_assert(!file_has(err, "exec watch did not load"), "keyhole runs without the exec watch");
+
+	/* the apiserver logs the pods/exec request (kubectl >= 1.30: verb get) ... */
+	now_rfc3339(ts, sizeof(ts));
+	snprintf(
+	    line, sizeof(line),
+	    "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
+	    "\"auditID\":\"7c4e2a90-1111-4222-8333-944455556666\",\"stage\":\"ResponseStarted\","
+	    "\"requestURI\":\"/api/v1/namespaces/%s/pods/%s/exec?command=cat\\u0026command="
+	    "%%2Fvar%%2Frun%%2Fsecrets%%2Fkubernetes.io%%2Fserviceaccount%%2Ftoken\\u0026"
+	    "container=%s\\u0026stdout=true\",\"verb\":\"get\",\"user\":{\"username\":"
+	    "\"eve@example.com\",\"groups\":[\"system:authenticated\"]},\"sourceIPs\":"
+	    "[\"192.0.2.44\"],\"userAgent\":\"kubectl/v1.32.0 (linux/amd64) kubernetes/70d3cc9\","
+	    "\"objectRef\":{\"resource\":\"pods\",\"namespace\":\"%s\",\"name\":\"%s\","
+	    "\"apiVersion\":\"v1\",\"subresource\":\"exec\"},\"responseStatus\":{\"code\":101},"
+	    "\"requestReceivedTimestamp\":\"%s\",\"stageTimestamp\":\"%s\"}\n",
+	    pod.ns, pod.pod, pod.container, pod.ns, pod.pod, ts, ts);
+	snprintf(input, sizeof(input), "%s/request.jsonl", pod.root);
+	write_file(input, line);
+	{
+		char *argv[] = {STANDIN, "--audit-log-path", audit_log, "--input",
+				input,	 "--exit-when-done", NULL};
+
+		standin = spawn(argv, NULL, NULL);
+		cr_assert_eq(wait_exit(standin, 30), 0, "the stand-in apiserver failed");
+	}
+	/* ... then the kubelet's runc exec runs the command in the container */
+	cr_assert_eq(runc_pod__exec(&pod, "exec cat " TOKEN " >/dev/null"), 0);
+	sleep(1);
+	kill(keyhole, SIGTERM);
+	cr_assert_eq(wait_exit(keyhole, 30), 0, "keyhole run did not stop cleanly");
+	keyhole = -1;
+	cr_assert(file_has(err, "keyhole: exec watch:"), "no exec watch counters at exit");
+
+	f = fopen(out, "r");
+	cr_assert(f);
+	alert_lines__read(&al, f);
+	fclose(f);
+	for (size_t i = 0; i < al.n; i++) {
+		const char *cid = alert_str(al.v[i], "container.id");
+		const char *id = alert_str(al.v[i], "rule.id");
+
+		if (!cid || strcmp(cid, pod.id) || !id) /* other containers on this machine */
+			continue;
+		if (!strcmp(id, "node-container-exec"))
+			x = al.v[i];
+		else if (!strcmp(id, "node-secret-read-in-exec"))
+			s = al.v[i];
+	}
+	cr_assert(x, "no node-container-exec alert for the pod");
+	cr_assert(s, "no node-secret-read-in-exec alert for the pod");
+	for (int k = 0; k < 2; k++) {
+		json_object *a = k ? s : x, *cmd = alert_get(a, "keyhole.exec_request.command");
+
+		cr_assert_str_eq(alert_str(a, "orchestrator.namespace"), pod.ns);
+		cr_assert_str_eq(alert_str(a, "orchestrator.resource.name"), pod.pod);
+		cr_assert_str_eq(alert_str(a, "container.name"), pod.container);
+		cr_assert_str_eq(alert_str(a, "user.name"), "eve@example.com");
+		cr_assert_str_eq(alert_str(a, "source.ip"), "192.0.2.44");
+		cr_assert_str_eq(alert_str(a, "kubernetes.audit.auditID"),
+				 "7c4e2a90-1111-4222-8333-944455556666");
+		cr_assert(cmd && json_object_array_length(cmd) == 2);
+		cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(cmd, 1)), TOKEN);
+	}
+	cr_assert_str_eq(alert_str(s, "file.path"), TOKEN);
+	alert_lines__free(&al);
+}
