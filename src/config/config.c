@@ -297,7 +297,7 @@ static int parse_list(struct loader *L, const yaml_node_t *n, const struct kh_co
 static int parse_value(struct loader *L, const yaml_node_t *n, const struct kh_config_key *k,
 		       const char *key, struct cfg_val *v)
 {
-	const char *s;
+	const char *s = NULL; /* set by scalar_str; -O3 cannot see it */
 	char b[48];
 	uint64_t u, hi;
 	int r;
