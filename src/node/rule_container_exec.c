@@ -7,6 +7,10 @@
  * request it came from (same namespace and pod, within the join window), who asked, from where,
  * with which client, and the command as requested.
  *
+ * A session without a request that repeats a command already alerted for the same container
+ * within repeat_window (1 h) is counted, not alerted: the kubelet runs exec liveness and
+ * readiness probes through the same runc exec, every few seconds, with no API request behind them.
+ *
  * Medium: exec into a container is an administrative act that is also how an attacker with
  * pods/exec rights gets a shell next to a workload's credentials (MITRE T1609, Container
  * Administration Command). Alone it is worth a look, not a page.
@@ -27,9 +31,13 @@ static const struct kh_rule_info info = {
 
 static void deliver(void *ctx, const struct node_event *ev, const struct audit_event *req)
 {
-	struct kh_emit *e = ctx;
-	struct json_out *j = alert_begin_node(e, &info, ev->time_ns, "exec", ev->session->id, req);
+	struct node_rule_ctx *c = ctx;
+	struct kh_emit *e = c->e;
+	struct json_out *j;
 
+	if (!req && node_rule__is_repeat(c->s, ev))
+		return;
+	j = alert_begin_node(e, &info, ev->time_ns, "exec", ev->session->id, req);
 	if (!j)
 		return;
 	node_alert__write(j, ev, req);
@@ -45,15 +53,13 @@ static void *state_new(const struct kh_config *cfg)
 {
 	struct node_rule_tun t = node_rule_defaults;
 
-	config__rule_apply(cfg, info.id, node_rule_config_keys, &t);
+	config__rule_apply(cfg, info.id, node_exec_rule_config_keys, &t);
 	return node_container_exec_new_with(&t);
 }
 
 static void on_node_event(void *state, const struct node_event *ev, struct kh_emit *emit)
 {
-	struct node_rule_state *s = state;
-
-	exec_join__on_node(s->join, ev, ev->kind == NODE_EV_EXEC && ev->session_start, emit);
+	node_rule__on_node(state, ev, ev->kind == NODE_EV_EXEC && ev->session_start, emit);
 }
 
 const struct kh_rule rule_node_container_exec = {
@@ -63,6 +69,6 @@ const struct kh_rule rule_node_container_exec = {
     .on_event = node_rule__on_audit,
     .flush = node_rule__flush,
     .on_node_event = on_node_event,
-    .config_keys = node_rule_config_keys,
+    .config_keys = node_exec_rule_config_keys,
     .config_defaults = &node_rule_defaults,
 };

@@ -30,7 +30,8 @@ static const struct kh_rule_info info = {
 
 static void deliver(void *ctx, const struct node_event *ev, const struct audit_event *req)
 {
-	struct kh_emit *e = ctx;
+	struct node_rule_ctx *c = ctx;
+	struct kh_emit *e = c->e;
 	uint64_t h = kh_hash_bytes(KH_HASH_INIT, &ev->session->id, sizeof(ev->session->id));
 	struct json_out *j;
 
@@ -57,10 +58,8 @@ static void *state_new(const struct kh_config *cfg)
 
 static void on_node_event(void *state, const struct node_event *ev, struct kh_emit *emit)
 {
-	struct node_rule_state *s = state;
-
 	/* every event, so this rule pairs sessions exactly as node-container-exec does */
-	exec_join__on_node(s->join, ev, ev->kind == NODE_EV_OPEN, emit);
+	node_rule__on_node(state, ev, ev->kind == NODE_EV_OPEN, emit);
 }
 
 const struct kh_rule rule_node_secret_read_in_exec = {

@@ -415,11 +415,64 @@ Test(node_rules, join_window_and_wait_from_the_config_file)
 	feed_exec_request("get", "req-far", "api-0", 3000, "ResponseStarted");
 	feed_exec(&a, 0, true, sh_args);
 	/* a session without its request is written after 1 s of event time, not 5 */
-	feed_exec(&b, 10000, true, sh_args);
+	feed_exec(&b, 10000, true, (const char *const[]){"ls", NULL});
 	feed_other(11100);
 	read_alerts();
 	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 2);
 	cr_assert_null(alert_get(alert_lines__nth(&al, "node-container-exec", 0), "user"));
+	pipeline__free(p);
+	p = NULL;
+	config__free(cfg);
+}
+
+/*
+ * Exec probes: the kubelet runs them through runc exec every few seconds with no API request.
+ * The same command in the same container, without a request, alerts once per repeat_window.
+ */
+Test(node_rules, unjoined_repeats_of_a_command_in_a_container_alert_once)
+{
+	static const char *const probe[] = {"/bin/grpc_health_probe", "-addr=:8080", NULL};
+	static const char *const other[] = {"sh", "-c", "id", NULL};
+	struct node_session s[5];
+
+	for (int i = 0; i < 5; i++)
+		s[i] = sess(70 + i, "api-0", i * 10000);
+	feed_exec(&s[0], 0, true, probe);
+	feed_exec(&s[1], 10000, true, probe); /* 10 s later: the next probe */
+	feed_exec(&s[2], 20000, true, other); /* another command */
+	feed_exec_request("get", "req-probe-like", "api-0", 30000, "ResponseStarted");
+	feed_exec(&s[3], 30000, true, probe); /* same command, but asked through the API */
+	snprintf(s[4].who.container_id, sizeof(s[4].who.container_id), "fedcba9876543210");
+	feed_exec(&s[4], 40000, true, probe); /* same command, other container */
+	pipeline__flush(p);
+	read_alerts();
+	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 4);
+	cr_assert_str_eq(
+	    alert_str(alert_lines__nth(&al, "node-container-exec", 2), "kubernetes.audit.auditID"),
+	    "req-probe-like");
+}
+
+Test(node_rules, repeat_window_zero_alerts_every_session)
+{
+	static const char yaml[] = "rules:\n  node-container-exec:\n    repeat_window: 0s\n";
+	static const char *const probe[] = {"/bin/true", NULL};
+	struct kh_config *cfg;
+	struct kh_config_error err;
+	struct kh_pipeline_opts o = {0};
+	struct node_session a = sess(81, "api-0", 0), b = sess(82, "api-0", 10000);
+
+	cr_assert_eq(config__load_buf(yaml, sizeof(yaml) - 1, "test.yaml", &cfg, &err), 0, "%s",
+		     err.msg);
+	pipeline__free(p);
+	o.out = out;
+	o.cfg = cfg;
+	p = pipeline__new(&o);
+	cr_assert(p);
+	feed_exec(&a, 0, true, probe);
+	feed_exec(&b, 10000, true, probe);
+	pipeline__flush(p);
+	read_alerts();
+	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 2);
 	pipeline__free(p);
 	p = NULL;
 	config__free(cfg);
