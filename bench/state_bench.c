@@ -50,7 +50,7 @@ static double now_s(void)
 static size_t line_for(char *buf, size_t cap, long i, int j, long n)
 {
 	long us = (i * 2 + j) * (300L * 1000000 / (2 * n)); /* spread over 300 s */
-	char t[40];
+	char t[96]; /* room for any long, so no build can call it truncated */
 
 	snprintf(t, sizeof(t), "2026-11-23T10:%02ld:%02ld.%06ldZ", us / 60000000, us / 1000000 % 60,
 		 us % 1000000);
