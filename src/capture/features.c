@@ -235,6 +235,37 @@ static void probe_bpf_loop(struct kh_feature *f, const struct kh_feature *priv)
 				   "cannot tell without privileges");
 }
 
+/* what bpf/exec_watch.bpf.c attaches to; open(2) is x86-only, openat2 5.6+ */
+static void probe_exec_watch(struct kh_feature *f, const struct kh_feature *tracefs)
+{
+	static const struct kh_tracepoint tps[] = {
+		{"syscalls", "sys_enter_setns", true},	  {"syscalls", "sys_exit_setns", true},
+		{"syscalls", "sys_enter_openat", true},	  {"syscalls", "sys_exit_openat", true},
+		{"syscalls", "sys_enter_openat2", false}, {"syscalls", "sys_enter_open", false},
+		{"sched", "sched_process_fork", true},	  {"sched", "sched_process_exec", true},
+		{"sched", "sched_process_exit", true},	  {NULL, NULL, false},
+	};
+	char missing[160] = "";
+
+	if (tracefs->state != KH_FEAT_YES) {
+		set(f, KH_FEAT_UNKNOWN, "cannot tell without tracefs");
+		return;
+	}
+	for (const struct kh_tracepoint *t = tps; t->name; t++) {
+		if (!t->required || features__has_tracepoint(t->category, t->name))
+			continue;
+		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+			 missing[0] ? ", " : "", t->name);
+	}
+	if (missing[0])
+		set(f, KH_FEAT_NO, "missing %s: `run` goes on without the exec watch", missing);
+	else
+		set(f, KH_FEAT_YES, "syscalls/sys_{enter,exit}_{setns,openat%s%s}, raw "
+				    "sched/sched_process_{exec,fork,exit}",
+		    features__has_tracepoint("syscalls", "sys_enter_openat2") ? ",openat2" : "",
+		    features__has_tracepoint("syscalls", "sys_enter_open") ? ",open" : "");
+}
+
 void features__probe(struct kh_features *out, bool try_mount)
 {
 	static const struct {
@@ -245,6 +276,7 @@ void features__probe(struct kh_features *out, bool try_mount)
 		[KH_FEAT_TRACEFS] = {"tracefs", true},	[KH_FEAT_TRACEPOINTS] = {"tracepoints", true},
 		[KH_FEAT_RINGBUF] = {"ringbuf", true},	[KH_FEAT_LOCKDOWN] = {"lockdown", true},
 		[KH_FEAT_BPFFS] = {"bpffs", false},	[KH_FEAT_BPF_LOOP] = {"bpf_loop", false},
+		[KH_FEAT_EXEC_WATCH] = {"exec_watch", false},
 	};
 	struct utsname u;
 
@@ -264,6 +296,7 @@ void features__probe(struct kh_features *out, bool try_mount)
 	probe_lockdown(&out->f[KH_FEAT_LOCKDOWN]);
 	probe_bpffs(&out->f[KH_FEAT_BPFFS]);
 	probe_bpf_loop(&out->f[KH_FEAT_BPF_LOOP], &out->f[KH_FEAT_PRIV]);
+	probe_exec_watch(&out->f[KH_FEAT_EXEC_WATCH], &out->f[KH_FEAT_TRACEFS]);
 }
 
 bool features__run_ok(const struct kh_features *f, char *why, size_t n)
