@@ -87,7 +87,7 @@ static uint64_t mono_now(void)
 static void exec_rec(struct kh_rec_node_exec *r, uint64_t session, uint32_t pid, bool start,
 		     const char *args, size_t args_len)
 {
-	static const char *const cg[] = {CID, "pod" UID, "besteffort", "kubepods"};
+	static const char *const cg[] = {CID, ("pod" UID), "besteffort", "kubepods"};
 
 	memset(r, 0, sizeof(*r));
 	r->hdr.type = KH_REC_NODE_EXEC;
