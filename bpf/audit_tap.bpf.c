@@ -21,6 +21,12 @@
  *
  * Loss: every failed bpf_ringbuf_output is counted per CPU beside the call, and the write it
  * belonged to is counted lost once.
+ *
+ * Wakeups: the ring's default wakes the agent for every record while it keeps up, and each
+ * wakeup (irq_work, a cross-CPU wake) costs the apiserver's write more than the copy itself.
+ * The tap wakes the agent at most once per wake_interval_ns, on a write's last chunk; the agent
+ * polls every few milliseconds while data flows (capture.c), so latency stays bounded, and a
+ * record after a quiet spell always wakes it (its last wakeup is older than the interval).
  */
 #include "keyhole.bpf.h"
 
@@ -28,6 +34,10 @@
 const volatile char target_comm[KH_COMM_LEN] = "kube-apiserver";
 const volatile __u64 cap_bytes = KH_AUDIT_CAP_DEFAULT;
 const volatile __u64 tail_bytes = KH_AUDIT_TAIL_DEFAULT;
+const volatile __u64 wake_interval_ns = 1000000;
+
+/* when the tap last forced a wakeup (any CPU; a racy update only costs an extra wakeup) */
+__u64 last_wake_ns;
 
 /* the agent sizes it before load (power of two, page multiple); 16 MB holds ~8000 2 KB lines */
 struct {
@@ -75,24 +85,22 @@ struct inflight {
 	__u64 seg_len;
 	__u64 seg_off;
 	__u32 iov_idx; /* next iovec to read */
+	__u32 tgid;
+	__u32 active; /* a target-file write is between sys_enter and the end of its copy */
 	__u32 pad;
 };
 
-/* plain hash: an entry lives from sys_enter to the end of sys_exit; a thread reuses its own slot */
+/*
+ * One slot per thread of a target process, reused in place from write to write (an insert and a
+ * delete per write would cost more than the copy); active marks a write in flight. A thread's
+ * slot is removed when the thread exits.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KH_TAP_MAX_INFLIGHT);
 	__type(key, __u32); /* thread id */
 	__type(value, struct inflight);
 } inflight SEC(".maps");
-
-/* one chunk record is assembled here, then copied into the ring with its exact size */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct kh_audit_chunk);
-} scratch SEC(".maps");
 
 /* slot 0: tap_continue, so a long write's copy goes on in a fresh run with a fresh budget */
 struct {
@@ -103,6 +111,7 @@ struct {
 } progs SEC(".maps");
 
 KH_COUNTER_MAP(counters, KH_TAP__NR);
+#define count(idx_) kh_count_add(&counters, idx_, 1, KH_TAP__NR)
 
 enum { STEP_MORE = 0, STEP_DONE = 1 };
 
@@ -129,7 +138,18 @@ static __always_inline void emit_proc(__u32 tgid, __u32 kind)
 	r.kind = kind;
 	bpf_get_current_comm(r.comm, sizeof(r.comm));
 	if (bpf_ringbuf_output(&events, &r, sizeof(r), 0))
-		kh_count(&counters, KH_TAP_LOST_PROC);
+		count(KH_TAP_LOST_PROC);
+}
+
+/* wake the agent for a write's last chunk, at most once per wake_interval_ns */
+static __always_inline __u64 wake_flags(__u32 chunk_flags, __u64 now)
+{
+	if (!(chunk_flags & KH_CHUNK_LAST))
+		return BPF_RB_NO_WAKEUP;
+	if (now - last_wake_ns < wake_interval_ns)
+		return BPF_RB_NO_WAKEUP;
+	last_wake_ns = now;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 /* an inode not yet known: is it named like a watched file in a watched directory? */
@@ -157,7 +177,7 @@ static __always_inline int on_enter(__u64 fd, __u64 buf, __u32 vlen, __u32 flags
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct inflight st = {};
+	struct inflight *slot, st = {};
 	struct kh_file_key fk;
 	struct inode *inode;
 	struct file *f;
@@ -178,18 +198,26 @@ static __always_inline int on_enter(__u64 fd, __u64 buf, __u32 vlen, __u32 flags
 		if (!match_name(f, &st.file_id))
 			return 0;
 		bpf_map_update_elem(&files, &fk, &st.file_id, BPF_ANY);
-		kh_count(&counters, KH_TAP_NAME_MATCHES);
+		count(KH_TAP_NAME_MATCHES);
 	}
-	st.write_id = bpf_ktime_get_ns();
-	st.buf = buf;
-	st.dev = fk.dev;
-	st.ino = fk.ino;
-	st.vlen = vlen;
-	st.flags = flags;
-	if (bpf_map_update_elem(&inflight, &tid, &st, BPF_ANY)) {
-		kh_count(&counters, KH_TAP_LOST_INFLIGHT);
-		kh_count(&counters, KH_TAP_LOST_WRITES);
+	slot = bpf_map_lookup_elem(&inflight, &tid);
+	if (!slot) {
+		if (bpf_map_update_elem(&inflight, &tid, &st, BPF_NOEXIST) ||
+		    !(slot = bpf_map_lookup_elem(&inflight, &tid))) {
+			count(KH_TAP_LOST_INFLIGHT);
+			count(KH_TAP_LOST_WRITES);
+			return 0;
+		}
 	}
+	slot->write_id = bpf_ktime_get_ns();
+	slot->buf = buf;
+	slot->dev = fk.dev;
+	slot->ino = fk.ino;
+	slot->file_id = st.file_id;
+	slot->vlen = vlen;
+	slot->flags = flags;
+	slot->tgid = tgid;
+	slot->active = 1;
 	return 0;
 }
 
@@ -198,19 +226,57 @@ static __always_inline void give_up(struct inflight *st, __u32 tid, __u32 reason
 {
 	struct kh_audit_write_end e = {};
 
-	kh_count(&counters, reason);
-	kh_count(&counters, KH_TAP_LOST_WRITES);
+	count(reason);
+	count(KH_TAP_LOST_WRITES);
 	e.hdr.type = KH_REC_AUDIT_WRITE_END;
 	e.hdr.size = sizeof(e);
 	e.hdr.ts_ns = bpf_ktime_get_ns();
 	e.write_id = st->write_id;
 	e.total = st->total;
 	e.captured = st->off;
-	e.tgid = bpf_get_current_pid_tgid() >> 32;
+	e.tgid = st->tgid;
 	e.tid = tid;
 	e.chunks = st->seq;
 	e.reason = reason;
-	bpf_ringbuf_output(&events, &e, sizeof(e), 0);
+	bpf_ringbuf_output(&events, &e, sizeof(e), wake_flags(KH_CHUNK_LAST, e.hdr.ts_ns));
+}
+
+/* one chunk of @n bytes in a record reserved for @class bytes of data (a constant) */
+static __always_inline int emit_chunk(struct inflight *st, __u32 tid, __u64 n, const __u32 class)
+{
+	struct kh_audit_chunk *c;
+	__u32 flags = st->flags;
+
+	if (st->off + n >= st->total)
+		flags |= KH_CHUNK_LAST;
+	c = bpf_ringbuf_reserve(&events, KH_AUDIT_CHUNK_HDR_SIZE + class, 0);
+	if (!c)
+		return -KH_TAP_LOST_CHUNKS;
+	if (n > class || bpf_probe_read_user(c->data, n, (void *)(st->seg_base + st->seg_off))) {
+		bpf_ringbuf_discard(c, BPF_RB_NO_WAKEUP);
+		return -KH_TAP_READ_FAULTS;
+	}
+	c->hdr.type = KH_REC_AUDIT_CHUNK;
+	c->hdr.size = KH_AUDIT_CHUNK_HDR_SIZE + n;
+	c->hdr.ts_ns = bpf_ktime_get_ns();
+	c->write_id = st->write_id;
+	c->dev = st->dev;
+	c->ino = st->ino;
+	c->offset = st->off;
+	c->total = st->total;
+	c->head_end = st->head_end;
+	c->tail_start = st->tail_start;
+	c->tgid = st->tgid;
+	c->tid = tid;
+	c->seq = st->seq;
+	c->len = n;
+	c->file_id = st->file_id;
+	c->flags = flags;
+	bpf_ringbuf_submit(c, wake_flags(flags, c->hdr.ts_ns));
+	st->off += n;
+	st->seg_off += n;
+	st->seq++;
+	return STEP_MORE;
 }
 
 /*
@@ -218,7 +284,7 @@ static __always_inline void give_up(struct inflight *st, __u32 tid, __u32 reason
  * or send one chunk. Returns STEP_MORE, STEP_DONE, or a negative kh_tap_counter naming the
  * failure.
  */
-static __always_inline int step(struct inflight *st, struct kh_audit_chunk *c, __u32 tid)
+static __always_inline int step(struct inflight *st, __u32 tid)
 {
 	__u64 avail, limit, n;
 
@@ -257,48 +323,27 @@ static __always_inline int step(struct inflight *st, struct kh_audit_chunk *c, _
 	asm volatile("%0 &= 0x1fff" : "+r"(n));
 	if (n > KH_AUDIT_CHUNK_MAX || n == 0)
 		return -KH_TAP_READ_FAULTS;
-	if (bpf_probe_read_user(c->data, n, (void *)(st->seg_base + st->seg_off)))
-		return -KH_TAP_READ_FAULTS;
-	c->hdr.type = KH_REC_AUDIT_CHUNK;
-	c->hdr.size = KH_AUDIT_CHUNK_HDR_SIZE + n;
-	c->hdr.ts_ns = bpf_ktime_get_ns();
-	c->write_id = st->write_id;
-	c->dev = st->dev;
-	c->ino = st->ino;
-	c->offset = st->off;
-	c->total = st->total;
-	c->head_end = st->head_end;
-	c->tail_start = st->tail_start;
-	c->tgid = bpf_get_current_pid_tgid() >> 32;
-	c->tid = tid;
-	c->seq = st->seq;
-	c->len = n;
-	c->file_id = st->file_id;
-	c->flags = st->flags;
-	if (st->off + n >= st->total)
-		c->flags |= KH_CHUNK_LAST;
-	if (bpf_ringbuf_output(&events, c, KH_AUDIT_CHUNK_HDR_SIZE + n, 0))
-		return -KH_TAP_LOST_CHUNKS;
-	st->off += n;
-	st->seg_off += n;
-	st->seq++;
-	return STEP_MORE;
+	/*
+	 * bpf_ringbuf_reserve() takes a constant size: reserve the smallest of four classes that
+	 * holds n, so a 1 KB line takes ~1.1 KB of ring, and copy the user bytes straight in.
+	 */
+	if (n <= 512)
+		return emit_chunk(st, tid, n, 512);
+	if (n <= 1024)
+		return emit_chunk(st, tid, n, 1024);
+	if (n <= 2048)
+		return emit_chunk(st, tid, n, 2048);
+	return emit_chunk(st, tid, n, KH_AUDIT_CHUNK_MAX);
 }
 
 /* copy up to KH_AUDIT_CHUNKS_PER_RUN chunks, then go on in tap_continue */
 static __always_inline int copy_run(void *ctx, struct inflight *st, __u32 tid)
 {
-	__u32 zero = 0;
-	struct kh_audit_chunk *c = bpf_map_lookup_elem(&scratch, &zero);
 	int r = STEP_MORE;
 
-	if (!c) {
-		give_up(st, tid, KH_TAP_READ_FAULTS);
-		goto done;
-	}
 #pragma clang loop unroll(disable)
 	for (int i = 0; i < KH_AUDIT_CHUNKS_PER_RUN; i++) {
-		r = step(st, c, tid);
+		r = step(st, tid);
 		if (r != STEP_MORE)
 			break;
 	}
@@ -308,8 +353,7 @@ static __always_inline int copy_run(void *ctx, struct inflight *st, __u32 tid)
 	}
 	if (r < 0)
 		give_up(st, tid, -r);
-done:
-	bpf_map_delete_elem(&inflight, &tid);
+	st->active = 0;
 	return 0;
 }
 
@@ -317,12 +361,12 @@ static __always_inline int on_exit(void *ctx, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *st = bpf_map_lookup_elem(&inflight, &tid);
-	__u64 total;
+	__u64 total, *cnt;
 
-	if (!st)
+	if (!st || !st->active)
 		return 0;
 	if (ret <= 0) {
-		bpf_map_delete_elem(&inflight, &tid);
+		st->active = 0;
 		return 0;
 	}
 	total = ret;
@@ -335,7 +379,6 @@ static __always_inline int on_exit(void *ctx, long ret)
 		st->head_end = cap_bytes - tail_bytes;
 		st->tail_start = total - tail_bytes;
 		st->flags |= KH_CHUNK_TRUNCATED;
-		kh_count(&counters, KH_TAP_TRUNCATED);
 	}
 	if (st->flags & KH_CHUNK_WRITEV) {
 		st->seg_base = 0;
@@ -346,8 +389,13 @@ static __always_inline int on_exit(void *ctx, long ret)
 	}
 	st->seg_off = 0;
 	st->iov_idx = 0;
-	kh_count(&counters, KH_TAP_WRITES);
-	kh_count_add(&counters, KH_TAP_BYTES, total);
+	cnt = kh_counters_get(&counters);
+	if (cnt) {
+		cnt[KH_TAP_WRITES]++;
+		cnt[KH_TAP_BYTES] += total;
+		if (st->flags & KH_CHUNK_TRUNCATED)
+			cnt[KH_TAP_TRUNCATED]++;
+	}
 	return copy_run(ctx, st, tid);
 }
 
@@ -357,7 +405,7 @@ int tap_continue(struct trace_event_raw_sys_exit *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *st = bpf_map_lookup_elem(&inflight, &tid);
 
-	if (!st)
+	if (!st || !st->active)
 		return 0;
 	return copy_run(ctx, st, tid);
 }
@@ -427,21 +475,25 @@ int tap_exec(void *ctx)
 		return 0;
 	}
 	bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY);
-	kh_count(&counters, KH_TAP_TARGET_EXECS);
+	count(KH_TAP_TARGET_EXECS);
 	emit_proc(tgid, KH_PROC_EXEC);
 	return 0;
 }
 
-/* the group leader exits: the process is gone (other threads' exits are not the process's) */
+/*
+ * A thread exits: a target's thread frees its in-flight slot. When it is the group leader, the
+ * process is gone (other threads' exits are not the process's).
+ */
 SEC("tp/sched/sched_process_exit")
 int tap_proc_exit(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid = id >> 32, tid = (__u32)id;
 
-	if ((__u32)id != tgid)
+	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
-	if (!bpf_map_delete_elem(&targets, &tgid))
+	bpf_map_delete_elem(&inflight, &tid);
+	if (tid == tgid && !bpf_map_delete_elem(&targets, &tgid))
 		emit_proc(tgid, KH_PROC_EXIT);
 	return 0;
 }

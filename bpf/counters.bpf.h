@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * counters: per-CPU event and loss counters. A domain declares a BPF_MAP_TYPE_PERCPU_ARRAY of
- * __u64 indexed by its counter enum (ring_abi.h) and bumps it next to the event or the failing
- * call; per-CPU slots need no atomics, and userspace sums the CPUs when it reads.
+ * counters: per-CPU event and loss counters. A domain declares KH_COUNTER_MAP(name, nr): a
+ * BPF_MAP_TYPE_PERCPU_ARRAY with ONE entry holding all nr __u64 counters, so a program that bumps
+ * several counters pays one map lookup (kh_counters_get), and per-CPU slots need no atomics.
+ * Userspace reads the one entry (nr values per CPU) and sums the CPUs. Indexes come from the
+ * domain's counter enum in ring_abi.h.
  */
 #ifndef KEYHOLE_COUNTERS_BPF_H
 #define KEYHOLE_COUNTERS_BPF_H
@@ -10,19 +12,26 @@
 #define KH_COUNTER_MAP(name_, nr_)                                                               \
 	struct {                                                                                 \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                         \
-		__uint(max_entries, nr_);                                                        \
+		__uint(max_entries, 1);                                                          \
 		__type(key, __u32);                                                              \
-		__type(value, __u64);                                                            \
+		__type(value, __u64[nr_]);                                                       \
 	} name_ SEC(".maps")
 
-static __always_inline void kh_count_add(void *map, __u32 idx, __u64 n)
+/* this CPU's counters of @map, or NULL (never, for an array) */
+static __always_inline __u64 *kh_counters_get(void *map)
 {
-	__u64 *c = bpf_map_lookup_elem(map, &idx);
+	__u32 zero = 0;
 
-	if (c)
-		*c += n;
+	return bpf_map_lookup_elem(map, &zero);
 }
 
-#define kh_count(map_, idx_) kh_count_add(map_, idx_, 1)
+/* add @n to counter @idx; @nr bounds the index for the verifier */
+#define kh_count_add(map_, idx_, n_, nr_)                                                        \
+	({                                                                                       \
+		__u64 *c_ = kh_counters_get(map_);                                               \
+		__u32 i_ = (idx_);                                                               \
+		if (c_ && i_ < (nr_))                                                            \
+			c_[i_] += (n_);                                                          \
+	})
 
 #endif /* KEYHOLE_COUNTERS_BPF_H */

@@ -24,6 +24,9 @@
 #include "keyhole/log.h"
 
 #define CAPTURE_MAX_WATCHES 32
+/* poll interval while records flow, and how long "flowing" lasts after the last record */
+#define CAPTURE_ACTIVE_POLL_MS 2
+#define CAPTURE_ACTIVE_NS 1000000000LL
 
 struct watch {
 	char path[PATH_MAX];	  /* as the apiserver names it */
@@ -42,6 +45,7 @@ struct capture {
 	struct watch w[CAPTURE_MAX_WATCHES];
 	unsigned int nw;
 	int64_t next_tick_ns;
+	int64_t last_data_ns;
 	uint64_t lost_proc_seen;
 	uint64_t ring_records, proc_events;
 	uint64_t lag_ns_last, lag_ns_max;
@@ -327,7 +331,22 @@ int capture__add_ring(struct capture *c, int map_fd, capture_ring_fn fn, void *c
 
 int capture__poll(struct capture *c, int timeout_ms)
 {
-	int n = ring_buffer__poll(c->rb, timeout_ms);
+	int64_t now = mono_ns();
+	int n;
+
+	/*
+	 * The tap wakes us at most once a millisecond (audit_tap.bpf.c): while records flow, poll
+	 * on our own every CAPTURE_ACTIVE_POLL_MS so none waits longer; when quiet, the next record
+	 * wakes us.
+	 */
+	if (now - c->last_data_ns < CAPTURE_ACTIVE_NS && timeout_ms > CAPTURE_ACTIVE_POLL_MS)
+		timeout_ms = CAPTURE_ACTIVE_POLL_MS;
+	n = ring_buffer__poll(c->rb, timeout_ms);
+	/* epoll reports only woken rings: records sent without a wakeup are taken here */
+	if (n == 0 || n == -EINTR)
+		n = ring_buffer__consume(c->rb);
+	if (n > 0)
+		c->last_data_ns = mono_ns();
 
 	if (c->sink_err)
 		return c->sink_err;

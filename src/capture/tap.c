@@ -268,15 +268,15 @@ int tap__ring_fd(const struct tap *t)
 
 int tap__counters(const struct tap *t, uint64_t out[KH_TAP__NR])
 {
-	uint64_t vals[t->ncpus];
-	int fd = bpf_map__fd(t->skel->maps.counters);
+	/* one entry: KH_TAP__NR counters per CPU (bpf/counters.bpf.h) */
+	uint64_t vals[t->ncpus][KH_TAP__NR];
+	__u32 zero = 0;
 
-	for (__u32 k = 0; k < KH_TAP__NR; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			return -errno;
-		for (int c = 0; c < t->ncpus; c++)
-			out[k] += vals[c];
-	}
+	memset(out, 0, sizeof(uint64_t) * KH_TAP__NR);
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &zero, vals))
+		return -errno;
+	for (int c = 0; c < t->ncpus; c++)
+		for (int k = 0; k < KH_TAP__NR; k++)
+			out[k] += vals[c][k];
 	return 0;
 }
