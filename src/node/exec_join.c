@@ -362,18 +362,18 @@ static void hold(struct exec_join *j, struct jsession *js, const struct node_eve
 		snprintf(h->path, sizeof(h->path), "%s", ev->path);
 		h->ev.path = h->path;
 	}
-	/* argv points into one NUL-separated buffer: copy it whole and rebase the pointers */
-	if (ev->argc) {
-		size_t len = (size_t)(ev->argv[ev->argc - 1] - ev->argv[0]) +
-			     strlen(ev->argv[ev->argc - 1]) + 1;
+	/* each argument copied in turn: argv need not share one buffer */
+	h->ev.argc = 0;
+	for (uint32_t i = 0, at = 0; i < ev->argc; i++) {
+		size_t n = strlen(ev->argv[i]) + 1;
 
-		if (len > sizeof(h->args))
-			len = sizeof(h->args);
-		memcpy(h->args, ev->argv[0], len);
-		h->args[sizeof(h->args) - 1] = 0;
-		for (uint32_t i = 0; i < ev->argc; i++)
-			h->ev.argv[i] = h->args + (ev->argv[i] - ev->argv[0]);
+		if (at + n > sizeof(h->args))
+			break;
+		memcpy(h->args + at, ev->argv[i], n);
+		h->ev.argv[h->ev.argc++] = h->args + at;
+		at += (uint32_t)n;
 	}
+	h->ev.argv[h->ev.argc] = NULL;
 	h->next = NULL;
 	*js->tail = h;
 	js->tail = &h->next;
