@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Live capture through the real binaries: `keyhole run` follows a stand-in apiserver it finds by
-# name (a copy named kh-e2e-apisrv, so other apiservers on the machine do not feed this test),
+# name (a copy named khe-<pid>, so other apiservers on the machine, and this test running
+# elsewhere, do not feed it; the exec watch is off for the same reason),
 # which writes the bundled benign and attack logs from four threads, rotating at 32 KB, and
 # restarts itself half-way (new pid, found by its exec). Then:
 #   - the alerts equal `keyhole replay` of the files the stand-in really wrote (the rotated set,
@@ -39,10 +40,11 @@ if [ "$(id -u)" != 0 ] || ! "$KH" probe > "$T/probe.txt" 2>&1; then
 fi
 
 mkdir "$T/log"
-ln -s "$B/tests/kube-apiserver" "$T/kh-e2e-apisrv"
+COMM=khe-$$
+ln -s "$B/tests/kube-apiserver" "$T/$COMM"
 cat "$S/tests/data/benign-controlplane.log" "$S/tests/data/attack.log" > "$T/input.log"
 
-"$KH" run --comm kh-e2e-apisrv --output "$T/live.json" 2> "$T/run.err" &
+"$KH" run --comm "$COMM" --no-exec-watch --output "$T/live.json" 2> "$T/run.err" &
 KPID=$!
 for _ in $(seq 100); do
 	grep -q 'ready:' "$T/run.err" && break
@@ -52,7 +54,7 @@ done
 grep -q 'ready:' "$T/run.err" || fail "keyhole run not ready in 10 s"
 
 half=$(($(wc -l < "$T/input.log") / 2))
-"$T/kh-e2e-apisrv" --audit-log-path "$T/log/audit.log" --input "$T/input.log" --threads 4 \
+"$T/$COMM" --audit-log-path "$T/log/audit.log" --input "$T/input.log" --threads 4 \
 	--rate 3000 --rotate-bytes 32768 --restart-after "$half" --restart-mode spawn \
 	--exit-when-done 2> "$T/standin.err" || fail "stand-in failed: $(cat "$T/standin.err")"
 
@@ -88,7 +90,7 @@ cmp -s "$T/live.json" "$T/replay.json" ||
 mkdir "$T/log2"
 gzip -c "$S/tests/data/benign-controlplane.log" > "$T/log2/audit-2026-11-20T00-00-00.000.log.gz"
 port=$((20000 + $$ % 20000))
-"$KH" run --comm kh-e2e-apisrv --audit-log "$T/log2/audit.log" --metrics "127.0.0.1:$port" \
+"$KH" run --comm "$COMM" --no-exec-watch --audit-log "$T/log2/audit.log" --metrics "127.0.0.1:$port" \
 	--output "$T/live2.json" 2> "$T/run.err" &
 KPID=$!
 for _ in $(seq 100); do
@@ -98,7 +100,7 @@ for _ in $(seq 100); do
 done
 grep -q 'baseline: learned history from 378 events in 1 file' "$T/run.err" ||
 	fail "the rotated benign log was not learned"
-"$T/kh-e2e-apisrv" --audit-log-path "$T/log2/audit.log" --input "$S/tests/data/attack.log" \
+"$T/$COMM" --audit-log-path "$T/log2/audit.log" --input "$S/tests/data/attack.log" \
 	--threads 2 --ordered --exit-when-done 2> "$T/standin.err" || fail "stand-in failed"
 sleep 0.3
 exec 3<> "/dev/tcp/127.0.0.1/$port" || fail "no metrics endpoint on port $port"
