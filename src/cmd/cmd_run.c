@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "capture/capture.h"
+#include "capture/privileges.h"
 #include "cmd/cmd_common.h"
 #include "cmd/commands.h"
 #include "keyhole/alert_output.h"
@@ -309,6 +310,7 @@ static int run_start(struct run *r)
 {
 	struct kh_pipeline_opts po = {0};
 	struct capture_opts co = {0};
+	int err;
 
 	if (cmd_load_config(r->a.config, &r->loaded))
 		return 2;
@@ -334,6 +336,11 @@ static int run_start(struct run *r)
 	if (capture__new(&co, &r->c))
 		return 1;
 	start_exec_watch(r);
+	/* attached: from here on, only what following a restarted apiserver needs (before the
+	 * metrics thread starts, since capabilities are per thread) */
+	if ((err = privileges__drop_to_run()) != 0)
+		kh_log(KH_LOG_WARN, "could not drop capabilities after attaching: %s; running "
+		       "with more privilege than needed", strerror(-err));
 	if (start_metrics(r))
 		return 1;
 	if (!r->a.no_baseline && r->cfg->capture.baseline_from_disk)

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * privileges: what `keyhole run` keeps once its programs are loaded and attached.
+ *
+ * Loading and attaching need CAP_BPF, CAP_PERFMON (or CAP_SYS_ADMIN on old kernels) and, before
+ * 5.11, CAP_SYS_RESOURCE for memlock. Once attached, the programs and maps are reached through
+ * file descriptors the agent already holds, which need no capability. What is still needed is
+ * following a restarted apiserver: reading its /proc/PID/cmdline and resolving its audit log
+ * through /proc/PID/root, guarded by the ptrace access check, so CAP_SYS_PTRACE stays.
+ */
+#ifndef KEYHOLE_CAPTURE_PRIVILEGES_H
+#define KEYHOLE_CAPTURE_PRIVILEGES_H
+
+/*
+ * Drop every capability but CAP_SYS_PTRACE from the effective, permitted, inheritable, ambient
+ * and bounding sets of the calling thread (the agent is single-threaded when it calls this; the
+ * metrics thread, started earlier, keeps its own sets and needs none: it is told by the caller
+ * to drop as well). Returns 0, or a negative errno naming the step that failed.
+ */
+int privileges__drop_to_run(void);
+
+#endif /* KEYHOLE_CAPTURE_PRIVILEGES_H */
