@@ -14,6 +14,7 @@
 
 #include "cmd/cmd_common.h"
 #include "correlate/correlate.h"
+#include "keyhole/config.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
 #include "keyhole/rule.h"
@@ -178,10 +179,15 @@ int cmd_replay(int argc, char **argv)
 	r = parse_args(argc, argv, &a);
 	if (r)
 		return r == 1 ? 0 : 2;
-	if (cmd_open_output(a.output, &po.out))
-		return 2;
 	if (cmd_load_config(a.config, &po.cfg))
 		return 2;
+	/* --output wins over the config's output, as in `run` */
+	if (!a.output && po.cfg)
+		a.output = po.cfg->output;
+	if (cmd_open_output(a.output, &po.out)) {
+		cmd_free_config(po.cfg);
+		return 2;
+	}
 	po.learn_only = a.n_baseline > 0;
 	p = pipeline__new(&po);
 	if (!p) {

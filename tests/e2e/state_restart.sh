@@ -99,4 +99,11 @@ rm -f "$T/history.khs"
 	fail "baseline replay failed: $(cat "$T/baseline.err")"
 alerts "$T/baseline.json" | diff -u "$T/day2.new" - || fail "baseline: day 1 must be learned, not alerted"
 
+# 7. the config's output key is where alerts go, unless --output says otherwise
+printf 'output: %s\n' "$T/from-config.json" > "$T/output.yaml"
+"$KH" replay -q --config "$T/output.yaml" "$D/history-day1.log" > "$T/stdout.json" 2>/dev/null
+[ -s "$T/from-config.json" ] && [ ! -s "$T/stdout.json" ] || fail "config output: alerts not in the file it names"
+"$KH" replay -q --config "$T/output.yaml" -o - "$D/history-day1.log" > "$T/stdout.json" 2>/dev/null
+[ -s "$T/stdout.json" ] || fail "--output - must win over the config's output"
+
 echo "state_restart: $n1 combinations; restart, expiry, corrupt file and baseline all as expected"
