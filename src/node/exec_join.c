@@ -117,9 +117,10 @@ const struct exec_join_stats *exec_join__stats(const struct exec_join *j)
 	return &j->st;
 }
 
-static int64_t absdiff(int64_t a, int64_t b)
+/* |a - b| without overflow, whatever the two times are */
+static uint64_t absdiff(int64_t a, int64_t b)
 {
-	return a > b ? a - b : b - a;
+	return a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
 }
 
 static bool same_pod(const struct req *r, const struct jsession *js)
@@ -234,7 +235,7 @@ static void pair_waiting(struct exec_join *j, uint64_t key, struct req *r, void 
 		struct jsession *js = &j->s[i];
 
 		if (!js->id || js->final || !same_pod(r, js) ||
-		    absdiff(r->t_ns, js->start_ns) > j->o.window_ns)
+		    absdiff(r->t_ns, js->start_ns) > (uint64_t)j->o.window_ns)
 			continue;
 		if (!best || absdiff(r->t_ns, js->start_ns) < absdiff(r->t_ns, best->start_ns))
 			best = js;
@@ -297,7 +298,7 @@ static void pair_session(struct exec_join *j, struct jsession *js)
 		struct req *r = &j->req[i];
 
 		if (!r->live || r->claimed_by || !r->ns[0] || !same_pod(r, js) ||
-		    absdiff(r->t_ns, js->start_ns) > j->o.window_ns)
+		    absdiff(r->t_ns, js->start_ns) > (uint64_t)j->o.window_ns)
 			continue;
 		if (!best || absdiff(r->t_ns, js->start_ns) < absdiff(best->t_ns, js->start_ns))
 			best = r;

@@ -125,13 +125,14 @@ static void put_open(struct json_out *j, const struct node_event *ev)
 	if (ev->ret >= 0) {
 		json_kv_str(j, "result", "success");
 	} else {
-		const char *e = strerrorname_np((int)-ev->ret);
+		/* a syscall fails with -1..-4095; anything else is a corrupt record */
+		const char *e = ev->ret >= -4095 ? strerrorname_np((int)-ev->ret) : NULL;
 
 		json_kv_str(j, "result", "failure");
 		if (e)
 			json_kv_str(j, "error", e);
 		else
-			json_kv_int(j, "errno", -ev->ret);
+			json_kv_int(j, "return", ev->ret);
 	}
 	json_kv_int(j, "flags", ev->open_flags);
 	json_key(j, "matched");

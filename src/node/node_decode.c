@@ -72,14 +72,22 @@ const struct node_decode_stats *node_decoder__stats(const struct node_decoder *d
 	return &d->st;
 }
 
-/* kernel monotonic ns -> wall clock ns, with the offset as it is now */
-static int64_t wall_ns(uint64_t mono)
+/*
+ * kernel monotonic ns -> wall clock ns, with the offset as it is now; false for a stamp from the
+ * future (a record is read after it was written), which only a corrupt record has
+ */
+static bool wall_ns(uint64_t mono, int64_t *out)
 {
 	struct timespec rt, mo;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mo);
-	return (int64_t)mono + (rt.tv_sec - mo.tv_sec) * 1000000000ll + (rt.tv_nsec - mo.tv_nsec);
+	if (mono > (uint64_t)mo.tv_sec * 1000000000ull + (uint64_t)mo.tv_nsec)
+		return false;
+	int64_t off = (rt.tv_sec - mo.tv_sec) * 1000000000ll + (rt.tv_nsec - mo.tv_nsec);
+
+	*out = (int64_t)mono + off;
+	return true;
 }
 
 /* copy a fixed-size kernel string field, which may lack its NUL */
@@ -292,7 +300,10 @@ int node_decoder__decode(struct node_decoder *d, const void *data, size_t size,
 		return 0;
 	}
 	p = (const struct kh_node_proc *)(h + 1);
-	ev->time_ns = wall_ns(h->ts_ns);
+	if (!p->session_id) /* the kernel's ids are ktime stamps, never 0 */
+		goto malformed;
+	if (!wall_ns(h->ts_ns, &ev->time_ns))
+		goto malformed;
 	fill_proc(&ev->proc, p);
 	d->st.records++;
 	if (ev->kind == NODE_EV_EXEC) {

@@ -120,7 +120,8 @@ bool node_rule__is_repeat(struct node_rule_state *s, const struct node_event *ev
 		h = kh_hash_bytes(h, ev->argv[i], strlen(ev->argv[i]) + 1);
 	h = kh_hash_final(h);
 	at = fifo_map__find(&s->repeats, h);
-	if (at >= 0 && ev->time_ns - s->repeat_at[at] < s->t.repeat_window_ns) {
+	if (at >= 0 && ev->time_ns >= s->repeat_at[at] &&
+	    (uint64_t)ev->time_ns - (uint64_t)s->repeat_at[at] < (uint64_t)s->t.repeat_window_ns) {
 		s->repeats_suppressed++;
 		return true;
 	}
