@@ -228,22 +228,13 @@ static inline void rm_rf(const char *dir)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
 
-/*
- * The bundled sample logs (tests/data), or the shared audit samples until they land
- * (KH_SHARED_DIR, overridable from the environment for worktrees outside /work).
- */
+/* the bundled sample logs (tests/data) */
 static inline void sample_input(const char *out_path)
 {
-	const char *shared = getenv("KH_SHARED_DIR") ? getenv("KH_SHARED_DIR") : KH_SHARED_DIR;
 	char cmd[1024];
 
-	if (access(KH_TEST_DATA_DIR "/attack.log", R_OK) == 0)
-		snprintf(cmd, sizeof(cmd),
-			 "cat '%s/attack.log' '%s/benign-controlplane.log' > '%s'",
-			 KH_TEST_DATA_DIR, KH_TEST_DATA_DIR, out_path);
-	else
-		snprintf(cmd, sizeof(cmd), "cat %s/data/audit-samples/*/*.jsonl > '%s'", shared,
-			 out_path);
+	snprintf(cmd, sizeof(cmd), "cat '%s/attack.log' '%s/benign-controlplane.log' > '%s'",
+		 KH_TEST_DATA_DIR, KH_TEST_DATA_DIR, out_path);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 

@@ -459,11 +459,11 @@ static char *read_line(const char *path, int n)
 	return l;
 }
 
-static const char *shared_dir(void)
+static const char *samples_dir(void)
 {
-	const char *env = getenv("KH_SHARED_DIR");
+	const char *env = getenv("KH_SAMPLES_DIR");
 
-	return env && *env ? env : KH_SHARED_DIR;
+	return env && *env ? env : KH_SAMPLES_DIR;
 }
 
 /* grow each body of @line (requestObject, responseObject) by a member of about @grow bytes */
@@ -594,7 +594,7 @@ Test(audit_parse_cut, real_events_grown_to_megabytes_cut_everywhere, .timeout = 
 	char path[4096];
 	struct stats st = {0};
 	struct {
-		const char *file; /* under tests/data or the shared samples */
+		const char *file; /* under tests/data or tests/data/audit-samples */
 		int line;
 		size_t grow;
 		size_t random_cuts;
@@ -615,7 +615,7 @@ Test(audit_parse_cut, real_events_grown_to_megabytes_cut_everywhere, .timeout = 
 		if (real[i].file[0] == '/')
 			snprintf(path, sizeof(path), "%s", real[i].file);
 		else
-			snprintf(path, sizeof(path), "%s/data/audit-samples/%s", shared_dir(),
+			snprintf(path, sizeof(path), "%s/%s", samples_dir(),
 				 real[i].file);
 		line = read_line(path, real[i].line);
 		big = grow_bodies(line, real[i].grow);

@@ -2,7 +2,7 @@
 /*
  * Differential test of src/parse/audit_parse.c against json-c, the general JSON library.
  *
- * For every line of the real audit samples (../shared/data/audit-samples) and for thousands of
+ * For every line of the real audit samples (tests/data/audit-samples) and for thousands of
  * generated events (random key order and whitespace, escapes everywhere including surrogate pairs,
  * lone surrogates and \/, unknown keys, nested junk, duplicate keys, wrong value types), every
  * field audit_parse extracts must equal what json-c gives for the same line: strings compared as
@@ -357,19 +357,16 @@ static int diff_file(const char *path, const struct stat *st, int type, struct F
 	return 0;
 }
 
-/*
- * KH_SHARED_DIR is the checkout's sibling "shared"; a worktree elsewhere can point the test at
- * the real one with the environment variable of the same name.
- */
+/* the bundled samples, or another copy named by KH_SAMPLES_DIR in the environment */
 static const char *samples_dir(char *buf, size_t cap)
 {
-	const char *env = getenv("KH_SHARED_DIR");
+	const char *env = getenv("KH_SAMPLES_DIR");
 	struct stat st;
 
-	snprintf(buf, cap, "%s/data/audit-samples", env && *env ? env : KH_SHARED_DIR);
+	snprintf(buf, cap, "%s", env && *env ? env : KH_SAMPLES_DIR);
 	if (stat(buf, &st) || !S_ISDIR(st.st_mode))
-		cr_assert_fail("audit samples not found at %s: set KH_SHARED_DIR to the shared "
-			       "reference directory (the one holding data/audit-samples)",
+		cr_assert_fail("audit samples not found at %s (tests/data/audit-samples, or "
+			       "KH_SAMPLES_DIR)",
 			       buf);
 	return buf;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The rules on whole logs, through the real pipeline (line -> parse -> rules -> alerts):
- *  - every file of ../shared/data/audit-samples/ (real apiserver output: sorted keys, v1beta1
+ *  - every file of tests/data/audit-samples/ (real apiserver output: sorted keys, v1beta1
  *    events, missing fields): every line parses, nothing crashes, and the alerts are exactly
  *    those tests/data/audit-samples.expected.jsonl names;
  *  - tests/data/benign-controlplane.log and attack.log against their expected files.
@@ -213,10 +213,8 @@ Test(rules_samples, real_apiserver_samples_fire_as_the_seeds_say)
 	size_t nw, ng_all = 0;
 
 	nw = read_expected(KH_TEST_DATA_DIR "/audit-samples.expected.jsonl", &want);
-	cr_assert_eq(nftw(KH_SHARED_DIR "/data/audit-samples", collect, 16, FTW_PHYS), 0,
-		     "cannot read %s/data/audit-samples: the shared reference directory belongs "
-		     "beside the repository (or configure with -DKEYHOLE_SHARED_DIR=PATH)",
-		     KH_SHARED_DIR);
+	cr_assert_eq(nftw(KH_SAMPLES_DIR, collect, 16, FTW_PHYS), 0, "cannot read %s",
+		     KH_SAMPLES_DIR);
 	cr_assert_gt(n_files, 50, "the shared samples are missing (%zu files)", n_files);
 	qsort(files, n_files, sizeof(*files), by_str);
 	/* one pipeline per file: the samples are unrelated captures */
