@@ -122,7 +122,8 @@ int baseline__list(const char *live_path, char ***out)
 			goto out;
 		}
 	}
-	qsort(v, n, sizeof(*v), by_age);
+	if (n > 1) /* qsort's base must not be NULL, even for nothing to sort */
+		qsort(v, n, sizeof(*v), by_age);
 	*out = calloc(n + 2, sizeof(char *));
 	if (!*out) {
 		err = -ENOMEM;

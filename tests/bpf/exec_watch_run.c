@@ -146,7 +146,13 @@ Test(exec_watch_run, keyhole_run_names_pod_user_and_command, .timeout = 180)
 	}
 	for (int i = 0; i < 300 && !file_has(err, "ready:"); i++)
 		usleep(50000);
-	cr_assert(file_has(err, "ready:"), "keyhole did not get ready");
+	if (!file_has(err, "ready:")) {
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "cat '%s' >&2", err);
+		(void)!system(cmd); /* what keyhole said is the diagnosis */
+		cr_assert_fail("keyhole did not get ready (its messages above)");
+	}
 	cr_assert(!file_has(err, "exec watch did not load"), "keyhole runs without the exec watch");
 
 	/* the apiserver logs the pods/exec request (kubectl >= 1.30: verb get) ... */

@@ -437,6 +437,7 @@ int main(int argc, char **argv)
 			die("pthread_create");
 	for (int i = 0; i < o.threads; i++)
 		pthread_join(th[i], NULL);
+	free(th);
 	if (stop_at < total)
 		restart(argc, argv);
 	{
