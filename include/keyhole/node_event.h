@@ -20,6 +20,7 @@ enum node_event_kind {
 	NODE_EV_EXEC = 1, /* a process in a session exec'd (session_start: the session's first) */
 	NODE_EV_OPEN,	  /* a process in a session opened secret material */
 	NODE_EV_EXIT,	  /* the session's first process exited */
+	NODE_EV_LOG_TAMPER, /* a process other than the apiserver changed its audit log (guard) */
 };
 
 #define KH_NODE_ARGV_MAX 64 /* argv entries kept; the rest are counted in argc_total */
@@ -54,6 +55,21 @@ struct node_process {
 	char comm[KH_NODE_COMM_LEN + 1];
 };
 
+/* NODE_EV_LOG_TAMPER: what was done to the audit log, as the audit guard and the agent saw it */
+struct node_log_tamper {
+	uint32_t op;	    /* enum kh_tamper_op */
+	const char *file;   /* the watched audit log, as the apiserver names it */
+	const char *path;   /* the path the process gave ("" for a descriptor operation) */
+	const char *path2;  /* rename: the new path, else "" */
+	const char *exe;    /* /proc/PID/exe when it could still be read, else "" */
+	const char *how;    /* how the operation was tied to the log: see capture/tamper.h */
+	int64_t ret;	    /* the system call's result */
+	uint64_t size;	    /* opens: size after the open; (f)truncate: the length asked for */
+	uint32_t open_flags; /* opens: O_* of the open file */
+	bool path_truncated; /* a path was longer than the kernel side reads */
+	bool shrunk;	     /* the log now holds fewer bytes than the apiserver had written */
+};
+
 struct node_event {
 	enum node_event_kind kind;
 	int64_t time_ns;		    /* wall clock, ns since the epoch */
@@ -73,6 +89,8 @@ struct node_event {
 	uint32_t match; /* KH_NODE_M_* */
 	/* NODE_EV_EXIT */
 	int32_t exit_code;
+	/* NODE_EV_LOG_TAMPER (session is a placeholder with id 0: not an exec session) */
+	const struct node_log_tamper *tamper;
 };
 
 struct kh_pipeline;

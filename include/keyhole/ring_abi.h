@@ -21,6 +21,7 @@ enum kh_rec_type {
 	KH_REC_AUDIT_CHUNK = 1, /* bytes the apiserver wrote to its audit log (audit tap) */
 	KH_REC_AUDIT_WRITE_END, /* a write the tap gave up on: lost, counted (audit tap) */
 	KH_REC_PROC_EVENT,	/* apiserver exec/exit seen by the tap (follow restarts) */
+	KH_REC_AUDIT_TAMPER,	/* another process changed the audit log (audit guard) */
 	KH_REC_NODE_EXEC = 16,	/* exec inside a container exec session (exec watch) */
 	KH_REC_NODE_OPEN,	/* secret material opened inside an exec session (exec watch) */
 	KH_REC_NODE_EXIT,	/* exec-session process exit (exec watch) */
@@ -148,6 +149,78 @@ struct kh_name_key {
 	char name[KH_AUDIT_NAME_MAX];
 };
 
+/* ---- audit guard records (bpf/audit_guard.bpf.c) ---- */
+
+/*
+ * What another process did to a watched audit log. The apiserver's own opens, renames and
+ * deletions (rotation, --audit-log-maxbackup) are its targets' and never reported.
+ */
+enum kh_tamper_op {
+	KH_TAMPER_OPEN_WRITE = 1, /* opened for writing (O_WRONLY/O_RDWR, O_TRUNC or not) */
+	KH_TAMPER_TRUNCATE,	  /* truncate(2) by path */
+	KH_TAMPER_FTRUNCATE,	  /* ftruncate(2) of a descriptor */
+	KH_TAMPER_UNLINK,	  /* unlink(2)/unlinkat(2) */
+	KH_TAMPER_RENAME_FROM,	  /* rename*(2) moved the log away */
+	KH_TAMPER_RENAME_ONTO,	  /* rename*(2) put another file in the log's place */
+	KH_TAMPER_OP__NR
+};
+
+/* kh_audit_tamper.flags */
+#define KH_TAMPER_F_EXACT 0x1u	   /* the kernel matched the file itself (inode, or dir + name) */
+#define KH_TAMPER_F_PATH_TRUNC 0x2u /* a path was longer than KH_TAMPER_PATH_MAX */
+
+/* paths as the process gave them; a longer one keeps its head (its basename is checked whole) */
+#define KH_TAMPER_PATH_MAX 256
+/* processes with a path operation between sys_enter and sys_exit on a watched basename */
+#define KH_GUARD_MAX_PENDING 1024
+/* its own ring: a flood of lookalike operations cannot push audit bytes out of the tap's ring */
+#define KH_GUARD_RING_BYTES (256u << 10)
+
+/*
+ * KH_REC_AUDIT_TAMPER. Path operations (truncate, unlink, rename) are matched in the kernel by
+ * the basename of a watched log; a bare name is resolved there against its directory (F_EXACT,
+ * or not reported), and the agent resolves paths with a '/' from the root and base directory
+ * identities. Descriptor operations (open for write, ftruncate) are matched by inode.
+ */
+struct kh_audit_tamper {
+	struct kh_rec_hdr hdr;
+	__u64 dev;	  /* the file, when matched by inode (kernel dev_t), else 0 */
+	__u64 ino;
+	__u64 root_dev;	  /* path operations: the process's root directory, */
+	__u64 root_ino;	  /* from which an absolute path starts */
+	__u64 base_dev;	  /* and the directory a relative path starts from */
+	__u64 base_ino;	  /* (the cwd, or the dfd's) */
+	__u64 size;	  /* opens: i_size after the open; (f)truncate: the length asked for */
+	__s64 ret;	  /* the system call's result (only successes are reported) */
+	__u32 op;	  /* enum kh_tamper_op */
+	__u32 flags;	  /* KH_TAMPER_F_* */
+	__u32 file_id;	  /* the watched file, when matched exactly; else 0 */
+	__u32 tgid;	  /* who did it */
+	__u32 tid;
+	__u32 ppid;	  /* real parent's tgid */
+	__u32 uid;	  /* real uid (root user namespace) */
+	__u32 open_flags; /* opens: the file's f_flags */
+	__s32 dfd;	  /* path operations: the directory fd (AT_FDCWD = -100) */
+	__u32 _pad;
+	char comm[KH_COMM_LEN];
+	char path[KH_TAMPER_PATH_MAX];	/* path as given; opens: the file's name in its directory */
+	char path2[KH_TAMPER_PATH_MAX]; /* rename: the new path */
+};
+
+/* the guard's per-CPU counters (map guard_counters) */
+enum kh_guard_counter {
+	KH_GUARD_REPORTED,	/* tamper records sent */
+	KH_GUARD_LOST,		/* tamper records the guard's ring had no room for */
+	KH_GUARD_PENDING_FULL,	/* path operations on a watched name not followed: table full */
+	KH_GUARD_NAME_MATCHES,	/* path operations whose basename matched (before the result) */
+	KH_GUARD__NR
+};
+
+/* key of the guard's "basenames" map: a watched log's basename, NUL-padded */
+struct kh_base_key {
+	char name[KH_AUDIT_NAME_MAX];
+};
+
 /* ---- exec watch records (bpf/exec_watch.bpf.c) ---- */
 
 /*
@@ -254,6 +327,9 @@ _Static_assert(sizeof(struct kh_audit_write_end) == 56, "kh_audit_write_end is A
 _Static_assert(sizeof(struct kh_audit_proc) == 40, "kh_audit_proc is ABI");
 _Static_assert(sizeof(struct kh_file_key) == 16, "kh_file_key is ABI");
 _Static_assert(sizeof(struct kh_name_key) == 16 + KH_AUDIT_NAME_MAX, "kh_name_key is ABI");
+_Static_assert(offsetof(struct kh_audit_tamper, comm) == 120, "kh_audit_tamper is ABI");
+_Static_assert(sizeof(struct kh_audit_tamper) == 136 + 2 * KH_TAMPER_PATH_MAX,
+	       "kh_audit_tamper is ABI");
 #endif
 
 #endif /* KEYHOLE_RING_ABI_H */

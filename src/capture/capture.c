@@ -19,7 +19,9 @@
 #include <bpf/libbpf.h>
 
 #include "capture/capture.h"
+#include "capture/guard.h"
 #include "capture/proc_scan.h"
+#include "capture/tamper.h"
 #include "capture/tap.h"
 #include "keyhole/log.h"
 
@@ -35,11 +37,15 @@ struct watch {
 	uint64_t dir_dev, dir_ino; /* the directory's identity once armed */
 	bool armed;
 	int last_err; /* last arming error reported, to report each cause once */
+	/* for the audit guard: the inode the apiserver writes, and how much it wrote there */
+	uint64_t cur_dev, cur_ino;
+	uint64_t min_size;
 };
 
 struct capture {
 	struct capture_opts o;
 	struct tap *tap;
+	struct guard *guard; /* NULL: tamper detection off */
 	struct ring_buffer *rb;
 	struct reasm *reasm;
 	struct watch w[CAPTURE_MAX_WATCHES];
@@ -49,6 +55,7 @@ struct capture {
 	uint64_t lost_proc_seen;
 	uint64_t ring_records, proc_events;
 	uint64_t lag_ns_last, lag_ns_max;
+	uint64_t tamper_reported, tamper_elsewhere, tamper_malformed;
 	unsigned int followed;
 	int sink_err; /* first error the line sink returned */
 	bool stopped;
@@ -90,10 +97,19 @@ static void watch_arm(struct capture *c, unsigned int i)
 	int err = tap__watch_path(c->tap, w->host, i + 1);
 
 	if (!err) {
+		struct stat st;
+
 		if (!w->armed)
 			kh_log(KH_LOG_INFO, "capturing writes to %s (reached as %s)", w->path,
 			       w->host);
 		dir_identity(w->host, &w->dir_dev, &w->dir_ino);
+		if (!w->cur_ino && stat(w->host, &st) == 0) {
+			w->cur_dev = tap_kdev(st.st_dev);
+			w->cur_ino = st.st_ino;
+			w->min_size = (uint64_t)st.st_size;
+		}
+		if (c->guard)
+			guard__watch(c->guard, w->path, w->dir_dev, w->dir_ino, i + 1);
 		w->armed = true;
 		w->last_err = 0;
 		return;
@@ -198,6 +214,22 @@ static void on_proc(struct capture *c, const struct kh_audit_proc *p, size_t siz
 	}
 }
 
+/* the apiserver writes to this inode now, and the file holds at least what it wrote */
+static void watch_saw_write(struct capture *c, const struct kh_audit_chunk *ch, size_t size)
+{
+	struct watch *w;
+
+	if (size < KH_AUDIT_CHUNK_HDR_SIZE || !ch->file_id || ch->file_id > c->nw || ch->seq)
+		return;
+	w = &c->w[ch->file_id - 1];
+	if (w->cur_dev != ch->dev || w->cur_ino != ch->ino) {
+		w->cur_dev = ch->dev;
+		w->cur_ino = ch->ino;
+		w->min_size = 0; /* a new file (rotation): it starts empty */
+	}
+	w->min_size += ch->total;
+}
+
 static int on_tap_record(void *ctx, void *data, size_t size)
 {
 	struct capture *c = ctx;
@@ -208,6 +240,7 @@ static int on_tap_record(void *ctx, void *data, size_t size)
 	c->ring_records++;
 	switch (h->type) {
 	case KH_REC_AUDIT_CHUNK:
+		watch_saw_write(c, data, size);
 		reasm__chunk(c->reasm, data, size);
 		break;
 	case KH_REC_AUDIT_WRITE_END:
@@ -218,6 +251,53 @@ static int on_tap_record(void *ctx, void *data, size_t size)
 		break;
 	}
 	/* a failing sink stops the loop: ring_buffer__poll returns the callback's error */
+	return c->sink_err;
+}
+
+/* a guard record: tie it to a watched log and hand it on, or count it */
+static int on_guard_record(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+	const struct kh_audit_tamper *r = data;
+	struct tamper_watch tw[CAPTURE_MAX_WATCHES];
+	struct node_log_tamper what;
+	struct tamper_buf *b;
+	char comm[KH_COMM_LEN + 1];
+	int i, err = 0;
+
+	for (unsigned int k = 0; k < c->nw; k++)
+		tw[k] = (struct tamper_watch){
+		    .path = c->w[k].path,
+		    .host = c->w[k].host,
+		    .dir_dev = c->w[k].dir_dev,
+		    .dir_ino = c->w[k].dir_ino,
+		    .cur_dev = c->w[k].cur_dev,
+		    .cur_ino = c->w[k].cur_ino,
+		    .min_size = c->w[k].min_size,
+		};
+	b = malloc(sizeof(*b));
+	if (!b)
+		return 0;
+	i = tamper__match(data, size, tw, c->nw, &what, b);
+	if (i == -EINVAL)
+		c->tamper_malformed++;
+	else if (i < 0)
+		c->tamper_elsewhere++;
+	if (i >= 0) {
+		struct capture_tamper t = {.what = &what, .pid = r->tgid, .tid = r->tid,
+					   .ppid = r->ppid, .uid = r->uid, .comm = comm,
+					   .ts_ns = r->hdr.ts_ns};
+
+		snprintf(comm, sizeof(comm), "%.*s", KH_COMM_LEN, r->comm);
+		c->tamper_reported++;
+		if (what.shrunk)
+			c->w[i].min_size = what.size; /* what is left is what it holds now */
+		if (c->o.tamper_fn && !c->sink_err)
+			err = c->o.tamper_fn(c->o.tamper_ctx, &t);
+		if (err < 0)
+			c->sink_err = err;
+	}
+	free(b);
 	return c->sink_err;
 }
 
@@ -263,6 +343,23 @@ static void housekeeping(struct capture *c)
 	}
 }
 
+/* the audit guard on the same loop; without it capture goes on, and says so */
+static void start_guard(struct capture *c)
+{
+	if (guard__new(c->tap, c->o.verbose, &c->guard)) {
+		kh_log(KH_LOG_WARN, "the audit guard did not load (above): tampering with the "
+				    "audit log by other processes is not detected");
+		c->guard = NULL;
+		return;
+	}
+	if (ring_buffer__add(c->rb, guard__ring_fd(c->guard), on_guard_record, c)) {
+		kh_log(KH_LOG_WARN, "cannot serve the audit guard's ring: %s; tampering with the "
+				    "audit log is not detected", strerror(errno));
+		guard__free(c->guard);
+		c->guard = NULL;
+	}
+}
+
 int capture__new(const struct capture_opts *opts, struct capture **out)
 {
 	struct tap_opts to = {0};
@@ -296,6 +393,8 @@ int capture__new(const struct capture_opts *opts, struct capture **out)
 		kh_log(KH_LOG_ERROR, "cannot map the audit tap's ring buffer: %s", strerror(-err));
 		goto err_free;
 	}
+	if (c->o.tamper_fn)
+		start_guard(c);
 	if (c->o.audit_log)
 		watch_add(c, c->o.audit_log, c->o.audit_log);
 	/* attached before the scan: an apiserver starting now is seen by one or the other */
@@ -317,6 +416,7 @@ void capture__free(struct capture *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
+	guard__free(c->guard); /* before the tap: it uses the tap's maps */
 	tap__free(c->tap);
 	reasm__free(c->reasm);
 	free(c);
@@ -367,6 +467,8 @@ void capture__stop(struct capture *c)
 		return;
 	c->stopped = true;
 	tap__detach(c->tap);
+	if (c->guard)
+		guard__detach(c->guard);
 	/* everything committed before the detach is in the rings: take it all */
 	while (ring_buffer__consume(c->rb) > 0)
 		;
@@ -384,6 +486,12 @@ void capture__stats(const struct capture *c, struct capture_stats *s)
 	s->followed = c->followed;
 	s->lag_ns_last = c->lag_ns_last;
 	s->lag_ns_max = c->lag_ns_max;
+	s->guard = c->guard != NULL;
+	if (c->guard)
+		guard__counters(c->guard, s->guard_c);
+	s->tamper_reported = c->tamper_reported;
+	s->tamper_elsewhere = c->tamper_elsewhere;
+	s->tamper_malformed = c->tamper_malformed;
 }
 
 const char *capture__watch_path(const struct capture *c, unsigned int i)
@@ -440,6 +548,12 @@ void capture__print_stats(const struct capture *c, FILE *f)
 			(unsigned long long)s.reasm.oversized_lines,
 			(unsigned long long)s.reasm.partial_lines,
 			(unsigned long long)s.reasm.bad_records);
+	if (s.guard)
+		fprintf(f, "keyhole: audit guard: %llu changes to the audit log by other processes, "
+			   "%llu lookalike names elsewhere, %s%llu records (ring full)\n",
+			(unsigned long long)s.tamper_reported, (unsigned long long)s.tamper_elsewhere,
+			s.guard_c[KH_GUARD_LOST] ? "LOST " : "lost ",
+			(unsigned long long)s.guard_c[KH_GUARD_LOST]);
 	if (t[KH_TAP_NAME_MATCHES] || t[KH_TAP_TARGET_EXECS])
 		fprintf(f, "keyhole: capture: %llu new audit log inodes picked up by name "
 			   "(rotation), %llu apiserver execs followed\n",

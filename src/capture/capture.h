@@ -11,6 +11,7 @@
 #ifndef KEYHOLE_CAPTURE_CAPTURE_H
 #define KEYHOLE_CAPTURE_CAPTURE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -33,6 +34,17 @@ struct capture_line {
 typedef int (*capture_line_fn)(void *ctx, const struct capture_line *l);
 typedef int (*capture_ring_fn)(void *ctx, void *data, size_t size);
 
+struct node_log_tamper;
+/* a process other than the apiserver changed a watched audit log (the audit guard saw it) */
+struct capture_tamper {
+	const struct node_log_tamper *what; /* valid only during the callback */
+	uint32_t pid, tid, ppid, uid;
+	const char *comm;
+	uint64_t ts_ns; /* when, CLOCK_MONOTONIC */
+};
+/* return a negative errno to stop the capture (output failed); 0 otherwise */
+typedef int (*capture_tamper_fn)(void *ctx, const struct capture_tamper *t);
+
 struct capture_opts {
 	const char *comm;	  /* target process name; NULL: "kube-apiserver" */
 	const char *audit_log;	  /* the audit log path, overriding discovery; NULL: discover */
@@ -41,6 +53,8 @@ struct capture_opts {
 	int verbose;
 	capture_line_fn line_fn;
 	void *line_ctx;
+	capture_tamper_fn tamper_fn; /* NULL: the audit guard is not loaded */
+	void *tamper_ctx;
 };
 
 struct capture_stats {
@@ -52,6 +66,11 @@ struct capture_stats {
 	unsigned int followed;	   /* apiserver processes followed since the start */
 	uint64_t lag_ns_last;	   /* kernel capture -> line delivered, last line */
 	uint64_t lag_ns_max;	   /* and the largest since the start */
+	bool guard;		   /* the audit guard is loaded */
+	uint64_t guard_c[KH_GUARD__NR]; /* its per-CPU counters, summed */
+	uint64_t tamper_reported;  /* guard records tied to a watched log and handed on */
+	uint64_t tamper_elsewhere; /* guard records about a lookalike file elsewhere */
+	uint64_t tamper_malformed; /* guard records that did not decode */
 };
 
 struct capture;

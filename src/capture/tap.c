@@ -19,6 +19,7 @@
 
 #include "audit_tap.skel.h"
 #include "capture/bpf_log.h"
+#include "capture/bpf_progs.h"
 #include "capture/features.h"
 #include "capture/tap.h"
 #include "keyhole/log.h"
@@ -37,16 +38,6 @@ uint64_t tap_kdev(dev_t dev)
 	return ((uint64_t)major(dev) << 20) | minor(dev);
 }
 
-/* the tracepoint a program attaches to, from its section name "tp/<category>/<name>" */
-static bool prog_tracepoint(const struct bpf_program *p, char *cat, char *name, size_t n)
-{
-	const char *sec = bpf_program__section_name(p);
-
-	if (strncmp(sec, "tp/", 3) != 0)
-		return false;
-	return sscanf(sec + 3, "%63[^/]/%63s", cat, name) == 2 && n >= 64;
-}
-
 static int tap_configure(struct tap *t, const struct tap_opts *o)
 {
 	struct audit_tap_bpf *s = t->skel;
@@ -54,8 +45,6 @@ static int tap_configure(struct tap *t, const struct tap_opts *o)
 	uint64_t cap = o->cap_bytes ? o->cap_bytes : KH_AUDIT_CAP_DEFAULT;
 	uint64_t tail = o->tail_bytes ? o->tail_bytes : KH_AUDIT_TAIL_DEFAULT;
 	uint32_t ring = o->ring_bytes ? o->ring_bytes : 16u << 20;
-	struct bpf_program *p;
-
 	if (strlen(comm) >= KH_COMM_LEN) {
 		kh_log(KH_LOG_ERROR, "--comm '%s': process names are at most %d bytes (the kernel "
 				     "truncates comm)", comm, KH_COMM_LEN - 1);
@@ -85,17 +74,7 @@ static int tap_configure(struct tap *t, const struct tap_opts *o)
 	bpf_map__set_max_entries(s->maps.events, ring);
 
 	/* optional tracepoints this kernel lacks: leave their programs out */
-	bpf_object__for_each_program(p, s->obj) {
-		char cat[64], name[64];
-
-		if (!prog_tracepoint(p, cat, name, sizeof(name)))
-			continue;
-		if (features__has_tracepoint(cat, name))
-			continue;
-		kh_log(KH_LOG_WARN, "tracepoint %s/%s is missing: writes through it are not "
-				    "captured", cat, name);
-		bpf_program__set_autoload(p, false);
-	}
+	bpf_progs__drop_missing(s->obj, "writes through it are not captured");
 	return 0;
 }
 
@@ -127,30 +106,8 @@ static int tap_load(struct tap *t)
 
 static int tap_attach(struct tap *t)
 {
-	struct bpf_program *p;
-
-	bpf_object__for_each_program(p, t->skel->obj) {
-		char cat[64], name[64];
-		struct bpf_link *l;
-
-		if (!bpf_program__autoload(p) || !prog_tracepoint(p, cat, name, sizeof(name)))
-			continue; /* tap_continue is only reached by tail calls */
-		if (t->nlinks == TAP_MAX_LINKS)
-			return -E2BIG;
-		bpf_log__reset();
-		l = bpf_program__attach(p);
-		if (!l) {
-			int err = -errno;
-
-			kh_log(KH_LOG_ERROR, "attaching to tracepoint %s/%s failed (%s)%s", cat, name,
-			       strerror(-err),
-			       err == -ENOENT ? ": is tracefs mounted at /sys/kernel/tracing?" : "");
-			bpf_log__print_tail(stderr, "    ", 5);
-			return err;
-		}
-		t->links[t->nlinks++] = l;
-	}
-	return 0;
+	return bpf_progs__attach(t->skel->obj, "the audit tap", t->links, TAP_MAX_LINKS,
+				 &t->nlinks);
 }
 
 int tap__new(const struct tap_opts *opts, struct tap **out)
@@ -198,8 +155,7 @@ err_free:
 
 void tap__detach(struct tap *t)
 {
-	for (int i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
+	bpf_progs__destroy_links(t->links, t->nlinks);
 	t->nlinks = 0;
 }
 
@@ -259,6 +215,13 @@ int tap__watch_path(struct tap *t, const char *path, uint32_t file_id)
 			return -errno;
 	}
 	return 0;
+}
+
+int tap__map_fd(const struct tap *t, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(t->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
 int tap__ring_fd(const struct tap *t)

@@ -47,6 +47,9 @@ int tap__remove_target(struct tap *t, pid_t tgid);
  */
 int tap__watch_path(struct tap *t, const char *path, uint32_t file_id);
 
+/* the fd of the tap's map @name ("targets", "files", "names"), for objects that share them */
+int tap__map_fd(const struct tap *t, const char *name);
+
 /* the events ring's map fd, for capture__add_ring() */
 int tap__ring_fd(const struct tap *t);
 

@@ -173,6 +173,25 @@ static int feed(void *ctx, const struct capture_line *l)
 	return pipeline__feed_line(r->p, l->data, l->len, &o);
 }
 
+/* tamper events are not exec sessions': they point at this empty one */
+static const struct node_session no_session;
+
+static int feed_tamper(void *ctx, const struct capture_tamper *t)
+{
+	struct run *r = ctx;
+	struct node_event ev = {
+	    .kind = NODE_EV_LOG_TAMPER, .session = &no_session, .tamper = t->what};
+
+	if (!node_wall_ns(t->ts_ns, &ev.time_ns))
+		return 0; /* a stamp from the future: a corrupt record */
+	ev.proc.pid = t->pid;
+	ev.proc.tid = t->tid;
+	ev.proc.ppid = t->ppid;
+	ev.proc.uid = t->uid;
+	snprintf(ev.proc.comm, sizeof(ev.proc.comm), "%s", t->comm);
+	return pipeline__feed_node_event(r->p, &ev);
+}
+
 static void print_counters(const struct run *r)
 {
 	const struct kh_counters *k = pipeline__counters(r->p);
@@ -333,6 +352,8 @@ static int run_start(struct run *r)
 	co.verbose = r->a.verbose;
 	co.line_fn = feed;
 	co.line_ctx = r;
+	co.tamper_fn = feed_tamper;
+	co.tamper_ctx = r;
 	if (capture__new(&co, &r->c))
 		return 1;
 	start_exec_watch(r);

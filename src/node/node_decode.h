@@ -50,4 +50,11 @@ const struct node_decode_stats *node_decoder__stats(const struct node_decoder *d
 /* the cgroup path "/a/b/c" of an exec record (names are leaf first in the record) */
 void node_decode__cgroup_path(const struct kh_rec_node_exec *r, char *out, size_t size);
 
+/*
+ * kernel monotonic ns (bpf_ktime_get_ns) -> wall clock ns, with the offset as it is now; false
+ * for a stamp from the future (a record is read after it was written), which only a corrupt
+ * record has
+ */
+bool node_wall_ns(uint64_t mono, int64_t *out);
+
 #endif /* KEYHOLE_NODE_DECODE_H */

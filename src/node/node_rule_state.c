@@ -104,6 +104,8 @@ void node_rule__on_node(void *state, const struct node_event *ev, bool deliver,
 {
 	struct node_rule_ctx ctx = {emit, state};
 
+	if (ev->kind == NODE_EV_LOG_TAMPER)
+		return; /* not an exec session's */
 	exec_join__on_node(ctx.s->join, ev, deliver, &ctx);
 }
 

@@ -43,6 +43,12 @@ void *node_container_exec_new_with(const struct node_rule_tun *t);
 extern const struct kh_rule rule_node_secret_read_in_exec;
 void *node_secret_read_in_exec_new_with(const struct node_rule_tun *t);
 
+/*
+ * node-audit-log-tamper (high, T1070): a process other than the apiserver changed its audit log
+ * (the audit guard's events, NODE_EV_LOG_TAMPER)
+ */
+extern const struct kh_rule rule_node_audit_log_tamper;
+
 /* the state both rules keep: their join, fed every audit and node event */
 struct node_rule_state {
 	struct exec_join *join;

@@ -86,7 +86,7 @@ void rules__on_event(struct kh_rules *r, const struct audit_event *ev)
 {
 	emit__event_begin(r->e, ev);
 	for (size_t i = 0; i < r->n; i++) {
-		if (r->off[i])
+		if (r->off[i] || !r->table[i]->on_event)
 			continue;
 		emit__set_rule(r->e, i);
 		r->table[i]->on_event(r->state[i], ev, r->e);
@@ -97,7 +97,7 @@ void rules__on_event(struct kh_rules *r, const struct audit_event *ev)
 void rules__on_node_event(struct kh_rules *r, const struct node_event *ev)
 {
 	for (size_t i = 0; i < r->n; i++) {
-		if (!r->table[i]->on_node_event)
+		if (r->off[i] || !r->table[i]->on_node_event)
 			continue;
 		emit__set_rule(r->e, i);
 		r->table[i]->on_node_event(r->state[i], ev, r->e);

@@ -17,5 +17,6 @@ const struct kh_rule *const kh_rule_table[] = {
 	&rule_unusual_decision_ua,
 	&rule_node_container_exec,
 	&rule_node_secret_read_in_exec,
+	&rule_node_audit_log_tamper,
 	NULL,
 };
