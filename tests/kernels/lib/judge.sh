@@ -295,11 +295,12 @@ judge_exec() {
 	ns=$(kv_get "$rep" pod_ns) pod=$(kv_get "$rep" pod_name) uid=$(kv_get "$rep" pod_uid)
 	ctr=$(kv_get "$rep" pod_container) id=$(kv_get "$rep" pod_id)
 	ipid=$(kv_get "$rep" pod_init_pid) tok=$(kv_get "$rep" pod_token_path)
-	# one line per node alert about the container: "exec", "read" (as expected) or "other TEXT"
+	# one line per node alert about the container or its init (whatever container it names):
+	# "exec", "read" (as expected) or "other TEXT"
 	grep -F '"rule":{"id":"node-' "$d/alerts.json" 2>/dev/null |
 		jq -r --arg id "$id" --arg ns "$ns" --arg pod "$pod" --arg uid "$uid" \
 			--arg ctr "$ctr" --argjson ipid "$ipid" --arg tok "$tok" '
-		select(.container.id? == $id) |
+		select(.container.id? == $id or .process.pid? == $ipid or .process.parent.pid? == $ipid) |
 		((.orchestrator.namespace == $ns and .orchestrator.resource.name == $pod and
 		  .orchestrator.resource.id == $uid and .container.name == $ctr) as $named |
 		 (.process.pid == $ipid or .process.parent.pid == $ipid) as $init |
