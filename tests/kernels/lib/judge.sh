@@ -269,6 +269,11 @@ judge_exec() {
 		[ -z "$why" ] || notes="$notes (probe: $why)"
 		return
 	fi
+	if ! grep -qE '^keyhole: exec watch: [0-9]+ records' "$d/run.out"; then
+		execw="not running" result=FAIL
+		notes="$notes; exec watch: keyhole run printed no exec-watch counters at exit (is it off in its arguments?)"
+		return
+	fi
 	if [ "$(kv_get "$rep" pod_run_rc)" != 0 ] || [ -z "$(kv_get "$rep" pod_init_pid)" ]; then
 		execw="no container" result=FAIL
 		why=$(runc_error "$d/pod_run.out" "$d/runc.log")
