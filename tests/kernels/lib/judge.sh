@@ -67,8 +67,8 @@ verifier_complaints() {
 }
 
 table_header() {
-	echo "| suite | kernel | boot s | wall s | BPF | BTF | syscall tp | ringbuf | objs load | loaded | captured | alerts | lost | verifier | result | notes |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	echo "| suite | kernel | boot s | wall s | BPF | BTF | syscall tp | ringbuf | objs load | loaded | captured | alerts | exec watch | lost | verifier | result | notes |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 }
 
 # judge_suite SUITE DIR: print the row for one kernel.
@@ -76,7 +76,8 @@ judge_suite() {
 	local s=$1 d=$2 rep=$2/results.log rc wall
 	rc=$(cat "$d/rc" 2>/dev/null || echo '?')
 	wall=$(cat "$d/wall" 2>/dev/null || echo '?')
-	local kernel=- boot=- bpf=- btf=- tp=- rb=- objs=- loaded=- captured=- alerts=- lost=- verifier=-
+	local kernel=- boot=- bpf=- btf=- tp=- rb=- objs=- loaded=- captured=- alerts=- execw=- lost=-
+	local verifier=-
 	local result notes=""
 
 	if [ ! -s "$rep" ] || ! grep -q '^@@KH begin' "$rep"; then
@@ -187,6 +188,7 @@ judge_suite() {
 		[ "$run_rc" = 0 ] || { result=FAIL; notes="$notes; keyhole run rc $run_rc"; }
 		[ -z "$stop" ] || { result=FAIL; notes="$notes; stop: $stop"; }
 		compare_alerts "$d"
+		judge_exec "$rep" "$d"
 	fi
 	notes=${notes#; }
 	row
@@ -217,7 +219,8 @@ judge_bpf_objects() {
 	fi
 }
 
-# compare_alerts DIR: alerts of live capture against replay's, as multisets of lines.
+# compare_alerts DIR: alerts of live capture against replay's, as multisets of lines. The exec
+# watch's alerts (node-*; replay of an audit log has none) are judged by judge_exec instead.
 compare_alerts() {
 	local d=$1
 	if [ ! -f "$expected" ]; then
@@ -225,7 +228,7 @@ compare_alerts() {
 		return
 	fi
 	sort "$expected" >"$d/expected.sorted"
-	sort "$d/alerts.json" >"$d/alerts.sorted"
+	{ grep -vF '"rule":{"id":"node-' "$d/alerts.json" || true; } | sort >"$d/alerts.sorted"
 	local want common extra
 	want=$(grep -c . "$d/expected.sorted" || true)
 	common=$(comm -12 "$d/expected.sorted" "$d/alerts.sorted" | grep -c . || true)
@@ -238,7 +241,112 @@ compare_alerts() {
 	fi
 }
 
+# judge_exec REPORT DIR: the exec-watch test (column "exec watch"): a runc container dressed as
+# a kubelet pod, whose init reads the service-account token (must stay silent), and a `runc exec`
+# of `cat TOKEN` in it (must raise node-container-exec and node-secret-read-in-exec, each naming
+# the pod: namespace, pod name and UID from the pods dir and the cgroup, container ID and name).
+# The column counts the expected alerts found, "N/2", and "+N" for any other node alert about the
+# container; a test that could not run says which step failed, and the notes say why.
+judge_exec() {
+	local rep=$1 d=$2 why
+	local ns pod uid ctr id ipid tok
+	file_get "$rep" pod_build >"$d/pod_build.out"
+	file_get "$rep" pod_run >"$d/pod_run.out"
+	file_get "$rep" pod_exec >"$d/pod_exec.out"
+	file_get "$rep" runc_log >"$d/runc.log"
+	if [ "$(kv_get "$rep" pod_build_rc)" != 0 ]; then
+		execw="not run" result=FAIL
+		why=$(last_line "$d/pod_build.out")
+		notes="$notes; exec watch: the pod could not be built: ${why:-no report}"
+		return
+	fi
+	# keyhole goes on without the exec watch when it cannot load it; say what probe found
+	if grep -qE 'exec watch did not load|serve the exec watch' "$d/run.out"; then
+		execw="not loaded" result=FAIL
+		why=$(grep -m1 -E '^keyhole: exec watch: ' "$d/run.out" | sed 's/^keyhole: exec watch: //')
+		notes="$notes; exec watch did not load: ${why:-see $d/run.out}"
+		why=$(awk '$1 == "exec_watch" { $1 = ""; sub(/^ +/, ""); print }' "$d/probe.out")
+		[ -z "$why" ] || notes="$notes (probe: $why)"
+		return
+	fi
+	if ! grep -qE '^keyhole: exec watch: [0-9]+ records' "$d/run.out"; then
+		execw="not running" result=FAIL
+		notes="$notes; exec watch: keyhole run printed no exec-watch counters at exit (is it off in its arguments?)"
+		return
+	fi
+	if [ "$(kv_get "$rep" pod_run_rc)" != 0 ] || [ -z "$(kv_get "$rep" pod_init_pid)" ]; then
+		execw="no container" result=FAIL
+		why=$(runc_error "$d/pod_run.out" "$d/runc.log")
+		notes="$notes; exec watch: runc run rc $(kv_get "$rep" pod_run_rc): ${why:-no message}"
+		return
+	fi
+	if [ "$(kv_get "$rep" pod_init_read)" != yes ]; then
+		execw="no init" result=FAIL
+		notes="$notes; exec watch: the container's init did not read the token in time"
+		return
+	fi
+	if [ "$(kv_get "$rep" pod_exec_rc)" != 0 ] || [ "$(kv_get "$rep" pod_exec_read)" != yes ]; then
+		execw="no exec" result=FAIL
+		why=$(runc_error "$d/pod_exec.out" "$d/runc.log")
+		notes="$notes; exec watch: runc exec rc $(kv_get "$rep" pod_exec_rc)"
+		[ "$(kv_get "$rep" pod_exec_read)" = yes ] || notes="$notes, cat did not print the token"
+		[ -z "$why" ] || notes="$notes: $why"
+		return
+	fi
+	if ! command -v jq >/dev/null; then
+		execw="no jq" result=FAIL notes="$notes; exec watch: jq is needed to read the alerts"
+		return
+	fi
+	ns=$(kv_get "$rep" pod_ns) pod=$(kv_get "$rep" pod_name) uid=$(kv_get "$rep" pod_uid)
+	ctr=$(kv_get "$rep" pod_container) id=$(kv_get "$rep" pod_id)
+	ipid=$(kv_get "$rep" pod_init_pid) tok=$(kv_get "$rep" pod_token_path)
+	# one line per node alert about the container or its init (whatever container it names):
+	# "exec", "read" (as expected) or "other TEXT"
+	grep -F '"rule":{"id":"node-' "$d/alerts.json" 2>/dev/null |
+		jq -r --arg id "$id" --arg ns "$ns" --arg pod "$pod" --arg uid "$uid" \
+			--arg ctr "$ctr" --argjson ipid "$ipid" --arg tok "$tok" '
+		select(.container.id? == $id or .process.pid? == $ipid or .process.parent.pid? == $ipid) |
+		((.orchestrator.namespace == $ns and .orchestrator.resource.name == $pod and
+		  .orchestrator.resource.id == $uid and .container.name == $ctr) as $named |
+		 (.process.pid == $ipid or .process.parent.pid == $ipid) as $init |
+		 ((.process.session_leader.args // .process.args) == ["cat", $tok]) as $cat |
+		 if $named and $cat and ($init | not) and .rule.id == "node-container-exec" then "exec"
+		 elif $named and $cat and ($init | not) and .rule.id == "node-secret-read-in-exec" and
+		      .file.path == $tok then "read"
+		 else "other \(.rule.id)\(if $init then " for the init" else "" end) (pid " +
+		      "\(.process.pid), \(.orchestrator.namespace // "no namespace")/" +
+		      "\(.orchestrator.resource.name // "no pod")/\(.container.name // "no name"), " +
+		      "\(.file.path // (.process.args // [] | join(" "))))" end)' \
+		>"$d/exec_alerts.txt" 2>"$d/exec_alerts.err" ||
+		{ execw="unreadable" result=FAIL notes="$notes; exec watch: jq: $(last_line "$d/exec_alerts.err")"; return; }
+	local nx nr no
+	nx=$(grep -cx exec "$d/exec_alerts.txt" || true)
+	nr=$(grep -cx read "$d/exec_alerts.txt" || true)
+	no=$(grep -c '^other' "$d/exec_alerts.txt" || true)
+	no=$((no + (nx > 1 ? nx - 1 : 0) + (nr > 1 ? nr - 1 : 0)))
+	execw="$(((nx > 0) + (nr > 0)))/2"
+	[ "$no" = 0 ] || execw="$execw +$no"
+	[ "$nx" -gt 0 ] || { result=FAIL; notes="$notes; exec watch: no node-container-exec naming the pod for the exec'd cat"; }
+	[ "$nr" -gt 0 ] || { result=FAIL; notes="$notes; exec watch: no node-secret-read-in-exec naming the pod for the exec'd cat"; }
+	if [ "$no" != 0 ]; then
+		result=FAIL
+		notes="$notes; exec watch: $no unexpected: $(grep '^other' "$d/exec_alerts.txt" | head -n2 |
+			sed 's/^other //' | paste -sd';' -)$([ "$nx" -le 1 ] && [ "$nr" -le 1 ] || echo ' (repeats)')"
+	fi
+}
+
+# last_line FILE: its last non-empty line, trimmed for a table cell.
+last_line() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n1 | cut -c1-200 | tr '|' '/'; }
+
+# runc_error FILE...: runc's own message about why it failed (its log holds msg="..." lines).
+runc_error() {
+	local m
+	m=$(grep -h 'level=error' "$@" 2>/dev/null | tail -n1 | sed -n 's/.*msg="\(.*\)".*/\1/p')
+	[ -n "$m" ] || m=$(last_line "$1")
+	printf '%s\n' "$m" | cut -c1-200 | tr '|' '/'
+}
+
 row() {
 	case $result in PASS | BOOTED) ;; *) failed=1 ;; esac
-	echo "| $s | $kernel | $boot | $wall | $bpf | $btf | $tp | $rb | $objs | $loaded | $captured | $alerts | $lost | $verifier | $result | ${notes:--} |"
+	echo "| $s | $kernel | $boot | $wall | $bpf | $btf | $tp | $rb | $objs | $loaded | $captured | $alerts | $execw | $lost | $verifier | $result | ${notes:--} |"
 }
