@@ -67,8 +67,8 @@ verifier_complaints() {
 }
 
 table_header() {
-	echo "| suite | kernel | boot s | wall s | BPF | BTF | syscall tp | ringbuf | objs load | loaded | captured | alerts | exec watch | lost | verifier | result | notes |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	echo "| suite | kernel | boot s | wall s | BPF | BTF | syscall tp | ringbuf | objs load | loaded | captured | alerts | exec watch | audit guard | lost | verifier | result | notes |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 }
 
 # judge_suite SUITE DIR: print the row for one kernel.
@@ -76,7 +76,7 @@ judge_suite() {
 	local s=$1 d=$2 rep=$2/results.log rc wall
 	rc=$(cat "$d/rc" 2>/dev/null || echo '?')
 	wall=$(cat "$d/wall" 2>/dev/null || echo '?')
-	local kernel=- boot=- bpf=- btf=- tp=- rb=- objs=- loaded=- captured=- alerts=- execw=- lost=-
+	local kernel=- boot=- bpf=- btf=- tp=- rb=- objs=- loaded=- captured=- alerts=- execw=- guard=- lost=-
 	local verifier=-
 	local result notes=""
 
@@ -189,6 +189,7 @@ judge_suite() {
 		[ -z "$stop" ] || { result=FAIL; notes="$notes; stop: $stop"; }
 		compare_alerts "$d"
 		judge_exec "$rep" "$d"
+		judge_guard "$rep" "$d"
 	fi
 	notes=${notes#; }
 	row
@@ -335,6 +336,39 @@ judge_exec() {
 	fi
 }
 
+# judge_guard REPORT DIR: the audit guard (column "audit guard"): after the stand-in wrote
+# everything, `sh -c 'echo ... >> audit.log'` and `mv audit.log audit.moved` ran in the guest;
+# each must raise node-audit-log-tamper naming that process and the operation. "N/2", and "+N"
+# for any other tamper alert (nothing else touched the log).
+judge_guard() {
+	local rep=$1 d=$2 why
+	if grep -qE 'audit guard did not load|serve the audit guard' "$d/run.out"; then
+		guard="not loaded" result=FAIL
+		why=$(grep -m1 -E 'audit guard' "$d/run.out" | cut -c1-160)
+		notes="$notes; audit guard did not load: ${why:-see $d/run.out}"
+		return
+	fi
+	if [ "$(kv_get "$rep" tamper_append_rc)" != 0 ] || [ "$(kv_get "$rep" tamper_mv_rc)" != 0 ]; then
+		guard="not run" result=FAIL
+		notes="$notes; audit guard: the append or the mv in the guest failed"
+		return
+	fi
+	local no nm nx
+	no=$(grep -F '"rule":{"id":"node-audit-log-tamper"' "$d/alerts.json" 2>/dev/null |
+		jq -r 'select(.event.action == "audit-log-open-write" and .process.name == "sh") | 1' |
+		grep -c . || true)
+	nm=$(grep -F '"rule":{"id":"node-audit-log-tamper"' "$d/alerts.json" 2>/dev/null |
+		jq -r 'select(.event.action == "audit-log-rename-away" and .process.name == "mv") | 1' |
+		grep -c . || true)
+	nx=$(grep -cF '"rule":{"id":"node-audit-log-tamper"' "$d/alerts.json" 2>/dev/null || true)
+	nx=$((nx - no - nm))
+	guard="$(((no > 0) + (nm > 0)))/2"
+	[ "$nx" -le 0 ] || guard="$guard +$nx"
+	[ "$no" -gt 0 ] || { result=FAIL; notes="$notes; audit guard: no audit-log-open-write for the append"; }
+	[ "$nm" -gt 0 ] || { result=FAIL; notes="$notes; audit guard: no audit-log-rename-away for the mv"; }
+	[ "$nx" -le 0 ] || { result=FAIL; notes="$notes; audit guard: $nx unexpected tamper alerts"; }
+}
+
 # last_line FILE: its last non-empty line, trimmed for a table cell.
 last_line() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n1 | cut -c1-200 | tr '|' '/'; }
 
@@ -348,5 +382,5 @@ runc_error() {
 
 row() {
 	case $result in PASS | BOOTED) ;; *) failed=1 ;; esac
-	echo "| $s | $kernel | $boot | $wall | $bpf | $btf | $tp | $rb | $objs | $loaded | $captured | $alerts | $execw | $lost | $verifier | $result | ${notes:--} |"
+	echo "| $s | $kernel | $boot | $wall | $bpf | $btf | $tp | $rb | $objs | $loaded | $captured | $alerts | $execw | $guard | $lost | $verifier | $result | ${notes:--} |"
 }
