@@ -447,10 +447,23 @@ fail:
 	return r;
 }
 
+/* a history changed since it was loaded or last saved */
+static bool changed(const struct kh_state *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->a[i].saved_generation != history__generation(s->a[i].h))
+			return true;
+	return false;
+}
+
+int state__save_changed(struct kh_state *s)
+{
+	return changed(s) ? state__save(s) : 0;
+}
+
 int state__maybe_save(struct kh_state *s, int64_t interval_ns)
 {
 	int64_t now = now_ns(CLOCK_MONOTONIC);
-	bool dirty = false;
 
 	if (!s->last_save_mono_ns) {
 		s->last_save_mono_ns = now;
@@ -458,9 +471,7 @@ int state__maybe_save(struct kh_state *s, int64_t interval_ns)
 	}
 	if (now - s->last_save_mono_ns < interval_ns)
 		return 0;
-	for (size_t i = 0; i < s->n && !dirty; i++)
-		dirty = s->a[i].saved_generation != history__generation(s->a[i].h);
-	if (!dirty) {
+	if (!changed(s)) {
 		s->last_save_mono_ns = now;
 		return 0;
 	}

@@ -389,6 +389,36 @@ Test(state_file, maybe_save_saves_only_changes_once_per_interval, .init = setup,
 	history__free(a);
 }
 
+Test(state_file, save_changed_writes_only_what_changed_since_load_or_save, .init = setup,
+     .fini = teardown)
+{
+	struct kh_history *a = history__new(10);
+	struct kh_state *s = open_state(a, NULL);
+
+	cr_expect_eq(state__save_changed(s), 0); /* nothing yet: no file */
+	cr_expect_eq(state__stats(s)->saves, 0);
+	cr_expect_eq(count_files("history.khs"), 0);
+	see(a, "k", DAY);
+	cr_expect_eq(state__save_changed(s), 0);
+	cr_expect_eq(state__stats(s)->saves, 1);
+	cr_expect_eq(state__save_changed(s), 0); /* the end of replay flushes twice */
+	cr_expect_eq(state__stats(s)->saves, 1);
+	state__free(s);
+	history__free(a);
+	/* loaded and unchanged: the file already holds it */
+	a = history__new(10);
+	s = open_state(a, NULL);
+	cr_redirect_stderr();
+	cr_assert_eq(state__load(s), 0);
+	cr_expect_eq(state__save_changed(s), 0);
+	cr_expect_eq(state__stats(s)->saves, 0);
+	see(a, "k", 2 * DAY);
+	cr_expect_eq(state__save_changed(s), 0);
+	cr_expect_eq(state__stats(s)->saves, 1);
+	state__free(s);
+	history__free(a);
+}
+
 Test(state_file, a_temporary_file_left_by_a_killed_save_is_removed_at_load, .init = setup,
      .fini = teardown)
 {
