@@ -27,9 +27,9 @@
 # In every case keyhole keeps running and captures every line the apiserver wrote, whatever
 # the file on disk now holds: the capture line count equals the lines the stand-in says it
 # wrote, nothing is counted lost, nothing is malformed (the line appended through the link by
-# another process is not captured), and the alerts equal `keyhole replay` of the input. Each
-# case also checks that the files on disk are what the description above says, so the test
-# fails if the stand-in stops behaving like lumberjack.
+# another process is not captured), and the audit rules' alerts equal `keyhole replay` of the
+# input. Each case also checks that the files on disk are what the description above says, so
+# the test fails if the stand-in stops behaving like lumberjack.
 #
 # Needs root and BPF: without them it says so and passes, unless KEYHOLE_REQUIRE_BPF=1.
 # Usage: audit_log_faults.sh BUILD_DIR SOURCE_DIR
@@ -123,10 +123,14 @@ run_case() {
 	grep -q "capture: .* $wrote lines from" "$D/run.err" ||
 		fail "captured $(sed -n 's/.* \([0-9]*\) lines from.*/\1/p' "$D/run.err") of $wrote lines"
 	grep -q 'pipeline: .* 0 malformed' "$D/run.err" || fail "malformed lines were captured"
-	cmp -s "$D/live.json" "$T/replay.json" ||
-		fail "live alerts differ from replay: $(diff "$D/live.json" "$T/replay.json" | head -3)"
+	# the audit rules' alerts; node alerts (about what processes did, not what the apiserver
+	# wrote) are another test's subject
+	grep -v '"rule":{"id":"node-' "$D/live.json" > "$D/live.audit.json" || true
+	cmp -s "$D/live.audit.json" "$T/replay.json" ||
+		fail "live alerts differ from replay: $(diff "$D/live.audit.json" "$T/replay.json" | head -3)"
 	"check_$CASE" "$D"
-	echo "  $CASE: $wrote of $wrote lines captured, 0 lost, $(wc -l < "$D/live.json") alerts as replay"
+	echo "  $CASE: $wrote of $wrote lines captured, 0 lost," \
+		"$(wc -l < "$D/live.audit.json") alerts as replay"
 }
 
 # ino FILE: the inode number, without following a symlink
@@ -171,7 +175,8 @@ check_symlink() {
 	local links
 	links=$(find "$1/log" -maxdepth 1 -type l -name 'audit-*.log')
 	[ -n "$links" ] || fail "the symlink was not renamed by the rotation"
-	[ "$(readlink "$links")" = "$T/elsewhere/$CASE/other.log" ] || fail "the rotated link points elsewhere"
+	[ "$(readlink "$links")" = "$T/elsewhere/$CASE/other.log" ] ||
+		fail "the rotated link points elsewhere"
 	[ -L "$1/log/audit.log" ] && fail "audit.log is still the symlink after the rotation"
 	[ -f "$1/log/audit.log" ] || fail "no regular audit.log after the rotation"
 	[ "$(wc -l < "$T/elsewhere/$CASE/other.log")" = 2 ] ||
