@@ -73,7 +73,8 @@ void pipeline__feed_oversized(struct kh_pipeline *p, const struct kh_origin *o);
 
 /*
  * End of input or shutdown: let windowed rules and the correlator emit what they hold, then save
- * the rules' history to the config's state_file (when set).
+ * the rules' history to the config's state_file (when set) if it changed since the start or the
+ * last save.
  */
 void pipeline__flush(struct kh_pipeline *p);
 

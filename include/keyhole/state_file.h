@@ -53,6 +53,12 @@ int state__load(struct kh_state *s);
 int state__save(struct kh_state *s);
 
 /*
+ * Save if a history changed since the load or the last save (what the file holds is otherwise
+ * already what a save would write, but for its timestamp). For the end of a run.
+ */
+int state__save_changed(struct kh_state *s);
+
+/*
  * Save if a history changed since the last save and at least @interval_ns passed since then on
  * the monotonic clock (the first call only starts the clock). For the live loop.
  */

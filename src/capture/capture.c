@@ -7,6 +7,14 @@
  * second is cheap and covers a directory created after the start (the --audit-log file "may not
  * exist yet") and a directory replaced under us; rotation itself needs no agent help (the BPF
  * side matches the new file by name on its first write).
+ *
+ * When the log's name is a symlink (someone replaced audit.log by one), the apiserver's next open
+ * of that name goes where the link leads: the BPF side sees the target's directory and name, not
+ * audit.log's. So re-arming also arms the link's end, by name and inode, with the same file id,
+ * and disarms it when the name stops leading there. lumberjack's rotation stat()s the name: a
+ * link to an existing file is renamed away and a regular audit.log created (matched as usual);
+ * through a dangling link it creates the target, and that first write already matches. A link
+ * made less than a second before such a rotation can still miss its first writes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +34,8 @@
 #include "keyhole/log.h"
 
 #define CAPTURE_MAX_WATCHES 32
+/* each watch arms its name, and where the name leads when it is a symlink */
+_Static_assert(KH_TAP_MAX_NAMES >= 2 * CAPTURE_MAX_WATCHES, "names map too small");
 /* poll interval while records flow, and how long "flowing" lasts after the last record */
 #define CAPTURE_ACTIVE_POLL_MS 2
 #define CAPTURE_ACTIVE_NS 1000000000LL
@@ -40,6 +50,8 @@ struct watch {
 	/* for the audit guard: the inode the apiserver writes, and how much it wrote there */
 	uint64_t cur_dev, cur_ino;
 	uint64_t min_size;
+	bool link_armed; /* the name is a symlink, and where it leads is armed too */
+	struct kh_name_key link_key; /* that end's (directory, basename), to disarm it */
 };
 
 struct capture {
@@ -90,12 +102,42 @@ static int dir_identity(const char *path, uint64_t *dev, uint64_t *ino)
 	return 0;
 }
 
+/*
+ * Watch @i's name may be a symlink: arm where it leads as well (the names map has room for two
+ * keys per watch), and disarm where it led before once it leads elsewhere or is no longer a link.
+ * When the end's directory does not exist, no open can create a file there: nothing to arm.
+ */
+static void watch_arm_link(struct capture *c, unsigned int i)
+{
+	struct watch *w = &c->w[i];
+	struct kh_name_key k;
+	char to[PATH_MAX];
+	int r = proc_follow_link(w->host, to, sizeof(to));
+	bool armed;
+
+	memset(&k, 0, sizeof(k));
+	armed = r > 0 && tap__watch_path(c->tap, to, i + 1, &k) == 0;
+	if (w->link_armed && (!armed || memcmp(&k, &w->link_key, sizeof(k)))) {
+		tap__unwatch_name(c->tap, &w->link_key);
+		w->link_armed = false;
+		if (r <= 0)
+			kh_log(KH_LOG_INFO, "%s is no longer a symlink", w->path);
+	}
+	if (armed && !w->link_armed) {
+		kh_log(KH_LOG_WARN, "%s is a symlink to %s: capturing the apiserver's writes there "
+				    "too", w->path, to);
+		w->link_key = k;
+		w->link_armed = true;
+	}
+}
+
 /* (re-)arm watch @i in BPF; reports a failure once per distinct cause */
 static void watch_arm(struct capture *c, unsigned int i)
 {
 	struct watch *w = &c->w[i];
-	int err = tap__watch_path(c->tap, w->host, i + 1);
+	int err = tap__watch_path(c->tap, w->host, i + 1, NULL);
 
+	watch_arm_link(c, i);
 	if (!err) {
 		struct stat st;
 

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,4 +130,55 @@ int proc_audit_log_path(pid_t pid, char *path, size_t path_len, char *host_path,
 		     v[0] == '/' ? "" : "/", v) >= (int)host_len)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+/* "/proc/PID/root" for a path under /proc/PID/, "" (our own root) otherwise */
+static void root_of(const char *host, char *root, size_t n)
+{
+	const char *p = host + strlen("/proc/");
+	size_t digits = 0;
+
+	root[0] = 0;
+	if (strncmp(host, "/proc/", strlen("/proc/")) != 0)
+		return;
+	while (isdigit((unsigned char)p[digits]))
+		digits++;
+	if (digits && p[digits] == '/')
+		snprintf(root, n, "/proc/%.*s/root", (int)digits, p);
+}
+
+int proc_follow_link(const char *host, char *out, size_t out_len)
+{
+	char root[64], cur[PATH_MAX], to[PATH_MAX], next[2 * PATH_MAX];
+	int hops;
+
+	root_of(host, root, sizeof(root));
+	if (snprintf(cur, sizeof(cur), "%s", host) >= (int)sizeof(cur))
+		return -ENAMETOOLONG;
+	for (hops = 0; hops <= 40; hops++) {
+		ssize_t n = readlink(cur, to, sizeof(to) - 1);
+		char *slash;
+
+		if (n < 0)
+			break; /* not a link (EINVAL), or nothing there: cur is the end */
+		to[n] = 0;
+		if (to[0] == '/') {
+			snprintf(next, sizeof(next), "%s%s", root, to);
+		} else {
+			/* relative to the link's own directory */
+			slash = strrchr(cur, '/');
+			snprintf(next, sizeof(next), "%.*s%s", slash ? (int)(slash - cur + 1) : 0,
+				 cur, to);
+		}
+		if (strlen(next) >= sizeof(cur))
+			return -ENAMETOOLONG;
+		memcpy(cur, next, strlen(next) + 1);
+	}
+	if (hops > 40)
+		return -ELOOP;
+	if (hops == 0)
+		return 0;
+	if (snprintf(out, out_len, "%s", cur) >= (int)out_len)
+		return -ENAMETOOLONG;
+	return 1;
 }

@@ -26,6 +26,17 @@ int proc_audit_log_path(pid_t pid, char *path, size_t path_len, char *host_path,
 			size_t host_len);
 
 /*
+ * Where the symlink at @host (an audit log path as this agent reaches it) leads: its target,
+ * and the target's target, to the end (at most 40 links, the kernel's limit). An absolute
+ * target is taken inside the apiserver's root when @host is under /proc/PID/ (as the apiserver
+ * resolves it), else inside ours. Only the last component is followed; the directories on the
+ * way are left to stat(), as everywhere else. Returns 1 and the path in @out when @host is a
+ * symlink (the end may not exist yet: a dangling link is where the next open creates the file),
+ * 0 when @host is not a symlink or does not exist, -ELOOP or -ENAMETOOLONG.
+ */
+int proc_follow_link(const char *host, char *out, size_t out_len);
+
+/*
  * Find --audit-log-path in a NUL-separated argument block (as /proc/PID/cmdline holds it).
  * Returns a pointer into @args, or NULL. Exposed for the unit test.
  */

@@ -186,7 +186,7 @@ int tap__remove_target(struct tap *t, pid_t tgid)
 	return 0;
 }
 
-int tap__watch_path(struct tap *t, const char *path, uint32_t file_id)
+int tap__watch_path(struct tap *t, const char *path, uint32_t file_id, struct kh_name_key *armed)
 {
 	char dbuf[PATH_MAX], bbuf[PATH_MAX];
 	struct kh_name_key nk;
@@ -208,6 +208,8 @@ int tap__watch_path(struct tap *t, const char *path, uint32_t file_id)
 	memcpy(nk.name, base, strlen(base));
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.names), &nk, &file_id, BPF_ANY))
 		return -errno;
+	if (armed)
+		*armed = nk;
 	if (stat(path, &st) == 0) {
 		fk.dev = tap_kdev(st.st_dev);
 		fk.ino = st.st_ino;
@@ -222,6 +224,13 @@ int tap__map_fd(const struct tap *t, const char *name)
 	struct bpf_map *m = bpf_object__find_map_by_name(t->skel->obj, name);
 
 	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+int tap__unwatch_name(struct tap *t, const struct kh_name_key *k)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(t->skel->maps.names), k) && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
 int tap__ring_fd(const struct tap *t)

@@ -42,10 +42,14 @@ int tap__remove_target(struct tap *t, pid_t tgid);
  * Capture writes to the file at @path (as this process can stat it, e.g. through
  * /proc/PID/root): by its directory and basename (so a file created later, by rotation or
  * first start, is caught on its first write) and by its inode when it exists now. The tap
- * reports its bytes with @file_id. Returns 0, or a negative errno (the directory does not exist:
- * -ENOENT, the name is too long: -ENAMETOOLONG).
+ * reports its bytes with @file_id. @armed (may be NULL) gets the name key armed, for
+ * tap__unwatch_name(). Returns 0, or a negative errno (the directory does not exist: -ENOENT,
+ * the name is too long: -ENAMETOOLONG).
  */
-int tap__watch_path(struct tap *t, const char *path, uint32_t file_id);
+int tap__watch_path(struct tap *t, const char *path, uint32_t file_id, struct kh_name_key *armed);
+
+/* stop matching new files by the name key @k (inodes already learned stay); 0 or -errno */
+int tap__unwatch_name(struct tap *t, const struct kh_name_key *k);
 
 /* the fd of the tap's map @name ("targets", "files", "names"), for objects that share them */
 int tap__map_fd(const struct tap *t, const char *name);

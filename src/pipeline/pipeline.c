@@ -166,7 +166,9 @@ void pipeline__flush(struct kh_pipeline *p)
 {
 	rules__flush(p->rules);
 	correlate__flush(p->correlate);
-	pipeline__save_state(p);
+	/* flushed twice (replay's last input, then the end), the history is written once */
+	if (p->state)
+		state__save_changed(p->state);
 }
 
 int pipeline__save_state(struct kh_pipeline *p)

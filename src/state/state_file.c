@@ -7,10 +7,17 @@
  * (it will alert on combinations it has in fact seen, which is the safe side to err on). Saving
  * writes <path>.tmp, fsyncs it, renames it over <path> and fsyncs the directory, so the name
  * always points at a whole file, old or new.
+ *
+ * A save, once begun, is not cut short by a request to stop: SIGTERM, SIGINT and SIGHUP are held
+ * back (in the saving thread) from the temporary file's creation to the rename, and take effect
+ * after it, so a `replay` stopped while saving stops with its new history on disk and no
+ * temporary file. Nothing holds back SIGKILL or a crash: the name still points at the old file,
+ * and the temporary file they leave is removed at the next start (state__load).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +245,22 @@ static int apply(struct kh_state *s, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A save that was killed (SIGKILL, a crash, power loss) leaves <path>.tmp beside the whole file
+ * <path> still names. Nothing will rename it now (a save writes it afresh); remove it so it does
+ * not sit there, as large as the history, until the next save. A second agent saving to the same
+ * path at this moment would see its rename fail, report it and retry at its next save.
+ */
+static void remove_leftover(const struct kh_state *s)
+{
+	char tmp[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
+	if (unlink(tmp) == 0)
+		kh_log(KH_LOG_INFO, "state file %s: removed %s, left by a save that was "
+				    "interrupted (the state file itself is whole)", s->path, tmp);
+}
+
 int state__load(struct kh_state *s)
 {
 	const char *why = NULL;
@@ -247,6 +270,7 @@ int state__load(struct kh_state *s)
 	char msg[160];
 	int r;
 
+	remove_leftover(s);
 	r = read_all(s->path, &buf, &len);
 	if (r == -ENOENT) {
 		kh_log(KH_LOG_INFO, "state file %s does not exist yet: starting with empty history",
@@ -343,7 +367,33 @@ static int make_parent(const char *path)
 	return r;
 }
 
+/* the signals that ask a process to stop; SIGQUIT (a core dump) is not held back */
+static void hold_stop_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+static int save(struct kh_state *s);
+
 int state__save(struct kh_state *s)
+{
+	sigset_t old;
+	int r;
+
+	/* a pending stop signal is delivered here, after the rename (its default action exits) */
+	hold_stop_signals(&old);
+	r = save(s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static int save(struct kh_state *s)
 {
 	struct state_writer *w = malloc(sizeof(*w));
 	char tmp[4096];
@@ -397,10 +447,23 @@ fail:
 	return r;
 }
 
+/* a history changed since it was loaded or last saved */
+static bool changed(const struct kh_state *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->a[i].saved_generation != history__generation(s->a[i].h))
+			return true;
+	return false;
+}
+
+int state__save_changed(struct kh_state *s)
+{
+	return changed(s) ? state__save(s) : 0;
+}
+
 int state__maybe_save(struct kh_state *s, int64_t interval_ns)
 {
 	int64_t now = now_ns(CLOCK_MONOTONIC);
-	bool dirty = false;
 
 	if (!s->last_save_mono_ns) {
 		s->last_save_mono_ns = now;
@@ -408,9 +471,7 @@ int state__maybe_save(struct kh_state *s, int64_t interval_ns)
 	}
 	if (now - s->last_save_mono_ns < interval_ns)
 		return 0;
-	for (size_t i = 0; i < s->n && !dirty; i++)
-		dirty = s->a[i].saved_generation != history__generation(s->a[i].h);
-	if (!dirty) {
+	if (!changed(s)) {
 		s->last_save_mono_ns = now;
 		return 0;
 	}

@@ -90,6 +90,9 @@ cmp -s "$T/live.json" "$T/replay.json" ||
 mkdir "$T/log2"
 gzip -c "$S/tests/data/benign-controlplane.log" > "$T/log2/audit-2026-11-20T00-00-00.000.log.gz"
 port=$((20000 + $$ % 20000))
+# emptied here: the background job's own 2> may come after the first grep, which would then read
+# the first run's "ready:"
+: > "$T/run.err"
 "$KH" run --comm "$COMM" --no-exec-watch --audit-log "$T/log2/audit.log" --metrics "127.0.0.1:$port" \
 	--output "$T/live2.json" 2> "$T/run.err" &
 KPID=$!

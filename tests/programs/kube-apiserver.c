@@ -183,11 +183,19 @@ static int open_log(void)
 	return f;
 }
 
-/* lumberjack's rotation: close, rename to audit-<time>.log beside it, open a new file */
+/*
+ * lumberjack's rotation (openNew): close, and if the name stat()s (through a symlink: a dangling
+ * one does not), rename it to audit-<time>.log beside it; then open the name, creating it. So a
+ * log deleted or moved away by someone else is not renamed, a fresh audit.log is just created; a
+ * symlink to an existing file is itself renamed and a regular audit.log created; a dangling
+ * symlink is followed and its target created. lumberjack fails the one write whose rename finds
+ * the name gone between its stat and its rename; the stand-in goes on, so tests stay exact.
+ */
 static void rotate(void)
 {
 	char dir[PATH_MAX], base[PATH_MAX], to[3 * PATH_MAX], stamp[64];
 	struct timespec ts;
+	struct stat st;
 	struct tm tm;
 	char *slash, *dot;
 
@@ -207,7 +215,7 @@ static void rotate(void)
 	close(fd);
 	snprintf(to, sizeof(to), "%s%s-%s.%09ld-%lld.log", dir, base, stamp, ts.tv_nsec,
 		 rotations);
-	if (rename(o.path, to))
+	if (stat(o.path, &st) == 0 && rename(o.path, to) && errno != ENOENT)
 		die("rename");
 	rotations++;
 	fd = open_log();

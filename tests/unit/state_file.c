@@ -9,6 +9,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,6 +385,123 @@ Test(state_file, maybe_save_saves_only_changes_once_per_interval, .init = setup,
 	cr_expect_eq(state__maybe_save(s, 0), 0);
 	cr_expect_eq(state__stats(s)->saves, 1);
 	cr_expect_gt(file_size(), 24);
+	state__free(s);
+	history__free(a);
+}
+
+Test(state_file, save_changed_writes_only_what_changed_since_load_or_save, .init = setup,
+     .fini = teardown)
+{
+	struct kh_history *a = history__new(10);
+	struct kh_state *s = open_state(a, NULL);
+
+	cr_expect_eq(state__save_changed(s), 0); /* nothing yet: no file */
+	cr_expect_eq(state__stats(s)->saves, 0);
+	cr_expect_eq(count_files("history.khs"), 0);
+	see(a, "k", DAY);
+	cr_expect_eq(state__save_changed(s), 0);
+	cr_expect_eq(state__stats(s)->saves, 1);
+	cr_expect_eq(state__save_changed(s), 0); /* the end of replay flushes twice */
+	cr_expect_eq(state__stats(s)->saves, 1);
+	state__free(s);
+	history__free(a);
+	/* loaded and unchanged: the file already holds it */
+	a = history__new(10);
+	s = open_state(a, NULL);
+	cr_redirect_stderr();
+	cr_assert_eq(state__load(s), 0);
+	cr_expect_eq(state__save_changed(s), 0);
+	cr_expect_eq(state__stats(s)->saves, 0);
+	see(a, "k", 2 * DAY);
+	cr_expect_eq(state__save_changed(s), 0);
+	cr_expect_eq(state__stats(s)->saves, 1);
+	state__free(s);
+	history__free(a);
+}
+
+Test(state_file, a_temporary_file_left_by_a_killed_save_is_removed_at_load, .init = setup,
+     .fini = teardown)
+{
+	struct kh_history *a = history__new(10);
+	struct kh_state *s = open_state(a, NULL);
+	char tmp[160];
+
+	see(a, "k", DAY);
+	cr_assert_eq(state__save(s), 0);
+	state__free(s);
+	/* what SIGKILL mid-save leaves: the whole old file, and a partial <path>.tmp beside it */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	close(open(tmp, O_WRONLY | O_CREAT, 0600));
+	cr_assert_eq(count_files("history.khs.tmp"), 1);
+	history__free(a);
+	a = history__new(10);
+	s = open_state(a, NULL);
+	cr_redirect_stderr();
+	cr_expect_eq(state__load(s), 0);
+	cr_expect_eq(count_files("history.khs.tmp"), 0);
+	cr_expect_eq(state__stats(s)->loaded_entries, 1);
+	cr_expect_eq(state__stats(s)->set_aside, 0);
+	state__free(s);
+	history__free(a);
+}
+
+/* ---- a stop signal during a save ---- */
+
+static char sig_tmp[160];
+static volatile sig_atomic_t sig_calls, sig_during_save;
+static volatile int hammer_stop;
+static pthread_t main_thread;
+
+/* the temporary file exists from the save's first write to its rename */
+static void on_term(int sig)
+{
+	(void)sig;
+	sig_calls++;
+	if (access(sig_tmp, F_OK) == 0)
+		sig_during_save++;
+}
+
+static void *hammer(void *arg)
+{
+	(void)arg;
+	while (!hammer_stop) {
+		pthread_kill(main_thread, SIGTERM);
+		usleep(50);
+	}
+	return NULL;
+}
+
+Test(state_file, stop_signals_wait_for_the_save_to_finish, .init = setup, .fini = teardown)
+{
+	struct kh_history *a = history__new(200000);
+	struct kh_state *s = open_state(a, NULL);
+	struct sigaction sa, old;
+	pthread_t th;
+	char key[64];
+
+	for (int i = 0; i < 100000; i++) {
+		int n = snprintf(key, sizeof(key), "allow%cuser-%06d%cagent", 0, i, 0);
+
+		see_n(a, key, (size_t)n, DAY + i);
+	}
+	snprintf(sig_tmp, sizeof(sig_tmp), "%s.tmp", path);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	cr_assert_eq(sigaction(SIGTERM, &sa, &old), 0);
+	main_thread = pthread_self();
+	cr_assert_eq(pthread_create(&th, NULL, hammer, NULL), 0);
+	while (sig_calls == 0)
+		usleep(100);
+	/* a few saves under a storm of SIGTERM: none may reach the handler mid-save */
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(state__save(s), 0);
+	hammer_stop = 1;
+	pthread_join(th, NULL);
+	sigaction(SIGTERM, &old, NULL);
+	cr_expect_eq(sig_during_save, 0, "%d SIGTERMs ran their handler in the middle of a save",
+		     (int)sig_during_save);
+	cr_expect_gt(sig_calls, 1);
+	cr_expect_eq(count_files("history.khs.tmp"), 0);
 	state__free(s);
 	history__free(a);
 }
