@@ -83,8 +83,9 @@ apiserver_writes() {
 	sleep 0.2
 }
 
-# the apiserver's own work: every line, rotated by rename every 32 KB, read by a log reader
-"$T/$COMM" --audit-log-path "$LOG" --input "$S/tests/data/attack.log" --threads 2 \
+# the apiserver's own work: every line (in input order, so that first-seen rules alert on the
+# same lines as replay), rotated by rename every 32 KB, read by a log reader
+"$T/$COMM" --audit-log-path "$LOG" --input "$S/tests/data/attack.log" --threads 2 --ordered \
 	--rotate-bytes 32768 --exit-when-done 2> "$T/standin.err" ||
 	fail "stand-in failed: $(cat "$T/standin.err")"
 cat "$LOG" > /dev/null
