@@ -46,7 +46,10 @@ int audit_parse(const char *line, size_t len, struct audit_event *ev, struct kh_
 int audit_parse_cut(const char *line, size_t len, size_t cut, struct audit_event *ev,
 		    struct kh_parse_error *err);
 
-/* Parse an RFC 3339 timestamp ("2026-11-23T19:06:46.123456Z", offsets allowed); 0 if invalid. */
+/*
+ * Parse an RFC 3339 timestamp ("2026-11-23T19:06:46.123456Z", offsets allowed) into ns since the
+ * epoch; 0 if invalid or outside 1970..2199 (so rules can subtract times without overflow).
+ */
 long long kh_parse_rfc3339_ns(const char *s, size_t len);
 
 #endif /* KEYHOLE_AUDIT_PARSE_H */

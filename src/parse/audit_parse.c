@@ -847,9 +847,17 @@ long long kh_parse_rfc3339_ns(const char *s, size_t len)
 	} else {
 		return 0;
 	}
+	/*
+	 * Only 1970 up to 2200: every rule subtracts and adds event times and windows, which then
+	 * cannot overflow (two such times differ by less than INT64_MAX, and 60 years of headroom
+	 * stay above the last). An audit event from outside that span is a broken clock or a forged
+	 * line; its time counts as absent, as an unparsable one does.
+	 */
+	if (y < 1970 || y >= 2200)
+		return 0;
 	secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
 	if (__builtin_mul_overflow(secs, (int64_t)1000000000, &ns) ||
-	    __builtin_add_overflow(ns, frac, &ns))
+	    __builtin_add_overflow(ns, frac, &ns) || ns <= 0)
 		return 0;
 	return ns;
 }
