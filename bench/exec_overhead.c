@@ -8,6 +8,8 @@
  *                   exits, waitpid: every hook of the exec watch fires (fork, exec, exit, open
  *                   enter and exit), each paying one hash lookup for an untagged process
  *   open            openat+close in a loop: the syscall tracepoints' cost per open
+ *   open-write      the same, opening a scratch file O_WRONLY|O_APPEND (the audit guard
+ *                   looks such a file up)
  *   getpid          a syscall the exec watch does not hook: the cost every syscall pays once
  *                   any syscall tracepoint is enabled (the kernel's tracepoint slow path)
  *
@@ -18,6 +20,9 @@
  *               syscall of every task through its tracepoint slow path). The audit tap on a
  *               control-plane node is such an agent, so this is the exec watch's baseline there.
  *   exec-watch  the exec watch's programs, as `keyhole run` attaches them
+ *   sensor      everything `keyhole run` attaches: the exec watch, the audit tap (every write
+ *               pays its targets lookup) and the audit guard (every successful open loads the
+ *               new file's f_mode; path operations are not in these loops)
  *
  * Usage: exec_overhead [ROUNDS [FORKS [OPENS]]] (defaults 31 100 20000). Needs root.
  * Target (issue 9): fork+exec+open overhead <= 5 %.
@@ -38,6 +43,8 @@
 
 #include <bpf/bpf.h>
 
+#include "capture/guard.h"
+#include "capture/tap.h"
 #include "keyhole/exec_watch.h"
 
 #define FILE_OPENED "/etc/hostname"
@@ -99,12 +106,15 @@ static double fork_exec_open(const char *self, long n)
 	return (cpu_s() - t0) * 1e9 / (double)n;
 }
 
+static const char *open_path = FILE_OPENED;
+static int open_flags = O_RDONLY;
+
 static double open_loop(long n)
 {
 	double t0 = thread_cpu_s();
 
 	for (long i = 0; i < n; i++) {
-		int fd = open(FILE_OPENED, O_RDONLY);
+		int fd = open(open_path, open_flags, 0600);
 
 		if (fd >= 0)
 			close(fd);
@@ -172,13 +182,18 @@ static double median(double *v, int n)
 }
 
 #define MAX_ROUNDS 256
-#define NCOND 3
+#define NCOND 4
 
 int main(int argc, char **argv)
 {
-	static double t[NCOND][3][MAX_ROUNDS];
-	static const char *const loops[3] = {"fork+exec+open", "open", "getpid"};
-	static const char *const conds[NCOND] = {"none", "syscall-tp", "exec-watch"};
+	static double t[NCOND][4][MAX_ROUNDS];
+	static const char *const loops[4] = {"fork+exec+open", "open", "open-write", "getpid"};
+	char scratch[] = "/tmp/kh-exec-overhead.XXXXXX";
+	int sfd;
+	static const char *const conds[NCOND] = {"none", "syscall-tp", "exec-watch", "sensor"};
+	struct tap_opts to = {0};
+	struct guard *g;
+	struct tap *tap;
 	int rounds = argc > 1 ? atoi(argv[1]) : 31;
 	long forks = argc > 2 ? atol(argv[2]) : 100;
 	long opens = argc > 3 ? atol(argv[3]) : 20000;
@@ -189,6 +204,9 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "--child"))
 		return child_main();
+	sfd = mkstemp(scratch);
+	if (sfd < 0)
+		return 1;
 	if (rounds < 1 || rounds > MAX_ROUNDS || forks < 1 || opens < 1) {
 		fprintf(stderr, "usage: exec_overhead [ROUNDS(1-256) [FORKS [OPENS]]]\n");
 		return 2;
@@ -200,6 +218,10 @@ int main(int argc, char **argv)
 	w = exec_watch__new(NULL);
 	if (!w) {
 		fprintf(stderr, "exec_overhead: the exec watch did not load: %s\n", strerror(errno));
+		return 1;
+	}
+	if (tap__new(&to, &tap) || guard__new(tap, 0, &g)) {
+		fprintf(stderr, "exec_overhead: the audit tap or guard did not load\n");
 		return 1;
 	}
 	prog = load_noop();
@@ -218,32 +240,50 @@ int main(int argc, char **argv)
 					strerror(-pfd));
 				return 1;
 			}
-			if (c == 2 ? exec_watch__attach(w) : exec_watch__detach(w)) {
+			if (c >= 2 ? exec_watch__attach(w) : exec_watch__detach(w)) {
 				fprintf(stderr, "exec_overhead: attaching the exec watch failed\n");
 				return 1;
 			}
+			if (c == 3 && (tap__attach(tap) || guard__attach(g))) {
+				fprintf(stderr, "exec_overhead: attaching the tap or guard failed\n");
+				return 1;
+			}
 			t[c][0][r] = fork_exec_open(self, forks);
+			open_path = FILE_OPENED;
+			open_flags = O_RDONLY;
 			t[c][1][r] = open_loop(opens);
-			t[c][2][r] = getpid_loop(opens);
+			open_path = scratch;
+			open_flags = O_WRONLY | O_APPEND;
+			t[c][2][r] = open_loop(opens);
+			t[c][3][r] = getpid_loop(opens);
 			if (pfd >= 0)
 				close(pfd);
+			if (c == 3) {
+				guard__detach(g);
+				tap__detach(tap);
+			}
 		}
 	}
+	guard__free(g);
+	tap__free(tap);
 	exec_watch__detach(w);
 	exec_watch__free(w);
 	close(prog);
-	printf("exec_overhead: %d rounds of %ld fork+exec+open, %ld open, %ld getpid; median CPU ns "
-	       "per iteration\n",
-	       rounds, forks, opens, opens);
-	printf("%-16s %12s %12s %12s %10s %10s\n", "loop", conds[0], conds[1], conds[2], "vs none",
-	       "vs tp");
-	for (int l = 0; l < 3; l++) {
+	close(sfd);
+	unlink(scratch);
+	printf("exec_overhead: %d rounds of %ld fork+exec+open, %ld open, %ld open-write, %ld getpid; "
+	       "median CPU ns per iteration\n",
+	       rounds, forks, opens, opens, opens);
+	printf("%-16s %12s %12s %12s %12s %10s %10s %10s\n", "loop", conds[0], conds[1], conds[2],
+	       conds[3], "watch/none", "watch/tp", "sensor/none");
+	for (int l = 0; l < 4; l++) {
 		double m[NCOND];
 
 		for (int c = 0; c < NCOND; c++)
 			m[c] = median(t[c][l], rounds);
-		printf("%-16s %12.0f %12.0f %12.0f %9.1f%% %9.1f%%\n", loops[l], m[0], m[1], m[2],
-		       (m[2] - m[0]) / m[0] * 100, (m[2] - m[1]) / m[1] * 100);
+		printf("%-16s %12.0f %12.0f %12.0f %12.0f %9.1f%% %9.1f%% %9.1f%%\n", loops[l], m[0],
+		       m[1], m[2], m[3], (m[2] - m[0]) / m[0] * 100, (m[2] - m[1]) / m[1] * 100,
+		       (m[3] - m[0]) / m[0] * 100);
 	}
 	return 0;
 }

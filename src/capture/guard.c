@@ -98,6 +98,14 @@ void guard__detach(struct guard *g)
 	g->nlinks = 0;
 }
 
+int guard__attach(struct guard *g)
+{
+	if (g->nlinks)
+		return 0;
+	return bpf_progs__attach(g->skel->obj, "the audit guard", g->links, GUARD_MAX_LINKS,
+				 &g->nlinks);
+}
+
 void guard__free(struct guard *g)
 {
 	if (!g)

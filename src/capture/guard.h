@@ -20,6 +20,8 @@ struct guard;
 /* open, share @t's maps, load, attach; 0 and *out, or a negative errno after reporting why */
 int guard__new(const struct tap *t, int verbose, struct guard **out);
 void guard__detach(struct guard *g);
+/* attach again after guard__detach() (benchmarks toggle it); 0 or a negative errno */
+int guard__attach(struct guard *g);
 void guard__free(struct guard *g);
 
 /*

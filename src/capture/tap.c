@@ -159,6 +159,11 @@ void tap__detach(struct tap *t)
 	t->nlinks = 0;
 }
 
+int tap__attach(struct tap *t)
+{
+	return t->nlinks ? 0 : tap_attach(t);
+}
+
 void tap__free(struct tap *t)
 {
 	if (!t)

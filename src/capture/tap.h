@@ -32,6 +32,8 @@ struct tap;
 int tap__new(const struct tap_opts *opts, struct tap **out);
 /* detach (no new records from here on) */
 void tap__detach(struct tap *t);
+/* attach again after tap__detach() (benchmarks toggle it); 0 or a negative errno */
+int tap__attach(struct tap *t);
 void tap__free(struct tap *t);
 
 /* make process @tgid a target (the /proc scan; exec'ing processes are added by BPF) */
