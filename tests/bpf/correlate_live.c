@@ -68,6 +68,8 @@ Test(correlate_live, seed004_incident_live_equals_replay)
 				KH_TEST_DATA_DIR "/correlate/seed004.log",
 				"--threads",
 				"4",
+				/* in input order: four threads could put a read before its grant */
+				"--ordered",
 				"--exit-when-done",
 				NULL};
 
