@@ -266,6 +266,52 @@ static void probe_exec_watch(struct kh_feature *f, const struct kh_feature *trac
 		    features__has_tracepoint("syscalls", "sys_enter_open") ? ",open" : "");
 }
 
+/* ",NAME" onto @out when syscalls/PREFIXNAME exists */
+static void append_if_tracepoint(char *out, size_t size, const char *prefix, const char *name)
+{
+	char tp[48];
+
+	snprintf(tp, sizeof(tp), "%s%s", prefix, name);
+	if (features__has_tracepoint("syscalls", tp))
+		snprintf(out + strlen(out), size - strlen(out), ",%s", name);
+}
+
+/*
+ * what bpf/audit_guard.bpf.c attaches to: the *at forms and ftruncate everywhere, the legacy
+ * path calls (unlink, rename, open, creat) where the architecture has them (x86, not arm64)
+ */
+static void probe_audit_guard(struct kh_feature *f, const struct kh_feature *tracefs)
+{
+	static const char *const required[] = {
+	    "sys_enter_unlinkat", "sys_exit_unlinkat", "sys_enter_renameat2", "sys_exit_renameat2",
+	    "sys_enter_truncate", "sys_exit_truncate", "sys_enter_ftruncate", "sys_exit_ftruncate",
+	    "sys_exit_openat",	  NULL,
+	};
+	static const char *const paths[] = {"unlink", "rename", "renameat", NULL};
+	static const char *const opens[] = {"openat2", "open", "creat", NULL};
+	char missing[200] = "", have[48] = "", have_open[48] = "";
+
+	if (tracefs->state != KH_FEAT_YES) {
+		set(f, KH_FEAT_UNKNOWN, "cannot tell without tracefs");
+		return;
+	}
+	for (const char *const *t = required; *t; t++)
+		if (!features__has_tracepoint("syscalls", *t))
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+				 "%s%s", missing[0] ? ", " : "", *t);
+	if (missing[0]) {
+		set(f, KH_FEAT_NO, "missing %s: `run` goes on without tamper detection", missing);
+		return;
+	}
+	for (const char *const *l = paths; *l; l++)
+		append_if_tracepoint(have, sizeof(have), "sys_enter_", *l);
+	for (const char *const *l = opens; *l; l++)
+		append_if_tracepoint(have_open, sizeof(have_open), "sys_exit_", *l);
+	set(f, KH_FEAT_YES, "syscalls/sys_{enter,exit}_{unlinkat,renameat2,truncate,ftruncate%s}, "
+			    "sys_exit_{openat%s}",
+	    have, have_open);
+}
+
 void features__probe(struct kh_features *out, bool try_mount)
 {
 	static const struct {
@@ -277,6 +323,7 @@ void features__probe(struct kh_features *out, bool try_mount)
 		[KH_FEAT_RINGBUF] = {"ringbuf", true},	[KH_FEAT_LOCKDOWN] = {"lockdown", true},
 		[KH_FEAT_BPFFS] = {"bpffs", false},	[KH_FEAT_BPF_LOOP] = {"bpf_loop", false},
 		[KH_FEAT_EXEC_WATCH] = {"exec_watch", false},
+		[KH_FEAT_AUDIT_GUARD] = {"audit_guard", false},
 	};
 	struct utsname u;
 
@@ -297,6 +344,7 @@ void features__probe(struct kh_features *out, bool try_mount)
 	probe_bpffs(&out->f[KH_FEAT_BPFFS]);
 	probe_bpf_loop(&out->f[KH_FEAT_BPF_LOOP], &out->f[KH_FEAT_PRIV]);
 	probe_exec_watch(&out->f[KH_FEAT_EXEC_WATCH], &out->f[KH_FEAT_TRACEFS]);
+	probe_audit_guard(&out->f[KH_FEAT_AUDIT_GUARD], &out->f[KH_FEAT_TRACEFS]);
 }
 
 bool features__run_ok(const struct kh_features *f, char *why, size_t n)

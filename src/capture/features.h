@@ -20,6 +20,7 @@ enum kh_feat {
 	KH_FEAT_BPFFS,	     /* bpffs at /sys/fs/bpf (not needed by run: nothing is pinned) */
 	KH_FEAT_BPF_LOOP,    /* bpf_loop helper (5.17+; not needed: the tap uses tail calls) */
 	KH_FEAT_EXEC_WATCH,  /* the exec watch's tracepoints (run goes on without it) */
+	KH_FEAT_AUDIT_GUARD, /* the audit guard's tracepoints (run goes on without it) */
 	KH_FEAT__NR
 };
 
