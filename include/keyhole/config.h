@@ -97,6 +97,7 @@ struct kh_capture_config {
 	const char *comm;	  /* process name of the apiserver */
 	uint64_t max_event_bytes; /* capture cap per event line (head and tail kept past it) */
 	bool baseline_from_disk;  /* learn history from the rotated logs next to audit_log first */
+	bool audit_guard;	  /* report other processes changing the audit log (tamper) */
 };
 
 /* What the node-side watchers do (exec watch). */

@@ -48,6 +48,7 @@ static const char run_usage[] =
 	"  --ring-bytes N            BPF ring buffer size, a power of two (default 16M)\n"
 	"  --metrics ADDR:PORT       serve /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)\n"
 	"  --no-exec-watch           do not watch container exec sessions\n"
+	"  --no-audit-guard          do not watch other processes changing the audit log\n"
 	"  --no-baseline             do not learn history from the rotated audit logs first\n"
 	"  -c, --config FILE         configuration file (YAML)\n"
 	"  -v, --verbose             show libbpf's messages\n"
@@ -67,6 +68,7 @@ struct run_args {
 	const char *metrics;
 	int verbose;
 	int no_exec_watch;
+	int no_audit_guard;
 	int no_baseline;
 };
 
@@ -118,6 +120,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			continue;
 		} else if (!strcmp(o, "--no-exec-watch")) {
 			a->no_exec_watch = 1;
+			continue;
+		} else if (!strcmp(o, "--no-audit-guard")) {
+			a->no_audit_guard = 1;
 			continue;
 		} else if (!strcmp(o, "--no-baseline")) {
 			a->no_baseline = 1;
@@ -352,8 +357,10 @@ static int run_start(struct run *r)
 	co.verbose = r->a.verbose;
 	co.line_fn = feed;
 	co.line_ctx = r;
-	co.tamper_fn = feed_tamper;
-	co.tamper_ctx = r;
+	if (!r->a.no_audit_guard && r->cfg->capture.audit_guard) {
+		co.tamper_fn = feed_tamper;
+		co.tamper_ctx = r;
+	}
 	if (capture__new(&co, &r->c))
 		return 1;
 	start_exec_watch(r);

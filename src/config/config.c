@@ -41,6 +41,9 @@ const struct kh_config_key kh_config_top_keys[] = {
 		    "bytes of one audit line captured whole (past it: head and tail)"),
     KH_CFG_BOOL_KEY("capture.baseline_from_disk", T, capture.baseline_from_disk,
 		    "learn history from the rotated audit logs on disk before going live"),
+    KH_CFG_BOOL_KEY("capture.audit_guard", T, capture.audit_guard,
+		    "report other processes opening the audit log for writing, truncating, renaming "
+		    "or removing it (node-audit-log-tamper)"),
     KH_CFG_BOOL_KEY("node.exec_watch", T, node.exec_watch,
 		    "watch container exec sessions and the secret files read in them"),
     KH_CFG_STRING_KEY("node.pods_log_dir", T, node.pods_log_dir, 1, 4000,
@@ -81,7 +84,7 @@ static const struct kh_config defaults = {
     .state_file = NULL,
     .state_save_interval_ns = 300ll * 1000000000,
     .output = NULL,
-    .capture = {NULL, "kube-apiserver", 1u << 20, true},
+    .capture = {NULL, "kube-apiserver", 1u << 20, true, true},
     .node = {true, "/var/log/pods"},
     .metrics = {NULL},
     .correlate = {.enabled = true,

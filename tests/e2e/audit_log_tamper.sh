@@ -173,4 +173,24 @@ grep -q 'capture: lost 0 writes' "$T/run.err" || fail "capture lost writes"
 grep -qE 'audit guard: 9 changes to the audit log by other processes, [1-9][0-9]* lookalike' \
 	"$T/run.err" || fail "guard counters wrong: $(grep 'audit guard' "$T/run.err")"
 grep -q 'lost 0 records (ring full)' "$T/run.err" || fail "guard records lost"
-echo "audit_log_tamper: 9 changes alerted, rotation, reads and lookalikes silent"
+
+# --no-audit-guard: the guard is not loaded, says so in nothing, and nothing is reported
+"$KH" run --comm "$COMM" --audit-log "$LOG" --no-exec-watch --no-baseline --no-audit-guard \
+	--output "$T/off.json" 2> "$T/off.err" &
+KPID=$!
+for _ in $(seq 100); do
+	grep -q 'ready:' "$T/off.err" && break
+	sleep 0.1
+done
+grep -q 'ready:' "$T/off.err" || fail "keyhole run --no-audit-guard not ready"
+apiserver_writes
+sh -c "echo '{\"forged\": true}' >> '$LOG'"
+rm "$LOG"
+sleep 0.5
+kill -INT "$KPID"
+wait "$KPID" || fail "keyhole run --no-audit-guard exited with $?"
+KPID=
+! grep -q 'audit guard' "$T/off.err" || fail "--no-audit-guard still loaded the guard"
+[ "$(jq -s '[.[] | select(.rule.id == "node-audit-log-tamper")] | length' "$T/off.json")" = 0 ] ||
+	fail "--no-audit-guard still reported tampering"
+echo "audit_log_tamper: 9 changes alerted, rotation, reads and lookalikes silent; off when asked"
