@@ -152,6 +152,9 @@ static __always_inline __u32 watched_file(struct file *f, struct kh_file_key *fk
 	fid = bpf_map_lookup_elem(&files, fk);
 	if (!fid || !dir)
 		return 0;
+	/* a second name (hard link) elsewhere is the same file; a reused number has one name */
+	if (BPF_CORE_READ(inode, __i_nlink) > 1)
+		return *fid;
 	dk.dev = BPF_CORE_READ(dir, i_sb, s_dev);
 	dk.ino = BPF_CORE_READ(dir, i_ino);
 	return bpf_map_lookup_elem(&dirs, &dk) ? *fid : 0;
@@ -281,12 +284,24 @@ static __always_inline int path_enter(__u32 op, __s32 dfd, const char *p1, __s32
 	r->dfd = dfd;
 	from = check_path(r, r->path, p1, dfd);
 	if (p2) {
+		bool exact_from = r->flags & KH_TAMPER_F_EXACT;
+
 		onto = check_path(r, r->path2, p2, dfd2);
-		if (!from && onto)
+		/* the new name is the one that matched (or the one the kernel tied to the log) */
+		if ((!from && onto) || (onto && !exact_from && (r->flags & KH_TAMPER_F_EXACT)))
 			r->op = KH_TAMPER_RENAME_ONTO;
 	}
-	if (!from && !onto)
-		return 0;
+	if (!from && !onto) {
+		/*
+		 * truncate(2) follows links of any name (/proc/self/fd/N of an O_PATH descriptor,
+		 * a hard link) and is rare: every successful one is reported, and the agent
+		 * judges by what happened to the watched logs
+		 */
+		if (op != KH_TAMPER_TRUNCATE || r->path[0] == 0)
+			return 0;
+		r->flags |= KH_TAMPER_F_ANY_NAME;
+		from = true;
+	}
 	count(KH_GUARD_NAME_MATCHES);
 	record_who(r);
 	if (!from) /* the new path is the one to resolve */
@@ -298,15 +313,19 @@ static __always_inline int path_enter(__u32 op, __s32 dfd, const char *p1, __s32
 	return 0;
 }
 
-/* the path operation's result: report it when it succeeded */
-static __always_inline int path_exit(long ret)
+/*
+ * The operation's result: report it when it succeeded. The entry must be this system call's
+ * (@op_a or @op_b): one left by an enter whose exit never ran here (programs attached or
+ * detached one by one) is dropped, not reported as the next call's.
+ */
+static __always_inline int path_exit(long ret, __u32 op_a, __u32 op_b)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct kh_audit_tamper *r = bpf_map_lookup_elem(&pending, &tid);
 
 	if (!r)
 		return 0;
-	if (ret == 0) {
+	if (ret == 0 && (r->op == op_a || r->op == op_b)) {
 		r->ret = ret;
 		send(r);
 	}
@@ -364,37 +383,37 @@ int guard_enter_truncate(struct trace_event_raw_sys_enter *ctx)
 SEC("tp/syscalls/sys_exit_unlinkat")
 int guard_exit_unlinkat(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_exit(ctx->ret);
+	return path_exit(ctx->ret, KH_TAMPER_UNLINK, KH_TAMPER_UNLINK);
 }
 
 SEC("tp/syscalls/sys_exit_unlink")
 int guard_exit_unlink(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_exit(ctx->ret);
+	return path_exit(ctx->ret, KH_TAMPER_UNLINK, KH_TAMPER_UNLINK);
 }
 
 SEC("tp/syscalls/sys_exit_renameat2")
 int guard_exit_renameat2(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_exit(ctx->ret);
+	return path_exit(ctx->ret, KH_TAMPER_RENAME_FROM, KH_TAMPER_RENAME_ONTO);
 }
 
 SEC("tp/syscalls/sys_exit_renameat")
 int guard_exit_renameat(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_exit(ctx->ret);
+	return path_exit(ctx->ret, KH_TAMPER_RENAME_FROM, KH_TAMPER_RENAME_ONTO);
 }
 
 SEC("tp/syscalls/sys_exit_rename")
 int guard_exit_rename(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_exit(ctx->ret);
+	return path_exit(ctx->ret, KH_TAMPER_RENAME_FROM, KH_TAMPER_RENAME_ONTO);
 }
 
 SEC("tp/syscalls/sys_exit_truncate")
 int guard_exit_truncate(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_exit(ctx->ret);
+	return path_exit(ctx->ret, KH_TAMPER_TRUNCATE, KH_TAMPER_TRUNCATE);
 }
 
 /* ftruncate(fd, length): matched by inode at entry, reported at exit on success */
@@ -429,7 +448,7 @@ int guard_enter_ftruncate(struct trace_event_raw_sys_enter *ctx)
 SEC("tp/syscalls/sys_exit_ftruncate")
 int guard_exit_ftruncate(struct trace_event_raw_sys_exit *ctx)
 {
-	return path_exit(ctx->ret);
+	return path_exit(ctx->ret, KH_TAMPER_FTRUNCATE, KH_TAMPER_FTRUNCATE);
 }
 
 /*
@@ -439,6 +458,7 @@ int guard_exit_ftruncate(struct trace_event_raw_sys_exit *ctx)
 static __always_inline int open_exit(long ret)
 {
 	struct kh_audit_tamper *r;
+	bool wr;
 	struct kh_file_key fk;
 	struct file *f;
 	__u32 fid;
@@ -446,7 +466,15 @@ static __always_inline int open_exit(long ret)
 	if (ret < 0)
 		return 0;
 	f = kh_task_fd_file((unsigned int)ret);
-	if (!f || !(BPF_CORE_READ(f, f_mode) & KH_FMODE_WRITE))
+	if (!f)
+		return 0;
+	/*
+	 * open(O_RDONLY | O_TRUNC) truncates without write access, and the kernel clears O_TRUNC
+	 * from f_flags: a read-only open is looked at only when it left the file empty, and the
+	 * agent reports it only when the log held more than that
+	 */
+	wr = BPF_CORE_READ(f, f_mode) & KH_FMODE_WRITE;
+	if (!wr && BPF_CORE_READ(f, f_inode, i_size) != 0)
 		return 0;
 	if (!(fid = watched_file(f, &fk)) || is_target())
 		return 0;
@@ -457,7 +485,7 @@ static __always_inline int open_exit(long ret)
 	r->dev = fk.dev;
 	r->ino = fk.ino;
 	r->file_id = fid;
-	r->flags = KH_TAMPER_F_EXACT;
+	r->flags = KH_TAMPER_F_EXACT | (wr ? 0 : KH_TAMPER_F_READ_ONLY);
 	r->ret = ret;
 	r->open_flags = BPF_CORE_READ(f, f_flags);
 	r->size = BPF_CORE_READ(f, f_inode, i_size);

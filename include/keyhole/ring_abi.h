@@ -168,6 +168,9 @@ enum kh_tamper_op {
 /* kh_audit_tamper.flags */
 #define KH_TAMPER_F_EXACT 0x1u	   /* the kernel matched the file itself (inode, or dir + name) */
 #define KH_TAMPER_F_PATH_TRUNC 0x2u /* a path was longer than KH_TAMPER_PATH_MAX */
+#define KH_TAMPER_F_ANY_NAME 0x4u   /* truncate(2) of a path not named like the log: judge by effect */
+#define KH_TAMPER_F_READ_ONLY 0x8u  /* an open without write access that left the log empty
+				     * (O_RDONLY|O_TRUNC truncates too) */
 
 /* paths as the process gave them; a longer one keeps its head (its basename is checked whole) */
 #define KH_TAMPER_PATH_MAX 256

@@ -592,10 +592,12 @@ void capture__print_stats(const struct capture *c, FILE *f)
 			(unsigned long long)s.reasm.bad_records);
 	if (s.guard)
 		fprintf(f, "keyhole: audit guard: %llu changes to the audit log by other processes, "
-			   "%llu lookalike names elsewhere, %s%llu records (ring full)\n",
+			   "%llu lookalike names elsewhere, %s%llu records (ring full), %llu "
+			   "operations not followed (table full)\n",
 			(unsigned long long)s.tamper_reported, (unsigned long long)s.tamper_elsewhere,
 			s.guard_c[KH_GUARD_LOST] ? "LOST " : "lost ",
-			(unsigned long long)s.guard_c[KH_GUARD_LOST]);
+			(unsigned long long)s.guard_c[KH_GUARD_LOST],
+			(unsigned long long)s.guard_c[KH_GUARD_PENDING_FULL]);
 	if (t[KH_TAP_NAME_MATCHES] || t[KH_TAP_TARGET_EXECS])
 		fprintf(f, "keyhole: capture: %llu new audit log inodes picked up by name "
 			   "(rotation), %llu apiserver execs followed\n",

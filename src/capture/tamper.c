@@ -97,6 +97,9 @@ static int dir_by_root(const struct kh_audit_tamper *r, const char *path,
 	dir_of(path, d, sizeof(d));
 	if (!identity("/", &rd, &ri) && rd == r->root_dev && ri == r->root_ino)
 		return identity(d, dev, ino);
+	/* the node's root, as a DaemonSet with hostPID reaches it */
+	if (!identity("/proc/1/root", &rd, &ri) && rd == r->root_dev && ri == r->root_ino)
+		return join_identity("/proc/1/root", d, dev, ino);
 	for (size_t i = 0; i < n; i++) {
 		unsigned int pid;
 		int len = 0;
@@ -142,8 +145,15 @@ static bool shows_effect(uint32_t op, const struct tamper_watch *w)
 	struct stat st;
 	bool same;
 
-	if (stat(w->host, &st))
-		return errno == ENOENT && (op == KH_TAMPER_UNLINK || op == KH_TAMPER_RENAME_FROM);
+	if (stat(w->host, &st)) {
+		char d[PATH_MAX];
+
+		if (errno != ENOENT || (op != KH_TAMPER_UNLINK && op != KH_TAMPER_RENAME_FROM))
+			return false;
+		/* gone from a directory that is still there (not a restarting apiserver's root) */
+		dir_of(w->host, d, sizeof(d));
+		return stat(d, &st) == 0;
+	}
 	same = tap_kdev(st.st_dev) == w->cur_dev && st.st_ino == w->cur_ino;
 	switch (op) {
 	case KH_TAMPER_UNLINK:
@@ -160,7 +170,7 @@ static bool shows_effect(uint32_t op, const struct tamper_watch *w)
 static int match_path(const struct kh_audit_tamper *r, uint32_t op, const char *path,
 		      const struct tamper_watch *w, size_t n, const char **how)
 {
-	bool cut = r->flags & KH_TAMPER_F_PATH_TRUNC;
+	bool cut = r->flags & (KH_TAMPER_F_PATH_TRUNC | KH_TAMPER_F_ANY_NAME);
 	uint64_t dev = 0, ino = 0;
 	int err = -ENOENT;
 
@@ -173,28 +183,53 @@ static int match_path(const struct kh_audit_tamper *r, uint32_t op, const char *
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (cut) {
-			if (shows_effect(op, &w[i])) {
-				*how = "effect";
-				return (int)i;
-			}
-			continue;
-		}
-		if (strcmp(base_of(w[i].path), base_of(path)) != 0)
+		if (!cut && strcmp(base_of(w[i].path), base_of(path)) != 0)
 			continue;
 		if (!err && w[i].dir_ino && dev == w[i].dir_dev && ino == w[i].dir_ino)
 			return (int)i;
-		if (err && path[0] != '/' && names_by_base(r, path, &w[i])) {
+		if (err && !cut && path[0] != '/' && names_by_base(r, path, &w[i])) {
 			*how = "base";
+			return (int)i;
+		}
+		/* nothing could say which directory the path named: judge by what happened */
+		if (err && shows_effect(op, &w[i])) {
+			*how = "effect";
 			return (int)i;
 		}
 	}
 	return -1;
 }
 
+/*
+ * @p with /proc/self, /proc/thread-self and /dev/fd spelled out for process @r: resolved by the
+ * agent they would name the agent itself
+ */
+static void spell_self(const struct kh_audit_tamper *r, const char *p, char *out, size_t size)
+{
+	static const char *const selfs[] = {"/proc/self/", "/proc/thread-self/", "/dev/fd/"};
+	char to[64];
+
+	for (int k = 0; k < 3; k++) {
+		size_t l = strlen(selfs[k]);
+
+		if (strncmp(p, selfs[k], l) != 0)
+			continue;
+		if (k == 0)
+			snprintf(to, sizeof(to), "/proc/%u/", r->tgid);
+		else if (k == 1)
+			snprintf(to, sizeof(to), "/proc/%u/task/%u/", r->tgid, r->tid);
+		else
+			snprintf(to, sizeof(to), "/proc/%u/fd/", r->tgid);
+		snprintf(out, size, "%s%s", to, p + l);
+		return;
+	}
+	snprintf(out, size, "%s", p);
+}
+
 static int match_watch(const struct kh_audit_tamper *r, struct tamper_buf *b,
 		       const struct tamper_watch *w, size_t n, uint32_t *op, const char **how)
 {
+	char p1[KH_TAMPER_PATH_MAX + 64], p2[KH_TAMPER_PATH_MAX + 64];
 	int i;
 
 	if (r->flags & KH_TAMPER_F_EXACT) {
@@ -202,12 +237,12 @@ static int match_watch(const struct kh_audit_tamper *r, struct tamper_buf *b,
 										     : "directory";
 		return r->file_id && r->file_id <= n ? (int)r->file_id - 1 : -1;
 	}
+	spell_self(r, b->path, p1, sizeof(p1));
+	spell_self(r, b->path2, p2, sizeof(p2));
 	/* the kernel says which of a rename's paths had a watched name: from, else onto */
-	i = b->path[0] && *op != KH_TAMPER_RENAME_ONTO ? match_path(r, *op, b->path, w, n, how)
-						       : -1;
-	if (i < 0 && b->path2[0] &&
-	    (*op == KH_TAMPER_RENAME_FROM || *op == KH_TAMPER_RENAME_ONTO)) {
-		i = match_path(r, KH_TAMPER_RENAME_ONTO, b->path2, w, n, how);
+	i = p1[0] && *op != KH_TAMPER_RENAME_ONTO ? match_path(r, *op, p1, w, n, how) : -1;
+	if (i < 0 && p2[0] && (*op == KH_TAMPER_RENAME_FROM || *op == KH_TAMPER_RENAME_ONTO)) {
+		i = match_path(r, KH_TAMPER_RENAME_ONTO, p2, w, n, how);
 		if (i >= 0)
 			*op = KH_TAMPER_RENAME_ONTO;
 	}
@@ -235,10 +270,16 @@ int tamper__match(const void *data, size_t size, const struct tamper_watch *w, s
 	snprintf(link, sizeof(link), "/proc/%u/exe", r->tgid);
 	len = readlink(link, b->exe, sizeof(b->exe) - 1);
 	b->exe[len > 0 ? len : 0] = 0;
+	if (r->flags & KH_TAMPER_F_READ_ONLY) {
+		/* O_RDONLY|O_TRUNC: a truncation, when the log held anything */
+		if (r->size >= w[i].min_size)
+			return -1;
+		op = KH_TAMPER_TRUNCATE;
+	}
 	out->op = op;
 	out->file = w[i].path;
-	/* a descriptor operation's path is the file's own name: the alert names the file */
-	out->path = op == KH_TAMPER_OPEN_WRITE || op == KH_TAMPER_FTRUNCATE ? "" : b->path;
+	/* descriptor operations: the file's own name, a rotated backup's when it is one */
+	out->path = b->path;
 	out->path2 = b->path2;
 	out->exe = b->exe;
 	out->ret = r->ret;

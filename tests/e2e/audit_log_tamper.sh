@@ -12,6 +12,12 @@
 #   - `rm` of that symlink                        unlink
 #   - `cd log && rm audit.log` (a bare name)      unlink (the kernel matched directory + name)
 #   - `rm` through a path longer than the kernel reads (./././...)   unlink, path_truncated
+#   - open(O_RDONLY|O_TRUNC) (python)            truncate (no write access needed to truncate)
+#   - `echo >>` through a hard link in another directory                open-write
+#   - truncate(2) of /proc/self/fd/N of an O_PATH descriptor             truncate (by effect)
+#   - `rm /proc/self/cwd/audit.log` from the log's directory             unlink (the remover's
+#     /proc/self, not keyhole's)
+#   - `cd log && mv /elsewhere/audit.log audit.log`                       replace
 # and these must raise nothing: the apiserver's own writes and rotations by rename, reading the
 # log (cat, tail), and creating, renaming and removing an audit.log in another directory (counted
 # as lookalikes). Between cases the stand-in writes again, as the apiserver would, so the log
@@ -120,6 +126,27 @@ apiserver_writes
 long=$T/log/$(printf './%.0s' $(seq 160))audit.log
 rm "$long"
 await 9 "rm through a long path"
+apiserver_writes
+# O_RDONLY|O_TRUNC truncates without write access
+python3 -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_RDONLY | os.O_TRUNC))' "$LOG"
+await 10 "a read-only open with O_TRUNC"
+apiserver_writes
+# a second name in another directory is the same file
+ln "$LOG" "$T/other/second-name"
+sh -c "echo '{\"forged\": 2}' >> '$T/other/second-name'"
+await 11 "an append through a hard link"
+rm "$T/other/second-name"
+# truncate(2) through an O_PATH descriptor's magic link, a name nothing like the log's
+python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_PATH); os.truncate("/proc/self/fd/%d" % fd, 5)' "$LOG"
+await 12 "truncate(2) through /proc/self/fd"
+apiserver_writes
+# /proc/self names the remover, not keyhole
+(cd "$T/log" && rm /proc/self/cwd/audit.log)
+await 13 "rm through /proc/self/cwd"
+# a file from elsewhere moved onto the bare name
+touch "$T/other/audit.log"
+(cd "$T/log" && mv "$T/other/audit.log" audit.log)
+await 14 "a file moved onto the bare name"
 sleep 0.5
 
 kill -INT "$KPID"
@@ -139,7 +166,12 @@ audit-log-rename-away mv -
 audit-log-replace mv -
 audit-log-unlink rm -
 audit-log-unlink rm -
-audit-log-unlink rm -"
+audit-log-unlink rm -
+audit-log-truncate python3 true
+audit-log-open-write sh false
+audit-log-truncate python3 true
+audit-log-unlink rm -
+audit-log-replace mv -"
 [ "$got" = "$want" ] || fail "tamper alerts differ:
 $(diff <(echo "$want") <(echo "$got"))"
 
@@ -170,7 +202,7 @@ live=$(jq -r 'select(.rule.id != "node-audit-log-tamper" and
 replay=$(jq -r '"\(.rule.id) \(.evidence.audit_ids)"' "$T/replay.json" | sort)
 [ "$live" = "$replay" ] || fail "the apiserver's alerts differ from replay"
 grep -q 'capture: lost 0 writes' "$T/run.err" || fail "capture lost writes"
-grep -qE 'audit guard: 9 changes to the audit log by other processes, [1-9][0-9]* lookalike' \
+grep -qE 'audit guard: 14 changes to the audit log by other processes, [1-9][0-9]* lookalike' \
 	"$T/run.err" || fail "guard counters wrong: $(grep 'audit guard' "$T/run.err")"
 grep -q 'lost 0 records (ring full)' "$T/run.err" || fail "guard records lost"
 
@@ -193,4 +225,4 @@ KPID=
 ! grep -q 'audit guard' "$T/off.err" || fail "--no-audit-guard still loaded the guard"
 [ "$(jq -s '[.[] | select(.rule.id == "node-audit-log-tamper")] | length' "$T/off.json")" = 0 ] ||
 	fail "--no-audit-guard still reported tampering"
-echo "audit_log_tamper: 9 changes alerted, rotation, reads and lookalikes silent; off when asked"
+echo "audit_log_tamper: 14 changes alerted, rotation, reads and lookalikes silent; off when asked"

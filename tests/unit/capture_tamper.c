@@ -109,7 +109,7 @@ Test(tamper, open_for_write_matched_by_inode_names_the_file)
 	cr_assert_eq(match(&r, &t), 0);
 	cr_assert_str_eq(t.how, "inode");
 	cr_assert_str_eq(t.file, logpath);
-	cr_assert_str_eq(t.path, "", "a descriptor operation's alert names the file, not a path");
+	cr_assert_str_eq(t.path, "audit.log", "a descriptor operation names the file's own name");
 	cr_assert(t.shrunk, "opened empty (O_TRUNC) after 10 bytes were written");
 	cr_assert(t.exe[0], "a live process's executable is read");
 }
@@ -243,4 +243,60 @@ Test(tamper, malformed_records_are_rejected)
 	cr_assert_eq(tamper__match(&r, sizeof(r), &w, 1, &t, &b), -EINVAL);
 	r.op = KH_TAMPER_OP__NR;
 	cr_assert_eq(tamper__match(&r, sizeof(r), &w, 1, &t, &b), -EINVAL);
+}
+
+Test(tamper, read_only_open_is_a_truncation_only_when_the_log_lost_bytes)
+{
+	struct kh_audit_tamper r = rec(KH_TAMPER_OPEN_WRITE, getpid(), "audit.log");
+	struct node_log_tamper t;
+
+	r.flags = KH_TAMPER_F_EXACT | KH_TAMPER_F_READ_ONLY;
+	r.file_id = 1;
+	r.size = 0;
+	cr_assert_eq(match(&r, &t), 0);
+	cr_assert_eq(t.op, KH_TAMPER_TRUNCATE, "O_RDONLY|O_TRUNC of a log that held 10 bytes");
+	cr_assert(t.shrunk);
+	w.min_size = 0; /* an empty new log, opened read-only by a shipper: nothing happened */
+	cr_assert_eq(match(&r, &t), -1);
+}
+
+Test(tamper, proc_self_names_the_process_not_the_agent)
+{
+	char p[300], old[512];
+	struct kh_audit_tamper r;
+	struct node_log_tamper t;
+
+	/* this process is the "tamperer": its cwd is the log's directory, the agent's is not */
+	cr_assert(getcwd(old, sizeof(old)));
+	cr_assert_eq(chdir(logdir), 0);
+	snprintf(p, sizeof(p), "/proc/self/cwd/audit.log");
+	r = rec(KH_TAMPER_UNLINK, getpid(), p);
+	cr_assert_eq(match(&r, &t), 0);
+	cr_assert_eq(chdir(old), 0);
+}
+
+Test(tamper, unresolvable_path_judged_by_effect)
+{
+	struct kh_audit_tamper r = rec(KH_TAMPER_UNLINK, GONE_PID, "/no/such/root/audit.log");
+	struct node_log_tamper t;
+
+	r.root_ino ^= 0x5a5a; /* a root this agent cannot reach, and the process is gone */
+	cr_assert_eq(match(&r, &t), -1, "the log is unchanged: not this one");
+	cr_assert_eq(unlink(logpath), 0);
+	cr_assert_eq(match(&r, &t), 0, "the log is gone from its directory: this one");
+	cr_assert_str_eq(t.how, "effect");
+}
+
+Test(tamper, truncate_of_any_name_judged_by_effect)
+{
+	struct kh_audit_tamper r = rec(KH_TAMPER_TRUNCATE, GONE_PID, "/proc/self/fd/7");
+	struct node_log_tamper t;
+
+	r.flags = KH_TAMPER_F_ANY_NAME;
+	r.size = 2;
+	cr_assert_eq(match(&r, &t), -1, "some other file was truncated");
+	cr_assert_eq(truncate(logpath, 2), 0);
+	cr_assert_eq(match(&r, &t), 0);
+	cr_assert_str_eq(t.how, "effect");
+	cr_assert(t.shrunk);
 }
