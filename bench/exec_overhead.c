@@ -46,6 +46,7 @@
 #include "capture/guard.h"
 #include "capture/tap.h"
 #include "keyhole/exec_watch.h"
+#include "noop_bpf.h"
 
 #define FILE_OPENED "/etc/hostname"
 
@@ -131,56 +132,6 @@ static double getpid_loop(long n)
 	return (thread_cpu_s() - t0) * 1e9 / (double)n;
 }
 
-/* a no-op tracepoint program, loaded once: its fd, or -errno */
-static int load_noop(void)
-{
-	struct bpf_insn insns[] = {
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
-		{.code = BPF_JMP | BPF_EXIT},
-	};
-
-	return bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "noop", "GPL", insns, 2, NULL);
-}
-
-/*
- * @prog on syscalls/sys_enter_getppid, which nothing here calls: the perf event fd, or -errno.
- * Closing the fd is what unregisters the tracepoint (disabling the event would not).
- */
-static int attach_noop(int prog)
-{
-	struct perf_event_attr attr = {.type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr),
-				       .sample_period = 1, .wakeup_events = 1};
-	char buf[32] = "";
-	int pfd, idfd;
-
-	idfd = open("/sys/kernel/tracing/events/syscalls/sys_enter_getppid/id", O_RDONLY);
-	if (idfd < 0 || read(idfd, buf, sizeof(buf) - 1) <= 0)
-		return -ENOENT;
-	close(idfd);
-	attr.config = strtoull(buf, NULL, 10);
-	pfd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-	if (pfd < 0)
-		return -errno;
-	if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog) || ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0)) {
-		close(pfd);
-		return -errno;
-	}
-	return pfd;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 #define MAX_ROUNDS 256
 #define NCOND 4
 
@@ -224,7 +175,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "exec_overhead: the audit tap or guard did not load\n");
 		return 1;
 	}
-	prog = load_noop();
+	prog = noop_load(BPF_PROG_TYPE_TRACEPOINT);
 	if (prog < 0) {
 		fprintf(stderr, "exec_overhead: no-op program: %s\n", strerror(-prog));
 		return 1;
@@ -235,7 +186,7 @@ int main(int argc, char **argv)
 			/* rotate the order, so no condition always runs first or warm */
 			int c = (k + r) % NCOND, pfd = -1;
 
-			if (c == 1 && (pfd = attach_noop(prog)) < 0) {
+			if (c == 1 && (pfd = noop_attach_syscall_tp("sys_enter_getppid", prog)) < 0) {
 				fprintf(stderr, "exec_overhead: no-op tracepoint: %s\n",
 					strerror(-pfd));
 				return 1;
@@ -280,7 +231,7 @@ int main(int argc, char **argv)
 		double m[NCOND];
 
 		for (int c = 0; c < NCOND; c++)
-			m[c] = median(t[c][l], rounds);
+			m[c] = bench_median(t[c][l], rounds);
 		printf("%-16s %12.0f %12.0f %12.0f %12.0f %9.1f%% %9.1f%% %9.1f%%\n", loops[l], m[0],
 		       m[1], m[2], m[3], (m[2] - m[0]) / m[0] * 100, (m[2] - m[1]) / m[1] * 100,
 		       (m[3] - m[0]) / m[0] * 100);

@@ -30,6 +30,8 @@
 
 #include <bpf/bpf.h>
 
+#include "noop_bpf.h"
+
 #define NCOND 3
 #define MAX_ROUNDS 101
 
@@ -39,40 +41,6 @@ static double thread_cpu_ns(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int load_noop(enum bpf_prog_type type)
-{
-	struct bpf_insn insns[] = {
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
-		{.code = BPF_JMP | BPF_EXIT},
-	};
-
-	return bpf_prog_load(type, "noop", "GPL", insns, 2, NULL);
-}
-
-/* @prog on syscalls/@name through a perf event: its fd (closing it detaches), or -errno */
-static int attach_tp(const char *name, int prog)
-{
-	struct perf_event_attr attr = {.type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr),
-				       .sample_period = 1, .wakeup_events = 1};
-	char path[128], buf[32] = "";
-	int fd, pfd;
-
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/syscalls/%s/id", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
-		return -ENOENT;
-	close(fd);
-	attr.config = strtoull(buf, NULL, 10);
-	pfd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-	if (pfd < 0)
-		return -errno;
-	if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog) || ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0)) {
-		close(pfd);
-		return -errno;
-	}
-	return pfd;
 }
 
 static double write_loop(int fd, long n)
@@ -99,26 +67,13 @@ static double getpid_loop(long n)
 	return (thread_cpu_ns() - t0) / (double)n;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* attach condition @c; fds of what was attached in @fds (-1 for none) */
 static int attach(int c, int tp_prog, int raw_prog, int fds[2])
 {
 	fds[0] = fds[1] = -1;
 	if (c == 1) {
-		fds[0] = attach_tp("sys_enter_write", tp_prog);
-		fds[1] = attach_tp("sys_exit_write", tp_prog);
+		fds[0] = noop_attach_syscall_tp("sys_enter_write", tp_prog);
+		fds[1] = noop_attach_syscall_tp("sys_exit_write", tp_prog);
 	} else if (c == 2) {
 		fds[0] = bpf_raw_tracepoint_open("sys_enter", raw_prog);
 		fds[1] = bpf_raw_tracepoint_open("sys_exit", raw_prog);
@@ -140,8 +95,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fd = mkstemp(scratch);
-	tp_prog = load_noop(BPF_PROG_TYPE_TRACEPOINT);
-	raw_prog = load_noop(BPF_PROG_TYPE_RAW_TRACEPOINT);
+	tp_prog = noop_load(BPF_PROG_TYPE_TRACEPOINT);
+	raw_prog = noop_load(BPF_PROG_TYPE_RAW_TRACEPOINT);
 	if (fd < 0 || tp_prog < 0 || raw_prog < 0) {
 		fprintf(stderr, "tracepoint_cost: needs root and BPF (%s)\n", strerror(errno));
 		return 1;
@@ -170,7 +125,7 @@ int main(int argc, char **argv)
 		double m[NCOND];
 
 		for (int c = 0; c < NCOND; c++)
-			m[c] = median(t[c][l], rounds);
+			m[c] = bench_median(t[c][l], rounds);
 		printf("%-22s %10.0f %10.0f %10.0f %10.0f %10.0f\n",
 		       l ? "getpid" : "write 1 KB (tmpfs)", m[0], m[1], m[2], m[1] - m[0],
 		       m[2] - m[0]);

@@ -270,7 +270,7 @@ static __always_inline void record_dirs(struct kh_audit_tamper *r, __s32 dfd)
 
 /* follow a path operation to its sys_exit when a path names a watched basename */
 static __always_inline int path_enter(__u32 op, __s32 dfd, const char *p1, __s32 dfd2,
-				      const char *p2)
+				      const char *p2, __u64 size)
 {
 	struct kh_audit_tamper *r;
 	bool from, onto = false;
@@ -282,6 +282,7 @@ static __always_inline int path_enter(__u32 op, __s32 dfd, const char *p1, __s32
 	if (!r)
 		return 0;
 	r->dfd = dfd;
+	r->size = size; /* truncate(2): the length asked for */
 	from = check_path(r, r->path, p1, dfd);
 	if (p2) {
 		bool exact_from = r->flags & KH_TAMPER_F_EXACT;
@@ -337,47 +338,42 @@ SEC("tp/syscalls/sys_enter_unlinkat")
 int guard_enter_unlinkat(struct trace_event_raw_sys_enter *ctx)
 {
 	return path_enter(KH_TAMPER_UNLINK, (__s32)ctx->args[0], (const char *)ctx->args[1], 0,
-			  NULL);
+			  NULL, 0);
 }
 
-/* unlink(2), rename(2), renameat(2) and truncate's path form: x86 has them, arm64 does not */
+/* unlink(2), rename(2) and renameat(2): x86 has them, arm64 does not */
 SEC("tp/syscalls/sys_enter_unlink")
 int guard_enter_unlink(struct trace_event_raw_sys_enter *ctx)
 {
-	return path_enter(KH_TAMPER_UNLINK, KH_AT_FDCWD, (const char *)ctx->args[0], 0, NULL);
+	return path_enter(KH_TAMPER_UNLINK, KH_AT_FDCWD, (const char *)ctx->args[0], 0, NULL, 0);
 }
 
 SEC("tp/syscalls/sys_enter_renameat2")
 int guard_enter_renameat2(struct trace_event_raw_sys_enter *ctx)
 {
 	return path_enter(KH_TAMPER_RENAME_FROM, (__s32)ctx->args[0], (const char *)ctx->args[1],
-			  (__s32)ctx->args[2], (const char *)ctx->args[3]);
+			  (__s32)ctx->args[2], (const char *)ctx->args[3], 0);
 }
 
 SEC("tp/syscalls/sys_enter_renameat")
 int guard_enter_renameat(struct trace_event_raw_sys_enter *ctx)
 {
 	return path_enter(KH_TAMPER_RENAME_FROM, (__s32)ctx->args[0], (const char *)ctx->args[1],
-			  (__s32)ctx->args[2], (const char *)ctx->args[3]);
+			  (__s32)ctx->args[2], (const char *)ctx->args[3], 0);
 }
 
 SEC("tp/syscalls/sys_enter_rename")
 int guard_enter_rename(struct trace_event_raw_sys_enter *ctx)
 {
 	return path_enter(KH_TAMPER_RENAME_FROM, KH_AT_FDCWD, (const char *)ctx->args[0],
-			  KH_AT_FDCWD, (const char *)ctx->args[1]);
+			  KH_AT_FDCWD, (const char *)ctx->args[1], 0);
 }
 
 SEC("tp/syscalls/sys_enter_truncate")
 int guard_enter_truncate(struct trace_event_raw_sys_enter *ctx)
 {
-	int err = path_enter(KH_TAMPER_TRUNCATE, KH_AT_FDCWD, (const char *)ctx->args[0], 0, NULL);
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct kh_audit_tamper *r = bpf_map_lookup_elem(&pending, &tid);
-
-	if (r)
-		r->size = ctx->args[1];
-	return err;
+	return path_enter(KH_TAMPER_TRUNCATE, KH_AT_FDCWD, (const char *)ctx->args[0], 0, NULL,
+			  ctx->args[1]);
 }
 
 SEC("tp/syscalls/sys_exit_unlinkat")

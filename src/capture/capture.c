@@ -68,6 +68,7 @@ struct capture {
 	uint64_t ring_records, proc_events;
 	uint64_t lag_ns_last, lag_ns_max;
 	uint64_t tamper_reported, tamper_elsewhere, tamper_malformed;
+	struct tamper_buf tamper_buf; /* the strings of the guard record being handled */
 	unsigned int followed;
 	int sink_err; /* first error the line sink returned */
 	bool stopped;
@@ -303,7 +304,6 @@ static int on_guard_record(void *ctx, void *data, size_t size)
 	const struct kh_audit_tamper *r = data;
 	struct tamper_watch tw[CAPTURE_MAX_WATCHES];
 	struct node_log_tamper what;
-	struct tamper_buf *b;
 	char comm[KH_COMM_LEN + 1];
 	int i, err = 0;
 
@@ -317,10 +317,7 @@ static int on_guard_record(void *ctx, void *data, size_t size)
 		    .cur_ino = c->w[k].cur_ino,
 		    .min_size = c->w[k].min_size,
 		};
-	b = malloc(sizeof(*b));
-	if (!b)
-		return 0;
-	i = tamper__match(data, size, tw, c->nw, &what, b);
+	i = tamper__match(data, size, tw, c->nw, &what, &c->tamper_buf);
 	if (i == -EINVAL)
 		c->tamper_malformed++;
 	else if (i < 0)
@@ -339,7 +336,6 @@ static int on_guard_record(void *ctx, void *data, size_t size)
 		if (err < 0)
 			c->sink_err = err;
 	}
-	free(b);
 	return c->sink_err;
 }
 

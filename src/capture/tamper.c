@@ -21,17 +21,6 @@ static const char *base_of(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* a kernel string field that may lack its NUL, copied whole */
-static void kcopy(char *dst, size_t dsize, const char *src, size_t ssize)
-{
-	size_t n = strnlen(src, ssize);
-
-	if (n >= dsize)
-		n = dsize - 1;
-	memcpy(dst, src, n);
-	dst[n] = 0;
-}
-
 /* "/x/y/audit.log" -> "/x/y" into @d; "audit.log" -> "." */
 static void dir_of(const char *path, char *d, size_t size)
 {
@@ -261,8 +250,9 @@ int tamper__match(const void *data, size_t size, const struct tamper_watch *w, s
 	if (size < sizeof(*r) || r->op == 0 || r->op >= KH_TAMPER_OP__NR)
 		return -EINVAL;
 	op = r->op;
-	kcopy(b->path, sizeof(b->path), r->path, sizeof(r->path));
-	kcopy(b->path2, sizeof(b->path2), r->path2, sizeof(r->path2));
+	/* kernel strings may lack their NUL: at most the field, terminated */
+	snprintf(b->path, sizeof(b->path), "%.*s", (int)sizeof(r->path), r->path);
+	snprintf(b->path2, sizeof(b->path2), "%.*s", (int)sizeof(r->path2), r->path2);
 	memset(out, 0, sizeof(*out));
 	i = match_watch(r, b, w, n, &op, &out->how);
 	if (i < 0)
