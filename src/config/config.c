@@ -44,6 +44,9 @@ const struct kh_config_key kh_config_top_keys[] = {
     KH_CFG_BOOL_KEY("capture.audit_guard", T, capture.audit_guard,
 		    "report other processes opening the audit log for writing, truncating, renaming "
 		    "or removing it (node-audit-log-tamper)"),
+    KH_CFG_STRING_KEY("capture.tap", T, capture.tap, 4, 10,
+		      "capture path: auto (uprobe in the apiserver's Go binary where it resolves, "
+		      "else tracepoints), uprobe, or tracepoint"),
     KH_CFG_BOOL_KEY("node.exec_watch", T, node.exec_watch,
 		    "watch container exec sessions and the secret files read in them"),
     KH_CFG_STRING_KEY("node.pods_log_dir", T, node.pods_log_dir, 1, 4000,
@@ -84,7 +87,7 @@ static const struct kh_config defaults = {
     .state_file = NULL,
     .state_save_interval_ns = 300ll * 1000000000,
     .output = NULL,
-    .capture = {NULL, "kube-apiserver", 1u << 20, true, true},
+    .capture = {NULL, "kube-apiserver", 1u << 20, true, true, "auto"},
     .node = {true, "/var/log/pods"},
     .metrics = {NULL},
     .correlate = {.enabled = true,
