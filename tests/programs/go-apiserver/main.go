@@ -17,6 +17,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -25,6 +26,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 var (
@@ -42,6 +44,16 @@ var (
 	startDelay  = flag.Duration("start-delay", 0, "wait this long before the first write")
 	startWhen   = flag.String("start-when", "", "wait until this file exists before writing")
 )
+
+// replaced at write time by CLOCK_MONOTONIC nanoseconds (19 digits), as the C stand-in does, so
+// the bench measures write-to-alert latency
+const sendToken = "@@KH_SEND_NS_19DIG@"
+
+func monotonicNs() int64 {
+	var ts syscall.Timespec
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1 /* CLOCK_MONOTONIC */, uintptr(unsafe.Pointer(&ts)), 0)
+	return ts.Nano()
+}
 
 type log struct {
 	mu        sync.Mutex
@@ -94,6 +106,10 @@ func (l *log) write(idx int, line []byte) {
 	if *rotateBytes > 0 && l.size > 0 && l.size+int64(len(line)) > *rotateBytes {
 		l.rotate()
 	}
+	if i := bytes.Index(line, []byte(sendToken)); i >= 0 {
+		line = append([]byte(nil), line...)
+		copy(line[i:], fmt.Sprintf("%019d", monotonicNs()))
+	}
 	t := time.Now()
 	n, err := l.f.Write(line)
 	l.writeNs += time.Since(t).Nanoseconds()
@@ -141,7 +157,7 @@ func load() [][]byte {
 			res, user, ua = "secrets", "bench-user", "curl/8.5.0"
 		}
 		s := fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata",`+
-			`"auditID":"gen-%012d","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/`+
+			`"auditID":"gen-%012d-`+sendToken+`","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/`+
 			`default/%s/s%d","verb":"get","user":{"username":"%s","groups":["system:authenticated"]},`+
 			`"sourceIPs":["10.1.2.3"],"userAgent":"%s","objectRef":{"resource":"%s","namespace":`+
 			`"default","name":"s%d","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},`+
