@@ -504,7 +504,9 @@ int tap_exit_pwritev(struct trace_event_raw_sys_exit *ctx)
  *   amd64 (Go 1.17+): AX = fd, BX = p.ptr, CX = p.len; g in R14
  *   arm64 (Go 1.18+): R0 = fd, R1 = p.ptr, R2 = p.len; g in R28
  * (not the C calling convention, so not PT_REGS_PARMn on amd64). The agent checked the binary's
- * ABI and that the function opens with the small-frame stack check (gosym.c).
+ * ABI and that the function opens with the small-frame stack check (gosym.c). Where the probe
+ * sits: amd64, on the check's JBE (entry + 4; the CMP before it changes no register), a branch
+ * the kernel emulates rather than single-steps; arm64, at the entry.
  */
 #if defined(__TARGET_ARCH_x86)
 #define GO_FD(r) ((r)->ax)
@@ -525,19 +527,23 @@ int tap_exit_pwritev(struct trace_event_raw_sys_exit *ctx)
 #define GO_G_STACKGUARD0 16
 
 /*
- * Would the function, entered with this stack pointer, call morestack first? Its prologue
- * compares SP with g.stackguard0 (unsigned, SP <= guard: grow the stack, or yield to a
- * preemption request, which sets the guard to a huge value) and then restarts from its first
- * instruction, which fires this probe a second time for the same write. Copying only the run
- * that goes on keeps one record set per write.
+ * Will the function call morestack first? Its prologue compares SP with g.stackguard0
+ * (unsigned, SP <= guard: grow the stack, or yield to a preemption request, which sets the
+ * guard to a huge value) and then restarts from its first instruction, which fires this probe a
+ * second time for the same write. Copying only the run that goes on keeps one record set per
+ * write. On amd64 the probe is on the JBE itself: the CMP's flags decide (CF or ZF: taken).
  */
 static __always_inline bool go_will_restart(struct pt_regs *ctx)
 {
+#if defined(__TARGET_ARCH_x86)
+	return ctx->flags & (0x1 /* CF */ | 0x40 /* ZF */);
+#else
 	__u64 guard;
 
 	if (bpf_probe_read_user(&guard, sizeof(guard), (void *)(GO_G(ctx) + GO_G_STACKGUARD0)))
 		return false; /* unreadable: copy (a duplicate is visible, a loss is not) */
 	return GO_SP(ctx) <= guard;
+#endif
 }
 
 /* the last write call each goroutine made to a watched file, to recognise the same call again */

@@ -326,7 +326,7 @@ static uint32_t choose_path(struct capture *c, pid_t pid)
 	}
 	if (!err) {
 		err = tap__uprobe_attach(c->tap, tap_kdev(st.st_dev), st.st_ino, exe,
-					 f.file_offset);
+					 f.probe_offset);
 		if (err)
 			snprintf(why, sizeof(why), "the kernel refused the uprobe on %s: %s%s", exe,
 				 strerror(-err),

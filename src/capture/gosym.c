@@ -352,6 +352,12 @@ static int resolve(struct img *m, const char *func, struct gosym_func *out, char
 				"expects",
 				func),
 		       -ENOTSUP;
+	/*
+	 * amd64: on the JBE after CMPQ SP, 16(R14). A uprobe on a branch is emulated (no
+	 * single-step trap, which costs tens of microseconds in a VM), and the CMP's flags there
+	 * say whether the function will call morestack and restart.
+	 */
+	out->probe_offset = out->file_offset + (m->arch == GOSYM_ARCH_AMD64 ? 4 : 0);
 	return 0;
 }
 

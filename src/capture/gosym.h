@@ -27,7 +27,10 @@ enum gosym_arch { GOSYM_ARCH_OTHER = 0, GOSYM_ARCH_AMD64, GOSYM_ARCH_ARM64 };
 
 struct gosym_func {
 	uint64_t entry;	      /* virtual address of the function's first instruction */
-	uint64_t file_offset; /* the same in the file: the uprobe's offset */
+	uint64_t file_offset; /* the same in the file */
+	uint64_t probe_offset; /* where the uprobe goes in the file: on amd64 the stack check's
+				* conditional jump (entry + 4), which the kernel emulates instead of
+				* single-stepping; on arm64 the entry */
 	enum gosym_arch arch;
 	int pcln_version;    /* 12, 116, 118 or 120: the pclntab layout */
 	char go_version[32]; /* "go1.19.8" from .go.buildinfo, "" when unreadable */

@@ -58,8 +58,9 @@ int tap_path_resolve(pid_t pid, struct gosym_func *f, char *exe, size_t exe_len,
 
 void tap_path_describe(const struct gosym_func *f, char *out, size_t n)
 {
-	snprintf(out, n, "%s at file offset %#llx (%s, %s, pclntab %d, %s)", GOSYM_WRITE_FUNC,
-		 (unsigned long long)f->file_offset, f->go_version[0] ? f->go_version : "Go",
+	snprintf(out, n, "%s at file offset %#llx, probed at %#llx (%s, %s, pclntab %d, %s)",
+		 GOSYM_WRITE_FUNC, (unsigned long long)f->file_offset,
+		 (unsigned long long)f->probe_offset, f->go_version[0] ? f->go_version : "Go",
 		 f->arch == GOSYM_ARCH_ARM64 ? "arm64" : "amd64", f->pcln_version,
 		 f->stripped ? "stripped: found through .gopclntab" : "with symbols");
 }
