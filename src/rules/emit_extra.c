@@ -23,20 +23,18 @@ static void ws(struct walk *w)
 /* w->p at an opening quote: the string's slice, w->p past its closing quote */
 static struct kstr string(struct walk *w)
 {
-	const char *s = ++w->p;
-	uint32_t flags = 0;
+	struct kstr k = {++w->p, 0, 0};
 
 	while (w->p < w->end && *w->p != '"') {
 		if (*w->p == '\\') {
-			flags = KSTR_ESCAPED;
+			k.flags = KSTR_ESCAPED;
 			w->p++;
 		}
 		w->p++;
 	}
-	if (w->p > w->end)
+	if (w->p > w->end) /* a backslash ended the span: never past it */
 		w->p = w->end;
-	struct kstr k = {s, (uint32_t)(w->p - s), flags};
-
+	k.len = (uint32_t)(w->p - k.p);
 	if (w->p < w->end)
 		w->p++;
 	return k;
@@ -164,7 +162,8 @@ void emit_extra(struct json_out *j, struct kstr extra, uint64_t *cut_total)
 		if (w.p < w.end && *w.p == ':')
 			w.p++;
 		n = kstr_decode(k, key, KH_EXTRA_MAX_KEY_LEN);
-		/* a key the output cannot carry whole (too long, NUL inside) is cut with its values */
+		/* a key the output cannot carry whole (too long, NUL inside) is cut with its values
+		 */
 		if (keys >= KH_EXTRA_MAX_KEYS || n < 0 || n > KH_EXTRA_MAX_KEY_LEN ||
 		    memchr(key, '\0', (size_t)n)) {
 			skip(&w);

@@ -16,9 +16,9 @@
 #include "keyhole/json_out.h"
 #include "keyhole/kstr.h"
 
-#define KH_EXTRA_MAX_KEYS 32	  /* keys carried; the apiserver sets four or five */
-#define KH_EXTRA_MAX_VALUES 16	  /* values per key carried; one is the rule */
-#define KH_EXTRA_MAX_KEY_LEN 256  /* decoded bytes of a key: longer keys are cut whole */
+#define KH_EXTRA_MAX_KEYS 32	    /* keys carried; the apiserver sets four or five */
+#define KH_EXTRA_MAX_VALUES 16	    /* values per key carried; one is the rule */
+#define KH_EXTRA_MAX_KEY_LEN 256    /* decoded bytes of a key: longer keys are cut whole */
 #define KH_EXTRA_MAX_VALUE_LEN 1024 /* decoded bytes of a value: longer ones keep their start */
 
 /*

@@ -72,8 +72,8 @@ Test(emit_extra, every_key_and_value_is_carried)
 	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(
 			     get(x, "authentication.kubernetes.io/credential-id"), 0)),
 			 "JTI=1");
-	cr_assert_str_eq(
-	    json_object_get_string(json_object_array_get_idx(get(x, "scopes"), 2)), "c");
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(get(x, "scopes"), 2)),
+			 "c");
 	cr_assert_eq(json_object_array_length(get(x, "empty")), 0);
 	cr_assert_eq(cut, 0);
 	cr_assert_eq(cut_in_alert(o), 0);
@@ -83,18 +83,19 @@ Test(emit_extra, every_key_and_value_is_carried)
 Test(emit_extra, escapes_are_decoded_then_escaped_once)
 {
 	uint64_t cut;
-	json_object *o = roundtrip("{\"k\\u0065y \\\"q\\\"\":[\"a\\tb\",\"\\u00e9\\n\",\"\\ud83d\\ude00\"],"
-				   "\"bad\\udc00\":[\"\\u0001\"]}",
-				   &cut);
+	json_object *o =
+	    roundtrip("{\"k\\u0065y \\\"q\\\"\":[\"a\\tb\",\"\\u00e9\\n\",\"\\ud83d\\ude00\"],"
+		      "\"bad\\udc00\":[\"\\u0001\"]}",
+		      &cut);
 	json_object *x = get(o, "extra"), *v = get(x, "key \"q\"");
 
 	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(v, 0)), "a\tb");
 	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(v, 1)), "\xc3\xa9\n");
 	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(v, 2)),
 			 "\xf0\x9f\x98\x80");
-	cr_assert_str_eq(json_object_get_string(
-			     json_object_array_get_idx(get(x, "bad\xef\xbf\xbd"), 0)),
-			 "\x01");
+	cr_assert_str_eq(
+	    json_object_get_string(json_object_array_get_idx(get(x, "bad\xef\xbf\xbd"), 0)),
+	    "\x01");
 	cr_assert_eq(cut, 0);
 	json_object_put(o);
 }

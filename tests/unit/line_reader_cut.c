@@ -109,16 +109,18 @@ static void check(const char *data, size_t n, size_t max, size_t tail, bool gz)
 		if (want <= max || !tail) {
 			cr_assert_eq(st, want <= max ? LINE_OK : LINE_OVERSIZED, "line %zu", lines);
 			if (st == LINE_OK)
-				cr_assert(len == want && !memcmp(l, data + off, want), "line %zu", lines);
+				cr_assert(len == want && !memcmp(l, data + off, want), "line %zu",
+					  lines);
 		} else {
 			size_t head = max - tail;
 
-			cr_assert_eq(st, LINE_CUT, "line %zu of %zu bytes (max %zu)", lines, want, max);
+			cr_assert_eq(st, LINE_CUT, "line %zu of %zu bytes (max %zu)", lines, want,
+				     max);
 			cr_assert_eq(line_reader__cut(r), head);
 			cr_assert_eq(len, max);
 			cr_assert(!memcmp(l, data + off, head), "line %zu head", lines);
-			cr_assert(!memcmp(l + head, data + off + want - tail, tail), "line %zu tail",
-				  lines);
+			cr_assert(!memcmp(l + head, data + off + want - tail, tail),
+				  "line %zu tail", lines);
 		}
 		off += want + (nl ? 1 : 0);
 	}
