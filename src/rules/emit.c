@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/emit.h"
-#include "rules/fifo_map.h"
+#include "keyhole/emit.h"
+#include "keyhole/fifo_map.h"
 #include "rules/match.h"
 
 struct held {

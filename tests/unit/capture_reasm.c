@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/reasm.h"
+#include "keyhole/reasm.h"
 #include "keyhole/audit_event.h"
 
 #define MAX_GOT 64

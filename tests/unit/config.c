@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config/config_scalar.h"
+#include "keyhole/config_scalar.h"
 #include "keyhole/config.h"
 #include "rules/rules.h"
 #include "keyhole/rule.h"

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "correlate/correlate.h"
+#include "keyhole/correlate.h"
 #include "correlate/incident.h"
 #include "keyhole/audit_parse.h"
-#include "rules/emit.h"
+#include "keyhole/emit.h"
 
 #define DATA KH_TEST_DATA_DIR "/correlate/"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/fifo_map.h"
+#include "keyhole/fifo_map.h"
 
 Test(fifo_map, insert_find_remove)
 {

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "state/keytab.h"
+#include "keyhole/keytab.h"
 
 Test(siphash, paper_test_vectors)
 {

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "source/line_reader.h"
+#include "keyhole/line_reader.h"
 
 static char *tmpfile_with(const void *data, size_t len)
 {

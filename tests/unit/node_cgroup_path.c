@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "node/cgroup_path.h"
+#include "capture/cgroup_path.h"
 
 #define UID "0f3c9a52-7f1e-4c1d-9b8e-2a6d5c4b3a21"
 #define UID_ "0f3c9a52_7f1e_4c1d_9b8e_2a6d5c4b3a21"

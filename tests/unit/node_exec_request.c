@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "keyhole/audit_parse.h"
-#include "node/exec_request.h"
+#include "rules/node/exec_request.h"
 
 static struct audit_event parse(const char *line)
 {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "node/pods_dir.h"
+#include "capture/pods_dir.h"
 
 #define UID "0f3c9a52-7f1e-4c1d-9b8e-2a6d5c4b3a21"
 #define CID "4e1f0c2b9a8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f"

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "keyhole/config.h"
-#include "rules/emit.h"
+#include "keyhole/emit.h"
 #include "rules/rules.h"
 #include "rules_harness.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "rules/emit.h"
+#include "keyhole/emit.h"
 #include "rules/rules.h"
 #include "rules_harness.h"
 

@@ -15,7 +15,7 @@
 
 #include "keyhole/config.h"
 #include "keyhole/history.h"
-#include "rules/emit.h"
+#include "keyhole/emit.h"
 #include "rules/rules.h"
 #include "rules_harness.h"
 

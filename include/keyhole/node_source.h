@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "node/node_decode.h"
+#include "keyhole/node_decode.h"
 
 struct kh_pipeline;
 struct node_source;

@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "keyhole/config.h"
-#include "node/node_rules.h"
-#include "rules/emit.h"
+#include "rules/node/node_rules.h"
+#include "keyhole/emit.h"
 #include "rules/match.h"
 
 struct audit_log_tamper_tun {

@@ -13,7 +13,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "state/keytab.h"
+#include "keyhole/keytab.h"
 
 struct kt_ent {
 	struct kt_ent *hnext;	      /* bucket chain */

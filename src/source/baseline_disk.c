@@ -18,7 +18,7 @@
 #include "keyhole/baseline.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
-#include "source/line_reader.h"
+#include "keyhole/line_reader.h"
 
 struct cand {
 	char *path;

@@ -16,8 +16,8 @@
  * Administration Command). Alone it is worth a look, not a page.
  */
 #include "keyhole/config.h"
-#include "node/node_rules.h"
-#include "rules/emit.h"
+#include "rules/node/node_rules.h"
+#include "keyhole/emit.h"
 
 static const struct kh_rule_info info = {
     .id = "node-container-exec",

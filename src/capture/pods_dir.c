@@ -6,7 +6,7 @@
 #include <dirent.h>
 #include <string.h>
 
-#include "node/pods_dir.h"
+#include "capture/pods_dir.h"
 
 bool pods_dir__split(const char *entry, size_t *ns_len, size_t *pod_off, size_t *pod_len,
 		     size_t *uid_off)

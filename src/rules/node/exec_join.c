@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "keyhole/audit_parse.h"
-#include "node/exec_join.h"
-#include "node/exec_request.h"
-#include "rules/emit.h"
-#include "rules/fifo_map.h"
+#include "rules/node/exec_join.h"
+#include "rules/node/exec_request.h"
+#include "keyhole/emit.h"
+#include "keyhole/fifo_map.h"
 
 struct req {
 	char *line; /* the latest stage's line, owned */

@@ -8,7 +8,7 @@
 
 #include "keyhole/log.h"
 #include "keyhole/state_file.h"
-#include "rules/engine.h"
+#include "keyhole/rules_engine.h"
 
 struct kh_state *state__open_for_rules(const char *path, struct kh_rules *r)
 {

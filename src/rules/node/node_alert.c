@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "correlate/correlate.h"
-#include "node/exec_request.h"
-#include "node/node_rules.h"
+#include "keyhole/correlate.h"
+#include "rules/node/exec_request.h"
+#include "rules/node/node_rules.h"
 
 static void kv_nonempty(struct json_out *j, const char *key, const char *v)
 {

@@ -13,8 +13,8 @@
 #include "keyhole/json_out.h"
 #include "keyhole/node_event.h"
 #include "keyhole/rule.h"
-#include "node/exec_join.h"
-#include "rules/fifo_map.h"
+#include "rules/node/exec_join.h"
+#include "keyhole/fifo_map.h"
 
 struct node_rule_tun {
 	int64_t join_window_ns; /* pods/exec request to session start, either way; 0: 30 s */
@@ -85,13 +85,5 @@ bool node_rule__is_repeat(struct node_rule_state *s, const struct node_event *ev
  */
 void node_alert__write(struct json_out *j, const struct node_event *ev,
 		       const struct audit_event *req);
-
-/*
- * The correlator's view of a secret-material open (correlate__on_node_secret_read): slices into
- * @ev and into @id_buf, which receives the node-side id "exec-session/<id>".
- */
-struct kh_node_secret_read;
-void node_event__secret_read(const struct node_event *ev, struct kh_node_secret_read *r,
-			     char *id_buf, size_t id_size);
 
 #endif /* KEYHOLE_NODE_RULES_H */

@@ -6,7 +6,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "node/cgroup_path.h"
+#include "capture/cgroup_path.h"
 
 static bool is_hex(char c)
 {

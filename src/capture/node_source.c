@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "keyhole/node_event.h"
-#include "node/node_source.h"
+#include "keyhole/node_source.h"
 
 struct node_source {
 	struct kh_pipeline *p;

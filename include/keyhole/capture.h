@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "capture/reasm.h"
+#include "keyhole/reasm.h"
 #include "keyhole/ring_abi.h"
 
 /* one captured line, as the sink gets it */

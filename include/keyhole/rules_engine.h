@@ -42,4 +42,12 @@ struct kh_history *rules__history(const struct kh_rules *r, size_t i);
 /* entries in kh_rule_table (the size of kh_counters.alerts_by_rule) */
 size_t rules__count(void);
 
+/*
+ * For the pipeline: the correlator's view of a secret-material open (correlate__on_node_secret_read): slices into
+ * @ev and into @id_buf, which receives the node-side id "exec-session/<id>".
+ */
+struct kh_node_secret_read;
+void node_event__secret_read(const struct node_event *ev, struct kh_node_secret_read *r,
+			     char *id_buf, size_t id_size);
+
 #endif /* KEYHOLE_RULES_ENGINE_H */

@@ -8,9 +8,9 @@
 
 #include "keyhole/metrics.h"
 #include "keyhole/pipeline.h"
-#include "correlate/correlate.h"
+#include "keyhole/correlate.h"
 #include "keyhole/rule.h"
-#include "rules/engine.h"
+#include "keyhole/rules_engine.h"
 
 static const struct {
 	size_t off;

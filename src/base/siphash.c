@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "state/keytab.h"
+#include "keyhole/keytab.h"
 
 static inline uint64_t rotl(uint64_t x, int b)
 {

@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "rules/fifo_map.h"
+#include "keyhole/fifo_map.h"
 
 struct fifo_ent {
 	uint64_t key; /* 0: empty cell */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/exec_request.h"
+#include "rules/node/exec_request.h"
 
 bool exec_request__is_exec(const struct audit_event *ev)
 {

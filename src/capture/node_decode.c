@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "node/cgroup_path.h"
-#include "node/node_decode.h"
-#include "node/pods_dir.h"
-#include "rules/fifo_map.h"
+#include "capture/cgroup_path.h"
+#include "keyhole/node_decode.h"
+#include "capture/pods_dir.h"
+#include "keyhole/fifo_map.h"
 
 struct node_decoder {
 	struct node_decode_opts o;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "keyhole/config.h"
-#include "node/node_rules.h"
+#include "rules/node/node_rules.h"
 #include "rules/match.h"
 
 const struct node_rule_tun node_rule_defaults = {
