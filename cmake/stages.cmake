@@ -27,6 +27,14 @@ set(KH_STAGE_DEPS_capture pipeline output config base)
 set(KH_STAGE_DEPS_source pipeline base)
 set(KH_STAGE_DEPS_cmd capture source pipeline correlate rules state config output base)
 
+# the graph, for tests/build/stage_deps.sh: one line per stage, "stage: its allowed stages"
+set(graph "")
+foreach(stage ${KH_STAGES})
+	list(JOIN KH_STAGE_DEPS_${stage} " " deps)
+	string(APPEND graph "${stage}: ${deps}\n")
+endforeach()
+file(WRITE ${CMAKE_BINARY_DIR}/stage_deps.txt "${graph}")
+
 # each stage's private include directory: build/private/<stage>/<stage> -> src/<stage>
 foreach(stage ${KH_STAGES})
 	set(dir ${CMAKE_BINARY_DIR}/private/${stage})
