@@ -43,8 +43,9 @@ struct kh_history *rules__history(const struct kh_rules *r, size_t i);
 size_t rules__count(void);
 
 /*
- * For the pipeline: the correlator's view of a secret-material open (correlate__on_node_secret_read): slices into
- * @ev and into @id_buf, which receives the node-side id "exec-session/<id>".
+ * For the pipeline (src/rules/node/node_alert.c): the correlator's view of a secret-material
+ * open (correlate__on_node_secret_read): slices into @ev and into @id_buf, which receives the
+ * node-side id "exec-session/<id>".
  */
 struct kh_node_secret_read;
 void node_event__secret_read(const struct node_event *ev, struct kh_node_secret_read *r,

@@ -34,7 +34,8 @@ reach() {
 for s in "${stages[@]}"; do
 	while read -r sym; do
 		defs[$sym]=$s
-	done < <(nm --defined-only "$build/libkeyhole_$s.a" 2>/dev/null | awk 'NF == 3 && $2 ~ /[TDRBC]/ { print $3 }')
+	done < <(nm --defined-only "$build/libkeyhole_$s.a" 2>/dev/null |
+		awk 'NF == 3 && $2 ~ /[TDRBC]/ { print $3 }')
 done
 
 pass=0 fail=0
@@ -46,7 +47,8 @@ for s in "${stages[@]}"; do
 		[[ " $allowed_exceptions " == *" $s:$d:$sym "* ]] && continue
 		echo "FAIL: $s/$obj calls $sym of stage $d, which $s may not call"
 		fail=$((fail + 1))
-	done < <(nm -A --undefined-only "$build/libkeyhole_$s.a" | awk '{ split($1, p, ":"); print p[2], $NF }')
+	done < <(nm -A --undefined-only "$build/libkeyhole_$s.a" |
+		awk '{ split($1, p, ":"); print p[2], $NF }')
 	pass=$((pass + 1))
 done
 ((${#stages[@]} > 5)) || { echo "FAIL: only ${#stages[@]} stages in $graph"; fail=$((fail + 1)); }

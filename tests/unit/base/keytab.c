@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Tests of src/state/keytab.c and siphash.c: the bounded LRU map under every window and history.
+ * Tests of src/base/keytab.c and siphash.c: the bounded LRU map under every window and history.
  */
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Tests of src/rules/fifo_map.c: the bounded map every rule's state is kept in. A random
+ * Tests of src/base/fifo_map.c: the bounded map every rule's state is kept in. A random
  * sequence of operations is checked against a plain ordered list, so probing, backward-shift
  * deletion and ring compaction are all exercised against an obviously correct model.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Tests of src/state/baseline_disk.c: which files next to the live audit log are its rotated
+ * Tests of src/source/baseline_disk.c: which files next to the live audit log are its rotated
  * siblings, in what order they are read (plain and gzip), and that learning from them mutes
  * alerts while the history learns, so the first live lines are judged against that history.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Tests of src/node/node_decode.c on records built as the kernel side builds them: identity from
+ * Tests of src/capture/node_decode.c on records built as the kernel side builds them: identity from
  * the cgroup names and a kubelet log dir under a temp root, the session carried to later
  * records, the /proc fallback for a session whose first exec was lost, argv splitting and bounds,
  * and what is not a node record.

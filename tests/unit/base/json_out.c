@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Tests for src/output/json_out.c: output stays valid JSON and UTF-8 for any input bytes. */
+/* Tests for src/base/json_out.c: output stays valid JSON and UTF-8 for any input bytes. */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 #include <string.h>

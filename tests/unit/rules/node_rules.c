@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Tests of the exec-watch rules (src/node/rule_*.c, exec_join.c, node_alert.c) through the real
+ * Tests of the exec-watch rules (src/rules/node/: rule_*.c, exec_join.c, node_alert.c) through the
  * pipeline: node events built by hand, pods/exec audit lines parsed as from a log, alerts read
  * back as JSON. Covers the join both ways round, both verbs, the window, pairing of two execs
  * into one pod, and one alert per session (exec) and per session and path (secret read).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Tests of src/node/pods_dir.c: namespace, pod and container names from kubelet log directories
+ * Tests of src/capture/pods_dir.c: namespace, pod and container names from kubelet log directories
  * laid out under a temporary root.
  */
 #include <criterion/criterion.h>

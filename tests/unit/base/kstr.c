@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Tests of src/parse/kstr.c: JSON string decoding (json-c's rules for surrogates), and that every
+ * Tests of src/base/kstr.c: JSON string decoding (json-c's rules for surrogates), and that every
  * comparison sees the decoded value, so an escaped spelling matches exactly what it decodes to.
  */
 #include <criterion/criterion.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Tests of src/node/exec_request.c: which audit events are pods/exec requests (both verbs), and
- * the command decoded from the requestURI through JSON and URL escaping.
+ * Tests of src/rules/node/exec_request.c: which audit events are pods/exec requests (both
+ * verbs), and the command decoded from the requestURI through JSON and URL escaping.
  */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Tests for src/output/log.c's two forms: "keyhole: level: msg" on an ordinary stderr, and the
+ * Tests for src/base/log.c's two forms: "keyhole: level: msg" on an ordinary stderr, and the
  * sd-daemon priority prefix when stderr is the journal (JOURNAL_STREAM names stderr's
  * device:inode, as systemd sets it). Each test runs in its own process (Criterion forks), so
  * log.c's once-only check sees the stderr the test arranged.

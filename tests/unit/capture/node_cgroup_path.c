@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Tests of src/node/cgroup_path.c: pod UID and container ID from the cgroup paths kubelets and
+ * Tests of src/capture/cgroup_path.c: pod UID and container ID from the cgroup paths kubelets and
  * runtimes make, under cgroupfs and systemd drivers, cgroup v1 and v2, nested and static pods.
  */
 #include <criterion/criterion.h>
