@@ -13,7 +13,8 @@
 # (every stage) and keyhole_internals${SUFFIX} (every stage plus their private headers); the
 # fuzz build calls it again with "_fuzz" to get a coverage-instrumented copy.
 
-# stage -> the stages it may call, lowest first. Listed top-down: cmd is the top, base the bottom.
+# The stages bottom-up (base calls nothing, cmd is the top), then for each the stages it may call
+# directly. A new edge must point down; tests/build/stage_deps.sh checks the objects against it.
 set(KH_STAGES base config parse state rules correlate output pipeline capture source cmd)
 set(KH_STAGE_DEPS_base "")
 set(KH_STAGE_DEPS_config base)
@@ -39,9 +40,7 @@ file(WRITE ${CMAKE_BINARY_DIR}/stage_deps.txt "${graph}")
 foreach(stage ${KH_STAGES})
 	set(dir ${CMAKE_BINARY_DIR}/private/${stage})
 	file(MAKE_DIRECTORY ${dir})
-	if(NOT EXISTS ${dir}/${stage})
-		file(CREATE_LINK ${CMAKE_SOURCE_DIR}/src/${stage} ${dir}/${stage} SYMBOLIC)
-	endif()
+	file(CREATE_LINK ${CMAKE_SOURCE_DIR}/src/${stage} ${dir}/${stage} SYMBOLIC) # replaces an old one
 endforeach()
 
 function(kh_stages suffix)
