@@ -13,14 +13,14 @@
 #include <string.h>
 
 #include "cmd/cmd_common.h"
-#include "correlate/correlate.h"
+#include "keyhole/correlate.h"
 #include "keyhole/config.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
 #include "keyhole/ring_abi.h"
 #include "keyhole/rule.h"
-#include "rules/engine.h"
-#include "source/line_reader.h"
+#include "keyhole/rules_engine.h"
+#include "keyhole/line_reader.h"
 
 static const char replay_usage[] =
 	"Usage: keyhole replay [OPTIONS] FILE...\n"
