@@ -34,12 +34,12 @@
 
 #include <bpf/libbpf.h>
 
-#include "capture/capture.h"
+#include "keyhole/capture.h"
 #include "capture/guard.h"
 #include "capture/proc_scan.h"
 #include "capture/tamper.h"
 #include "capture/tap.h"
-#include "capture/tap_path.h"
+#include "keyhole/tap_path.h"
 #include "keyhole/log.h"
 
 #define CAPTURE_MAX_WATCHES 32

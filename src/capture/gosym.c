@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture/gosym.h"
+#include "keyhole/gosym.h"
 
 #define GO_MAGIC_12 0xfffffffbu
 #define GO_MAGIC_116 0xfffffffau

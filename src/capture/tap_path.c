@@ -8,7 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture/tap_path.h"
+#include "capture/proc_scan.h"
+#include "keyhole/tap_path.h"
 
 /* libbpf attaches uprobes through this PMU (perf_event_open of type uprobe, Linux 4.17+) */
 #define UPROBE_PMU_TYPE "/sys/bus/event_source/devices/uprobe/type"
@@ -54,6 +55,11 @@ int tap_path_resolve(pid_t pid, struct gosym_func *f, char *exe, size_t exe_len,
 	}
 	err = gosym__resolve(exe, GOSYM_WRITE_FUNC, f, why, why_len);
 	return err;
+}
+
+int tap_path_scan(const char *comm, void (*fn)(void *ctx, pid_t pid), void *ctx)
+{
+	return proc_scan_comm(comm, fn, ctx);
 }
 
 void tap_path_describe(const struct gosym_func *f, char *out, size_t n)

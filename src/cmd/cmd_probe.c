@@ -8,9 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "capture/features.h"
-#include "capture/proc_scan.h"
-#include "capture/tap_path.h"
+#include "keyhole/features.h"
+#include "keyhole/tap_path.h"
 #include "cmd/cmd_common.h"
 #include "cmd/commands.h"
 
@@ -102,13 +101,13 @@ static void print_tap(struct probe_tap *pt)
 			tap_mode_name(pt->mode), pt->uprobes ? "true" : "false");
 		json_string(pt->f, pt->uprobes ? "" : pt->kernel_why);
 		fprintf(pt->f, ",\"processes\":[");
-		proc_scan_comm(pt->comm, tap_proc, pt);
+		tap_path_scan(pt->comm, tap_proc, pt);
 		fprintf(pt->f, "]}");
 		return;
 	}
 	fprintf(pt->f, "tap: --tap %s; uprobes: %s\n", tap_mode_name(pt->mode),
 		pt->uprobes ? "yes (the uprobe PMU is there)" : pt->kernel_why);
-	if (proc_scan_comm(pt->comm, tap_proc, pt) <= 0)
+	if (tap_path_scan(pt->comm, tap_proc, pt) <= 0)
 		fprintf(pt->f, "tap: no %s running: the path is chosen when one starts (uprobe for "
 			       "a Go binary whose %s resolves, tracepoints otherwise)\n",
 			pt->comm, GOSYM_WRITE_FUNC);
