@@ -276,9 +276,13 @@ static bool prologue_ok(const struct img *m, uint64_t off, enum gosym_arch arch)
 
 	if (!in(off, 8, m->size))
 		return false;
+	/*
+	 * 0xcc at the JBE is the uprobe already there (ours, on this binary for an earlier
+	 * process): the kernel shows it in every executable mapping of the file, libelf's too
+	 */
 	if (arch == GOSYM_ARCH_AMD64)
 		return !memcmp(m->raw + off, amd64, sizeof(amd64)) &&
-		       (m->raw[off + 4] == 0x76 ||
+		       (m->raw[off + 4] == 0x76 || m->raw[off + 4] == 0xcc ||
 			(m->raw[off + 4] == 0x0f && m->raw[off + 5] == 0x86));
 	return arch == GOSYM_ARCH_ARM64 && rd(m->raw + off, 4) == 0xf9400b90u;
 }

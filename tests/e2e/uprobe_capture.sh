@@ -9,7 +9,9 @@
 # binary:
 #   - the alerts equal `keyhole replay` of the files it really wrote (rotated ones first);
 #   - every line was captured, nothing lost, no bytes unseen by the uprobe path;
-#   - `keyhole probe --comm` names the uprobe path for it while it runs.
+#   - `keyhole probe --comm` names the uprobe path for it while it runs;
+#   - a restart of the same binary (a new pid, after `run` gave up its privileges) is found by
+#     its exec, resolved afresh and captured through the uprobe already on the file.
 # And the auto choice for a non-Go apiserver: the C stand-in gets the tracepoint path (probe
 # and run both say why), and its lines are captured whole.
 # Needs root and BPF: without them it says so and passes, unless KEYHOLE_REQUIRE_BPF=1.
@@ -100,11 +102,20 @@ run_go() {
 		fail "$v: the write tracepoints stayed attached"
 	touch "$dir/go"
 	wait "$SPID" || fail "$v: stand-in failed: $(cat "$dir/standin.err")"
+	# a restart of the same binary (new pid, after the agent gave up its privileges): found by
+	# its exec, resolved afresh, and captured through the uprobe already on the file
+	"$dir/$name" --audit-log-path "$dir/log/audit.log" --input "$S/tests/data/attack.log" \
+		--rotate-bytes 262144 --start-delay 500ms --exit-when-done 2> "$dir/standin2.err" &
+	SPID=$!
+	wait "$SPID" || fail "$v: restarted stand-in failed: $(cat "$dir/standin2.err")"
+	grep -q "pid $SPID: uprobe path: syscall.write" "$T/run.err" && ok ||
+		fail "$v: the restarted process did not get the uprobe path"
 	SPID=
 	sleep 1.5
 	stop_sensor
-	grep -q "$want_lines lines from" "$T/run.err" && ok ||
-		fail "$v: not every line captured (want $want_lines): $(grep 'capture:' "$T/run.err")"
+	want_all=$((want_lines + $(wc -l < "$S/tests/data/attack.log")))
+	grep -q "$want_all lines from" "$T/run.err" && ok ||
+		fail "$v: not every line captured (want $want_all): $(grep 'capture:' "$T/run.err")"
 	grep -q 'lost 0 writes' "$T/run.err" && ok || fail "$v: writes lost"
 	grep -q 'UNSEEN' "$T/run.err" && fail "$v: bytes unseen by the uprobe path" || ok
 	[ "$(ls "$dir/log" | wc -l)" -gt 3 ] && ok || fail "$v: the stand-in did not rotate"
