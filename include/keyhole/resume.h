@@ -73,6 +73,12 @@ void resume__free(struct kh_resume *r);
 int resume__catch_up(struct kh_resume *r, const char *log, char *const *files);
 
 /*
+ * The logs with a checkpoint not caught up yet (their apiserver is not running: nothing
+ * follows them). Fills @out with at most @cap names, valid while @r lives; returns how many.
+ */
+size_t resume__pending_logs(const struct kh_resume *r, const char **out, size_t cap);
+
+/*
  * `replay --resume`: catch @log up from its checkpoint over @files, or read them all from the
  * start when there is none, with positions, so the next call continues from the end.
  */

@@ -193,6 +193,7 @@ struct run {
 	struct node_source *ns;
 	struct kh_metrics *m;
 	struct kh_resume *resume; /* the catch-up after a restart, and the seam */
+	unsigned int watches_done; /* followed logs already caught up or learned */
 	uint64_t alerts_saved;	  /* alerts written when the state was last saved */
 	int64_t last_alert_save_ns;
 };
@@ -305,6 +306,8 @@ static void install_signals(void)
 	alert_output__install_sighup();
 }
 
+static void catch_up_new_watches(struct run *r);
+
 /* the loop: poll, flush alerts after each batch, counters on SIGUSR1, heartbeat */
 static int run_loop(struct run *r)
 {
@@ -321,6 +324,7 @@ static int run_loop(struct run *r)
 			return 1;
 		}
 		save_after_alerts(r);
+		catch_up_new_watches(r);
 		if (stats_requested) {
 			stats_requested = 0;
 			print_counters(r);
@@ -367,12 +371,57 @@ static void start_exec_watch(struct run *r)
  * it, as before, and take the live file's end as the first checkpoint. The tap is attached
  * first, so lines written meanwhile wait in the ring; the seam drops those the catch-up fed.
  */
+/*
+ * A log followed only now (its apiserver was found by exec after the start, e.g. restarted
+ * while keyhole was down too): catch it up from its checkpoint, if it has one.
+ */
+static void catch_up_new_watches(struct run *r)
+{
+	const char *path;
+	char **files;
+
+	for (; (path = capture__watch_path(r->c, r->watches_done)); r->watches_done++) {
+		if (!r->resume || baseline__list(path, &files))
+			continue;
+		if (resume__catch_up(r->resume, capture__watch_log(r->c, r->watches_done), files) ==
+		    0)
+			pipeline__save_state(r->p);
+		baseline__free_list(files);
+	}
+}
+
+/*
+ * A checkpointed log no running apiserver names (it is down too, or was moved): when the path
+ * is readable from here (keyhole on the host, or the audit directory mounted at the same path),
+ * catch it up now; the apiserver's return is followed by exec as usual.
+ */
+static void catch_up_unfollowed(struct run *r)
+{
+	const char *logs[KH_CKPT_MAX_LOGS];
+	size_t n = r->resume ? resume__pending_logs(r->resume, logs, KH_CKPT_MAX_LOGS) : 0;
+	char **files;
+
+	for (size_t i = 0; i < n; i++) {
+		if (baseline__list(logs[i], &files)) {
+			kh_log(KH_LOG_WARN, "catch-up: %s was being followed, no apiserver writes it "
+					    "now and it cannot be listed from here: caught up when its "
+					    "apiserver is found", logs[i]);
+			continue;
+		}
+		kh_log(KH_LOG_INFO, "catch-up: no apiserver writes %s now: reading it as it is",
+		       logs[i]);
+		resume__catch_up(r->resume, logs[i], files);
+		baseline__free_list(files);
+	}
+}
+
 static void catch_up_or_learn(struct run *r)
 {
 	bool learn = !r->a.no_baseline && r->cfg->capture.baseline_from_disk;
 	const char *path, *log;
+	unsigned int i;
 
-	for (unsigned int i = 0; (path = capture__watch_path(r->c, i)); i++) {
+	for (i = 0; (path = capture__watch_path(r->c, i)); i++) {
 		struct kh_baseline_stats st = {0};
 		char **files;
 		int err;
@@ -395,6 +444,8 @@ static void catch_up_or_learn(struct run *r)
 		if (r->resume)
 			resume__anchor(r->resume, log, path);
 	}
+	r->watches_done = i;
+	catch_up_unfollowed(r);
 	if (r->resume)
 		pipeline__save_state(r->p); /* the position and what the catch-up learned */
 }

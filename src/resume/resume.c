@@ -40,20 +40,63 @@ static int64_t wall_ns(void)
 struct kh_resume *resume__new(struct kh_pipeline *p, const struct kh_resume_opts *o)
 {
 	struct kh_resume *r = calloc(1, sizeof(*r));
+	struct kh_checkpoint *cp;
 
 	if (!r)
 		return NULL;
 	r->p = p;
 	r->o = *o;
+	if (p && (cp = pipeline__checkpoint(p)) && (r->nloaded = checkpoint__count(cp))) {
+		r->loaded = calloc(r->nloaded, sizeof(*r->loaded));
+		r->caught_up = calloc(r->nloaded, sizeof(*r->caught_up));
+		if (!r->loaded || !r->caught_up) {
+			resume__free(r);
+			return NULL;
+		}
+		for (size_t i = 0; i < r->nloaded; i++)
+			r->loaded[i] = *checkpoint__entry(cp, i);
+	}
 	return r;
+}
+
+const struct kh_ckpt_entry *resume_pending(const struct kh_resume *r, const char *log)
+{
+	for (size_t i = 0; i < r->nloaded; i++)
+		if (!r->caught_up[i] && !strcmp(r->loaded[i].log, log))
+			return &r->loaded[i];
+	return NULL;
+}
+
+size_t resume__pending_logs(const struct kh_resume *r, const char **out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nloaded && n < cap; i++)
+		if (!r->caught_up[i])
+			out[n++] = r->loaded[i].log;
+	return n;
+}
+
+bool early_take(struct live_log *lv, uint64_t key)
+{
+	for (size_t i = 0; i < lv->nearly; i++)
+		if (lv->early[i] == key) {
+			lv->early[i] = lv->early[--lv->nearly];
+			return true;
+		}
+	return false;
 }
 
 void resume__free(struct kh_resume *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nlv; i++)
+	for (size_t i = 0; i < r->nlv; i++) {
 		free(r->lv[i].ring);
+		free(r->lv[i].early);
+	}
+	free(r->loaded);
+	free(r->caught_up);
 	free(r);
 }
 
@@ -199,6 +242,10 @@ static void take(struct kh_resume *r, struct pass *ps, const char *path, const s
 	ps->skipping_age = false;
 	if (ps->skip.on)
 		skipped_report(r, ps->log, &ps->skip, t);
+	if (ps->lv && ps->lv->nearly && early_take(ps->lv, line_key(line, len))) {
+		r->st.seam_doubles++; /* the tap delivered it before this catch-up began */
+		return;
+	}
 	pipeline__feed_line(r->p, line, len, &o);
 	r->st.lines++;
 	r->st.bytes += len + 1;
@@ -367,7 +414,7 @@ int resume__read_all(struct kh_resume *r, const char *log, char *const *files)
 
 int resume__catch_up(struct kh_resume *r, const char *log, char *const *files)
 {
-	const struct kh_ckpt_entry *cur = checkpoint__find(pipeline__checkpoint(r->p), log);
+	const struct kh_ckpt_entry *cur = resume_pending(r, log);
 	struct kh_ckpt_entry e;
 	struct pass ps = {.log = log};
 	uint64_t off = 0;
@@ -375,7 +422,8 @@ int resume__catch_up(struct kh_resume *r, const char *log, char *const *files)
 
 	if (!cur)
 		return -ENOENT;
-	e = *cur; /* the pipeline advances it as lines are fed */
+	e = *cur;
+	r->caught_up[cur - r->loaded] = true;
 	while (files[n])
 		n++;
 	r->st.logs++;

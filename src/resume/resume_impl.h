@@ -26,6 +26,9 @@ struct live_log {
 	size_t n, head;		/* lines held, next slot */
 	size_t cursor;		/* SEAM_MATCHING: ring index of the next expected line */
 	enum seam_state seam;
+	/* keys of live lines fed before the log's catch-up ran: the catch-up skips them */
+	uint64_t *early;
+	size_t nearly;
 };
 
 /* the range a bound or a vanished file kept from being caught up */
@@ -39,12 +42,22 @@ struct skipped {
 	int64_t from_ns, to_ns;
 };
 
+#define RESUME_EARLY_MAX 4096 /* live lines of a log fed before its catch-up could start */
+
 struct kh_resume {
 	struct kh_pipeline *p;
 	struct kh_resume_opts o;
 	struct kh_resume_stats st;
 	struct live_log lv[KH_CKPT_MAX_LOGS];
 	size_t nlv;
+	/*
+	 * The positions as loaded, each until its log is caught up: a log whose apiserver is found
+	 * only after the start (by its exec) is caught up then, from here, while live lines have
+	 * already moved the pipeline's checkpoint on.
+	 */
+	struct kh_ckpt_entry *loaded;
+	bool *caught_up;
+	size_t nloaded;
 };
 
 /* auditID and stage (or the whole line when they are missing): what both sides agree on */
@@ -55,6 +68,10 @@ bool line_field(const char *line, size_t len, const char *name, const char **v, 
 int64_t line_time_ns(const char *line, size_t len);
 
 struct live_log *live_log_get(struct kh_resume *r, const char *log);
+/* the loaded position of @log while its catch-up is still to run, else NULL */
+const struct kh_ckpt_entry *resume_pending(const struct kh_resume *r, const char *log);
+/* @key was fed live before the catch-up: true once (and forgotten) */
+bool early_take(struct live_log *lv, uint64_t key);
 void seam_note(struct live_log *lv, uint64_t key, uint64_t dev, uint64_t ino, uint64_t end);
 
 void skipped_add(struct skipped *s, const char *reason, const char *file, uint64_t bytes,

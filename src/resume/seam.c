@@ -173,6 +173,14 @@ bool resume__live_line(struct kh_resume *r, const struct kh_live_line *l, struct
 
 	if (!lv)
 		return false;
+	if (resume_pending(r, l->log)) {
+		/* its catch-up has not run yet (the apiserver was found after the start): judged
+		 * live now, and skipped by the catch-up */
+		if (!lv->early)
+			lv->early = calloc(RESUME_EARLY_MAX, sizeof(*lv->early));
+		if (lv->early && lv->nearly < RESUME_EARLY_MAX)
+			lv->early[lv->nearly++] = line_key(l->data, l->len);
+	}
 	if (lv->seam == SEAM_WAIT || lv->seam == SEAM_MATCHING) {
 		if (seam_match(lv, line_key(l->data, l->len))) {
 			r->st.seam_doubles++;
