@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "capture/capture.h"
-#include "capture/privileges.h"
+#include "keyhole/capture.h"
+#include "keyhole/privileges.h"
 #include "cmd/cmd_common.h"
 #include "cmd/commands.h"
 #include "keyhole/alert_output.h"
@@ -27,8 +27,8 @@
 #include "keyhole/log.h"
 #include "keyhole/metrics.h"
 #include "keyhole/pipeline.h"
+#include "keyhole/node_source.h"
 #include "keyhole/resume.h"
-#include "node/node_source.h"
 
 static const char run_usage[] =
 	"Usage: keyhole run [OPTIONS]\n"

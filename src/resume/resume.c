@@ -25,7 +25,7 @@
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
 #include "resume/resume_impl.h"
-#include "source/line_reader.h"
+#include "keyhole/line_reader.h"
 
 #define LOCATE_WINDOW (1u << 20) /* bytes read back to check the line before the offset */
 

@@ -20,7 +20,7 @@
 
 #include "keyhole/audit_parse.h"
 #include "resume/resume_impl.h"
-#include "state/keytab.h"
+#include "keyhole/keytab.h"
 
 static const uint8_t key_key[16] = "keyhole-seam-v1";
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "keyhole/checkpoint.h"
-#include "state/keytab.h"
+#include "keyhole/keytab.h"
 
 static const uint8_t head_key[16] = "keyhole-ckpt-v1";
 
