@@ -26,8 +26,8 @@
 enum gosym_arch { GOSYM_ARCH_OTHER = 0, GOSYM_ARCH_AMD64, GOSYM_ARCH_ARM64 };
 
 struct gosym_func {
-	uint64_t entry;	      /* virtual address of the function's first instruction */
-	uint64_t file_offset; /* the same in the file */
+	uint64_t entry;	       /* virtual address of the function's first instruction */
+	uint64_t file_offset;  /* the same in the file */
 	uint64_t probe_offset; /* where the uprobe goes in the file: on amd64 the stack check's
 				* conditional jump (entry + 4), which the kernel emulates instead of
 				* single-stepping; on arm64 the entry */
