@@ -20,6 +20,7 @@
 #include "keyhole/state_file.h"
 #include "rules/emit.h"
 #include "rules/engine.h"
+#include "rules/rules.h"
 
 struct kh_pipeline {
 	struct kh_counters c;
@@ -30,7 +31,38 @@ struct kh_pipeline {
 	uint64_t output_errors_seen;
 	struct kh_state *state; /* the rules' history on disk; NULL when no state_file */
 	int64_t save_interval_ns;
+	const struct kh_rule **table; /* the scope's rules (NULL: every rule) */
+	void (*fact_fn)(void *ctx, const struct audit_event *ev);
+	void *fact_ctx;
 };
+
+/*
+ * The detections that need the whole cluster's events (cluster mode runs them on correlators):
+ * the windowed and first-seen rules. The Arc proxy rule is one too: it alerts on the first
+ * request of an impersonated user in five days, which one apiserver's share cannot tell.
+ */
+static bool cluster_scope_rule(const struct kh_rule *r)
+{
+	return r == &rule_secret_rapid_get || r == &rule_unusual_decision_ua ||
+	       r == &rule_secret_configmap_arc_proxy;
+}
+
+/* the rules of @scope, NULL-terminated, or NULL for every rule */
+static const struct kh_rule **scope_table(enum kh_pipeline_scope scope)
+{
+	size_t n = rules__count(), k = 0;
+	const struct kh_rule **t;
+
+	if (scope == KH_SCOPE_ALL)
+		return NULL;
+	t = calloc(n + 1, sizeof(*t));
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (cluster_scope_rule(kh_rule_table[i]) == (scope == KH_SCOPE_CLUSTER))
+			t[k++] = kh_rule_table[i];
+	return t;
+}
 
 struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 {
@@ -48,12 +80,22 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 	if (!p->emit)
 		goto err_free;
 	emit__set_muted(p->emit, opts->learn_only);
-	p->rules = rules__new(opts->cfg, p->emit);
+	p->table = scope_table(opts->scope);
+	if (opts->scope != KH_SCOPE_ALL && !p->table)
+		goto err_free;
+	p->rules = p->table ? rules__new_table((const struct kh_rule *const *)p->table, opts->cfg,
+					       p->emit)
+			    : rules__new(opts->cfg, p->emit);
 	if (!p->rules)
 		goto err_free;
-	p->correlate = correlate__new(opts->cfg, p->emit);
-	if (!p->correlate)
-		goto err_free;
+	p->fact_fn = opts->fact_fn;
+	p->fact_ctx = opts->fact_ctx;
+	/* the local half of cluster mode leaves escalate-then-loot to the correlators */
+	if (opts->scope != KH_SCOPE_LOCAL) {
+		p->correlate = correlate__new(opts->cfg, p->emit);
+		if (!p->correlate)
+			goto err_free;
+	}
 	if (opts->cfg && opts->cfg->state_file) {
 		p->state = state__open_for_rules(opts->cfg->state_file, p->rules);
 		if (!p->state)
@@ -77,6 +119,7 @@ void pipeline__free(struct kh_pipeline *p)
 	state__free(p->state);
 	rules__free(p->rules);
 	emit__free(p->emit);
+	free(p->table);
 	free(p->c.alerts_by_rule);
 	free(p);
 }
@@ -102,8 +145,23 @@ static int is_blank(const char *s, size_t n)
 	return 1;
 }
 
+static int feed(struct kh_pipeline *p, const char *line, size_t len, const struct kh_origin *o,
+		int rules_too);
+
 int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 			const struct kh_origin *o)
+{
+	return feed(p, line, len, o, 1);
+}
+
+int pipeline__feed_fact(struct kh_pipeline *p, const char *line, size_t len,
+			const struct kh_origin *o, int rules_too)
+{
+	return feed(p, line, len, o, rules_too);
+}
+
+static int feed(struct kh_pipeline *p, const char *line, size_t len, const struct kh_origin *o,
+		int rules_too)
 {
 	struct kh_parse_error pe = {0, "unknown"};
 	struct audit_event ev;
@@ -123,8 +181,12 @@ int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 	}
 	ev.flags |= o->flags;
 	p->c.parsed++;
-	rules__on_event(p->rules, &ev);
-	correlate__on_event(p->correlate, &ev);
+	if (rules_too)
+		rules__on_event(p->rules, &ev);
+	if (p->correlate)
+		correlate__on_event(p->correlate, &ev);
+	if (p->fact_fn)
+		p->fact_fn(p->fact_ctx, &ev);
 	/* the clock is cheap (vDSO), the save itself runs once per interval at most */
 	if (p->state && (p->c.parsed & 63) == 0)
 		state__maybe_save(p->state, p->save_interval_ns);
@@ -153,7 +215,8 @@ int pipeline__feed_node_event(struct kh_pipeline *p, const struct node_event *ev
 		char id[48];
 
 		node_event__secret_read(ev, &r, id, sizeof(id));
-		correlate__on_node_secret_read(p->correlate, &r);
+		if (p->correlate)
+			correlate__on_node_secret_read(p->correlate, &r);
 	}
 	if (p->c.output_errors != p->output_errors_seen) {
 		p->output_errors_seen = p->c.output_errors;
@@ -165,7 +228,8 @@ int pipeline__feed_node_event(struct kh_pipeline *p, const struct node_event *ev
 void pipeline__flush(struct kh_pipeline *p)
 {
 	rules__flush(p->rules);
-	correlate__flush(p->correlate);
+	if (p->correlate)
+		correlate__flush(p->correlate);
 	/* flushed twice (replay's last input, then the end), the history is written once */
 	if (p->state)
 		state__save_changed(p->state);

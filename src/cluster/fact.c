@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * fact: encode an audit event's fact, route it to its partition.
+ *
+ * Strings go through json_out, which decodes each slice and escapes it once, so the correlator
+ * reads back the values the capturing instance read. The RBAC requestObject is copied as the
+ * raw JSON the apiserver wrote (the parser located and bounded it).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/fact.h"
+#include "correlate/grant.h"
+#include "rules/match.h"
+
+static void kv_opt(struct json_out *j, const char *k, struct kstr s)
+{
+	if (kstr_present(s))
+		json_kv_kstr(j, k, s);
+}
+
+static void put_list(struct json_out *j, const char *k, const struct kstr *v, uint32_t n)
+{
+	json_key(j, k);
+	json_arr_begin(j);
+	for (uint32_t i = 0; i < n; i++)
+		json_kstr(j, v[i]);
+	json_arr_end(j);
+}
+
+static void put_user(struct json_out *j, const char *k, const struct kh_user *u)
+{
+	json_key(j, k);
+	json_obj_begin(j);
+	kv_opt(j, "username", u->username);
+	kv_opt(j, "uid", u->uid);
+	if (u->groups.n)
+		put_list(j, "groups", u->groups.v, u->groups.n);
+	if (kstr_present(u->extra_pod_name)) {
+		json_key(j, "extra");
+		json_obj_begin(j);
+		put_list(j, "authentication.kubernetes.io/pod-name", &u->extra_pod_name, 1);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+}
+
+static void put_ref(struct json_out *j, const struct kh_object_ref *r)
+{
+	json_key(j, "objectRef");
+	json_obj_begin(j);
+	kv_opt(j, "resource", r->resource);
+	kv_opt(j, "subresource", r->subresource);
+	kv_opt(j, "namespace", r->namespace_);
+	kv_opt(j, "name", r->name);
+	kv_opt(j, "apiGroup", r->api_group);
+	kv_opt(j, "apiVersion", r->api_version);
+	json_obj_end(j);
+}
+
+static bool rbac_body(const struct audit_event *ev)
+{
+	return kstr_present(ev->request_object) && kstr_eq(ev->object_ref.api_group,
+							   "rbac.authorization.k8s.io");
+}
+
+/* replace the closing brace with ,"requestObject":<raw>} */
+static int splice_body(struct json_out *j, struct kstr body)
+{
+	static const char key[] = ",\"requestObject\":";
+	size_t need = j->len - 1 + sizeof(key) - 1 + body.len + 1;
+
+	if (need > KH_FACT_MAX_BYTES)
+		return -E2BIG;
+	if (need + 1 > j->cap) {
+		char *nb = realloc(j->buf, need + 1);
+
+		if (!nb)
+			return -ENOMEM;
+		j->buf = nb;
+		j->cap = need + 1;
+	}
+	j->len--; /* the '}' */
+	memcpy(j->buf + j->len, key, sizeof(key) - 1);
+	j->len += sizeof(key) - 1;
+	memcpy(j->buf + j->len, body.p, body.len);
+	j->len += body.len;
+	j->buf[j->len++] = '}';
+	j->buf[j->len] = 0;
+	return 0;
+}
+
+int fact__encode(const struct audit_event *ev, const char *node, uint32_t partitions,
+		 struct json_out *j)
+{
+	json_out_reset(j);
+	json_obj_begin(j);
+	/* the header the correlator reads without parsing the rest: keep these first */
+	json_kv_int(j, "khFact", KH_FACT_VERSION);
+	json_kv_int(j, "khT", audit_event_time_ns(ev));
+	json_kv_int(j, "khP", fact__partition(ev, partitions));
+	json_kv_int(j, "khB", fact__broadcast(ev));
+	json_kv_str(j, "khNode", node);
+	kv_opt(j, "kind", ev->kind);
+	kv_opt(j, "apiVersion", ev->api_version);
+	kv_opt(j, "level", ev->level);
+	kv_opt(j, "auditID", ev->audit_id);
+	kv_opt(j, "stage", ev->stage);
+	kv_opt(j, "requestURI", ev->request_uri);
+	kv_opt(j, "verb", ev->verb);
+	if (ev->user.present)
+		put_user(j, "user", &ev->user);
+	if (ev->impersonated_user.present)
+		put_user(j, "impersonatedUser", &ev->impersonated_user);
+	if (ev->source_ips.n)
+		put_list(j, "sourceIPs", ev->source_ips.v, ev->source_ips.n);
+	kv_opt(j, "userAgent", ev->user_agent);
+	if (ev->object_ref_present)
+		put_ref(j, &ev->object_ref);
+	if (ev->response_code >= 0) {
+		json_key(j, "responseStatus");
+		json_obj_begin(j);
+		json_kv_int(j, "code", ev->response_code);
+		json_obj_end(j);
+	}
+	kv_opt(j, "requestReceivedTimestamp", ev->request_received_timestamp);
+	kv_opt(j, "stageTimestamp", ev->stage_timestamp);
+	kv_opt(j, "timestamp", ev->legacy_timestamp);
+	if (kstr_present(ev->decision) || kstr_present(ev->reason)) {
+		json_key(j, "annotations");
+		json_obj_begin(j);
+		kv_opt(j, "authorization.k8s.io/decision", ev->decision);
+		kv_opt(j, "authorization.k8s.io/reason", ev->reason);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+	if (j->oom)
+		return -ENOMEM;
+	if (rbac_body(ev))
+		return splice_body(j, ev->request_object);
+	return j->len > KH_FACT_MAX_BYTES ? -E2BIG : 0;
+}
+
+bool fact__broadcast(const struct audit_event *ev)
+{
+	return grant__classify(ev) & (KH_CLS_BINDING | KH_CLS_ROLE_VERB | KH_CLS_IMPERSONATION |
+				      KH_CLS_SA_TOKEN | KH_CLS_ROLE_WRITE);
+}
+
+uint32_t fact__partition(const struct audit_event *ev, uint32_t partitions)
+{
+	uint64_t h = kh_hash_final(kh_hash_kstr(KH_HASH_INIT, ev->user.username));
+
+	return partitions ? (uint32_t)(h % partitions) : 0;
+}
+
+/* the integer after "<key>": at *pos; advances past it and the comma */
+static int header_int(const char *line, size_t len, size_t *pos, const char *key, int64_t *v)
+{
+	size_t k = strlen(key), i;
+	int neg = 0;
+
+	if (*pos + k >= len || memcmp(line + *pos, key, k))
+		return -1;
+	i = *pos + k;
+	if (i < len && line[i] == '-')
+		neg = 1, i++;
+	if (i >= len || line[i] < '0' || line[i] > '9')
+		return -1;
+	for (*v = 0; i < len && line[i] >= '0' && line[i] <= '9'; i++)
+		*v = *v * 10 + (line[i] - '0');
+	if (neg)
+		*v = -*v;
+	if (i >= len || line[i] != ',')
+		return -1;
+	*pos = i + 1;
+	return 0;
+}
+
+int fact__header(const char *line, size_t len, struct fact_header *h)
+{
+	size_t pos = 1;
+	int64_t v, p, b;
+
+	if (!len || line[0] != '{' || header_int(line, len, &pos, "\"khFact\":", &v) ||
+	    header_int(line, len, &pos, "\"khT\":", &h->t_ns) ||
+	    header_int(line, len, &pos, "\"khP\":", &p) ||
+	    header_int(line, len, &pos, "\"khB\":", &b))
+		return -EINVAL;
+	if (v != KH_FACT_VERSION || p < 0 || p > UINT32_MAX)
+		return -EPROTO;
+	h->version = (int)v;
+	h->partition = (uint32_t)p;
+	h->broadcast = b != 0;
+	return 0;
+}
