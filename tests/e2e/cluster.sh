@@ -57,8 +57,8 @@ start_redis() {
 	grep -v '^#' "$S/deploy/redis/users.acl" | sed -e "s/@@KEYHOLE_PASSWORD@@/$(cat "$T/pw")/" \
 		-e "s/~keyhole:\*/~kh$$*/" > "$T/users.acl"
 	echo "user admin on >adminpw ~* &* +@all" >> "$T/users.acl"
-	redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" \
-		--aclfile "$T/users.acl" > "$T/redis.log" 2>&1 &
+	redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly "${AOF:-no}" \
+		--appendfsync always --dir "$T" --aclfile "$T/users.acl" >> "$T/redis.log" 2>&1 &
 	REDIS_PID=$!
 	for _ in $(seq 100); do
 		"${RCLI[@]}" ping 2> /dev/null | grep -q PONG && return 0
@@ -110,17 +110,19 @@ wait_ready() {
 		grep -q 'ready:' "$T/run$i.err" || die "instance $i not ready in 15 s"
 	done
 }
-write_logs() {
-	local w=()
+write_logs() { # in the background; wait_logs waits
+	WRITERS=()
 	for i in $(seq 0 $((N - 1))); do
 		"$T/khc$i-$$" --audit-log-path "$T/log$i/audit.log" --input "$T/api$i.log" \
 			--threads 1 --ordered --rate 400 --exit-when-done 2> "$T/standin$i.err" &
-		w+=($!)
+		WRITERS+=($!)
 	done
-	for p in "${w[@]}"; do wait "$p" || die "a stand-in apiserver failed"; done
+}
+wait_logs() {
+	for p in "${WRITERS[@]}"; do wait "$p" || die "a stand-in apiserver failed"; done
 }
 stop_all() {
-	for i in $(seq 0 $((N - 1))); do
+	for i in "${!PIDS[@]}"; do
 		[ -n "${PIDS[$i]:-}" ] || continue
 		kill -TERM "${PIDS[$i]}"
 		wait "${PIDS[$i]}" || bad "instance $i exited with $?"
@@ -147,6 +149,7 @@ for i in $(seq 0 $((N - 1))); do start_instance "$i"; done
 wait_ready
 sleep 4 # a lease round: the partitions spread over the three
 write_logs
+wait_logs
 sleep 4 # the lag, and a read round
 owned=0
 for i in $(seq 0 $((N - 1))); do
@@ -199,6 +202,7 @@ for i in $(seq 0 $((N - 1))); do start_instance "$i"; done
 wait_ready
 grep -q 'redis not reachable yet' "$T/run0.err" && ok || bad "redis down at start not reported"
 write_logs
+wait_logs
 start_redis
 sleep 8 # reconnect backoff, lease round, lag
 stop_all
@@ -206,6 +210,53 @@ compare "redis down at the start"
 for i in $(seq 0 $((N - 1))); do
 	grep -q 'cluster: .* 0 queued, 0 dropped' "$T/run$i.err" && ok ||
 		bad "instance $i did not drain its queue: $(grep 'cluster:' "$T/run$i.err" | tail -1)"
+done
+
+# ---- faults: a correlator killed mid-sequence -------------------------------------------------
+# a fourth instance taps a log nobody writes: it only correlates, and is killed (no flush, no
+# lease given back) while the facts flow; its partitions move to the others, which rebuild them
+# from the streams; the fence keeps what it wrote from being written again
+rm -f "$T"/out*.json "$T"/log*/audit*.log
+CNAME=kh$$c
+for i in $(seq 0 $N); do start_instance "$i"; done
+N4=$((N + 1))
+N=$N4 wait_ready
+sleep 5 # every instance holds a partition
+grep -q 'took partition' "$T/run$N.err" || bad "the fourth correlator took no partition"
+write_logs
+sleep 1
+kill -KILL "${PIDS[$N]}"
+wait "${PIDS[$N]}" 2> /dev/null || true
+unset "PIDS[$N]"
+wait_logs
+sleep 12 # lease (3 s) and membership run out, takeover, rebuild, lag
+moved=$(cat "$T"/run[0-2].err | grep -c 'took partition' || true)
+[ "$moved" -gt 4 ] && ok || bad "the killed correlator's partitions did not move ($moved takes)"
+stop_all
+compare "a correlator killed"
+
+# ---- faults: Redis killed mid-stream, back with its append-only file --------------------------
+stop_redis
+rm -f "$T"/out*.json "$T"/log*/audit*.log "$T"/appendonly* "$T"/*.aof
+rm -rf "$T/appendonlydir"
+AOF=yes start_redis
+CNAME=kh$$d
+for i in $(seq 0 $((N - 1))); do start_instance "$i"; done
+wait_ready
+sleep 4
+write_logs
+sleep 1
+kill -KILL "$REDIS_PID"
+wait "$REDIS_PID" 2> /dev/null || true
+sleep 2
+AOF=yes start_redis
+wait_logs
+sleep 10 # reconnect backoff, lag
+stop_all
+compare "redis killed mid-stream"
+for i in $(seq 0 $((N - 1))); do
+	grep -q 'lost redis\|cannot reach redis' "$T/run$i.err" && ok ||
+		bad "instance $i did not notice redis going away"
 done
 
 stop_redis
