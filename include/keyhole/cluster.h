@@ -87,6 +87,9 @@ void cluster__stop(struct kh_cluster *c);
 void cluster__free(struct kh_cluster *c);
 
 void cluster__stats(struct kh_cluster *c, struct kh_cluster_stats *s);
+/* register the keyhole_cluster_* series (read at scrape time) */
+struct kh_metrics;
+int cluster__add_metrics(struct kh_cluster *c, struct kh_metrics *m);
 void cluster__print_stats(struct kh_cluster *c, FILE *f);
 
 const char *cluster_role__name(enum kh_cluster_role r);

@@ -351,7 +351,8 @@ static int start_metrics(struct run *r)
 		return 0;
 	r->m = metrics__new();
 	if (!r->m || metrics__add_pipeline(r->m, pipeline__counters(r->p)) ||
-	    capture__add_metrics(r->c, r->m) || metrics__serve(r->m, addr)) {
+	    capture__add_metrics(r->c, r->m) || (r->cl && cluster__add_metrics(r->cl, r->m)) ||
+	    metrics__serve(r->m, addr)) {
 		kh_log(KH_LOG_ERROR, "cannot serve metrics on %s", addr);
 		return 1;
 	}

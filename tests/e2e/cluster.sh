@@ -92,12 +92,14 @@ grep -q '"k8s-secret-rapid-get"' "$T/expected.json" || die "the input makes no r
 # start instance I of the cluster named $CNAME: taps $T/log$I/audit.log, written by khc$I-$$
 start_instance() {
 	local i=$1
+	local extra=()
+	[ "$i" = 0 ] && [ -n "${MPORT:-}" ] && extra=(--metrics "127.0.0.1:$MPORT")
 	mkdir -p "$T/log$i"
 	ln -sf "$B/tests/kube-apiserver" "$T/khc$i-$$"
 	"$KH" run --cluster "redis://127.0.0.1:$PORT" --cluster-name "$CNAME" -c "$T/kh.yaml" \
 		--node-name "cp$i" --role control-plane --comm "khc$i-$$" \
 		--audit-log "$T/log$i/audit.log" --no-exec-watch --no-audit-guard --no-baseline \
-		-o "$T/out$i.json" 2> "$T/run$i.err" &
+		-o "$T/out$i.json" "${extra[@]}" 2> "$T/run$i.err" &
 	PIDS[$i]=$!
 }
 wait_ready() {
@@ -145,13 +147,24 @@ compare() {
 # ---- the cluster: three apiservers, three instances ------------------------------------------
 start_redis
 CNAME=kh$$a
+MPORT=$(free_port)
 for i in $(seq 0 $((N - 1))); do start_instance "$i"; done
+MPORT=
 wait_ready
 sleep 4 # a lease round: the partitions spread over the three
 write_logs
 wait_logs
 sleep 4 # the lag, and a read round
 owned=0
+curl -sf "http://127.0.0.1:$(grep -o '127.0.0.1:[0-9]*' <<< "$(ps -o args= "${PIDS[0]}")" |
+	cut -d: -f2)/metrics" > "$T/metrics.txt" || bad "no /metrics from instance 0"
+for m in keyhole_cluster_facts_published_total keyhole_cluster_partitions_owned \
+	keyhole_cluster_facts_consumed_total; do
+	awk -v m="$m" '$1 == m && $2 > 0 { f = 1 } END { exit !f }' "$T/metrics.txt" && ok ||
+		bad "/metrics: $m is missing or zero"
+done
+grep -q '^keyhole_cluster_facts_dropped_total 0' "$T/metrics.txt" && ok ||
+	bad "/metrics: keyhole_cluster_facts_dropped_total is not 0"
 for i in $(seq 0 $((N - 1))); do
 	kill -USR1 "${PIDS[$i]}"
 done
