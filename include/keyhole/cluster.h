@@ -36,27 +36,27 @@ struct kh_cluster_opts {
 	const char *name;	   /* prefix of every key: "<name>:" */
 	const char *node_name;	   /* this instance; NULL: the host name */
 	enum kh_cluster_role role;
-	uint32_t partitions;	/* fact streams; ownership moves per partition */
-	int64_t lease_ns;	/* a dead owner's partitions move after at most this */
-	int64_t lag_ns;		/* facts are held this long to be put in event-time order */
-	uint32_t queue_max;	/* facts kept in memory while Redis is away (then dropped) */
-	uint32_t stream_maxlen; /* facts kept per partition stream (XADD MAXLEN ~) */
-	int64_t dedup_ttl_ns;	/* how long an alert line's fence key lives */
-	FILE *out;		/* where the correlator writes alert lines */
+	uint32_t partitions;	     /* fact streams; ownership moves per partition */
+	int64_t lease_ns;	     /* a dead owner's partitions move after at most this */
+	int64_t lag_ns;		     /* facts are held this long to be put in event-time order */
+	uint32_t queue_max;	     /* facts kept in memory while Redis is away (then dropped) */
+	uint32_t stream_maxlen;	     /* facts kept per partition stream (XADD MAXLEN ~) */
+	int64_t dedup_ttl_ns;	     /* how long an alert line's fence key lives */
+	FILE *out;		     /* where the correlator writes alert lines */
 	const struct kh_config *cfg; /* the rules' settings for the correlator's pipelines */
 };
 
 /* Counters, all monotonic except the gauges marked so. */
 struct kh_cluster_stats {
-	uint64_t facts_published; /* XADDs Redis acknowledged */
-	uint64_t facts_queued;	  /* gauge: facts waiting for Redis */
-	uint64_t facts_dropped;	  /* facts lost: queue full (counted, never silent) */
-	uint64_t facts_too_big;	  /* facts over the size bound, not published */
-	uint64_t facts_consumed;  /* facts the correlator fed to its pipelines */
-	uint64_t facts_bad;	  /* stream entries that were not facts of a known version */
-	uint64_t alerts_written;  /* alert lines this instance won the fence for */
-	uint64_t alerts_fenced;	  /* alert lines another owner (or an earlier life) wrote */
-	uint64_t reconnects;	  /* connections re-established */
+	uint64_t facts_published;  /* XADDs Redis acknowledged */
+	uint64_t facts_queued;	   /* gauge: facts waiting for Redis */
+	uint64_t facts_dropped;	   /* facts lost: queue full (counted, never silent) */
+	uint64_t facts_too_big;	   /* facts over the size bound, not published */
+	uint64_t facts_consumed;   /* facts the correlator fed to its pipelines */
+	uint64_t facts_bad;	   /* stream entries that were not facts of a known version */
+	uint64_t alerts_written;   /* alert lines this instance won the fence for */
+	uint64_t alerts_fenced;	   /* alert lines another owner (or an earlier life) wrote */
+	uint64_t reconnects;	   /* connections re-established */
 	uint64_t partitions_owned; /* gauge */
 	uint64_t takeovers;	   /* partitions acquired (each rebuilt from its stream) */
 	int64_t bus_lag_ns;	   /* gauge: arrival - event time of the last fact consumed */

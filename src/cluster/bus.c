@@ -36,8 +36,10 @@ int64_t bus_wall_ns(void)
 
 static int url_err(char *err, size_t cap, const char *url, const char *why)
 {
-	snprintf(err, cap, "cluster URL '%.200s': %s (expected redis://[user[:password]@]host"
-		 "[:port][/db] or rediss://...)", url, why);
+	snprintf(err, cap,
+		 "cluster URL '%.200s': %s (expected redis://[user[:password]@]host"
+		 "[:port][/db] or rediss://...)",
+		 url, why);
 	return -EINVAL;
 }
 
@@ -50,8 +52,7 @@ static int copy_part(char *dst, size_t cap, const char *s, size_t n)
 	return 0;
 }
 
-static int parse_port_db(const char *url, struct bus_url *u, const char *p, char *err,
-			 size_t cap)
+static int parse_port_db(const char *url, struct bus_url *u, const char *p, char *err, size_t cap)
 {
 	char *end;
 	long v;
@@ -94,8 +95,8 @@ int bus_url__parse(const char *url, struct bus_url *u, char *err, size_t cap)
 		size_t ulen = colon ? (size_t)(colon - p) : (size_t)(at - p);
 
 		if (copy_part(u->user, sizeof(u->user), p, ulen) ||
-		    (colon && copy_part(u->pass, sizeof(u->pass), colon + 1,
-					(size_t)(at - colon - 1))))
+		    (colon &&
+		     copy_part(u->pass, sizeof(u->pass), colon + 1, (size_t)(at - colon - 1))))
 			return url_err(err, cap, url, "user or password too long");
 		p = at + 1;
 	}
@@ -198,8 +199,8 @@ static enum bus_fail login(struct bus *b, char *err, size_t cap)
 	if (u->db) {
 		r = redisCommand(b->ctx, "SELECT %d", u->db);
 		if (!r || r->type == REDIS_REPLY_ERROR) {
-			snprintf(err, cap, "redis %s:%d: cannot select database %d: %.200s", u->host,
-				 u->port, u->db, r ? r->str : b->ctx->errstr);
+			snprintf(err, cap, "redis %s:%d: cannot select database %d: %.200s",
+				 u->host, u->port, u->db, r ? r->str : b->ctx->errstr);
 			if (r)
 				freeReplyObject(r);
 			return r ? BUS_FAIL_CONFIG : BUS_FAIL_RETRY;
@@ -216,7 +217,8 @@ static enum bus_fail connect_once(struct bus *b, char *err, size_t cap)
 
 	if (b->u->tls) {
 		/* Debian 12's hiredis (0.14) has no TLS; hiredis_ssl arrives with hiredis 1.0 */
-		snprintf(err, cap, "rediss:// needs hiredis built with TLS (hiredis_ssl, hiredis 1.0 "
+		snprintf(err, cap,
+			 "rediss:// needs hiredis built with TLS (hiredis_ssl, hiredis 1.0 "
 			 "or later); this keyhole was built without it: use redis:// through a "
 			 "TLS tunnel (stunnel, a service mesh), see docs/cluster.md");
 		return BUS_FAIL_CONFIG;

@@ -87,8 +87,8 @@ static int setup(struct kh_cluster *c, const struct kh_cluster_opts *o)
 		kh_log(KH_LOG_ERROR, "%s", err);
 		return -EINVAL;
 	}
-	if (o->user && snprintf(c->url.user, sizeof(c->url.user), "%s", o->user) >=
-			       (int)sizeof(c->url.user)) {
+	if (o->user &&
+	    snprintf(c->url.user, sizeof(c->url.user), "%s", o->user) >= (int)sizeof(c->url.user)) {
 		kh_log(KH_LOG_ERROR, "cluster: user name too long");
 		return -EINVAL;
 	}
@@ -124,12 +124,15 @@ static int first_contact(struct kh_cluster *c)
 		return -EACCES;
 	}
 	if (f == BUS_OK)
-		kh_log(KH_LOG_INFO, "cluster: connected to redis at %s:%d as node %s (%s role), "
-				    "keys %s:*",
+		kh_log(KH_LOG_INFO,
+		       "cluster: connected to redis at %s:%d as node %s (%s role), "
+		       "keys %s:*",
 		       c->url.host, c->url.port, c->node, cluster_role__name(c->o.role), c->o.name);
 	else
-		kh_log(KH_LOG_WARN, "cluster: redis not reachable yet; facts queue (up to %u) "
-				    "until it is", c->o.queue_max);
+		kh_log(KH_LOG_WARN,
+		       "cluster: redis not reachable yet; facts queue (up to %u) "
+		       "until it is",
+		       c->o.queue_max);
 	return 0;
 }
 

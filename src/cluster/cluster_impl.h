@@ -43,7 +43,7 @@ struct kh_cluster {
 
 	/* counters (kh_cluster_stats), written by one thread each */
 	atomic_uint_fast64_t published, dropped, too_big, consumed, bad, written, fenced,
-		reconnects, owned, takeovers, queued;
+	    reconnects, owned, takeovers, queued;
 	atomic_int_fast64_t lag_ns;
 	atomic_int connected;
 };

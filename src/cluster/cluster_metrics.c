@@ -42,8 +42,8 @@ static double m_connected(void *ctx)
 }
 
 static const struct series series[] = {
-    {"keyhole_cluster_facts_published_total", "facts Redis acknowledged (XADD)",
-     KH_METRIC_COUNTER, m_published},
+    {"keyhole_cluster_facts_published_total", "facts Redis acknowledged (XADD)", KH_METRIC_COUNTER,
+     m_published},
     {"keyhole_cluster_facts_queued", "facts waiting for Redis", KH_METRIC_GAUGE, m_queued},
     {"keyhole_cluster_facts_dropped_total", "facts lost: the local queue was full",
      KH_METRIC_COUNTER, m_dropped},
@@ -65,18 +65,18 @@ static const struct series series[] = {
      KH_METRIC_COUNTER, m_takeovers},
     {"keyhole_cluster_bus_lag_seconds", "wall clock minus event time of the last fact consumed",
      KH_METRIC_GAUGE, m_lag},
-    {"keyhole_cluster_connected", "1 while the publisher's Redis connection is up",
-     KH_METRIC_GAUGE, m_connected},
+    {"keyhole_cluster_connected", "1 while the publisher's Redis connection is up", KH_METRIC_GAUGE,
+     m_connected},
 };
 
 int cluster__add_metrics(struct kh_cluster *c, struct kh_metrics *m)
 {
 	for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++) {
 		int err = metrics__add(m, &(struct kh_metric){.name = series[i].name,
-							  .help = series[i].help,
-							  .type = series[i].type,
-							  .fn = series[i].fn,
-							  .ctx = c});
+							      .help = series[i].help,
+							      .type = series[i].type,
+							      .fn = series[i].fn,
+							      .ctx = c});
 		if (err)
 			return err;
 	}

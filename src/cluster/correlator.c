@@ -187,7 +187,8 @@ static void release(struct cor *k, struct part *pt, int all)
 		struct kh_origin o = {.source = src, .line_no = ++pt->line_no};
 
 		fact__header(f.line, f.len, &h); /* checked at arrival */
-		pipeline__feed_fact(pt->p, f.line, f.len, &o, !h.broadcast || h.partition == pt->id);
+		pipeline__feed_fact(pt->p, f.line, f.len, &o,
+				    !h.broadcast || h.partition == pt->id);
 		atomic_fetch_add(&c->consumed, 1);
 		atomic_store(&c->lag_ns, bus_wall_ns() - f.t_ns);
 		free(f.line);
@@ -353,7 +354,7 @@ static void read_round(struct cor *k)
 	struct kh_cluster *c = k->c;
 	uint32_t n = c->o.partitions, m = 0;
 	const char **argv = calloc(6 + 2 * (size_t)n, sizeof(*argv));
-	char (*keys)[300] = calloc(n, sizeof(*keys));
+	char(*keys)[300] = calloc(n, sizeof(*keys));
 	redisReply *r;
 
 	if (!argv || !keys || !k->n_owned)
@@ -363,7 +364,7 @@ static void read_round(struct cor *k)
 	for (uint32_t i = 0; i < n; i++)
 		if (k->parts[i].owned)
 			cluster_key(c, keys[m], sizeof(keys[m]), "facts", i), argv[6 + m] = keys[m],
-				m++;
+										       m++;
 	for (uint32_t i = 0, j = 0; i < n; i++)
 		if (k->parts[i].owned)
 			argv[6 + m + j++] = k->parts[i].last_id;

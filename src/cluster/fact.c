@@ -61,8 +61,8 @@ static void put_ref(struct json_out *j, const struct kh_object_ref *r)
 
 static bool rbac_body(const struct audit_event *ev)
 {
-	return kstr_present(ev->request_object) && kstr_eq(ev->object_ref.api_group,
-							   "rbac.authorization.k8s.io");
+	return kstr_present(ev->request_object) &&
+	       kstr_eq(ev->object_ref.api_group, "rbac.authorization.k8s.io");
 }
 
 /* replace the closing brace with ,"requestObject":<raw>} */

@@ -80,8 +80,8 @@ static size_t send_batch(struct kh_cluster *c, struct queued_fact *batch, size_t
 				return done;
 			}
 			if (rep->type == REDIS_REPLY_ERROR) {
-				kh_log(KH_LOG_ERROR, "cluster publisher: redis refused XADD: %.200s",
-				       rep->str);
+				kh_log(KH_LOG_ERROR,
+				       "cluster publisher: redis refused XADD: %.200s", rep->str);
 				ok = false;
 			}
 			freeReplyObject(rep);
@@ -172,8 +172,10 @@ void *publisher__main(void *arg)
 	}
 	pthread_mutex_lock(&c->mu);
 	if (c->q_len)
-		kh_log(KH_LOG_WARN, "cluster publisher: %zu facts not published at stop (counted "
-				    "as dropped)", c->q_len);
+		kh_log(KH_LOG_WARN,
+		       "cluster publisher: %zu facts not published at stop (counted "
+		       "as dropped)",
+		       c->q_len);
 	atomic_fetch_add(&c->dropped, c->q_len);
 	for (size_t i = 0; i < c->q_len; i++)
 		free(q_at(c, i)->line);

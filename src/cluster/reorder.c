@@ -91,8 +91,8 @@ int reorder__push(struct reorder *r, int64_t t_ns, int64_t arrive_ns, char *line
 		r->cap = nc;
 	}
 	i = r->n++;
-	r->h[i] = (struct held_fact){.t_ns = t_ns, .arrive_ns = arrive_ns, .seq = r->seq++,
-				     .line = line, .len = len};
+	r->h[i] = (struct held_fact){
+	    .t_ns = t_ns, .arrive_ns = arrive_ns, .seq = r->seq++, .line = line, .len = len};
 	reorder__tie_key(line, len, &r->h[i].tie, &r->h[i].tie_len, &r->h[i].stage_rank);
 	while (i && before(&r->h[i], &r->h[(i - 1) / 2])) {
 		swap(&r->h[i], &r->h[(i - 1) / 2]);
@@ -123,8 +123,7 @@ static void pop_top(struct reorder *r, struct held_fact *out)
 	}
 }
 
-int reorder__pop_due(struct reorder *r, int64_t now, int64_t lag_ns, int all,
-		     struct held_fact *out)
+int reorder__pop_due(struct reorder *r, int64_t now, int64_t lag_ns, int all, struct held_fact *out)
 {
 	const struct held_fact *top;
 

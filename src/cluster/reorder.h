@@ -8,7 +8,8 @@
  * take their place. (A watermark on event time would release too early when one apiserver
  * runs ahead of the others, e.g. a log replayed fast.) Events of
  * one instant are ordered by auditID, then stage, whatever node they came from, so the order
- * does not depend on which apiserver's facts arrived first. The heap is bounded: past its capacity the oldest fact is released early.
+ * does not depend on which apiserver's facts arrived first. The heap is bounded: past its capacity
+ * the oldest fact is released early.
  */
 #ifndef KEYHOLE_CLUSTER_REORDER_H
 #define KEYHOLE_CLUSTER_REORDER_H
@@ -23,7 +24,7 @@ struct held_fact {
 	const char *tie;   /* the request's auditID (in line), then its stage, break ties */
 	size_t tie_len;
 	int stage_rank;
-	char *line;	   /* owned */
+	char *line; /* owned */
 	size_t len;
 };
 
