@@ -56,6 +56,8 @@ static const char run_usage[] =
 	"                            (redis://[user[:password]@]host[:port][/db]); see\n"
 	"                            docs/cluster.md. Without it everything runs here.\n"
 	"  --cluster-name NAME       prefix of every Redis key (default keyhole)\n"
+	"  --cluster-password-file FILE\n"
+	"                            the Redis password, first line (a mounted Secret)\n"
 	"  --node-name NAME          this instance in the cluster (default: the host name)\n"
 	"  --role auto|control-plane|node\n"
 	"                            control-plane also correlates; auto: control-plane when\n"
@@ -82,6 +84,7 @@ struct run_args {
 	int no_baseline;
 	const char *cluster;
 	const char *cluster_name;
+	const char *cluster_password_file;
 	const char *node_name;
 	const char *role;
 };
@@ -151,6 +154,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->output = v;
 		} else if (!strcmp(o, "--cluster")) {
 			a->cluster = v;
+		} else if (!strcmp(o, "--cluster-password-file")) {
+			a->cluster_password_file = v;
 		} else if (!strcmp(o, "--cluster-name")) {
 			a->cluster_name = v;
 		} else if (!strcmp(o, "--node-name")) {
@@ -389,6 +394,8 @@ static int start_cluster(struct run *r, const char *audit_log)
 	o.url = r->a.cluster ? r->a.cluster : o.url;
 	o.name = r->a.cluster_name ? r->a.cluster_name : o.name;
 	o.node_name = r->a.node_name ? r->a.node_name : o.node_name;
+	if (r->a.cluster_password_file)
+		o.password_file = r->a.cluster_password_file;
 	if (r->a.role)
 		o.role = role_named(r->a.role);
 	else if (r->cfg->cluster.role && strcmp(r->cfg->cluster.role, "auto") &&

@@ -96,7 +96,8 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 		if (!p->correlate)
 			goto err_free;
 	}
-	if (opts->cfg && opts->cfg->state_file) {
+	/* cluster mode: the history lives with the correlators, rebuilt from the fact streams */
+	if (opts->cfg && opts->cfg->state_file && opts->scope == KH_SCOPE_ALL) {
 		p->state = state__open_for_rules(opts->cfg->state_file, p->rules);
 		if (!p->state)
 			goto err_free;
