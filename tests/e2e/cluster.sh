@@ -83,7 +83,12 @@ cluster:
 YAML
 N=3
 python3 "$S/tests/lib/cluster_split.py" "$T" "$N" "$S/tests/data/attack.log" \
-	"$S/tests/data/rapid-get.log"
+	"$S/tests/data/rapid-get.log" "$S/tests/data/secret-markers.log"
+# the secret values in the marker log (as tests/e2e/secret_markers.sh finds them)
+jq -r '[.requestObject, .responseObject] | .. | strings' "$S/tests/data/secret-markers.log" |
+	grep -E 'KHMARK|^[A-Za-z0-9+/]{16,}={0,2}$' | sort -u > "$T/values"
+grep -o 'KHMARK-[A-Z0-9-]*' "$S/tests/data/secret-markers.log" | sort -u >> "$T/values"
+[ "$(wc -l < "$T/values")" -ge 20 ] || die "too few secret values in secret-markers.log"
 "$KH" replay "$T/merged.log" > "$T/expected.json" 2> /dev/null
 sort "$T/expected.json" > "$T/expected.sorted"
 grep -q '"k8s-escalate-then-loot"' "$T/expected.json" || die "the input makes no incident"
@@ -185,6 +190,13 @@ done
 [ -s "$T/xrange.txt" ] && ok || bad "nothing was read back from the streams"
 grep -q '"khFact":1' "$T/xrange.txt" && ok || bad "the streams hold no versioned fact"
 if grep -q '"responseObject"' "$T/xrange.txt"; then bad "a response body reached Redis"; else ok; fi
+grep -q 'KHMARK' "$T/merged.log" || bad "the marker log is not part of the input"
+if grep -qF -f "$T/values" "$T/xrange.txt"; then
+	bad "a secret value reached Redis: $(grep -oF -f "$T/values" "$T/xrange.txt" | head -3)"
+else ok; fi
+if grep -qF -f "$T/values" "$T"/run*.err "$T"/out*.json; then
+	bad "a secret value reached an output or message"
+else ok; fi
 if grep '"requestObject"' "$T/xrange.txt" | grep -vq 'rbac.authorization.k8s.io'; then
 	bad "a non-RBAC request body reached Redis"
 else ok; fi
