@@ -112,63 +112,77 @@ static int part_start(struct cor *k, struct part *pt)
 
 /* ---- the alert fence ------------------------------------------------------------------------ */
 
-/* SET <name>:alert:<digest> <owner> NX PX ttl: 1 won, 0 written before, -1 no answer */
-static int fence(struct cor *k, const char *line, size_t len)
+#define FENCE_BATCH 512
+
+/* append SET <name>:alert:<digest> <owner> NX PX ttl for one line */
+static void append_fence(struct cor *k, const char *line, size_t len)
 {
 	struct kh_cluster *c = k->c;
 	char key[360], what[64], ttl[24];
 	uint64_t h1 = kh_hash_final(kh_hash_bytes(KH_HASH_INIT, line, len));
 	uint64_t h2 = kh_hash_final(kh_hash_bytes(0x84222325cbf29ce4ull, line, len));
-	redisReply *r;
-	int won;
 
 	snprintf(what, sizeof(what), "alert:%016llx%016llx", (unsigned long long)h1,
 		 (unsigned long long)h2);
 	cluster_key(c, key, sizeof(key), what, -1);
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)(c->o.dedup_ttl_ns / 1000000));
-	r = redisCommand(k->bus.ctx, "SET %s %s NX PX %s", key, c->owner, ttl);
-	if (bus__bad_reply(&k->bus, r)) {
-		if (r) {
-			kh_log(KH_LOG_ERROR, "cluster correlator: alert fence refused: %.200s",
-			       r->str);
-			freeReplyObject(r);
-		}
-		return -1;
-	}
-	won = r->type == REDIS_REPLY_STATUS;
-	freeReplyObject(r);
-	return won;
+	redisAppendCommand(k->bus.ctx, "SET %s %s NX PX %s", key, c->owner, ttl);
 }
 
-/* write the complete lines the partition's pipeline produced, each past the fence */
-static void drain_lines(struct cor *k, struct part *pt)
+/*
+ * Fence up to FENCE_BATCH complete lines from @off in one round trip and write the ones won.
+ * Returns the bytes settled (written or fenced), 0 when Redis did not answer (the lines stay).
+ */
+static size_t fence_batch(struct cor *k, struct part *pt, size_t off)
 {
 	struct kh_cluster *c = k->c;
-	size_t off = 0;
+	size_t starts[FENCE_BATCH], lens[FENCE_BATCH], n = 0, pos = off, done = 0;
 
-	fflush(pt->out);
-	while (off < pt->len && k->bus.ctx) {
-		char *nl = memchr(pt->buf + off, '\n', pt->len - off);
-		size_t n;
-		int w;
+	while (n < FENCE_BATCH && pos < pt->len) {
+		char *nl = memchr(pt->buf + pos, '\n', pt->len - pos);
 
 		if (!nl)
 			break;
-		n = (size_t)(nl - (pt->buf + off));
-		w = fence(k, pt->buf + off, n);
-		if (w < 0)
-			break; /* kept: fenced and written when Redis answers again */
-		if (w) {
+		starts[n] = pos;
+		lens[n] = (size_t)(nl - (pt->buf + pos));
+		append_fence(k, pt->buf + pos, lens[n]);
+		pos += lens[n++] + 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		redisReply *r = NULL;
+		int won;
+
+		if (redisGetReply(k->bus.ctx, (void **)&r) != REDIS_OK || !r) {
+			bus__bad_reply(&k->bus, NULL);
+			return done; /* the rest is fenced again after the reconnect */
+		}
+		if (r->type == REDIS_REPLY_ERROR)
+			kh_log(KH_LOG_ERROR, "cluster correlator: alert fence refused: %.200s",
+			       r->str);
+		won = r->type == REDIS_REPLY_STATUS;
+		freeReplyObject(r);
+		if (won) {
 			flockfile(c->o.out);
-			fwrite(pt->buf + off, 1, n + 1, c->o.out);
+			fwrite(pt->buf + starts[i], 1, lens[i] + 1, c->o.out);
 			fflush(c->o.out);
 			funlockfile(c->o.out);
 			atomic_fetch_add(&c->written, 1);
 		} else {
 			atomic_fetch_add(&c->fenced, 1);
 		}
-		off += n + 1;
+		done += lens[i] + 1;
 	}
+	return done;
+}
+
+/* write the complete lines the partition's pipeline produced, each past the fence */
+static void drain_lines(struct cor *k, struct part *pt)
+{
+	size_t off = 0, n;
+
+	fflush(pt->out);
+	while (off < pt->len && k->bus.ctx && (n = fence_batch(k, pt, off)) > 0)
+		off += n;
 	memmove(pt->buf, pt->buf + off, pt->len - off);
 	pt->len -= off;
 }
