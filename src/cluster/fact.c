@@ -3,8 +3,9 @@
  * fact: encode an audit event's fact, route it to its partition.
  *
  * Strings go through json_out, which decodes each slice and escapes it once, so the correlator
- * reads back the values the capturing instance read. The RBAC requestObject is copied as the
- * raw JSON the apiserver wrote (the parser located and bounded it).
+ * reads back the values the capturing instance read. An RBAC requestObject is not copied: it is
+ * read (rbac_json, as the correlator reads it) and rewritten with only what that reading found,
+ * so its annotations (last-applied-configuration can hold anything) never leave the node.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "cluster/fact.h"
 #include "correlate/grant.h"
+#include "correlate/rbac_json.h"
 #include "rules/match.h"
 
 static void kv_opt(struct json_out *j, const char *k, struct kstr s)
@@ -65,30 +67,66 @@ static bool rbac_body(const struct audit_event *ev)
 	       kstr_eq(ev->object_ref.api_group, "rbac.authorization.k8s.io");
 }
 
-/* replace the closing brace with ,"requestObject":<raw>} */
-static int splice_body(struct json_out *j, struct kstr body)
+/* the RBAC object as the correlator reads it, and nothing else (rbac_json reads it back alike) */
+static void put_rbac(struct json_out *j, const struct kh_rbac_object *o)
 {
-	static const char key[] = ",\"requestObject\":";
-	size_t need = j->len - 1 + sizeof(key) - 1 + body.len + 1;
-
-	if (need > KH_FACT_MAX_BYTES)
-		return -E2BIG;
-	if (need + 1 > j->cap) {
-		char *nb = realloc(j->buf, need + 1);
-
-		if (!nb)
-			return -ENOMEM;
-		j->buf = nb;
-		j->cap = need + 1;
+	json_obj_begin(j);
+	kv_opt(j, "kind", o->kind);
+	json_key(j, "metadata");
+	json_obj_begin(j);
+	kv_opt(j, "name", o->name);
+	kv_opt(j, "namespace", o->namespace_);
+	if (o->flags & KH_RBAC_HELM) {
+		json_key(j, "labels");
+		json_obj_begin(j);
+		json_kv_str(j, "app.kubernetes.io/managed-by", "Helm");
+		json_obj_end(j);
 	}
-	j->len--; /* the '}' */
-	memcpy(j->buf + j->len, key, sizeof(key) - 1);
-	j->len += sizeof(key) - 1;
-	memcpy(j->buf + j->len, body.p, body.len);
-	j->len += body.len;
-	j->buf[j->len++] = '}';
-	j->buf[j->len] = 0;
-	return 0;
+	json_obj_end(j);
+	if (kstr_present(o->role_kind) || kstr_present(o->role_name)) {
+		json_key(j, "roleRef");
+		json_obj_begin(j);
+		kv_opt(j, "kind", o->role_kind);
+		kv_opt(j, "name", o->role_name);
+		json_obj_end(j);
+	}
+	if (o->flags & KH_RBAC_SUBJECTS_SEEN) {
+		json_key(j, "subjects");
+		json_arr_begin(j);
+		for (uint32_t i = 0; i < o->total_subjects; i++) {
+			json_obj_begin(j);
+			if (i < o->n_subjects) {
+				kv_opt(j, "kind", o->subjects[i].kind);
+				kv_opt(j, "name", o->subjects[i].name);
+				kv_opt(j, "namespace", o->subjects[i].namespace_);
+			} else { /* past the bound: counted by the reader, not kept */
+				json_kv_str(j, "kind", "User");
+				json_kv_str(j, "name", "");
+			}
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+	}
+	if (o->flags & (KH_RBAC_RULES_WILDCARD | KH_RBAC_RULES_SECRETS)) {
+		json_key(j, "rules");
+		json_arr_begin(j);
+		json_obj_begin(j);
+		json_key(j, "apiGroups");
+		json_arr_begin(j);
+		json_str(j, o->flags & KH_RBAC_RULES_WILDCARD ? "*" : "");
+		json_arr_end(j);
+		json_key(j, "resources");
+		json_arr_begin(j);
+		json_str(j, o->flags & KH_RBAC_RULES_WILDCARD ? "*" : "secrets");
+		json_arr_end(j);
+		json_key(j, "verbs");
+		json_arr_begin(j);
+		json_str(j, o->flags & KH_RBAC_RULES_WILDCARD ? "*" : "get");
+		json_arr_end(j);
+		json_obj_end(j);
+		json_arr_end(j);
+	}
+	json_obj_end(j);
 }
 
 int fact__encode(const struct audit_event *ev, const char *node, uint32_t partitions,
@@ -127,6 +165,14 @@ int fact__encode(const struct audit_event *ev, const char *node, uint32_t partit
 	kv_opt(j, "requestReceivedTimestamp", ev->request_received_timestamp);
 	kv_opt(j, "stageTimestamp", ev->stage_timestamp);
 	kv_opt(j, "timestamp", ev->legacy_timestamp);
+	if (rbac_body(ev)) {
+		struct kh_rbac_object o;
+
+		memset(&o, 0, sizeof(o));
+		rbac_json_read(ev->request_object, &o); /* partial: what was read travels */
+		json_key(j, "requestObject");
+		put_rbac(j, &o);
+	}
 	if (kstr_present(ev->decision) || kstr_present(ev->reason)) {
 		json_key(j, "annotations");
 		json_obj_begin(j);
@@ -137,8 +183,6 @@ int fact__encode(const struct audit_event *ev, const char *node, uint32_t partit
 	json_obj_end(j);
 	if (j->oom)
 		return -ENOMEM;
-	if (rbac_body(ev))
-		return splice_body(j, ev->request_object);
 	return j->len > KH_FACT_MAX_BYTES ? -E2BIG : 0;
 }
 

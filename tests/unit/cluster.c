@@ -16,6 +16,7 @@
 #include "cluster/bus.h"
 #include "cluster/fact.h"
 #include "cluster/reorder.h"
+#include "correlate/rbac_json.h"
 #include "keyhole/audit_parse.h"
 #include "keyhole/pipeline.h"
 
@@ -140,7 +141,7 @@ Test(cluster_fact, keeps_what_detections_read_and_no_body)
 	json_out_free(&j);
 }
 
-Test(cluster_fact, rbac_writes_keep_their_body_and_go_everywhere)
+Test(cluster_fact, rbac_writes_keep_what_the_correlator_reads_and_go_everywhere)
 {
 	struct audit_event ev, back;
 	struct fact_header h;
@@ -152,9 +153,23 @@ Test(cluster_fact, rbac_writes_keep_their_body_and_go_everywhere)
 	cr_assert_eq(fact__encode(&ev, "cp-2", 4, &j), 0);
 	cr_assert_eq(fact__header(j.buf, j.len, &h), 0);
 	cr_assert(h.broadcast);
+	cr_assert_null(strstr(j.buf, "KHMARK"), "an annotation travelled: %s", j.buf);
 	parse(j.buf, &back);
 	cr_assert(kstr_present(back.request_object));
 	cr_assert(strstr(j.buf, "\"subjects\":[{\"kind\":\"User\",\"name\":\"eve\"}]"));
+	{ /* the correlator reads the rewritten body as it reads the original */
+		struct kh_rbac_object a, b;
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		cr_assert_eq(rbac_json_read(ev.request_object, &a), 0);
+		cr_assert_eq(rbac_json_read(back.request_object, &b), 0);
+		cr_assert_eq(a.flags, b.flags);
+		cr_assert_eq(a.total_subjects, b.total_subjects);
+		cr_assert(kstr_eq(b.role_name, "admin") && kstr_eq(b.role_kind, "ClusterRole"));
+		cr_assert(kstr_eq(b.subjects[0].name, "eve"), "%s", j.buf);
+		cr_assert_eq(kstr_present(a.name), kstr_present(b.name));
+	}
 	json_out_free(&j);
 }
 
