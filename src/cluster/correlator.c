@@ -183,6 +183,8 @@ static void drain_lines(struct cor *k, struct part *pt)
 	fflush(pt->out);
 	while (off < pt->len && k->bus.ctx && (n = fence_batch(k, pt, off)) > 0)
 		off += n;
+	if (!off)
+		return;
 	memmove(pt->buf, pt->buf + off, pt->len - off);
 	pt->len -= off;
 }
