@@ -19,6 +19,7 @@
 #include "correlate/rbac_json.h"
 #include "keyhole/audit_parse.h"
 #include "keyhole/pipeline.h"
+#include "rules/engine.h"
 
 /* ---- URL and password ------------------------------------------------------------------------ */
 
@@ -240,6 +241,8 @@ Test(cluster_reorder, bounded)
 
 /* ---- the pipeline's scope seam --------------------------------------------------------------- */
 
+static uint64_t by_rule[3][64];
+
 static char *run_scope(enum kh_pipeline_scope scope, const char *log, size_t *n_lines)
 {
 	char *buf = NULL, *line = NULL;
@@ -260,6 +263,9 @@ static char *run_scope(enum kh_pipeline_scope scope, const char *log, size_t *n_
 	}
 	pipeline__flush(p);
 	*n_lines = pipeline__counters(p)->alerts;
+	cr_assert_leq(rules__count() + 1, 64);
+	memcpy(by_rule[scope], pipeline__counters(p)->alerts_by_rule,
+	       (rules__count() + 1) * sizeof(uint64_t));
 	pipeline__free(p);
 	free(line);
 	fclose(in);
@@ -302,6 +308,9 @@ Test(cluster_scope, local_and_cluster_halves_make_the_whole)
 	cr_assert_gt(n_local, 0);
 	cr_assert_gt(n_cluster, 0);
 	cr_assert_eq(n_local + n_cluster, n_all);
+	for (size_t k = 0; k <= rules__count(); k++) /* /metrics counts each rule once, as one */
+		cr_assert_eq(by_rule[KH_SCOPE_LOCAL][k] + by_rule[KH_SCOPE_CLUSTER][k],
+			     by_rule[KH_SCOPE_ALL][k], "rule %zu", k);
 	cr_assert_null(strstr(local, "k8s-escalate-then-loot"), "the local half correlates");
 	cr_assert_null(strstr(local, "k8s-secret-rapid-get"), "the local half runs rapid-get");
 	cr_assert_null(strstr(cluster, "k8s-secret-suspicious-ua"), "the cluster half runs "
