@@ -27,7 +27,7 @@
 #include "keyhole/config.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
-#include "rules/match.h"
+#include "cluster/hash.h"
 
 #define READ_COUNT 1000
 #define REORDER_MAX 200000 /* facts held per partition at most (then released early) */
@@ -119,8 +119,8 @@ static void append_fence(struct cor *k, const char *line, size_t len)
 {
 	struct kh_cluster *c = k->c;
 	char key[360], what[64], ttl[24];
-	uint64_t h1 = kh_hash_final(kh_hash_bytes(KH_HASH_INIT, line, len));
-	uint64_t h2 = kh_hash_final(kh_hash_bytes(0x84222325cbf29ce4ull, line, len));
+	uint64_t h1 = cluster_hash(CLUSTER_HASH_INIT, line, len);
+	uint64_t h2 = cluster_hash(0x84222325cbf29ce4ull, line, len);
 
 	snprintf(what, sizeof(what), "alert:%016llx%016llx", (unsigned long long)h1,
 		 (unsigned long long)h2);

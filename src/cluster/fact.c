@@ -12,9 +12,8 @@
 #include <string.h>
 
 #include "cluster/fact.h"
-#include "correlate/grant.h"
-#include "correlate/rbac_json.h"
-#include "rules/match.h"
+#include "cluster/hash.h"
+#include "keyhole/correlate.h"
 
 static void kv_opt(struct json_out *j, const char *k, struct kstr s)
 {
@@ -67,68 +66,6 @@ static bool rbac_body(const struct audit_event *ev)
 	       kstr_eq(ev->object_ref.api_group, "rbac.authorization.k8s.io");
 }
 
-/* the RBAC object as the correlator reads it, and nothing else (rbac_json reads it back alike) */
-static void put_rbac(struct json_out *j, const struct kh_rbac_object *o)
-{
-	json_obj_begin(j);
-	kv_opt(j, "kind", o->kind);
-	json_key(j, "metadata");
-	json_obj_begin(j);
-	kv_opt(j, "name", o->name);
-	kv_opt(j, "namespace", o->namespace_);
-	if (o->flags & KH_RBAC_HELM) {
-		json_key(j, "labels");
-		json_obj_begin(j);
-		json_kv_str(j, "app.kubernetes.io/managed-by", "Helm");
-		json_obj_end(j);
-	}
-	json_obj_end(j);
-	if (kstr_present(o->role_kind) || kstr_present(o->role_name)) {
-		json_key(j, "roleRef");
-		json_obj_begin(j);
-		kv_opt(j, "kind", o->role_kind);
-		kv_opt(j, "name", o->role_name);
-		json_obj_end(j);
-	}
-	if (o->flags & KH_RBAC_SUBJECTS_SEEN) {
-		json_key(j, "subjects");
-		json_arr_begin(j);
-		for (uint32_t i = 0; i < o->total_subjects; i++) {
-			json_obj_begin(j);
-			if (i < o->n_subjects) {
-				kv_opt(j, "kind", o->subjects[i].kind);
-				kv_opt(j, "name", o->subjects[i].name);
-				kv_opt(j, "namespace", o->subjects[i].namespace_);
-			} else { /* past the bound: counted by the reader, not kept */
-				json_kv_str(j, "kind", "User");
-				json_kv_str(j, "name", "");
-			}
-			json_obj_end(j);
-		}
-		json_arr_end(j);
-	}
-	if (o->flags & (KH_RBAC_RULES_WILDCARD | KH_RBAC_RULES_SECRETS)) {
-		json_key(j, "rules");
-		json_arr_begin(j);
-		json_obj_begin(j);
-		json_key(j, "apiGroups");
-		json_arr_begin(j);
-		json_str(j, o->flags & KH_RBAC_RULES_WILDCARD ? "*" : "");
-		json_arr_end(j);
-		json_key(j, "resources");
-		json_arr_begin(j);
-		json_str(j, o->flags & KH_RBAC_RULES_WILDCARD ? "*" : "secrets");
-		json_arr_end(j);
-		json_key(j, "verbs");
-		json_arr_begin(j);
-		json_str(j, o->flags & KH_RBAC_RULES_WILDCARD ? "*" : "get");
-		json_arr_end(j);
-		json_obj_end(j);
-		json_arr_end(j);
-	}
-	json_obj_end(j);
-}
-
 int fact__encode(const struct audit_event *ev, const char *node, uint32_t partitions,
 		 struct json_out *j)
 {
@@ -166,12 +103,8 @@ int fact__encode(const struct audit_event *ev, const char *node, uint32_t partit
 	kv_opt(j, "stageTimestamp", ev->stage_timestamp);
 	kv_opt(j, "timestamp", ev->legacy_timestamp);
 	if (rbac_body(ev)) {
-		struct kh_rbac_object o;
-
-		memset(&o, 0, sizeof(o));
-		rbac_json_read(ev->request_object, &o); /* partial: what was read travels */
 		json_key(j, "requestObject");
-		put_rbac(j, &o);
+		correlate__write_rbac_summary(ev->request_object, j);
 	}
 	if (kstr_present(ev->decision) || kstr_present(ev->reason)) {
 		json_key(j, "annotations");
@@ -188,14 +121,22 @@ int fact__encode(const struct audit_event *ev, const char *node, uint32_t partit
 
 bool fact__broadcast(const struct audit_event *ev)
 {
-	return grant__classify(ev) & (KH_CLS_BINDING | KH_CLS_ROLE_VERB | KH_CLS_IMPERSONATION |
-				      KH_CLS_SA_TOKEN | KH_CLS_ROLE_WRITE);
+	return correlate__is_escalation(ev);
 }
 
 uint32_t fact__partition(const struct audit_event *ev, uint32_t partitions)
 {
-	uint64_t h = kh_hash_final(kh_hash_kstr(KH_HASH_INIT, ev->user.username));
+	char buf[512];
+	long n = kstr_present(ev->user.username) ? kstr_decode(ev->user.username, buf, sizeof(buf))
+						 : -1;
+	uint64_t h;
 
+	/* the decoded name, as the rules compare it; a longer or broken one by its raw bytes */
+	if (n >= 0 && (size_t)n <= sizeof(buf))
+		h = cluster_hash(CLUSTER_HASH_INIT, buf, (size_t)n);
+	else
+		h = cluster_hash(CLUSTER_HASH_INIT ^ 1, ev->user.username.p,
+				 ev->user.username.p ? ev->user.username.len : 0);
 	return partitions ? (uint32_t)(h % partitions) : 0;
 }
 

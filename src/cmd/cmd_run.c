@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/capture.h"
-#include "capture/privileges.h"
+#include "keyhole/capture.h"
+#include "keyhole/privileges.h"
 #include "cmd/cmd_common.h"
 #include "cmd/commands.h"
 #include "keyhole/alert_output.h"
@@ -28,7 +28,7 @@
 #include "keyhole/log.h"
 #include "keyhole/metrics.h"
 #include "keyhole/pipeline.h"
-#include "node/node_source.h"
+#include "keyhole/node_source.h"
 
 static const char run_usage[] =
 	"Usage: keyhole run [OPTIONS]\n"

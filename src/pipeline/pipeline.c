@@ -14,13 +14,11 @@
 #include "keyhole/config.h"
 #include "keyhole/log.h"
 #include "keyhole/node_event.h"
-#include "node/node_rules.h"
 #include "keyhole/pipeline.h"
-#include "correlate/correlate.h"
+#include "keyhole/correlate.h"
 #include "keyhole/state_file.h"
-#include "rules/emit.h"
-#include "rules/engine.h"
-#include "rules/rules.h"
+#include "keyhole/emit.h"
+#include "keyhole/rules_engine.h"
 
 struct kh_pipeline {
 	struct kh_counters c;
@@ -43,8 +41,13 @@ struct kh_pipeline {
  */
 static bool cluster_scope_rule(const struct kh_rule *r)
 {
-	return r == &rule_secret_rapid_get || r == &rule_unusual_decision_ua ||
-	       r == &rule_secret_configmap_arc_proxy;
+	static const char *const ids[] = {"k8s-secret-rapid-get", "k8s-unusual-decision-ua",
+					  "k8s-secret-configmap-arc-proxy"};
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (!strcmp(r->info->id, ids[i]))
+			return true;
+	return false;
 }
 
 /* the rules of @scope, NULL-terminated, or NULL for every rule */
@@ -138,6 +141,17 @@ static void report_bad(struct kh_pipeline *p, const struct kh_origin *o,
 	       o->source, (unsigned long long)o->line_no, len, pe->reason, pe->offset);
 }
 
+/* a line longer than its source's maximum, read from its head and tail (audit_parse_cut) */
+static void report_cut(struct kh_pipeline *p, const struct kh_origin *o, size_t kept)
+{
+	p->c.oversized++;
+	kh_log(KH_LOG_WARN,
+	       "%s:%llu: audit line of %llu bytes at byte %llu is longer than the line maximum: "
+	       "read from its first %u and last %zu bytes",
+	       o->source, (unsigned long long)o->line_no, (unsigned long long)o->full_len,
+	       (unsigned long long)o->byte_offset, o->cut, kept - o->cut);
+}
+
 static int is_blank(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -174,6 +188,8 @@ static int feed(struct kh_pipeline *p, const char *line, size_t len, const struc
 	p->c.lines++;
 	if ((o->flags & KH_EV_TRUNCATED) || o->cut)
 		p->c.truncated++;
+	if (o->full_len > len)
+		report_cut(p, o, len);
 	if ((o->cut ? audit_parse_cut(line, len, o->cut, &ev, &pe)
 		    : audit_parse(line, len, &ev, &pe)) != 0) {
 		p->c.malformed++;
