@@ -30,6 +30,27 @@ static void put_list(struct json_out *j, const char *k, const struct kstr *v, ui
 	json_arr_end(j);
 }
 
+/* @n raw bytes of JSON the parser validated, as the value of the key just written */
+static void put_raw(struct json_out *j, const char *p, size_t n)
+{
+	if (j->len + n + 1 > j->cap) {
+		size_t nc = j->len + n + 1 + 256;
+		char *nb = realloc(j->buf, nc);
+
+		if (!nb) {
+			j->oom = true;
+			return;
+		}
+		j->buf = nb;
+		j->cap = nc;
+	}
+	memcpy(j->buf + j->len, p, n);
+	j->len += n;
+	j->buf[j->len] = 0;
+	if (j->depth < sizeof(j->need_comma))
+		j->need_comma[j->depth] = true;
+}
+
 static void put_user(struct json_out *j, const char *k, const struct kh_user *u)
 {
 	json_key(j, k);
@@ -38,11 +59,10 @@ static void put_user(struct json_out *j, const char *k, const struct kh_user *u)
 	kv_opt(j, "uid", u->uid);
 	if (u->groups.n)
 		put_list(j, "groups", u->groups.v, u->groups.n);
-	if (kstr_present(u->extra_pod_name)) {
+	/* credential id, bound node and pod: identifiers the alerts name, never a credential */
+	if (kstr_present(u->extra)) {
 		json_key(j, "extra");
-		json_obj_begin(j);
-		put_list(j, "authentication.kubernetes.io/pod-name", &u->extra_pod_name, 1);
-		json_obj_end(j);
+		put_raw(j, u->extra.p, u->extra.len);
 	}
 	json_obj_end(j);
 }
@@ -127,8 +147,8 @@ bool fact__broadcast(const struct audit_event *ev)
 uint32_t fact__partition(const struct audit_event *ev, uint32_t partitions)
 {
 	char buf[512];
-	long n = kstr_present(ev->user.username) ? kstr_decode(ev->user.username, buf, sizeof(buf))
-						 : -1;
+	long n =
+	    kstr_present(ev->user.username) ? kstr_decode(ev->user.username, buf, sizeof(buf)) : -1;
 	uint64_t h;
 
 	/* the decoded name, as the rules compare it; a longer or broken one by its raw bytes */
