@@ -109,6 +109,22 @@ struct kh_node_config {
 	const char *pods_log_dir; /* kubelet's /var/log/pods, to name pods from their UID */
 };
 
+/* Cluster mode (keyhole run --cluster): the Redis bus and the correlators (docs/cluster.md). */
+struct kh_cluster_config {
+	const char *url;	   /* redis:// or rediss://; NULL: single-node mode */
+	const char *user;	   /* ACL user */
+	const char *password_file; /* the password, first line (a mounted Secret) */
+	const char *name;	   /* cluster name: prefix of every key */
+	const char *node_name;	   /* NULL: the host name */
+	const char *role;	   /* auto, control-plane, node */
+	uint32_t partitions;
+	int64_t lease_ns;
+	int64_t lag_ns;
+	uint32_t queue_max;
+	uint32_t stream_maxlen;
+	int64_t alert_fence_ttl_ns;
+};
+
 struct kh_metrics_config {
 	const char *listen; /* "127.0.0.1:9464"; NULL: no metrics endpoint */
 };
@@ -157,6 +173,7 @@ struct kh_config {
 	struct kh_node_config node;
 	struct kh_metrics_config metrics;
 	struct kh_correlate_config correlate;
+	struct kh_cluster_config cluster;
 	struct kh_config_rules *rules;
 };
 
