@@ -5,24 +5,36 @@
  * Probing changes nothing: it does not mount tracefs (run does).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture/features.h"
 #include "cmd/cmd_common.h"
 #include "cmd/commands.h"
+#include "cmd/opts.h"
 
-static const char probe_usage[] =
-	"Usage: keyhole probe [--json]\n"
-	"\n"
-	"Tell what this kernel supports for live capture (privileges, BTF, tracefs, the\n"
-	"tracepoints the audit tap uses, the BPF ring buffer, lockdown, bpffs) and whether\n"
-	"`keyhole run` will work here.\n"
-	"\n"
-	"Options:\n"
-	"  --json      one JSON object instead of text\n"
-	"  -h, --help  this help\n"
-	"\n"
-	"Exit status: 0 when `run` will work, 1 when it will not, 2 usage error.\n";
+static const struct opt probe_opts[] = {
+	{0, "json", NULL, "one JSON object instead of text", 0, 0, NULL},
+	{0},
+};
+
+const struct cmd_spec probe_spec = {
+	.name = "probe",
+	.summary = "tell what this kernel supports and whether `run` will work",
+	.synopsis = "[--json]",
+	.description = "Tell what this kernel supports for live capture (privileges, BTF, tracefs, "
+		       "the\ntracepoints the audit tap uses, the BPF ring buffer, lockdown, bpffs) "
+		       "and whether\n`keyhole run` will work here.",
+	.epilog = "Exit status: 0 when `run` will work, 1 when it will not, 2 usage error.",
+	.opts = probe_opts,
+};
+
+static int set_opt(void *ctx, const struct opt_hit *h)
+{
+	(void)h;
+	*(bool *)ctx = true;
+	return 0;
+}
 
 static const char *state_name(enum kh_feat_state s)
 {
@@ -82,17 +94,13 @@ int cmd_probe(int argc, char **argv)
 	struct kh_features ft;
 	bool json = false, ok;
 	char why[512] = "";
+	char **ops;
+	int n, r;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(probe_usage, stdout);
-			return 0;
-		} else {
-			return cmd_usage_error(probe_usage, "unknown option '%s'", argv[i]);
-		}
-	}
+	r = opts__parse(&probe_spec, argc, argv, set_opt, &json, &ops, &n);
+	if (r)
+		return r == 1 ? 0 : 2;
+	free(ops);
 	features__probe(&ft, false);
 	ok = features__run_ok(&ft, why, sizeof(why));
 	/* run mounts a missing tracefs itself when privileged: not a reason it would fail */

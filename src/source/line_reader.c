@@ -291,6 +291,13 @@ int line_reader__next(struct line_reader *r, const char **line, size_t *len)
 	}
 }
 
+uint64_t line_reader__file_offset(const struct line_reader *r)
+{
+	off_t o = lseek(r->fd, 0, SEEK_CUR);
+
+	return o > 0 ? (uint64_t)o : 0;
+}
+
 uint64_t line_reader__line_no(const struct line_reader *r)
 {
 	return r->line_no;

@@ -38,5 +38,7 @@ int line_reader__next(struct line_reader *r, const char **line, size_t *len);
 uint64_t line_reader__line_no(const struct line_reader *r); /* 1-based number of the last line */
 int line_reader__is_gzip(const struct line_reader *r);
 const char *line_reader__error(const struct line_reader *r);
+/* bytes read from the file so far (compressed bytes for gzip), for progress; 0 on a pipe */
+uint64_t line_reader__file_offset(const struct line_reader *r);
 
 #endif /* KEYHOLE_SOURCE_LINE_READER_H */
