@@ -32,7 +32,12 @@ static const char *human(double v, char *buf, size_t sz, const char *unit)
 
 	while (v >= 1000 && i < 4)
 		v /= 1000, i++;
-	snprintf(buf, sz, i ? "%.1f %s%s" : "%.0f %s%s", v, pre[i], unit);
+	/* "92.7 MB", "182.4k events/s" */
+	if (unit[0] == ' ')
+		snprintf(buf, sz, i ? "%.1f%s%s" : "%.0f%s%s", v, i ? (i == 1 ? "k" : pre[i]) : "",
+			 unit);
+	else
+		snprintf(buf, sz, i ? "%.1f %s%s" : "%.0f %s%s", v, pre[i], unit);
 	return buf;
 }
 
@@ -61,7 +66,7 @@ static void draw(struct kh_progress *p, double t, uint64_t bytes, uint64_t event
 		fprintf(p->tty, " of %s (%.0f%%)", human((double)p->total, tot, sizeof(tot), "B"),
 			100.0 * (double)bytes / (double)p->total);
 	fprintf(p->tty, ", %llu events, %s, %llu alerts", (unsigned long long)events,
-		human(rate, r, sizeof(r), "events/s"), (unsigned long long)alerts);
+		human(rate, r, sizeof(r), " events/s"), (unsigned long long)alerts);
 	if (final)
 		fprintf(p->tty, ", done in %.1f s\n", el);
 	else if (p->total && brate > 0 && bytes <= p->total)
