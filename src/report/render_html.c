@@ -23,7 +23,7 @@ static const char css[] =
 	"solid #ddd}h3{font-size:15px;margin:16px 0 6px}"
 	"table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 7px;"
 	"text-align:left;vertical-align:top;max-width:420px;overflow-wrap:anywhere}"
-	"th{background:#f3f3f3}#alert-table th{cursor:pointer}"
+	"th{background:#f3f3f3}td.t{white-space:nowrap}#alert-table th{cursor:pointer}"
 	".cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ddd;padding:8px 14px;"
 	"border-radius:6px}.card b{display:block;font-size:20px}"
 	".sev{padding:1px 6px;border-radius:3px;border:1px solid #999}"
