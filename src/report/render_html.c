@@ -23,7 +23,8 @@ static const char css[] =
 	"solid #ddd}h3{font-size:15px;margin:16px 0 6px}"
 	"table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 7px;"
 	"text-align:left;vertical-align:top;max-width:420px;overflow-wrap:anywhere}"
-	"th{background:#f3f3f3}td.t{white-space:nowrap}#alert-table th{cursor:pointer}"
+	"th{background:#f3f3f3}.steps td{white-space:nowrap}.steps td.w{white-space:normal}"
+	".kv td{max-width:820px}#alert-table th{cursor:pointer}"
 	".cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ddd;padding:8px 14px;"
 	"border-radius:6px}.card b{display:block;font-size:20px}"
 	".sev{padding:1px 6px;border-radius:3px;border:1px solid #999}"
@@ -60,6 +61,14 @@ static const char script[] =
 static void td(FILE *f, const char *s, size_t max)
 {
 	fputs("<td>", f);
+	esc_html(f, s, max);
+	fputs("</td>", f);
+}
+
+/* a cell whose text may wrap (the steps table keeps the others on one line) */
+static void td_w(FILE *f, const char *s, size_t max)
+{
+	fputs("<td class=\"w\">", f);
 	esc_html(f, s, max);
 	fputs("</td>", f);
 }
@@ -178,14 +187,22 @@ static void steps_table(FILE *f, const struct jdoc *d, const struct jnode *steps
 		snprintf(obj, sizeof(obj), "%s%s%s%s%s", ns ? ns : "", ns ? "/" : "",
 			 jstr(d, s, "resource", jstr(d, s, "path", "")), name ? "/" : "",
 			 name ? name : "");
-		fprintf(f, "<tr><td>%d</td>", ++no);
-		td(f, jstr(d, s, "@timestamp", ""), 40);
+		const char *t = jstr(d, s, "@timestamp", ""), *tod = strchr(t, 'T');
+		char hms[16];
+
+		/* the time of day to the millisecond: the picture's axis gives the date */
+		fprintf(f, "<tr><td>%d</td><td title=\"", ++no);
+		esc_html(f, t, 40);
+		fputs("\">", f);
+		snprintf(hms, sizeof(hms), "%.12s", tod ? tod + 1 : t);
+		esc_html(f, hms, 40);
+		fputs("</td>", f);
 		td(f, jstr(d, s, "step", ""), 40);
-		td(f, jstr(d, s, "user", jstr(d, s, "process", "")), 200);
+		td_w(f, jstr(d, s, "user", jstr(d, s, "process", "")), 200);
 		td(f, jstr(d, s, "verb", ""), 40);
-		td(f, obj, 300);
+		td_w(f, obj, 300);
 		td(f, jstr(d, s, "decision", ""), 20);
-		td(f, jstr(d, s, "role", jstr(d, s, "command", "")), 200);
+		td_w(f, jstr(d, s, "role", jstr(d, s, "command", "")), 200);
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);

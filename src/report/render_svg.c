@@ -54,7 +54,7 @@ static void step_marker(FILE *f, const struct jdoc *d, const struct jnode *s, do
 
 	fprintf(f, "<g class=\"step\"><circle cx=\"%.1f\" cy=\"%d\" r=\"8\" fill=\"%s\"/>"
 		   "<text x=\"%.1f\" y=\"%d\" class=\"lbl\" text-anchor=\"middle\">%d</text><title>",
-		x, y, colour, x, y - 11, no);
+		x, y, colour, x, no % 2 ? y - 11 : y + 20, no);
 	esc_html(f, jstr(d, s, "@timestamp", ""), 40);
 	fputs(" ", f);
 	esc_html(f, jstr(d, s, "step", ""), 40);
