@@ -144,6 +144,9 @@ static int from_logs(struct kh_report *rep, const struct report_args *a, char **
 
 static int from_alerts(struct kh_report *rep, char **files, int n)
 {
+	struct kh_progress *prog = progress__new(stderr, "report", feed__total_bytes(files, n),
+						 isatty(STDERR_FILENO));
+	uint64_t done = 0, lines = 0, taken = 0;
 	int ret = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -158,9 +161,16 @@ static int from_alerts(struct kh_report *rep, char **files, int n)
 			ret = 2;
 			continue;
 		}
-		while ((st = line_reader__next(r, &line, &len)) == LINE_OK || st == LINE_OVERSIZED)
+		while ((st = line_reader__next(r, &line, &len)) == LINE_OK || st == LINE_OVERSIZED) {
 			if (st == LINE_OVERSIZED || (len && report__add_alert(rep, line, len)))
 				bad++;
+			else
+				taken += len > 0;
+			if ((++lines & 1023) == 0)
+				progress__update(prog, done + line_reader__file_offset(r), lines, taken);
+		}
+		done += line_reader__file_offset(r);
+		progress__clear(prog);
 		if (st < 0) {
 			kh_log(KH_LOG_ERROR, "%s: %s", files[i], line_reader__error(r));
 			ret = 2;
@@ -170,6 +180,7 @@ static int from_alerts(struct kh_report *rep, char **files, int n)
 			       files[i], (unsigned long long)bad);
 		line_reader__free(r);
 	}
+	progress__finish(prog, done, lines, taken);
 	return ret;
 }
 

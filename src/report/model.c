@@ -199,6 +199,8 @@ int report__add_alert(struct kh_report *r, const char *line, size_t len)
 	snprintf(key, sizeof(key), "%s\t%s", v.rule, v.severity);
 	tally__add(&r->rule_sev, key, strlen(key), 1);
 	secret_from_alert(r, &d, &v);
+	if (!r->n_files && v.user[0]) /* alerts only: the principals are the alerts' users */
+		tally__add(&r->principals, v.user, strlen(v.user), 1);
 	if (v.incident[0])
 		keep_incident(r, &v, line, len);
 	if (r->n_alerts == r->cap_alerts) {
