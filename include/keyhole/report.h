@@ -26,7 +26,8 @@ void alert_text__format(const char *line, size_t len, int colour, FILE *out);
  */
 FILE *alert_text__open(FILE *under, int colour);
 
-/* ---- progress --------------------------------------------------------------------------------- */
+/* ---- progress ---------------------------------------------------------------------------------
+ */
 
 struct kh_progress;
 
@@ -41,7 +42,8 @@ void progress__clear(struct kh_progress *p);
 /* the final totals on their own line, then free */
 void progress__finish(struct kh_progress *p, uint64_t bytes, uint64_t events, uint64_t alerts);
 
-/* ---- the incident report ---------------------------------------------------------------------- */
+/* ---- the incident report ----------------------------------------------------------------------
+ */
 
 struct kh_report;
 

@@ -12,19 +12,28 @@
 
 /* the two option table entries, with the ids the command gives them */
 #define CMD_FORMAT_OPTS(id_format, id_color)                                                       \
-	{'f', "format", "FORMAT",                                                                  \
+	{'f',                                                                                      \
+	 "format",                                                                                 \
+	 "FORMAT",                                                                                 \
 	 "json (default): one JSON object per alert, for a SIEM;\n"                                \
 	 "text: one line per alert, for a person",                                                 \
-	 (id_format), 0, "json text"},                                                             \
-	{0, "color", "WHEN", "colour the text format: auto (on a terminal), always, never",       \
-	 (id_color), 0, "auto always never"}
+	 (id_format),                                                                              \
+	 0,                                                                                        \
+	 "json text"},                                                                             \
+	{                                                                                          \
+		0, "color", "WHEN", "colour the text format: auto (on a terminal), always, never", \
+		    (id_color), 0, "auto always never"                                             \
+	}
 
 struct cmd_format {
 	int text;
 	int colour; /* -1 auto, 0 never, 1 always */
 };
 
-#define CMD_FORMAT_INIT {0, -1}
+#define CMD_FORMAT_INIT                                                                            \
+	{                                                                                          \
+		0, -1                                                                              \
+	}
 
 /* take a --format or --color occurrence; 0, or 2 after a usage error */
 int cmd_format_opt(const struct opt_hit *h, struct cmd_format *fmt);

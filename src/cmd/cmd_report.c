@@ -26,37 +26,39 @@
 enum { O_BASELINE, O_ALERTS, O_OUTPUT, O_FORMAT, O_CONFIG, O_QUIET };
 
 static const struct opt report_opts[] = {
-	{0, "baseline", "FILE", "learn history from these audit logs first (no alerts from them)",
-	 O_BASELINE, OPT_LIST, NULL},
-	{0, "alerts", NULL, "the FILEs are keyhole alert JSON lines (from run or replay), not\n"
-			    "audit logs",
-	 O_ALERTS, 0, NULL},
-	{'o', "output", "FILE", "write the report to FILE (replaced); - is stdout", O_OUTPUT,
-	 OPT_FILE, NULL},
-	{'f', "format", "FORMAT", "html (default): one self-contained file, no external fetch;\n"
-				 "markdown: the same content for a ticket or pull request",
-	 O_FORMAT, 0, "html markdown"},
-	{'c', "config", "FILE", "configuration file (YAML)", O_CONFIG, OPT_FILE, NULL},
-	{'q', "quiet", NULL, "no per-input summary", O_QUIET, 0, NULL},
-	{0},
+    {0, "baseline", "FILE", "learn history from these audit logs first (no alerts from them)",
+     O_BASELINE, OPT_LIST, NULL},
+    {0, "alerts", NULL,
+     "the FILEs are keyhole alert JSON lines (from run or replay), not\n"
+     "audit logs",
+     O_ALERTS, 0, NULL},
+    {'o', "output", "FILE", "write the report to FILE (replaced); - is stdout", O_OUTPUT, OPT_FILE,
+     NULL},
+    {'f', "format", "FORMAT",
+     "html (default): one self-contained file, no external fetch;\n"
+     "markdown: the same content for a ticket or pull request",
+     O_FORMAT, 0, "html markdown"},
+    {'c', "config", "FILE", "configuration file (YAML)", O_CONFIG, OPT_FILE, NULL},
+    {'q', "quiet", NULL, "no per-input summary", O_QUIET, 0, NULL},
+    {0},
 };
 
 const struct cmd_spec report_spec = {
-	.name = "report",
-	.summary = "write an incident report (HTML or Markdown) of a log set or of alerts",
-	.synopsis = "[OPTIONS] -o FILE [--baseline FILE... --] FILE...\n"
-		    "[OPTIONS] -o FILE --alerts FILE...",
-	.description =
-		"Read audit log FILEs (as `replay` does) or keyhole alert lines (--alerts) and write "
-		"one report:\nthe log set (files, time span, events, principals, rotation gaps), each "
-		"incident as a\ntimeline with its latest revision's details, alert counts by rule "
-		"and severity over time,\nthe principals, source IPs and user agents behind secret "
-		"access, and every alert in a\ntable that sorts and filters. Only metadata is read, "
-		"never a request or response body,\nso no secret value can reach the report.",
-	.operand = "FILE",
-	.epilog = "Exit status: 0 report written, 1 write failure, 2 usage error or unreadable "
-		  "input.",
-	.opts = report_opts,
+    .name = "report",
+    .summary = "write an incident report (HTML or Markdown) of a log set or of alerts",
+    .synopsis = "[OPTIONS] -o FILE [--baseline FILE... --] FILE...\n"
+		"[OPTIONS] -o FILE --alerts FILE...",
+    .description =
+	"Read audit log FILEs (as `replay` does) or keyhole alert lines (--alerts) and write "
+	"one report:\nthe log set (files, time span, events, principals, rotation gaps), each "
+	"incident as a\ntimeline with its latest revision's details, alert counts by rule "
+	"and severity over time,\nthe principals, source IPs and user agents behind secret "
+	"access, and every alert in a\ntable that sorts and filters. Only metadata is read, "
+	"never a request or response body,\nso no secret value can reach the report.",
+    .operand = "FILE",
+    .epilog = "Exit status: 0 report written, 1 write failure, 2 usage error or unreadable "
+	      "input.",
+    .opts = report_opts,
 };
 
 struct report_args {
@@ -76,10 +78,18 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		a->baseline = h->list;
 		a->n_baseline = h->n_list;
 		return 0;
-	case O_ALERTS: a->alerts = 1; return 0;
-	case O_OUTPUT: a->output = h->val; return 0;
-	case O_CONFIG: a->config = h->val; return 0;
-	case O_QUIET: a->quiet = 1; return 0;
+	case O_ALERTS:
+		a->alerts = 1;
+		return 0;
+	case O_OUTPUT:
+		a->output = h->val;
+		return 0;
+	case O_CONFIG:
+		a->config = h->val;
+		return 0;
+	case O_QUIET:
+		a->quiet = 1;
+		return 0;
 	default:
 		if (!strcmp(h->val, "html"))
 			a->fmt = KH_REPORT_HTML;
@@ -120,7 +130,7 @@ static int from_logs(struct kh_report *rep, const struct report_args *a, char **
 	}
 	f.prog = progress__new(stderr, "report",
 			       feed__total_bytes(a->baseline, a->n_baseline) +
-				       feed__total_bytes(files, n),
+				   feed__total_bytes(files, n),
 			       isatty(STDERR_FILENO));
 	for (int i = 0; i < a->n_baseline && ret != 1; i++) {
 		if (report__begin_file(rep, a->baseline[i], 1))
@@ -144,8 +154,8 @@ static int from_logs(struct kh_report *rep, const struct report_args *a, char **
 
 static int from_alerts(struct kh_report *rep, char **files, int n)
 {
-	struct kh_progress *prog = progress__new(stderr, "report", feed__total_bytes(files, n),
-						 isatty(STDERR_FILENO));
+	struct kh_progress *prog =
+	    progress__new(stderr, "report", feed__total_bytes(files, n), isatty(STDERR_FILENO));
 	uint64_t done = 0, lines = 0, taken = 0;
 	int ret = 0;
 
@@ -161,13 +171,15 @@ static int from_alerts(struct kh_report *rep, char **files, int n)
 			ret = 2;
 			continue;
 		}
-		while ((st = line_reader__next(r, &line, &len)) == LINE_OK || st == LINE_OVERSIZED) {
+		while ((st = line_reader__next(r, &line, &len)) == LINE_OK ||
+		       st == LINE_OVERSIZED) {
 			if (st == LINE_OVERSIZED || (len && report__add_alert(rep, line, len)))
 				bad++;
 			else
 				taken += len > 0;
 			if ((++lines & 1023) == 0)
-				progress__update(prog, done + line_reader__file_offset(r), lines, taken);
+				progress__update(prog, done + line_reader__file_offset(r), lines,
+						 taken);
 		}
 		done += line_reader__file_offset(r);
 		progress__clear(prog);
@@ -229,7 +241,8 @@ int cmd_report(int argc, char **argv)
 	else if (!a.output)
 		ret = cmd_usage_error(NULL, "no output: -o report.html (or -o - for stdout)");
 	else if (a.alerts && a.n_baseline)
-		ret = cmd_usage_error(NULL, "--baseline reads audit logs; it does not go with --alerts");
+		ret = cmd_usage_error(NULL,
+				      "--baseline reads audit logs; it does not go with --alerts");
 	if (!ret && (opts__check_inputs(a.baseline, a.n_baseline) || opts__check_inputs(files, n)))
 		ret = 2;
 	if (!ret && cmd_load_config(a.config, &cfg))

@@ -36,8 +36,8 @@ static void print_summary(const char *name, const struct kh_counters *now,
 
 	for (size_t i = 0; i <= rules__count() && i < 64; i++) {
 		/* the slot after the table counts the correlator's incident lines */
-		const char *id = kh_rule_table[i] ? kh_rule_table[i]->info->id
-						  : kh_rule_escalate_then_loot.id;
+		const char *id =
+		    kh_rule_table[i] ? kh_rule_table[i]->info->id : kh_rule_escalate_then_loot.id;
 		uint64_t n = now->alerts_by_rule[i] - alerts_before[i];
 
 		if (n && off < sizeof(rules))
@@ -73,10 +73,11 @@ static int read_lines(struct feed *f, struct line_reader *r, const char *name)
 			if (f->on_line)
 				f->on_line(f->ctx, line, len);
 			if (pipeline__feed_line(f->p, line, len, &o) < 0) {
-				kh_log(KH_LOG_ERROR,
-				       "writing alerts failed at %s:%llu: %s; stopping (alerts after "
-				       "this point were not delivered)",
-				       name, (unsigned long long)o.line_no, strerror(errno));
+				kh_log(
+				    KH_LOG_ERROR,
+				    "writing alerts failed at %s:%llu: %s; stopping (alerts after "
+				    "this point were not delivered)",
+				    name, (unsigned long long)o.line_no, strerror(errno));
 				return 1;
 			}
 		} else if (st == LINE_OVERSIZED) {
@@ -109,7 +110,8 @@ int feed__file(struct feed *f, const char *name, int last)
 	ret = read_lines(f, r, name);
 	f->bytes_done += line_reader__file_offset(r);
 	line_reader__free(r);
-	/* what rules still hold (alerts waiting for a later stage, windows) belongs to the last input */
+	/* what rules still hold (alerts waiting for a later stage, windows) belongs to the last
+	 * input */
 	if (last)
 		pipeline__flush(f->p);
 	progress__clear(f->prog);

@@ -19,23 +19,23 @@ enum opt_flags {
 };
 
 struct opt {
-	char short_name;	/* 0: long only */
-	const char *long_name;	/* without the leading -- */
-	const char *arg;	/* NULL: a flag; else the argument's name, e.g. "FILE" */
-	const char *help;	/* one or more lines, '\n' separated */
+	char short_name;       /* 0: long only */
+	const char *long_name; /* without the leading -- */
+	const char *arg;       /* NULL: a flag; else the argument's name, e.g. "FILE" */
+	const char *help;      /* one or more lines, '\n' separated */
 	int id;
 	int flags;
-	const char *choices;	/* space-separated values for completion, or NULL */
+	const char *choices; /* space-separated values for completion, or NULL */
 };
 
 struct cmd_spec {
 	const char *name;
-	const char *summary;	  /* one line, for `keyhole --help` */
-	const char *synopsis;	  /* usage lines after "keyhole NAME ", '\n' separated */
-	const char *description;  /* paragraphs, '\n\n' separated */
-	const char *operand;	  /* "FILE" when it takes input files, else NULL */
-	const char *epilog;	  /* e.g. exit status, or NULL */
-	const struct opt *opts;	  /* ends with {0}; -h/--help is implicit */
+	const char *summary;	 /* one line, for `keyhole --help` */
+	const char *synopsis;	 /* usage lines after "keyhole NAME ", '\n' separated */
+	const char *description; /* paragraphs, '\n\n' separated */
+	const char *operand;	 /* "FILE" when it takes input files, else NULL */
+	const char *epilog;	 /* e.g. exit status, or NULL */
+	const struct opt *opts;	 /* ends with {0}; -h/--help is implicit */
 };
 
 /* what one option occurrence carries; for OPT_LIST, list/n_list instead of val */

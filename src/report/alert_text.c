@@ -44,11 +44,16 @@ static const char *clean(const char *s, size_t max, char *buf, size_t sz)
 static const char *sev_colour(const char *sev)
 {
 	switch (alert_view__sev_rank(sev)) {
-	case 3: return "\033[1;97;41m";
-	case 2: return "\033[1;31m";
-	case 1: return "\033[33m";
-	case 0: return "\033[36m";
-	default: return "";
+	case 3:
+		return "\033[1;97;41m";
+	case 2:
+		return "\033[1;31m";
+	case 1:
+		return "\033[33m";
+	case 0:
+		return "\033[36m";
+	default:
+		return "";
 	}
 }
 
@@ -83,7 +88,8 @@ void alert_text__format(const char *line, size_t len, int colour, FILE *out)
 		clean(v.verb, 40, b[5], sizeof(b[5])), clean(v.object, 120, b[6], sizeof(b[6])));
 	if (v.incident[0])
 		fprintf(out, " %s[incident %s r%lld]%s", colour ? "\033[35m" : "",
-			clean(v.incident, 80, b[0], sizeof(b[0])), v.revision, colour ? "\033[0m" : "");
+			clean(v.incident, 80, b[0], sizeof(b[0])), v.revision,
+			colour ? "\033[0m" : "");
 	fputc('\n', out);
 	jdoc_free(&d);
 }

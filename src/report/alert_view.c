@@ -17,7 +17,8 @@ static void object_of(const struct jdoc *d, struct alert_view *v)
 	const char *proc = jstr(d, NULL, "process.name", NULL);
 
 	if (ref) {
-		const char *ns = jstr(d, ref, "namespace", NULL), *name = jstr(d, ref, "name", NULL);
+		const char *ns = jstr(d, ref, "namespace", NULL),
+			   *name = jstr(d, ref, "name", NULL);
 
 		snprintf(v->object_buf, sizeof(v->object_buf), "%s%s%s%s%s", ns ? ns : "",
 			 ns ? "/" : "", jstr(d, ref, "resource", "?"), name ? "/" : "",
@@ -50,8 +51,8 @@ int alert_view__read(const struct jdoc *d, struct alert_view *v)
 		v->verb = jstr(d, NULL, "event.action", "");
 	v->incident = jstr(d, NULL, "keyhole.incident.id", "");
 	v->revision = jint(d, NULL, "keyhole.incident.revision", 0);
-	v->decision = jstr(d, NULL, "kubernetes.audit.annotations.authorization_k8s_io/decision",
-			   "");
+	v->decision =
+	    jstr(d, NULL, "kubernetes.audit.annotations.authorization_k8s_io/decision", "");
 	v->audit_id = jstr(d, NULL, "kubernetes.audit.auditID", "");
 	object_of(d, v);
 	return 0;

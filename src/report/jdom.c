@@ -103,12 +103,26 @@ static char *string(struct jp *j)
 			return NULL;
 		c = *j->p++;
 		switch (c) {
-		case 'n': *w++ = '\n'; break;
-		case 't': *w++ = '\t'; break;
-		case 'r': *w++ = '\r'; break;
-		case 'b': *w++ = '\b'; break;
-		case 'f': *w++ = '\f'; break;
-		case '"': case '\\': case '/': *w++ = c; break;
+		case 'n':
+			*w++ = '\n';
+			break;
+		case 't':
+			*w++ = '\t';
+			break;
+		case 'r':
+			*w++ = '\r';
+			break;
+		case 'b':
+			*w++ = '\b';
+			break;
+		case 'f':
+			*w++ = '\f';
+			break;
+		case '"':
+		case '\\':
+		case '/':
+			*w++ = c;
+			break;
 		case 'u':
 			if (j->end - j->p < 4 || hex4(j->p, &cp))
 				return NULL;
@@ -186,7 +200,8 @@ static int scalar(struct jp *j, int idx)
 		j->p++;
 	if (j->p == s)
 		return -EINVAL;
-	/* keep the text: copy it behind a NUL only when it has room (it always does unless at end) */
+	/* keep the text: copy it behind a NUL only when it has room (it always does unless at end)
+	 */
 	j->d->nodes[idx].s = s;
 	return idx;
 }
@@ -200,8 +215,12 @@ static int value(struct jp *j)
 	if (j->p >= j->end || ++j->depth > JDOM_MAX_DEPTH)
 		return -EINVAL;
 	c = *j->p;
-	idx = new_node(j, c == '{' ? J_OBJ : c == '[' ? J_ARR : c == '"' ? J_STR
-			: c == 't' || c == 'f' ? J_BOOL : c == 'n' ? J_NULL : J_NUM);
+	idx = new_node(j, c == '{'		 ? J_OBJ
+			  : c == '['		 ? J_ARR
+			  : c == '"'		 ? J_STR
+			  : c == 't' || c == 'f' ? J_BOOL
+			  : c == 'n'		 ? J_NULL
+						 : J_NUM);
 	if (idx < 0)
 		return idx;
 	if (c == '{' || c == '[') {
@@ -300,8 +319,7 @@ const struct jnode *jget(const struct jdoc *d, const struct jnode *from, const c
 	return n;
 }
 
-const char *jstr(const struct jdoc *d, const struct jnode *from, const char *path,
-		 const char *dflt)
+const char *jstr(const struct jdoc *d, const struct jnode *from, const char *path, const char *dflt)
 {
 	const struct jnode *n = jget(d, from, path);
 

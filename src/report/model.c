@@ -22,8 +22,8 @@ struct kh_report *report__new(void)
 
 static void free_alert(struct rep_alert *a)
 {
-	char **s[] = {&a->time, &a->severity, &a->rule, &a->user, &a->ip,
-		      &a->ua, &a->verb, &a->object, &a->incident, &a->decision};
+	char **s[] = {&a->time, &a->severity, &a->rule,	  &a->user,	&a->ip,
+		      &a->ua,	&a->verb,     &a->object, &a->incident, &a->decision};
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		free(*s[i]);
@@ -167,8 +167,7 @@ static void keep_incident(struct kh_report *r, const struct alert_view *v, const
 }
 
 /* an alert read from a file (no audit log beside it): its secret access feeds the rankings */
-static void secret_from_alert(struct kh_report *r, const struct jdoc *d,
-			      const struct alert_view *v)
+static void secret_from_alert(struct kh_report *r, const struct jdoc *d, const struct alert_view *v)
 {
 	if (r->events || !v->audit_id[0] ||
 	    strcmp(jstr(d, NULL, "kubernetes.audit.objectRef.resource", ""), "secrets"))
@@ -205,8 +204,8 @@ int report__add_alert(struct kh_report *r, const char *line, size_t len)
 		keep_incident(r, &v, line, len);
 	if (r->n_alerts == r->cap_alerts) {
 		size_t cap = r->cap_alerts ? r->cap_alerts * 2 : 256;
-		struct rep_alert *na = cap <= REPORT_MAX_ALERTS ? realloc(r->alerts, cap * sizeof(*na))
-								: NULL;
+		struct rep_alert *na =
+		    cap <= REPORT_MAX_ALERTS ? realloc(r->alerts, cap * sizeof(*na)) : NULL;
 
 		if (!na) {
 			r->alerts_dropped++;
@@ -217,13 +216,19 @@ int report__add_alert(struct kh_report *r, const char *line, size_t len)
 		r->cap_alerts = cap;
 	}
 	a = &r->alerts[r->n_alerts++];
-	*a = (struct rep_alert){
-	    .t_ns = kh_parse_rfc3339_ns(v.time, strlen(v.time)),
-	    .time = dup_or_empty(v.time), .severity = dup_or_empty(v.severity),
-	    .rule = dup_or_empty(v.rule), .user = dup_or_empty(v.user), .ip = dup_or_empty(v.ip),
-	    .ua = dup_or_empty(v.ua), .verb = dup_or_empty(v.verb),
-	    .object = dup_or_empty(v.object), .incident = dup_or_empty(v.incident),
-	    .decision = dup_or_empty(v.decision), .revision = v.revision, .risk = v.risk};
+	*a = (struct rep_alert){.t_ns = kh_parse_rfc3339_ns(v.time, strlen(v.time)),
+				.time = dup_or_empty(v.time),
+				.severity = dup_or_empty(v.severity),
+				.rule = dup_or_empty(v.rule),
+				.user = dup_or_empty(v.user),
+				.ip = dup_or_empty(v.ip),
+				.ua = dup_or_empty(v.ua),
+				.verb = dup_or_empty(v.verb),
+				.object = dup_or_empty(v.object),
+				.incident = dup_or_empty(v.incident),
+				.decision = dup_or_empty(v.decision),
+				.revision = v.revision,
+				.risk = v.risk};
 	jdoc_free(&d);
 	return 0;
 }
@@ -260,8 +265,8 @@ const char *report__fmt_dur(int64_t ns, char *buf, size_t sz)
 
 int report__write(const struct kh_report *r, enum kh_report_format fmt, FILE *out)
 {
-	int err = fmt == KH_REPORT_MARKDOWN ? report__write_markdown(r, out)
-					    : report__write_html(r, out);
+	int err =
+	    fmt == KH_REPORT_MARKDOWN ? report__write_markdown(r, out) : report__write_html(r, out);
 
 	if (!err && (fflush(out) || ferror(out)))
 		err = -EIO;

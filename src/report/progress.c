@@ -54,8 +54,8 @@ struct kh_progress *progress__new(FILE *tty, const char *what, uint64_t total_by
 	return p;
 }
 
-static void draw(struct kh_progress *p, double t, uint64_t bytes, uint64_t events,
-		 uint64_t alerts, int final)
+static void draw(struct kh_progress *p, double t, uint64_t bytes, uint64_t events, uint64_t alerts,
+		 int final)
 {
 	double el = t - p->start, rate = el > 0 ? (double)events / el : 0;
 	double brate = el > 0 ? (double)bytes / el : 0;

@@ -18,45 +18,45 @@
 #define GAP_NS (300LL * 1000000000LL) /* a rotation gap worth a reader's attention */
 
 static const char css[] =
-	"body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fff}"
-	"h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px "
-	"solid #ddd}h3{font-size:15px;margin:16px 0 6px}"
-	"table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 7px;"
-	"text-align:left;vertical-align:top;max-width:420px;overflow-wrap:anywhere}"
-	"th{background:#f3f3f3}.steps td{white-space:nowrap}.steps td.w{white-space:normal}"
-	".kv td{max-width:820px}#alert-table th{cursor:pointer}"
-	".cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ddd;padding:8px 14px;"
-	"border-radius:6px}.card b{display:block;font-size:20px}"
-	".sev{padding:1px 6px;border-radius:3px;border:1px solid #999}"
-	".sev-critical{font-weight:bold;border-color:#000}.sev-high{font-weight:bold}"
-	".gap{color:#a00;font-weight:bold}.lbl{font-size:12px;fill:#333}"
-	"line.lane{stroke:#ccc;stroke-width:1}line.grid{stroke:#eee}"
-	".rank{display:flex;gap:24px;flex-wrap:wrap}.bar{display:inline-block;height:10px;"
-	"background:#999;vertical-align:middle}.muted{color:#777}"
-	"svg{max-width:100%;height:auto;border:1px solid #eee}";
+    "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fff}"
+    "h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px "
+    "solid #ddd}h3{font-size:15px;margin:16px 0 6px}"
+    "table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 7px;"
+    "text-align:left;vertical-align:top;max-width:420px;overflow-wrap:anywhere}"
+    "th{background:#f3f3f3}.steps td{white-space:nowrap}.steps td.w{white-space:normal}"
+    ".kv td{max-width:820px}#alert-table th{cursor:pointer}"
+    ".cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ddd;padding:8px 14px;"
+    "border-radius:6px}.card b{display:block;font-size:20px}"
+    ".sev{padding:1px 6px;border-radius:3px;border:1px solid #999}"
+    ".sev-critical{font-weight:bold;border-color:#000}.sev-high{font-weight:bold}"
+    ".gap{color:#a00;font-weight:bold}.lbl{font-size:12px;fill:#333}"
+    "line.lane{stroke:#ccc;stroke-width:1}line.grid{stroke:#eee}"
+    ".rank{display:flex;gap:24px;flex-wrap:wrap}.bar{display:inline-block;height:10px;"
+    "background:#999;vertical-align:middle}.muted{color:#777}"
+    "svg{max-width:100%;height:auto;border:1px solid #eee}";
 
 /* filter from the box, the severity menu, or the URL fragment (#filter=TEXT&sev=high); sort by
  * a header click */
 static const char script[] =
-	"(function(){'use strict';\n"
-	"var t=document.getElementById('alert-table');if(!t)return;\n"
-	"var q=document.getElementById('filter'),s=document.getElementById('sevsel'),"
-	"n=document.getElementById('shown'),rows=Array.prototype.slice.call(t.tBodies[0].rows);\n"
-	"function apply(){var f=q.value.toLowerCase(),v=s.value,k=0;rows.forEach(function(r){"
-	"var ok=(!f||r.textContent.toLowerCase().indexOf(f)>=0)&&(!v||r.getAttribute('data-sev')"
-	"===v);r.hidden=!ok;if(ok)k++;});n.textContent=k+' of '+rows.length+' shown';}\n"
-	"function fromHash(){var h=location.hash.slice(1).split('&');h.forEach(function(p){"
-	"var i=p.indexOf('=');if(i<0)return;var key=p.slice(0,i),val=decodeURIComponent(p.slice(i+1));"
-	"if(key==='filter')q.value=val;if(key==='sev')s.value=val;});apply();}\n"
-	"q.addEventListener('input',apply);s.addEventListener('change',apply);\n"
-	"window.addEventListener('hashchange',fromHash);\n"
-	"Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,c){th.addEventListener("
-	"'click',function(){var d=th.getAttribute('data-dir')==='asc'?-1:1;"
-	"th.setAttribute('data-dir',d>0?'asc':'desc');rows.sort(function(a,b){"
-	"var x=a.cells[c].getAttribute('data-k')||a.cells[c].textContent,"
-	"y=b.cells[c].getAttribute('data-k')||b.cells[c].textContent;"
-	"return x<y?-d:x>y?d:0;});rows.forEach(function(r){t.tBodies[0].appendChild(r);});});});\n"
-	"fromHash();})();\n";
+    "(function(){'use strict';\n"
+    "var t=document.getElementById('alert-table');if(!t)return;\n"
+    "var q=document.getElementById('filter'),s=document.getElementById('sevsel'),"
+    "n=document.getElementById('shown'),rows=Array.prototype.slice.call(t.tBodies[0].rows);\n"
+    "function apply(){var f=q.value.toLowerCase(),v=s.value,k=0;rows.forEach(function(r){"
+    "var ok=(!f||r.textContent.toLowerCase().indexOf(f)>=0)&&(!v||r.getAttribute('data-sev')"
+    "===v);r.hidden=!ok;if(ok)k++;});n.textContent=k+' of '+rows.length+' shown';}\n"
+    "function fromHash(){var h=location.hash.slice(1).split('&');h.forEach(function(p){"
+    "var i=p.indexOf('=');if(i<0)return;var key=p.slice(0,i),val=decodeURIComponent(p.slice(i+1));"
+    "if(key==='filter')q.value=val;if(key==='sev')s.value=val;});apply();}\n"
+    "q.addEventListener('input',apply);s.addEventListener('change',apply);\n"
+    "window.addEventListener('hashchange',fromHash);\n"
+    "Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,c){th.addEventListener("
+    "'click',function(){var d=th.getAttribute('data-dir')==='asc'?-1:1;"
+    "th.setAttribute('data-dir',d>0?'asc':'desc');rows.sort(function(a,b){"
+    "var x=a.cells[c].getAttribute('data-k')||a.cells[c].textContent,"
+    "y=b.cells[c].getAttribute('data-k')||b.cells[c].textContent;"
+    "return x<y?-d:x>y?d:0;});rows.forEach(function(r){t.tBodies[0].appendChild(r);});});});\n"
+    "fromHash();})();\n";
 
 static void td(FILE *f, const char *s, size_t max)
 {
@@ -80,21 +80,24 @@ static void head(FILE *f, const struct kh_report *r)
 
 	for (size_t i = 0; i < r->n_alerts; i++)
 		crit += !strcmp(r->alerts[i].severity, "critical");
-	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-		   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-		   "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
-		   "<meta name=\"viewport\" content=\"width=device-width\">\n"
-		   "<title>keyhole incident report</title><style>%s</style></head><body>\n"
-		   "<h1>keyhole incident report</h1>\n<p class=\"muted\">%s to %s UTC (%s), "
-		   "%zu file(s). Generated by keyhole %s from audit metadata and alerts only: "
-		   "no request or response body was read.</p>\n<div class=\"cards\">",
+	fprintf(f,
+		"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+		"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+		"style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
+		"<meta name=\"viewport\" content=\"width=device-width\">\n"
+		"<title>keyhole incident report</title><style>%s</style></head><body>\n"
+		"<h1>keyhole incident report</h1>\n<p class=\"muted\">%s to %s UTC (%s), "
+		"%zu file(s). Generated by keyhole %s from audit metadata and alerts only: "
+		"no request or response body was read.</p>\n<div class=\"cards\">",
 		css, report__fmt_time(r->first_ns, a, sizeof(a)),
 		report__fmt_time(r->last_ns, b, sizeof(b)),
-		report__fmt_dur(r->last_ns - r->first_ns, d, sizeof(d)), r->n_files, KEYHOLE_VERSION);
-	fprintf(f, "<div class=\"card\"><b>%llu</b>events</div><div class=\"card\"><b>%zu</b>"
-		   "incidents</div><div class=\"card\"><b>%zu</b>alerts</div><div class=\"card\">"
-		   "<b>%u</b>critical</div><div class=\"card\"><b>%zu</b>principals</div>"
-		   "<div class=\"card\"><b>%llu</b>secret accesses</div></div>\n",
+		report__fmt_dur(r->last_ns - r->first_ns, d, sizeof(d)), r->n_files,
+		KEYHOLE_VERSION);
+	fprintf(f,
+		"<div class=\"card\"><b>%llu</b>events</div><div class=\"card\"><b>%zu</b>"
+		"incidents</div><div class=\"card\"><b>%zu</b>alerts</div><div class=\"card\">"
+		"<b>%u</b>critical</div><div class=\"card\"><b>%zu</b>principals</div>"
+		"<div class=\"card\"><b>%llu</b>secret accesses</div></div>\n",
 		(unsigned long long)r->events, r->n_inc, r->n_alerts + (size_t)r->alerts_dropped,
 		crit, r->principals.n, (unsigned long long)r->secret_events);
 }
@@ -109,7 +112,8 @@ static void logset(FILE *f, const struct kh_report *r)
 		return;
 	}
 	fputs("<table><tr><th>file</th><th>role</th><th>events</th><th>malformed</th>"
-	      "<th>first</th><th>last</th><th>before it</th></tr>\n", f);
+	      "<th>first</th><th>last</th><th>before it</th></tr>\n",
+	      f);
 	for (size_t i = 0; i < r->n_files; i++) {
 		const struct rep_file *x = &r->files[i], *p = i ? &r->files[i - 1] : NULL;
 
@@ -117,7 +121,8 @@ static void logset(FILE *f, const struct kh_report *r)
 		td(f, x->name, 200);
 		fprintf(f, "<td>%s</td><td>%llu</td><td>%llu</td><td>%s</td><td>%s</td><td>",
 			x->baseline ? "baseline" : "input", (unsigned long long)x->events,
-			(unsigned long long)x->malformed, report__fmt_time(x->first_ns, a, sizeof(a)),
+			(unsigned long long)x->malformed,
+			report__fmt_time(x->first_ns, a, sizeof(a)),
 			report__fmt_time(x->last_ns, b, sizeof(b)));
 		if (p && p->baseline == x->baseline && p->last_ns && x->first_ns) {
 			long long g = x->first_ns - p->last_ns;
@@ -179,7 +184,8 @@ static void steps_table(FILE *f, const struct jdoc *d, const struct jnode *steps
 	int no = 0;
 
 	fputs("<table class=\"steps\"><tr><th>#</th><th>time</th><th>step</th><th>who</th>"
-	      "<th>verb</th><th>object</th><th>decision</th><th>detail</th></tr>\n", f);
+	      "<th>verb</th><th>object</th><th>decision</th><th>detail</th></tr>\n",
+	      f);
 	for (const struct jnode *s = jfirst(d, steps); s; s = jnext(d, s)) {
 		char obj[600];
 		const char *ns = jstr(d, s, "namespace", NULL), *name = jstr(d, s, "name", NULL);
@@ -213,9 +219,11 @@ static void incident(FILE *f, const struct rep_incident *in)
 	struct jdoc d;
 	const struct jnode *inc;
 	static const char *const rows[][2] = {
-	    {"subject", "subject"}, {"actor (granted by)", "actor"}, {"grant", "grant"},
-	    {"grant role", "grant.role"}, {"loot", "loot"}, {"secrets", "secrets"},
-	    {"execs", "execs"}, {"first", "first"}, {"last", "last"}};
+	    {"subject", "subject"}, {"actor (granted by)", "actor"},
+	    {"grant", "grant"},	    {"grant role", "grant.role"},
+	    {"loot", "loot"},	    {"secrets", "secrets"},
+	    {"execs", "execs"},	    {"first", "first"},
+	    {"last", "last"}};
 
 	if (!in->json || jdoc_parse(&d, in->json, in->json_len))
 		return;
@@ -254,7 +262,8 @@ static void rule_counts(FILE *f, const struct kh_report *r)
 		char rule[256];
 		const char *tab = strchr(top[i]->key, '\t');
 
-		snprintf(rule, sizeof(rule), "%.*s", tab ? (int)(tab - top[i]->key) : 0, top[i]->key);
+		snprintf(rule, sizeof(rule), "%.*s", tab ? (int)(tab - top[i]->key) : 0,
+			 top[i]->key);
 		td(f, rule, 120);
 		td(f, tab ? tab + 1 : "", 20);
 		fprintf(f, "<td>%llu</td></tr>\n", (unsigned long long)top[i]->n);
@@ -286,14 +295,15 @@ static void ranking(FILE *f, const char *title, const struct tally *t)
 
 static void alert_table(FILE *f, const struct kh_report *r)
 {
-	fprintf(f, "<h2 id=\"alerts\">Alerts</h2>\n<p><input id=\"filter\" type=\"search\" "
-		   "placeholder=\"filter: user, IP, rule, object...\" size=\"40\"> "
-		   "<select id=\"sevsel\"><option value=\"\">any severity</option>"
-		   "<option>critical</option><option>high</option><option>medium</option>"
-		   "<option>low</option></select> <span id=\"shown\">%zu shown</span>%s</p>\n"
-		   "<table id=\"alert-table\"><thead><tr><th>time</th><th>severity</th><th>rule</th>"
-		   "<th>user</th><th>source IP</th><th>user agent</th><th>verb</th><th>object</th>"
-		   "<th>decision</th><th>incident</th></tr></thead><tbody>\n",
+	fprintf(f,
+		"<h2 id=\"alerts\">Alerts</h2>\n<p><input id=\"filter\" type=\"search\" "
+		"placeholder=\"filter: user, IP, rule, object...\" size=\"40\"> "
+		"<select id=\"sevsel\"><option value=\"\">any severity</option>"
+		"<option>critical</option><option>high</option><option>medium</option>"
+		"<option>low</option></select> <span id=\"shown\">%zu shown</span>%s</p>\n"
+		"<table id=\"alert-table\"><thead><tr><th>time</th><th>severity</th><th>rule</th>"
+		"<th>user</th><th>source IP</th><th>user agent</th><th>verb</th><th>object</th>"
+		"<th>decision</th><th>incident</th></tr></thead><tbody>\n",
 		r->n_alerts, r->alerts_dropped ? " (the table holds the first alerts only)" : "");
 	for (size_t i = 0; i < r->n_alerts; i++) {
 		const struct rep_alert *a = &r->alerts[i];
@@ -302,7 +312,8 @@ static void alert_table(FILE *f, const struct kh_report *r)
 		esc_html(f, a->severity, 20);
 		fputs("\">", f);
 		td(f, a->time, 40);
-		fprintf(f, "<td data-k=\"%d\"><span class=\"sev sev-", alert_view__sev_rank(a->severity));
+		fprintf(f, "<td data-k=\"%d\"><span class=\"sev sev-",
+			alert_view__sev_rank(a->severity));
 		esc_html(f, a->severity, 20);
 		fputs("\">", f);
 		esc_html(f, a->severity, 20);

@@ -31,27 +31,32 @@ static void logset(FILE *f, const struct kh_report *r)
 		return;
 	}
 	fputs("| file | role | events | malformed | first | last | before it |\n"
-	      "|---|---|---|---|---|---|---|\n", f);
+	      "|---|---|---|---|---|---|---|\n",
+	      f);
 	for (size_t i = 0; i < r->n_files; i++) {
 		const struct rep_file *x = &r->files[i], *p = i ? &r->files[i - 1] : NULL;
 		long long g = p && p->baseline == x->baseline && p->last_ns && x->first_ns
-				      ? x->first_ns - p->last_ns : 0;
+				  ? x->first_ns - p->last_ns
+				  : 0;
 
 		fputs("|", f);
 		cell(f, x->name, 200);
-		fprintf(f, " %s | %llu | %llu | %s | %s | %s%s |\n", x->baseline ? "baseline" : "input",
-			(unsigned long long)x->events, (unsigned long long)x->malformed,
+		fprintf(f, " %s | %llu | %llu | %s | %s | %s%s |\n",
+			x->baseline ? "baseline" : "input", (unsigned long long)x->events,
+			(unsigned long long)x->malformed,
 			report__fmt_time(x->first_ns, a, sizeof(a)),
 			report__fmt_time(x->last_ns, b, sizeof(b)),
-			g > 300LL * 1000000000LL ? "**gap** " : g < 0 ? "**overlap** " : "",
+			g > 300LL * 1000000000LL ? "**gap** "
+			: g < 0			 ? "**overlap** "
+						 : "",
 			g > 300LL * 1000000000LL || g < 0 ? report__fmt_dur(g, d, sizeof(d)) : "");
 	}
 }
 
 static void incident(FILE *f, const struct rep_incident *in)
 {
-	static const char *const keys[] = {"user", "process", "verb", "resource", "namespace",
-					   "name", "decision", "role"};
+	static const char *const keys[] = {"user",	"process", "verb",     "resource",
+					   "namespace", "name",	   "decision", "role"};
 	struct jdoc d;
 	const struct jnode *inc, *s;
 
@@ -70,8 +75,9 @@ static void incident(FILE *f, const struct rep_incident *in)
 	esc_md(f, jstr(&d, NULL, "source.ip", "-"), 60);
 	fputs(" with ", f);
 	esc_md(f, jstr(&d, NULL, "user_agent.original", "-"), 200);
-	fprintf(f, ". Loot: %lld allowed, %lld forbidden, %lld not found, %lld node secret reads."
-		   "\n\n| time | step |",
+	fprintf(f,
+		". Loot: %lld allowed, %lld forbidden, %lld not found, %lld node secret reads."
+		"\n\n| time | step |",
 		jint(&d, inc, "loot.allowed", 0), jint(&d, inc, "loot.forbidden", 0),
 		jint(&d, inc, "loot.not_found", 0), jint(&d, inc, "loot.node_secret_reads", 0));
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -111,8 +117,10 @@ static void over_time(FILE *f, const struct kh_report *r)
 		if (sev >= 0 && t && b >= 0 && b < B)
 			cnt[b][sev]++;
 	}
-	fputs("\n## Alerts over time, by severity\n\n| from (UTC) | critical | high | medium | low |\n"
-	      "|---|---|---|---|---|\n", f);
+	fputs("\n## Alerts over time, by severity\n\n| from (UTC) | critical | high | medium | low "
+	      "|\n"
+	      "|---|---|---|---|---|\n",
+	      f);
 	for (int b = 0; b < B && t0; b++)
 		fprintf(f, "| %s | %u | %u | %u | %u |\n",
 			report__fmt_time(t0 + (t1 - t0) / (B - 1) * b, a, sizeof(a)), cnt[b][3],
@@ -135,8 +143,9 @@ static void ranking(FILE *f, const char *title, const struct tally *t)
 
 static void alerts(FILE *f, const struct kh_report *r)
 {
-	fprintf(f, "\n## Alerts (%zu)\n\n| time | severity | rule | user | source IP | user agent | "
-		   "verb | object | incident |\n|---|---|---|---|---|---|---|---|---|\n",
+	fprintf(f,
+		"\n## Alerts (%zu)\n\n| time | severity | rule | user | source IP | user agent | "
+		"verb | object | incident |\n|---|---|---|---|---|---|---|---|---|\n",
 		r->n_alerts);
 	for (size_t i = 0; i < r->n_alerts; i++) {
 		const struct rep_alert *a = &r->alerts[i];
@@ -162,9 +171,10 @@ int report__write_markdown(const struct kh_report *r, FILE *f)
 {
 	char a[32], b[32];
 
-	fprintf(f, "# keyhole incident report\n\n%s to %s UTC, %zu file(s), %llu events, %zu "
-		   "incident(s), %zu alert(s), %zu principals, %llu secret accesses. From audit "
-		   "metadata and alerts only: no request or response body was read.\n",
+	fprintf(f,
+		"# keyhole incident report\n\n%s to %s UTC, %zu file(s), %llu events, %zu "
+		"incident(s), %zu alert(s), %zu principals, %llu secret accesses. From audit "
+		"metadata and alerts only: no request or response body was read.\n",
 		report__fmt_time(r->first_ns, a, sizeof(a)),
 		report__fmt_time(r->last_ns, b, sizeof(b)), r->n_files,
 		(unsigned long long)r->events, r->n_inc, r->n_alerts, r->principals.n,

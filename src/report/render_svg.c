@@ -18,11 +18,11 @@
 static const struct lane {
 	const char *step, *label, *colour;
 } lanes[] = {
-	{" rbac-binding role-escalate-bind impersonation serviceaccount-token ", "grant", COL_GRANT},
-	{" secret-read ", "secret reads", COL_SECRET},
-	{" pod-exec ", "exec", COL_EXEC},
-	{" node-secret-read-in-exec ", "node activity", COL_NODE},
-	{NULL, "other", COL_OTHER},
+    {" rbac-binding role-escalate-bind impersonation serviceaccount-token ", "grant", COL_GRANT},
+    {" secret-read ", "secret reads", COL_SECRET},
+    {" pod-exec ", "exec", COL_EXEC},
+    {" node-secret-read-in-exec ", "node activity", COL_NODE},
+    {NULL, "other", COL_OTHER},
 };
 #define N_LANES (sizeof(lanes) / sizeof(lanes[0]))
 
@@ -48,12 +48,12 @@ static long long ts(const struct jdoc *d, const struct jnode *n, const char *pat
 static void step_marker(FILE *f, const struct jdoc *d, const struct jnode *s, double x, int y,
 			const char *colour, int no)
 {
-	static const char *const keys[] = {"user",	"process",  "verb", "resource",
-					   "namespace", "name",	    "decision", "role",
-					   "code",	"audit_id"};
+	static const char *const keys[] = {"user", "process",  "verb", "resource", "namespace",
+					   "name", "decision", "role", "code",	   "audit_id"};
 
-	fprintf(f, "<g class=\"step\"><circle cx=\"%.1f\" cy=\"%d\" r=\"8\" fill=\"%s\"/>"
-		   "<text x=\"%.1f\" y=\"%d\" class=\"lbl\" text-anchor=\"middle\">%d</text><title>",
+	fprintf(f,
+		"<g class=\"step\"><circle cx=\"%.1f\" cy=\"%d\" r=\"8\" fill=\"%s\"/>"
+		"<text x=\"%.1f\" y=\"%d\" class=\"lbl\" text-anchor=\"middle\">%d</text><title>",
 		x, y, colour, x, no % 2 ? y - 11 : y + 20, no);
 	esc_html(f, jstr(d, s, "@timestamp", ""), 40);
 	fputs(" ", f);
@@ -85,13 +85,16 @@ void svg_timeline(FILE *f, const struct jdoc *d, const struct jnode *inc)
 		if (t > t1)
 			t1 = t;
 	}
-	fprintf(f, "<svg class=\"timeline\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
-		   "height=\"%d\">\n", TL_W, h, TL_W, h);
+	fprintf(f,
+		"<svg class=\"timeline\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+		"height=\"%d\">\n",
+		TL_W, h, TL_W, h);
 	for (size_t i = 0; i < N_LANES; i++) {
 		int y = 22 + (int)i * TL_LANE;
 
-		fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"lane\"/>"
-			   "<text x=\"8\" y=\"%d\" class=\"lbl\">%s</text>\n",
+		fprintf(f,
+			"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"lane\"/>"
+			"<text x=\"8\" y=\"%d\" class=\"lbl\">%s</text>\n",
 			TL_LEFT, y, TL_W - TL_RIGHT, y, y + 4, lanes[i].label);
 	}
 	int no = 0;
@@ -99,14 +102,17 @@ void svg_timeline(FILE *f, const struct jdoc *d, const struct jnode *inc)
 	for (s = jfirst(d, steps); s; s = jnext(d, s)) {
 		size_t l = lane_of(jstr(d, s, "step", ""));
 		long long t = ts(d, s, "@timestamp");
-		double x = TL_LEFT + (t1 > t0 && t ? w * (double)(t - t0) / (double)(t1 - t0) : w / 2);
+		double x =
+		    TL_LEFT + (t1 > t0 && t ? w * (double)(t - t0) / (double)(t1 - t0) : w / 2);
 
 		step_marker(f, d, s, x, 22 + (int)l * TL_LANE, lanes[l].colour, ++no);
 	}
-	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"lbl\">%s</text>"
-		   "<text x=\"%d\" y=\"%d\" class=\"lbl\" text-anchor=\"end\">%s (+%s)</text>\n</svg>\n",
-		TL_LEFT, h - 6, report__fmt_time(t0, b0, sizeof(b0)), TL_W - TL_RIGHT, h - 6,
-		report__fmt_time(t1, b1, sizeof(b1)), report__fmt_dur(t1 - t0, b2, sizeof(b2)));
+	fprintf(
+	    f,
+	    "<text x=\"%d\" y=\"%d\" class=\"lbl\">%s</text>"
+	    "<text x=\"%d\" y=\"%d\" class=\"lbl\" text-anchor=\"end\">%s (+%s)</text>\n</svg>\n",
+	    TL_LEFT, h - 6, report__fmt_time(t0, b0, sizeof(b0)), TL_W - TL_RIGHT, h - 6,
+	    report__fmt_time(t1, b1, sizeof(b1)), report__fmt_dur(t1 - t0, b2, sizeof(b2)));
 }
 
 #define PL_W 960
@@ -155,14 +161,18 @@ void svg_alert_plot(FILE *f, const struct kh_report *r)
 		if (s > max)
 			max = s;
 	}
-	fprintf(f, "<svg id=\"alert-plot\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
-		   "height=\"%d\">\n", PL_W, PL_H, PL_W, PL_H);
+	fprintf(f,
+		"<svg id=\"alert-plot\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+		"height=\"%d\">\n",
+		PL_W, PL_H, PL_W, PL_H);
 	for (int g = 0; g <= 4; g++) {
 		double y = 10 + ph - ph * g / 4;
 
-		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"grid\"/>"
-			   "<text x=\"%d\" y=\"%.1f\" class=\"lbl\" text-anchor=\"end\">%.*f</text>\n",
-			PL_LEFT, y, PL_W - 10, y, PL_LEFT - 6, y + 4, max % 4 ? 1 : 0, max * g / 4.0);
+		fprintf(f,
+			"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"grid\"/>"
+			"<text x=\"%d\" y=\"%.1f\" class=\"lbl\" text-anchor=\"end\">%.*f</text>\n",
+			PL_LEFT, y, PL_W - 10, y, PL_LEFT - 6, y + 4, max % 4 ? 1 : 0,
+			max * g / 4.0);
 	}
 	for (int b = 0; b < PL_BUCKETS; b++) {
 		double y = 10 + ph;
@@ -173,19 +183,22 @@ void svg_alert_plot(FILE *f, const struct kh_report *r)
 			if (!cnt[b][sev])
 				continue;
 			y -= hh;
-			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-				   "fill=\"%s\"><title>%u %s</title></rect>\n",
+			fprintf(f,
+				"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+				"fill=\"%s\"><title>%u %s</title></rect>\n",
 				PL_LEFT + b * bw + 1, y, bw - 2, hh, sev_colour[sev], cnt[b][sev],
 				sev_name[sev]);
 		}
 	}
-	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"lbl\">%s</text><text x=\"%d\" y=\"%d\" "
-		   "class=\"lbl\" text-anchor=\"end\">%s</text>\n",
+	fprintf(f,
+		"<text x=\"%d\" y=\"%d\" class=\"lbl\">%s</text><text x=\"%d\" y=\"%d\" "
+		"class=\"lbl\" text-anchor=\"end\">%s</text>\n",
 		PL_LEFT, PL_H - 18, report__fmt_time(t0, b0, sizeof(b0)), PL_W - 10, PL_H - 18,
 		report__fmt_time(t1, b1, sizeof(b1)));
 	for (int sev = 3, x = PL_LEFT; sev >= 0; sev--, x += 110)
-		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-			   "<text x=\"%d\" y=\"%d\" class=\"lbl\">%s</text>\n",
+		fprintf(f,
+			"<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+			"<text x=\"%d\" y=\"%d\" class=\"lbl\">%s</text>\n",
 			x + 200, PL_H - 12, sev_colour[sev], x + 214, PL_H - 3, sev_name[sev]);
 	fputs("</svg>\n", f);
 }

@@ -24,7 +24,8 @@ Test(jdom, paths_types_and_escapes)
 	struct jdoc d;
 
 	cr_assert_eq(parse(&d, " {\"a\":{\"b\":[1,2],\"s\":\"x\\u00e9\\ud83d\\ude00\\n\\\"\"},"
-			       "\"n\":-12.5e1,\"t\":true,\"z\":null,\"k\":\"\\u0000\"} "), 0);
+			       "\"n\":-12.5e1,\"t\":true,\"z\":null,\"k\":\"\\u0000\"} "),
+		     0);
 	cr_assert_str_eq(jstr(&d, NULL, "a.s", NULL), "x\xc3\xa9\xf0\x9f\x98\x80\n\"");
 	cr_assert_eq(jget(&d, NULL, "a.b")->n, 2);
 	cr_assert_str_eq(jfirst(&d, jget(&d, NULL, "a.b"))->s, "1");
@@ -40,8 +41,8 @@ Test(jdom, paths_types_and_escapes)
 
 Test(jdom, rejects_bad_json_and_bounds_depth)
 {
-	static const char *const bad[] = {"{",	       "{\"a\":}",   "{\"a\":1,}", "[1 2]",
-					  "\"abc",     "{\"a\":1}x", "{'a':1}",    "\"\\x\"",
+	static const char *const bad[] = {"{",	       "{\"a\":}",   "{\"a\":1,}",	"[1 2]",
+					  "\"abc",     "{\"a\":1}x", "{'a':1}",		"\"\\x\"",
 					  "\"\\u12\"", "",	     "{\"a\":\"\x01\"}"};
 	struct jdoc d;
 	char deep[200];
@@ -98,11 +99,12 @@ Test(escape, markdown_cells_keep_their_shape)
 }
 
 static const char alert[] =
-	"{\"@timestamp\":\"2026-11-23T14:20:39.739071Z\",\"rule\":{\"id\":\"k8s-secret-suspicious-ua\","
-	"\"severity\":\"high\",\"risk_score\":73},\"user\":{\"name\":\"mallory\"},\"source\":{\"ip\":"
-	"\"203.0.113.77\"},\"user_agent\":{\"original\":\"curl/8\\u001b[2J\"},\"kubernetes\":{\"audit\":"
-	"{\"verb\":\"get\",\"auditID\":\"a1\",\"objectRef\":{\"resource\":\"secrets\",\"namespace\":"
-	"\"prod\",\"name\":\"db\"}}},\"keyhole\":{\"incident\":{\"id\":\"etl-1\",\"revision\":3}}}";
+    "{\"@timestamp\":\"2026-11-23T14:20:39.739071Z\",\"rule\":{\"id\":\"k8s-secret-suspicious-ua\","
+    "\"severity\":\"high\",\"risk_score\":73},\"user\":{\"name\":\"mallory\"},\"source\":{\"ip\":"
+    "\"203.0.113.77\"},\"user_agent\":{\"original\":\"curl/"
+    "8\\u001b[2J\"},\"kubernetes\":{\"audit\":"
+    "{\"verb\":\"get\",\"auditID\":\"a1\",\"objectRef\":{\"resource\":\"secrets\",\"namespace\":"
+    "\"prod\",\"name\":\"db\"}}},\"keyhole\":{\"incident\":{\"id\":\"etl-1\",\"revision\":3}}}";
 
 Test(alert_text, one_line_with_its_fields)
 {
@@ -114,13 +116,13 @@ Test(alert_text, one_line_with_its_fields)
 	alert_text__format(alert, strlen(alert), 1, f);
 	alert_text__format("not json \x1b", 10, 1, f);
 	fclose(f);
-	cr_assert_str_eq(buf,
-			 "2026-11-23T14:20:39.739071Z HIGH     k8s-secret-suspicious-ua user=mallory "
-			 "src=203.0.113.77 ua=\"curl/8\\x1b[2J\" get prod/secrets/db [incident etl-1 r3]\n"
-			 "2026-11-23T14:20:39.739071Z \033[1;31mHIGH    \033[0m \033[1m"
-			 "k8s-secret-suspicious-ua\033[0m user=mallory src=203.0.113.77 "
-			 "ua=\"curl/8\\x1b[2J\" get prod/secrets/db \033[35m[incident etl-1 r3]\033[0m\n"
-			 "not json \\x1b\n");
+	cr_assert_str_eq(
+	    buf, "2026-11-23T14:20:39.739071Z HIGH     k8s-secret-suspicious-ua user=mallory "
+		 "src=203.0.113.77 ua=\"curl/8\\x1b[2J\" get prod/secrets/db [incident etl-1 r3]\n"
+		 "2026-11-23T14:20:39.739071Z \033[1;31mHIGH    \033[0m \033[1m"
+		 "k8s-secret-suspicious-ua\033[0m user=mallory src=203.0.113.77 "
+		 "ua=\"curl/8\\x1b[2J\" get prod/secrets/db \033[35m[incident etl-1 r3]\033[0m\n"
+		 "not json \\x1b\n");
 	free(buf);
 }
 
