@@ -65,13 +65,12 @@ void alert_text__format(const char *line, size_t len, int colour, FILE *out)
 	char sev[16];
 
 	if (jdoc_parse(&d, line, len) || alert_view__read(&d, &v)) {
-		/* not an alert: keep it, made safe for a terminal */
-		char *copy = strndup(line, len);
-		char *buf = copy ? malloc(len * 4 + 8) : NULL;
+		/* not an alert: keep its head, made safe for a terminal */
+		char *copy = strndup(line, len < 1024 ? len : 1024);
+		char buf[1024 * 4 + 8];
 
-		if (buf)
-			fprintf(out, "%s\n", clean(copy, len, buf, len * 4 + 8));
-		free(buf);
+		if (copy)
+			fprintf(out, "%s\n", clean(copy, 1023, buf, sizeof(buf)));
 		free(copy);
 		if (d.text)
 			jdoc_free(&d);
