@@ -3,6 +3,7 @@
  * render_svg: coordinates are computed here, in C, so the pictures need no script and render
  * the same in any browser, in a mail client's preview, or printed.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "keyhole/audit_parse.h"
@@ -201,4 +202,69 @@ void svg_alert_plot(FILE *f, const struct kh_report *r)
 			"<text x=\"%d\" y=\"%d\" class=\"lbl\">%s</text>\n",
 			x + 200, PL_H - 12, sev_colour[sev], x + 214, PL_H - 3, sev_name[sev]);
 	fputs("</svg>\n", f);
+}
+
+#define RS_ROW 30
+#define RS_MAX_RULES 40
+
+/* bucket of @t over [t0, t1], as the plot computes it */
+static int bucket(long long t, long long t0, long long t1)
+{
+	return t1 > t0 ? (int)((double)(t - t0) / (double)(t1 - t0) * (PL_BUCKETS - 1))
+		       : PL_BUCKETS / 2;
+}
+
+/* one strip per rule over the plot's buckets: darker where it fired more */
+void svg_rule_strips(FILE *f, const struct kh_report *r)
+{
+	const struct tally_ent **top;
+	size_t n = tally__top(&r->rule_sev, RS_MAX_RULES, &top);
+	double bw = (double)(PL_W - PL_LEFT - 10) / PL_BUCKETS;
+	long long t0, t1;
+
+	plot_range(r, &t0, &t1);
+	fprintf(f,
+		"<svg id=\"rule-strips\" role=\"img\" viewBox=\"0 0 %d %zu\" width=\"%d\" "
+		"height=\"%zu\">\n",
+		PL_W, n * RS_ROW + 8, PL_W, n * RS_ROW + 8);
+	for (size_t i = 0; i < n; i++) {
+		unsigned cnt[PL_BUCKETS] = {0}, max = 1;
+		size_t klen = strcspn(top[i]->key, "\t");
+		const char *sev = top[i]->key[klen] ? top[i]->key + klen + 1 : "";
+		int rank = alert_view__sev_rank(sev);
+		int y = 4 + (int)i * RS_ROW;
+
+		for (size_t a = 0; a < r->n_alerts; a++) {
+			const struct rep_alert *x = &r->alerts[a];
+			int b = bucket(x->t_ns, t0, t1);
+
+			if (x->t_ns && b >= 0 && b < PL_BUCKETS && strlen(x->rule) == klen &&
+			    !memcmp(x->rule, top[i]->key, klen) && !strcmp(x->severity, sev))
+				cnt[b]++;
+		}
+		for (int b = 0; b < PL_BUCKETS; b++)
+			max = cnt[b] > max ? cnt[b] : max;
+		char rule[128];
+
+		snprintf(rule, sizeof(rule), "%.*s", (int)klen, top[i]->key);
+		/* the name above its strip, so the strips share the plot's x axis */
+		fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"lbl\">", PL_LEFT, y + 10);
+		esc_html(f, rule, 80);
+		fputs(" (", f);
+		esc_html(f, sev, 20);
+		fprintf(f,
+			")</text><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"grid\"/>\n",
+			PL_LEFT, y + 27, PL_W - 10, y + 27);
+		for (int b = 0; b < PL_BUCKETS; b++)
+			if (cnt[b])
+				fprintf(
+				    f,
+				    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
+				    "fill=\"%s\" fill-opacity=\"%.2f\"><title>%u</title></rect>\n",
+				    PL_LEFT + b * bw + 1, y + 13, bw - 2, RS_ROW - 16,
+				    rank >= 0 ? sev_colour[rank] : "#999",
+				    0.25 + 0.75 * cnt[b] / max, cnt[b]);
+	}
+	fputs("</svg>\n", f);
+	free(top);
 }

@@ -26,5 +26,7 @@
 /* @inc: the keyhole.incident object of the incident's latest alert */
 void svg_timeline(FILE *f, const struct jdoc *d, const struct jnode *inc);
 void svg_alert_plot(FILE *f, const struct kh_report *r);
+/* the same time buckets, one strip per rule and severity, shaded by count */
+void svg_rule_strips(FILE *f, const struct kh_report *r);
 
 #endif /* KEYHOLE_REPORT_RENDER_SVG_H */
