@@ -54,8 +54,11 @@ void report__free(struct kh_report *r);
 
 /* a log file about to be read; @baseline when it only teaches history. Returns 0 or -ENOMEM. */
 int report__begin_file(struct kh_report *r, const char *name, int baseline);
-/* one audit Event line of the current file (metadata only is read); malformed lines count */
-void report__add_event(struct kh_report *r, const char *line, size_t len);
+/*
+ * one audit Event line of the current file (metadata only is read); malformed lines count. @cut:
+ * 0, or where the middle of an over-long line was dropped (as struct kh_origin's cut)
+ */
+void report__add_event(struct kh_report *r, const char *line, size_t len, size_t cut);
 /* one alert JSON line (from the pipeline, or from an --alerts file); 0, or -EINVAL if not one */
 int report__add_alert(struct kh_report *r, const char *line, size_t len);
 

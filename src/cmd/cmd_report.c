@@ -107,9 +107,9 @@ static int take_alert(void *ctx, const char *line, size_t len)
 	return 0;
 }
 
-static void take_event(void *ctx, const char *line, size_t len)
+static void take_event(void *ctx, const char *line, size_t len, size_t cut)
 {
-	report__add_event(ctx, line, len);
+	report__add_event(ctx, line, len, cut);
 }
 
 /* audit logs through the pipeline; the alerts come back through a line sink */

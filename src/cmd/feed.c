@@ -13,6 +13,7 @@
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
 #include "keyhole/report.h"
+#include "keyhole/ring_abi.h"
 #include "keyhole/rule.h"
 #include "rules/engine.h"
 #include "source/line_reader.h"
@@ -65,13 +66,25 @@ static int read_lines(struct feed *f, struct line_reader *r, const char *name)
 	size_t len;
 	int st;
 
+	line_reader__keep_head_tail(r, KH_AUDIT_TAIL_DEFAULT);
 	while ((st = line_reader__next(r, &line, &len)) != LINE_EOF) {
 		o.line_no = line_reader__line_no(r);
+		o.cut = 0;
+		o.flags = 0;
+		o.full_len = o.byte_offset = 0;
 		if ((o.line_no & 1023) == 0)
 			tick(f, r, c);
+		if (st == LINE_CUT) {
+			/* longer than the maximum: head and tail, as the live tap keeps them */
+			o.cut = (uint32_t)line_reader__cut(r);
+			o.flags = KH_EV_TRUNCATED;
+			o.full_len = line_reader__line_size(r);
+			o.byte_offset = line_reader__line_offset(r);
+			st = LINE_OK;
+		}
 		if (st == LINE_OK) {
 			if (f->on_line)
-				f->on_line(f->ctx, line, len);
+				f->on_line(f->ctx, line, len, o.cut);
 			if (pipeline__feed_line(f->p, line, len, &o) < 0) {
 				kh_log(
 				    KH_LOG_ERROR,

@@ -16,8 +16,11 @@ struct feed {
 	struct kh_pipeline *p;
 	int quiet;		  /* no per-input summary */
 	struct kh_progress *prog; /* NULL: no progress line */
-	/* called with every line before the pipeline sees it (the report's log set), or NULL */
-	void (*on_line)(void *ctx, const char *line, size_t len);
+	/*
+	 * called with every line before the pipeline sees it (the report's log set), or NULL; @cut
+	 * as in struct kh_origin (0: the line is whole)
+	 */
+	void (*on_line)(void *ctx, const char *line, size_t len, size_t cut);
 	void *ctx;
 	uint64_t bytes_done; /* whole files finished, for progress */
 };

@@ -92,7 +92,7 @@ static const char *dec(struct kstr s, char *buf, size_t sz)
 	return buf;
 }
 
-void report__add_event(struct kh_report *r, const char *line, size_t len)
+void report__add_event(struct kh_report *r, const char *line, size_t len, size_t cut)
 {
 	struct rep_file *f = r->n_files ? &r->files[r->n_files - 1] : NULL;
 	struct audit_event ev;
@@ -101,7 +101,7 @@ void report__add_event(struct kh_report *r, const char *line, size_t len)
 
 	if (!f || !len)
 		return;
-	if (audit_parse(line, len, &ev, NULL)) {
+	if (cut ? audit_parse_cut(line, len, cut, &ev, NULL) : audit_parse(line, len, &ev, NULL)) {
 		f->malformed++;
 		r->malformed++;
 		return;

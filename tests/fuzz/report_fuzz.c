@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
-		report__add_event(r, p, n);
+		report__add_event(r, p, n, n > 8 ? (size_t)data[0] % n : 0);
 		report__add_alert(r, p, n);
 		p += n + 1;
 	}
