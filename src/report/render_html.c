@@ -36,7 +36,7 @@ static const char css[] =
     "svg{max-width:100%;height:auto;border:1px solid #eee}";
 
 /* filter from the box, the severity menu, or the URL fragment (#filter=TEXT&sev=high); sort by
- * a header click */
+ * a header click or the fragment (#sort=COLUMN&dir=desc, columns counted from 0) */
 static const char script[] =
     "(function(){'use strict';\n"
     "var t=document.getElementById('alert-table');if(!t)return;\n"
@@ -45,17 +45,19 @@ static const char script[] =
     "function apply(){var f=q.value.toLowerCase(),v=s.value,k=0;rows.forEach(function(r){"
     "var ok=(!f||r.textContent.toLowerCase().indexOf(f)>=0)&&(!v||r.getAttribute('data-sev')"
     "===v);r.hidden=!ok;if(ok)k++;});n.textContent=k+' of '+rows.length+' shown';}\n"
-    "function fromHash(){var h=location.hash.slice(1).split('&');h.forEach(function(p){"
-    "var i=p.indexOf('=');if(i<0)return;var key=p.slice(0,i),val=decodeURIComponent(p.slice(i+1));"
-    "if(key==='filter')q.value=val;if(key==='sev')s.value=val;});apply();}\n"
-    "q.addEventListener('input',apply);s.addEventListener('change',apply);\n"
-    "window.addEventListener('hashchange',fromHash);\n"
-    "Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,c){th.addEventListener("
-    "'click',function(){var d=th.getAttribute('data-dir')==='asc'?-1:1;"
+    "function sortBy(c,d){var th=t.tHead.rows[0].cells[c];if(!th)return;"
     "th.setAttribute('data-dir',d>0?'asc':'desc');rows.sort(function(a,b){"
     "var x=a.cells[c].getAttribute('data-k')||a.cells[c].textContent,"
     "y=b.cells[c].getAttribute('data-k')||b.cells[c].textContent;"
-    "return x<y?-d:x>y?d:0;});rows.forEach(function(r){t.tBodies[0].appendChild(r);});});});\n"
+    "return x<y?-d:x>y?d:0;});rows.forEach(function(r){t.tBodies[0].appendChild(r);});}\n"
+    "function fromHash(){var sc=-1,sd=1;location.hash.slice(1).split('&').forEach(function(p){"
+    "var i=p.indexOf('=');if(i<0)return;var key=p.slice(0,i),val=decodeURIComponent(p.slice(i+1));"
+    "if(key==='filter')q.value=val;if(key==='sev')s.value=val;if(key==='sort')sc=parseInt(val,10);"
+    "if(key==='dir'&&val==='desc')sd=-1;});if(sc>=0)sortBy(sc,sd);apply();}\n"
+    "q.addEventListener('input',apply);s.addEventListener('change',apply);\n"
+    "window.addEventListener('hashchange',fromHash);\n"
+    "Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,c){th.addEventListener("
+    "'click',function(){sortBy(c,th.getAttribute('data-dir')==='asc'?-1:1);});});\n"
     "fromHash();})();\n";
 
 static void td(FILE *f, const char *s, size_t max)
