@@ -26,7 +26,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "capture/capture.h"
+#include "keyhole/capture.h"
 #include "capture/guard.h"
 #include "capture/proc_scan.h"
 #include "capture/tamper.h"

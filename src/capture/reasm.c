@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/reasm.h"
+#include "keyhole/reasm.h"
 #include "keyhole/audit_event.h"
 
 #define REASM_MAX_LINE_DEFAULT (64u << 20)

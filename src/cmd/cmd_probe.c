@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/features.h"
+#include "keyhole/features.h"
 #include "cmd/cmd_common.h"
 #include "cmd/commands.h"
 #include "cmd/opts.h"

@@ -20,8 +20,8 @@
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
 #include "keyhole/report.h"
-#include "report/line_sink.h"
-#include "source/line_reader.h"
+#include "keyhole/line_sink.h"
+#include "keyhole/line_reader.h"
 
 enum { O_BASELINE, O_ALERTS, O_OUTPUT, O_FORMAT, O_CONFIG, O_QUIET };
 

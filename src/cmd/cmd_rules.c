@@ -12,7 +12,7 @@
 #include "cmd/opts.h"
 #include "keyhole/config.h"
 #include "keyhole/json_out.h"
-#include "correlate/correlate.h"
+#include "keyhole/correlate.h"
 #include "keyhole/rule.h"
 
 enum { O_JSON, O_CONFIG_REF };

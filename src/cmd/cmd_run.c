@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/capture.h"
-#include "capture/privileges.h"
+#include "keyhole/capture.h"
+#include "keyhole/privileges.h"
 #include "cmd/cmd_common.h"
 #include "cmd/cmd_format.h"
 #include "cmd/commands.h"
@@ -27,7 +27,7 @@
 #include "keyhole/log.h"
 #include "keyhole/metrics.h"
 #include "keyhole/pipeline.h"
-#include "node/node_source.h"
+#include "keyhole/node_source.h"
 
 enum {
 	O_AUDIT_LOG, O_OUTPUT, O_COMM, O_MAX_EVENT, O_RING, O_METRICS, O_NO_EXEC, O_NO_GUARD,

@@ -9,14 +9,14 @@
 #include <sys/stat.h>
 
 #include "cmd/feed.h"
-#include "correlate/correlate.h"
+#include "keyhole/correlate.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
 #include "keyhole/report.h"
 #include "keyhole/ring_abi.h"
 #include "keyhole/rule.h"
-#include "rules/engine.h"
-#include "source/line_reader.h"
+#include "keyhole/rules_engine.h"
+#include "keyhole/line_reader.h"
 
 uint64_t feed__total_bytes(char *const *files, int n)
 {

@@ -19,7 +19,7 @@
 #include <yaml.h>
 
 #include "config/config_impl.h"
-#include "config/config_scalar.h"
+#include "keyhole/config_scalar.h"
 #include "keyhole/rule.h"
 
 /* a config file is a few KB; refuse anything that cannot be one */

@@ -14,12 +14,11 @@
 #include "keyhole/config.h"
 #include "keyhole/log.h"
 #include "keyhole/node_event.h"
-#include "node/node_rules.h"
 #include "keyhole/pipeline.h"
-#include "correlate/correlate.h"
+#include "keyhole/correlate.h"
 #include "keyhole/state_file.h"
-#include "rules/emit.h"
-#include "rules/engine.h"
+#include "keyhole/emit.h"
+#include "keyhole/rules_engine.h"
 
 struct kh_pipeline {
 	struct kh_counters c;

@@ -12,7 +12,7 @@
 #include "keyhole/report.h"
 #include "report/alert_view.h"
 #include "report/jdom.h"
-#include "report/line_sink.h"
+#include "keyhole/line_sink.h"
 
 struct text_out {
 	FILE *under;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/line_sink.h"
+#include "keyhole/line_sink.h"
 
 struct sink {
 	line_sink_fn fn;
