@@ -33,7 +33,7 @@
 
 enum {
 	O_AUDIT_LOG, O_OUTPUT, O_COMM, O_MAX_EVENT, O_RING, O_METRICS, O_NO_EXEC, O_NO_GUARD,
-	O_NO_BASELINE, O_CONFIG, O_VERBOSE, O_FORMAT, O_COLOR, O_CATCHUP_BYTES, O_CATCHUP_AGE,
+	O_NO_BASELINE, O_CONFIG, O_VERBOSE, O_FORMAT, O_COLOR, O_CATCHUP_BYTES, O_CATCHUP_AGE, O_TAP,
 };
 
 static const struct opt run_opts[] = {
@@ -49,6 +49,11 @@ static const struct opt run_opts[] = {
 	 O_MAX_EVENT, 0, NULL},
 	{0, "ring-bytes", "N", "BPF ring buffer size, a power of two (default 16M)", O_RING, 0,
 	 NULL},
+	{0, "tap", "auto|uprobe|tracepoint", "how writes are captured: a uprobe in the apiserver's own\n"
+					     "Go write function (costs no other process anything), or\n"
+					     "the write system call tracepoints (any writer); auto (the\n"
+					     "default) takes the uprobe where the binary resolves",
+	 O_TAP, 0, "auto uprobe tracepoint"},
 	{0, "metrics", "ADDR:PORT", "serve /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)",
 	 O_METRICS, 0, NULL},
 	{0, "no-exec-watch", NULL, "do not watch container exec sessions", O_NO_EXEC, 0, NULL},
@@ -98,6 +103,7 @@ struct run_args {
 	int no_audit_guard;
 	int no_baseline;
 	struct cmd_format fmt;
+	const char *tap; /* --tap auto|uprobe|tracepoint */
 	uint64_t catchup_max_bytes;
 	int64_t catchup_max_age_ns;
 	int catchup_bytes_set, catchup_age_set;
@@ -170,6 +176,14 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		a->catchup_max_age_ns = (int64_t)n * 1000000000;
 		a->catchup_age_set = 1;
 		break;
+	case O_TAP: {
+		enum tap_mode m;
+
+		if (tap_mode_parse(h->val, &m))
+			return cmd_usage_error(NULL, "--tap '%s': auto, uprobe or tracepoint", h->val);
+		a->tap = h->val;
+		break;
+	}
 	case O_RING:
 		if (parse_size(h->val, &n) || n > (1u << 30))
 			return cmd_usage_error(NULL, "--ring-bytes '%s': not a size", h->val);
@@ -515,6 +529,12 @@ static int run_start(struct run *r)
 	co.max_event_bytes =
 		r->a.max_event_bytes ? r->a.max_event_bytes : r->cfg->capture.max_event_bytes;
 	co.ring_bytes = r->a.ring_bytes;
+	if (tap_mode_parse(r->a.tap ? r->a.tap : r->cfg->capture.tap ? r->cfg->capture.tap : "auto",
+			   &co.tap_mode)) {
+		kh_log(KH_LOG_ERROR, "%s '%s': the tap is auto, uprobe or tracepoint",
+		       r->a.tap ? "--tap" : "capture.tap", r->a.tap ? r->a.tap : r->cfg->capture.tap);
+		return 2;
+	}
 	co.verbose = r->a.verbose;
 	co.line_fn = feed;
 	co.line_ctx = r;
@@ -527,7 +547,7 @@ static int run_start(struct run *r)
 	start_exec_watch(r);
 	/* attached: from here on, only what following a restarted apiserver needs (before the
 	 * metrics thread starts, since capabilities are per thread) */
-	if ((err = privileges__drop_to_run()) != 0)
+	if ((err = privileges__drop_to_run(co.tap_mode != TAP_MODE_TRACEPOINT)) != 0)
 		kh_log(KH_LOG_WARN, "could not drop capabilities after attaching: %s; running "
 		       "with more privilege than needed", strerror(-err));
 	if (start_metrics(r))
