@@ -15,7 +15,7 @@
 
 # The stages bottom-up (base calls nothing, cmd is the top), then for each the stages it may call
 # directly. A new edge must point down; tests/build/stage_deps.sh checks the objects against it.
-set(KH_STAGES base config parse state rules correlate output pipeline cluster capture source resume
+set(KH_STAGES base config parse state rules correlate output report pipeline cluster capture source resume
 	cmd)
 set(KH_STAGE_DEPS_base "")
 set(KH_STAGE_DEPS_config base)
@@ -24,12 +24,13 @@ set(KH_STAGE_DEPS_state base)
 set(KH_STAGE_DEPS_rules parse config state base)
 set(KH_STAGE_DEPS_correlate rules parse config base)
 set(KH_STAGE_DEPS_output base)
+set(KH_STAGE_DEPS_report parse base)
 set(KH_STAGE_DEPS_pipeline correlate rules state parse config output base)
 set(KH_STAGE_DEPS_cluster pipeline correlate output config base)
 set(KH_STAGE_DEPS_capture pipeline output config base)
 set(KH_STAGE_DEPS_source pipeline base)
 set(KH_STAGE_DEPS_resume pipeline source state parse output base)
-set(KH_STAGE_DEPS_cmd capture source resume cluster pipeline correlate rules state config output
+set(KH_STAGE_DEPS_cmd capture source resume cluster pipeline report correlate rules state config output
 	base)
 
 # the graph, for tests/build/stage_deps.sh: one line per stage, "stage: its allowed stages"

@@ -54,5 +54,7 @@ uint64_t line_reader__line_offset(const struct line_reader *r);
 size_t line_reader__cut(const struct line_reader *r);
 int line_reader__is_gzip(const struct line_reader *r);
 const char *line_reader__error(const struct line_reader *r);
+/* bytes read from the file so far (compressed bytes for gzip), for progress; 0 on a pipe */
+uint64_t line_reader__file_offset(const struct line_reader *r);
 
 #endif /* KEYHOLE_SOURCE_LINE_READER_H */

@@ -6,28 +6,38 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "keyhole/features.h"
 #include "keyhole/tap_path.h"
 #include "cmd/cmd_common.h"
 #include "cmd/commands.h"
+#include "cmd/opts.h"
 
-static const char probe_usage[] =
-	"Usage: keyhole probe [--json] [--comm NAME] [--tap auto|uprobe|tracepoint]\n"
-	"\n"
-	"Tell what this kernel supports for live capture (privileges, BTF, tracefs, the\n"
-	"tracepoints the audit tap uses, the BPF ring buffer, lockdown, bpffs) and whether\n"
-	"`keyhole run` will work here; and for each running apiserver (--comm, default\n"
-	"kube-apiserver), which capture path `keyhole run --tap` (default auto) gives it and why.\n"
-	"\n"
-	"Options:\n"
-	"  --json      one JSON object instead of text\n"
-	"  --comm NAME the apiserver's process name\n"
-	"  --tap MODE  the path choice to explain: auto (default), uprobe or tracepoint\n"
-	"  -h, --help  this help\n"
-	"\n"
-	"Exit status: 0 when `run` will work, 1 when it will not, 2 usage error.\n";
+enum { O_JSON, O_COMM, O_TAP };
+
+static const struct opt probe_opts[] = {
+	{0, "json", NULL, "one JSON object instead of text", O_JSON, 0, NULL},
+	{0, "comm", "NAME", "the apiserver's process name (default kube-apiserver)", O_COMM, 0,
+	 NULL},
+	{0, "tap", "MODE", "the path choice to explain: auto (default), uprobe or tracepoint",
+	 O_TAP, 0, "auto uprobe tracepoint"},
+	{0},
+};
+
+const struct cmd_spec probe_spec = {
+	.name = "probe",
+	.summary = "tell what this kernel supports and whether `run` will work",
+	.synopsis = "[--json] [--comm NAME] [--tap auto|uprobe|tracepoint]",
+	.description = "Tell what this kernel supports for live capture (privileges, BTF, tracefs, "
+		       "the\ntracepoints the audit tap uses, the BPF ring buffer, lockdown, bpffs) "
+		       "and whether\n`keyhole run` will work here; and for each running apiserver "
+		       "(--comm, default\nkube-apiserver), which capture path `keyhole run --tap` "
+		       "(default auto) gives it and why.",
+	.epilog = "Exit status: 0 when `run` will work, 1 when it will not, 2 usage error.",
+	.opts = probe_opts,
+};
 
 static const char *state_name(enum kh_feat_state s)
 {
@@ -59,6 +69,24 @@ struct probe_tap {
 	bool json;
 	int n;
 };
+
+struct probe_args {
+	bool json;
+	struct probe_tap *pt;
+};
+
+static int set_opt(void *ctx, const struct opt_hit *h)
+{
+	struct probe_args *a = ctx;
+
+	if (h->o->id == O_JSON)
+		a->json = true;
+	else if (h->o->id == O_COMM)
+		a->pt->comm = h->val;
+	else if (tap_mode_parse(h->val, &a->pt->mode))
+		return cmd_usage_error(NULL, "--tap '%s': auto, uprobe or tracepoint", h->val);
+	return 0;
+}
 
 static void json_string(FILE *f, const char *s);
 
@@ -156,23 +184,16 @@ int cmd_probe(int argc, char **argv)
 	struct kh_features ft;
 	bool json = false, ok;
 	char why[512] = "";
+	char **ops;
+	int n, r;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--comm") && i + 1 < argc) {
-			pt.comm = argv[++i];
-		} else if (!strcmp(argv[i], "--tap") && i + 1 < argc) {
-			if (tap_mode_parse(argv[++i], &pt.mode))
-				return cmd_usage_error(probe_usage, "--tap '%s': auto, uprobe or "
-						       "tracepoint", argv[i]);
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(probe_usage, stdout);
-			return 0;
-		} else {
-			return cmd_usage_error(probe_usage, "unknown option '%s'", argv[i]);
-		}
-	}
+	struct probe_args pa = {.pt = &pt};
+
+	r = opts__parse(&probe_spec, argc, argv, set_opt, &pa, &ops, &n);
+	if (r)
+		return r == 1 ? 0 : 2;
+	free(ops);
+	json = pa.json;
 	features__probe(&ft, false);
 	ok = features__run_ok(&ft, why, sizeof(why));
 	/* run mounts a missing tracefs itself when privileged: not a reason it would fail */

@@ -4,23 +4,41 @@
  * MITRE techniques, as a table or (--json) one JSON object per line.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd_common.h"
+#include "cmd/commands.h"
+#include "cmd/opts.h"
 #include "keyhole/config.h"
 #include "keyhole/json_out.h"
 #include "keyhole/correlate.h"
 #include "keyhole/rule.h"
 
-static const char rules_usage[] =
-	"Usage: keyhole rules [--json | --config-reference]\n"
-	"\n"
-	"List the detection rules keyhole applies.\n"
-	"\n"
-	"Options:\n"
-	"  --json              one JSON object per rule\n"
-	"  --config-reference  every config file key: type, default, meaning (Markdown)\n"
-	"  -h, --help          this help\n";
+enum { O_JSON, O_CONFIG_REF };
+
+static const struct opt rules_opts[] = {
+	{0, "json", NULL, "one JSON object per rule", O_JSON, 0, NULL},
+	{0, "config-reference", NULL, "every config file key: type, default, meaning (Markdown)",
+	 O_CONFIG_REF, 0, NULL},
+	{0},
+};
+
+const struct cmd_spec rules_spec = {
+	.name = "rules",
+	.summary = "list the detection rules",
+	.synopsis = "[--json | --config-reference]",
+	.description = "List the detection rules keyhole applies.",
+	.opts = rules_opts,
+};
+
+static int set_opt(void *ctx, const struct opt_hit *h)
+{
+	int *mode = ctx;
+
+	*mode = h->o->id == O_JSON ? 1 : 2;
+	return 0;
+}
 
 static void print_json(const struct kh_rule_info *r)
 {
@@ -67,20 +85,17 @@ static void print_row(const struct kh_rule_info *r)
 
 int cmd_rules(int argc, char **argv)
 {
-	int json = 0;
+	int json = 0, r;
+	char **ops;
+	int n;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else if (!strcmp(argv[i], "--config-reference")) {
-			config__write_reference(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(rules_usage, stdout);
-			return 0;
-		} else {
-			return cmd_usage_error(rules_usage, "unknown argument '%s'", argv[i]);
-		}
+	r = opts__parse(&rules_spec, argc, argv, set_opt, &json, &ops, &n);
+	if (r)
+		return r == 1 ? 0 : 2;
+	free(ops);
+	if (json == 2) {
+		config__write_reference(stdout);
+		return 0;
 	}
 	if (!json)
 		printf("%-34s %-8s %4s  %-36s  %s\n    %s\n", "ID", "SEVERITY", "RISK",

@@ -20,6 +20,7 @@
 #include "keyhole/capture.h"
 #include "keyhole/privileges.h"
 #include "cmd/cmd_common.h"
+#include "cmd/cmd_format.h"
 #include "cmd/commands.h"
 #include "keyhole/alert_output.h"
 #include "keyhole/baseline.h"
@@ -32,56 +33,78 @@
 #include "keyhole/node_source.h"
 #include "keyhole/resume.h"
 
-static const char run_usage[] =
-	"Usage: keyhole run [OPTIONS]\n"
-	"\n"
-	"Capture the audit events the kube-apiserver writes to its audit log, live, with BPF, and\n"
-	"print alerts as JSON lines. Running apiservers are found in /proc (their --audit-log-path,\n"
-	"through /proc/PID/root), restarted ones by exec; log rotation is followed. Needs root (or\n"
-	"CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE) and a kernel with BTF: `keyhole probe` tells.\n"
-	"\n"
-	"Options:\n"
-	"  --audit-log PATH          capture writes to PATH instead of the apiserver's own\n"
-	"                            --audit-log-path (it may not exist yet)\n"
-	"  -o, --output FILE|-|syslog[:FACILITY]\n"
-	"                            where alerts go (default stdout; a FILE is appended and\n"
-	"                            reopened on SIGHUP)\n"
-	"  --comm NAME               name of the apiserver process (default kube-apiserver)\n"
-	"  --max-event-bytes N       events longer than N keep their head and tail only\n"
-	"                            (default 1048576, at most 8388608; K and M suffixes)\n"
-	"  --ring-bytes N            BPF ring buffer size, a power of two (default 16M)\n"
-	"  --tap auto|uprobe|tracepoint\n"
-	"                            how writes are captured: a uprobe in the apiserver's own\n"
-	"                            Go write function (costs no other process anything), or\n"
-	"                            the write system call tracepoints (any writer); auto (the\n"
-	"                            default) takes the uprobe where the binary resolves\n"
-	"  --metrics ADDR:PORT       serve /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)\n"
-	"  --no-exec-watch           do not watch container exec sessions\n"
-	"  --no-audit-guard          do not watch other processes changing the audit log\n"
-	"  --no-baseline             do not learn history from the rotated audit logs first\n"
-	"  --cluster URL             cluster mode: share facts over Redis Streams at URL\n"
-	"                            (redis://[user[:password]@]host[:port][/db]); see\n"
-	"                            docs/cluster.md. Without it everything runs here.\n"
-	"  --cluster-name NAME       prefix of every Redis key (default keyhole)\n"
-	"  --cluster-password-file FILE\n"
-	"                            the Redis password, first line (a mounted Secret)\n"
-	"  --node-name NAME          this instance in the cluster (default: the host name)\n"
-	"  --role auto|control-plane|node\n"
-	"                            control-plane also correlates; auto: control-plane when\n"
-	"                            an apiserver (or --audit-log) is found\n"
-	"                            (first start; with a checkpoint in the state file, the\n"
-	"                            run resumes from it instead)\n"
-	"  --catchup-max-bytes N     resuming after a restart, read at most N bytes of audit\n"
-	"                            log; the oldest are skipped and reported (default 1G)\n"
-	"  --catchup-max-age SECONDS resuming, skip and report lines older than this (default\n"
-	"                            86400)\n"
-	"  -c, --config FILE         configuration file (YAML)\n"
-	"  -v, --verbose             show libbpf's messages\n"
-	"  -h, --help                this help\n"
-	"\n"
-	"Signals: INT/TERM stop (after draining and flushing), USR1 prints the counters, HUP\n"
-	"reopens the alert file.\n"
-	"Exit status: 0 stopped cleanly, 1 capture or output failure, 2 usage error.\n";
+enum {
+	O_AUDIT_LOG, O_OUTPUT, O_COMM, O_MAX_EVENT, O_RING, O_METRICS, O_NO_EXEC, O_NO_GUARD,
+	O_NO_BASELINE, O_CONFIG, O_VERBOSE, O_FORMAT, O_COLOR, O_CATCHUP_BYTES, O_CATCHUP_AGE, O_TAP,
+	O_CLUSTER, O_CLUSTER_NAME, O_CLUSTER_PASSWORD_FILE, O_NODE_NAME, O_ROLE,
+};
+
+static const struct opt run_opts[] = {
+	{0, "audit-log", "PATH", "capture writes to PATH instead of the apiserver's own\n"
+				 "--audit-log-path (it may not exist yet)", O_AUDIT_LOG, OPT_FILE, NULL},
+	{'o', "output", "FILE|-|syslog[:FACILITY]", "where alerts go (default stdout; a FILE is "
+	 "appended and\nreopened on SIGHUP)", O_OUTPUT, OPT_FILE, NULL},
+	CMD_FORMAT_OPTS(O_FORMAT, O_COLOR),
+	{0, "comm", "NAME", "name of the apiserver process (default kube-apiserver)", O_COMM, 0,
+	 NULL},
+	{0, "max-event-bytes", "N", "events longer than N keep their head and tail only\n"
+				    "(default 1048576, at most 8388608; K and M suffixes)",
+	 O_MAX_EVENT, 0, NULL},
+	{0, "ring-bytes", "N", "BPF ring buffer size, a power of two (default 16M)", O_RING, 0,
+	 NULL},
+	{0, "tap", "auto|uprobe|tracepoint", "how writes are captured: a uprobe in the apiserver's own\n"
+					     "Go write function (costs no other process anything), or\n"
+					     "the write system call tracepoints (any writer); auto (the\n"
+					     "default) takes the uprobe where the binary resolves",
+	 O_TAP, 0, "auto uprobe tracepoint"},
+	{0, "metrics", "ADDR:PORT", "serve /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)",
+	 O_METRICS, 0, NULL},
+	{0, "no-exec-watch", NULL, "do not watch container exec sessions", O_NO_EXEC, 0, NULL},
+	{0, "no-audit-guard", NULL, "do not watch other processes changing the audit log",
+	 O_NO_GUARD, 0, NULL},
+	{0, "no-baseline", NULL, "do not learn history from the rotated audit logs first\n"
+				 "(first start; with a checkpoint in the state file, the\n"
+				 "run resumes from it instead)",
+	 O_NO_BASELINE, 0, NULL},
+	{0, "catchup-max-bytes", "N", "resuming after a restart, read at most N bytes of audit\n"
+				      "log; the oldest are skipped and reported (default 1G)",
+	 O_CATCHUP_BYTES, 0, NULL},
+	{0, "catchup-max-age", "SECONDS", "resuming, skip and report lines older than this\n"
+					  "(default 86400)",
+	 O_CATCHUP_AGE, 0, NULL},
+	{0, "cluster", "URL", "cluster mode: share facts over Redis Streams at URL\n"
+			      "(redis://[user[:password]@]host[:port][/db]); see\n"
+			      "docs/cluster.md. Without it everything runs here.",
+	 O_CLUSTER, 0, NULL},
+	{0, "cluster-name", "NAME", "prefix of every Redis key (default keyhole)", O_CLUSTER_NAME, 0,
+	 NULL},
+	{0, "cluster-password-file", "FILE", "the Redis password, first line (a mounted Secret)",
+	 O_CLUSTER_PASSWORD_FILE, OPT_FILE, NULL},
+	{0, "node-name", "NAME", "this instance in the cluster (default: the host name)",
+	 O_NODE_NAME, 0, NULL},
+	{0, "role", "auto|control-plane|node", "control-plane also correlates; auto: control-plane\n"
+						"when an apiserver (or --audit-log) is found",
+	 O_ROLE, 0, "auto control-plane node"},
+	{'c', "config", "FILE", "configuration file (YAML)", O_CONFIG, OPT_FILE, NULL},
+	{'v', "verbose", NULL, "show libbpf's messages", O_VERBOSE, 0, NULL},
+	{0},
+};
+
+const struct cmd_spec run_spec = {
+	.name = "run",
+	.summary = "capture the apiserver's audit writes live (BPF) and alert",
+	.synopsis = "[OPTIONS]",
+	.description =
+		"Capture the audit events the kube-apiserver writes to its audit log, live, with "
+		"BPF, and\nprint alerts as JSON lines. Running apiservers are found in /proc (their "
+		"--audit-log-path,\nthrough /proc/PID/root), restarted ones by exec; log rotation is "
+		"followed. Needs root (or\nCAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE) and a kernel with "
+		"BTF: `keyhole probe` tells.",
+	.epilog = "Signals: INT/TERM stop (after draining and flushing), USR1 prints the counters, "
+		  "HUP\nreopens the alert file.\nExit status: 0 stopped cleanly, 1 capture or output "
+		  "failure, 2 usage error.",
+	.opts = run_opts,
+};
 
 struct run_args {
 	const char *audit_log;
@@ -95,6 +118,7 @@ struct run_args {
 	int no_exec_watch;
 	int no_audit_guard;
 	int no_baseline;
+	struct cmd_format fmt;
 	const char *tap; /* --tap auto|uprobe|tracepoint */
 	const char *cluster;
 	const char *cluster_name;
@@ -142,84 +166,63 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct run_args *a)
+static int set_opt(void *ctx, const struct opt_hit *h)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		uint64_t n;
+	struct run_args *a = ctx;
+	uint64_t n;
 
-		if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-			fputs(run_usage, stdout);
-			return 1;
-		} else if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {
-			a->verbose = 1;
-			continue;
-		} else if (!strcmp(o, "--no-exec-watch")) {
-			a->no_exec_watch = 1;
-			continue;
-		} else if (!strcmp(o, "--no-audit-guard")) {
-			a->no_audit_guard = 1;
-			continue;
-		} else if (!strcmp(o, "--no-baseline")) {
-			a->no_baseline = 1;
-			continue;
-		}
-		if (!v)
-			return cmd_usage_error(run_usage, "unknown option '%s' or missing argument", o);
-		i++;
-		if (!strcmp(o, "--audit-log")) {
-			a->audit_log = v;
-		} else if (!strcmp(o, "-o") || !strcmp(o, "--output")) {
-			a->output = v;
-		} else if (!strcmp(o, "--cluster")) {
-			a->cluster = v;
-		} else if (!strcmp(o, "--cluster-password-file")) {
-			a->cluster_password_file = v;
-		} else if (!strcmp(o, "--cluster-name")) {
-			a->cluster_name = v;
-		} else if (!strcmp(o, "--node-name")) {
-			a->node_name = v;
-		} else if (!strcmp(o, "--role")) {
-			if (strcmp(v, "auto") && strcmp(v, "control-plane") && strcmp(v, "node"))
-				return cmd_usage_error(run_usage, "--role '%s': auto, control-plane "
-						       "or node", v);
-			a->role = v;
-		} else if (!strcmp(o, "--metrics")) {
-			a->metrics = v;
-		} else if (!strcmp(o, "--tap")) {
-			enum tap_mode m;
+	switch (h->o->id) {
+	case O_AUDIT_LOG: a->audit_log = h->val; break;
+	case O_OUTPUT: a->output = h->val; break;
+	case O_COMM: a->comm = h->val; break;
+	case O_METRICS: a->metrics = h->val; break;
+	case O_CONFIG: a->config = h->val; break;
+	case O_VERBOSE: a->verbose = 1; break;
+	case O_NO_EXEC: a->no_exec_watch = 1; break;
+	case O_NO_GUARD: a->no_audit_guard = 1; break;
+	case O_NO_BASELINE: a->no_baseline = 1; break;
+	case O_CLUSTER: a->cluster = h->val; break;
+	case O_CLUSTER_NAME: a->cluster_name = h->val; break;
+	case O_CLUSTER_PASSWORD_FILE: a->cluster_password_file = h->val; break;
+	case O_NODE_NAME: a->node_name = h->val; break;
+	case O_ROLE:
+		if (strcmp(h->val, "auto") && strcmp(h->val, "control-plane") &&
+		    strcmp(h->val, "node"))
+			return cmd_usage_error(NULL, "--role '%s': auto, control-plane or node",
+					       h->val);
+		a->role = h->val;
+		break;
+	case O_MAX_EVENT:
+		if (parse_size(h->val, &a->max_event_bytes))
+			return cmd_usage_error(NULL, "--max-event-bytes '%s': not a size", h->val);
+		break;
+	case O_CATCHUP_BYTES:
+		if (parse_size(h->val, &a->catchup_max_bytes))
+			return cmd_usage_error(NULL, "--catchup-max-bytes '%s': not a size", h->val);
+		a->catchup_bytes_set = 1;
+		break;
+	case O_CATCHUP_AGE:
+		if (parse_size(h->val, &n) || n > 366ull * 86400)
+			return cmd_usage_error(NULL, "--catchup-max-age '%s': not a number of seconds",
+					       h->val);
+		a->catchup_max_age_ns = (int64_t)n * 1000000000;
+		a->catchup_age_set = 1;
+		break;
+	case O_TAP: {
+		enum tap_mode m;
 
-			if (tap_mode_parse(v, &m))
-				return cmd_usage_error(run_usage, "--tap '%s': auto, uprobe or "
-						       "tracepoint", v);
-			a->tap = v;
-		} else if (!strcmp(o, "--comm")) {
-			a->comm = v;
-		} else if (!strcmp(o, "-c") || !strcmp(o, "--config")) {
-			a->config = v;
-		} else if (!strcmp(o, "--max-event-bytes")) {
-			if (parse_size(v, &a->max_event_bytes))
-				return cmd_usage_error(run_usage, "--max-event-bytes '%s': not a size",
-						       v);
-		} else if (!strcmp(o, "--catchup-max-bytes")) {
-			if (parse_size(v, &a->catchup_max_bytes))
-				return cmd_usage_error(run_usage, "--catchup-max-bytes '%s': not a size",
-						       v);
-			a->catchup_bytes_set = 1;
-		} else if (!strcmp(o, "--catchup-max-age")) {
-			if (parse_size(v, &n) || n > 366ull * 86400)
-				return cmd_usage_error(run_usage,
-						       "--catchup-max-age '%s': not a number of seconds",
-						       v);
-			a->catchup_max_age_ns = (int64_t)n * 1000000000;
-			a->catchup_age_set = 1;
-		} else if (!strcmp(o, "--ring-bytes")) {
-			if (parse_size(v, &n) || n > (1u << 30))
-				return cmd_usage_error(run_usage, "--ring-bytes '%s': not a size", v);
-			a->ring_bytes = (uint32_t)n;
-		} else {
-			return cmd_usage_error(run_usage, "unknown option '%s'", o);
-		}
+		if (tap_mode_parse(h->val, &m))
+			return cmd_usage_error(NULL, "--tap '%s': auto, uprobe or tracepoint", h->val);
+		a->tap = h->val;
+		break;
+	}
+	case O_RING:
+		if (parse_size(h->val, &n) || n > (1u << 30))
+			return cmd_usage_error(NULL, "--ring-bytes '%s': not a size", h->val);
+		a->ring_bytes = (uint32_t)n;
+		break;
+	default:
+		return cmd_format_opt(h, &a->fmt);
 	}
 	return 0;
 }
@@ -230,6 +233,7 @@ struct run {
 	const struct kh_config *cfg; /* the file's, or the defaults (never NULL) */
 	const struct kh_config *loaded;
 	FILE *out;
+	FILE *file_out; /* under the text format's FILE, when there is one */
 	struct kh_pipeline *p;
 	struct capture *c;
 	struct exec_watch *ew;
@@ -596,8 +600,11 @@ static int run_start(struct run *r)
 	if (cmd_load_config(r->a.config, &r->loaded))
 		return 2;
 	r->cfg = r->loaded ? r->loaded : config__defaults();
-	if (cmd_open_output(r->a.output ? r->a.output : r->cfg->output, &r->out))
+	if (cmd_open_output(r->a.output ? r->a.output : r->cfg->output, &r->file_out))
 		return 2;
+	r->out = r->file_out;
+	if (cmd_wrap_text(&r->out, &r->a.fmt))
+		return 1;
 	po.out = r->out;
 	po.cfg = r->loaded;
 	r->clustered = r->a.cluster || r->cfg->cluster.url;
@@ -668,19 +675,23 @@ static int run_finish(struct run *r, int ret)
 	exec_watch__free(r->ew);
 	pipeline__free(r->p);
 	cmd_free_config(r->loaded);
-	if (r->out && r->out != stdout)
-		fclose(r->out);
+	if (r->out && r->out != r->file_out && fclose(r->out))
+		ret = 1;
+	if (r->file_out && r->file_out != stdout)
+		fclose(r->file_out);
 	return ret;
 }
 
 int cmd_run(int argc, char **argv)
 {
-	struct run r = {0};
-	int ret;
+	struct run r = {.a.fmt = CMD_FORMAT_INIT};
+	char **ops;
+	int n, ret;
 
-	ret = parse_args(argc, argv, &r.a);
+	ret = opts__parse(&run_spec, argc, argv, set_opt, &r.a, &ops, &n);
 	if (ret)
 		return ret == 1 ? 0 : 2;
+	free(ops);
 	ret = run_start(&r);
 	if (!ret) {
 		kh_log(KH_LOG_INFO, "ready: capturing live (INT/TERM stop, USR1 prints counters)");

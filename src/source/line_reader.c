@@ -376,6 +376,13 @@ int line_reader__next(struct line_reader *r, const char **line, size_t *len)
 	}
 }
 
+uint64_t line_reader__file_offset(const struct line_reader *r)
+{
+	off_t o = lseek(r->fd, 0, SEEK_CUR);
+
+	return o > 0 ? (uint64_t)o : 0;
+}
+
 void line_reader__keep_head_tail(struct line_reader *r, size_t tail)
 {
 	r->keep_tail = tail < r->max_line / 2 ? tail : r->max_line / 2;

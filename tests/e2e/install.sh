@@ -27,7 +27,8 @@ trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/p" >/dev/null
 unit=$tmp/p/lib/systemd/system/keyhole.service
 for f in bin/keyhole lib/systemd/system/keyhole.service etc/logrotate.d/keyhole \
-	etc/keyhole/keyhole.yaml share/doc/keyhole/README.md; do
+	etc/keyhole/keyhole.yaml share/doc/keyhole/README.md share/man/man1/keyhole.1 \
+	share/bash-completion/completions/keyhole; do
 	[ -e "$tmp/p/$f" ] || fail "cmake --install did not install $f"
 done
 [ -x "$tmp/p/bin/keyhole" ] || fail "bin/keyhole is not executable"
