@@ -11,6 +11,8 @@
  *   setns that changes the mount ns   -> tags[tgid] = JOINED
  *   fork of a tagged process          -> the child gets the parent's tag
  *   exec of a JOINED process          -> new session: tags[tgid] = SESSION, record (session start)
+ *                                        with the parent chain and KUBERNETES_EXEC_AUDIT_ID from
+ *                                        the new environment (bounded scan)
  *   exec of a SESSION process         -> record
  *   open of secret material (SESSION) -> record (path as given, result, device)
  *   last thread of a tagged process   -> tag removed; the session leader's exit is recorded
@@ -101,6 +103,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } exec_counters SEC(".maps");
+
+/* one environment entry (or a chunk of a long one) at a time, for the session-start scan */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[KH_NODE_ENV_CHUNK]);
+} env_chunk SEC(".maps");
 
 static __always_inline void count(__u32 idx)
 {
@@ -221,6 +231,115 @@ static __always_inline void fill_args(struct kh_rec_node_exec *r, struct task_st
 	r->args_len = len;
 }
 
+static __always_inline bool has_prefix(const char *s, const char *pfx, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] != pfx[i])
+			return false;
+	return true;
+}
+
+/*
+ * The audit login uid and session of a task (what `ssh` to the node and `sudo` leave behind),
+ * present when the kernel has CONFIG_AUDIT (task_struct::loginuid), else unset.
+ */
+static __always_inline void task_login(struct task_struct *t, __u32 *loginuid, __u32 *sessionid)
+{
+	*loginuid = KH_NODE_LOGINUID_UNSET;
+	*sessionid = KH_NODE_LOGINUID_UNSET;
+	if (bpf_core_field_exists(t->loginuid)) {
+		*loginuid = BPF_CORE_READ(t, loginuid.val);
+		*sessionid = BPF_CORE_READ(t, sessionid);
+	}
+}
+
+/* who started the session: its parents up to KH_NODE_ANCESTORS, stopping below pid 1 */
+static __always_inline void fill_ancestors(struct kh_rec_node_exec *r, struct task_struct *t)
+{
+	struct task_struct *p = BPF_CORE_READ(t, real_parent);
+	__u32 n = 0;
+
+	task_login(t, &r->loginuid, &r->sessionid);
+	for (int i = 0; i < KH_NODE_ANCESTORS; i++) {
+		__u32 pid;
+
+		if (!p)
+			break;
+		pid = BPF_CORE_READ(p, tgid);
+		if (!pid)
+			break;
+		r->anc[i].pid = pid;
+		task_login(p, &r->anc[i].loginuid, &r->anc[i].sessionid);
+		r->anc[i]._pad = 0;
+		BPF_CORE_READ_STR_INTO(&r->anc[i].comm, p, comm);
+		n++;
+		if (pid == 1)
+			break;
+		p = BPF_CORE_READ(p, real_parent);
+	}
+	r->n_ancestors = n;
+}
+
+static __always_inline bool is_audit_id_var(const char *s)
+{
+	return has_prefix(s, "KUBERNETES_EXEC_AUDIT_ID=", 25);
+}
+
+/*
+ * KEP-6035's KUBERNETES_EXEC_AUDIT_ID in the new process's environment, read at its execve
+ * (the kernel has just copied envp to the new stack, so the pages are there). One string read per
+ * entry; an entry longer than a chunk is walked in chunks and not matched. Bounded by
+ * KH_NODE_ENV_STEPS reads and KH_NODE_ENV_SCAN_MAX bytes; stopping short of env_end is flagged
+ * and counted.
+ */
+static __always_inline void read_audit_id(struct kh_rec_node_exec *r, struct task_struct *t)
+{
+	unsigned long start = BPF_CORE_READ(t, mm, env_start);
+	unsigned long end = BPF_CORE_READ(t, mm, env_end);
+	unsigned long at = start;
+	bool entry_start = true;
+	__u32 zero = 0;
+	char *buf = bpf_map_lookup_elem(&env_chunk, &zero);
+
+	if (!buf)
+		return;
+	for (int i = 0; i < KH_NODE_ENV_STEPS; i++) {
+		long n;
+
+		if (at >= end || at - start >= KH_NODE_ENV_SCAN_MAX)
+			break;
+		n = bpf_probe_read_user_str(buf, KH_NODE_ENV_CHUNK, (void *)at);
+		if (n <= 0) {
+			at = end; /* unreadable: nothing more to learn */
+			break;
+		}
+		if (entry_start && is_audit_id_var(buf)) {
+			long v = bpf_probe_read_kernel_str(r->audit_id, sizeof(r->audit_id),
+							   buf + 25);
+
+			r->flags |= KH_NODE_F_AUDIT_ID;
+			if (v == sizeof(r->audit_id) || n == KH_NODE_ENV_CHUNK)
+				r->flags |= KH_NODE_F_AUDIT_ID_TRUNC;
+			at += n;
+			r->env_scanned = at - start;
+			return;
+		}
+		/* n == the chunk: the entry may go on; the next read starts at its last byte */
+		if (n == KH_NODE_ENV_CHUNK) {
+			at += n - 1;
+			entry_start = false;
+		} else {
+			at += n;
+			entry_start = true;
+		}
+	}
+	r->env_scanned = at > end ? end - start : at - start;
+	if (at < end) {
+		r->flags |= KH_NODE_F_ENV_CUT;
+		count(KH_NODE_C_ENV_CUT);
+	}
+}
+
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -271,6 +390,15 @@ int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux
 		r->flags |= KH_NODE_F_PATH_TRUNC;
 	fill_args(r, t);
 	fill_cgroup(r, t);
+	r->env_scanned = 0;
+	r->n_ancestors = 0;
+	r->loginuid = 0;
+	r->sessionid = 0;
+	r->audit_id[0] = 0;
+	if (flags & KH_NODE_F_SESSION_START) {
+		fill_ancestors(r, t);
+		read_audit_id(r, t);
+	}
 	bpf_ringbuf_submit(r, 0);
 	return 0;
 }
@@ -420,13 +548,6 @@ int exec_watch_open_enter(struct trace_event_raw_sys_enter *ctx)
 	return open_enter((const char *)ctx->args[0], (__u32)ctx->args[1], -100 /* AT_FDCWD */);
 }
 
-static __always_inline bool has_prefix(const char *s, const char *pfx, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (s[i] != pfx[i])
-			return false;
-	return true;
-}
 
 /*
  * Does the path name a kubelet secret or projected volume directory? Finds each '~' and checks

@@ -13,6 +13,7 @@
 #include "correlate/correlate.h"
 #include "node/exec_request.h"
 #include "node/node_rules.h"
+#include "node/proc_chain.h"
 
 static void kv_nonempty(struct json_out *j, const char *key, const char *v)
 {
@@ -157,6 +158,7 @@ static void put_request(struct json_out *j, const struct audit_event *req)
 	json_key(j, "exec_request");
 	json_obj_begin(j);
 	json_kv_kstr(j, "auditID", req->audit_id);
+	json_kv_str(j, "subresource", exec_request__kind_name(exec_request__kind(req)));
 	json_key(j, "command");
 	json_arr_begin(j);
 	for (uint32_t i = 0; i < c.argc; i++)
@@ -166,8 +168,64 @@ static void put_request(struct json_out *j, const struct audit_event *req)
 	json_obj_end(j);
 }
 
+void node_alert__attribution(struct json_out *j, const struct node_session *s,
+			     const struct exec_attribution *at)
+{
+	json_key(j, "attribution");
+	json_obj_begin(j);
+	json_kv_str(j, "method", exec_attrib__method_name(at ? at->method : EXEC_ATTRIB_NONE));
+	if (at && at->method == EXEC_ATTRIB_AMBIGUOUS) {
+		json_kv_int(j, "candidates_count", at->n_candidates);
+		json_key(j, "candidates");
+		json_arr_begin(j);
+		for (uint32_t i = 0; i < at->n_listed; i++)
+			json_str(j, at->candidates[i]);
+		json_arr_end(j);
+	}
+	if (s->audit_id[0]) {
+		json_kv_str(j, "session_audit_id", s->audit_id);
+		if (at && at->audit_id_unmatched) {
+			json_key(j, "session_audit_id_unmatched");
+			json_boolean(j, true);
+		}
+	}
+	if (s->env_cut) {
+		json_key(j, "environment_scan_cut");
+		json_boolean(j, true);
+	}
+	json_obj_end(j);
+}
+
+/* the first process's parents as the kernel saw them at the session's start */
+void node_alert__parents(struct json_out *j, const struct node_session *s)
+{
+	json_key(j, "parents");
+	json_arr_begin(j);
+	for (uint32_t i = 0; i < s->n_ancestors; i++) {
+		const struct node_ancestor *a = &s->anc[i];
+
+		json_obj_begin(j);
+		json_kv_int(j, "pid", a->pid);
+		json_kv_str(j, "name", a->comm);
+		kv_nonempty(j, "command_line", a->cmdline);
+		if (a->loginuid != KH_NODE_LOGINUID_UNSET) {
+			json_kv_int(j, "login_uid", a->loginuid);
+			json_kv_int(j, "login_session", a->sessionid);
+		}
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 void node_alert__write(struct json_out *j, const struct node_event *ev,
-		       const struct audit_event *req)
+		       const struct audit_event *req, const struct exec_attribution *at)
+{
+	node_alert__write_open(j, ev, req, at);
+	json_obj_end(j);
+}
+
+void node_alert__write_open(struct json_out *j, const struct node_event *ev,
+			    const struct audit_event *req, const struct exec_attribution *at)
 {
 	const struct node_session *s = ev->session;
 	char id[24];
@@ -189,7 +247,13 @@ void node_alert__write(struct json_out *j, const struct node_event *ev,
 	json_kv_str(j, "id", id);
 	json_key(j, "start");
 	json_time_ns(j, s->start_ns);
+	json_kv_str(j, "kind", s->new_container ? "debug-container" : "exec");
+	if (s->n_ancestors) {
+		json_kv_str(j, "origin", proc_chain__origin(s));
+		node_alert__parents(j, s);
+	}
 	json_obj_end(j);
+	node_alert__attribution(j, s, at);
 	if (s->who.cgroup_path[0]) {
 		json_key(j, "cgroup");
 		json_obj_begin(j);
@@ -201,7 +265,6 @@ void node_alert__write(struct json_out *j, const struct node_event *ev,
 		put_open(j, ev);
 	if (req)
 		put_request(j, req);
-	json_obj_end(j);
 }
 
 static struct kstr lit(const char *s)

@@ -29,7 +29,8 @@ static const struct kh_rule_info info = {
     .source = "design card: exec watch (bpf/exec_watch.bpf.c)",
 };
 
-static void deliver(void *ctx, const struct node_event *ev, const struct audit_event *req)
+static void deliver(void *ctx, const struct node_event *ev, const struct audit_event *req,
+		    const struct exec_attribution *at)
 {
 	struct node_rule_ctx *c = ctx;
 	struct kh_emit *e = c->e;
@@ -40,7 +41,7 @@ static void deliver(void *ctx, const struct node_event *ev, const struct audit_e
 	j = alert_begin_node(e, &info, ev->time_ns, "exec", ev->session->id, req);
 	if (!j)
 		return;
-	node_alert__write(j, ev, req);
+	node_alert__write(j, ev, req, at);
 	alert_end(e, NULL, 0);
 }
 
