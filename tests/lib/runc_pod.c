@@ -267,6 +267,27 @@ int runc_pod__exec(struct runc_pod *p, const char *script)
 	return kh_run(argv, false);
 }
 
+int runc_pod__exec_env(struct runc_pod *p, const char *const *env, const char *script)
+{
+	char *argv[32];
+	int n = 0;
+
+	argv[n++] = RUNC;
+	argv[n++] = "--root";
+	argv[n++] = p->state;
+	argv[n++] = "exec";
+	for (size_t i = 0; env && env[i] && n < 24; i++) {
+		argv[n++] = "--env";
+		argv[n++] = (char *)env[i];
+	}
+	argv[n++] = p->id;
+	argv[n++] = "sh";
+	argv[n++] = "-c";
+	argv[n++] = (char *)script;
+	argv[n] = NULL;
+	return kh_run(argv, false);
+}
+
 bool runc_pod__wait_file(const struct runc_pod *p, const char *name, int ms)
 {
 	char path[512];

@@ -53,6 +53,9 @@ int runc_pod__start(struct runc_pod *p, const char *init_script);
 /* `runc exec <id> sh -c @script`; returns the exit status, or -errno */
 int runc_pod__exec(struct runc_pod *p, const char *script);
 
+/* the same with `--env E` for each KEY=VALUE of the NULL-terminated @env (at most 10) */
+int runc_pod__exec_env(struct runc_pod *p, const char *const *env, const char *script);
+
 /* wait up to @ms for <shared>/@name to exist; true when it does */
 bool runc_pod__wait_file(const struct runc_pod *p, const char *name, int ms);
 
