@@ -163,17 +163,18 @@ static void feed_exec_request(const char *audit_id, const char *user)
 	char line[4096], ts[64];
 
 	now_ts(ts, sizeof(ts));
-	snprintf(line, sizeof(line),
-		 "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
-		 "\"auditID\":\"%s\",\"stage\":\"ResponseStarted\",\"requestURI\":"
-		 "\"/api/v1/namespaces/%s/pods/%s/exec?command=sh\\u0026container=%s"
-		 "\\u0026stdin=true\\u0026tty=true\",\"verb\":\"get\",\"user\":{\"username\":\"%s\","
-		 "\"groups\":[\"system:authenticated\"]},\"sourceIPs\":[\"198.51.100.7\"],"
-		 "\"userAgent\":\"kubectl/v1.34.1 (linux/amd64) kubernetes/abc\",\"objectRef\":"
-		 "{\"resource\":\"pods\",\"namespace\":\"%s\",\"name\":\"%s\",\"apiVersion\":\"v1\","
-		 "\"subresource\":\"exec\"},\"responseStatus\":{\"code\":101},"
-		 "\"requestReceivedTimestamp\":\"%s\",\"stageTimestamp\":\"%s\"}",
-		 audit_id, pod.ns, pod.pod, pod.container, user, pod.ns, pod.pod, ts, ts);
+	snprintf(
+	    line, sizeof(line),
+	    "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
+	    "\"auditID\":\"%s\",\"stage\":\"ResponseStarted\",\"requestURI\":"
+	    "\"/api/v1/namespaces/%s/pods/%s/exec?command=sh\\u0026container=%s"
+	    "\\u0026stdin=true\\u0026tty=true\",\"verb\":\"get\",\"user\":{\"username\":\"%s\","
+	    "\"groups\":[\"system:authenticated\"]},\"sourceIPs\":[\"198.51.100.7\"],"
+	    "\"userAgent\":\"kubectl/v1.34.1 (linux/amd64) kubernetes/abc\",\"objectRef\":"
+	    "{\"resource\":\"pods\",\"namespace\":\"%s\",\"name\":\"%s\",\"apiVersion\":\"v1\","
+	    "\"subresource\":\"exec\"},\"responseStatus\":{\"code\":101},"
+	    "\"requestReceivedTimestamp\":\"%s\",\"stageTimestamp\":\"%s\"}",
+	    audit_id, pod.ns, pod.pod, pod.container, user, pod.ns, pod.pod, ts, ts);
 	feed(line);
 }
 
@@ -183,16 +184,17 @@ static void feed_proxy_request(void)
 	char line[4096], ts[64];
 
 	now_ts(ts, sizeof(ts));
-	snprintf(line, sizeof(line),
-		 "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
-		 "\"auditID\":\"" ID_EVE "\",\"stage\":\"ResponseStarted\",\"requestURI\":"
-		 "\"/api/v1/nodes/node-1/proxy/exec/%s/%s/%s?command=id\\u0026output=1\","
-		 "\"verb\":\"get\",\"user\":{\"username\":\"eve@example.com\",\"groups\":"
-		 "[\"system:authenticated\"]},\"sourceIPs\":[\"203.0.113.66\"],\"userAgent\":"
-		 "\"websocat/1.13\",\"objectRef\":{\"resource\":\"nodes\",\"name\":\"node-1\","
-		 "\"apiVersion\":\"v1\",\"subresource\":\"proxy\"},\"responseStatus\":{\"code\":101},"
-		 "\"requestReceivedTimestamp\":\"%s\",\"stageTimestamp\":\"%s\"}",
-		 pod.ns, pod.pod, pod.container, ts, ts);
+	snprintf(
+	    line, sizeof(line),
+	    "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
+	    "\"auditID\":\"" ID_EVE "\",\"stage\":\"ResponseStarted\",\"requestURI\":"
+	    "\"/api/v1/nodes/node-1/proxy/exec/%s/%s/%s?command=id\\u0026output=1\","
+	    "\"verb\":\"get\",\"user\":{\"username\":\"eve@example.com\",\"groups\":"
+	    "[\"system:authenticated\"]},\"sourceIPs\":[\"203.0.113.66\"],\"userAgent\":"
+	    "\"websocat/1.13\",\"objectRef\":{\"resource\":\"nodes\",\"name\":\"node-1\","
+	    "\"apiVersion\":\"v1\",\"subresource\":\"proxy\"},\"responseStatus\":{\"code\":101},"
+	    "\"requestReceivedTimestamp\":\"%s\",\"stageTimestamp\":\"%s\"}",
+	    pod.ns, pod.pod, pod.container, ts, ts);
 	feed(line);
 }
 
@@ -248,7 +250,8 @@ static void two_overlapping_execs(const char *const *env_a, const char *const *e
 		kids[i] = fork();
 		cr_assert_geq(kids[i], 0);
 		if (kids[i] == 0)
-			_exit(runc_pod__exec_env(&pod, envs[i], "sleep 1; cat " TOKEN " >/dev/null"));
+			_exit(
+			    runc_pod__exec_env(&pod, envs[i], "sleep 1; cat " TOKEN " >/dev/null"));
 	}
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(waitpid(kids[i], &st, 0), kids[i]);
@@ -296,8 +299,8 @@ Test(exec_attrib, c_two_overlapping_execs_are_ambiguous_without_it)
 
 		cr_assert_str_eq(alert_str(a, "keyhole.attribution.method"), "ambiguous");
 		cr_assert_null(alert_get(a, "keyhole.attribution.session_audit_id"));
-		cr_assert_eq(json_object_get_int(alert_get(a, "keyhole.attribution.candidates_count")),
-			     2);
+		cr_assert_eq(
+		    json_object_get_int(alert_get(a, "keyhole.attribution.candidates_count")), 2);
 		cr_assert(c0 && c1);
 		cr_assert((!strcmp(c0, ID_ALICE) && !strcmp(c1, ID_BOB)) ||
 			  (!strcmp(c0, ID_BOB) && !strcmp(c1, ID_ALICE)));
@@ -355,8 +358,9 @@ Test(exec_attrib, d_exec_with_no_request_fires_naming_the_parent_chain)
 	cr_assert_str_eq(alert_str(a, "orchestrator.resource.name"), pod.pod);
 	/* runc exec started it, and this test's child started runc */
 	runc = parent_named(a, "runc");
-	cr_assert_not_null(runc, "no runc among the parents: %s",
-			   json_object_to_json_string(alert_get(a, "keyhole.exec_session.parents")));
+	cr_assert_not_null(
+	    runc, "no runc among the parents: %s",
+	    json_object_to_json_string(alert_get(a, "keyhole.exec_session.parents")));
 	cr_assert(json_object_object_get_ex(runc, "command_line", &cl));
 	cr_assert(strstr(json_object_get_string(cl), " exec "));
 	cr_assert(strstr(json_object_get_string(cl), pod.id));
@@ -400,7 +404,8 @@ Test(exec_attrib, f_variable_past_the_scan_bound_is_reported_as_cut)
 	cr_assert_eq(runc_pod__exec_env(&pod, env, "true"), 0);
 	alerts_final();
 	a = only("node-container-exec");
-	cr_assert(json_object_get_boolean(alert_get(a, "keyhole.attribution.environment_scan_cut")));
+	cr_assert(
+	    json_object_get_boolean(alert_get(a, "keyhole.attribution.environment_scan_cut")));
 	cr_assert_null(alert_get(a, "keyhole.attribution.session_audit_id"));
 	/* the join falls back to pod and time */
 	cr_assert_str_eq(alert_str(a, "keyhole.attribution.method"), "unique-match");
