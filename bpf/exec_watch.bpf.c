@@ -35,6 +35,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define TAG_JOINED 1  /* joined a mount namespace by setns; its next exec opens a session */
 #define TAG_SESSION 2 /* inside an exec session */
+/*
+ * joined a pid namespace (for its children) by setns but kept its own mount namespace: a new
+ * container started inside a running one's pid namespace (`kubectl debug --target`, or any
+ * container of a pod with shareProcessNamespace); its next exec not as pid 1 opens a session
+ * flagged KH_NODE_F_NEW_CONTAINER
+ */
+#define TAG_JOINED_PID 3
 
 struct tag {
 	__u64 session_id;
@@ -64,10 +71,10 @@ struct {
 __s64 n_tags = 0;
 __s64 n_inflight = 0;
 
-/* namespaces of a thread in setns(2), to see at exit whether its mount namespace changed */
+/* namespaces of a thread in setns(2), to see at exit whether its mount or pid namespace changed */
 struct setns_pending {
 	__u32 mntns_inum;
-	__u32 _pad;
+	__u32 pidns_inum; /* pid_ns_for_children: what setns(CLONE_NEWPID) changes */
 };
 
 struct {
@@ -138,6 +145,11 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 static __always_inline __u32 task_mntns(struct task_struct *t)
 {
 	return BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+}
+
+static __always_inline __u32 task_child_pidns(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, nsproxy, pid_ns_for_children, ns.inum);
 }
 
 static __always_inline void fill_proc(struct kh_node_proc *p, struct task_struct *t,
@@ -354,7 +366,7 @@ int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux
 	tag = bpf_map_lookup_elem(&tags, &tgid);
 	if (!tag)
 		return 0;
-	if (tag->state == TAG_JOINED) {
+	if (tag->state == TAG_JOINED || tag->state == TAG_JOINED_PID) {
 		struct pid *tp = BPF_CORE_READ(t, thread_pid);
 		unsigned int level = BPF_CORE_READ(tp, level);
 		struct upid up = {};
@@ -366,10 +378,12 @@ int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux
 				__sync_fetch_and_add(&n_tags, -1);
 			return 0;
 		}
+		flags = KH_NODE_F_SESSION_START;
+		if (tag->state == TAG_JOINED_PID)
+			flags |= KH_NODE_F_NEW_CONTAINER;
 		tag->session_id = bpf_ktime_get_ns();
 		tag->leader = tgid;
 		tag->state = TAG_SESSION;
-		flags = KH_NODE_F_SESSION_START;
 		count(KH_NODE_C_SESSIONS);
 	}
 
@@ -471,7 +485,10 @@ int exec_watch_setns_enter(struct trace_event_raw_sys_enter *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct setns_pending p = {};
 
-	p.mntns_inum = task_mntns((struct task_struct *)bpf_get_current_task());
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	p.mntns_inum = task_mntns(t);
+	p.pidns_inum = task_child_pidns(t);
 	if (bpf_map_update_elem(&setns_inflight, &tid, &p, BPF_ANY))
 		count(KH_NODE_C_PENDING_FULL);
 	return 0;
@@ -483,17 +500,30 @@ int exec_watch_setns_exit(struct trace_event_raw_sys_exit *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
 	struct setns_pending *p = bpf_map_lookup_elem(&setns_inflight, &tid);
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct tag joined = {.state = TAG_JOINED};
-	__u32 before;
+	struct setns_pending before;
+	struct tag *old;
 	long err;
 
 	if (!p)
 		return 0;
-	before = p->mntns_inum;
+	before = *p;
 	bpf_map_delete_elem(&setns_inflight, &tid);
-	/* the flags argument may be 0 (any type), so compare namespaces, not arguments */
-	if (ctx->ret != 0 || task_mntns((struct task_struct *)bpf_get_current_task()) == before)
+	if (ctx->ret != 0)
 		return 0;
+	/* the flags argument may be 0 (any type), so compare namespaces, not arguments */
+	if (task_mntns(t) == before.mntns_inum) {
+		if (task_child_pidns(t) == before.pidns_inum)
+			return 0;
+		joined.state = TAG_JOINED_PID;
+	}
+	/* runc joins the pid namespace before the mount namespace: an exec, after all */
+	old = joined.state == TAG_JOINED ? bpf_map_lookup_elem(&tags, &tgid) : NULL;
+	if (old && old->state == TAG_JOINED_PID) {
+		old->state = TAG_JOINED;
+		return 0;
+	}
 	/* a process already in a session stays in it (nsenter from an exec'd shell) */
 	err = bpf_map_update_elem(&tags, &tgid, &joined, BPF_NOEXIST);
 	if (!err)

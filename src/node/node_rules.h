@@ -65,7 +65,16 @@ struct node_rule_state {
 	struct fifo_map repeats; /* hash(container, command) -> slot in repeat_at */
 	int64_t *repeat_at;	 /* when that pair last alerted */
 	uint64_t repeats_suppressed;
+	/*
+	 * sessions of a new container in a running one's pid namespace with no ephemeral-container
+	 * request: counted, not alerted (a pod with shareProcessNamespace starts every container so)
+	 */
+	uint64_t new_container_unpaired;
 };
+
+/* true (and counted) when @ev's session is a new container no kubectl debug accounts for */
+bool node_rule__unpaired_new_container(struct node_rule_state *s, const struct node_event *ev,
+				       const struct audit_event *req);
 
 /* what the join hands back to a rule's deliver function */
 struct node_rule_ctx {

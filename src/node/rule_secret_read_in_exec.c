@@ -36,6 +36,8 @@ static void deliver(void *ctx, const struct node_event *ev, const struct audit_e
 	uint64_t h = kh_hash_bytes(KH_HASH_INIT, &ev->session->id, sizeof(ev->session->id));
 	struct json_out *j;
 
+	if (node_rule__unpaired_new_container(c->s, ev, req))
+		return;
 	h = kh_hash_final(kh_hash_bytes(h, ev->path, strlen(ev->path)));
 	j = alert_begin_node(e, &info, ev->time_ns, "open", h, req);
 	if (!j)

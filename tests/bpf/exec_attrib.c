@@ -13,7 +13,12 @@
  *  (e) a nodes/proxy request running a command in the pod, then a runc exec: the rule names the
  *      proxy's user and says the exec came through the kubelet proxy;
  *  (f) the variable behind more environment than the scan reads: not found, the cut reported
- *      and counted.
+ *      and counted;
+ *  (g) a second container started in the running one's pid, network and ipc namespaces, as
+ *      kubectl debug --target does, after its ephemeral-container patch: a session of kind
+ *      debug-container attributed to the patch's user, its secret read caught;
+ *  (h) the same container without the patch (as a pod with shareProcessNamespace starts its
+ *      containers): counted, not alerted.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -73,7 +78,8 @@ static void read_ours(void)
 	for (size_t i = 0; i < al.n; i++) {
 		const char *cid = alert_str(al.v[i], "container.id");
 
-		if (cid && !strcmp(cid, pod.id))
+		if (cid &&
+		    (!strcmp(cid, pod.id) || (pod.debug_id[0] && !strcmp(cid, pod.debug_id))))
 			al.v[k++] = al.v[i];
 		else
 			json_object_put(al.v[i]);
@@ -411,4 +417,59 @@ Test(exec_attrib, f_variable_past_the_scan_bound_is_reported_as_cut)
 	cr_assert_str_eq(alert_str(a, "keyhole.attribution.method"), "unique-match");
 	cr_assert_eq(exec_watch__counters(w, after), 0);
 	cr_assert_geq(after[KH_NODE_C_ENV_CUT], before[KH_NODE_C_ENV_CUT] + 1);
+}
+
+/* alice's patch of pods/ephemeralcontainers for this pod, stamped now */
+static void feed_debug_request(void)
+{
+	char line[4096], ts[64];
+
+	now_ts(ts, sizeof(ts));
+	snprintf(line, sizeof(line),
+		 "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
+		 "\"auditID\":\"" ID_ALICE "\",\"stage\":\"ResponseComplete\",\"requestURI\":"
+		 "\"/api/v1/namespaces/%s/pods/%s/ephemeralcontainers\",\"verb\":\"patch\","
+		 "\"user\":{\"username\":\"alice@example.com\"},\"sourceIPs\":[\"198.51.100.7\"],"
+		 "\"userAgent\":\"kubectl/v1.34.1\",\"objectRef\":{\"resource\":\"pods\","
+		 "\"namespace\":\"%s\",\"name\":\"%s\",\"apiVersion\":\"v1\","
+		 "\"subresource\":\"ephemeralcontainers\"},\"responseStatus\":{\"code\":200},"
+		 "\"requestReceivedTimestamp\":\"%s\",\"stageTimestamp\":\"%s\"}",
+		 pod.ns, pod.pod, pod.ns, pod.pod, ts, ts);
+	feed(line);
+}
+
+#define DEBUG_SCRIPT "cat " TOKEN " >/dev/null; touch /shared/debug-done; exec sleep 3600"
+
+Test(exec_attrib, g_debug_container_is_a_session_attributed_to_its_patch)
+{
+	json_object *a;
+
+	feed_debug_request();
+	cr_assert_eq(runc_pod__start_debug(&pod, "debugger-x7k2p", DEBUG_SCRIPT), 0);
+	cr_assert(runc_pod__wait_file(&pod, "debug-done", 10000), "debug container did not run");
+	alerts_final();
+	a = only("node-container-exec");
+	cr_assert_str_eq(alert_str(a, "container.id"), pod.debug_id);
+	cr_assert_str_eq(alert_str(a, "container.name"), "debugger-x7k2p");
+	cr_assert_str_eq(alert_str(a, "orchestrator.resource.name"), pod.pod);
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_session.kind"), "debug-container");
+	cr_assert_str_eq(alert_str(a, "keyhole.attribution.method"), "unique-match");
+	cr_assert_str_eq(alert_str(a, "user.name"), "alice@example.com");
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_request.subresource"), "ephemeralcontainers");
+	a = only("node-secret-read-in-exec");
+	cr_assert_str_eq(alert_str(a, "file.path"), TOKEN);
+	cr_assert_str_eq(alert_str(a, "user.name"), "alice@example.com");
+	cr_assert_eq(alert_lines__count(&al, "node-exec-without-audit"), 0);
+}
+
+Test(exec_attrib, h_new_container_without_a_debug_request_is_counted_not_alerted)
+{
+	uint64_t sessions = node_source__stats(src)->sessions;
+
+	cr_assert_eq(runc_pod__start_debug(&pod, "sidecar", DEBUG_SCRIPT), 0);
+	cr_assert(runc_pod__wait_file(&pod, "debug-done", 10000), "second container did not run");
+	alerts_final();
+	/* seen as a session (the kernel tagged it), but no one asked for it through the API */
+	cr_assert_gt(node_source__stats(src)->sessions, sessions);
+	cr_assert_eq(al.n, 0, "%zu alerts for a container start", al.n);
 }
