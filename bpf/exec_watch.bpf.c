@@ -11,6 +11,8 @@
  *   setns that changes the mount ns   -> tags[tgid] = JOINED
  *   fork of a tagged process          -> the child gets the parent's tag
  *   exec of a JOINED process          -> new session: tags[tgid] = SESSION, record (session start)
+ *                                        with the parent chain and KUBERNETES_EXEC_AUDIT_ID from
+ *                                        the new environment (bounded scan)
  *   exec of a SESSION process         -> record
  *   open of secret material (SESSION) -> record (path as given, result, device)
  *   last thread of a tagged process   -> tag removed; the session leader's exit is recorded
@@ -33,6 +35,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define TAG_JOINED 1  /* joined a mount namespace by setns; its next exec opens a session */
 #define TAG_SESSION 2 /* inside an exec session */
+/*
+ * joined a pid namespace (for its children) by setns but kept its own mount namespace: a new
+ * container started inside a running one's pid namespace (`kubectl debug --target`, or any
+ * container of a pod with shareProcessNamespace); its next exec not as pid 1 opens a session
+ * flagged KH_NODE_F_NEW_CONTAINER
+ */
+#define TAG_JOINED_PID 3
 
 struct tag {
 	__u64 session_id;
@@ -62,10 +71,10 @@ struct {
 __s64 n_tags = 0;
 __s64 n_inflight = 0;
 
-/* namespaces of a thread in setns(2), to see at exit whether its mount namespace changed */
+/* namespaces of a thread in setns(2), to see at exit whether its mount or pid namespace changed */
 struct setns_pending {
 	__u32 mntns_inum;
-	__u32 _pad;
+	__u32 pidns_inum; /* pid_ns_for_children: what setns(CLONE_NEWPID) changes */
 };
 
 struct {
@@ -102,6 +111,14 @@ struct {
 	__type(value, __u64);
 } exec_counters SEC(".maps");
 
+/* one environment entry (or a chunk of a long one) at a time, for the session-start scan */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[KH_NODE_ENV_CHUNK]);
+} env_chunk SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&exec_counters, &idx);
@@ -128,6 +145,11 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 static __always_inline __u32 task_mntns(struct task_struct *t)
 {
 	return BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+}
+
+static __always_inline __u32 task_child_pidns(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, nsproxy, pid_ns_for_children, ns.inum);
 }
 
 static __always_inline void fill_proc(struct kh_node_proc *p, struct task_struct *t,
@@ -221,6 +243,115 @@ static __always_inline void fill_args(struct kh_rec_node_exec *r, struct task_st
 	r->args_len = len;
 }
 
+static __always_inline bool has_prefix(const char *s, const char *pfx, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] != pfx[i])
+			return false;
+	return true;
+}
+
+/*
+ * The audit login uid and session of a task (what `ssh` to the node and `sudo` leave behind),
+ * present when the kernel has CONFIG_AUDIT (task_struct::loginuid), else unset.
+ */
+static __always_inline void task_login(struct task_struct *t, __u32 *loginuid, __u32 *sessionid)
+{
+	*loginuid = KH_NODE_LOGINUID_UNSET;
+	*sessionid = KH_NODE_LOGINUID_UNSET;
+	if (bpf_core_field_exists(t->loginuid)) {
+		*loginuid = BPF_CORE_READ(t, loginuid.val);
+		*sessionid = BPF_CORE_READ(t, sessionid);
+	}
+}
+
+/* who started the session: its parents up to KH_NODE_ANCESTORS, stopping below pid 1 */
+static __always_inline void fill_ancestors(struct kh_rec_node_exec *r, struct task_struct *t)
+{
+	struct task_struct *p = BPF_CORE_READ(t, real_parent);
+	__u32 n = 0;
+
+	task_login(t, &r->loginuid, &r->sessionid);
+	for (int i = 0; i < KH_NODE_ANCESTORS; i++) {
+		__u32 pid;
+
+		if (!p)
+			break;
+		pid = BPF_CORE_READ(p, tgid);
+		if (!pid)
+			break;
+		r->anc[i].pid = pid;
+		task_login(p, &r->anc[i].loginuid, &r->anc[i].sessionid);
+		r->anc[i]._pad = 0;
+		BPF_CORE_READ_STR_INTO(&r->anc[i].comm, p, comm);
+		n++;
+		if (pid == 1)
+			break;
+		p = BPF_CORE_READ(p, real_parent);
+	}
+	r->n_ancestors = n;
+}
+
+static __always_inline bool is_audit_id_var(const char *s)
+{
+	return has_prefix(s, "KUBERNETES_EXEC_AUDIT_ID=", 25);
+}
+
+/*
+ * KEP-6035's KUBERNETES_EXEC_AUDIT_ID in the new process's environment, read at its execve
+ * (the kernel has just copied envp to the new stack, so the pages are there). One string read per
+ * entry; an entry longer than a chunk is walked in chunks and not matched. Bounded by
+ * KH_NODE_ENV_STEPS reads and KH_NODE_ENV_SCAN_MAX bytes; stopping short of env_end is flagged
+ * and counted.
+ */
+static __always_inline void read_audit_id(struct kh_rec_node_exec *r, struct task_struct *t)
+{
+	unsigned long start = BPF_CORE_READ(t, mm, env_start);
+	unsigned long end = BPF_CORE_READ(t, mm, env_end);
+	unsigned long at = start;
+	bool entry_start = true;
+	__u32 zero = 0;
+	char *buf = bpf_map_lookup_elem(&env_chunk, &zero);
+
+	if (!buf)
+		return;
+	for (int i = 0; i < KH_NODE_ENV_STEPS; i++) {
+		long n;
+
+		if (at >= end || at - start >= KH_NODE_ENV_SCAN_MAX)
+			break;
+		n = bpf_probe_read_user_str(buf, KH_NODE_ENV_CHUNK, (void *)at);
+		if (n <= 0) {
+			at = end; /* unreadable: nothing more to learn */
+			break;
+		}
+		if (entry_start && is_audit_id_var(buf)) {
+			long v = bpf_probe_read_kernel_str(r->audit_id, sizeof(r->audit_id),
+							   buf + 25);
+
+			r->flags |= KH_NODE_F_AUDIT_ID;
+			if (v == sizeof(r->audit_id) || n == KH_NODE_ENV_CHUNK)
+				r->flags |= KH_NODE_F_AUDIT_ID_TRUNC;
+			at += n;
+			r->env_scanned = at - start;
+			return;
+		}
+		/* n == the chunk: the entry may go on; the next read starts at its last byte */
+		if (n == KH_NODE_ENV_CHUNK) {
+			at += n - 1;
+			entry_start = false;
+		} else {
+			at += n;
+			entry_start = true;
+		}
+	}
+	r->env_scanned = at > end ? end - start : at - start;
+	if (at < end) {
+		r->flags |= KH_NODE_F_ENV_CUT;
+		count(KH_NODE_C_ENV_CUT);
+	}
+}
+
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -235,7 +366,7 @@ int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux
 	tag = bpf_map_lookup_elem(&tags, &tgid);
 	if (!tag)
 		return 0;
-	if (tag->state == TAG_JOINED) {
+	if (tag->state == TAG_JOINED || tag->state == TAG_JOINED_PID) {
 		struct pid *tp = BPF_CORE_READ(t, thread_pid);
 		unsigned int level = BPF_CORE_READ(tp, level);
 		struct upid up = {};
@@ -247,10 +378,12 @@ int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux
 				__sync_fetch_and_add(&n_tags, -1);
 			return 0;
 		}
+		flags = KH_NODE_F_SESSION_START;
+		if (tag->state == TAG_JOINED_PID)
+			flags |= KH_NODE_F_NEW_CONTAINER;
 		tag->session_id = bpf_ktime_get_ns();
 		tag->leader = tgid;
 		tag->state = TAG_SESSION;
-		flags = KH_NODE_F_SESSION_START;
 		count(KH_NODE_C_SESSIONS);
 	}
 
@@ -271,6 +404,15 @@ int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux
 		r->flags |= KH_NODE_F_PATH_TRUNC;
 	fill_args(r, t);
 	fill_cgroup(r, t);
+	r->env_scanned = 0;
+	r->n_ancestors = 0;
+	r->loginuid = 0;
+	r->sessionid = 0;
+	r->audit_id[0] = 0;
+	if (flags & KH_NODE_F_SESSION_START) {
+		fill_ancestors(r, t);
+		read_audit_id(r, t);
+	}
 	bpf_ringbuf_submit(r, 0);
 	return 0;
 }
@@ -343,7 +485,10 @@ int exec_watch_setns_enter(struct trace_event_raw_sys_enter *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct setns_pending p = {};
 
-	p.mntns_inum = task_mntns((struct task_struct *)bpf_get_current_task());
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	p.mntns_inum = task_mntns(t);
+	p.pidns_inum = task_child_pidns(t);
 	if (bpf_map_update_elem(&setns_inflight, &tid, &p, BPF_ANY))
 		count(KH_NODE_C_PENDING_FULL);
 	return 0;
@@ -355,17 +500,30 @@ int exec_watch_setns_exit(struct trace_event_raw_sys_exit *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
 	struct setns_pending *p = bpf_map_lookup_elem(&setns_inflight, &tid);
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct tag joined = {.state = TAG_JOINED};
-	__u32 before;
+	struct setns_pending before;
+	struct tag *old;
 	long err;
 
 	if (!p)
 		return 0;
-	before = p->mntns_inum;
+	before = *p;
 	bpf_map_delete_elem(&setns_inflight, &tid);
-	/* the flags argument may be 0 (any type), so compare namespaces, not arguments */
-	if (ctx->ret != 0 || task_mntns((struct task_struct *)bpf_get_current_task()) == before)
+	if (ctx->ret != 0)
 		return 0;
+	/* the flags argument may be 0 (any type), so compare namespaces, not arguments */
+	if (task_mntns(t) == before.mntns_inum) {
+		if (task_child_pidns(t) == before.pidns_inum)
+			return 0;
+		joined.state = TAG_JOINED_PID;
+	}
+	/* runc joins the pid namespace before the mount namespace: an exec, after all */
+	old = joined.state == TAG_JOINED ? bpf_map_lookup_elem(&tags, &tgid) : NULL;
+	if (old && old->state == TAG_JOINED_PID) {
+		old->state = TAG_JOINED;
+		return 0;
+	}
 	/* a process already in a session stays in it (nsenter from an exec'd shell) */
 	err = bpf_map_update_elem(&tags, &tgid, &joined, BPF_NOEXIST);
 	if (!err)
@@ -420,13 +578,6 @@ int exec_watch_open_enter(struct trace_event_raw_sys_enter *ctx)
 	return open_enter((const char *)ctx->args[0], (__u32)ctx->args[1], -100 /* AT_FDCWD */);
 }
 
-static __always_inline bool has_prefix(const char *s, const char *pfx, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (s[i] != pfx[i])
-			return false;
-	return true;
-}
 
 /*
  * Does the path name a kubelet secret or projected volume directory? Finds each '~' and checks

@@ -30,6 +30,8 @@ struct node_decode_stats {
 	uint64_t session_evictions; /* sessions forgotten to make room (bounded table) */
 	uint64_t no_pod;	    /* sessions whose cgroup names no pod */
 	uint64_t late_sessions;	    /* sessions first seen after their first exec (record lost) */
+	uint64_t audit_ids;	    /* sessions whose environment held KUBERNETES_EXEC_AUDIT_ID */
+	uint64_t env_cut;	    /* sessions whose environment scan stopped at its bound */
 };
 
 struct node_decoder;

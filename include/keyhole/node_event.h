@@ -36,6 +36,17 @@ struct node_identity {
 	bool cgroup_v1; /* the path came from a v1 hierarchy */
 };
 
+/* a parent of a session's first process at the session's start (kernel), and its command line */
+struct node_ancestor {
+	uint32_t pid;
+	uint32_t loginuid;  /* KH_NODE_LOGINUID_UNSET when it had no login session */
+	uint32_t sessionid; /* audit session id, KH_NODE_LOGINUID_UNSET when none */
+	char comm[KH_NODE_COMM_LEN + 1];
+	char cmdline[256]; /* /proc/PID/cmdline, spaces between arguments, read by the agent when
+			      it decoded the session ("" when the process was already gone) */
+	bool cmdline_truncated;
+};
+
 /* one exec session: a `kubectl exec` (runc exec) and everything it started */
 struct node_session {
 	uint64_t id;	     /* kernel session id (ktime of its first exec) */
@@ -47,6 +58,15 @@ struct node_session {
 	uint32_t leader_args_len;
 	bool leader_args_truncated;
 	bool ended; /* the first process exited (descendants may live on) */
+	/* read by the kernel at the session's first exec */
+	char audit_id[KH_NODE_AUDIT_ID_MAX]; /* KUBERNETES_EXEC_AUDIT_ID (KEP-6035), "" if none */
+	bool audit_id_truncated;	     /* longer than the record holds: never matches */
+	bool env_cut;			     /* the environment scan stopped at its bound */
+	bool new_container; /* a container started in a running one's namespaces (kubectl debug) */
+	uint32_t env_scanned;		     /* environment bytes scanned */
+	uint32_t loginuid, sessionid;	     /* the first process's own audit login uid/session */
+	uint32_t n_ancestors;
+	struct node_ancestor anc[KH_NODE_ANCESTORS]; /* parent first */
 };
 
 struct node_process {

@@ -256,6 +256,26 @@ struct kh_base_key {
 #define KH_NODE_F_PATH_TRUNC 0x4u    /* filename/path longer than KH_NODE_PATH_MAX */
 #define KH_NODE_F_CGRP_TRUNC 0x8u    /* cgroup deeper than KH_NODE_CGRP_DEPTH: root side dropped */
 #define KH_NODE_F_CGRP_V1 0x10u	     /* cgroup names from a v1 hierarchy (v2 placed it at root) */
+#define KH_NODE_F_AUDIT_ID 0x20u     /* session start: KUBERNETES_EXEC_AUDIT_ID found, in audit_id */
+#define KH_NODE_F_AUDIT_ID_TRUNC 0x40u /* its value was longer than KH_NODE_AUDIT_ID_MAX - 1 */
+#define KH_NODE_F_ENV_CUT 0x80u	       /* session start: the scan stopped at its bound, env unread */
+#define KH_NODE_F_NEW_CONTAINER 0x100u /* session start: a new container in a running container's
+					  namespaces (kubectl debug), not an exec */
+
+/*
+ * The environment scan at a session's first exec (KEP-6035's KUBERNETES_EXEC_AUDIT_ID): one
+ * bpf_probe_read_user_str of at most KH_NODE_ENV_CHUNK bytes per step, at most KH_NODE_ENV_STEPS
+ * steps and KH_NODE_ENV_SCAN_MAX bytes, so the work per exec is fixed whatever the environment.
+ * An entry longer than a chunk takes several steps. Only session starts pay it (never an exec
+ * outside a container exec session). 16 KB holds the environment of a container with some
+ * 150 Services' links before the variable the runtime appends.
+ */
+#define KH_NODE_ENV_CHUNK 128
+#define KH_NODE_ENV_STEPS 256
+#define KH_NODE_ENV_SCAN_MAX 16384
+#define KH_NODE_AUDIT_ID_MAX 64	   /* an auditID is a UUID (36 characters) */
+#define KH_NODE_ANCESTORS 6	   /* parents of a session's first process, nearest first */
+#define KH_NODE_LOGINUID_UNSET 0xffffffffu /* (uid_t)-1: no login session (a daemon's) */
 
 /* kh_rec_node_open.match: why an open was reported (bits) */
 #define KH_NODE_M_SA_PATH 0x1u	   /* path starts /var/run/secrets/ or /run/secrets/ */
@@ -271,6 +291,7 @@ enum kh_node_counter {
 	KH_NODE_C_PENDING_FULL,	 /* an open or setns in flight was not tracked: table full */
 	KH_NODE_C_SESSIONS,	 /* exec sessions started */
 	KH_NODE_C_TAGGED_FORKS, /* descendants tagged at fork */
+	KH_NODE_C_ENV_CUT,	 /* session starts whose environment scan stopped at its bound */
 	KH_NODE_C_MAX,
 };
 
@@ -291,6 +312,15 @@ struct kh_node_proc {
 	char comm[KH_NODE_COMM_LEN]; /* task comm at the time of the record */
 };
 
+/* one ancestor of a session's first process, as the kernel knew it at the session's start */
+struct kh_node_ancestor {
+	__u32 pid;		     /* tgid, root pid namespace */
+	__u32 loginuid;		     /* audit login uid, KH_NODE_LOGINUID_UNSET when none */
+	__u32 sessionid;	     /* audit session id ((u32)-1 when none) */
+	__u32 _pad;
+	char comm[KH_NODE_COMM_LEN]; /* its comm */
+};
+
 struct kh_rec_node_exec {
 	struct kh_rec_hdr hdr;
 	struct kh_node_proc proc;
@@ -301,6 +331,13 @@ struct kh_rec_node_exec {
 	char filename[KH_NODE_PATH_MAX];		   /* bprm->filename, NUL-terminated */
 	char args[KH_NODE_ARGS_MAX];			   /* argv, each NUL-terminated */
 	char cgrp[KH_NODE_CGRP_DEPTH][KH_NODE_CGRP_NAME_MAX]; /* cgroup names, leaf first */
+	/* session start only (zero otherwise): */
+	__u32 env_scanned;				   /* environment bytes scanned */
+	__u32 n_ancestors;				   /* entries used in anc */
+	__u32 loginuid;					   /* the process's own audit login uid */
+	__u32 sessionid;				   /* and audit session id */
+	char audit_id[KH_NODE_AUDIT_ID_MAX];		   /* KUBERNETES_EXEC_AUDIT_ID's value */
+	struct kh_node_ancestor anc[KH_NODE_ANCESTORS];	   /* parent first */
 };
 
 struct kh_rec_node_open {
@@ -328,9 +365,14 @@ struct kh_rec_node_exit {
 _Static_assert(sizeof(struct kh_rec_hdr) == 16, "kh_rec_hdr is ABI");
 _Static_assert(sizeof(struct kh_node_proc) == 72, "kh_node_proc is ABI");
 _Static_assert(offsetof(struct kh_rec_node_exec, filename) == 104, "kh_rec_node_exec is ABI");
-_Static_assert(sizeof(struct kh_rec_node_exec) ==
+_Static_assert(sizeof(struct kh_node_ancestor) == 32, "kh_node_ancestor is ABI");
+_Static_assert(offsetof(struct kh_rec_node_exec, env_scanned) ==
 		       104 + KH_NODE_PATH_MAX + KH_NODE_ARGS_MAX +
 			       KH_NODE_CGRP_DEPTH * KH_NODE_CGRP_NAME_MAX,
+	       "kh_rec_node_exec is ABI");
+_Static_assert(sizeof(struct kh_rec_node_exec) ==
+		       offsetof(struct kh_rec_node_exec, env_scanned) + 16 + KH_NODE_AUDIT_ID_MAX +
+			       KH_NODE_ANCESTORS * sizeof(struct kh_node_ancestor),
 	       "kh_rec_node_exec is ABI");
 _Static_assert(offsetof(struct kh_rec_node_open, path) == 120, "kh_rec_node_open is ABI");
 _Static_assert(sizeof(struct kh_rec_node_open) == 120 + KH_NODE_PATH_MAX,

@@ -14,6 +14,7 @@
 #include "keyhole/node_decode.h"
 #include "capture/pods_dir.h"
 #include "keyhole/fifo_map.h"
+#include "capture/proc_chain.h"
 
 struct node_decoder {
 	struct node_decode_opts o;
@@ -224,6 +225,23 @@ static void split_args(struct node_decoder *d, uint32_t len, struct node_event *
 	ev->argv[ev->argc] = NULL;
 }
 
+/* what the kernel read at the session's first exec: the audit ID and the parent chain */
+static void session_start_facts(struct node_decoder *d, struct node_session *s,
+				const struct kh_rec_node_exec *r)
+{
+	if (r->flags & KH_NODE_F_AUDIT_ID)
+		kcopy(s->audit_id, sizeof(s->audit_id), r->audit_id, sizeof(r->audit_id));
+	s->audit_id_truncated = r->flags & KH_NODE_F_AUDIT_ID_TRUNC;
+	s->env_cut = r->flags & KH_NODE_F_ENV_CUT;
+	s->new_container = r->flags & KH_NODE_F_NEW_CONTAINER;
+	s->env_scanned = r->env_scanned;
+	if (s->env_cut)
+		d->st.env_cut++;
+	if (s->audit_id[0])
+		d->st.audit_ids++;
+	proc_chain__fill(s, r, d->o.proc_dir);
+}
+
 static void decode_exec(struct node_decoder *d, const struct kh_rec_node_exec *r,
 			struct node_event *ev)
 {
@@ -242,6 +260,8 @@ static void decode_exec(struct node_decoder *d, const struct kh_rec_node_exec *r
 		if (!ev->session_start)
 			d->st.late_sessions++;
 		node_decode__cgroup_path(r, s->who.cgroup_path, sizeof(s->who.cgroup_path));
+		if (ev->session_start)
+			session_start_facts(d, s, r);
 		s->who.cgroup_v1 = r->flags & KH_NODE_F_CGRP_V1;
 		resolve(d, &s->who);
 	}

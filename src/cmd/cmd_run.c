@@ -296,11 +296,13 @@ static void print_counters(const struct run *r)
 
 		exec_watch__counters(r->ew, ec);
 		fprintf(stderr, "keyhole: exec watch: %llu records, %llu sessions, lost %llu records "
-				"(ring full), %llu processes untracked (tables full)\n",
+				"(ring full), %llu processes untracked (tables full), %llu environment "
+				"scans cut\n",
 			(unsigned long long)n->records, (unsigned long long)n->sessions,
 			(unsigned long long)(ec[KH_NODE_C_RB_EXEC] + ec[KH_NODE_C_RB_OPEN] +
 					     ec[KH_NODE_C_RB_EXIT]),
-			(unsigned long long)(ec[KH_NODE_C_TAGS_FULL] + ec[KH_NODE_C_PENDING_FULL]));
+			(unsigned long long)(ec[KH_NODE_C_TAGS_FULL] + ec[KH_NODE_C_PENDING_FULL]),
+			(unsigned long long)ec[KH_NODE_C_ENV_CUT]);
 	}
 	fprintf(stderr,
 		"keyhole: pipeline: %llu lines, %llu parsed, %llu malformed (%llu oversized), "

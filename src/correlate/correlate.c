@@ -653,6 +653,8 @@ void correlate__on_event(struct kh_correlate *c, const struct audit_event *ev)
 		on_request(c, ev, KH_STEP_SECRET_READ);
 	if (cls & KH_CLS_EXEC)
 		on_request(c, ev, KH_STEP_EXEC);
+	if (cls & KH_CLS_PORT_FORWARD)
+		on_request(c, ev, KH_STEP_PORT_FORWARD);
 	report_evictions(c);
 }
 

@@ -48,6 +48,8 @@ const char *step_kind__name(enum kh_step_kind k)
 		return "pod-exec";
 	case KH_STEP_NODE_SECRET_READ:
 		return "node-secret-read-in-exec";
+	case KH_STEP_PORT_FORWARD:
+		return "pod-port-forward";
 	}
 	return "unknown";
 }
@@ -76,6 +78,10 @@ unsigned grant__classify(const struct audit_event *ev)
 		if ((kstr_eq(o->subresource, "exec") || kstr_eq(o->subresource, "attach")) &&
 		    (kstr_eq(ev->verb, "create") || kstr_eq(ev->verb, "get")))
 			cls |= KH_CLS_EXEC;
+		/* kubectl port-forward: a tunnel into the pod's network, a step after the loot */
+		else if (kstr_eq(o->subresource, "portforward") &&
+			 (kstr_eq(ev->verb, "create") || kstr_eq(ev->verb, "get")))
+			cls |= KH_CLS_PORT_FORWARD;
 	} else if ((kstr_eq(o->resource, "rolebindings") ||
 		    kstr_eq(o->resource, "clusterrolebindings")) &&
 		   !sub) {

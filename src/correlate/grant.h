@@ -28,6 +28,7 @@ enum kh_step_kind {
 	KH_STEP_SECRET_READ,	  /* get/list/watch of secrets */
 	KH_STEP_EXEC,		  /* pods/exec or pods/attach */
 	KH_STEP_NODE_SECRET_READ, /* a secret file read inside an exec session (node) */
+	KH_STEP_PORT_FORWARD,	  /* pods/portforward: a follow-on step (tunnel into a pod) */
 };
 
 const char *step_kind__name(enum kh_step_kind k);
@@ -39,6 +40,7 @@ const char *step_kind__name(enum kh_step_kind k);
 #define KH_CLS_SA_TOKEN (1u << KH_STEP_SA_TOKEN)
 #define KH_CLS_SECRET_READ (1u << KH_STEP_SECRET_READ)
 #define KH_CLS_EXEC (1u << KH_STEP_EXEC)
+#define KH_CLS_PORT_FORWARD (1u << KH_STEP_PORT_FORWARD)
 #define KH_CLS_ROLE_WRITE (1u << 15) /* create/update/patch of a role: learn wildcard roles */
 #define KH_CLS_GRANT (KH_CLS_BINDING | KH_CLS_ROLE_VERB | KH_CLS_IMPERSONATION | KH_CLS_SA_TOKEN)
 

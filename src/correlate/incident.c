@@ -400,6 +400,10 @@ enum kh_step_add incident__add_request(struct kh_incident *inc, enum kh_step_kin
 	if (kind == KH_STEP_EXEC) {
 		command = query_values(uri, "command");
 		r = note_exec(inc, ev, t, command);
+	} else if (kind == KH_STEP_PORT_FORWARD) {
+		/* a follow-on step: in the timeline only, its ports as the detail */
+		command = query_values(uri, "ports");
+		r = KH_ADD_NEW;
 	} else {
 		r = note_secret(inc, ev, t);
 		if (!inc->source_ip && ev->source_ips.n)
@@ -682,6 +686,7 @@ static void put_timeline(struct json_out *j, const struct kh_incident *inc)
 		const struct kh_incident_step *s = &inc->steps[i];
 		const char *dk = s->kind == KH_STEP_EXEC		? "command"
 				 : s->kind == KH_STEP_NODE_SECRET_READ ? "path"
+				 : s->kind == KH_STEP_PORT_FORWARD     ? "ports"
 								       : "role";
 
 		json_obj_begin(j);

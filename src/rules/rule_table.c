@@ -16,6 +16,7 @@ const struct kh_rule *const kh_rule_table[] = {
 	&rule_secret_rapid_get,
 	&rule_unusual_decision_ua,
 	&rule_node_container_exec,
+	&rule_node_exec_without_audit,
 	&rule_node_secret_read_in_exec,
 	&rule_node_audit_log_tamper,
 	NULL,

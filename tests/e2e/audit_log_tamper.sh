@@ -179,7 +179,8 @@ $(diff <(echo "$want") <(echo "$got"))"
 jq -e -s '[.[] | select(.rule.id == "node-audit-log-tamper")] |
 	all(.["@timestamp"] and .event.kind == "alert" and .rule.severity == "high" and
 	    (.threat.technique.id | index("T1070")) and .file.path == "'"$LOG"'" and
-	    (.process.pid | type) == "number" and (.process.parent.pid | type) == "number")' \
+	    (.process.pid | type) == "number" and (.process.parent.pid | type) == "number" and
+	    .keyhole.attribution.method == "none")' \
 	"$T/alerts.json" > /dev/null || fail "tamper alerts lack their fields"
 [ "$(jq -r 'select(.event.action == "audit-log-open-write") | .keyhole.audit_log_tamper.matched_by' \
 	"$T/alerts.json" | sort -u)" = inode ] || fail "opens not matched by inode"

@@ -19,7 +19,7 @@ struct alert_lines {
 void alert_lines__read(struct alert_lines *a, FILE *f);
 void alert_lines__free(struct alert_lines *a);
 
-/* the value at a dotted path ("user.name", "kubernetes.audit.auditID"), or NULL */
+/* the value at a dotted path ("user.name", "keyhole.exec_session.parents.0.name"), or NULL */
 json_object *alert_get(json_object *alert, const char *path);
 /* the string at @path, or NULL when absent or not a string */
 const char *alert_str(json_object *alert, const char *path);

@@ -82,6 +82,19 @@ static int write_file(const char *path, const char *text)
 	return fclose(f) ? -errno : 0;
 }
 
+static pid_t read_pid(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid;
+}
+
 static void random_hex(char *out, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -247,10 +260,14 @@ int runc_pod__start(struct runc_pod *p, const char *init_script)
 		return err;
 	}
 	{
-		char *argv[] = {RUNC,	    "--root",  p->state, "run", "-d",
-				"--bundle", p->bundle, p->id,	 NULL};
+		char pidfile[256];
+		char *argv[] = {RUNC,	     "--root",	p->state,  "run", "-d", "--pid-file",
+				pidfile,     "--bundle", p->bundle, p->id, NULL};
 
+		snprintf(pidfile, sizeof(pidfile), "%s/init.pid", p->root);
 		err = kh_run(argv, false);
+		if (!err)
+			p->init_pid = read_pid(pidfile);
 	}
 	if (err) {
 		fprintf(stderr, "runc_pod: runc run failed (status %d)\n", err);
@@ -267,6 +284,27 @@ int runc_pod__exec(struct runc_pod *p, const char *script)
 	return kh_run(argv, false);
 }
 
+int runc_pod__exec_env(struct runc_pod *p, const char *const *env, const char *script)
+{
+	char *argv[32];
+	int n = 0;
+
+	argv[n++] = RUNC;
+	argv[n++] = "--root";
+	argv[n++] = p->state;
+	argv[n++] = "exec";
+	for (size_t i = 0; env && env[i] && n < 24; i++) {
+		argv[n++] = "--env";
+		argv[n++] = (char *)env[i];
+	}
+	argv[n++] = p->id;
+	argv[n++] = "sh";
+	argv[n++] = "-c";
+	argv[n++] = (char *)script;
+	argv[n] = NULL;
+	return kh_run(argv, false);
+}
+
 bool runc_pod__wait_file(const struct runc_pod *p, const char *name, int ms)
 {
 	char path[512];
@@ -279,6 +317,87 @@ bool runc_pod__wait_file(const struct runc_pod *p, const char *name, int ms)
 		nanosleep(&ts, NULL);
 	}
 	return access(path, F_OK) == 0;
+}
+
+/* the second bundle: the first one's config with the namespaces, cgroup and args changed */
+static int write_debug_config(struct runc_pod *p, const char *bundle, const char *script)
+{
+	static const char *const joined[] = {"pid", "network", "ipc"};
+	char path[512], cg[256], ns[64];
+	json_object *c, *proc, *args, *linux_, *nss, *root;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/config.json", p->bundle);
+	c = json_object_from_file(path);
+	if (!c)
+		return -EINVAL;
+	json_object_object_get_ex(c, "process", &proc);
+	args = json_object_new_array();
+	json_object_array_add(args, json_object_new_string("sh"));
+	json_object_array_add(args, json_object_new_string("-c"));
+	json_object_array_add(args, json_object_new_string(script));
+	json_object_object_add(proc, "args", args);
+	json_object_object_get_ex(c, "root", &root);
+	snprintf(path, sizeof(path), "%s/rootfs", p->bundle);
+	json_object_object_add(root, "path", json_object_new_string(path));
+	json_object_object_get_ex(c, "linux", &linux_);
+	snprintf(cg, sizeof(cg), "/kubepods/besteffort/pod%s/%s", p->pod_uid, p->debug_id);
+	json_object_object_add(linux_, "cgroupsPath", json_object_new_string(cg));
+	nss = json_object_new_array();
+	for (size_t i = 0; i < sizeof(joined) / sizeof(joined[0]); i++) {
+		json_object *n = json_object_new_object();
+
+		snprintf(ns, sizeof(ns), "/proc/%d/ns/%s", (int)p->init_pid,
+			 strcmp(joined[i], "network") ? joined[i] : "net");
+		json_object_object_add(n, "type", json_object_new_string(joined[i]));
+		json_object_object_add(n, "path", json_object_new_string(ns));
+		json_object_array_add(nss, n);
+	}
+	for (const char *t = "uts\0mount\0"; *t; t += strlen(t) + 1) {
+		json_object *n = json_object_new_object();
+
+		json_object_object_add(n, "type", json_object_new_string(t));
+		json_object_array_add(nss, n);
+	}
+	json_object_object_add(linux_, "namespaces", nss);
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	err = json_object_to_file_ext(path, c, JSON_C_TO_STRING_PRETTY) ? -EIO : 0;
+	json_object_put(c);
+	return err;
+}
+
+int runc_pod__start_debug(struct runc_pod *p, const char *name, const char *script)
+{
+	char bundle[256], path[512], target[600];
+	int err;
+
+	if (!p->init_pid)
+		return -ESRCH;
+	random_hex(p->debug_id, 64);
+	snprintf(p->debug_container, sizeof(p->debug_container), "%s", name);
+	snprintf(bundle, sizeof(bundle), "%s/debug-bundle", p->root);
+	if ((err = mkdirs(bundle)) || (err = write_debug_config(p, bundle, script)))
+		return err;
+	snprintf(path, sizeof(path), "%s/%s_%s_%s/%s", p->pods_log_dir, p->ns, p->pod, p->pod_uid,
+		 name);
+	if ((err = mkdirs(path)))
+		return err;
+	snprintf(target, sizeof(target), "%s/0.log", path);
+	if ((err = write_file(target, "")))
+		return err;
+	snprintf(path, sizeof(path), "%s/%s_%s_%s-%s.log", p->containers_log_dir, p->pod, p->ns,
+		 name, p->debug_id);
+	if (symlink(target, path))
+		return -errno;
+	{
+		char *argv[] = {RUNC,	    "--root", p->state,    "run", "-d",
+				"--bundle", bundle,   p->debug_id, NULL};
+
+		if (kh_run(argv, false))
+			return -EIO;
+	}
+	p->debug_running = true;
+	return 0;
 }
 
 /* rmdir the pod's cgroups bottom-up in every mounted hierarchy (v1 and v2) */
@@ -300,6 +419,10 @@ static void remove_cgroups(const struct runc_pod *p)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s%s/%s", dir, levels[0], pod, p->id);
 		rmdir(path);
+		if (p->debug_id[0]) {
+			snprintf(path, sizeof(path), "%s/%s%s/%s", dir, levels[0], pod, p->debug_id);
+			rmdir(path);
+		}
 		snprintf(path, sizeof(path), "%s/%s%s", dir, levels[0], pod);
 		rmdir(path);
 		/* shared levels go only when empty: another test's pod may still use them */
@@ -315,6 +438,14 @@ void runc_pod__stop(struct runc_pod *p)
 {
 	if (!p->root[0])
 		return;
+	if (p->debug_running) {
+		char *kill_[] = {RUNC, "--root", p->state, "kill", p->debug_id, "KILL", NULL};
+		char *del[] = {RUNC, "--root", p->state, "delete", "-f", p->debug_id, NULL};
+
+		kh_run(kill_, true);
+		kh_run(del, true);
+		p->debug_running = false;
+	}
 	if (p->running) {
 		char *kill_[] = {RUNC, "--root", p->state, "kill", p->id, "KILL", NULL};
 		char *del[] = {RUNC, "--root", p->state, "delete", "-f", p->id, NULL};

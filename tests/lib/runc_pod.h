@@ -35,6 +35,10 @@ struct runc_pod {
 	char container[32];
 	pid_t init_pid;
 	bool running;
+	/* a second container in the first one's pid, network and ipc namespaces (kubectl debug) */
+	char debug_id[65];
+	char debug_container[32];
+	bool debug_running;
 	int volumes_mounted;
 };
 
@@ -52,6 +56,17 @@ int runc_pod__start(struct runc_pod *p, const char *init_script);
 
 /* `runc exec <id> sh -c @script`; returns the exit status, or -errno */
 int runc_pod__exec(struct runc_pod *p, const char *script);
+
+/* the same with `--env E` for each KEY=VALUE of the NULL-terminated @env (at most 10) */
+int runc_pod__exec_env(struct runc_pod *p, const char *const *env, const char *script);
+
+/*
+ * Start a second container in the pod, as kubectl debug --target does: the same rootfs and
+ * volumes, in the running container's pid, network and ipc namespaces, with a mount namespace of
+ * its own, named @name in the kubelet's log directories, running `sh -c @script`. Returns 0 or
+ * -errno.
+ */
+int runc_pod__start_debug(struct runc_pod *p, const char *name, const char *script);
 
 /* wait up to @ms for <shared>/@name to exist; true when it does */
 bool runc_pod__wait_file(const struct runc_pod *p, const char *name, int ms);

@@ -17,8 +17,11 @@ struct req {
 	size_t len;
 	int64_t t_ns; /* requestReceivedTimestamp (else stageTimestamp) */
 	char ns[64], pod[254], container[64];
+	char audit_id[KH_NODE_AUDIT_ID_MAX];
 	uint64_t key;	     /* its key in the request map */
 	uint64_t claimed_by; /* session id, 0 while free */
+	enum exec_request_kind kind;
+	bool exact; /* claimed by the session's own auditID: no other session's candidate */
 	bool live;
 };
 
@@ -37,7 +40,14 @@ struct jsession {
 	int64_t start_ns;
 	int64_t deadline_ns;
 	char ns[64], pod[254], container[64];
-	uint64_t req_key; /* paired request, 0 for none */
+	uint64_t req_key;   /* paired request, 0 for none */
+	uint64_t proxy_key; /* unpaired: the nodes/proxy request that ran in its pod, 0 for none */
+	char audit_id[KH_NODE_AUDIT_ID_MAX]; /* from its environment, "" when none */
+	bool new_container;		     /* kubectl debug: pairs with ephemeral containers */
+	bool id_unmatched;
+	enum exec_attrib_method method;
+	uint32_t n_cand;
+	char cand[KH_EXEC_JOIN_CANDIDATES][KH_NODE_AUDIT_ID_MAX];
 	bool final;
 	struct held *head, **tail;
 	uint32_t n_held;
@@ -123,6 +133,28 @@ static uint64_t absdiff(int64_t a, int64_t b)
 	return a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
 }
 
+const char *exec_attrib__method_name(enum exec_attrib_method m)
+{
+	switch (m) {
+	case EXEC_ATTRIB_AUDIT_ID:
+		return "audit-id";
+	case EXEC_ATTRIB_UNIQUE:
+		return "unique-match";
+	case EXEC_ATTRIB_AMBIGUOUS:
+		return "ambiguous";
+	default:
+		return "none";
+	}
+}
+
+/* can a request of this kind have started this session? */
+static bool kind_fits(const struct req *r, const struct jsession *js)
+{
+	if (js->new_container)
+		return r->kind == EXEC_REQ_DEBUG;
+	return r->kind == EXEC_REQ_EXEC || r->kind == EXEC_REQ_ATTACH;
+}
+
 static bool same_pod(const struct req *r, const struct jsession *js)
 {
 	if (strcmp(r->ns, js->ns) || strcmp(r->pod, js->pod))
@@ -131,25 +163,61 @@ static bool same_pod(const struct req *r, const struct jsession *js)
 	return !r->container[0] || !js->container[0] || !strcmp(r->container, js->container);
 }
 
-/* deliver one event with the paired request (re-parsed from its stored line) or none */
-static void deliver(struct exec_join *j, const struct node_event *ev, const struct req *r,
-		    void *ctx)
+static const struct req *req_by_key(struct exec_join *j, uint64_t key)
 {
-	struct audit_event a;
-	struct kh_parse_error pe;
-
-	if (r && audit_parse(r->line, r->len, &a, &pe) == 0)
-		j->fn(ctx, ev, &a);
-	else
-		j->fn(ctx, ev, NULL);
-}
-
-static const struct req *paired(struct exec_join *j, const struct jsession *js)
-{
-	long slot = js->req_key ? fifo_map__find(&j->reqs, js->req_key) : -1;
+	long slot = key ? fifo_map__find(&j->reqs, key) : -1;
 
 	return slot >= 0 ? &j->req[slot] : NULL;
 }
+
+/*
+ * deliver one event with the paired request (re-parsed from its stored line) or none, and how
+ * the session was attributed
+ */
+static void deliver(struct exec_join *j, const struct node_event *ev, const struct jsession *js,
+		    void *ctx)
+{
+	const struct req *r = req_by_key(j, js->req_key);
+	const struct req *px = r ? NULL : req_by_key(j, js->proxy_key);
+	struct exec_attribution at = {
+	    .method = r ? js->method : EXEC_ATTRIB_NONE,
+	    .n_candidates = js->n_cand,
+	    .audit_id_unmatched = js->id_unmatched,
+	};
+	struct audit_event a, pa;
+	struct kh_parse_error pe;
+
+	at.n_listed = js->n_cand < KH_EXEC_JOIN_CANDIDATES ? js->n_cand : KH_EXEC_JOIN_CANDIDATES;
+	for (uint32_t i = 0; i < at.n_listed; i++)
+		at.candidates[i] = js->cand[i];
+	if (px && audit_parse(px->line, px->len, &pa, &pe) == 0)
+		at.proxy = &pa;
+	if (r && audit_parse(r->line, r->len, &a, &pe) == 0) {
+		j->fn(ctx, ev, &a, &at);
+		return;
+	}
+	at.method = EXEC_ATTRIB_NONE;
+	j->fn(ctx, ev, NULL, &at);
+}
+
+/* an unpaired session: the nearest nodes/proxy request running a command in its pod */
+static void find_proxy(struct exec_join *j, struct jsession *js)
+{
+	const struct req *best = NULL;
+
+	for (uint32_t i = 0; i < j->o.max_requests; i++) {
+		const struct req *r = &j->req[i];
+
+		if (!r->live || r->kind != EXEC_REQ_PROXY || !same_pod(r, js) ||
+		    absdiff(r->t_ns, js->start_ns) > (uint64_t)j->o.window_ns)
+			continue;
+		if (!best || absdiff(r->t_ns, js->start_ns) < absdiff(best->t_ns, js->start_ns))
+			best = r;
+	}
+	js->proxy_key = best ? best->key : 0;
+}
+
+static void pair_session(struct exec_join *j, struct jsession *js, bool last);
 
 /* the pairing of @js is settled: deliver what it held */
 static void finalize(struct exec_join *j, struct jsession *js, void *ctx)
@@ -159,15 +227,22 @@ static void finalize(struct exec_join *j, struct jsession *js, void *ctx)
 
 	if (js->final)
 		return;
+	if (!js->req_key)
+		pair_session(j, js, true);
 	js->final = true;
 	j->n_waiting--;
-	if (js->req_key)
+	r = req_by_key(j, js->req_key);
+	if (r) {
 		j->st.joined++;
-	else
+		j->st.exact += js->method == EXEC_ATTRIB_AUDIT_ID;
+		j->st.ambiguous += js->method == EXEC_ATTRIB_AMBIGUOUS;
+	} else {
 		j->st.unjoined++;
-	r = paired(j, js);
+		find_proxy(j, js);
+		j->st.proxied += js->proxy_key != 0;
+	}
 	for (h = js->head; h; h = h->next)
-		deliver(j, &h->ev, r, ctx);
+		deliver(j, &h->ev, js, ctx);
 	free_held(js);
 }
 
@@ -226,29 +301,43 @@ static struct req *req_insert(struct exec_join *j, uint64_t key)
 	return &j->req[slot];
 }
 
-/* a new request: the waiting session of its pod nearest in time claims it */
-static void pair_waiting(struct exec_join *j, uint64_t key, struct req *r, void *ctx)
+/*
+ * A new request: the waiting session that carries its auditID takes it; else the waiting
+ * session of its pod nearest in time without an auditID of its own pairs (by time, which may
+ * still pick a nearer request).
+ */
+static void pair_waiting(struct exec_join *j, struct req *r, void *ctx)
 {
 	struct jsession *best = NULL;
 
 	for (uint32_t i = 0; i < j->o.max_sessions && j->n_waiting; i++) {
 		struct jsession *js = &j->s[i];
 
-		if (!js->id || js->final || !same_pod(r, js) ||
-		    absdiff(r->t_ns, js->start_ns) > (uint64_t)j->o.window_ns)
+		if (!js->id || js->final || !kind_fits(r, js) || !same_pod(r, js))
+			continue;
+		if (js->audit_id[0]) {
+			if (r->audit_id[0] && !strcmp(js->audit_id, r->audit_id)) {
+				best = js;
+				break;
+			}
+			continue;
+		}
+		if (absdiff(r->t_ns, js->start_ns) > (uint64_t)j->o.window_ns)
 			continue;
 		if (!best || absdiff(r->t_ns, js->start_ns) < absdiff(r->t_ns, best->start_ns))
 			best = js;
 	}
 	if (!best)
 		return;
-	r->claimed_by = best->id;
-	best->req_key = key;
-	finalize(j, best, ctx);
+	pair_session(j, best, false);
+	if (best->req_key)
+		finalize(j, best, ctx);
 }
 
 void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void *ctx)
 {
+	char pns[64], ppod[254], pctr[64];
+	enum exec_request_kind kind;
 	struct exec_command cmd;
 	uint64_t key;
 	struct req *r;
@@ -256,7 +345,11 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 	char *line;
 
 	advance(j, audit_event_time_ns(ev), ctx);
-	if (!exec_request__is_exec(ev))
+	kind = exec_request__kind(ev);
+	if (kind == EXEC_REQ_NONE)
+		return;
+	/* of the kubelet API through nodes/proxy, only what runs a command in a pod is kept */
+	if (kind == EXEC_REQ_PROXY && exec_request__proxy_target(ev->request_uri, pns, ppod, pctr))
 		return;
 	key = emit_request_key(ev);
 	line = malloc(ev->len ? ev->len : 1);
@@ -276,29 +369,96 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 	r->len = ev->len;
 	r->live = true;
 	r->key = key;
+	r->kind = kind;
 	r->t_ns = ev->request_received_ns ? ev->request_received_ns : ev->stage_ns;
+	if (!kcopy(r->audit_id, sizeof(r->audit_id), ev->audit_id))
+		r->audit_id[0] = 0;
+	if (kind == EXEC_REQ_PROXY) {
+		memcpy(r->ns, pns, sizeof(r->ns));
+		memcpy(r->pod, ppod, sizeof(r->pod));
+		memcpy(r->container, pctr, sizeof(r->container));
+		return; /* never paired: only looked up for sessions left without a request */
+	}
 	if (!kcopy(r->ns, sizeof(r->ns), ev->object_ref.namespace_) ||
 	    !kcopy(r->pod, sizeof(r->pod), ev->object_ref.name))
 		r->ns[0] = r->pod[0] = 0; /* names no pod can have: never pairs */
-	if (exec_request__command(ev->request_uri, &cmd) == 0)
+	if (kind != EXEC_REQ_DEBUG && exec_request__command(ev->request_uri, &cmd) == 0)
 		memcpy(r->container, cmd.container, sizeof(r->container));
 	j->st.requests++;
 	if (r->ns[0])
-		pair_waiting(j, key, r, ctx);
+		pair_waiting(j, r, ctx);
 }
 
 /* ---- sessions ---------------------------------------------------------------------------- */
 
-/* the free request of the session's pod nearest its start, within the window */
-static void pair_session(struct exec_join *j, struct jsession *js)
+/* the request whose auditID the session carries, if it is one that could have started it */
+static bool pair_by_id(struct exec_join *j, struct jsession *js)
 {
-	struct req *best = NULL;
-
 	for (uint32_t i = 0; i < j->o.max_requests; i++) {
 		struct req *r = &j->req[i];
 
-		if (!r->live || r->claimed_by || !r->ns[0] || !same_pod(r, js) ||
+		if (!r->live || !r->audit_id[0] || strcmp(r->audit_id, js->audit_id))
+			continue;
+		if (!kind_fits(r, js) || !same_pod(r, js) ||
+		    (r->claimed_by && r->exact && r->claimed_by != js->id)) {
+			js->id_unmatched = true; /* another pod's (or session's) request */
+			return false;
+		}
+		if (r->claimed_by && r->claimed_by != js->id) {
+			/* a session paired by time took it: the ID is the stronger claim */
+			long slot = fifo_map__find(&j->sess, r->claimed_by);
+
+			if (slot >= 0 && j->s[slot].req_key == r->key)
+				j->s[slot].method = EXEC_ATTRIB_AMBIGUOUS;
+		}
+		r->claimed_by = js->id;
+		r->exact = true;
+		js->req_key = r->key;
+		js->method = EXEC_ATTRIB_AUDIT_ID;
+		return true;
+	}
+	return false;
+}
+
+/* keep the candidate auditIDs nearest first */
+static void add_candidate(struct jsession *js, const struct req *r, int64_t *dist)
+{
+	uint32_t n = js->n_cand < KH_EXEC_JOIN_CANDIDATES ? js->n_cand : KH_EXEC_JOIN_CANDIDATES;
+	int64_t d = (int64_t)absdiff(r->t_ns, js->start_ns);
+	uint32_t at = n;
+
+	while (at > 0 && dist[at - 1] > d)
+		at--;
+	js->n_cand++;
+	if (at >= KH_EXEC_JOIN_CANDIDATES)
+		return;
+	if (n == KH_EXEC_JOIN_CANDIDATES)
+		n--;
+	memmove(js->cand[at + 1], js->cand[at], (n - at) * sizeof(js->cand[0]));
+	memmove(&dist[at + 1], &dist[at], (n - at) * sizeof(dist[0]));
+	snprintf(js->cand[at], sizeof(js->cand[at]), "%s", r->audit_id);
+	dist[at] = d;
+}
+
+/*
+ * By pod, container and time: every request that fits and no other session took by its auditID
+ * is a candidate; the nearest one still free is the pair.
+ */
+static void pair_by_time(struct exec_join *j, struct jsession *js)
+{
+	int64_t dist[KH_EXEC_JOIN_CANDIDATES];
+	struct req *best = NULL;
+
+	js->n_cand = 0;
+	for (uint32_t i = 0; i < j->o.max_requests; i++) {
+		struct req *r = &j->req[i];
+
+		if (!r->live || !r->ns[0] || (r->exact && r->claimed_by != js->id) ||
+		    !kind_fits(r, js) || !same_pod(r, js) ||
 		    absdiff(r->t_ns, js->start_ns) > (uint64_t)j->o.window_ns)
+			continue;
+		add_candidate(js, r, dist);
+		if (r->claimed_by)
 			continue;
 		if (!best || absdiff(r->t_ns, js->start_ns) < absdiff(best->t_ns, js->start_ns))
 			best = r;
@@ -307,6 +467,25 @@ static void pair_session(struct exec_join *j, struct jsession *js)
 		return;
 	best->claimed_by = js->id;
 	js->req_key = best->key;
+	js->method = js->n_cand > 1 ? EXEC_ATTRIB_AMBIGUOUS : EXEC_ATTRIB_UNIQUE;
+}
+
+/*
+ * Pair @js: by its auditID when it carries one (before @last, only that way: its request may
+ * still come), else by time.
+ */
+static void pair_session(struct exec_join *j, struct jsession *js, bool last)
+{
+	if (js->req_key || !js->ns[0] || !js->pod[0])
+		return;
+	if (js->audit_id[0]) {
+		if (pair_by_id(j, js))
+			return;
+		if (!last && !js->id_unmatched)
+			return;
+		js->id_unmatched = true;
+	}
+	pair_by_time(j, js);
 }
 
 static struct jsession *session_insert(struct exec_join *j, const struct node_event *ev, void *ctx)
@@ -330,9 +509,11 @@ static struct jsession *session_insert(struct exec_join *j, const struct node_ev
 	snprintf(js->ns, sizeof(js->ns), "%s", s->who.pod_namespace);
 	snprintf(js->pod, sizeof(js->pod), "%s", s->who.pod_name);
 	snprintf(js->container, sizeof(js->container), "%s", s->who.container_name);
+	if (!s->audit_id_truncated)
+		snprintf(js->audit_id, sizeof(js->audit_id), "%s", s->audit_id);
+	js->new_container = s->new_container;
 	j->n_waiting++;
-	if (js->ns[0] && js->pod[0])
-		pair_session(j, js);
+	pair_session(j, js, false);
 	if (js->req_key || !js->ns[0] || !js->pod[0]) {
 		finalize(j, js, ctx); /* paired, or nothing could ever pair with it */
 	} else {
@@ -348,8 +529,10 @@ static void hold(struct exec_join *j, struct jsession *js, const struct node_eve
 	struct held *h;
 
 	if (js->n_held >= j->o.max_held || !(h = calloc(1, sizeof(*h)))) {
+		struct exec_attribution none = {0};
+
 		j->st.held_overflow++;
-		j->fn(ctx, ev, NULL);
+		j->fn(ctx, ev, NULL, &none);
 		return;
 	}
 	h->ev = *ev;
@@ -389,7 +572,7 @@ void exec_join__on_node(struct exec_join *j, const struct node_event *ev, bool d
 
 	if (deliver_it) {
 		if (js->final)
-			deliver(j, ev, paired(j, js), ctx);
+			deliver(j, ev, js, ctx);
 		else
 			hold(j, js, ev, ctx);
 	}

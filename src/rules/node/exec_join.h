@@ -14,6 +14,17 @@
  * delivered, joined or not, once the pairing is final. Event time is the later of the audit and
  * node event times seen so far; flush ends every wait.
  *
+ * Exact pairing: when the kernel read KUBERNETES_EXEC_AUDIT_ID (KEP-6035) in the session's
+ * environment, the session pairs with the request of that auditID and nothing else, provided it
+ * names the same pod (an ID copied from another pod's request pairs by time instead, flagged).
+ * Such a session waits for its own request; at the end of its wait it falls back to time.
+ * Otherwise the pairing is by pod and time, and every request that fits (same pod, within the
+ * window, not claimed exactly by another session) is a candidate: one is a unique match, more
+ * are ambiguous and listed. pods/attach requests pair like pods/exec; ephemeral-container
+ * patches (kubectl debug) pair only with sessions the kernel saw start a new container in a
+ * running pod. A session left without a request is checked against the nodes/proxy requests
+ * whose kubelet path runs a command in its pod (the kubelet API, reached without pods/exec).
+ *
  * The pairing depends only on the order of the events fed in, so two rules each owning a join
  * and fed the same events pair every session with the same request.
  */
@@ -41,17 +52,44 @@ struct exec_join_stats {
 	uint64_t requests;	    /* pods/exec requests seen (distinct) */
 	uint64_t joined;	    /* sessions paired with a request */
 	uint64_t unjoined;	    /* sessions final without one */
+	uint64_t exact;		    /* of the joined: by the session's auditID */
+	uint64_t ambiguous;	    /* of the joined: more than one request fitted */
+	uint64_t proxied;	    /* of the unjoined: a nodes/proxy request ran in their pod */
 	uint64_t held_overflow;	    /* events delivered early: the session's hold was full */
 	uint64_t request_evictions; /* requests forgotten to make room */
 	uint64_t session_evictions; /* sessions forgotten to make room */
 };
 
+enum exec_attrib_method {
+	EXEC_ATTRIB_NONE = 0,  /* no request fits */
+	EXEC_ATTRIB_AUDIT_ID,  /* the session's KUBERNETES_EXEC_AUDIT_ID named the request */
+	EXEC_ATTRIB_UNIQUE,    /* one request fits by pod, container and time */
+	EXEC_ATTRIB_AMBIGUOUS, /* several fit; the nearest in time is the one given */
+};
+
+#define KH_EXEC_JOIN_CANDIDATES 4 /* candidate auditIDs listed for an ambiguous match */
+
+/* how a session was tied to its request (valid for the deliver call) */
+struct exec_attribution {
+	enum exec_attrib_method method;
+	uint32_t n_candidates;	/* requests that fit by pod and time */
+	uint32_t n_listed;	/* of them in candidates[], nearest first */
+	const char *candidates[KH_EXEC_JOIN_CANDIDATES];
+	bool audit_id_unmatched; /* the session carried an auditID that paired with no request */
+	/* no request: a nodes/proxy request running a command in the session's pod, or NULL */
+	const struct audit_event *proxy;
+};
+
+/* "none", "audit-id", "unique-match", "ambiguous" */
+const char *exec_attrib__method_name(enum exec_attrib_method m);
+
 /*
  * Receives a node event the caller asked to deliver, once its session's pairing is final; @req
- * is the paired request (valid for the call), or NULL when there is none.
+ * is the paired request (valid for the call), or NULL when there is none; @at says how.
  */
 typedef void (*exec_join_deliver_fn)(void *ctx, const struct node_event *ev,
-				     const struct audit_event *req);
+				     const struct audit_event *req,
+				     const struct exec_attribution *at);
 
 struct exec_join;
 
@@ -59,7 +97,7 @@ struct exec_join;
 struct exec_join *exec_join__new(const struct exec_join_opts *opts, exec_join_deliver_fn fn);
 void exec_join__free(struct exec_join *j);
 
-/* see an audit event (only pods/exec requests are kept); may deliver held events */
+/* see an audit event (only the request kinds above are kept); may deliver held events */
 void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void *ctx);
 
 /* see a node event; deliver it to fn when @deliver (now, or when its session is final) */

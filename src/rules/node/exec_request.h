@@ -35,4 +35,25 @@ int exec_request__command(struct kstr request_uri, struct exec_command *out);
 /* URL-decode (query form: '+' is a space) @n bytes of @s into @dst; returns the length */
 size_t exec_request__url_decode(const char *s, size_t n, char *dst);
 
+/* the requests that can start a session in a running pod (exec_request_kind.c) */
+enum exec_request_kind {
+	EXEC_REQ_NONE = 0,
+	EXEC_REQ_EXEC,	 /* create/get pods/exec */
+	EXEC_REQ_ATTACH, /* create/get pods/attach */
+	EXEC_REQ_DEBUG,	 /* patch/update pods/ephemeralcontainers (kubectl debug) */
+	EXEC_REQ_PROXY,	 /* any verb on nodes/proxy: the kubelet API, exec included, unadmitted */
+};
+
+enum exec_request_kind exec_request__kind(const struct audit_event *ev);
+/* "exec", "attach", "ephemeralcontainers", "nodes/proxy" */
+const char *exec_request__kind_name(enum exec_request_kind k);
+
+/*
+ * The pod a nodes/proxy request's kubelet path runs a command in: the path after "/proxy" is
+ * /exec|attach|run/<namespace>/<pod>[/<uid>]/<container>. Returns 0 with the three names
+ * (URL-decoded), or -ENOENT for any other kubelet path (metrics, logs, pods, ...).
+ */
+int exec_request__proxy_target(struct kstr request_uri, char ns[64], char pod[254],
+			       char container[64]);
+
 #endif /* KEYHOLE_NODE_EXEC_REQUEST_H */

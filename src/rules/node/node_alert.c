@@ -157,6 +157,7 @@ static void put_request(struct json_out *j, const struct audit_event *req)
 	json_key(j, "exec_request");
 	json_obj_begin(j);
 	json_kv_kstr(j, "auditID", req->audit_id);
+	json_kv_str(j, "subresource", exec_request__kind_name(exec_request__kind(req)));
 	json_key(j, "command");
 	json_arr_begin(j);
 	for (uint32_t i = 0; i < c.argc; i++)
@@ -166,8 +167,88 @@ static void put_request(struct json_out *j, const struct audit_event *req)
 	json_obj_end(j);
 }
 
+void node_alert__attribution(struct json_out *j, const struct node_session *s,
+			     const struct exec_attribution *at)
+{
+	json_key(j, "attribution");
+	json_obj_begin(j);
+	json_kv_str(j, "method", exec_attrib__method_name(at ? at->method : EXEC_ATTRIB_NONE));
+	if (at && at->method == EXEC_ATTRIB_AMBIGUOUS) {
+		json_kv_int(j, "candidates_count", at->n_candidates);
+		json_key(j, "candidates");
+		json_arr_begin(j);
+		for (uint32_t i = 0; i < at->n_listed; i++)
+			json_str(j, at->candidates[i]);
+		json_arr_end(j);
+	}
+	if (s->audit_id[0]) {
+		json_kv_str(j, "session_audit_id", s->audit_id);
+		if (at && at->audit_id_unmatched) {
+			json_key(j, "session_audit_id_unmatched");
+			json_boolean(j, true);
+		}
+	}
+	if (s->env_cut) {
+		json_key(j, "environment_scan_cut");
+		json_boolean(j, true);
+	}
+	json_obj_end(j);
+}
+
+static bool is_runtime(const char *comm)
+{
+	return !strncmp(comm, "containerd-shim", 15) || !strcmp(comm, "conmon") ||
+	       !strcmp(comm, "crio") || !strcmp(comm, "containerd");
+}
+
+/*
+ * How the session was started, judged from its parent chain: "login-session" when the process or
+ * a parent has an audit login uid (someone logged in to the node), else "container-runtime" when
+ * a parent is a runtime or its shim, else "unknown".
+ */
+static const char *session_origin(const struct node_session *s)
+{
+	if (s->loginuid != KH_NODE_LOGINUID_UNSET && s->n_ancestors)
+		return "login-session";
+	for (uint32_t i = 0; i < s->n_ancestors; i++)
+		if (s->anc[i].loginuid != KH_NODE_LOGINUID_UNSET)
+			return "login-session";
+	for (uint32_t i = 0; i < s->n_ancestors; i++)
+		if (is_runtime(s->anc[i].comm))
+			return "container-runtime";
+	return "unknown";
+}
+
+/* the first process's parents as the kernel saw them at the session's start */
+void node_alert__parents(struct json_out *j, const struct node_session *s)
+{
+	json_key(j, "parents");
+	json_arr_begin(j);
+	for (uint32_t i = 0; i < s->n_ancestors; i++) {
+		const struct node_ancestor *a = &s->anc[i];
+
+		json_obj_begin(j);
+		json_kv_int(j, "pid", a->pid);
+		json_kv_str(j, "name", a->comm);
+		kv_nonempty(j, "command_line", a->cmdline);
+		if (a->loginuid != KH_NODE_LOGINUID_UNSET) {
+			json_kv_int(j, "login_uid", a->loginuid);
+			json_kv_int(j, "login_session", a->sessionid);
+		}
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 void node_alert__write(struct json_out *j, const struct node_event *ev,
-		       const struct audit_event *req)
+		       const struct audit_event *req, const struct exec_attribution *at)
+{
+	node_alert__write_open(j, ev, req, at);
+	json_obj_end(j);
+}
+
+void node_alert__write_open(struct json_out *j, const struct node_event *ev,
+			    const struct audit_event *req, const struct exec_attribution *at)
 {
 	const struct node_session *s = ev->session;
 	char id[24];
@@ -189,7 +270,13 @@ void node_alert__write(struct json_out *j, const struct node_event *ev,
 	json_kv_str(j, "id", id);
 	json_key(j, "start");
 	json_time_ns(j, s->start_ns);
+	json_kv_str(j, "kind", s->new_container ? "debug-container" : "exec");
+	if (s->n_ancestors) {
+		json_kv_str(j, "origin", session_origin(s));
+		node_alert__parents(j, s);
+	}
 	json_obj_end(j);
+	node_alert__attribution(j, s, at);
 	if (s->who.cgroup_path[0]) {
 		json_key(j, "cgroup");
 		json_obj_begin(j);
@@ -201,7 +288,6 @@ void node_alert__write(struct json_out *j, const struct node_event *ev,
 		put_open(j, ev);
 	if (req)
 		put_request(j, req);
-	json_obj_end(j);
 }
 
 static struct kstr lit(const char *s)

@@ -135,3 +135,12 @@ bool node_rule__is_repeat(struct node_rule_state *s, const struct node_event *ev
 	s->repeat_at[at] = ev->time_ns;
 	return false;
 }
+
+bool node_rule__unpaired_new_container(struct node_rule_state *s, const struct node_event *ev,
+				       const struct audit_event *req)
+{
+	if (!ev->session->new_container || req)
+		return false;
+	s->new_container_unpaired++;
+	return true;
+}

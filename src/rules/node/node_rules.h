@@ -44,6 +44,15 @@ extern const struct kh_rule rule_node_secret_read_in_exec;
 void *node_secret_read_in_exec_new_with(const struct node_rule_tun *t);
 
 /*
+ * node-exec-without-audit (high, T1609): an exec session with no pods/exec, pods/attach (or, for
+ * a debug container, ephemeral-container) request within its window: through the kubelet API
+ * (nodes/proxy, a stolen kubelet client certificate) or from the node itself (crictl, ctr,
+ * nsenter, runc)
+ */
+extern const struct kh_rule rule_node_exec_without_audit;
+void *node_exec_without_audit_new_with(const struct node_rule_tun *t);
+
+/*
  * node-audit-log-tamper (high, T1070): a process other than the apiserver changed its audit log
  * (the audit guard's events, NODE_EV_LOG_TAMPER)
  */
@@ -56,7 +65,16 @@ struct node_rule_state {
 	struct fifo_map repeats; /* hash(container, command) -> slot in repeat_at */
 	int64_t *repeat_at;	 /* when that pair last alerted */
 	uint64_t repeats_suppressed;
+	/*
+	 * sessions of a new container in a running one's pid namespace with no ephemeral-container
+	 * request: counted, not alerted (a pod with shareProcessNamespace starts every container so)
+	 */
+	uint64_t new_container_unpaired;
 };
+
+/* true (and counted) when @ev's session is a new container no kubectl debug accounts for */
+bool node_rule__unpaired_new_container(struct node_rule_state *s, const struct node_event *ev,
+				       const struct audit_event *req);
 
 /* what the join hands back to a rule's deliver function */
 struct node_rule_ctx {
@@ -84,6 +102,19 @@ bool node_rule__is_repeat(struct node_rule_state *s, const struct node_event *ev
  * (exec session, cgroup, open result, and the pods/exec request's command when @req is set).
  */
 void node_alert__write(struct json_out *j, const struct node_event *ev,
-		       const struct audit_event *req);
+		       const struct audit_event *req, const struct exec_attribution *at);
+
+/* the same, leaving the keyhole object open for the rule's own fields (it closes it) */
+void node_alert__write_open(struct json_out *j, const struct node_event *ev,
+			    const struct audit_event *req, const struct exec_attribution *at);
+
+/*
+ * keyhole.attribution: how the session was tied to its request (method, candidates when
+ * ambiguous, the auditID the session carried), written by node_alert__write
+ */
+void node_alert__attribution(struct json_out *j, const struct node_session *s,
+			     const struct exec_attribution *at);
+/* keyhole.exec_session.parents: the first process's parent chain (pid, name, command line) */
+void node_alert__parents(struct json_out *j, const struct node_session *s);
 
 #endif /* KEYHOLE_NODE_RULES_H */

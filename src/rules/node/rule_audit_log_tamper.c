@@ -105,6 +105,11 @@ static void put_tamper(struct json_out *j, const struct node_log_tamper *w)
 
 	json_key(j, "keyhole");
 	json_obj_begin(j);
+	/* every node alert says how it was attributed: nothing in the audit stream names this one */
+	json_key(j, "attribution");
+	json_obj_begin(j);
+	json_kv_str(j, "method", "none");
+	json_obj_end(j);
 	json_key(j, "audit_log_tamper");
 	json_obj_begin(j);
 	json_kv_str(j, "operation", action_of(w->op) + strlen("audit-log-"));

@@ -29,18 +29,21 @@ static const struct kh_rule_info info = {
     .source = "design card: exec watch (bpf/exec_watch.bpf.c)",
 };
 
-static void deliver(void *ctx, const struct node_event *ev, const struct audit_event *req)
+static void deliver(void *ctx, const struct node_event *ev, const struct audit_event *req,
+		    const struct exec_attribution *at)
 {
 	struct node_rule_ctx *c = ctx;
 	struct kh_emit *e = c->e;
 	struct json_out *j;
 
+	if (node_rule__unpaired_new_container(c->s, ev, req))
+		return;
 	if (!req && node_rule__is_repeat(c->s, ev))
 		return;
 	j = alert_begin_node(e, &info, ev->time_ns, "exec", ev->session->id, req);
 	if (!j)
 		return;
-	node_alert__write(j, ev, req);
+	node_alert__write(j, ev, req, at);
 	alert_end(e, NULL, 0);
 }
 

@@ -246,8 +246,11 @@ compare_alerts() {
 # a kubelet pod, whose init reads the service-account token (must stay silent), and a `runc exec`
 # of `cat TOKEN` in it (must raise node-container-exec and node-secret-read-in-exec, each naming
 # the pod: namespace, pod name and UID from the pods dir and the cgroup, container ID and name).
-# The column counts the expected alerts found, "N/2", and "+N" for any other node alert about the
-# container; a test that could not run says which step failed, and the notes say why.
+# Both must carry the KUBERNETES_EXEC_AUDIT_ID the exec was given (keyhole.attribution.
+# session_audit_id: the kernel read it from the exec'd process's environment); the
+# node-exec-without-audit alert the exec also raises (the stand-in logs no pods/exec for it) is
+# expected, not required. The column counts the expected alerts found, "N/2", and "+N" for any
+# other node alert about the container; a test that could not run says which step failed, and the notes say why.
 judge_exec() {
 	local rep=$1 d=$2 why
 	local ns pod uid ctr id ipid tok
@@ -298,6 +301,8 @@ judge_exec() {
 		execw="no jq" result=FAIL notes="$notes; exec watch: jq is needed to read the alerts"
 		return
 	fi
+	local aid
+	aid=$(kv_get "$rep" pod_exec_audit_id)
 	ns=$(kv_get "$rep" pod_ns) pod=$(kv_get "$rep" pod_name) uid=$(kv_get "$rep" pod_uid)
 	ctr=$(kv_get "$rep" pod_container) id=$(kv_get "$rep" pod_id)
 	ipid=$(kv_get "$rep" pod_init_pid) tok=$(kv_get "$rep" pod_token_path)
@@ -305,16 +310,21 @@ judge_exec() {
 	# "exec", "read" (as expected) or "other TEXT"
 	grep -F '"rule":{"id":"node-' "$d/alerts.json" 2>/dev/null |
 		jq -r --arg id "$id" --arg ns "$ns" --arg pod "$pod" --arg uid "$uid" \
-			--arg ctr "$ctr" --argjson ipid "$ipid" --arg tok "$tok" '
+			--arg ctr "$ctr" --argjson ipid "$ipid" --arg tok "$tok" --arg aid "$aid" '
 		select(.container.id? == $id or .process.pid? == $ipid or .process.parent.pid? == $ipid) |
 		((.orchestrator.namespace == $ns and .orchestrator.resource.name == $pod and
 		  .orchestrator.resource.id == $uid and .container.name == $ctr) as $named |
 		 (.process.pid == $ipid or .process.parent.pid == $ipid) as $init |
 		 ((.process.session_leader.args // .process.args) == ["cat", $tok]) as $cat |
-		 if $named and $cat and ($init | not) and .rule.id == "node-container-exec" then "exec"
-		 elif $named and $cat and ($init | not) and .rule.id == "node-secret-read-in-exec" and
-		      .file.path == $tok then "read"
-		 else "other \(.rule.id)\(if $init then " for the init" else "" end) (pid " +
+		 ($aid == "" or .keyhole.attribution.session_audit_id? == $aid) as $aidok |
+		 if $named and $cat and ($init | not) and $aidok and
+		    .rule.id == "node-container-exec" then "exec"
+		 elif $named and $cat and ($init | not) and $aidok and
+		      .rule.id == "node-secret-read-in-exec" and .file.path == $tok then "read"
+		 elif $named and $cat and ($init | not) and .rule.id == "node-exec-without-audit" then
+		      "noaudit"
+		 else "other \(.rule.id)\(if $init then " for the init" else "" end)" +
+		      "\(if $aidok then "" else " without the session'"'"'s auditID" end) (pid " +
 		      "\(.process.pid), \(.orchestrator.namespace // "no namespace")/" +
 		      "\(.orchestrator.resource.name // "no pod")/\(.container.name // "no name"), " +
 		      "\(.file.path // (.process.args // [] | join(" "))))" end)' \

@@ -1080,3 +1080,38 @@ Test(correlate, config_errors_name_the_key)
 		cr_assert_str_eq(err.key, bad[i][1], "case %zu: %s", i, err.msg);
 	}
 }
+
+/* issue 15: kubectl port-forward after escalate-then-loot is a follow-on step of the incident */
+Test(correlate, port_forward_is_a_follow_on_step)
+{
+	struct run r;
+	json_object *v[8], *tl, *last;
+	size_t n;
+
+	run_open(&r, NULL);
+	/* alone, a port-forward opens nothing */
+	feed(&r, &(struct req){.id = "pf-0", .verb = "get", .user = "ivan", .resource = "pods",
+			       .sub = "portforward", .ns = "prod", .name = "db-0", .code = 101,
+			       .sec = 5});
+	cr_assert_eq(incidents(&r, v, 8), 0);
+	bind_user(&r, "g-1", "ivan", 10);
+	read_secret(&r, "l-1", "ivan", "db-pass", 200, "allow", 20);
+	n = incidents(&r, v, 8);
+	cr_assert_eq(n, 1);
+	put_all(v, n);
+	feed(&r, &(struct req){.id = "pf-1", .verb = "get", .user = "ivan", .resource = "pods",
+			       .sub = "portforward", .ns = "prod", .name = "db-0", .code = 101,
+			       .sec = 40});
+	n = incidents(&r, v, 8);
+	cr_assert_eq(n, 2, "the port-forward makes a new revision");
+	tl = at(v[1], "keyhole.incident.timeline");
+	cr_assert(tl && json_object_array_length(tl) == 3);
+	last = json_object_array_get_idx(tl, 2);
+	expect_str_at(last, "step", "pod-port-forward");
+	expect_str_at(last, "audit_id", "pf-1");
+	expect_str_at(last, "resource", "pods/portforward");
+	expect_str_at(last, "name", "db-0");
+	put_all(v, n);
+	run_close(&r);
+	run_free(&r);
+}
