@@ -41,7 +41,8 @@ struct kh_counters {
 	uint64_t dedup_evictions;  /* alerted requests forgotten early (bounded dedupe memory) */
 	uint64_t held_written_early; /* RequestReceived alerts written before their request ended */
 	uint64_t state_evictions;    /* rule state entries (users, windows) evicted by their bound */
-	uint64_t *alerts_by_rule;  /* indexed like kh_rule_table */
+	/* indexed like kh_rule_table; then the correlator's slot, then the Sigma rules' */
+	uint64_t *alerts_by_rule;
 };
 
 struct kh_config;
@@ -51,6 +52,14 @@ struct kh_pipeline_opts {
 	FILE *out;		   /* alert JSON lines go here */
 	const struct kh_config *cfg; /* NULL: every default */
 	int learn_only;		   /* baseline mode: update history, emit nothing */
+	/* Sigma rule files or directories, loaded after the config's rules.paths (keyhole/sigma.h) */
+	const char *const *rule_paths;
+	size_t n_rule_paths;
+	/*
+	 * replay: alert lines are written through the stream's buffer and flushed at
+	 * pipeline__flush(); otherwise (run) every alert line is flushed as it is written
+	 */
+	int batch_output;
 };
 
 /* Returns NULL with errno set on failure. */
@@ -84,6 +93,16 @@ void pipeline__flush(struct kh_pipeline *p);
  * here and are never fatal: the history stays in memory and the next save retries.
  */
 int pipeline__save_state(struct kh_pipeline *p);
+
+/*
+ * Read the Sigma rule paths again (SIGHUP): the new set replaces the old one when it loads;
+ * a rule that fails is reported and left out, as at start. Correlation windows start over.
+ * Returns the number of rules refused.
+ */
+size_t pipeline__reload_rules(struct kh_pipeline *p);
+
+/* the loaded Sigma rule set (NULL when no path was given) */
+const struct kh_sigma *pipeline__sigma(const struct kh_pipeline *p);
 
 /* switch baseline (learn-only) mode off or on between inputs */
 void pipeline__set_learn_only(struct kh_pipeline *p, int on);

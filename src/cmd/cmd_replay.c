@@ -18,6 +18,7 @@
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
 #include "keyhole/rule.h"
+#include "keyhole/sigma.h"
 #include "rules/engine.h"
 #include "source/line_reader.h"
 
@@ -33,6 +34,8 @@ static const char replay_usage[] =
 	"  --baseline FILE... --  learn history from these files first, without alerting\n"
 	"  -c, --config FILE      configuration file (YAML)\n"
 	"  -o, --output FILE|-    write alerts to FILE (appended) instead of stdout\n"
+	"  -r, --rules PATH       Sigma rules: a file or a directory (repeatable; adds to the\n"
+	"                         config's rules.paths)\n"
 	"  -q, --quiet            no per-input summary\n"
 	"  -h, --help             this help\n"
 	"\n"
@@ -46,6 +49,8 @@ struct replay_args {
 	int n_baseline;
 	char **files;
 	int n_files;
+	const char *rules[KH_SIGMA_MAX_PATHS];
+	size_t n_rules;
 };
 
 static int parse_args(int argc, char **argv, struct replay_args *a)
@@ -69,6 +74,14 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 				a->config = argv[i + 1];
 			else
 				a->output = argv[i + 1];
+			i += 2;
+		} else if (!strcmp(o, "-r") || !strcmp(o, "--rules")) {
+			if (i + 1 >= argc)
+				return cmd_usage_error(replay_usage, "%s needs an argument", o);
+			if (a->n_rules == KH_SIGMA_MAX_PATHS)
+				return cmd_usage_error(replay_usage, "at most %d rule paths",
+						       KH_SIGMA_MAX_PATHS);
+			a->rules[a->n_rules++] = argv[i + 1];
 			i += 2;
 		} else if (!strcmp(o, "--baseline")) {
 			int j = ++i;
@@ -102,10 +115,11 @@ static void print_summary(const char *name, const struct kh_counters *now,
 	char rules[1024] = "";
 	size_t off = 0;
 
-	for (size_t i = 0; i <= rules__count() && i < 64; i++) {
-		/* the slot after the table counts the correlator's incident lines */
-		const char *id = kh_rule_table[i] ? kh_rule_table[i]->info->id
-						  : kh_rule_escalate_then_loot.id;
+	for (size_t i = 0; i <= rules__count() + 1 && i < 64; i++) {
+		/* after the table: the correlator's incident lines, then the Sigma rules' alerts */
+		const char *id = kh_rule_table[i]	 ? kh_rule_table[i]->info->id
+				 : i == rules__count() ? kh_rule_escalate_then_loot.id
+						       : "sigma";
 		uint64_t n = now->alerts_by_rule[i] - alerts_before[i];
 
 		if (n && off < sizeof(rules))
@@ -132,7 +146,7 @@ static int replay_one(struct kh_pipeline *p, const char *name, int quiet, int la
 	size_t len;
 	int st, ret = 0;
 
-	for (size_t i = 0; i <= rules__count() && i < 64; i++)
+	for (size_t i = 0; i <= rules__count() + 1 && i < 64; i++)
 		alerts_before[i] = c->alerts_by_rule[i];
 	r = line_reader__open(name, 0);
 	if (!r) {
@@ -189,6 +203,9 @@ int cmd_replay(int argc, char **argv)
 		return 2;
 	}
 	po.learn_only = a.n_baseline > 0;
+	po.rule_paths = a.rules;
+	po.n_rule_paths = a.n_rules;
+	po.batch_output = 1; /* nothing waits on a replay's alerts: write in blocks */
 	p = pipeline__new(&po);
 	if (!p) {
 		kh_log(KH_LOG_ERROR, "cannot start the pipeline: %s", strerror(errno));

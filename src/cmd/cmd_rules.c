@@ -11,16 +11,25 @@
 #include "keyhole/json_out.h"
 #include "correlate/correlate.h"
 #include "keyhole/rule.h"
+#include "keyhole/sigma.h"
 
 static const char rules_usage[] =
-	"Usage: keyhole rules [--json | --config-reference]\n"
+	"Usage: keyhole rules [--json] [-c FILE] [-r PATH]...\n"
+	"       keyhole rules check PATH...\n"
+	"       keyhole rules --config-reference\n"
 	"\n"
-	"List the detection rules keyhole applies.\n"
+	"List the detection rules keyhole applies: the built-in ones, then the Sigma rules of the\n"
+	"config's rules.paths and of each --rules PATH. `check` validates Sigma rule files (or\n"
+	"directories of them) and prints each error as file:line:column: message.\n"
 	"\n"
 	"Options:\n"
 	"  --json              one JSON object per rule\n"
+	"  -c, --config FILE   read rules.paths from this configuration file\n"
+	"  -r, --rules PATH    Sigma rules: a file or a directory (repeatable)\n"
 	"  --config-reference  every config file key: type, default, meaning (Markdown)\n"
-	"  -h, --help          this help\n";
+	"  -h, --help          this help\n"
+	"\n"
+	"Exit status: 0; for check, 1 when any rule is invalid; 2 usage error.\n";
 
 static void print_json(const struct kh_rule_info *r)
 {
@@ -44,6 +53,7 @@ static void print_json(const struct kh_rule_info *r)
 		json_str(&j, r->tactics[t]);
 	json_arr_end(&j);
 	json_kv_str(&j, "source", r->source ? r->source : "");
+	json_kv_str(&j, "ruleset", r->ruleset ? r->ruleset : "keyhole");
 	json_obj_end(&j);
 	if (!j.oom)
 		printf("%s\n", j.buf);
@@ -65,12 +75,59 @@ static void print_row(const struct kh_rule_info *r)
 	       r->uuid, tech, r->name);
 }
 
+/* keyhole rules check PATH...: every error on stderr, exit 1 if any */
+static int rules_check(int argc, char **argv)
+{
+	size_t errors;
+
+	if (argc < 3)
+		return cmd_usage_error(rules_usage, "rules check needs a file or directory");
+	if (argc - 2 > KH_SIGMA_MAX_PATHS)
+		return cmd_usage_error(rules_usage, "at most %d paths", KH_SIGMA_MAX_PATHS);
+	errors = sigma__check((const char *const *)argv + 2, (size_t)argc - 2, stderr);
+	if (errors)
+		fprintf(stderr, "keyhole: %zu error%s\n", errors, errors == 1 ? "" : "s");
+	return errors ? 1 : 0;
+}
+
+static void print_sigma(const char *const *paths, size_t n, int json)
+{
+	struct kh_sigma *s;
+
+	if (!n)
+		return;
+	s = sigma__load(paths, n, NULL);
+	for (size_t i = 0; s && i < sigma__n(s); i++) {
+		if (json)
+			print_json(sigma__info(s, i));
+		else
+			print_row(sigma__info(s, i));
+	}
+	sigma__free(s);
+}
+
 int cmd_rules(int argc, char **argv)
 {
+	const char *paths[KH_SIGMA_MAX_PATHS];
+	const struct kh_config *cfg = NULL;
+	const char *config = NULL;
+	size_t n_paths = 0;
 	int json = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "check"))
+		return rules_check(argc, argv);
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+		if ((!strcmp(argv[i], "-r") || !strcmp(argv[i], "--rules") ||
+		     !strcmp(argv[i], "-c") || !strcmp(argv[i], "--config"))) {
+			if (i + 1 >= argc)
+				return cmd_usage_error(rules_usage, "%s needs an argument", argv[i]);
+			if (argv[i][1] == 'c' || argv[i][2] == 'c')
+				config = argv[++i];
+			else if (n_paths < KH_SIGMA_MAX_PATHS)
+				paths[n_paths++] = argv[++i];
+			else
+				return cmd_usage_error(rules_usage, "too many rule paths");
+		} else if (!strcmp(argv[i], "--json")) {
 			json = 1;
 		} else if (!strcmp(argv[i], "--config-reference")) {
 			config__write_reference(stdout);
@@ -81,6 +138,18 @@ int cmd_rules(int argc, char **argv)
 		} else {
 			return cmd_usage_error(rules_usage, "unknown argument '%s'", argv[i]);
 		}
+	}
+	if (cmd_load_config(config, &cfg))
+		return 2;
+	if (cfg) { /* the config's paths first, as run and replay load them */
+		size_t k = 0;
+
+		while (cfg->rule_paths[k])
+			k++;
+		k = k > KH_SIGMA_MAX_PATHS - n_paths ? KH_SIGMA_MAX_PATHS - n_paths : k;
+		memmove(paths + k, paths, n_paths * sizeof(*paths));
+		memcpy(paths, cfg->rule_paths, k * sizeof(*paths));
+		n_paths += k;
 	}
 	if (!json)
 		printf("%-34s %-8s %4s  %-36s  %s\n    %s\n", "ID", "SEVERITY", "RISK",
@@ -96,5 +165,7 @@ int cmd_rules(int argc, char **argv)
 		print_json(&kh_rule_escalate_then_loot);
 	else
 		print_row(&kh_rule_escalate_then_loot);
+	print_sigma(paths, n_paths, json);
+	cmd_free_config(cfg);
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "keyhole/log.h"
 #include "keyhole/metrics.h"
 #include "keyhole/pipeline.h"
+#include "keyhole/sigma.h"
 #include "node/node_source.h"
 
 static const char run_usage[] =
@@ -51,11 +52,13 @@ static const char run_usage[] =
 	"  --no-audit-guard          do not watch other processes changing the audit log\n"
 	"  --no-baseline             do not learn history from the rotated audit logs first\n"
 	"  -c, --config FILE         configuration file (YAML)\n"
+	"  -r, --rules PATH          Sigma rules: a file or a directory (repeatable; adds to\n"
+	"                            the config's rules.paths; read again on SIGHUP)\n"
 	"  -v, --verbose             show libbpf's messages\n"
 	"  -h, --help                this help\n"
 	"\n"
 	"Signals: INT/TERM stop (after draining and flushing), USR1 prints the counters, HUP\n"
-	"reopens the alert file.\n"
+	"reopens the alert file and reloads the Sigma rules.\n"
 	"Exit status: 0 stopped cleanly, 1 capture or output failure, 2 usage error.\n";
 
 struct run_args {
@@ -70,9 +73,19 @@ struct run_args {
 	int no_exec_watch;
 	int no_audit_guard;
 	int no_baseline;
+	const char *rules[KH_SIGMA_MAX_PATHS];
+	size_t n_rules;
 };
 
-static volatile sig_atomic_t stop_requested, stats_requested;
+static volatile sig_atomic_t stop_requested, stats_requested, reload_requested;
+
+/* SIGHUP: reopen the alert file (alert_output) and read the Sigma rules again */
+static void on_hup(int sig)
+{
+	(void)sig;
+	alert_output__request_reopen();
+	reload_requested = 1;
+}
 
 static void on_stop(int sig)
 {
@@ -141,6 +154,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->comm = v;
 		} else if (!strcmp(o, "-c") || !strcmp(o, "--config")) {
 			a->config = v;
+		} else if (!strcmp(o, "-r") || !strcmp(o, "--rules")) {
+			if (a->n_rules == KH_SIGMA_MAX_PATHS)
+				return cmd_usage_error(run_usage, "at most %d rule paths",
+						       KH_SIGMA_MAX_PATHS);
+			a->rules[a->n_rules++] = v;
 		} else if (!strcmp(o, "--max-event-bytes")) {
 			if (parse_size(v, &a->max_event_bytes))
 				return cmd_usage_error(run_usage, "--max-event-bytes '%s': not a size",
@@ -233,7 +251,9 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
-	alert_output__install_sighup();
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 /* the loop: poll, flush alerts after each batch, counters on SIGUSR1, heartbeat */
@@ -250,6 +270,10 @@ static int run_loop(struct run *r)
 		if (n > 0 && fflush(r->out)) {
 			kh_log(KH_LOG_ERROR, "writing alerts failed: %s", strerror(errno));
 			return 1;
+		}
+		if (reload_requested) {
+			reload_requested = 0;
+			pipeline__reload_rules(r->p);
 		}
 		if (stats_requested) {
 			stats_requested = 0;
@@ -343,6 +367,8 @@ static int run_start(struct run *r)
 		return 2;
 	po.out = r->out;
 	po.cfg = r->loaded;
+	po.rule_paths = r->a.rules;
+	po.n_rule_paths = r->a.n_rules;
 	r->p = pipeline__new(&po);
 	if (!r->p) {
 		kh_log(KH_LOG_ERROR, "cannot start the pipeline: %s", strerror(errno));

@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sigma_field: Sigma field names to event values, extracted at most once per event.
+ *
+ * A field is a dotted path into the raw audit.k8s.io Event, as Sigma's Kubernetes rules write
+ * them (objectRef.resource, user.groups, annotations.authorization.k8s.io/decision). The fields
+ * the parser already reads (struct audit_event) are taken from there, with no second look at the
+ * line; any other path (requestObject.spec.hostPID, user.extra...) is found by one structural
+ * walk of the line that descends only into the members on the path and skips the rest. A dotted
+ * key ("authorization.k8s.io/decision") is matched whole, so no escaping is needed in the rule.
+ * An array on the way stands for any of its elements (Sigma's list semantics); a numeric path
+ * component picks one element ("sourceIPs.0").
+ *
+ * Three names SigmaHQ's Kubernetes rules use are not Event fields; they are mapped here, as a
+ * Sigma processing pipeline would: apiGroup (objectRef.apiGroup), hostPath (any volume's
+ * hostPath) and capabilities (any container's securityContext.capabilities).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keyhole/kstr.h"
+#include "sigma/sigma_impl.h"
+
+static const struct {
+	const char *name;
+	enum sg_fast fast;
+} fast_names[] = {
+    {"verb", SG_F_VERB},
+    {"objectRef.resource", SG_F_RESOURCE},
+    {"objectRef.subresource", SG_F_SUBRESOURCE},
+    {"objectRef.namespace", SG_F_NAMESPACE},
+    {"objectRef.name", SG_F_NAME},
+    {"objectRef.apiGroup", SG_F_APIGROUP},
+    {"objectRef.apiVersion", SG_F_APIVERSION},
+    {"user.username", SG_F_USERNAME},
+    {"user.uid", SG_F_UID},
+    {"user.groups", SG_F_GROUPS},
+    {"impersonatedUser.username", SG_F_IMP_USERNAME},
+    {"impersonatedUser.groups", SG_F_IMP_GROUPS},
+    {"sourceIPs", SG_F_SOURCEIPS},
+    {"userAgent", SG_F_USERAGENT},
+    {"requestURI", SG_F_REQUESTURI},
+    {"stage", SG_F_STAGE},
+    {"level", SG_F_LEVEL},
+    {"auditID", SG_F_AUDITID},
+    {"annotations.authorization.k8s.io/decision", SG_F_DECISION},
+    {"annotations.authorization.k8s.io/reason", SG_F_REASON},
+    {"responseStatus.code", SG_F_CODE},
+    {"requestReceivedTimestamp", SG_F_REQ_TS},
+    {"stageTimestamp", SG_F_STAGE_TS},
+    {"kind", SG_F_KIND},
+    {"apiVersion", SG_F_EVENT_APIVERSION},
+    /* SigmaHQ's top-level spelling (kubernetes_audit_rbac_permisions_listing.yml) */
+    {"apiGroup", SG_F_APIGROUP},
+};
+
+static const struct {
+	const char *name;
+	const char *paths[SG_MAX_PATHS];
+} mapped_names[] = {
+    /* kubernetes_audit_hostpath_mount.yml */
+    {"hostPath", {"requestObject.spec.volumes.hostPath"}},
+    /* kubernetes_audit_privileged_pod_creation.yml */
+    {"capabilities",
+     {"requestObject.spec.containers.securityContext.capabilities",
+      "requestObject.spec.initContainers.securityContext.capabilities",
+      "requestObject.spec.ephemeralContainers.securityContext.capabilities"}},
+};
+
+int sg_field_intern(struct kh_sigma *s, const char *name, struct sg_err *e, unsigned line,
+		    unsigned col)
+{
+	struct sg_field f = {0};
+
+	for (size_t i = 0; i < s->n_fields; i++)
+		if (!strcmp(s->fields[i].name, name))
+			return (int)i;
+	if (!*name || name[0] == '.' || name[strlen(name) - 1] == '.' || strstr(name, "..")) {
+		sg_fail(e, line, col, "bad field name '%s'", name);
+		return -1;
+	}
+	if (s->n_fields == s->cap_fields) {
+		size_t cap = s->cap_fields ? 2 * s->cap_fields : 32;
+		struct sg_field *nf = realloc(s->fields, cap * sizeof(*nf));
+
+		if (!nf)
+			goto oom;
+		s->fields = nf;
+		s->cap_fields = cap;
+	}
+	f.name = strdup(name);
+	if (!f.name)
+		goto oom;
+	for (size_t i = 0; i < sizeof(fast_names) / sizeof(fast_names[0]); i++)
+		if (!strcmp(fast_names[i].name, name))
+			f.fast = fast_names[i].fast;
+	for (size_t i = 0; !f.fast && i < sizeof(mapped_names) / sizeof(mapped_names[0]); i++)
+		if (!strcmp(mapped_names[i].name, name))
+			for (size_t k = 0; k < SG_MAX_PATHS && mapped_names[i].paths[k]; k++)
+				f.paths[f.n_paths++] = strdup(mapped_names[i].paths[k]);
+	if (!f.fast && !f.n_paths)
+		f.paths[f.n_paths++] = strdup(name);
+	for (size_t k = 0; k < f.n_paths; k++)
+		if (!f.paths[k])
+			goto oom;
+	if (!f.fast)
+		s->need_raw = true;
+	s->fields[s->n_fields] = f;
+	return (int)s->n_fields++;
+oom:
+	free(f.name);
+	for (size_t k = 0; k < f.n_paths; k++)
+		free(f.paths[k]);
+	sg_fail(e, line, col, "out of memory");
+	return -1;
+}
+
+char *sg_scratch(struct kh_sigma *s, size_t n)
+{
+	char *p;
+
+	if (s->scratch_cap - s->scratch_used < n)
+		return NULL;
+	p = s->scratch + s->scratch_used;
+	s->scratch_used += n;
+	return p;
+}
+
+void sg_fields_begin(struct kh_sigma *s, const struct audit_event *ev)
+{
+	s->gen++;
+	s->ev = ev;
+	s->val_pool_used = 0;
+	s->scratch_used = 0;
+}
+
+static struct sg_val *new_val(struct kh_sigma *s, struct sg_fieldvals *fv)
+{
+	if (fv->n >= SG_MAX_VALUES || s->val_pool_used >= s->val_pool_cap)
+		return NULL;
+	if (!fv->v)
+		fv->v = s->val_pool + s->val_pool_used;
+	/* values of one field are contiguous: the field owns the pool's tail while it fills */
+	if (fv->v + fv->n != s->val_pool + s->val_pool_used)
+		return NULL;
+	s->val_pool_used++;
+	return &fv->v[fv->n++];
+}
+
+/* a JSON string slice, decoded when it holds escapes */
+static void add_str(struct kh_sigma *s, struct sg_fieldvals *fv, struct kstr k)
+{
+	struct sg_val *v;
+
+	if (!kstr_present(k))
+		return;
+	fv->present = true;
+	v = new_val(s, fv);
+	if (!v)
+		return;
+	v->type = SG_V_STR;
+	v->p = k.p;
+	v->len = k.len;
+	if (k.flags & KSTR_ESCAPED) {
+		/* decoding never grows a string; a failed decode keeps the raw bytes */
+		char *buf = s->scratch + s->scratch_used;
+		long n = kstr_decode(k, buf, s->scratch_cap - s->scratch_used);
+
+		if (n >= 0 && (size_t)n <= s->scratch_cap - s->scratch_used) {
+			v->p = buf;
+			v->len = (uint32_t)n;
+			s->scratch_used += (size_t)n;
+		}
+	}
+}
+
+/* ---- the raw walk ---------------------------------------------------------------------------- */
+
+struct walk {
+	struct kh_sigma *s;
+	struct sg_fieldvals *fv;
+	const char *end;
+};
+
+#define WALK_MAX_DEPTH 64
+
+static const char *ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* past the string whose opening quote is at @p; NULL when unterminated */
+static const char *skip_str(const char *p, const char *end, bool *escaped)
+{
+	const char *s = p + 1, *q = s;
+
+	while (q < end) {
+		const char *b;
+
+		q = memchr(q, '"', (size_t)(end - q));
+		if (!q)
+			return NULL;
+		b = q;
+		while (b > s && b[-1] == '\\')
+			b--;
+		if (((q - b) & 1) == 0) { /* an even run of backslashes: the closing quote */
+			if (escaped && memchr(s, '\\', (size_t)(q - s)))
+				*escaped = true;
+			return q + 1;
+		}
+		q++;
+	}
+	return NULL;
+}
+
+static const char *skip_value(const char *p, const char *end, int depth)
+{
+	p = ws(p, end);
+	if (p >= end || depth > WALK_MAX_DEPTH)
+		return NULL;
+	if (*p == '"')
+		return skip_str(p, end, NULL);
+	if (*p == '{' || *p == '[') {
+		char close = *p == '{' ? '}' : ']';
+
+		p = ws(p + 1, end);
+		if (p < end && *p == close)
+			return p + 1;
+		for (;;) {
+			if (close == '}') {
+				if (p >= end || *p != '"' || !(p = skip_str(p, end, NULL)))
+					return NULL;
+				p = ws(p, end);
+				if (p >= end || *p != ':')
+					return NULL;
+				p++;
+			}
+			if (!(p = skip_value(p, end, depth + 1)))
+				return NULL;
+			p = ws(p, end);
+			if (p >= end)
+				return NULL;
+			if (*p == close)
+				return p + 1;
+			if (*p != ',')
+				return NULL;
+			p = ws(p + 1, end);
+		}
+	}
+	while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
+	       *p != '\t' && *p != '\r')
+		p++;
+	return p;
+}
+
+/* record the scalar (or container) at @p; returns past it */
+static const char *take(struct walk *w, const char *p, int depth, bool in_array)
+{
+	const char *q;
+	struct sg_val *v;
+
+	p = ws(p, w->end);
+	if (p >= w->end)
+		return NULL;
+	if (*p == '"') {
+		bool esc = false;
+
+		if (!(q = skip_str(p, w->end, &esc)))
+			return NULL;
+		add_str(w->s, w->fv,
+			(struct kstr){p + 1, (uint32_t)(q - p - 2), esc ? KSTR_ESCAPED : 0});
+		return q;
+	}
+	if (*p == '[' && !in_array) { /* a list of values: each is one */
+		p = ws(p + 1, w->end);
+		w->fv->present = true;
+		if (p < w->end && *p == ']')
+			return p + 1;
+		for (;;) {
+			if (!(p = take(w, p, depth + 1, true)))
+				return NULL;
+			p = ws(p, w->end);
+			if (p >= w->end)
+				return NULL;
+			if (*p == ']')
+				return p + 1;
+			if (*p != ',')
+				return NULL;
+			p++;
+		}
+	}
+	if (!(q = skip_value(p, w->end, depth)))
+		return NULL;
+	w->fv->present = true;
+	v = new_val(w->s, w->fv);
+	if (!v)
+		return q;
+	v->p = p;
+	v->len = (uint32_t)(q - p);
+	if (*p == '{' || *p == '[')
+		v->type = SG_V_OBJ;
+	else if (*p == 'n')
+		v->type = SG_V_NULL;
+	else if (*p == 't' || *p == 'f')
+		v->type = SG_V_BOOL;
+	else
+		v->type = SG_V_NUM;
+	return q;
+}
+
+static bool all_digits(const char *p, size_t n)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return true;
+}
+
+/* the value at @p, with @path (plen bytes, no leading dot) still to follow */
+static const char *walk(struct walk *w, const char *p, const char *path, size_t plen, int depth)
+{
+	if (depth > WALK_MAX_DEPTH)
+		return NULL;
+	if (!plen)
+		return take(w, p, depth, false);
+	p = ws(p, w->end);
+	if (p >= w->end)
+		return NULL;
+	if (*p == '{') {
+		p = ws(p + 1, w->end);
+		if (p < w->end && *p == '}')
+			return p + 1;
+		for (;;) {
+			const char *k, *q;
+			size_t klen;
+
+			if (p >= w->end || *p != '"' || !(q = skip_str(p, w->end, NULL)))
+				return NULL;
+			k = p + 1;
+			klen = (size_t)(q - p - 2);
+			p = ws(q, w->end);
+			if (p >= w->end || *p != ':')
+				return NULL;
+			p++;
+			if (klen <= plen && !memcmp(k, path, klen) &&
+			    (klen == plen || path[klen] == '.')) {
+				size_t rest = klen == plen ? 0 : klen + 1;
+
+				p = walk(w, p, path + rest, plen - rest, depth + 1);
+			} else {
+				p = skip_value(p, w->end, depth + 1);
+			}
+			if (!p)
+				return NULL;
+			p = ws(p, w->end);
+			if (p >= w->end)
+				return NULL;
+			if (*p == '}')
+				return p + 1;
+			if (*p != ',')
+				return NULL;
+			p = ws(p + 1, w->end);
+		}
+	}
+	if (*p == '[') {
+		const char *dot = memchr(path, '.', plen);
+		size_t clen = dot ? (size_t)(dot - path) : plen;
+		bool index = all_digits(path, clen);
+		long want = index ? strtol(path, NULL, 10) : -1;
+		long i = 0;
+
+		p = ws(p + 1, w->end);
+		if (p < w->end && *p == ']')
+			return p + 1;
+		for (;; i++) {
+			if (index && i == want) {
+				size_t rest = dot ? clen + 1 : clen;
+
+				p = walk(w, p, path + rest, plen - rest, depth + 1);
+			} else if (index) {
+				p = skip_value(p, w->end, depth + 1);
+			} else {
+				p = walk(w, p, path, plen, depth + 1);
+			}
+			if (!p)
+				return NULL;
+			p = ws(p, w->end);
+			if (p >= w->end)
+				return NULL;
+			if (*p == ']')
+				return p + 1;
+			if (*p != ',')
+				return NULL;
+			p = ws(p + 1, w->end);
+		}
+	}
+	return skip_value(p, w->end, depth);
+}
+
+static void get_raw(struct kh_sigma *s, const struct sg_field *f, struct sg_fieldvals *fv)
+{
+	const struct audit_event *ev = s->ev;
+	struct walk w = {s, fv, ev->line + ev->len};
+
+	/* a line the capture cut is not JSON in its middle: only the parsed fields are known */
+	if (ev->flags & KH_EV_TRUNCATED)
+		return;
+	for (size_t k = 0; k < f->n_paths; k++)
+		walk(&w, ev->line, f->paths[k], strlen(f->paths[k]), 0);
+}
+
+static void add_list(struct kh_sigma *s, struct sg_fieldvals *fv, const struct kstr *v, uint32_t n,
+		     uint32_t total)
+{
+	if (total)
+		fv->present = true;
+	for (uint32_t i = 0; i < n; i++)
+		add_str(s, fv, v[i]);
+}
+
+static void get_fast(struct kh_sigma *s, enum sg_fast f, struct sg_fieldvals *fv)
+{
+	const struct audit_event *ev = s->ev;
+	const struct kh_object_ref *o = &ev->object_ref;
+
+	switch (f) {
+	case SG_F_VERB:
+		add_str(s, fv, ev->verb);
+		break;
+	case SG_F_RESOURCE:
+		add_str(s, fv, o->resource);
+		break;
+	case SG_F_SUBRESOURCE:
+		add_str(s, fv, o->subresource);
+		break;
+	case SG_F_NAMESPACE:
+		add_str(s, fv, o->namespace_);
+		break;
+	case SG_F_NAME:
+		add_str(s, fv, o->name);
+		break;
+	case SG_F_APIGROUP:
+		add_str(s, fv, o->api_group);
+		break;
+	case SG_F_APIVERSION:
+		add_str(s, fv, o->api_version);
+		break;
+	case SG_F_USERNAME:
+		add_str(s, fv, ev->user.username);
+		break;
+	case SG_F_UID:
+		add_str(s, fv, ev->user.uid);
+		break;
+	case SG_F_GROUPS:
+		add_list(s, fv, ev->user.groups.v, ev->user.groups.n, ev->user.groups.total);
+		break;
+	case SG_F_IMP_USERNAME:
+		add_str(s, fv, ev->impersonated_user.username);
+		break;
+	case SG_F_IMP_GROUPS:
+		add_list(s, fv, ev->impersonated_user.groups.v, ev->impersonated_user.groups.n,
+			 ev->impersonated_user.groups.total);
+		break;
+	case SG_F_SOURCEIPS:
+		add_list(s, fv, ev->source_ips.v, ev->source_ips.n, ev->source_ips.total);
+		break;
+	case SG_F_USERAGENT:
+		add_str(s, fv, ev->user_agent);
+		break;
+	case SG_F_REQUESTURI:
+		add_str(s, fv, ev->request_uri);
+		break;
+	case SG_F_STAGE:
+		add_str(s, fv, ev->stage);
+		break;
+	case SG_F_LEVEL:
+		add_str(s, fv, ev->level);
+		break;
+	case SG_F_AUDITID:
+		add_str(s, fv, ev->audit_id);
+		break;
+	case SG_F_DECISION:
+		add_str(s, fv, ev->decision);
+		break;
+	case SG_F_REASON:
+		add_str(s, fv, ev->reason);
+		break;
+	case SG_F_REQ_TS:
+		add_str(s, fv, ev->request_received_timestamp);
+		break;
+	case SG_F_STAGE_TS:
+		add_str(s, fv, ev->stage_timestamp);
+		break;
+	case SG_F_KIND:
+		add_str(s, fv, ev->kind);
+		break;
+	case SG_F_EVENT_APIVERSION:
+		add_str(s, fv, ev->api_version);
+		break;
+	case SG_F_CODE:
+		if (ev->response_code >= 0) {
+			char *buf = sg_scratch(s, 12);
+			struct sg_val *v;
+
+			fv->present = true;
+			if (buf && (v = new_val(s, fv))) {
+				int n = snprintf(buf, 12, "%d", (int)ev->response_code);
+
+				*v = (struct sg_val){buf, (uint32_t)n, SG_V_NUM};
+			}
+		}
+		break;
+	case SG_F_RAW:
+		break;
+	}
+}
+
+const struct sg_fieldvals *sg_field_get(struct kh_sigma *s, int slot)
+{
+	struct sg_fieldvals *fv = &s->vals[slot];
+	const struct sg_field *f = &s->fields[slot];
+
+	if (s->field_gen[slot] == s->gen)
+		return fv;
+	s->field_gen[slot] = s->gen;
+	*fv = (struct sg_fieldvals){0};
+	if (f->fast)
+		get_fast(s, f->fast, fv);
+	else
+		get_raw(s, f, fv);
+	return fv;
+}
