@@ -349,7 +349,7 @@ static const char *walk(struct walk *w, const char *p, const char *path, size_t 
 			p++;
 			if (klen <= plen && !memcmp(k, path, klen) &&
 			    (klen == plen || path[klen] == '.')) {
-				size_t rest = klen == plen ? 0 : klen + 1;
+				size_t rest = klen == plen ? klen : klen + 1;
 
 				p = walk(w, p, path + rest, plen - rest, depth + 1);
 			} else {

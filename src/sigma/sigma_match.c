@@ -363,6 +363,8 @@ int sg_match_compile(struct kh_sigma *s, const char *value, size_t len, bool is_
 		int n = mods->base64offset ? 3 : 1;
 
 		plain.cased = true; /* base64 is case-sensitive by nature */
+		for (int i = 0; i < n; i++)
+			out[i] = (struct sg_match){0};
 		for (int i = 0; i < n; i++) {
 			size_t el;
 			char *enc = mods->base64offset
