@@ -105,6 +105,11 @@ void sh_flush(struct sh *h)
 	fflush(h->out);
 }
 
+unsigned long long sh_evictions(struct sh *h)
+{
+	return (unsigned long long)sigma__evictions(pipeline__sigma(h->p));
+}
+
 size_t sh_rules(struct sh *h)
 {
 	return sigma__n(pipeline__sigma(h->p));

@@ -32,6 +32,9 @@ const char *sh_line(struct sh *h, const char *rule_id, size_t n);
 /* the string at a dotted path of the n-th such alert, or NULL */
 const char *sh_str(struct sh *h, const char *rule_id, size_t n, const char *path);
 
+/* correlation groups evicted to stay in bounds */
+unsigned long long sh_evictions(struct sh *h);
+
 /* rules loaded */
 size_t sh_rules(struct sh *h);
 
