@@ -8,6 +8,10 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|amd64")
 	set(KH_BPF_ARCH x86)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
 	set(KH_BPF_ARCH arm64)
+	# the arm64 header comes from a 7.x kernel, whose BTF has anonymous members of a named
+	# struct type (`struct ns_tree;` inside a struct), as bpftool dumps them; clang takes them
+	# as Microsoft extensions
+	set(KH_BPF_ARCH_FLAGS -fms-extensions -Wno-microsoft-anon-tag)
 else()
 	message(FATAL_ERROR "keyhole: no BPF target for ${CMAKE_SYSTEM_PROCESSOR}")
 endif()
@@ -23,6 +27,7 @@ foreach(src ${KH_BPF_SOURCES})
 	set(skel ${CMAKE_BINARY_DIR}/bpf/${name}.skel.h)
 	add_custom_command(OUTPUT ${obj}
 		COMMAND ${CLANG_BPF} -g -O2 -target bpf -D__TARGET_ARCH_${KH_BPF_ARCH}
+			${KH_BPF_ARCH_FLAGS}
 			-Wall -Werror
 			-I${CMAKE_SOURCE_DIR}/vmlinux/${KH_BPF_ARCH} -I${CMAKE_SOURCE_DIR}/include
 			-I${CMAKE_SOURCE_DIR}/bpf -c ${src} -o ${obj}
