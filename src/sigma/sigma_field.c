@@ -503,7 +503,12 @@ static void get_fast(struct kh_sigma *s, enum sg_fast f, struct sg_fieldvals *fv
 		add_str(s, fv, ev->api_version);
 		break;
 	case SG_F_CODE:
-		if (ev->response_code >= 0) {
+		if (ev->response_code < 0) { /* absent, or not a number the parser keeps */
+			static const struct sg_field code = {.paths = {"responseStatus.code"},
+							     .n_paths = 1};
+
+			get_raw(s, &code, fv);
+		} else {
 			char *buf = sg_scratch(s, 12);
 			struct sg_val *v;
 
