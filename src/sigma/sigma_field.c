@@ -11,6 +11,11 @@
  * An array on the way stands for any of its elements (Sigma's list semantics); a numeric path
  * component picks one element ("sourceIPs.0").
  *
+ * One derived field: keyhole.exec.command is the command of a pods/exec request, from the
+ * requestURI's `command=` parameters, form-decoded (`%2F` and `+`) and joined with spaces
+ * (`sh+-c&command=id%3B+ls` is "sh -c id; ls"), so a rule matches what the container runs
+ * rather than one of its encodings.
+ *
  * Three names SigmaHQ's Kubernetes rules use are not Event fields; they are mapped here, as a
  * Sigma processing pipeline would: apiGroup (objectRef.apiGroup), hostPath (any volume's
  * hostPath) and capabilities (any container's securityContext.capabilities).
@@ -53,6 +58,8 @@ static const struct {
     {"apiVersion", SG_F_EVENT_APIVERSION},
     /* SigmaHQ's top-level spelling (kubernetes_audit_rbac_permisions_listing.yml) */
     {"apiGroup", SG_F_APIGROUP},
+    /* derived: the command of a pods/exec request, as the container runs it */
+    {"keyhole.exec.command", SG_F_EXEC_COMMAND},
 };
 
 static const struct {
@@ -414,6 +421,72 @@ static void get_raw(struct kh_sigma *s, const struct sg_field *f, struct sg_fiel
 		walk(&w, ev->line, f->paths[k], strlen(f->paths[k]), 0);
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/* keyhole.exec.command: the command= values of the requestURI, form-decoded, space-joined */
+static void exec_command(struct kh_sigma *s, struct sg_fieldvals *fv)
+{
+	struct kstr k = s->ev->request_uri;
+	const char *p, *end;
+	struct sg_val *v;
+	char *out;
+	size_t n = 0;
+
+	if (!kstr_present(k))
+		return;
+	if (k.flags & KSTR_ESCAPED) { /* JSON escapes first (\u0026 is '&') */
+		char *buf = s->scratch + s->scratch_used;
+		long m = kstr_decode(k, buf, s->scratch_cap - s->scratch_used);
+
+		if (m < 0 || (size_t)m > s->scratch_cap - s->scratch_used)
+			return;
+		s->scratch_used += (size_t)m;
+		p = buf;
+		end = buf + m;
+	} else {
+		p = k.p;
+		end = k.p + k.len;
+	}
+	if (!(p = memchr(p, '?', (size_t)(end - p))))
+		return;
+	out = s->scratch + s->scratch_used;
+	for (p++; p < end;) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *q = amp ? amp : end;
+
+		if (q - p >= 8 && !memcmp(p, "command=", 8)) {
+			if (n && n < s->scratch_cap - s->scratch_used)
+				out[n++] = ' ';
+			for (p += 8; p < q && n < s->scratch_cap - s->scratch_used; p++) {
+				int hi, lo;
+
+				if (*p == '+') {
+					out[n++] = ' ';
+				} else if (*p == '%' && q - p > 2 && (hi = hexval(p[1])) >= 0 &&
+					   (lo = hexval(p[2])) >= 0) {
+					out[n++] = (char)(hi * 16 + lo);
+					p += 2;
+				} else {
+					out[n++] = *p;
+				}
+			}
+		}
+		p = q + 1;
+	}
+	if (!n)
+		return;
+	s->scratch_used += n;
+	fv->present = true;
+	if ((v = new_val(s, fv)))
+		*v = (struct sg_val){out, (uint32_t)n, SG_V_STR};
+}
+
 static void add_list(struct kh_sigma *s, struct sg_fieldvals *fv, const struct kstr *v, uint32_t n,
 		     uint32_t total)
 {
@@ -519,6 +592,9 @@ static void get_fast(struct kh_sigma *s, enum sg_fast f, struct sg_fieldvals *fv
 				*v = (struct sg_val){buf, (uint32_t)n, SG_V_NUM};
 			}
 		}
+		break;
+	case SG_F_EXEC_COMMAND:
+		exec_command(s, fv);
 		break;
 	case SG_F_RAW:
 		break;

@@ -71,6 +71,7 @@ enum sg_fast {
 	SG_F_STAGE_TS,
 	SG_F_KIND,
 	SG_F_EVENT_APIVERSION,
+	SG_F_EXEC_COMMAND, /* keyhole.exec.command: requestURI's command= values, decoded */
 };
 
 /* at most this many raw paths per field (a mapped name can stand for several) */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "keyhole/pipeline.h"
+#include "keyhole/rule.h"
 #include "keyhole/sigma.h"
 #include "sigma_harness.h"
 
@@ -108,6 +109,11 @@ void sh_flush(struct sh *h)
 unsigned long long sh_evictions(struct sh *h)
 {
 	return (unsigned long long)sigma__evictions(pipeline__sigma(h->p));
+}
+
+const char *sh_rule_id(struct sh *h, size_t i)
+{
+	return sigma__info(pipeline__sigma(h->p), i)->uuid;
 }
 
 size_t sh_rules(struct sh *h)

@@ -35,6 +35,9 @@ const char *sh_str(struct sh *h, const char *rule_id, size_t n, const char *path
 /* correlation groups evicted to stay in bounds */
 unsigned long long sh_evictions(struct sh *h);
 
+/* the rule.uuid of loaded rule @i */
+const char *sh_rule_id(struct sh *h, size_t i);
+
 /* rules loaded */
 size_t sh_rules(struct sh *h);
 

@@ -185,3 +185,16 @@ Test(sigma_modifiers, sigmahq_mapped_names)
 	YES("    apiGroup: apps\n", .resource = "deployments", .api_group = "apps");
 	NO("    apiGroup: apps\n", .resource = "deployments", .api_group = "batch");
 }
+
+Test(sigma_modifiers, exec_command_is_decoded_and_joined)
+{
+	const char *uri = "/api/v1/namespaces/d/pods/p/exec?command=sh&command=-c"
+			  "&command=id%3B+cat+%2Fetc%2Fshadow&stdin=true";
+
+	YES("    keyhole.exec.command|cased: 'sh -c id; cat /etc/shadow'\n", .resource = "pods",
+	    .subresource = "exec", .uri = uri);
+	NO("    keyhole.exec.command|contains: '%2F'\n", .resource = "pods", .subresource = "exec",
+	   .uri = uri);
+	NO("    keyhole.exec.command|exists: true\n", .resource = "pods", .subresource = "exec",
+	   .uri = "/api/v1/namespaces/d/pods/p/exec?stdin=true");
+}
