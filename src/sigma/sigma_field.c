@@ -138,20 +138,15 @@ void sg_fields_begin(struct kh_sigma *s, const struct audit_event *ev)
 {
 	s->gen++;
 	s->ev = ev;
-	s->val_pool_used = 0;
 	s->scratch_used = 0;
 }
 
+/* each field owns SG_MAX_VALUES slots (sigma_set.c allocates them): values never interleave */
 static struct sg_val *new_val(struct kh_sigma *s, struct sg_fieldvals *fv)
 {
-	if (fv->n >= SG_MAX_VALUES || s->val_pool_used >= s->val_pool_cap)
+	(void)s;
+	if (fv->n >= SG_MAX_VALUES)
 		return NULL;
-	if (!fv->v)
-		fv->v = s->val_pool + s->val_pool_used;
-	/* values of one field are contiguous: the field owns the pool's tail while it fills */
-	if (fv->v + fv->n != s->val_pool + s->val_pool_used)
-		return NULL;
-	s->val_pool_used++;
 	return &fv->v[fv->n++];
 }
 
@@ -184,9 +179,18 @@ static void add_str(struct kh_sigma *s, struct sg_fieldvals *fv, struct kstr k)
 
 /* ---- the raw walk ---------------------------------------------------------------------------- */
 
+/* one path still to follow in a raw walk, and the field its values go to */
+struct rpath {
+	const char *p;
+	uint32_t len;
+	int field;
+};
+
+/* raw paths followed at once; more (never in practice) are walked in further passes */
+#define WALK_MAX_PATHS 64
+
 struct walk {
 	struct kh_sigma *s;
-	struct sg_fieldvals *fv;
 	const char *end;
 };
 
@@ -264,7 +268,8 @@ static const char *skip_value(const char *p, const char *end, int depth)
 }
 
 /* record the scalar (or container) at @p; returns past it */
-static const char *take(struct walk *w, const char *p, int depth, bool in_array)
+static const char *take(struct walk *w, struct sg_fieldvals *fv, const char *p, int depth,
+			bool in_array)
 {
 	const char *q;
 	struct sg_val *v;
@@ -277,17 +282,17 @@ static const char *take(struct walk *w, const char *p, int depth, bool in_array)
 
 		if (!(q = skip_str(p, w->end, &esc)))
 			return NULL;
-		add_str(w->s, w->fv,
+		add_str(w->s, fv,
 			(struct kstr){p + 1, (uint32_t)(q - p - 2), esc ? KSTR_ESCAPED : 0});
 		return q;
 	}
 	if (*p == '[' && !in_array) { /* a list of values: each is one */
 		p = ws(p + 1, w->end);
-		w->fv->present = true;
+		fv->present = true;
 		if (p < w->end && *p == ']')
 			return p + 1;
 		for (;;) {
-			if (!(p = take(w, p, depth + 1, true)))
+			if (!(p = take(w, fv, p, depth + 1, true)))
 				return NULL;
 			p = ws(p, w->end);
 			if (p >= w->end)
@@ -301,8 +306,8 @@ static const char *take(struct walk *w, const char *p, int depth, bool in_array)
 	}
 	if (!(q = skip_value(p, w->end, depth)))
 		return NULL;
-	w->fv->present = true;
-	v = new_val(w->s, w->fv);
+	fv->present = true;
+	v = new_val(w->s, fv);
 	if (!v)
 		return q;
 	v->p = p;
@@ -328,13 +333,49 @@ static bool all_digits(const char *p, size_t n)
 	return true;
 }
 
-/* the value at @p, with @path (plen bytes, no leading dot) still to follow */
-static const char *walk(struct walk *w, const char *p, const char *path, size_t plen, int depth)
+/* take the value at @p into every path of @set that ends here (all of them, by construction) */
+static const char *take_all(struct walk *w, const char *p, const struct rpath *set, size_t n,
+			    int depth)
 {
+	const char *end = NULL;
+
+	for (size_t i = 0; i < n; i++) /* two paths naming one value: rare, read it twice */
+		if (!(end = take(w, &w->s->vals[set[i].field], p, depth, false)))
+			return NULL;
+	return end;
+}
+
+/*
+ * The value at @p, with the paths of @set still to follow (each @len bytes, no leading dot).
+ * Members are compared with every path at once, so the line is walked once for all of them.
+ */
+static const char *walk(struct walk *w, const char *p, const struct rpath *set, size_t n,
+			int depth)
+{
+	struct rpath sub[WALK_MAX_PATHS];
+	size_t k;
+
 	if (depth > WALK_MAX_DEPTH)
 		return NULL;
-	if (!plen)
-		return take(w, p, depth, false);
+	for (k = 0; k < n && set[k].len; k++)
+		;
+	if (k < n) { /* a path ends here (paths ending at one node all end together) */
+		struct rpath done[WALK_MAX_PATHS];
+		size_t nd = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (!set[i].len)
+				done[nd++] = set[i];
+		if (nd == n)
+			return take_all(w, p, done, nd, depth);
+		/* some end, some go deeper: read the value for the first, then walk it again */
+		if (!take_all(w, p, done, nd, depth))
+			return NULL;
+		for (size_t i = 0, m = 0; i < n; i++)
+			if (set[i].len)
+				sub[m++] = set[i];
+		return walk(w, p, sub, n - nd, depth);
+	}
 	p = ws(p, w->end);
 	if (p >= w->end)
 		return NULL;
@@ -343,25 +384,29 @@ static const char *walk(struct walk *w, const char *p, const char *path, size_t 
 		if (p < w->end && *p == '}')
 			return p + 1;
 		for (;;) {
-			const char *k, *q;
-			size_t klen;
+			const char *key, *q;
+			size_t klen, m = 0;
 
 			if (p >= w->end || *p != '"' || !(q = skip_str(p, w->end, NULL)))
 				return NULL;
-			k = p + 1;
+			key = p + 1;
 			klen = (size_t)(q - p - 2);
 			p = ws(q, w->end);
 			if (p >= w->end || *p != ':')
 				return NULL;
 			p++;
-			if (klen <= plen && !memcmp(k, path, klen) &&
-			    (klen == plen || path[klen] == '.')) {
-				size_t rest = klen == plen ? klen : klen + 1;
+			for (size_t i = 0; i < n; i++) {
+				const struct rpath *r = &set[i];
 
-				p = walk(w, p, path + rest, plen - rest, depth + 1);
-			} else {
-				p = skip_value(p, w->end, depth + 1);
+				if (klen <= r->len && !memcmp(key, r->p, klen) &&
+				    (klen == r->len || r->p[klen] == '.')) {
+					size_t rest = klen == r->len ? klen : klen + 1;
+
+					sub[m++] = (struct rpath){r->p + rest, r->len - (uint32_t)rest,
+								  r->field};
+				}
 			}
+			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end, depth + 1);
 			if (!p)
 				return NULL;
 			p = ws(p, w->end);
@@ -375,25 +420,30 @@ static const char *walk(struct walk *w, const char *p, const char *path, size_t 
 		}
 	}
 	if (*p == '[') {
-		const char *dot = memchr(path, '.', plen);
-		size_t clen = dot ? (size_t)(dot - path) : plen;
-		bool index = all_digits(path, clen);
-		long want = index ? strtol(path, NULL, 10) : -1;
 		long i = 0;
 
 		p = ws(p + 1, w->end);
 		if (p < w->end && *p == ']')
 			return p + 1;
 		for (;; i++) {
-			if (index && i == want) {
-				size_t rest = dot ? clen + 1 : clen;
+			size_t m = 0;
 
-				p = walk(w, p, path + rest, plen - rest, depth + 1);
-			} else if (index) {
-				p = skip_value(p, w->end, depth + 1);
-			} else {
-				p = walk(w, p, path, plen, depth + 1);
+			/* an element is any element, unless the path names its index */
+			for (size_t j = 0; j < n; j++) {
+				const struct rpath *r = &set[j];
+				const char *dot = memchr(r->p, '.', r->len);
+				size_t clen = dot ? (size_t)(dot - r->p) : r->len;
+
+				if (!all_digits(r->p, clen)) {
+					sub[m++] = *r;
+				} else if (strtol(r->p, NULL, 10) == i) {
+					size_t rest = dot ? clen + 1 : clen;
+
+					sub[m++] = (struct rpath){r->p + rest, r->len - (uint32_t)rest,
+								  r->field};
+				}
 			}
+			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end, depth + 1);
 			if (!p)
 				return NULL;
 			p = ws(p, w->end);
@@ -409,16 +459,50 @@ static const char *walk(struct walk *w, const char *p, const char *path, size_t 
 	return skip_value(p, w->end, depth);
 }
 
-static void get_raw(struct kh_sigma *s, const struct sg_field *f, struct sg_fieldvals *fv)
+/* walk the line once for @set; a line the capture cut is not JSON in its middle: skipped */
+static void walk_line(struct kh_sigma *s, const struct rpath *set, size_t n)
 {
 	const struct audit_event *ev = s->ev;
-	struct walk w = {s, fv, ev->line + ev->len};
+	struct walk w = {s, ev->line + ev->len};
 
-	/* a line the capture cut is not JSON in its middle: only the parsed fields are known */
 	if (ev->flags & KH_EV_TRUNCATED)
 		return;
-	for (size_t k = 0; k < f->n_paths; k++)
-		walk(&w, ev->line, f->paths[k], strlen(f->paths[k]), 0);
+	for (size_t i = 0; i < n; i += WALK_MAX_PATHS)
+		walk(&w, ev->line, set + i, n - i < WALK_MAX_PATHS ? n - i : WALK_MAX_PATHS, 0);
+}
+
+/* every raw field of the set, in one walk, the first time one of them is asked for */
+static void get_all_raw(struct kh_sigma *s)
+{
+	for (size_t i = 0; i < s->n_fields; i++)
+		if (!s->fields[i].fast) {
+			s->field_gen[i] = s->gen;
+			s->vals[i].n = 0;
+			s->vals[i].present = false;
+		}
+	walk_line(s, s->raw_paths, s->n_raw_paths);
+}
+
+int sg_fields_finish(struct kh_sigma *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_fields; i++)
+		n += s->fields[i].fast ? 0 : s->fields[i].n_paths;
+	s->raw_paths = calloc(n + 1, sizeof(*s->raw_paths));
+	s->field_vals = calloc(s->n_fields * SG_MAX_VALUES + 1, sizeof(*s->field_vals));
+	s->field_gen = calloc(s->n_fields + 1, sizeof(*s->field_gen));
+	s->vals = calloc(s->n_fields + 1, sizeof(*s->vals));
+	if (!s->raw_paths || !s->field_vals || !s->field_gen || !s->vals)
+		return -1;
+	for (size_t i = 0; i < s->n_fields; i++) {
+		s->vals[i].v = s->field_vals + i * SG_MAX_VALUES;
+		for (uint32_t k = 0; !s->fields[i].fast && k < s->fields[i].n_paths; k++)
+			s->raw_paths[s->n_raw_paths++] =
+				(struct rpath){s->fields[i].paths[k],
+					       (uint32_t)strlen(s->fields[i].paths[k]), (int)i};
+	}
+	return 0;
 }
 
 static int hexval(char c)
@@ -576,11 +660,15 @@ static void get_fast(struct kh_sigma *s, enum sg_fast f, struct sg_fieldvals *fv
 		add_str(s, fv, ev->api_version);
 		break;
 	case SG_F_CODE:
-		if (ev->response_code < 0) { /* absent, or not a number the parser keeps */
-			static const struct sg_field code = {.paths = {"responseStatus.code"},
-							     .n_paths = 1};
+		/*
+		 * absent, or not a number the parser keeps: read it from the line, except at
+		 * RequestReceived, which has no response (half of a busy log, skipped for speed)
+		 */
+		if (ev->response_code < 0) {
+			struct rpath code = {"responseStatus.code", 19, (int)(fv - s->vals)};
 
-			get_raw(s, &code, fv);
+			if (!kstr_eq(ev->stage, "RequestReceived"))
+				walk_line(s, &code, 1);
 		} else {
 			char *buf = sg_scratch(s, 12);
 			struct sg_val *v;
@@ -608,11 +696,13 @@ const struct sg_fieldvals *sg_field_get(struct kh_sigma *s, int slot)
 
 	if (s->field_gen[slot] == s->gen)
 		return fv;
+	if (!f->fast) {
+		get_all_raw(s);
+		return fv;
+	}
 	s->field_gen[slot] = s->gen;
-	*fv = (struct sg_fieldvals){0};
-	if (f->fast)
-		get_fast(s, f->fast, fv);
-	else
-		get_raw(s, f, fv);
+	fv->n = 0;
+	fv->present = false;
+	get_fast(s, f->fast, fv);
 	return fv;
 }

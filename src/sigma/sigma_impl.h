@@ -252,14 +252,17 @@ struct kh_sigma {
 	uint64_t gen; /* event generation: a field's values are valid when its gen matches */
 	uint64_t *field_gen;
 	struct sg_fieldvals *vals;
-	struct sg_val *val_pool;
-	size_t val_pool_cap, val_pool_used;
+	struct sg_val *field_vals; /* SG_MAX_VALUES per field */
+	struct rpath *raw_paths;   /* every raw path of every field, walked together */
+	size_t n_raw_paths;
 	char *scratch; /* decoded escaped strings, numbers */
 	size_t scratch_cap, scratch_used;
 	uint8_t *sel_cache; /* per selection of the rule running: 0 unknown, 1 false, 2 true */
 	size_t sel_cache_cap;
 	const struct audit_event *ev;
 };
+
+struct rpath;
 
 struct sg_bucket {
 	char *resource;
@@ -272,6 +275,8 @@ int sg_field_intern(struct kh_sigma *s, const char *name, struct sg_err *e, unsi
 		    unsigned col);
 /* values of field @slot in the current event (extracted on first use) */
 const struct sg_fieldvals *sg_field_get(struct kh_sigma *s, int slot);
+/* after load: per-field value storage and the raw paths; 0 or -1 (memory) */
+int sg_fields_finish(struct kh_sigma *s);
 /* reset per-event scratch for @ev */
 void sg_fields_begin(struct kh_sigma *s, const struct audit_event *ev);
 /* copy @n bytes into the event scratch; NULL when it is full */

@@ -25,7 +25,6 @@
 #include "rules/emit.h"
 #include "sigma/sigma_impl.h"
 
-#define SG_VAL_POOL 4096
 #define SG_SCRATCH (256 * 1024)
 #define SG_DIR_DEPTH 8
 
@@ -372,17 +371,15 @@ static int finish(struct loadctx *L)
 	for (size_t i = 0; i < s->n; i++)
 		if (s->rules[i]->kind == SG_DETECTION && index_rule(s, (uint32_t)i))
 			return -1;
-	s->field_gen = calloc(s->n_fields + 1, sizeof(*s->field_gen));
-	s->vals = calloc(s->n_fields + 1, sizeof(*s->vals));
-	s->val_pool_cap = SG_VAL_POOL;
-	s->val_pool = calloc(s->val_pool_cap, sizeof(*s->val_pool));
+	if (sg_fields_finish(s))
+		return -1;
 	s->scratch_cap = SG_SCRATCH;
 	s->scratch = malloc(s->scratch_cap);
 	for (size_t i = 0; i < s->n; i++)
 		if (s->rules[i]->n_sels > s->sel_cache_cap)
 			s->sel_cache_cap = s->rules[i]->n_sels;
 	s->sel_cache = calloc(s->sel_cache_cap + 1, 1);
-	if (!s->field_gen || !s->vals || !s->val_pool || !s->scratch || !s->sel_cache)
+	if (!s->scratch || !s->sel_cache)
 		return -1;
 	return 0;
 }
@@ -444,7 +441,8 @@ void sigma__free(struct kh_sigma *s)
 	free(s->any_res);
 	free(s->field_gen);
 	free(s->vals);
-	free(s->val_pool);
+	free(s->field_vals);
+	free(s->raw_paths);
 	free(s->scratch);
 	free(s->sel_cache);
 	free(s);
