@@ -349,8 +349,7 @@ static const char *take_all(struct walk *w, const char *p, const struct rpath *s
  * The value at @p, with the paths of @set still to follow (each @len bytes, no leading dot).
  * Members are compared with every path at once, so the line is walked once for all of them.
  */
-static const char *walk(struct walk *w, const char *p, const struct rpath *set, size_t n,
-			int depth)
+static const char *walk(struct walk *w, const char *p, const struct rpath *set, size_t n, int depth)
 {
 	struct rpath sub[WALK_MAX_PATHS];
 	size_t k;
@@ -402,8 +401,8 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 				    (klen == r->len || r->p[klen] == '.')) {
 					size_t rest = klen == r->len ? klen : klen + 1;
 
-					sub[m++] = (struct rpath){r->p + rest, r->len - (uint32_t)rest,
-								  r->field};
+					sub[m++] = (struct rpath){
+					    r->p + rest, r->len - (uint32_t)rest, r->field};
 				}
 			}
 			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end, depth + 1);
@@ -439,8 +438,8 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 				} else if (strtol(r->p, NULL, 10) == i) {
 					size_t rest = dot ? clen + 1 : clen;
 
-					sub[m++] = (struct rpath){r->p + rest, r->len - (uint32_t)rest,
-								  r->field};
+					sub[m++] = (struct rpath){
+					    r->p + rest, r->len - (uint32_t)rest, r->field};
 				}
 			}
 			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end, depth + 1);
@@ -471,16 +470,48 @@ static void walk_line(struct kh_sigma *s, const struct rpath *set, size_t n)
 		walk(&w, ev->line, set + i, n - i < WALK_MAX_PATHS ? n - i : WALK_MAX_PATHS, 0);
 }
 
-/* every raw field of the set, in one walk, the first time one of them is asked for */
-static void get_all_raw(struct kh_sigma *s)
+/* walk the body span @span (requestObject or responseObject, located by the parser) */
+static void walk_span(struct kh_sigma *s, struct kstr span, const struct rpath *set, size_t n)
 {
+	struct walk w = {s, span.p + span.len};
+
+	if (!kstr_present(span) || !n || (s->ev->flags & KH_EV_TRUNCATED))
+		return;
+	for (size_t i = 0; i < n; i += WALK_MAX_PATHS)
+		walk(&w, span.p, set + i, n - i < WALK_MAX_PATHS ? n - i : WALK_MAX_PATHS, 0);
+}
+
+/*
+ * The raw fields of @group (0 requestObject, 1 responseObject, 2 the rest of the line), the
+ * first time one of them is asked for, in one walk: paths into requestObject and
+ * responseObject walk only that object (the parser located it; at level Metadata it is absent
+ * and nothing is walked), the others the line.
+ */
+static void get_raw_group(struct kh_sigma *s, int group)
+{
+	const struct rpath *rp = s->raw_paths + s->raw_first[group];
+	size_t n = s->raw_first[group + 1] - s->raw_first[group];
+
 	for (size_t i = 0; i < s->n_fields; i++)
-		if (!s->fields[i].fast) {
+		if (!s->fields[i].fast && s->field_group[i] == group) {
 			s->field_gen[i] = s->gen;
 			s->vals[i].n = 0;
 			s->vals[i].present = false;
 		}
-	walk_line(s, s->raw_paths, s->n_raw_paths);
+	if (group == 0)
+		walk_span(s, s->ev->request_object, rp, n);
+	else if (group == 1)
+		walk_span(s, s->ev->response_object, rp, n);
+	else
+		walk_line(s, rp, n);
+}
+
+/* @path inside @obj ("requestObject.spec.x" in requestObject is "spec.x"), or NULL */
+static const char *inside(const char *path, const char *obj)
+{
+	size_t n = strlen(obj);
+
+	return !strncmp(path, obj, n) && path[n] == '.' ? path + n + 1 : NULL;
 }
 
 int sg_fields_finish(struct kh_sigma *s)
@@ -495,13 +526,38 @@ int sg_fields_finish(struct kh_sigma *s)
 	s->vals = calloc(s->n_fields + 1, sizeof(*s->vals));
 	if (!s->raw_paths || !s->field_vals || !s->field_gen || !s->vals)
 		return -1;
+	/* requestObject paths first, then responseObject ones, then the rest */
+	s->field_group = calloc(s->n_fields + 1, sizeof(*s->field_group));
+	if (!s->field_group)
+		return -1;
 	for (size_t i = 0; i < s->n_fields; i++) {
 		s->vals[i].v = s->field_vals + i * SG_MAX_VALUES;
-		for (uint32_t k = 0; !s->fields[i].fast && k < s->fields[i].n_paths; k++)
-			s->raw_paths[s->n_raw_paths++] =
-				(struct rpath){s->fields[i].paths[k],
-					       (uint32_t)strlen(s->fields[i].paths[k]), (int)i};
+		/* a field whose paths are not all in one object is read from the line */
+		for (uint32_t k = 0; !s->fields[i].fast && k < s->fields[i].n_paths; k++) {
+			const char *path = s->fields[i].paths[k];
+			int g = inside(path, "requestObject")	 ? 0
+				: inside(path, "responseObject") ? 1
+								 : 2;
+
+			s->field_group[i] = k && s->field_group[i] != g ? 2 : g;
+		}
 	}
+	for (int g = 0; g < 3; g++) {
+		s->raw_first[g] = s->n_raw_paths;
+		for (size_t i = 0; i < s->n_fields; i++)
+			for (uint32_t k = 0; !s->fields[i].fast && s->field_group[i] == g &&
+					     k < s->fields[i].n_paths;
+			     k++) {
+				const char *path = s->fields[i].paths[k];
+				const char *p = g == 0	 ? inside(path, "requestObject")
+						: g == 1 ? inside(path, "responseObject")
+							 : path;
+
+				s->raw_paths[s->n_raw_paths++] =
+				    (struct rpath){p, (uint32_t)strlen(p), (int)i};
+			}
+	}
+	s->raw_first[3] = s->n_raw_paths;
 	return 0;
 }
 
@@ -697,7 +753,7 @@ const struct sg_fieldvals *sg_field_get(struct kh_sigma *s, int slot)
 	if (s->field_gen[slot] == s->gen)
 		return fv;
 	if (!f->fast) {
-		get_all_raw(s);
+		get_raw_group(s, s->field_group[slot]);
 		return fv;
 	}
 	s->field_gen[slot] = s->gen;

@@ -216,7 +216,9 @@ struct sg_rule {
 	/* prefilter: lower-cased objectRef.resource values and a verb mask it can match */
 	char **resources; /* NULL: any resource */
 	uint32_t n_resources;
-	uint32_t verb_mask; /* 0: any verb */
+	uint32_t verb_mask;  /* 0: any verb */
+	char **subresources; /* lower-cased objectRef.subresource values it can match; NULL: any */
+	uint32_t n_subresources;
 };
 
 /* the verbs the prefilter knows; any other verb is bit 31 */
@@ -255,17 +257,21 @@ struct kh_sigma {
 	struct sg_val *field_vals; /* SG_MAX_VALUES per field */
 	struct rpath *raw_paths;   /* every raw path of every field, walked together */
 	size_t n_raw_paths;
-	char *scratch; /* decoded escaped strings, numbers */
+	size_t raw_first[4];  /* raw_paths of group g: raw_first[g] .. raw_first[g + 1] - 1 */
+	uint8_t *field_group; /* per field: 0 inside requestObject, 1 responseObject, 2 the line */
+	char *scratch;	      /* decoded escaped strings, numbers */
 	size_t scratch_cap, scratch_used;
 	uint8_t *sel_cache; /* per selection of the rule running: 0 unknown, 1 false, 2 true */
 	size_t sel_cache_cap;
 	const struct audit_event *ev;
+	char ev_sub[64]; /* the event's subresource, lower-cased, for the prefilter */
 };
 
 struct rpath;
 
 struct sg_bucket {
 	char *resource;
+	uint64_t hash;
 	uint32_t *rules;
 	size_t n;
 };

@@ -671,6 +671,9 @@ void sg_rule_free(struct sg_rule *r)
 	for (uint32_t i = 0; i < r->n_resources; i++)
 		free(r->resources[i]);
 	free(r->resources);
+	for (uint32_t i = 0; i < r->n_subresources; i++)
+		free(r->subresources[i]);
+	free(r->subresources);
 	free(r->feeds);
 	sg_corr_state_free(r->state);
 	free(r->id);

@@ -35,10 +35,21 @@ static const char *const verbs[] = {"get",	   "list",    "watch",	  "create",
 
 uint32_t sg_verb_bit(const char *lower, size_t len)
 {
+	/* per event: compare the first byte and the length before the bytes */
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strlen(verbs[i]) == len && !memcmp(verbs[i], lower, len))
+		if (verbs[i][0] == lower[0] && !strncmp(verbs[i], lower, len) && !verbs[i][len])
 			return 1u << i;
 	return SG_VERB_OTHER;
+}
+
+/* FNV-1a of a lower-cased resource name, for the bucket lookup */
+static uint64_t res_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
 }
 
 /* ---- prefilter analysis ---------------------------------------------------------------------- */
@@ -164,10 +175,19 @@ static int index_rule(struct kh_sigma *s, uint32_t i)
 	struct strset vb = cond_set(s, r, r->cond, SG_F_VERB);
 	int err = 0;
 
+	struct strset sub = cond_set(s, r, r->cond, SG_F_SUBRESOURCE);
+
 	if (!vb.any)
 		for (uint32_t k = 0; k < vb.n; k++)
 			r->verb_mask |= sg_verb_bit(vb.v[k], strlen(vb.v[k]));
 	strset_free(&vb);
+	if (!sub.any) { /* the subresources it can match: kept lower-case, for run_rule */
+		r->subresources = sub.v;
+		r->n_subresources = sub.n;
+		sub.v = NULL;
+		sub.n = 0;
+	}
+	strset_free(&sub);
 	if (res.any) {
 		uint32_t *na = realloc(s->any_res, (s->n_any_res + 1) * sizeof(*na));
 
@@ -193,7 +213,8 @@ static int index_rule(struct kh_sigma *s, uint32_t i)
 			}
 			s->buckets = nb;
 			b = &s->buckets[s->n_buckets++];
-			*b = (struct sg_bucket){.resource = strdup(res.v[k])};
+			*b = (struct sg_bucket){.resource = strdup(res.v[k]),
+						.hash = res_hash(res.v[k])};
 			if (!b->resource) {
 				err = -1;
 				break;
@@ -443,6 +464,7 @@ void sigma__free(struct kh_sigma *s)
 	free(s->vals);
 	free(s->field_vals);
 	free(s->raw_paths);
+	free(s->field_group);
 	free(s->scratch);
 	free(s->sel_cache);
 	free(s);
@@ -543,6 +565,14 @@ static void run_rule(struct kh_sigma *s, uint32_t i, const struct audit_event *e
 
 	if (r->verb_mask && !(r->verb_mask & verb_bit))
 		return;
+	if (r->n_subresources) {
+		uint32_t k;
+
+		for (k = 0; k < r->n_subresources && strcmp(r->subresources[k], s->ev_sub); k++)
+			;
+		if (k == r->n_subresources)
+			return;
+	}
 	memset(s->sel_cache, 0, r->n_sels);
 	if (!eval(s, r, r->cond))
 		return;
@@ -556,7 +586,9 @@ static void run_rule(struct kh_sigma *s, uint32_t i, const struct audit_event *e
 static size_t lower_field(struct kh_sigma *s, enum sg_fast f, char *buf, size_t cap)
 {
 	struct sg_fieldvals fv = {0};
-	struct kstr k = f == SG_F_VERB ? s->ev->verb : s->ev->object_ref.resource;
+	struct kstr k = f == SG_F_VERB		? s->ev->verb
+			: f == SG_F_SUBRESOURCE ? s->ev->object_ref.subresource
+						: s->ev->object_ref.resource;
 	char tmp[128];
 	long n;
 
@@ -584,14 +616,20 @@ void sigma__on_event(struct kh_sigma *s, const struct audit_event *ev)
 	sg_fields_begin(s, ev);
 	vn = lower_field(s, SG_F_VERB, verb, sizeof(verb));
 	verb_bit = vn == (size_t)-1 ? SG_VERB_OTHER : sg_verb_bit(verb, vn);
+	/* absent or too long: "\x01", which no rule's subresource equals */
+	if (lower_field(s, SG_F_SUBRESOURCE, s->ev_sub, sizeof(s->ev_sub)) == (size_t)-1)
+		strcpy(s->ev_sub, "\x01");
 	rn = lower_field(s, SG_F_RESOURCE, res, sizeof(res));
-	if (rn != (size_t)-1)
+	if (rn != (size_t)-1) {
+		uint64_t h = res_hash(res);
+
 		for (size_t b = 0; b < s->n_buckets; b++)
-			if (!strcmp(s->buckets[b].resource, res)) {
+			if (s->buckets[b].hash == h && !strcmp(s->buckets[b].resource, res)) {
 				for (size_t k = 0; k < s->buckets[b].n; k++)
 					run_rule(s, s->buckets[b].rules[k], ev, verb_bit);
 				break;
 			}
+	}
 	for (size_t k = 0; k < s->n_any_res; k++)
 		run_rule(s, s->any_res[k], ev, verb_bit);
 	if (s->emit)
