@@ -39,6 +39,7 @@ struct kh_user {
 	struct kstr uid;
 	struct kh_strlist groups;
 	struct kstr extra_pod_name; /* extra["authentication.kubernetes.io/pod-name"][0] */
+	struct kstr extra;	    /* the raw span of the whole extra object, validated */
 	int present;		    /* the object appeared in the line */
 };
 

@@ -23,7 +23,9 @@ struct kh_parse_error {
  * Parse @line (@len bytes, no trailing newline needed, need not be NUL-terminated) into @ev.
  * Returns 0 on success; -EINVAL for malformed JSON or a JSON object that is not an audit Event
  * (no auditID, or kind other than "Event"), with @err filled when non-NULL.
- * Nesting deeper than KH_PARSE_MAX_DEPTH is rejected, so hostile input cannot exhaust the stack.
+ * Values the parser only steps over (request and response bodies, unknown keys) may nest to any
+ * depth: they are skipped without recursion, in linear time. KH_PARSE_MAX_DEPTH bounds only the
+ * objects the parser reads member by member, which sit at fixed depths (3 at most) in an Event.
  */
 #define KH_PARSE_MAX_DEPTH 64
 int audit_parse(const char *line, size_t len, struct audit_event *ev, struct kh_parse_error *err);

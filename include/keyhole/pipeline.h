@@ -25,6 +25,13 @@ struct kh_origin {
 	 * read with audit_parse_cut(), which keeps the fields on both sides of the hole.
 	 */
 	uint32_t cut;
+	/*
+	 * A line the source cut because it was longer than the source's maximum (replay's line
+	 * reader): its length before the cut and its byte offset in the input, for the message;
+	 * 0 otherwise. Such a line counts as oversized and truncated, never malformed.
+	 */
+	uint64_t full_len;
+	uint64_t byte_offset;
 };
 
 /* Counters a pipeline keeps; monotonically increasing. */
@@ -33,7 +40,8 @@ struct kh_counters {
 	uint64_t parsed;    /* lines parsed as audit Events */
 	uint64_t malformed; /* lines rejected by the parser (incl. valid JSON that is not an Event) */
 	uint64_t empty;	    /* blank lines skipped silently */
-	uint64_t oversized; /* lines longer than the source's maximum, skipped (also malformed) */
+	uint64_t oversized; /* lines longer than the source's maximum: head and tail kept (also
+			     * truncated), or skipped where a source cannot keep them (malformed) */
 	uint64_t truncated; /* lines flagged truncated by their source */
 	uint64_t alerts;    /* alert lines written */
 	uint64_t dedup_suppressed; /* alerts not written: same rule and auditID already alerted */
@@ -41,6 +49,7 @@ struct kh_counters {
 	uint64_t dedup_evictions;  /* alerted requests forgotten early (bounded dedupe memory) */
 	uint64_t held_written_early; /* RequestReceived alerts written before their request ended */
 	uint64_t state_evictions;    /* rule state entries (users, windows) evicted by their bound */
+	uint64_t fields_cut; /* alert fields cut by their bound (user.extra keys, values, bytes) */
 	/* indexed like kh_rule_table; then the correlator's slot, then the Sigma rules' */
 	uint64_t *alerts_by_rule;
 };

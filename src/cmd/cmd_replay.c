@@ -17,6 +17,7 @@
 #include "keyhole/config.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
+#include "keyhole/ring_abi.h"
 #include "keyhole/rule.h"
 #include "keyhole/sigma.h"
 #include "rules/engine.h"
@@ -154,8 +155,20 @@ static int replay_one(struct kh_pipeline *p, const char *name, int quiet, int la
 		       strerror(errno));
 		return 2;
 	}
+	line_reader__keep_head_tail(r, KH_AUDIT_TAIL_DEFAULT);
 	while ((st = line_reader__next(r, &line, &len)) != LINE_EOF) {
 		o.line_no = line_reader__line_no(r);
+		o.cut = 0;
+		o.flags = 0;
+		o.full_len = o.byte_offset = 0;
+		if (st == LINE_CUT) {
+			/* longer than the maximum: head and tail, as the live tap keeps them */
+			o.cut = (uint32_t)line_reader__cut(r);
+			o.flags = KH_EV_TRUNCATED;
+			o.full_len = line_reader__line_size(r);
+			o.byte_offset = line_reader__line_offset(r);
+			st = LINE_OK;
+		}
 		if (st == LINE_OK) {
 			if (pipeline__feed_line(p, line, len, &o) < 0) {
 				kh_log(KH_LOG_ERROR,

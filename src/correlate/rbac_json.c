@@ -3,7 +3,8 @@
  * rbac_json: a small, bounded JSON walker over an RBAC requestObject (see rbac_json.h).
  *
  * The span was already checked for structure by the audit parser, but this walker trusts nothing:
- * every read is bounds-checked, nesting is capped, and a malformed span stops the walk with what
+ * every read is bounds-checked, the nesting of what it reads is capped (values it steps over may
+ * nest to any depth), and a malformed span stops the walk with what
  * was read so far. Only the keys named in rbac_json.h are looked at; every other value, whatever
  * its size, is stepped over without being decoded.
  */
@@ -62,50 +63,57 @@ static bool str(struct jw *w, struct kstr *out)
 	return true;
 }
 
-static bool skip(struct jw *w, int depth);
-
-static bool skip_container(struct jw *w, int depth, char open, char close)
-{
-	struct kstr k;
-
-	if (depth > KH_RBAC_MAX_DEPTH || !eat(w, open))
-		return false;
-	if (eat(w, close))
-		return true;
-	for (;;) {
-		if (open == '{' && (!str(w, &k) || !eat(w, ':')))
-			return false;
-		if (!skip(w, depth + 1))
-			return false;
-		if (eat(w, ','))
-			continue;
-		return eat(w, close);
-	}
-}
-
-/* step over one value of any type */
+/*
+ * Step over one value of any type, at any depth, without recursion: brackets are counted, not
+ * paired (the audit parser validated the span; here a mismatched pair can only end the value
+ * early or late, never read outside the span). A patch body may carry a field nested 10,000
+ * deep next to the subjects it grants: it must not hide them.
+ */
 static bool skip(struct jw *w, int depth)
 {
 	struct kstr s;
 	const char *start;
+	size_t open = 0;
 
-	ws(w);
-	if (w->p >= w->end)
-		return false;
-	switch (*w->p) {
-	case '"':
-		return str(w, &s);
-	case '{':
-		return skip_container(w, depth, '{', '}');
-	case '[':
-		return skip_container(w, depth, '[', ']');
-	default:
-		/* number, true, false, null: a run up to the next delimiter */
-		start = w->p;
-		while (w->p < w->end && !strchr(",}] \t\r\n", *w->p))
+	(void)depth;
+	do {
+		ws(w);
+		if (w->p >= w->end)
+			return false;
+		switch (*w->p) {
+		case '"':
+			if (!str(w, &s))
+				return false;
+			break;
+		case '{':
+		case '[':
+			open++;
 			w->p++;
-		return w->p > start;
-	}
+			break;
+		case '}':
+		case ']':
+			if (!open)
+				return false;
+			open--;
+			w->p++;
+			break;
+		case ',':
+		case ':':
+			if (!open)
+				return false;
+			w->p++;
+			break;
+		default:
+			/* number, true, false, null: a run up to the next delimiter */
+			start = w->p;
+			while (w->p < w->end && !strchr(",:}]{[\" \t\r\n", *w->p))
+				w->p++;
+			if (w->p == start)
+				return false;
+			break;
+		}
+	} while (open);
+	return true;
 }
 
 /* a string value into @out, or any other value stepped over (leaving @out absent) */

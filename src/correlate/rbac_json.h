@@ -53,7 +53,8 @@ struct kh_rbac_object {
 /*
  * Read @span (a JSON object or array, as audit_event.request_object holds it) into @out. Returns
  * 0 when the span was read whole, -EINVAL when it is absent, not an object or array, malformed
- * or nested deeper than KH_RBAC_MAX_DEPTH; fields read before the problem stay in @out and
+ * or whose RBAC fields nest deeper than KH_RBAC_MAX_DEPTH (values stepped over may nest to any
+ * depth); fields read before the problem stay in @out and
  * KH_RBAC_PARTIAL is set.
  */
 int rbac_json_read(struct kstr span, struct kh_rbac_object *out);

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * audit_parse: one pass over an audit.k8s.io Event line, filling a struct audit_event with
- * slices into the line (no allocation, no copies).
+ * slices into the line (no copies, and no allocation but the kind stack of a value nested deeper
+ * than 1024 levels).
  *
  * The whole line is validated as strict JSON (RFC 8259: no trailing commas, no control bytes in
  * strings, exact literals, nothing after the object), so the agent counts a malformed line
  * instead of acting on half of it. Keys are matched on their decoded form, so "\u0076erb" is
- * "verb". Unknown keys and nested values are skipped by structure with a depth bound; string
- * scanning finds the next quote, backslash or control byte 16 bytes at a time (SSE2) because
+ * "verb". Unknown keys and nested values are skipped by structure at any depth (a bit per open
+ * container, no recursion: a patch body nested 10,000 deep is audited as sent and must not hide
+ * the event). String scanning finds the next quote, backslash or control byte 16 bytes at a time (SSE2) because
  * strings are nearly all of an audit line's bytes.
  *
  * Duplicate keys: the last one wins, as in json-c (the differential oracle), and a later value of
@@ -16,6 +18,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -202,34 +205,63 @@ static const char *scan_literal(struct pctx *c, const char *p)
 }
 
 /*
- * Skip an array or object at @p (its '[' or '{'), validating it, with no recursion: the kind of
- * each open container is one bit of @objs. @depth is the depth of the enclosing container, so the
- * deepest allowed container sits at KH_PARSE_MAX_DEPTH (<= 64 levels below: the bits suffice).
+ * The kinds (object or array) of the containers open inside a skipped value, one bit per level.
+ * A body may nest as deep as its line is long (the apiserver audits a patch body as the client
+ * sent it), so beyond the inline words the stack moves to the heap, a bit per level: at most an
+ * eighth of the line, and only while such a line is read.
  */
-static const char *skip_container(struct pctx *c, const char *p, int depth)
+struct kinds {
+	uint64_t *w;
+	size_t nw;
+	uint64_t inl[16]; /* 1024 levels: every real body */
+};
+
+static __attribute__((cold, noinline)) bool kinds_grow(struct kinds *k)
+{
+	size_t nw = k->nw * 2;
+	uint64_t *w = k->w == k->inl ? malloc(nw * sizeof(*w)) : realloc(k->w, nw * sizeof(*w));
+
+	if (!w)
+		return false;
+	if (k->w == k->inl)
+		memcpy(w, k->inl, sizeof(k->inl));
+	k->w = w;
+	k->nw = nw;
+	return true;
+}
+
+/*
+ * Skip an array or object at @p (its '[' or '{'), validating it, with no recursion and no depth
+ * bound: the kind of the innermost open container is @obj, the kinds of those around it are bits
+ * of @k, pushed on open and popped on close, so each byte is looked at once.
+ */
+static const char *skip_nested(struct pctx *c, const char *p, struct kinds *k)
 {
 	const char *end = c->end;
-	uint64_t objs = 0;
-	int lvl = 0; /* open containers */
+	size_t lvl = 0; /* open containers */
+	bool obj = false;
 	struct kstr s;
 	bool is_int;
 
 open:
-	if (depth + lvl + 1 > KH_PARSE_MAX_DEPTH)
-		return fail(c, p, "nesting too deep");
-	if (*p == '{')
-		objs |= 1ull << lvl;
-	else
-		objs &= ~(1ull << lvl);
+	if (lvl) { /* save the kind of the container we step into a member of */
+		if (unlikely((lvl - 1) >> 6 >= k->nw) && !kinds_grow(k))
+			return fail(c, p, "out of memory for the nesting");
+		if (obj)
+			k->w[(lvl - 1) >> 6] |= 1ull << ((lvl - 1) & 63);
+		else
+			k->w[(lvl - 1) >> 6] &= ~(1ull << ((lvl - 1) & 63));
+	}
+	obj = *p == '{';
 	lvl++;
 	p = ws(p + 1, end);
 	if (p >= end)
 		return fail(c, p, "truncated");
-	if (*p == (objs >> (lvl - 1) & 1 ? '}' : ']')) {
+	if (*p == (obj ? '}' : ']')) {
 		p++;
 		goto close;
 	}
-	if (!(objs >> (lvl - 1) & 1))
+	if (!obj)
 		goto value;
 key:
 	if (*p != '"')
@@ -270,17 +302,31 @@ next:
 		p = ws(p + 1, end);
 		if (p >= end)
 			return fail(c, p, "truncated");
-		if (objs >> (lvl - 1) & 1)
+		if (obj)
 			goto key;
 		goto value;
 	}
-	if (*p != (objs >> (lvl - 1) & 1 ? '}' : ']'))
+	if (*p != (obj ? '}' : ']'))
 		return fail(c, p, "expected ',' or a closing bracket");
 	p++;
 close:
 	if (--lvl == 0)
 		return p;
+	obj = k->w[(lvl - 1) >> 6] >> ((lvl - 1) & 63) & 1;
 	goto next;
+}
+
+static const char *skip_container(struct pctx *c, const char *p)
+{
+	struct kinds k;
+	const char *r;
+
+	k.w = k.inl;
+	k.nw = sizeof(k.inl) / sizeof(k.inl[0]);
+	r = skip_nested(c, p, &k);
+	if (k.w != k.inl)
+		free(k.w);
+	return r;
 }
 
 /* skip any value at @p (first byte, whitespace already skipped) inside a container at @depth */
@@ -294,7 +340,8 @@ static const char *skip_value(struct pctx *c, const char *p, int depth)
 		return scan_str(c, p + 1, &s);
 	case '{':
 	case '[':
-		return skip_container(c, p, depth);
+		(void)depth; /* a skipped value may nest to any depth */
+		return skip_container(c, p);
 	case 't':
 	case 'f':
 	case 'n':
@@ -453,10 +500,15 @@ static const char *user_field(struct pctx *c, const char *p, int depth, const ch
 		break;
 	case 5:
 		if (KEY_IS("extra")) {
-			u->extra_pod_name = (struct kstr){0};
+			const char *start = p;
+
+			u->extra_pod_name = u->extra = (struct kstr){0};
 			if (*p != '{')
 				return skip_value(c, p, depth);
-			return parse_object(c, p, depth + 1, extra_field, u);
+			p = parse_object(c, p, depth + 1, extra_field, u);
+			if (p) /* all of it goes to the alert (emit_extra.c) */
+				u->extra = (struct kstr){start, (uint32_t)(p - start), 0};
+			return p;
 		}
 		break;
 	case 6:
@@ -474,7 +526,7 @@ static const char *user_field(struct pctx *c, const char *p, int depth, const ch
 
 static const char *user_obj(struct pctx *c, const char *p, int depth, struct kh_user *u)
 {
-	u->username = u->uid = u->extra_pod_name = (struct kstr){0};
+	u->username = u->uid = u->extra_pod_name = u->extra = (struct kstr){0};
 	u->groups.n = u->groups.total = 0;
 	u->present = 0;
 	if (*p != '{')
@@ -682,6 +734,7 @@ void kh_parse_event_reset(struct audit_event *ev, const char *line, size_t len)
 	ev->kind = ev->api_version = ev->level = ev->audit_id = ev->stage = (struct kstr){0};
 	ev->request_uri = ev->verb = ev->user_agent = (struct kstr){0};
 	ev->user.username = ev->user.uid = ev->user.extra_pod_name = (struct kstr){0};
+	ev->user.extra = ev->impersonated_user.extra = (struct kstr){0};
 	ev->user.groups.n = ev->user.groups.total = 0;
 	ev->user.present = 0;
 	ev->impersonated_user.username = ev->impersonated_user.uid = (struct kstr){0};

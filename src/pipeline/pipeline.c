@@ -135,6 +135,17 @@ static void report_bad(struct kh_pipeline *p, const struct kh_origin *o,
 	       o->source, (unsigned long long)o->line_no, len, pe->reason, pe->offset);
 }
 
+/* a line longer than its source's maximum, read from its head and tail (audit_parse_cut) */
+static void report_cut(struct kh_pipeline *p, const struct kh_origin *o, size_t kept)
+{
+	p->c.oversized++;
+	kh_log(KH_LOG_WARN,
+	       "%s:%llu: audit line of %llu bytes at byte %llu is longer than the line maximum: "
+	       "read from its first %u and last %zu bytes",
+	       o->source, (unsigned long long)o->line_no, (unsigned long long)o->full_len,
+	       (unsigned long long)o->byte_offset, o->cut, kept - o->cut);
+}
+
 static int is_blank(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -156,6 +167,8 @@ int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 	p->c.lines++;
 	if ((o->flags & KH_EV_TRUNCATED) || o->cut)
 		p->c.truncated++;
+	if (o->full_len > len)
+		report_cut(p, o, len);
 	if ((o->cut ? audit_parse_cut(line, len, o->cut, &ev, &pe)
 		    : audit_parse(line, len, &ev, &pe)) != 0) {
 		p->c.malformed++;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rules/emit.h"
+#include "rules/emit_extra.h"
 #include "rules/fifo_map.h"
 #include "rules/match.h"
 
@@ -372,7 +373,8 @@ static void put_ecs(struct json_out *j, const struct kh_rule_info *r, const stru
 	put_who(j, ev);
 }
 
-static void put_user(struct json_out *j, const char *key, const struct kh_user *u)
+static void put_user(struct json_out *j, const char *key, const struct kh_user *u,
+		     uint64_t *cut_total)
 {
 	if (!u->present && !kstr_present(u->username))
 		return;
@@ -381,15 +383,7 @@ static void put_user(struct json_out *j, const char *key, const struct kh_user *
 	json_kv_kstr(j, "username", u->username);
 	json_kv_kstr(j, "uid", u->uid);
 	put_strlist(j, "groups", &u->groups);
-	if (kstr_present(u->extra_pod_name)) {
-		json_key(j, "extra");
-		json_obj_begin(j);
-		json_key(j, "authentication.kubernetes.io/pod-name");
-		json_arr_begin(j);
-		json_kstr(j, u->extra_pod_name);
-		json_arr_end(j);
-		json_obj_end(j);
-	}
+	emit_extra(j, u->extra, cut_total);
 	json_obj_end(j);
 }
 
@@ -411,7 +405,7 @@ static void put_object_ref(struct json_out *j, const struct audit_event *ev)
 }
 
 /* kubernetes.audit.*, named as Elastic's Kubernetes integration names them; no bodies */
-static void put_audit(struct json_out *j, const struct audit_event *ev)
+static void put_audit(struct json_out *j, const struct audit_event *ev, uint64_t *cut_total)
 {
 	json_key(j, "kubernetes");
 	json_obj_begin(j);
@@ -422,8 +416,8 @@ static void put_audit(struct json_out *j, const struct audit_event *ev)
 	json_kv_kstr(j, "stage", ev->stage);
 	json_kv_kstr(j, "requestURI", ev->request_uri);
 	json_kv_kstr(j, "verb", ev->verb);
-	put_user(j, "user", &ev->user);
-	put_user(j, "impersonatedUser", &ev->impersonated_user);
+	put_user(j, "user", &ev->user, cut_total);
+	put_user(j, "impersonatedUser", &ev->impersonated_user, cut_total);
 	if (ev->source_ips.n) {
 		json_key(j, "sourceIPs");
 		json_arr_begin(j);
@@ -441,6 +435,7 @@ static void put_audit(struct json_out *j, const struct audit_event *ev)
 	}
 	json_kv_kstr(j, "requestReceivedTimestamp", ev->request_received_timestamp);
 	json_kv_kstr(j, "stageTimestamp", ev->stage_timestamp);
+	json_kv_kstr(j, "timestamp", ev->legacy_timestamp); /* audit.k8s.io v1alpha1, v1beta1 */
 	if (kstr_present(ev->decision) || kstr_present(ev->reason)) {
 		json_key(j, "annotations");
 		json_obj_begin(j);
@@ -481,7 +476,7 @@ struct json_out *alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
 	json_out_reset(&e->j);
 	json_obj_begin(&e->j);
 	put_ecs(&e->j, rule, ev);
-	put_audit(&e->j, ev);
+	put_audit(&e->j, ev, &e->c->fields_cut);
 	return &e->j;
 }
 
@@ -506,7 +501,7 @@ struct json_out *alert_begin_node(struct kh_emit *e, const struct kh_rule_info *
 	put_head(&e->j, rule, time_ns, kstr_lit(action, strlen(action)));
 	if (joined) {
 		put_who(&e->j, joined);
-		put_audit(&e->j, joined);
+		put_audit(&e->j, joined, &e->c->fields_cut);
 	}
 	return &e->j;
 }

@@ -4,7 +4,10 @@
  *
  * Plain input is read straight into the line buffer (no intermediate copy: replay must run at
  * disk speed). Gzip input is inflated into the same buffer. The buffer grows up to the maximum
- * line length; a longer line is dropped byte by byte until its newline.
+ * line length; a longer line is dropped byte by byte until its newline, or, in head-and-tail
+ * mode, keeps its head at the start of the buffer and slides a window of its last bytes behind
+ * it (each read appends, then all but the window's bytes are dropped), so the line comes out as
+ * head + tail in one contiguous span without ever holding more than the maximum.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +36,12 @@ struct line_reader {
 	char *buf;
 	size_t cap, start, end, scan; /* [start,end) unread; scan: where '\n' search resumes */
 	size_t max_line;
+	size_t keep_tail; /* head-and-tail mode: tail bytes kept of an oversized line (0: off) */
+	bool cutting;	  /* inside an oversized line in head-and-tail mode: buf[0, cut) is its head */
+	size_t cut;	  /* head length of the line being (or last) cut */
+	uint64_t dropped; /* bytes of the current line dropped so far (skipped or cut out) */
+	uint64_t next_off;		/* input offset of the next line's first byte */
+	uint64_t last_off, last_size; /* of the last line returned */
 	uint64_t line_no;
 	char err[160];
 };
@@ -230,6 +239,63 @@ static ssize_t fill(struct line_reader *r)
 	return n;
 }
 
+/* account the line just returned: @kept bytes in hand, plus what was dropped, plus @nl newline */
+static void line_done(struct line_reader *r, size_t kept, bool nl)
+{
+	r->line_no++;
+	r->last_off = r->next_off;
+	r->last_size = r->dropped + kept;
+	r->next_off += r->last_size + (nl ? 1 : 0);
+	r->dropped = 0;
+}
+
+/* head-and-tail mode: keep buf[cut, end) down to its last keep_tail bytes (no newline in them) */
+static void cut_slide(struct line_reader *r)
+{
+	size_t n = r->end - r->cut;
+
+	if (n > r->keep_tail) {
+		memmove(r->buf + r->cut, r->buf + r->end - r->keep_tail, r->keep_tail);
+		r->dropped += n - r->keep_tail;
+		r->end = r->cut + r->keep_tail;
+	}
+	r->scan = r->end;
+}
+
+/* the line being held from buf[0] grew past the maximum: keep its head from now on */
+static void cut_begin(struct line_reader *r)
+{
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	r->cutting = true;
+	r->cut = r->max_line - r->keep_tail;
+	cut_slide(r);
+}
+
+/*
+ * The line [s, e) is longer than the maximum (and lies whole in the buffer, cut or not): move
+ * its last keep_tail bytes right behind its head and return head + tail.
+ */
+static int cut_line(struct line_reader *r, size_t s, size_t e, bool nl, const char **line,
+		    size_t *len)
+{
+	size_t head = r->cutting ? r->cut : r->max_line - r->keep_tail;
+	size_t after = e - (s + head); /* bytes held after the head */
+	size_t tail = after < r->keep_tail ? after : r->keep_tail;
+
+	memmove(r->buf + s + head, r->buf + e - tail, tail);
+	r->dropped += after - tail;
+	r->cutting = false;
+	r->cut = head;
+	*line = r->buf + s;
+	*len = head + tail;
+	line_done(r, *len, nl);
+	return LINE_CUT;
+}
+
 int line_reader__next(struct line_reader *r, const char **line, size_t *len)
 {
 	for (;;) {
@@ -242,11 +308,14 @@ int line_reader__next(struct line_reader *r, const char **line, size_t *len)
 			size_t l = (size_t)(nl - (r->buf + s));
 
 			r->start = r->scan = (size_t)(nl - r->buf) + 1;
-			r->line_no++;
 			if (r->skipping) {
 				r->skipping = false;
+				line_done(r, l, true);
 				return LINE_OVERSIZED;
 			}
+			if (r->cutting || (l > r->max_line && r->keep_tail))
+				return cut_line(r, s, s + l, true, line, len);
+			line_done(r, l, true);
 			if (l > r->max_line)
 				return LINE_OVERSIZED;
 			*line = r->buf + s;
@@ -255,26 +324,42 @@ int line_reader__next(struct line_reader *r, const char **line, size_t *len)
 		}
 		r->scan = r->end;
 		if (r->eof) {
-			if (r->start == r->end && !r->skipping)
+			size_t s = r->start, l = r->end - r->start;
+
+			if (l == 0 && !r->skipping && !r->cutting)
 				return LINE_EOF;
-			/* last line without a newline, or the end of an oversized one (dropped) */
-			*line = r->buf + r->start;
-			*len = r->end - r->start;
+			/* last line without a newline, or the end of an oversized one */
 			r->start = r->scan = r->end;
-			r->line_no++;
-			if (r->skipping || *len > r->max_line) {
+			if (r->cutting || (l > r->max_line && r->keep_tail))
+				return cut_line(r, s, s + l, false, line, len);
+			*line = r->buf + s;
+			*len = l;
+			line_done(r, l, false);
+			if (r->skipping || l > r->max_line) {
 				r->skipping = false;
 				return LINE_OVERSIZED;
 			}
 			return LINE_OK;
 		}
-		if (r->end - r->start > r->max_line) {
-			/* drop what we hold of the oversized line, keep reading to its end */
-			r->skipping = true;
-			r->start = r->scan = r->end = 0;
+		if (r->cutting) {
+			cut_slide(r);
+		} else if (r->end - r->start > r->max_line) {
+			if (r->keep_tail) {
+				cut_begin(r);
+			} else {
+				/* drop what we hold of the oversized line, keep reading to its end */
+				r->dropped += r->end - r->start;
+				r->skipping = true;
+				r->start = r->scan = r->end = 0;
+			}
 		}
 		err = make_room(r);
-		if (err == -E2BIG) {
+		if (err == -E2BIG && r->keep_tail && !r->cutting) {
+			cut_begin(r);
+			err = make_room(r);
+		}
+		if (err == -E2BIG && !r->cutting) {
+			r->dropped += r->end - r->start;
 			r->skipping = true;
 			r->start = r->scan = r->end = 0;
 		} else if (err) {
@@ -289,6 +374,26 @@ int line_reader__next(struct line_reader *r, const char **line, size_t *len)
 			r->eof = true;
 		r->end += (size_t)n;
 	}
+}
+
+void line_reader__keep_head_tail(struct line_reader *r, size_t tail)
+{
+	r->keep_tail = tail < r->max_line / 2 ? tail : r->max_line / 2;
+}
+
+uint64_t line_reader__line_size(const struct line_reader *r)
+{
+	return r->last_size;
+}
+
+uint64_t line_reader__line_offset(const struct line_reader *r)
+{
+	return r->last_off;
+}
+
+size_t line_reader__cut(const struct line_reader *r)
+{
+	return r->cut;
 }
 
 uint64_t line_reader__line_no(const struct line_reader *r)

@@ -5,7 +5,10 @@
  * Rotated audit logs are often compressed by logrotate whatever their name, so the first bytes
  * decide. Concatenated gzip members (logrotate's delaycompress plus appends) are read through.
  * Lines longer than the configured maximum are skipped whole and reported, so one hostile line
- * cannot make the agent hold gigabytes, and the lines around it are not lost.
+ * cannot make the agent hold gigabytes, and the lines around it are not lost. Or, with
+ * line_reader__keep_head_tail(), such a line keeps its head and its tail exactly as the live
+ * audit tap keeps a write over its cap (the middle is counted, not held), so an oversized audit
+ * event is still read: its who/what sits in the head, the apiserver's decision in the tail.
  */
 #ifndef KEYHOLE_SOURCE_LINE_READER_H
 #define KEYHOLE_SOURCE_LINE_READER_H
@@ -22,6 +25,7 @@ enum line_status {
 	LINE_OK = 1,	   /* line and len hold the next line (no newline) */
 	LINE_EOF = 0,	   /* no more lines */
 	LINE_OVERSIZED = 2, /* a line longer than the maximum was skipped; see line_no */
+	LINE_CUT = 3,	    /* keep_head_tail: line holds the head then the tail of a longer line */
 };
 
 /* "-" reads stdin. Returns NULL with errno set (the caller names the file). */
@@ -35,7 +39,19 @@ void line_reader__free(struct line_reader *r);
  */
 int line_reader__next(struct line_reader *r, const char **line, size_t *len);
 
+/*
+ * Lines longer than the maximum are returned as LINE_CUT instead of skipped: their first
+ * max_line - @tail bytes then their last @tail bytes (@tail is capped at half the maximum), as
+ * the audit tap cuts a write over its cap. Memory stays bounded by the maximum.
+ */
+void line_reader__keep_head_tail(struct line_reader *r, size_t tail);
+
 uint64_t line_reader__line_no(const struct line_reader *r); /* 1-based number of the last line */
+/* of the last line: its length in the input (before any cut), and its byte offset there */
+uint64_t line_reader__line_size(const struct line_reader *r);
+uint64_t line_reader__line_offset(const struct line_reader *r);
+/* of the last LINE_CUT line: the head's length (where in the returned line the tail starts) */
+size_t line_reader__cut(const struct line_reader *r);
 int line_reader__is_gzip(const struct line_reader *r);
 const char *line_reader__error(const struct line_reader *r);
 

@@ -18,6 +18,7 @@
 #include "keyhole/baseline.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
+#include "keyhole/ring_abi.h"
 #include "source/line_reader.h"
 
 struct cand {
@@ -171,9 +172,20 @@ static void learn_file(struct kh_pipeline *p, const char *path, uint64_t limit,
 		return;
 	}
 	st->files++;
+	line_reader__keep_head_tail(r, KH_AUDIT_TAIL_DEFAULT); /* as replay and the tap */
 	while (consumed < limit && (rc = line_reader__next(r, &line, &len)) != LINE_EOF) {
 		o.line_no = line_reader__line_no(r);
-		consumed += len + 1;
+		o.cut = 0;
+		o.flags = 0;
+		o.full_len = o.byte_offset = 0;
+		consumed += line_reader__line_size(r) + 1;
+		if (rc == LINE_CUT) {
+			o.cut = (uint32_t)line_reader__cut(r);
+			o.flags = KH_EV_TRUNCATED;
+			o.full_len = line_reader__line_size(r);
+			o.byte_offset = line_reader__line_offset(r);
+			rc = LINE_OK;
+		}
 		if (rc == LINE_OK) {
 			pipeline__feed_line(p, line, len, &o);
 			st->lines++;

@@ -44,6 +44,7 @@ static void add_user(struct slices *s, struct kh_user *u)
 	add(s, &u->username);
 	add(s, &u->uid);
 	add(s, &u->extra_pod_name);
+	add(s, &u->extra);
 	for (uint32_t i = 0; i < KH_MAX_GROUPS; i++)
 		add(s, i < u->groups.n ? &u->groups.v[i] : NULL);
 }

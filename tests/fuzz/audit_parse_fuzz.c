@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "keyhole/audit_parse.h"
+#include "keyhole/json_out.h"
+#include "rules/emit_extra.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
@@ -65,6 +67,19 @@ static void check_user(const struct kh_user *u)
 	check_slice(u->username);
 	check_slice(u->uid);
 	check_slice(u->extra_pod_name);
+	check_slice(u->extra);
+	if (kstr_present(u->extra)) { /* the alert's walk of the whole map stays in it, any shape */
+		struct json_out j;
+		uint64_t cut = 0;
+
+		CHECK(u->extra.p[0] == '{' && u->extra.p[u->extra.len - 1] == '}');
+		json_out_init(&j);
+		json_obj_begin(&j);
+		emit_extra(&j, u->extra, &cut);
+		json_obj_end(&j);
+		CHECK(j.oom || (j.len > 10 && !memcmp(j.buf, "{\"extra\":{", 10)));
+		json_out_free(&j);
+	}
 	check_list(u->groups.v, u->groups.n, u->groups.total, KH_MAX_GROUPS);
 	if (!u->present)
 		CHECK(!kstr_present(u->username) && u->groups.n == 0);

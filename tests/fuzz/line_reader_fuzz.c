@@ -3,11 +3,13 @@
  * libFuzzer target for the file source's line reader (src/source/line_reader.c), plain and gzip.
  *
  * The first byte picks the maximum line length (the default, or a few bytes so that oversized
- * lines are common), the rest is written to a memfd and read through line_reader__open() like any
+ * lines are common) and whether lines past it keep their head and tail (and how long a tail), the
+ * rest is written to a memfd and read through line_reader__open() like any
  * file. Every line is read to the end; the reader must not crash or leak, and must agree with a
  * reference written here: the input (inflated first, member after member, when it starts with
  * the gzip magic) split at '\n', each piece longer than the maximum reported as oversized with
- * its line number, a last piece without newline still a line. Corrupt or cut gzip must end in an
+ * its line number (or, in head-and-tail mode, cut to its head and tail with its true size and
+ * byte offset), a last piece without newline still a line. Corrupt or cut gzip must end in an
  * error with a message, never in lines that are not in the data or a silent early end.
  */
 #define _GNU_SOURCE /* memfd_create */
@@ -119,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bytes ref = {0};
 	struct line_reader *r;
 	const uint8_t *in = data + 1;
-	size_t n = size - 1, max, pos = 0;
+	size_t n = size - 1, max, pos = 0, tail, line_start;
 	uint64_t lines = 0;
 	int fd, gz, ref_rc = 0, st;
 	char path[64];
@@ -127,6 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	max = maxes[data[0] % (sizeof(maxes) / sizeof(maxes[0]))];
+	/* the high bits choose head-and-tail mode (issue 13) and its tail */
+	tail = (size_t[]){0, 0, 1, 3, 64u << 10}[(data[0] >> 5) % 5];
 	fd = memfd_create("kh-line-reader-fuzz", MFD_CLOEXEC);
 	CHECK(fd >= 0);
 	CHECK(write(fd, in, n) == (ssize_t)n);
@@ -135,6 +139,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(r);
 	if (!max)
 		max = LINE_READER_DEFAULT_MAX;
+	line_reader__keep_head_tail(r, tail);
+	if (tail > max / 2)
+		tail = max / 2;
 
 	gz = n >= 2 && in[0] == 0x1f && in[1] == 0x8b;
 	CHECK(line_reader__is_gzip(r) == gz);
@@ -156,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(strlen(line_reader__error(r)) > 0);
 			break;
 		}
+		line_start = pos;
 		want_st = ref_rc == -2 ? st : ref_next(&ref, &pos, max, &want, &want_len);
 		if (st == LINE_EOF) {
 			/* the end of good data is the reference's end too; bad data must fail */
@@ -169,11 +177,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (ref_rc != -2)
 				CHECK(want_st == LINE_OK && want_len == len &&
 				      !memcmp(l, want, len));
+		} else if (tail) {
+			size_t head = max - tail;
+
+			/* longer than the maximum: its head then its tail, its true size and offset */
+			CHECK(st == LINE_CUT && len == max && line_reader__cut(r) == head);
+			if (ref_rc != -2)
+				CHECK(want_st == LINE_OVERSIZED && line_reader__line_size(r) == want_len &&
+				      line_reader__line_offset(r) == line_start &&
+				      !memcmp(l, want, head) &&
+				      !memcmp(l + head, want + want_len - tail, tail));
 		} else {
 			CHECK(st == LINE_OVERSIZED);
 			if (ref_rc != -2)
 				CHECK(want_st == LINE_OVERSIZED);
 		}
+		if (ref_rc != -2 && st == LINE_OK)
+			CHECK(line_reader__line_size(r) == len &&
+			      line_reader__line_offset(r) == line_start);
 	}
 	line_reader__free(r);
 	close(fd);

@@ -418,28 +418,69 @@ static char *extra_nested(int arrays)
 	return s;
 }
 
-Test(audit_parse, nesting_is_bounded)
+/* mixed objects and arrays, @depth levels, the innermost holding 1; then "verb":"patch" */
+static char *mixed_nested(size_t depth)
+{
+	char *s = malloc(128 + 6 * depth);
+	size_t n;
+
+	cr_assert_not_null(s);
+	n = (size_t)sprintf(s, "{\"auditID\":\"1\",\"requestObject\":");
+	for (size_t i = 0; i < depth; i++)
+		n += (size_t)sprintf(s + n, i % 2 ? "[" : "{\"a\":");
+	s[n++] = '1';
+	for (size_t i = depth; i-- > 0;)
+		s[n++] = i % 2 ? ']' : '}';
+	strcpy(s + n, ",\"verb\":\"patch\"}");
+	return s;
+}
+
+/* issue 13: a body nested deeper than any bound is JSON like any other, and read past */
+Test(audit_parse, nesting_has_no_depth_bound)
+{
+	static const size_t depths[] = {63, 64, 65, 1023, 1024, 1025, 10000, 1000000};
+	struct audit_event ev;
+
+	for (size_t i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
+		char *s = mixed_nested(depths[i]);
+
+		cr_assert_eq(parse(s, &ev, NULL), 0, "depth %zu", depths[i]);
+		expect_str(ev.verb, "patch");
+		cr_assert(kstr_present(ev.request_object));
+		free(s);
+	}
+	{
+		char *arr = nested(1000000, '[', ']');
+		char *ex = extra_nested(100000);
+
+		cr_assert_eq(parse(arr, &ev, NULL), 0);
+		cr_assert_eq(parse(ex, &ev, NULL), 0);
+		cr_assert(kstr_present(ev.user.extra));
+		free(arr);
+		free(ex);
+	}
+}
+
+/* depth is still checked for structure: a wrong or missing bracket deep down rejects the line */
+Test(audit_parse, deep_bracket_mismatch_is_malformed)
 {
 	struct audit_event ev;
-	/* the top-level object is depth 1: 63 more levels are allowed, 64 are not */
-	char *ok = nested(KH_PARSE_MAX_DEPTH - 1, '[', ']');
-	char *deep = nested(KH_PARSE_MAX_DEPTH, '[', ']');
-	char *huge = nested(1000000, '[', ']');
+	struct kh_parse_error err;
+	char *s = mixed_nested(5000);
+	char *inner = strrchr(s, '1');
 
-	cr_assert_eq(parse(ok, &ev, NULL), 0);
-	REJECT(deep, "deep");
-	REJECT(huge, "deep");
-	free(ok);
-	free(deep);
-	free(huge);
+	/* the innermost object's '}' becomes ']': the mismatch is found exactly there */
+	cr_assert_not_null(inner);
+	cr_assert(inner[1] == '}' || inner[1] == ']');
+	inner[1] = inner[1] == '}' ? ']' : '}';
+	cr_assert_eq(parse(s, &ev, &err), -EINVAL);
+	cr_assert_eq(err.offset, (size_t)(inner + 1 - s));
+	free(s);
 
-	/* nesting through the known objects counts too: top, user, extra, then arrays */
-	ok = extra_nested(KH_PARSE_MAX_DEPTH - 3);
-	deep = extra_nested(KH_PARSE_MAX_DEPTH - 2);
-	cr_assert_eq(parse(ok, &ev, NULL), 0);
-	REJECT(deep, "deep");
-	free(ok);
-	free(deep);
+	s = nested(3000, '[', ']');
+	s[strlen(s) - 2] = '}'; /* the outermost array closes with '}' */
+	REJECT(s, "closing bracket");
+	free(s);
 }
 
 Test(audit_parse, ten_megabyte_line)

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "correlate/rbac_json.h"
@@ -169,19 +170,42 @@ Test(correlate_rbac_json, malformed_spans_keep_what_was_read)
 	cr_assert_eq(rbac_json_read(span(""), &r), -EINVAL);
 }
 
-Test(correlate_rbac_json, nesting_is_bounded)
+/* issue 13: a field nested 10,000 deep beside the subjects must not hide them */
+Test(correlate_rbac_json, deep_values_are_stepped_over)
+{
+	enum { DEEP = 10000 };
+	char *o = malloc(4 * DEEP + 256);
+	size_t n = 0;
+	struct kh_rbac_object r;
+
+	cr_assert(o);
+	n += (size_t)sprintf(o + n, "{\"metadata\":{\"junk\":");
+	for (int i = 0; i < DEEP; i++)
+		n += (size_t)sprintf(o + n, i % 2 ? "[" : "{\"a\":");
+	o[n++] = '1';
+	for (int i = DEEP - 1; i >= 0; i--)
+		o[n++] = i % 2 ? ']' : '}';
+	sprintf(o + n, "},\"subjects\":[{\"kind\":\"User\",\"name\":\"mallory\"}],"
+		       "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"cluster-admin\"}}");
+	cr_assert_eq(rbac_json_read(span(o), &r), 0);
+	cr_assert_eq(r.n_subjects, 1);
+	cr_assert(kstr_eq(r.subjects[0].name, "mallory"));
+	cr_assert(kstr_eq(r.role_name, "cluster-admin"));
+	cr_assert(!(r.flags & KH_RBAC_PARTIAL));
+	free(o);
+}
+
+/* brackets that do not close within the span still stop the walk */
+Test(correlate_rbac_json, unclosed_deep_value_stops_the_walk)
 {
 	char o[4096];
 	size_t n = 0;
+	struct kh_rbac_object r;
 
 	n += (size_t)snprintf(o + n, sizeof(o) - n, "{\"a\":");
 	for (int i = 0; i < 200; i++)
 		o[n++] = '[';
-	for (int i = 0; i < 200; i++)
-		o[n++] = ']';
 	snprintf(o + n, sizeof(o) - n, ",\"roleRef\":{\"name\":\"x\"}}");
-	struct kh_rbac_object r;
-
 	cr_assert_eq(rbac_json_read(span(o), &r), -EINVAL);
 	cr_assert(r.flags & KH_RBAC_PARTIAL);
 }
