@@ -5,8 +5,9 @@
  * A field is a dotted path into the raw audit.k8s.io Event, as Sigma's Kubernetes rules write
  * them (objectRef.resource, user.groups, annotations.authorization.k8s.io/decision). The fields
  * the parser already reads (struct audit_event) are taken from there, with no second look at the
- * line; any other path (requestObject.spec.hostPID, user.extra...) is found by one structural
- * walk of the line that descends only into the members on the path and skips the rest. A dotted
+ * line; any other path (requestObject.spec.hostPID, user.extra...) is found by a structural
+ * walk of the request body, response body or line that descends only into the members on the
+ * path and skips the rest, and only after a search found every key of the path in that text. A dotted
  * key ("authorization.k8s.io/decision") is matched whole, so no escaping is needed in the rule.
  * An array on the way stands for any of its elements (Sigma's list semantics); a numeric path
  * component picks one element ("sourceIPs.0").
@@ -20,12 +21,17 @@
  * Sigma processing pipeline would: apiGroup (objectRef.apiGroup), hostPath (any volume's
  * hostPath) and capabilities (any container's securityContext.capabilities).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "keyhole/kstr.h"
 #include "sigma/sigma_impl.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static const struct {
 	const char *name;
@@ -184,6 +190,7 @@ struct rpath {
 	const char *p;
 	uint32_t len;
 	int field;
+	char **needles; /* each key of the path with its closing quote: all must be in the text */
 };
 
 /* raw paths followed at once; more (never in practice) are walked in further passes */
@@ -402,7 +409,7 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 					size_t rest = klen == r->len ? klen : klen + 1;
 
 					sub[m++] = (struct rpath){
-					    r->p + rest, r->len - (uint32_t)rest, r->field};
+					    r->p + rest, r->len - (uint32_t)rest, r->field, NULL};
 				}
 			}
 			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end, depth + 1);
@@ -439,7 +446,7 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 					size_t rest = dot ? clen + 1 : clen;
 
 					sub[m++] = (struct rpath){
-					    r->p + rest, r->len - (uint32_t)rest, r->field};
+					    r->p + rest, r->len - (uint32_t)rest, r->field, NULL};
 				}
 			}
 			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end, depth + 1);
@@ -482,28 +489,113 @@ static void walk_span(struct kh_sigma *s, struct kstr span, const struct rpath *
 }
 
 /*
- * The raw fields of @group (0 requestObject, 1 responseObject, 2 the rest of the line), the
- * first time one of them is asked for, in one walk: paths into requestObject and
- * responseObject walk only that object (the parser located it; at level Metadata it is absent
- * and nothing is walked), the others the line.
+ * Whether @nd (@m >= 2 bytes) occurs in @s: sixteen positions at a time where SSE2 is there
+ * (every x86-64), by candidate first byte elsewhere. glibc's memmem is not vectorised.
  */
-static void get_raw_group(struct kh_sigma *s, int group)
+static bool has_needle(const char *s, size_t n, const char *nd, size_t m)
 {
-	const struct rpath *rp = s->raw_paths + s->raw_first[group];
-	size_t n = s->raw_first[group + 1] - s->raw_first[group];
+	size_t i = 0;
 
-	for (size_t i = 0; i < s->n_fields; i++)
-		if (!s->fields[i].fast && s->field_group[i] == group) {
-			s->field_gen[i] = s->gen;
-			s->vals[i].n = 0;
-			s->vals[i].present = false;
+	if (m > n)
+		return false;
+#ifdef __SSE2__
+	const __m128i a = _mm_set1_epi8(nd[0]), b = _mm_set1_epi8(nd[1]);
+
+	for (; i + 17 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+		unsigned mask = (unsigned)_mm_movemask_epi8(
+		    _mm_and_si128(_mm_cmpeq_epi8(x, a), _mm_cmpeq_epi8(y, b)));
+
+		for (; mask; mask &= mask - 1) {
+			size_t k = i + (size_t)__builtin_ctz(mask);
+
+			if (k + m <= n && !memcmp(s + k, nd, m))
+				return true;
 		}
-	if (group == 0)
-		walk_span(s, s->ev->request_object, rp, n);
-	else if (group == 1)
-		walk_span(s, s->ev->response_object, rp, n);
-	else
+	}
+#endif
+	for (; i + m <= n; i++)
+		if (s[i] == nd[0] && !memcmp(s + i, nd, m))
+			return true;
+	return false;
+}
+
+/*
+ * Raw field @slot, the first time it is asked for in this event. Most events lack the key a
+ * raw path ends in ("privileged", "hostPID"), so the body is searched for it first (memmem,
+ * vectorised) and walked only when it is there. A body holding \u escapes is always walked:
+ * an escaped key is the same key.
+ */
+static void get_raw_field(struct kh_sigma *s, int slot)
+{
+	int g = s->field_group[slot];
+	struct kstr span = g == 0   ? s->ev->request_object
+			   : g == 1 ? s->ev->response_object
+				    : (struct kstr){s->ev->line, (uint32_t)s->ev->len, 0};
+	const struct rpath *rp = s->raw_paths + s->field_first[slot];
+	size_t n = s->field_npaths[slot];
+	bool esc, any = false;
+
+	s->field_gen[slot] = s->gen;
+	s->vals[slot].n = 0;
+	s->vals[slot].present = false;
+	if (!kstr_present(span) || !span.len || (s->ev->flags & KH_EV_TRUNCATED))
+		return;
+	esc = has_needle(span.p, span.len, "\\u", 2);
+	for (size_t i = 0; i < n && !any; i++) {
+		char **nd = rp[i].needles;
+
+		for (any = true; !esc && nd && *nd && any; nd++)
+			any = has_needle(span.p, span.len, *nd, strlen(*nd));
+	}
+	if (!any)
+		return;
+	if (g == 2)
 		walk_line(s, rp, n);
+	else
+		walk_span(s, span, rp, n);
+}
+
+/*
+ * Every key of @path with its closing quote ("volumes\"", "hostPath\"", "path\""), numeric
+ * indexes left out, NULL-terminated; NULL when out of memory (then the path is always walked).
+ * A dotted key ("authorization.k8s.io/decision") gives its pieces, each still a substring.
+ */
+static char **needles_of(const char *path)
+{
+	size_t n = 1;
+	char **v;
+
+	for (const char *p = path; *p; p++)
+		n += *p == '.';
+	v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	n = 0;
+	for (const char *p = path; *p;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+
+		if (len && !all_digits(p, len) && asprintf(&v[n], "%.*s\"", (int)len, p) > 0)
+			n++;
+		p += len + (dot != NULL);
+	}
+	return v;
+}
+
+void sg_fields_free(struct kh_sigma *s)
+{
+	for (size_t i = 0; s->raw_paths && i < s->n_raw_paths; i++) {
+		for (char **n = s->raw_paths[i].needles; n && *n; n++)
+			free(*n);
+		free(s->raw_paths[i].needles);
+	}
+	free(s->raw_paths);
+	free(s->field_first);
+	free(s->field_npaths);
+	free(s->field_group);
+	free(s->field_vals);
 }
 
 /* @path inside @obj ("requestObject.spec.x" in requestObject is "spec.x"), or NULL */
@@ -542,6 +634,10 @@ int sg_fields_finish(struct kh_sigma *s)
 			s->field_group[i] = k && s->field_group[i] != g ? 2 : g;
 		}
 	}
+	s->field_first = calloc(s->n_fields + 1, sizeof(*s->field_first));
+	s->field_npaths = calloc(s->n_fields + 1, sizeof(*s->field_npaths));
+	if (!s->field_first || !s->field_npaths)
+		return -1;
 	for (int g = 0; g < 3; g++) {
 		s->raw_first[g] = s->n_raw_paths;
 		for (size_t i = 0; i < s->n_fields; i++)
@@ -553,8 +649,11 @@ int sg_fields_finish(struct kh_sigma *s)
 						: g == 1 ? inside(path, "responseObject")
 							 : path;
 
+				if (!s->field_npaths[i])
+					s->field_first[i] = s->n_raw_paths;
+				s->field_npaths[i]++;
 				s->raw_paths[s->n_raw_paths++] =
-				    (struct rpath){p, (uint32_t)strlen(p), (int)i};
+				    (struct rpath){p, (uint32_t)strlen(p), (int)i, needles_of(p)};
 			}
 	}
 	s->raw_first[3] = s->n_raw_paths;
@@ -721,7 +820,7 @@ static void get_fast(struct kh_sigma *s, enum sg_fast f, struct sg_fieldvals *fv
 		 * RequestReceived, which has no response (half of a busy log, skipped for speed)
 		 */
 		if (ev->response_code < 0) {
-			struct rpath code = {"responseStatus.code", 19, (int)(fv - s->vals)};
+			struct rpath code = {"responseStatus.code", 19, (int)(fv - s->vals), NULL};
 
 			if (!kstr_eq(ev->stage, "RequestReceived"))
 				walk_line(s, &code, 1);
@@ -753,7 +852,7 @@ const struct sg_fieldvals *sg_field_get(struct kh_sigma *s, int slot)
 	if (s->field_gen[slot] == s->gen)
 		return fv;
 	if (!f->fast) {
-		get_raw_group(s, s->field_group[slot]);
+		get_raw_field(s, slot);
 		return fv;
 	}
 	s->field_gen[slot] = s->gen;

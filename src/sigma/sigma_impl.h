@@ -259,7 +259,8 @@ struct kh_sigma {
 	size_t n_raw_paths;
 	size_t raw_first[4];  /* raw_paths of group g: raw_first[g] .. raw_first[g + 1] - 1 */
 	uint8_t *field_group; /* per field: 0 inside requestObject, 1 responseObject, 2 the line */
-	char *scratch;	      /* decoded escaped strings, numbers */
+	uint32_t *field_first, *field_npaths; /* per raw field: its paths in raw_paths */
+	char *scratch;			      /* decoded escaped strings, numbers */
 	size_t scratch_cap, scratch_used;
 	uint8_t *sel_cache; /* per selection of the rule running: 0 unknown, 1 false, 2 true */
 	size_t sel_cache_cap;
@@ -283,6 +284,7 @@ int sg_field_intern(struct kh_sigma *s, const char *name, struct sg_err *e, unsi
 const struct sg_fieldvals *sg_field_get(struct kh_sigma *s, int slot);
 /* after load: per-field value storage and the raw paths; 0 or -1 (memory) */
 int sg_fields_finish(struct kh_sigma *s);
+void sg_fields_free(struct kh_sigma *s);
 /* reset per-event scratch for @ev */
 void sg_fields_begin(struct kh_sigma *s, const struct audit_event *ev);
 /* copy @n bytes into the event scratch; NULL when it is full */

@@ -462,9 +462,7 @@ void sigma__free(struct kh_sigma *s)
 	free(s->any_res);
 	free(s->field_gen);
 	free(s->vals);
-	free(s->field_vals);
-	free(s->raw_paths);
-	free(s->field_group);
+	sg_fields_free(s);
 	free(s->scratch);
 	free(s->sel_cache);
 	free(s);
