@@ -558,9 +558,9 @@ static void get_raw_field(struct kh_sigma *s, int slot)
 }
 
 /*
- * Every key of @path with its closing quote ("volumes\"", "hostPath\"", "path\""), numeric
- * indexes left out, NULL-terminated; NULL when out of memory (then the path is always walked).
- * A dotted key ("authorization.k8s.io/decision") gives its pieces, each still a substring.
+ * Every key of @path ("volumes", "hostPath", and the last with its closing quote: "path\""),
+ * numeric indexes left out, NULL-terminated; NULL when out of memory (then the path is always
+ * walked). A dotted key ("authorization.k8s.io/decision") gives its pieces, each a substring.
  */
 static char **needles_of(const char *path)
 {
@@ -577,7 +577,9 @@ static char **needles_of(const char *path)
 		const char *dot = strchr(p, '.');
 		size_t len = dot ? (size_t)(dot - p) : strlen(p);
 
-		if (len && !all_digits(p, len) && asprintf(&v[n], "%.*s\"", (int)len, p) > 0)
+		/* the last piece ends a key; an earlier one may be part of a dotted key */
+		if (len && !all_digits(p, len) &&
+		    asprintf(&v[n], "%.*s%s", (int)len, p, dot ? "" : "\"") > 0)
 			n++;
 		p += len + (dot != NULL);
 	}
