@@ -7,9 +7,9 @@
  * the parser already reads (struct audit_event) are taken from there, with no second look at the
  * line; any other path (requestObject.spec.hostPID, user.extra...) is found by a structural
  * walk of the request body, response body or line that descends only into the members on the
- * path and skips the rest, and only after a search found every key of the path in that text. A dotted
- * key ("authorization.k8s.io/decision") is matched whole, so no escaping is needed in the rule.
- * An array on the way stands for any of its elements (Sigma's list semantics); a numeric path
+ * path and skips the rest, and only after a search found every key of the path in that text. A
+ * dotted key ("authorization.k8s.io/decision") is matched whole, so no escaping is needed in the
+ * rule. An array on the way stands for any of its elements (Sigma's list semantics); a numeric path
  * component picks one element ("sourceIPs.0").
  *
  * One derived field: keyhole.exec.command is the command of a pods/exec request, from the
@@ -359,6 +359,7 @@ static const char *take_all(struct walk *w, const char *p, const struct rpath *s
 static const char *walk(struct walk *w, const char *p, const struct rpath *set, size_t n, int depth)
 {
 	struct rpath sub[WALK_MAX_PATHS];
+	char kbuf[256];
 	size_t k;
 
 	if (depth > WALK_MAX_DEPTH)
@@ -397,6 +398,16 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 				return NULL;
 			key = p + 1;
 			klen = (size_t)(q - p - 2);
+			if (memchr(key, '\\', klen)) { /* an escaped key is compared decoded */
+				long dl =
+				    kstr_decode((struct kstr){key, (uint32_t)klen, KSTR_ESCAPED},
+						kbuf, sizeof(kbuf));
+
+				if (dl >= 0 && (size_t)dl <= sizeof(kbuf)) {
+					key = kbuf;
+					klen = (size_t)dl;
+				}
+			}
 			p = ws(q, w->end);
 			if (p >= w->end || *p != ':')
 				return NULL;
@@ -524,8 +535,8 @@ static bool has_needle(const char *s, size_t n, const char *nd, size_t m)
 /*
  * Raw field @slot, the first time it is asked for in this event. Most events lack the key a
  * raw path ends in ("privileged", "hostPID"), so the body is searched for it first (memmem,
- * vectorised) and walked only when it is there. A body holding \u escapes is always walked:
- * an escaped key is the same key.
+ * vectorised) and walked only when it is there. A body holding any backslash is always
+ * walked: an escaped key ("\u0070rivileged", "io\/pod-name") is the same key.
  */
 static void get_raw_field(struct kh_sigma *s, int slot)
 {
@@ -542,7 +553,7 @@ static void get_raw_field(struct kh_sigma *s, int slot)
 	s->vals[slot].present = false;
 	if (!kstr_present(span) || !span.len || (s->ev->flags & KH_EV_TRUNCATED))
 		return;
-	esc = has_needle(span.p, span.len, "\\u", 2);
+	esc = memchr(span.p, '\\', span.len) != NULL; /* \u0070, \/: a key may be escaped */
 	for (size_t i = 0; i < n && !any; i++) {
 		char **nd = rp[i].needles;
 

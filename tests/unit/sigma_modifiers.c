@@ -159,7 +159,11 @@ Test(sigma_modifiers, paths_into_the_raw_event)
 	YES("    user.groups: 'system:masters'\n", .groups = "[\"a\",\"system:masters\"]");
 	YES("    sourceIPs.0: 192.0.2.10\n");
 	NO("    sourceIPs.1: 192.0.2.10\n");
-	/* escapes in the line are decoded before matching */
+	/* escapes in the line are decoded before matching, keys included */
+	YES("    requestObject.spec.hostPID: 'true'\n", .resource = "pods",
+	    .request_object = "{\"spec\":{\"host\\u0050ID\":true}}");
+	YES("    user.extra.authentication.kubernetes.io/pod-name: p\n", .pod_name = "p",
+	    .ua = "a\\/b"); /* a \/ elsewhere in the line */
 	YES("    objectRef.resource: secrets\n", .resource = "secr\\u0065ts");
 }
 
