@@ -18,9 +18,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "correlate/correlate.h"
+#include "keyhole/correlate.h"
 #include "keyhole/audit_parse.h"
-#include "rules/emit.h"
+#include "keyhole/emit.h"
 
 static long rss_kib(void)
 {

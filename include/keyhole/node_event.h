@@ -3,7 +3,7 @@
  * node_event: what the exec watch saw on the node, decoded for the rules.
  *
  * The kernel side (bpf/exec_watch.bpf.c) reports execs, secret opens and session-leader exits of
- * processes in container exec sessions; src/node/node_decode.c turns those records into these
+ * processes in container exec sessions; src/capture/node_decode.c turns those records into these
  * events, with the session's pod identity (cgroup path -> container ID and pod UID, kubelet log
  * directories -> namespace, pod and container name). Rules see them through
  * kh_rule.on_node_event, in the same pipeline and alert format as audit events.

@@ -12,7 +12,7 @@
 
 #include "capture/bpf_log.h"
 #include "capture/bpf_progs.h"
-#include "capture/features.h"
+#include "keyhole/features.h"
 #include "keyhole/log.h"
 
 bool bpf_progs__tracepoint(const struct bpf_program *p, char cat[64], char name[64])

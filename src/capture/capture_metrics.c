@@ -7,7 +7,7 @@
  */
 #include <stddef.h>
 
-#include "capture/capture.h"
+#include "keyhole/capture.h"
 #include "keyhole/metrics.h"
 
 enum src { TAP, REASM, LAG };

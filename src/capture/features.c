@@ -17,7 +17,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "capture/features.h"
+#include "keyhole/features.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"

@@ -13,7 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "capture/privileges.h"
+#include "keyhole/privileges.h"
 #include "keyhole/log.h"
 
 #define KEEP_CAP CAP_SYS_PTRACE

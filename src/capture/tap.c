@@ -20,7 +20,7 @@
 #include "audit_tap.skel.h"
 #include "capture/bpf_log.h"
 #include "capture/bpf_progs.h"
-#include "capture/features.h"
+#include "keyhole/features.h"
 #include "capture/tap.h"
 #include "keyhole/log.h"
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "capture/features.h"
+#include "keyhole/features.h"
 #include "cmd/cmd_common.h"
 #include "cmd/commands.h"
 

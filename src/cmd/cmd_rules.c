@@ -9,7 +9,7 @@
 #include "cmd/cmd_common.h"
 #include "keyhole/config.h"
 #include "keyhole/json_out.h"
-#include "correlate/correlate.h"
+#include "keyhole/correlate.h"
 #include "keyhole/rule.h"
 #include "keyhole/sigma.h"
 

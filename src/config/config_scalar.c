@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "config/config_scalar.h"
+#include "keyhole/config_scalar.h"
 
 int cfg_parse_bool(const char *s, bool *out)
 {

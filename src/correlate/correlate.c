@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "correlate/correlate.h"
+#include "keyhole/correlate.h"
 #include "keyhole/config.h"
 #include "correlate/grant.h"
 #include "correlate/incident.h"
 #include "correlate/rbac_json.h"
 #include "correlate/subjects.h"
-#include "rules/emit.h"
-#include "rules/engine.h"
+#include "keyhole/emit.h"
+#include "keyhole/rules_engine.h"
 
 #define NS_PER_S 1000000000ll
 #define NS_PER_MIN (60 * NS_PER_S)

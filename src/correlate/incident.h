@@ -18,7 +18,7 @@
 
 #include "keyhole/audit_event.h"
 #include "keyhole/json_out.h"
-#include "correlate/correlate.h"
+#include "keyhole/correlate.h"
 #include "correlate/grant.h"
 
 /* per-incident bounds on the summaries; the timeline's bound is configured (max_steps) */

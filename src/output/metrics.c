@@ -391,9 +391,12 @@ int metrics__ready(struct kh_metrics *m, char *buf, size_t len)
 
 int metrics__serve(struct kh_metrics *m, const char *addr)
 {
+	static const struct metrics_server_pages pages = {
+		.render = metrics__render, .healthy = metrics__healthy, .ready = metrics__ready};
+
 	if (m->server)
 		return -EALREADY;
-	m->server = metrics_server__start(m, addr);
+	m->server = metrics_server__start(&pages, m, addr);
 	return m->server ? 0 : -errno;
 }
 

@@ -31,7 +31,6 @@
 #include <event2/thread.h>
 
 #include "keyhole/log.h"
-#include "keyhole/metrics.h"
 #include "output/metrics_server.h"
 
 /* a scrape or a probe is one small request: anything slower or bigger is not a client of ours */
@@ -40,6 +39,7 @@
 
 struct metrics_server {
 	struct kh_metrics *m;
+	const struct metrics_server_pages *pages;
 	struct event_base *base;
 	struct evhttp *http;
 	struct event *stop; /* activated from the agent's thread to end the loop */
@@ -180,7 +180,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, "out of memory");
 		return;
 	}
-	err = metrics__render(s->m, f);
+	err = s->pages->render(s->m, f);
 	if (fclose(f) || err)
 		evhttp_send_error(req, 500, "cannot render metrics");
 	else
@@ -196,8 +196,8 @@ static void on_health(struct evhttp_request *req, void *arg, int ready)
 
 	if (!get_only(req))
 		return;
-	ok = ready ? metrics__ready(s->m, msg, sizeof(msg) - 1)
-		   : metrics__healthy(s->m, msg, sizeof(msg) - 1);
+	ok = ready ? s->pages->ready(s->m, msg, sizeof(msg) - 1)
+		   : s->pages->healthy(s->m, msg, sizeof(msg) - 1);
 	strcat(msg, "\n");
 	reply(req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", "text/plain; charset=utf-8",
 	      msg, strlen(msg));
@@ -275,7 +275,8 @@ static int server_setup(struct metrics_server *s, int fd)
 	return 0;
 }
 
-struct metrics_server *metrics_server__start(struct kh_metrics *m, const char *addr)
+struct metrics_server *metrics_server__start(const struct metrics_server_pages *pages,
+					     struct kh_metrics *m, const char *addr)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct metrics_server *s;
@@ -286,6 +287,7 @@ struct metrics_server *metrics_server__start(struct kh_metrics *m, const char *a
 	if (!s)
 		return NULL;
 	s->m = m;
+	s->pages = pages;
 	fd = listen_on(addr, &s->port);
 	if (fd < 0) {
 		free(s);

@@ -14,13 +14,13 @@
 #include "keyhole/config.h"
 #include "keyhole/log.h"
 #include "keyhole/node_event.h"
-#include "node/node_rules.h"
 #include "keyhole/pipeline.h"
 #include "keyhole/sigma.h"
-#include "correlate/correlate.h"
+#include "keyhole/checkpoint.h"
+#include "keyhole/correlate.h"
 #include "keyhole/state_file.h"
-#include "rules/emit.h"
-#include "rules/engine.h"
+#include "keyhole/emit.h"
+#include "keyhole/rules_engine.h"
 
 struct kh_pipeline {
 	struct kh_counters c;
@@ -30,6 +30,7 @@ struct kh_pipeline {
 	struct kh_ratelimit bad_rl;
 	uint64_t output_errors_seen;
 	struct kh_state *state; /* the rules' history on disk; NULL when no state_file */
+	struct kh_checkpoint *cp; /* positions in the audit logs, saved with it */
 	int64_t save_interval_ns;
 	struct kh_sigma *sigma; /* Sigma rules from files; NULL when no path was given */
 	const char *rule_paths[KH_SIGMA_MAX_PATHS];
@@ -95,7 +96,10 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 	if (!p->correlate)
 		goto err_free;
 	if (opts->cfg && opts->cfg->state_file) {
-		p->state = state__open_for_rules(opts->cfg->state_file, p->rules);
+		p->cp = checkpoint__new();
+		if (!p->cp)
+			goto err_free;
+		p->state = state__open_for_rules(opts->cfg->state_file, p->rules, p->cp);
 		if (!p->state)
 			goto err_free;
 		p->save_interval_ns = opts->cfg->state_save_interval_ns;
@@ -116,6 +120,7 @@ void pipeline__free(struct kh_pipeline *p)
 	correlate__free(p->correlate);
 	sigma__free(p->sigma);
 	state__free(p->state);
+	checkpoint__free(p->cp);
 	rules__free(p->rules);
 	emit__free(p->emit);
 	free(p->c.alerts_by_rule);
@@ -173,6 +178,8 @@ int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 		    : audit_parse(line, len, &ev, &pe)) != 0) {
 		p->c.malformed++;
 		report_bad(p, o, &pe, len);
+		if (o->pos && p->cp) /* past it: a restart need not read it again */
+			checkpoint__advance(p->cp, o->pos, (struct kstr){0}, (struct kstr){0}, 0);
 		return 0;
 	}
 	ev.flags |= o->flags;
@@ -180,6 +187,8 @@ int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 	rules__on_event(p->rules, &ev);
 	sigma__on_event(p->sigma, &ev);
 	correlate__on_event(p->correlate, &ev);
+	if (o->pos && p->cp)
+		checkpoint__advance(p->cp, o->pos, ev.audit_id, ev.stage, audit_event_time_ns(&ev));
 	/* the clock is cheap (vDSO), the save itself runs once per interval at most */
 	if (p->state && (p->c.parsed & 63) == 0)
 		state__maybe_save(p->state, p->save_interval_ns);
@@ -226,6 +235,11 @@ void pipeline__flush(struct kh_pipeline *p)
 	/* flushed twice (replay's last input, then the end), the history is written once */
 	if (p->state)
 		state__save_changed(p->state);
+}
+
+struct kh_checkpoint *pipeline__checkpoint(struct kh_pipeline *p)
+{
+	return p->cp;
 }
 
 int pipeline__save_state(struct kh_pipeline *p)

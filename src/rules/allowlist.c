@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "config/config_scalar.h"
+#include "keyhole/config_scalar.h"
 #include "rules/allowlist.h"
 
 bool config__ip_in_list(const char *const *list, const char *ip, size_t len)

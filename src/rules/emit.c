@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/emit.h"
+#include "keyhole/emit.h"
 #include "rules/emit_extra.h"
-#include "rules/fifo_map.h"
+#include "keyhole/fifo_map.h"
 #include "rules/match.h"
 
 struct held {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 
 #include "keyhole/config.h"
-#include "rules/emit.h"
-#include "rules/engine.h"
+#include "keyhole/emit.h"
+#include "keyhole/rules_engine.h"
 
 struct kh_rules {
 	struct kh_emit *e;

@@ -5,7 +5,7 @@
  */
 #include <stddef.h>
 
-#include "node/node_rules.h"
+#include "rules/node/node_rules.h"
 #include "rules/rules.h"
 
 const struct kh_rule *const kh_rule_table[] = {

@@ -30,8 +30,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "rules/emit.h"
-#include "rules/fifo_map.h"
+#include "keyhole/emit.h"
+#include "keyhole/fifo_map.h"
 #include "rules/rules.h"
 
 static const struct kh_rule_info info = {

@@ -36,10 +36,10 @@
 #include <string.h>
 
 #include "rules/allowlist.h"
-#include "rules/emit.h"
+#include "keyhole/emit.h"
 #include "rules/keybuf.h"
 #include "rules/rules.h"
-#include "state/keytab.h"
+#include "keyhole/keytab.h"
 
 static const struct kh_rule_info info = {
     .id = "k8s-secret-rapid-get",

@@ -21,7 +21,7 @@
  */
 #include <stdlib.h>
 
-#include "rules/emit.h"
+#include "keyhole/emit.h"
 #include "rules/rules.h"
 
 static const struct kh_rule_info info = {

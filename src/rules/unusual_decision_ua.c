@@ -29,7 +29,7 @@
 
 #include "keyhole/history.h"
 #include "rules/allowlist.h"
-#include "rules/emit.h"
+#include "keyhole/emit.h"
 #include "rules/keybuf.h"
 #include "rules/rules.h"
 

@@ -22,9 +22,9 @@
 #include <string.h>
 
 #include "keyhole/json_out.h"
-#include "rules/emit.h"
-#include "rules/fifo_map.h"
-#include "rules/match.h"
+#include "keyhole/emit.h"
+#include "keyhole/fifo_map.h"
+#include "keyhole/keytab.h"
 #include "sigma/sigma_impl.h"
 
 /* groups per correlation rule; each costs about 1 KiB plus its window */
@@ -136,23 +136,46 @@ int sg_corr_link(struct kh_sigma *s, size_t i, struct sg_err *e)
 	return 0;
 }
 
+/*
+ * Hashing of attacker-chosen values (usernames, names): SipHash under a key drawn once, so
+ * nobody can make two groups collide on purpose.
+ */
+static uint8_t hash_key[16];
+static bool hash_key_set;
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+	uint64_t h;
+
+	if (!hash_key_set) {
+		keytab_random_key(hash_key);
+		hash_key_set = true;
+	}
+	h = siphash24(hash_key, p, n);
+	return h ? h : 1; /* fifo_map keys are never 0 */
+}
+
 /* the group of @ev for correlation @r as seen from referenced rule position @k */
 static uint64_t group_key(struct kh_sigma *s, const struct sg_rule *r, uint32_t k, char *text,
 			  uint32_t *text_len)
 {
-	uint64_t h = KH_HASH_INIT;
+	char buf[1024]; /* each value with its length before it; longer values hashed cut */
+	size_t bl = 0;
 	uint32_t tl = 0;
 
 	for (uint32_t g = 0; g < r->n_group_by; g++) {
 		const struct sg_fieldvals *fv = sg_field_get(s, r->group_by[k][g]);
 		const struct sg_val *v = fv->n ? &fv->v[0] : NULL;
-		uint32_t n = v ? v->len : 0;
+		uint32_t n = v ? v->len : 0, vl = v ? v->len : UINT32_MAX; /* absent != "" */
+		size_t take = n < sizeof(buf) - bl - 4 ? n : sizeof(buf) - bl - 4;
 
-		h = kh_hash_bytes(h, &g, sizeof(g));
-		if (v)
-			h = kh_hash_bytes(h, v->p, v->len);
-		else
-			h = kh_hash_bytes(h, "\0absent", 7);
+		if (bl + 4 <= sizeof(buf)) {
+			memcpy(buf + bl, &vl, 4);
+			bl += 4;
+			if (v && take)
+				memcpy(buf + bl, v->p, take);
+			bl += v ? take : 0;
+		}
 		if (tl + n + 1 > 512)
 			n = tl + 1 < 512 ? 512 - tl - 1 : 0;
 		if (n)
@@ -162,7 +185,7 @@ static uint64_t group_key(struct kh_sigma *s, const struct sg_rule *r, uint32_t 
 			text[tl++] = 0;
 	}
 	*text_len = tl;
-	return kh_hash_final(h);
+	return hash_bytes(buf, bl);
 }
 
 static struct sg_gstate *group_get(struct kh_sigma *s, struct sg_rule *r, uint64_t key,
@@ -216,7 +239,7 @@ static void group_reset(struct sg_rule *r, struct sg_gstate *g)
 /* remember @ev's auditID in the group; false when the group already counted this request */
 static bool note_id(struct sg_gstate *g, const struct audit_event *ev)
 {
-	uint64_t h = kh_hash_final(kh_hash_kstr(KH_HASH_INIT, ev->audit_id));
+	uint64_t h = hash_bytes(ev->audit_id.p ? ev->audit_id.p : "", ev->audit_id.len);
 	long n;
 
 	for (uint32_t i = 0; i < g->n_ids; i++)
@@ -255,7 +278,7 @@ static uint64_t count_values(struct kh_sigma *s, struct sg_rule *r, struct sg_gs
 
 	if (!fv->n)
 		return 0; /* an event without the field adds no value */
-	h = kh_hash_final(kh_hash_bytes(KH_HASH_INIT, fv->v[0].p, fv->v[0].len));
+	h = hash_bytes(fv->v[0].p, fv->v[0].len);
 	for (i = 0; i < g->n && g->vh[i] != h; i++)
 		;
 	if (i == g->n) {

@@ -22,7 +22,7 @@
 #include <yaml.h>
 
 #include "keyhole/log.h"
-#include "rules/emit.h"
+#include "keyhole/emit.h"
 #include "sigma/sigma_impl.h"
 
 #define SG_SCRATCH (256 * 1024)

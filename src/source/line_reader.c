@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "source/line_reader.h"
+#include "keyhole/line_reader.h"
 
 #define READ_CHUNK (1u << 20)
 #define GZ_IN_CHUNK READ_CHUNK /* the sniffed first read is handed over whole */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "keyhole/history.h"
-#include "state/keytab.h"
+#include "keyhole/keytab.h"
 
 struct seen {
 	int64_t first_ns;

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "state/keytab.h"
+#include "keyhole/keytab.h"
 #include "state/state_codec.h"
 
 static uint64_t get_le(const uint8_t *p, int n)

@@ -25,7 +25,7 @@
 #include "alert_lines.h"
 #include "keyhole/exec_watch.h"
 #include "keyhole/pipeline.h"
-#include "node/node_source.h"
+#include "keyhole/node_source.h"
 #include "runc_pod.h"
 
 #define TOKEN "/var/run/secrets/kubernetes.io/serviceaccount/token"

@@ -28,8 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture/capture.h"
-#include "capture/features.h"
+#include "keyhole/capture.h"
+#include "keyhole/features.h"
 #include "keyhole/audit_event.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "correlate/correlate.h"
+#include "keyhole/correlate.h"
 #include "correlate/rbac_json.h"
 #include "keyhole/audit_parse.h"
-#include "rules/emit.h"
+#include "keyhole/emit.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "source/line_reader.h"
+#include "keyhole/line_reader.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

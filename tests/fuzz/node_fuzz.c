@@ -13,9 +13,9 @@
 
 #include "keyhole/node_event.h"
 #include "keyhole/pipeline.h"
-#include "node/cgroup_path.h"
-#include "node/exec_request.h"
-#include "node/node_decode.h"
+#include "capture/cgroup_path.h"
+#include "rules/node/exec_request.h"
+#include "keyhole/node_decode.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/reasm.h"
+#include "keyhole/reasm.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "keyhole/audit_parse.h"
-#include "rules/emit.h"
-#include "rules/engine.h"
+#include "keyhole/emit.h"
+#include "keyhole/rules_engine.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

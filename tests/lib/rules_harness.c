@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "keyhole/audit_parse.h"
-#include "rules/emit.h"
-#include "rules/engine.h"
+#include "keyhole/emit.h"
+#include "keyhole/rules_engine.h"
 #include "rules_harness.h"
 
 struct rh *rh_new(const struct kh_rule *const *table)

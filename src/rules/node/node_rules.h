@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * node_rules: the exec-watch rules (node-container-exec, node-secret-read-in-exec), their
+ * tunables, and the node-specific alert fields they share.
+ */
+#ifndef KEYHOLE_NODE_RULES_H
+#define KEYHOLE_NODE_RULES_H
+
+#include <stddef.h>
+
+#include "keyhole/audit_event.h"
+#include "keyhole/config.h"
+#include "keyhole/json_out.h"
+#include "keyhole/node_event.h"
+#include "keyhole/rule.h"
+#include "rules/node/exec_join.h"
+#include "keyhole/fifo_map.h"
+
+struct node_rule_tun {
+	int64_t join_window_ns; /* pods/exec request to session start, either way; 0: 30 s */
+	int64_t join_wait_ns;	/* how long an alert waits for its request; 0: 5 s */
+	/*
+	 * node-container-exec only: a session with no pods/exec request, running the same command
+	 * in the same container as one already alerted within this window, is counted, not
+	 * alerted (exec probes: the kubelet runs them through runc exec every few seconds, with no
+	 * API request); 0 alerts every session
+	 */
+	int64_t repeat_window_ns;
+	uint32_t max_repeats; /* (container, command) pairs remembered; 0: 4096 */
+};
+
+extern const struct node_rule_tun node_rule_defaults;
+/* rules.<id>.join_window and rules.<id>.join_wait, for both rules */
+extern const struct kh_config_key node_rule_config_keys[];
+/* the same and rules.node-container-exec.repeat_window */
+extern const struct kh_config_key node_exec_rule_config_keys[];
+
+/* node-container-exec (medium): a process exec'd into a running container, once per session */
+extern const struct kh_rule rule_node_container_exec;
+void *node_container_exec_new_with(const struct node_rule_tun *t);
+
+/* node-secret-read-in-exec (high, T1552.007): secret material opened inside an exec session */
+extern const struct kh_rule rule_node_secret_read_in_exec;
+void *node_secret_read_in_exec_new_with(const struct node_rule_tun *t);
+
+/*
+ * node-audit-log-tamper (high, T1070): a process other than the apiserver changed its audit log
+ * (the audit guard's events, NODE_EV_LOG_TAMPER)
+ */
+extern const struct kh_rule rule_node_audit_log_tamper;
+
+/* the state both rules keep: their join, fed every audit and node event */
+struct node_rule_state {
+	struct exec_join *join;
+	struct node_rule_tun t;
+	struct fifo_map repeats; /* hash(container, command) -> slot in repeat_at */
+	int64_t *repeat_at;	 /* when that pair last alerted */
+	uint64_t repeats_suppressed;
+};
+
+/* what the join hands back to a rule's deliver function */
+struct node_rule_ctx {
+	struct kh_emit *e;
+	struct node_rule_state *s;
+};
+struct node_rule_state *node_rule_state__new(const struct node_rule_tun *t,
+					     exec_join_deliver_fn fn);
+void node_rule_state__free(void *state);
+void node_rule__on_audit(void *state, const struct audit_event *ev, struct kh_emit *emit);
+void node_rule__flush(void *state, struct kh_emit *emit);
+/* see a node event; deliver it to the rule when @deliver */
+void node_rule__on_node(void *state, const struct node_event *ev, bool deliver,
+			struct kh_emit *emit);
+
+/*
+ * node-container-exec's repeat check for a session without a request: true when the same
+ * command ran in the same container and alerted within repeat_window (then counted).
+ */
+bool node_rule__is_repeat(struct node_rule_state *s, const struct node_event *ev);
+
+/*
+ * The fields a node alert adds after alert_begin_node(): orchestrator.* and container.* (pod
+ * identity), process.* (with process.session_leader.*), file.path for opens, and keyhole.*
+ * (exec session, cgroup, open result, and the pods/exec request's command when @req is set).
+ */
+void node_alert__write(struct json_out *j, const struct node_event *ev,
+		       const struct audit_event *req);
+
+#endif /* KEYHOLE_NODE_RULES_H */
