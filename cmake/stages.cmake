@@ -15,22 +15,23 @@
 
 # The stages bottom-up (base calls nothing, cmd is the top), then for each the stages it may call
 # directly. A new edge must point down; tests/build/stage_deps.sh checks the objects against it.
-set(KH_STAGES base config parse state rules correlate output report pipeline cluster capture source resume
-	cmd)
+set(KH_STAGES base config parse state rules sigma correlate output report pipeline cluster capture
+	source resume cmd)
 set(KH_STAGE_DEPS_base "")
 set(KH_STAGE_DEPS_config base)
 set(KH_STAGE_DEPS_parse base)
 set(KH_STAGE_DEPS_state base)
 set(KH_STAGE_DEPS_rules parse config state base)
+set(KH_STAGE_DEPS_sigma rules state parse base)
 set(KH_STAGE_DEPS_correlate rules parse config base)
 set(KH_STAGE_DEPS_output base)
 set(KH_STAGE_DEPS_report parse base)
-set(KH_STAGE_DEPS_pipeline correlate rules state parse config output base)
+set(KH_STAGE_DEPS_pipeline sigma correlate rules state parse config output base)
 set(KH_STAGE_DEPS_cluster pipeline correlate output config base)
 set(KH_STAGE_DEPS_capture pipeline output config base)
 set(KH_STAGE_DEPS_source pipeline base)
 set(KH_STAGE_DEPS_resume pipeline source state parse output base)
-set(KH_STAGE_DEPS_cmd capture source resume cluster pipeline report correlate rules state config output
+set(KH_STAGE_DEPS_cmd capture source resume cluster pipeline report sigma correlate rules state config output
 	base)
 
 # the graph, for tests/build/stage_deps.sh: one line per stage, "stage: its allowed stages"
@@ -66,6 +67,7 @@ function(kh_stages suffix)
 	endforeach()
 	# the outside libraries, each on the one stage that uses it
 	target_link_libraries(keyhole_config${suffix} PUBLIC PkgConfig::YAML)
+	target_link_libraries(keyhole_sigma${suffix} PUBLIC PkgConfig::YAML PkgConfig::PCRE2)
 	target_link_libraries(keyhole_state${suffix} PUBLIC PkgConfig::ZLIB)
 	target_link_libraries(keyhole_source${suffix} PUBLIC PkgConfig::ZLIB)
 	target_link_libraries(keyhole_output${suffix} PUBLIC PkgConfig::EVENT m)

@@ -175,6 +175,8 @@ struct kh_config {
 	struct kh_correlate_config correlate;
 	struct kh_cluster_config cluster;
 	struct kh_config_rules *rules;
+	/* rules.paths: Sigma rule files or directories (KH_SIGMA_MAX_PATHS in keyhole/sigma.h) */
+	const char *rule_paths[32 + 1];
 };
 
 /* where and why a file was refused; line and column are 1-based, 0 when not known */

@@ -76,6 +76,18 @@ void emit__free(struct kh_emit *e);
 /* the rule now running: its index in the rule table (for keys and alerts_by_rule) */
 void emit__set_rule(struct kh_emit *e, size_t rule_index);
 
+/*
+ * the same, for rules outside the table (Sigma rules loaded from files): @key_index keys dedupe
+ * and holds (never below the table's size), @count_index is the alerts_by_rule slot
+ */
+void emit__set_rule_counted(struct kh_emit *e, size_t key_index, size_t count_index);
+
+/*
+ * replay: alert lines go through the stream's buffer, written in large blocks, and the caller
+ * flushes at the end; live (the default) flushes every line so no alert waits
+ */
+void emit__set_batched(struct kh_emit *e, int on);
+
 /* baseline mode: rules update their state, nothing is written (held alerts are written first) */
 void emit__set_muted(struct kh_emit *e, int muted);
 
@@ -84,6 +96,10 @@ void emit__event_begin(struct kh_emit *e, const struct audit_event *ev);
 
 /* after all @n_rules rules saw @ev: a later stage ends the holds of its request */
 void emit__event_end(struct kh_emit *e, const struct audit_event *ev, size_t n_rules);
+
+/* emit__event_end() for the rules keyed @first .. @first + @n_rules - 1 */
+void emit__event_end_range(struct kh_emit *e, const struct audit_event *ev, size_t first,
+			   size_t n_rules);
 
 /* end of input: write every held alert, oldest first */
 void emit__flush(struct kh_emit *e);

@@ -56,7 +56,8 @@ struct kh_counters {
 	uint64_t held_written_early; /* RequestReceived alerts written before their request ended */
 	uint64_t state_evictions;    /* rule state entries (users, windows) evicted by their bound */
 	uint64_t fields_cut; /* alert fields cut by their bound (user.extra keys, values, bytes) */
-	uint64_t *alerts_by_rule;  /* indexed like kh_rule_table */
+	/* indexed like kh_rule_table; then the correlator's slot, then the Sigma rules' */
+	uint64_t *alerts_by_rule;
 };
 
 struct kh_config;
@@ -78,6 +79,14 @@ struct kh_pipeline_opts {
 	/* KH_SCOPE_LOCAL: called with every parsed event, after the local rules */
 	void (*fact_fn)(void *ctx, const struct audit_event *ev);
 	void *fact_ctx;
+	/* Sigma rule files or directories, loaded after the config's rules.paths (keyhole/sigma.h) */
+	const char *const *rule_paths;
+	size_t n_rule_paths;
+	/*
+	 * replay: alert lines are written through the stream's buffer and flushed at
+	 * pipeline__flush(); otherwise (run) every alert line is flushed as it is written
+	 */
+	int batch_output;
 };
 
 /* Returns NULL with errno set on failure. */
@@ -118,6 +127,16 @@ void pipeline__flush(struct kh_pipeline *p);
  * here and are never fatal: the history stays in memory and the next save retries.
  */
 int pipeline__save_state(struct kh_pipeline *p);
+
+/*
+ * Read the Sigma rule paths again (SIGHUP): the new set replaces the old one when it loads;
+ * a rule that fails is reported and left out, as at start. Correlation windows start over.
+ * Returns the number of rules refused.
+ */
+size_t pipeline__reload_rules(struct kh_pipeline *p);
+
+/* the loaded Sigma rule set (NULL when no path was given) */
+const struct kh_sigma *pipeline__sigma(const struct kh_pipeline *p);
 
 /*
  * The audit logs' positions, saved with the history (NULL when no state_file is configured):

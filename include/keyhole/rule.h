@@ -27,6 +27,8 @@ struct kh_rule_info {
 	const char *techniques[KH_MAX_TECHNIQUES]; /* MITRE ids, NULL-terminated */
 	const char *tactics[KH_MAX_TECHNIQUES];	   /* MITRE tactic ids ("TA0002"), NULL-terminated */
 	const char *source;			   /* where the logic comes from (seed file) */
+	const char *ruleset;   /* rule.ruleset when set ("sigma": a rule loaded from a file) */
+	const char *reference; /* rule.reference when set (the rule's file) */
 };
 
 struct kh_emit;

@@ -152,6 +152,22 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return 0;
 }
 
+/*
+ * Whether 8 bytes need no escaping: none below 0x20, none at or above 0x80, no '"' and no '\\'
+ * (the classic has-zero-byte test, on the word and on it XOR the two special bytes).
+ */
+static inline bool plain8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t x, q, b;
+
+	memcpy(&x, p, 8);
+	q = x ^ (ones * '"');
+	b = x ^ (ones * '\\');
+	/* a byte < 0x20, or zero after the XOR, sets its high bit here; so does a byte >= 0x80 */
+	return !(((x - ones * 0x20) | (q - ones) | (b - ones) | x) & highs);
+}
+
 static void put_escaped(struct json_out *j, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -160,9 +176,17 @@ static void put_escaped(struct json_out *j, const char *s, size_t n)
 
 	putc_(j, '"');
 	while (i < n) {
-		unsigned char c = p[i];
+		unsigned char c;
 		size_t l;
 
+		/* eight plain bytes at a time (no control, quote, backslash or non-ASCII byte) */
+		while (i + 8 <= n && plain8(p + i)) {
+			i += 8;
+			run += 8;
+		}
+		if (i >= n)
+			break;
+		c = p[i];
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			i++;
 			run++;

@@ -23,8 +23,9 @@
 #include "keyhole/pipeline.h"
 #include "keyhole/report.h"
 #include "keyhole/resume.h"
+#include "keyhole/sigma.h"
 
-enum { O_BASELINE, O_CONFIG, O_OUTPUT, O_FORMAT, O_COLOR, O_QUIET, O_RESUME };
+enum { O_BASELINE, O_CONFIG, O_OUTPUT, O_FORMAT, O_COLOR, O_QUIET, O_RESUME, O_RULES };
 
 static const struct opt replay_opts[] = {
     {0, "baseline", "FILE", "learn history from these files first, without alerting", O_BASELINE,
@@ -33,6 +34,8 @@ static const struct opt replay_opts[] = {
     {'o', "output", "FILE", "write alerts to FILE (appended) instead of stdout; - is stdout",
      O_OUTPUT, OPT_FILE, NULL},
     CMD_FORMAT_OPTS(O_FORMAT, O_COLOR),
+    {'r', "rules", "PATH", "Sigma rules: a file or a directory (repeatable; adds to the\n"
+     "config's rules.paths)", O_RULES, OPT_FILE, NULL},
     {'q', "quiet", NULL, "no per-input summary", O_QUIET, 0, NULL},
     {0, "resume", "STATE",
      "continue a previous replay of a growing set of files from the\n"
@@ -65,6 +68,8 @@ struct replay_args {
 	struct cmd_format fmt;
 	char **baseline;
 	int n_baseline;
+	const char *rules[KH_SIGMA_MAX_PATHS];
+	size_t n_rules;
 };
 
 static int set_opt(void *ctx, const struct opt_hit *h)
@@ -84,6 +89,11 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		return 0;
 	case O_QUIET:
 		a->quiet = 1;
+		return 0;
+	case O_RULES:
+		if (a->n_rules == KH_SIGMA_MAX_PATHS)
+			return cmd_usage_error(NULL, "at most %d rule paths", KH_SIGMA_MAX_PATHS);
+		a->rules[a->n_rules++] = h->val;
 		return 0;
 	case O_RESUME:
 		a->resume = h->val;
@@ -191,6 +201,9 @@ int cmd_replay(int argc, char **argv)
 	if (cmd_wrap_text(&po.out, &a.fmt))
 		ret = 1;
 	po.learn_only = a.n_baseline > 0;
+	po.rule_paths = a.rules;
+	po.n_rule_paths = a.n_rules;
+	po.batch_output = 1; /* nothing waits on a replay's alerts: write in blocks */
 	f.p = ret ? NULL : pipeline__new(&po);
 	if (!ret && !f.p) {
 		kh_log(KH_LOG_ERROR, "cannot start the pipeline: %s", strerror(errno));

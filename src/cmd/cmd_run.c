@@ -30,13 +30,14 @@
 #include "keyhole/log.h"
 #include "keyhole/metrics.h"
 #include "keyhole/pipeline.h"
+#include "keyhole/sigma.h"
 #include "keyhole/node_source.h"
 #include "keyhole/resume.h"
 
 enum {
 	O_AUDIT_LOG, O_OUTPUT, O_COMM, O_MAX_EVENT, O_RING, O_METRICS, O_NO_EXEC, O_NO_GUARD,
 	O_NO_BASELINE, O_CONFIG, O_VERBOSE, O_FORMAT, O_COLOR, O_CATCHUP_BYTES, O_CATCHUP_AGE, O_TAP,
-	O_CLUSTER, O_CLUSTER_NAME, O_CLUSTER_PASSWORD_FILE, O_NODE_NAME, O_ROLE,
+	O_CLUSTER, O_CLUSTER_NAME, O_CLUSTER_PASSWORD_FILE, O_NODE_NAME, O_ROLE, O_RULES,
 };
 
 static const struct opt run_opts[] = {
@@ -86,6 +87,9 @@ static const struct opt run_opts[] = {
 						"when an apiserver (or --audit-log) is found",
 	 O_ROLE, 0, "auto control-plane node"},
 	{'c', "config", "FILE", "configuration file (YAML)", O_CONFIG, OPT_FILE, NULL},
+	{'r', "rules", "PATH", "Sigma rules: a file or a directory (repeatable; adds to\n"
+			     "the config's rules.paths; read again on SIGHUP)",
+	 O_RULES, OPT_FILE, NULL},
 	{'v', "verbose", NULL, "show libbpf's messages", O_VERBOSE, 0, NULL},
 	{0},
 };
@@ -101,7 +105,7 @@ const struct cmd_spec run_spec = {
 		"followed. Needs root (or\nCAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE) and a kernel with "
 		"BTF: `keyhole probe` tells.",
 	.epilog = "Signals: INT/TERM stop (after draining and flushing), USR1 prints the counters, "
-		  "HUP\nreopens the alert file.\nExit status: 0 stopped cleanly, 1 capture or output "
+		  "HUP\nreopens the alert file and reloads the Sigma rules.\nExit status: 0 stopped cleanly, 1 capture or output "
 		  "failure, 2 usage error.",
 	.opts = run_opts,
 };
@@ -119,6 +123,8 @@ struct run_args {
 	int no_audit_guard;
 	int no_baseline;
 	struct cmd_format fmt;
+	const char *rules[KH_SIGMA_MAX_PATHS];
+	size_t n_rules;
 	const char *tap; /* --tap auto|uprobe|tracepoint */
 	const char *cluster;
 	const char *cluster_name;
@@ -130,7 +136,15 @@ struct run_args {
 	int catchup_bytes_set, catchup_age_set;
 };
 
-static volatile sig_atomic_t stop_requested, stats_requested;
+static volatile sig_atomic_t stop_requested, stats_requested, reload_requested;
+
+/* SIGHUP: reopen the alert file (alert_output) and read the Sigma rules again */
+static void on_hup(int sig)
+{
+	(void)sig;
+	alert_output__request_reopen();
+	reload_requested = 1;
+}
 
 static void on_stop(int sig)
 {
@@ -216,6 +230,11 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		a->tap = h->val;
 		break;
 	}
+	case O_RULES:
+		if (a->n_rules == KH_SIGMA_MAX_PATHS)
+			return cmd_usage_error(NULL, "at most %d rule paths", KH_SIGMA_MAX_PATHS);
+		a->rules[a->n_rules++] = h->val;
+		break;
 	case O_RING:
 		if (parse_size(h->val, &n) || n > (1u << 30))
 			return cmd_usage_error(NULL, "--ring-bytes '%s': not a size", h->val);
@@ -356,7 +375,9 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
-	alert_output__install_sighup();
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 static void catch_up_new_watches(struct run *r);
@@ -375,6 +396,10 @@ static int run_loop(struct run *r)
 		if (n > 0 && fflush(r->out)) {
 			kh_log(KH_LOG_ERROR, "writing alerts failed: %s", strerror(errno));
 			return 1;
+		}
+		if (reload_requested) {
+			reload_requested = 0;
+			pipeline__reload_rules(r->p);
 		}
 		save_after_alerts(r);
 		catch_up_new_watches(r);
@@ -609,6 +634,8 @@ static int run_start(struct run *r)
 		return 1;
 	po.out = r->out;
 	po.cfg = r->loaded;
+	po.rule_paths = r->a.rules;
+	po.n_rule_paths = r->a.n_rules;
 	r->clustered = r->a.cluster || r->cfg->cluster.url;
 	if (r->clustered) {
 		po.scope = KH_SCOPE_LOCAL;

@@ -567,6 +567,16 @@ static int walk_rules(struct loader *L, const yaml_node_t *map)
 		snprintf(shown, sizeof(shown), "rules.%s", id);
 		if ((r = check_duplicate(L, map, p, kn, id, shown)))
 			return r;
+		if (!strcmp(id, "paths")) { /* Sigma rule files and directories, not a rule id */
+			static const struct kh_config_key pk = KH_CFG_LIST_KEY(
+				"paths", struct kh_config, rule_paths, "Sigma rule files or directories");
+			struct cfg_val v;
+
+			if ((r = parse_value(L, vn, &pk, shown, &v)))
+				return r;
+			cfg_store(&pk, &L->c->pub, &v);
+			continue;
+		}
 		for (size_t i = 0; i < rs->n; i++)
 			if (!strcmp(rs->v[i].id, id))
 				rv = &rs->v[i];

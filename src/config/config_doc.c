@@ -151,6 +151,10 @@ void config__write_reference(FILE *f)
 {
 	fputs("### Top level\n\n", f);
 	table(f, "", kh_config_top_keys, config__defaults(), false);
+	/* read by walk_rules() beside the rule ids, so not in the top-level key table */
+	fputs("| `rules.paths` | list of strings | `[]` | Sigma rule files or directories, loaded "
+	      "before --rules (docs/writing-rules.md) |\n",
+	      f);
 	for (size_t i = 0; kh_rule_table[i]; i++) {
 		const struct kh_rule *r = kh_rule_table[i];
 

@@ -63,10 +63,19 @@ int metrics__add_pipeline(struct kh_metrics *m, const struct kh_counters *c)
 			return err;
 	}
 	/* the correlator's incidents, counted in the slot after the table */
+	err = metrics__add(m, &(struct kh_metric){.name = "keyhole_alerts_total",
+						  .help = "alerts written, by rule",
+						  .type = KH_METRIC_COUNTER,
+						  .label_name = "rule",
+						  .label_value = kh_rule_escalate_then_loot.id,
+						  .value = &c->alerts_by_rule[rules__count()]});
+	if (err)
+		return err;
+	/* the Sigma rules loaded from files, together, in the slot after that */
 	return metrics__add(m, &(struct kh_metric){.name = "keyhole_alerts_total",
 						   .help = "alerts written, by rule",
 						   .type = KH_METRIC_COUNTER,
 						   .label_name = "rule",
-						   .label_value = kh_rule_escalate_then_loot.id,
-						   .value = &c->alerts_by_rule[rules__count()]});
+						   .label_value = "sigma",
+						   .value = &c->alerts_by_rule[rules__count() + 1]});
 }

@@ -15,6 +15,7 @@
 #include "keyhole/log.h"
 #include "keyhole/node_event.h"
 #include "keyhole/pipeline.h"
+#include "keyhole/sigma.h"
 #include "keyhole/checkpoint.h"
 #include "keyhole/correlate.h"
 #include "keyhole/state_file.h"
@@ -34,6 +35,11 @@ struct kh_pipeline {
 	const struct kh_rule **table; /* the scope's rules (NULL: every rule) */
 	void (*fact_fn)(void *ctx, const struct audit_event *ev);
 	void *fact_ctx;
+	struct kh_sigma *sigma; /* Sigma rules from files; NULL when no path was given */
+	const char *rule_paths[KH_SIGMA_MAX_PATHS];
+	size_t n_rule_paths;
+	FILE *out;
+	int batch_output;
 };
 
 /*
@@ -69,6 +75,35 @@ static const struct kh_rule **scope_table(enum kh_pipeline_scope scope)
 	return t;
 }
 
+/* Sigma alerts: counted in the slot after the correlator's, keyed after the table's rules */
+static void attach_sigma(struct kh_pipeline *p)
+{
+	if (p->sigma)
+		sigma__attach(p->sigma, p->emit, rules__count() + 1, rules__count() + 1);
+}
+
+static int load_sigma(struct kh_pipeline *p, const struct kh_pipeline_opts *opts)
+{
+	const struct kh_config *cfg = opts->cfg;
+	size_t errors = 0;
+
+	for (size_t i = 0; cfg && cfg->rule_paths[i]; i++)
+		if (p->n_rule_paths < KH_SIGMA_MAX_PATHS)
+			p->rule_paths[p->n_rule_paths++] = cfg->rule_paths[i];
+	for (size_t i = 0; i < opts->n_rule_paths; i++)
+		if (p->n_rule_paths < KH_SIGMA_MAX_PATHS)
+			p->rule_paths[p->n_rule_paths++] = opts->rule_paths[i];
+	if (!p->n_rule_paths)
+		return 0;
+	p->sigma = sigma__load(p->rule_paths, p->n_rule_paths, &errors);
+	if (!p->sigma)
+		return -1;
+	kh_log(KH_LOG_INFO, "sigma: %zu rules loaded, %zu refused", sigma__n(p->sigma),
+	       errors);
+	attach_sigma(p);
+	return 0;
+}
+
 struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 {
 	struct kh_pipeline *p = calloc(1, sizeof(*p));
@@ -78,13 +113,19 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 		return NULL;
 	/* ten messages at once, then one a second: enough to see the problem, not a flood */
 	p->bad_rl = (struct kh_ratelimit)KH_RATELIMIT_INIT(10, 1);
-	p->c.alerts_by_rule = calloc(rules__count() + 1, sizeof(uint64_t));
+	p->c.alerts_by_rule = calloc(rules__count() + 2, sizeof(uint64_t));
 	if (!p->c.alerts_by_rule)
 		goto err_free;
 	p->emit = emit__new(opts->out, &p->c);
 	if (!p->emit)
 		goto err_free;
 	emit__set_muted(p->emit, opts->learn_only);
+	p->out = opts->out;
+	p->batch_output = opts->batch_output;
+	emit__set_batched(p->emit, opts->batch_output);
+	/* Sigma rules run where events are captured: a correlator (cluster scope) has none */
+	if (opts->scope != KH_SCOPE_CLUSTER && load_sigma(p, opts))
+		goto err_free;
 	p->table = scope_table(opts->scope);
 	if (opts->scope != KH_SCOPE_ALL && !p->table)
 		goto err_free;
@@ -126,6 +167,7 @@ void pipeline__free(struct kh_pipeline *p)
 	if (!p)
 		return;
 	correlate__free(p->correlate);
+	sigma__free(p->sigma);
 	state__free(p->state);
 	checkpoint__free(p->cp);
 	rules__free(p->rules);
@@ -207,8 +249,10 @@ static int feed(struct kh_pipeline *p, const char *line, size_t len, const struc
 	}
 	ev.flags |= o->flags;
 	p->c.parsed++;
-	if (rules_too)
+	if (rules_too) {
 		rules__on_event(p->rules, &ev);
+		sigma__on_event(p->sigma, &ev);
+	}
 	if (p->correlate)
 		correlate__on_event(p->correlate, &ev);
 	if (p->fact_fn)
@@ -258,6 +302,8 @@ void pipeline__flush(struct kh_pipeline *p)
 	rules__flush(p->rules);
 	if (p->correlate)
 		correlate__flush(p->correlate);
+	if (p->batch_output && p->out && fflush(p->out))
+		p->c.output_errors++;
 	/* flushed twice (replay's last input, then the end), the history is written once */
 	if (p->state)
 		state__save_changed(p->state);
@@ -271,6 +317,32 @@ struct kh_checkpoint *pipeline__checkpoint(struct kh_pipeline *p)
 int pipeline__save_state(struct kh_pipeline *p)
 {
 	return p->state ? state__save(p->state) : 0;
+}
+
+size_t pipeline__reload_rules(struct kh_pipeline *p)
+{
+	size_t errors = 0;
+	struct kh_sigma *s;
+
+	if (!p->n_rule_paths)
+		return 0;
+	s = sigma__load(p->rule_paths, p->n_rule_paths, &errors);
+	if (!s) {
+		kh_log(KH_LOG_ERROR, "sigma: reload failed (%s); the rules loaded before stay",
+		       strerror(errno));
+		return errors + 1;
+	}
+	sigma__free(p->sigma);
+	p->sigma = s;
+	attach_sigma(p);
+	kh_log(KH_LOG_INFO, "sigma: reloaded, %zu rules loaded, %zu refused", sigma__n(s),
+	       errors);
+	return errors;
+}
+
+const struct kh_sigma *pipeline__sigma(const struct kh_pipeline *p)
+{
+	return p->sigma;
 }
 
 void pipeline__set_learn_only(struct kh_pipeline *p, int on)

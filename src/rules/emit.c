@@ -29,7 +29,9 @@ struct kh_emit {
 	struct kh_counters *c;
 	struct kh_counters own; /* used when the caller passed no counters */
 	size_t rule;
+	size_t count_rule; /* the alerts_by_rule slot of the running rule (rule, unless told) */
 	int muted;
+	int batched; /* replay: no flush per line (see emit__set_batched) */
 	int64_t now_ns; /* latest event time seen */
 	struct json_out j;
 	enum building building;
@@ -77,6 +79,18 @@ void emit__free(struct kh_emit *e)
 void emit__set_rule(struct kh_emit *e, size_t rule_index)
 {
 	e->rule = rule_index;
+	e->count_rule = rule_index;
+}
+
+void emit__set_batched(struct kh_emit *e, int on)
+{
+	e->batched = on;
+}
+
+void emit__set_rule_counted(struct kh_emit *e, size_t key_index, size_t count_index)
+{
+	e->rule = key_index;
+	e->count_rule = count_index;
 }
 
 void emit__count_state_eviction(struct kh_emit *e)
@@ -126,7 +140,7 @@ static void write_line(struct kh_emit *e, const char *line, size_t len, size_t r
 	/* one locked write per line: in cluster mode the correlator thread shares the output */
 	flockfile(e->out);
 	bad = fwrite(line, 1, len, e->out) != len || fputc('\n', e->out) == EOF ||
-	      fflush(e->out) != 0;
+	      (!e->batched && fflush(e->out) != 0);
 	funlockfile(e->out);
 	if (bad) {
 		e->c->output_errors++;
@@ -195,12 +209,18 @@ void emit__event_begin(struct kh_emit *e, const struct audit_event *ev)
 
 void emit__event_end(struct kh_emit *e, const struct audit_event *ev, size_t n_rules)
 {
+	emit__event_end_range(e, ev, 0, n_rules);
+}
+
+void emit__event_end_range(struct kh_emit *e, const struct audit_event *ev, size_t first,
+			   size_t n_rules)
+{
 	uint64_t req;
 
 	if (!e->pending.count || emit_is_request_received(ev))
 		return;
 	req = emit_request_key(ev);
-	for (size_t r = 0; r < n_rules && e->pending.count; r++) {
+	for (size_t r = first; r < first + n_rules && e->pending.count; r++) {
 		uint64_t key = alert_key(req, r);
 		long slot = fifo_map__find(&e->pending, key);
 
@@ -294,6 +314,10 @@ static void put_rule(struct json_out *j, const struct kh_rule_info *r)
 	json_kv_str(j, "name", r->name);
 	json_kv_str(j, "severity", r->severity);
 	json_kv_int(j, "risk_score", r->risk_score);
+	if (r->ruleset)
+		json_kv_str(j, "ruleset", r->ruleset);
+	if (r->reference)
+		json_kv_str(j, "reference", r->reference);
 	json_obj_end(j);
 	put_threat(j, r);
 }
@@ -490,7 +514,7 @@ struct json_out *alert_begin_node(struct kh_emit *e, const struct kh_rule_info *
 
 static void hold_alert(struct kh_emit *e)
 {
-	struct held h = {.len = e->j.len, .rule = e->rule, .at_ns = e->now_ns};
+	struct held h = {.len = e->j.len, .rule = e->count_rule, .at_ns = e->now_ns};
 	uint32_t slot;
 
 	h.line = malloc(h.len);
@@ -529,7 +553,7 @@ void alert_end(struct kh_emit *e, const struct kstr *extra_ids, size_t n_extra)
 	} else if (e->building == B_HOLD) {
 		hold_alert(e);
 	} else {
-		write_line(e, j->buf, j->len, e->rule);
+		write_line(e, j->buf, j->len, e->count_rule);
 		remember(e, e->building_key);
 	}
 	e->building = B_NONE;

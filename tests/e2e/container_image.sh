@@ -70,7 +70,10 @@ done
 cid=$(pm create "$image")
 files=$(pm export "$cid" | tar -t)
 pm rm "$cid" >/dev/null
-[ "$files" = keyhole ] || fail "the image holds more than /keyhole: $files"
+# /keyhole and the Sigma rule pack, nothing else
+want=$( (echo keyhole; cd "$src" && find rules/sigma -name '*.yml' | sed 's|^|usr/share/keyhole/|') | sort)
+have=$(echo "$files" | grep -v '/$' | sort)
+[ "$have" = "$want" ] || fail "the image holds other than /keyhole and the rule pack: $files"
 
 # ---- 2. run it as the DaemonSet does ----
 . "$src/tests/deploy/npm-cache.sh"

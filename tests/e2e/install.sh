@@ -33,6 +33,11 @@ for f in bin/keyhole lib/systemd/system/keyhole.service etc/logrotate.d/keyhole 
 done
 [ -x "$tmp/p/bin/keyhole" ] || fail "bin/keyhole is not executable"
 "$tmp/p/bin/keyhole" --help | grep -q '^Usage: keyhole' || fail "the installed keyhole does not run"
+# the Sigma rule pack, whole and valid
+[ "$(ls "$tmp/p/share/keyhole/rules/sigma" | wc -l)" = "$(ls "$src/rules/sigma" | wc -l)" ] ||
+	fail "cmake --install did not install the Sigma rule pack"
+"$tmp/p/bin/keyhole" rules check "$tmp/p/share/keyhole/rules/sigma" ||
+	fail "the installed Sigma rule pack does not check"
 grep -q "^ExecStart=$tmp/p/bin/keyhole run --config $tmp/p/etc/keyhole/keyhole.yaml " "$unit" ||
 	fail "the unit's ExecStart does not point into the prefix: $(grep ExecStart "$unit")"
 cmp -s "$src/deploy/keyhole.example.yaml" "$tmp/p/etc/keyhole/keyhole.yaml" ||

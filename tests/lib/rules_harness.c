@@ -220,6 +220,10 @@ char *ev_line(const struct ev_spec *s)
 			fprintf(f, ",\"namespace\":\"%s\"", ns);
 		if (strcmp(name, "-"))
 			fprintf(f, ",\"name\":\"%s\"", name);
+		if (s->subresource)
+			fprintf(f, ",\"subresource\":\"%s\"", s->subresource);
+		if (s->api_group)
+			fprintf(f, ",\"apiGroup\":\"%s\"", s->api_group);
 		fputs(",\"apiVersion\":\"v1\"}", f);
 	}
 	if (later)

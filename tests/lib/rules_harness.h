@@ -73,6 +73,8 @@ struct ev_spec {
 	const char *time;     /* requestReceivedTimestamp; default 2026-11-23T10:00:00.000000Z */
 	const char *stage_time; /* default = time */
 	const char *request_object; /* raw JSON; only written at later stages */
+	const char *subresource;    /* objectRef.subresource; default none */
+	const char *api_group;	    /* objectRef.apiGroup; default none */
 };
 
 /* a complete audit line (malloc'd) */

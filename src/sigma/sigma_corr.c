@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sigma_corr: Sigma correlation rules (Sigma_meta_rules.md) on event time, with bounded state.
+ *
+ * A correlation counts the matches of the rules it names, per group (the values of its group-by
+ * fields in the matching event; an alias names a different field per rule), inside a sliding
+ * window of `timespan` ending at the newest match:
+ *  - event_count: matches in the window compared with the condition;
+ *  - value_count: distinct values of condition.field in the window;
+ *  - temporal: distinct named rules matched in the window (all of them unless the condition
+ *    asks fewer);
+ *  - temporal_ordered: the named rules matched in the order given, within the window.
+ * It fires when the condition becomes true, then the group starts over, so one burst gives one
+ * alert. A request is logged once per stage; a match is counted once per auditID within a group.
+ * Conditions are tested as matches arrive, so gt, gte and eq are supported; lt, lte and neq
+ * would need the end of each window and are refused at load (docs/writing-rules.md).
+ * A correlation may name another correlation (chaining): its firing is a match of that rule, on
+ * the event that completed it. Groups are bounded per rule (oldest evicted first, counted).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keyhole/json_out.h"
+#include "keyhole/emit.h"
+#include "keyhole/fifo_map.h"
+#include "keyhole/keytab.h"
+#include "sigma/sigma_impl.h"
+
+/* groups per correlation rule; each costs about 1 KiB plus its window */
+#define SG_MAX_GROUPS 4096
+/* the largest threshold a count may ask for (its window is kept per group) */
+#define SG_MAX_THRESHOLD 10000
+/* auditIDs kept per group, for the alert's evidence and to count a request once */
+#define SG_IDS 8
+#define SG_ID_LEN 64
+/* chained correlations followed at most this deep (a loop of references ends here) */
+#define SG_MAX_CHAIN 8
+
+struct sg_gstate {
+	int64_t *ts;  /* event_count: match times; value_count: time per distinct value */
+	uint64_t *vh; /* value_count: value hashes */
+	uint32_t n;   /* entries in ts (and vh) */
+	int64_t step[SG_MAX_REFS]; /* temporal: last match per rule; ordered: chain start */
+	uint64_t id_hash[SG_IDS];
+	char ids[SG_IDS][SG_ID_LEN];
+	uint32_t n_ids, id_next;
+	char key[512]; /* group-by values, NUL-separated, for the alert */
+	uint32_t key_len;
+};
+
+struct sg_corr_state {
+	struct fifo_map map;
+	struct sg_gstate *g; /* indexed by map slot */
+	uint32_t need;	     /* window capacity */
+};
+
+void sg_corr_state_free(struct sg_corr_state *st)
+{
+	if (!st)
+		return;
+	for (uint32_t i = 0; st->g && i < SG_MAX_GROUPS; i++) {
+		free(st->g[i].ts);
+		free(st->g[i].vh);
+	}
+	free(st->g);
+	fifo_map__fini(&st->map);
+	free(st);
+}
+
+static int find_rule(struct kh_sigma *s, const char *ref, size_t self)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (i != self && ((s->rules[i]->name && !strcmp(s->rules[i]->name, ref)) ||
+				  !strcmp(s->rules[i]->id, ref)))
+			return (int)i;
+	return -1;
+}
+
+static int add_feed(struct sg_rule *from, uint32_t corr)
+{
+	uint32_t *nf = realloc(from->feeds, (from->n_feeds + 1) * sizeof(*nf));
+
+	if (!nf)
+		return -1;
+	from->feeds = nf;
+	from->feeds[from->n_feeds++] = corr;
+	return 0;
+}
+
+int sg_corr_link(struct kh_sigma *s, size_t i, struct sg_err *e)
+{
+	struct sg_rule *r = s->rules[i];
+
+	e->file = r->file;
+	if (r->cmp == SG_CMP_LT || r->cmp == SG_CMP_LTE || r->cmp == SG_CMP_NEQ)
+		return sg_fail(e, r->line, r->column,
+			       "correlation condition lt, lte and neq are not supported (keyhole "
+			       "tests conditions as matches arrive): use gt, gte or eq");
+	if (r->threshold > SG_MAX_THRESHOLD)
+		return sg_fail(e, r->line, r->column, "correlation threshold above %d",
+			       SG_MAX_THRESHOLD);
+	if ((r->kind == SG_TEMPORAL || r->kind == SG_TEMPORAL_ORDERED) && r->threshold > r->n_refs)
+		return sg_fail(e, r->line, r->column,
+			       "temporal: the condition asks for more rules "
+			       "than are named");
+	for (uint32_t k = 0; k < r->n_refs; k++) {
+		int j = find_rule(s, r->refs_text[k], i);
+
+		if (j < 0)
+			return sg_fail(e, r->line, r->column,
+				       "correlation: no rule named '%s' is loaded",
+				       r->refs_text[k]);
+		r->refs[k] = (uint32_t)j;
+		for (uint32_t g = 0; g < r->n_group_by; g++) {
+			const char *f =
+			    r->alias_text[g][k] ? r->alias_text[g][k] : r->group_by_names[g];
+
+			if ((r->group_by[k][g] = sg_field_intern(s, f, e, r->line, r->column)) < 0)
+				return -1;
+		}
+	}
+	r->state = calloc(1, sizeof(*r->state));
+	if (!r->state || fifo_map__init(&r->state->map, SG_MAX_GROUPS) ||
+	    !(r->state->g = calloc(SG_MAX_GROUPS, sizeof(*r->state->g))))
+		return sg_fail(e, r->line, r->column, "out of memory");
+	r->state->need = r->cmp == SG_CMP_GT ? (uint32_t)r->threshold + 1 : (uint32_t)r->threshold;
+	if (!r->state->need)
+		r->state->need = 1;
+	for (uint32_t k = 0; k < r->n_refs; k++) {
+		if (add_feed(s->rules[r->refs[k]], (uint32_t)i))
+			return sg_fail(e, r->line, r->column, "out of memory");
+		if (!r->generate)
+			s->rules[r->refs[k]]->silent = true;
+	}
+	return 0;
+}
+
+/*
+ * Hashing of attacker-chosen values (usernames, names): SipHash under a key drawn once, so
+ * nobody can make two groups collide on purpose.
+ */
+static uint8_t hash_key[16];
+static bool hash_key_set;
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+	uint64_t h;
+
+	if (!hash_key_set) {
+		keytab_random_key(hash_key);
+		hash_key_set = true;
+	}
+	h = siphash24(hash_key, p, n);
+	return h ? h : 1; /* fifo_map keys are never 0 */
+}
+
+/* the group of @ev for correlation @r as seen from referenced rule position @k */
+static uint64_t group_key(struct kh_sigma *s, const struct sg_rule *r, uint32_t k, char *text,
+			  uint32_t *text_len)
+{
+	char buf[1024]; /* each value with its length before it; longer values hashed cut */
+	size_t bl = 0;
+	uint32_t tl = 0;
+
+	for (uint32_t g = 0; g < r->n_group_by; g++) {
+		const struct sg_fieldvals *fv = sg_field_get(s, r->group_by[k][g]);
+		const struct sg_val *v = fv->n ? &fv->v[0] : NULL;
+		uint32_t n = v ? v->len : 0, vl = v ? v->len : UINT32_MAX; /* absent != "" */
+		size_t take = n < sizeof(buf) - bl - 4 ? n : sizeof(buf) - bl - 4;
+
+		if (bl + 4 <= sizeof(buf)) {
+			memcpy(buf + bl, &vl, 4);
+			bl += 4;
+			if (v && take)
+				memcpy(buf + bl, v->p, take);
+			bl += v ? take : 0;
+		}
+		if (tl + n + 1 > 512)
+			n = tl + 1 < 512 ? 512 - tl - 1 : 0;
+		if (n)
+			memcpy(text + tl, v->p, n);
+		tl += n;
+		if (tl < 512)
+			text[tl++] = 0;
+	}
+	*text_len = tl;
+	return hash_bytes(buf, bl);
+}
+
+static struct sg_gstate *group_get(struct kh_sigma *s, struct sg_rule *r, uint64_t key,
+				   const char *text, uint32_t text_len)
+{
+	struct sg_corr_state *st = r->state;
+	long slot = fifo_map__find(&st->map, key);
+	struct sg_gstate *g;
+
+	if (slot >= 0)
+		return &st->g[slot];
+	if (fifo_map__full(&st->map)) {
+		uint64_t old;
+		uint32_t os;
+
+		if (fifo_map__oldest(&st->map, &old, &os)) {
+			fifo_map__remove(&st->map, old);
+			free(st->g[os].ts);
+			free(st->g[os].vh);
+			st->g[os] = (struct sg_gstate){0};
+			s->evictions++;
+		}
+	}
+	slot = fifo_map__insert(&st->map, key);
+	g = &st->g[slot];
+	*g = (struct sg_gstate){0};
+	if (r->kind == SG_EVENT_COUNT || r->kind == SG_VALUE_COUNT) {
+		g->ts = calloc(st->need, sizeof(*g->ts));
+		g->vh = r->kind == SG_VALUE_COUNT ? calloc(st->need, sizeof(*g->vh)) : NULL;
+		if (!g->ts || (r->kind == SG_VALUE_COUNT && !g->vh)) {
+			free(g->ts);
+			free(g->vh);
+			fifo_map__remove(&st->map, key);
+			*g = (struct sg_gstate){0};
+			return NULL;
+		}
+	}
+	memcpy(g->key, text, text_len);
+	g->key_len = text_len;
+	return g;
+}
+
+static void group_reset(struct sg_rule *r, struct sg_gstate *g)
+{
+	g->n = 0;
+	memset(g->step, 0, sizeof(g->step));
+	g->n_ids = g->id_next = 0;
+	(void)r;
+}
+
+/* remember @ev's auditID in the group; false when the group already counted this request */
+static bool note_id(struct sg_gstate *g, const struct audit_event *ev)
+{
+	uint64_t h = hash_bytes(ev->audit_id.p ? ev->audit_id.p : "", ev->audit_id.len);
+	long n;
+
+	for (uint32_t i = 0; i < g->n_ids; i++)
+		if (g->id_hash[i] == h)
+			return false;
+	g->id_hash[g->id_next] = h;
+	n = kstr_decode(ev->audit_id, g->ids[g->id_next], SG_ID_LEN - 1);
+	g->ids[g->id_next][n < 0 ? 0 : n > SG_ID_LEN - 1 ? SG_ID_LEN - 1 : n] = 0;
+	g->id_next = (g->id_next + 1) % SG_IDS;
+	if (g->n_ids < SG_IDS)
+		g->n_ids++;
+	return true;
+}
+
+/* event_count: the window holds the newest `need` match times */
+static uint64_t count_events(struct sg_rule *r, struct sg_gstate *g, int64_t t)
+{
+	uint32_t need = r->state->need, kept = 0;
+
+	if (g->n == need) {
+		memmove(g->ts, g->ts + 1, (need - 1) * sizeof(*g->ts));
+		g->n--;
+	}
+	g->ts[g->n++] = t;
+	for (uint32_t i = 0; i < g->n; i++)
+		kept += t - g->ts[i] <= r->timespan_ns;
+	return kept;
+}
+
+/* value_count: distinct values, each with the time it was last seen */
+static uint64_t count_values(struct kh_sigma *s, struct sg_rule *r, struct sg_gstate *g, int64_t t)
+{
+	const struct sg_fieldvals *fv = sg_field_get(s, r->count_field);
+	uint32_t need = r->state->need, oldest = 0, kept = 0, i;
+	uint64_t h;
+
+	if (!fv->n)
+		return 0; /* an event without the field adds no value */
+	h = hash_bytes(fv->v[0].p, fv->v[0].len);
+	for (i = 0; i < g->n && g->vh[i] != h; i++)
+		;
+	if (i == g->n) {
+		if (g->n == need) { /* full: the value seen longest ago leaves */
+			for (uint32_t k = 1; k < g->n; k++)
+				if (g->ts[k] < g->ts[oldest])
+					oldest = k;
+			i = oldest;
+		} else {
+			g->n++;
+		}
+		g->vh[i] = h;
+	}
+	g->ts[i] = t;
+	for (i = 0; i < g->n; i++)
+		kept += t - g->ts[i] <= r->timespan_ns;
+	return kept;
+}
+
+static uint64_t count_temporal(struct sg_rule *r, struct sg_gstate *g, uint32_t from, int64_t t)
+{
+	uint64_t kept = 0;
+
+	for (uint32_t k = 0; k < r->n_refs; k++)
+		if (r->refs[k] == from)
+			g->step[k] = t;
+	for (uint32_t k = 0; k < r->n_refs; k++)
+		kept += g->step[k] && t - g->step[k] <= r->timespan_ns;
+	return kept;
+}
+
+/* temporal_ordered: step[k] is the start of the newest chain that reached rule k */
+static bool ordered_done(struct sg_rule *r, struct sg_gstate *g, uint32_t from, int64_t t)
+{
+	for (uint32_t k = r->n_refs; k-- > 0;) {
+		if (r->refs[k] != from)
+			continue;
+		if (k == 0)
+			g->step[0] = t;
+		else if (g->step[k - 1] && t - g->step[k - 1] <= r->timespan_ns &&
+			 g->step[k - 1] > g->step[k])
+			g->step[k] = g->step[k - 1];
+	}
+	return g->step[r->n_refs - 1] && t - g->step[r->n_refs - 1] <= r->timespan_ns;
+}
+
+static bool cmp_ok(const struct sg_rule *r, uint64_t v)
+{
+	switch (r->cmp) {
+	case SG_CMP_GT:
+		return v > r->threshold;
+	case SG_CMP_GTE:
+		return v >= r->threshold;
+	case SG_CMP_EQ:
+		return v == r->threshold;
+	default:
+		return false;
+	}
+}
+
+static const char *const kind_names[] = {"detection", "event_count", "value_count", "temporal",
+					 "temporal_ordered"};
+
+static void corr_alert(struct kh_sigma *s, struct sg_rule *r, struct sg_gstate *g, int64_t t,
+		       uint64_t value)
+{
+	struct json_out *j;
+	const char *ids[SG_IDS];
+	uint32_t off = 0;
+
+	if (!s->emit || r->silent)
+		return;
+	j = emit__incident_begin(s->emit, &r->info, s->count_index, t, kind_names[r->kind]);
+	if (!j)
+		return;
+	json_key(j, "sigma");
+	json_obj_begin(j);
+	json_key(j, "correlation");
+	json_obj_begin(j);
+	json_kv_str(j, "type", kind_names[r->kind]);
+	json_kv_int(j, "value", (long long)value);
+	json_kv_int(j, "timespan_s", (long long)(r->timespan_ns / 1000000000LL));
+	if (r->n_group_by) {
+		json_key(j, "group_by");
+		json_obj_begin(j);
+		for (uint32_t k = 0; k < r->n_group_by && off < g->key_len; k++) {
+			size_t n = strnlen(g->key + off, g->key_len - off);
+
+			json_key(j, r->group_by_names[k]);
+			json_strn(j, g->key + off, n);
+			off += (uint32_t)n + 1;
+		}
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+	json_obj_end(j);
+	/* oldest first */
+	for (uint32_t i = 0; i < g->n_ids; i++)
+		ids[i] = g->ids[(g->id_next + SG_IDS - g->n_ids + i) % SG_IDS];
+	emit__incident_end(s->emit, ids, g->n_ids);
+}
+
+void sg_corr_feed(struct kh_sigma *s, uint32_t corr, const struct audit_event *ev, int64_t t,
+		  uint32_t from_rule, int depth)
+{
+	struct sg_rule *r = s->rules[corr];
+	char text[512];
+	uint32_t text_len, k;
+	struct sg_gstate *g;
+	uint64_t key, value = 0;
+	bool fire;
+
+	if (depth > SG_MAX_CHAIN || !r->state)
+		return;
+	for (k = 0; k < r->n_refs && r->refs[k] != from_rule; k++)
+		;
+	if (k == r->n_refs)
+		return;
+	key = group_key(s, r, k, text, &text_len);
+	g = group_get(s, r, key, text, text_len);
+	if (!g)
+		return;
+	/* a chained match stands for many requests: it is not one request's stage */
+	if (depth == 0 && !note_id(g, ev))
+		return;
+	switch (r->kind) {
+	case SG_EVENT_COUNT:
+		value = count_events(r, g, t);
+		break;
+	case SG_VALUE_COUNT:
+		value = count_values(s, r, g, t);
+		break;
+	case SG_TEMPORAL:
+		value = count_temporal(r, g, from_rule, t);
+		break;
+	case SG_TEMPORAL_ORDERED:
+		value = ordered_done(r, g, from_rule, t) ? r->n_refs : 0;
+		break;
+	default:
+		return;
+	}
+	fire = r->kind == SG_TEMPORAL_ORDERED ? value == r->n_refs : cmp_ok(r, value);
+	if (!fire)
+		return;
+	corr_alert(s, r, g, t, value);
+	group_reset(r, g);
+	for (uint32_t f = 0; f < r->n_feeds; f++)
+		sg_corr_feed(s, r->feeds[f], ev, t, corr, depth + 1);
+}
