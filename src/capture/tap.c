@@ -245,15 +245,5 @@ int tap__ring_fd(const struct tap *t)
 
 int tap__counters(const struct tap *t, uint64_t out[KH_TAP__NR])
 {
-	/* one entry: KH_TAP__NR counters per CPU (bpf/counters.bpf.h) */
-	uint64_t vals[t->ncpus][KH_TAP__NR];
-	__u32 zero = 0;
-
-	memset(out, 0, sizeof(uint64_t) * KH_TAP__NR);
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &zero, vals))
-		return -errno;
-	for (int c = 0; c < t->ncpus; c++)
-		for (int k = 0; k < KH_TAP__NR; k++)
-			out[k] += vals[c][k];
-	return 0;
+	return bpf_progs__sum_counters(t->skel->maps.counters, t->ncpus, out, KH_TAP__NR);
 }

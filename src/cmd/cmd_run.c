@@ -207,12 +207,19 @@ static void print_counters(const struct run *r)
 		uint64_t ec[KH_NODE_C_MAX] = {0};
 
 		exec_watch__counters(r->ew, ec);
-		fprintf(stderr, "keyhole: exec watch: %llu records, %llu sessions, lost %llu records "
-				"(ring full), %llu processes untracked (tables full)\n",
+		fprintf(stderr,
+			"keyhole: exec watch: %llu records, %llu sessions, lost %llu records "
+			"(ring full: %llu exec, %llu open, %llu exit), %llu processes untracked "
+			"(tables full: %llu untagged, %llu syscalls not followed)\n",
 			(unsigned long long)n->records, (unsigned long long)n->sessions,
 			(unsigned long long)(ec[KH_NODE_C_RB_EXEC] + ec[KH_NODE_C_RB_OPEN] +
 					     ec[KH_NODE_C_RB_EXIT]),
-			(unsigned long long)(ec[KH_NODE_C_TAGS_FULL] + ec[KH_NODE_C_PENDING_FULL]));
+			(unsigned long long)ec[KH_NODE_C_RB_EXEC],
+			(unsigned long long)ec[KH_NODE_C_RB_OPEN],
+			(unsigned long long)ec[KH_NODE_C_RB_EXIT],
+			(unsigned long long)(ec[KH_NODE_C_TAGS_FULL] + ec[KH_NODE_C_PENDING_FULL]),
+			(unsigned long long)ec[KH_NODE_C_TAGS_FULL],
+			(unsigned long long)ec[KH_NODE_C_PENDING_FULL]);
 	}
 	fprintf(stderr,
 		"keyhole: pipeline: %llu lines, %llu parsed, %llu malformed (%llu oversized), "
@@ -270,11 +277,11 @@ static int run_loop(struct run *r)
 static void start_exec_watch(struct run *r)
 {
 	struct node_decode_opts no = {.pods_log_dir = r->cfg->node.pods_log_dir};
+	struct exec_watch_opts eo = {.verbose = r->a.verbose};
 
 	if (r->a.no_exec_watch || !r->cfg->node.exec_watch)
 		return;
-	r->ew = exec_watch__new(NULL);
-	if (!r->ew) {
+	if (exec_watch__new(&eo, &r->ew)) {
 		kh_log(KH_LOG_WARN, "the exec watch did not load (above); running the audit tap "
 				    "alone");
 		return;
@@ -322,7 +329,8 @@ static int start_metrics(struct run *r)
 		return 0;
 	r->m = metrics__new();
 	if (!r->m || metrics__add_pipeline(r->m, pipeline__counters(r->p)) ||
-	    capture__add_metrics(r->c, r->m) || metrics__serve(r->m, addr)) {
+	    capture__add_metrics(r->c, r->m) || (r->ew && exec_watch__add_metrics(r->ew, r->m)) ||
+	    metrics__serve(r->m, addr)) {
 		kh_log(KH_LOG_ERROR, "cannot serve metrics on %s", addr);
 		return 1;
 	}

@@ -105,11 +105,12 @@ static void need(const char *why)
 static void setup(void)
 {
 	static char why[256];
+	int err;
 
 	need(runc_pod__unavailable());
-	w = exec_watch__new(NULL);
-	if (!w) {
-		snprintf(why, sizeof(why), "exec watch did not load: %s", strerror(errno));
+	err = exec_watch__new(NULL, &w);
+	if (err) {
+		snprintf(why, sizeof(why), "exec watch did not load: %s", strerror(-err));
 		need(why);
 	}
 	rb = ring_buffer__new(exec_watch__ring_fd(w), collect, NULL, NULL);

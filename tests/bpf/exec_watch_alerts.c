@@ -95,13 +95,14 @@ static void alerts_now(void)
 static void setup(void)
 {
 	static char why[256];
+	int err;
 	struct kh_pipeline_opts po = {0};
 	struct node_decode_opts no = {0};
 
 	need(runc_pod__unavailable());
-	w = exec_watch__new(NULL);
-	if (!w) {
-		snprintf(why, sizeof(why), "exec watch did not load: %s", strerror(errno));
+	err = exec_watch__new(NULL, &w);
+	if (err) {
+		snprintf(why, sizeof(why), "exec watch did not load: %s", strerror(-err));
 		need(why);
 	}
 	out = tmpfile();
