@@ -45,15 +45,16 @@ static int tap_configure(struct tap *t, const struct tap_opts *o)
 	uint64_t cap = o->cap_bytes ? o->cap_bytes : KH_AUDIT_CAP_DEFAULT;
 	uint64_t tail = o->tail_bytes ? o->tail_bytes : KH_AUDIT_TAIL_DEFAULT;
 	uint32_t ring = o->ring_bytes ? o->ring_bytes : 16u << 20;
+	/* the config and the command line checked these, naming their key or flag */
 	if (strlen(comm) >= KH_COMM_LEN) {
-		kh_log(KH_LOG_ERROR, "--comm '%s': process names are at most %d bytes (the kernel "
-				     "truncates comm)", comm, KH_COMM_LEN - 1);
+		kh_log(KH_LOG_ERROR, "process name '%s': at most %d bytes (the kernel truncates "
+				     "comm)", comm, KH_COMM_LEN - 1);
 		return -EINVAL;
 	}
-	if (cap < 2 * KH_AUDIT_CHUNK_MAX || cap > KH_AUDIT_CAP_MAX) {
-		kh_log(KH_LOG_ERROR, "--max-event-bytes %llu: must be between %u and %u (the copy "
-				     "budget of one write)", (unsigned long long)cap,
-		       2 * KH_AUDIT_CHUNK_MAX, KH_AUDIT_CAP_MAX);
+	if (cap < KH_AUDIT_CAP_MIN || cap > KH_AUDIT_CAP_MAX) {
+		kh_log(KH_LOG_ERROR, "capture cap %llu: must be from %u to %u (the copy budget of "
+				     "one write)", (unsigned long long)cap, KH_AUDIT_CAP_MIN,
+		       KH_AUDIT_CAP_MAX);
 		return -EINVAL;
 	}
 	if (!o->tail_bytes && tail > cap / 4)

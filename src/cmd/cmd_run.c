@@ -51,7 +51,7 @@ static const char run_usage[] =
 	"  --no-audit-guard          do not watch other processes changing the audit log\n"
 	"  --no-baseline             do not learn history from the rotated audit logs first\n"
 	"  -c, --config FILE         configuration file (YAML)\n"
-	"  -v, --verbose             show libbpf's messages\n"
+	"  -v, --verbose             debug messages, libbpf's included\n"
 	"  -h, --help                this help\n"
 	"\n"
 	"Signals: INT/TERM stop (after draining and flushing), USR1 prints the counters, HUP\n"
@@ -117,6 +117,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			return 1;
 		} else if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {
 			a->verbose = 1;
+			kh_log_set_level(KH_LOG_DEBUG);
 			continue;
 		} else if (!strcmp(o, "--no-exec-watch")) {
 			a->no_exec_watch = 1;
@@ -138,6 +139,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		} else if (!strcmp(o, "--metrics")) {
 			a->metrics = v;
 		} else if (!strcmp(o, "--comm")) {
+			if (strlen(v) >= KH_COMM_LEN)
+				return cmd_usage_error(run_usage, "--comm '%s': process names are at "
+						       "most %d bytes (the kernel truncates comm)",
+						       v, KH_COMM_LEN - 1);
 			a->comm = v;
 		} else if (!strcmp(o, "-c") || !strcmp(o, "--config")) {
 			a->config = v;
@@ -145,10 +150,20 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			if (parse_size(v, &a->max_event_bytes))
 				return cmd_usage_error(run_usage, "--max-event-bytes '%s': not a size",
 						       v);
+			/* the bounds of capture.max_event_bytes (config.c): the tap's copy budget */
+			if (a->max_event_bytes < KH_AUDIT_CAP_MIN ||
+			    a->max_event_bytes > KH_AUDIT_CAP_MAX)
+				return cmd_usage_error(run_usage, "--max-event-bytes '%s': must be "
+						       "from %u to %u", v, KH_AUDIT_CAP_MIN,
+						       KH_AUDIT_CAP_MAX);
 		} else if (!strcmp(o, "--ring-bytes")) {
 			if (parse_size(v, &n) || n > (1u << 30))
 				return cmd_usage_error(run_usage, "--ring-bytes '%s': not a size", v);
+			if (n < 4096 || (n & (n - 1)))
+				return cmd_usage_error(run_usage, "--ring-bytes '%s': must be a power "
+						       "of two from 4096", v);
 			a->ring_bytes = (uint32_t)n;
+
 		} else {
 			return cmd_usage_error(run_usage, "unknown option '%s'", o);
 		}
