@@ -34,9 +34,10 @@ static int exec_watch_configure(struct exec_watch *w, const struct exec_watch_op
 	if (!features__mount_tracefs()) {
 		int err = errno ? -errno : -ENOENT;
 
-		kh_log(KH_LOG_ERROR, "exec watch: no tracefs, and mounting it at "
-				     "/sys/kernel/tracing failed (%s): mount it (mount -t tracefs "
-				     "nodev /sys/kernel/tracing) or give the agent CAP_SYS_ADMIN",
+		kh_log(KH_LOG_ERROR,
+		       "exec watch: no tracefs, and mounting it at "
+		       "/sys/kernel/tracing failed (%s): mount it (mount -t tracefs "
+		       "nodev /sys/kernel/tracing) or give the agent CAP_SYS_ADMIN",
 		       strerror(-err));
 		return err;
 	}
@@ -55,12 +56,15 @@ static int exec_watch_load(struct exec_watch *w)
 	bpf_log__reset();
 	err = exec_watch_bpf__load(w->skel);
 	if (err) {
-		kh_log(KH_LOG_ERROR, "the kernel refused the exec watch's BPF programs (%s); "
-				     "libbpf and the verifier said:", strerror(-err));
+		kh_log(KH_LOG_ERROR,
+		       "the kernel refused the exec watch's BPF programs (%s); "
+		       "libbpf and the verifier said:",
+		       strerror(-err));
 		bpf_log__print_tail(stderr, "    ", 20);
 		if (bpf_log__contains("failed to find BTF") || bpf_log__contains("vmlinux BTF"))
-			kh_log(KH_LOG_ERROR, "the kernel's BTF is missing or unreadable: CO-RE needs "
-					     "/sys/kernel/btf/vmlinux (see `keyhole probe`)");
+			kh_log(KH_LOG_ERROR,
+			       "the kernel's BTF is missing or unreadable: CO-RE needs "
+			       "/sys/kernel/btf/vmlinux (see `keyhole probe`)");
 	}
 	return err;
 }
@@ -84,8 +88,8 @@ int exec_watch__new(const struct exec_watch_opts *opts, struct exec_watch **out)
 	w->skel = exec_watch_bpf__open();
 	if (!w->skel || w->ncpus <= 0) {
 		err = errno ? -errno : -EINVAL;
-		kh_log(KH_LOG_ERROR, "opening the exec watch's BPF object failed (%s):",
-		       strerror(-err));
+		kh_log(KH_LOG_ERROR,
+		       "opening the exec watch's BPF object failed (%s):", strerror(-err));
 		bpf_log__print_tail(stderr, "    ", 10);
 		goto err_free;
 	}

@@ -14,19 +14,19 @@ static const struct {
 	const char *name;
 	const char *help;
 } series[] = {
-	{KH_NODE_C_RB_EXEC, "keyhole_exec_watch_lost_exec_records_total",
-	 "exec records the exec watch's ring buffer had no room for"},
-	{KH_NODE_C_RB_OPEN, "keyhole_exec_watch_lost_open_records_total",
-	 "secret-open records the exec watch's ring buffer had no room for"},
-	{KH_NODE_C_RB_EXIT, "keyhole_exec_watch_lost_exit_records_total",
-	 "session-exit records the exec watch's ring buffer had no room for"},
-	{KH_NODE_C_TAGS_FULL, "keyhole_exec_watch_untagged_processes_total",
-	 "processes left untagged: the tagged-process table was full"},
-	{KH_NODE_C_PENDING_FULL, "keyhole_exec_watch_untracked_syscalls_total",
-	 "opens or setns calls not followed: the in-flight table was full"},
-	{KH_NODE_C_SESSIONS, "keyhole_exec_watch_sessions_total", "exec sessions started"},
-	{KH_NODE_C_TAGGED_FORKS, "keyhole_exec_watch_tagged_forks_total",
-	 "processes forked inside exec sessions"},
+    {KH_NODE_C_RB_EXEC, "keyhole_exec_watch_lost_exec_records_total",
+     "exec records the exec watch's ring buffer had no room for"},
+    {KH_NODE_C_RB_OPEN, "keyhole_exec_watch_lost_open_records_total",
+     "secret-open records the exec watch's ring buffer had no room for"},
+    {KH_NODE_C_RB_EXIT, "keyhole_exec_watch_lost_exit_records_total",
+     "session-exit records the exec watch's ring buffer had no room for"},
+    {KH_NODE_C_TAGS_FULL, "keyhole_exec_watch_untagged_processes_total",
+     "processes left untagged: the tagged-process table was full"},
+    {KH_NODE_C_PENDING_FULL, "keyhole_exec_watch_untracked_syscalls_total",
+     "opens or setns calls not followed: the in-flight table was full"},
+    {KH_NODE_C_SESSIONS, "keyhole_exec_watch_sessions_total", "exec sessions started"},
+    {KH_NODE_C_TAGGED_FORKS, "keyhole_exec_watch_tagged_forks_total",
+     "processes forked inside exec sessions"},
 };
 
 #define NSERIES (sizeof(series) / sizeof(series[0]))
