@@ -15,7 +15,7 @@
 
 # The stages bottom-up (base calls nothing, cmd is the top), then for each the stages it may call
 # directly. A new edge must point down; tests/build/stage_deps.sh checks the objects against it.
-set(KH_STAGES base config parse state rules correlate output pipeline capture source cmd)
+set(KH_STAGES base config parse state rules correlate output pipeline capture source resume cmd)
 set(KH_STAGE_DEPS_base "")
 set(KH_STAGE_DEPS_config base)
 set(KH_STAGE_DEPS_parse base)
@@ -26,7 +26,8 @@ set(KH_STAGE_DEPS_output base)
 set(KH_STAGE_DEPS_pipeline correlate rules state parse config output base)
 set(KH_STAGE_DEPS_capture pipeline output config base)
 set(KH_STAGE_DEPS_source pipeline base)
-set(KH_STAGE_DEPS_cmd capture source pipeline correlate rules state config output base)
+set(KH_STAGE_DEPS_resume pipeline source state parse output base)
+set(KH_STAGE_DEPS_cmd capture source resume pipeline correlate rules state config output base)
 
 # the graph, for tests/build/stage_deps.sh: one line per stage, "stage: its allowed stages"
 set(graph "")

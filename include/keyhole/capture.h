@@ -28,6 +28,9 @@ struct capture_line {
 	uint32_t flags;	    /* KH_EV_TRUNCATED */
 	uint32_t cut;	    /* truncated lines: where the kept tail starts (kh_origin.cut) */
 	uint64_t ts_ns;	    /* capture time, CLOCK_MONOTONIC */
+	const char *log;    /* the log's path as the apiserver names it */
+	const char *host;   /* and as this agent reaches it (/proc/PID/root/...) */
+	uint64_t dev, ino;  /* the file written (st_dev encoding, inode) */
 };
 
 /* return a negative errno to stop the capture (output failed); 0 otherwise */
@@ -102,6 +105,8 @@ void capture__print_stats(const struct capture *c, FILE *f);
 
 /* the audit log files followed: path as this agent reaches it, NULL past the last */
 const char *capture__watch_path(const struct capture *c, unsigned int i);
+/* and as the apiserver names it (the key of its checkpoint) */
+const char *capture__watch_log(const struct capture *c, unsigned int i);
 
 struct kh_metrics;
 /*

@@ -98,6 +98,8 @@ struct kh_capture_config {
 	uint64_t max_event_bytes; /* capture cap per event line (head and tail kept past it) */
 	bool baseline_from_disk;  /* learn history from the rotated logs next to audit_log first */
 	bool audit_guard;	  /* report other processes changing the audit log (tamper) */
+	uint64_t catchup_max_bytes; /* a catch-up after a restart reads at most this (0: all) */
+	int64_t catchup_max_age_ns; /* and skips lines older than this (0: none) */
 };
 
 /* What the node-side watchers do (exec watch). */

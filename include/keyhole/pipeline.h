@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "keyhole/audit_event.h"
+#include "keyhole/checkpoint.h"
 
 /* where a line came from, for error messages */
 struct kh_origin {
@@ -32,6 +33,11 @@ struct kh_origin {
 	 */
 	uint64_t full_len;
 	uint64_t byte_offset;
+	/*
+	 * The line's place in its audit log, when the source knows it (NULL otherwise): once the
+	 * line is processed it becomes the log's checkpoint (keyhole/checkpoint.h).
+	 */
+	const struct kh_file_pos *pos;
 };
 
 /* Counters a pipeline keeps; monotonically increasing. */
@@ -93,6 +99,13 @@ void pipeline__flush(struct kh_pipeline *p);
  * here and are never fatal: the history stays in memory and the next save retries.
  */
 int pipeline__save_state(struct kh_pipeline *p);
+
+/*
+ * The audit logs' positions, saved with the history (NULL when no state_file is configured):
+ * what a restart resumes from.
+ */
+struct kh_checkpoint;
+struct kh_checkpoint *pipeline__checkpoint(struct kh_pipeline *p);
 
 /* switch baseline (learn-only) mode off or on between inputs */
 void pipeline__set_learn_only(struct kh_pipeline *p, int on);

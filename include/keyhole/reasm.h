@@ -32,6 +32,7 @@ struct reasm_line {
 	uint32_t tid;
 	uint64_t ts_ns;	   /* capture time (CLOCK_MONOTONIC) of the line's last chunk */
 	uint64_t line_no;  /* lines seen on this file since the agent started, from 1 */
+	uint64_t dev, ino; /* the file (kernel dev_t encoding, inode) */
 };
 
 typedef void (*reasm_line_fn)(void *ctx, const struct reasm_line *line);

@@ -33,6 +33,7 @@ struct kh_state_stats {
 	uint64_t set_aside;	  /* corrupt or foreign files renamed away */
 	uint64_t saves, save_failures;
 	uint64_t last_save_bytes;
+	uint64_t loaded_positions; /* audit log positions (checkpoint entries) read back */
 };
 
 /* Returns NULL with errno set. @path is copied. */
@@ -41,6 +42,13 @@ void state__free(struct kh_state *s);
 
 /* save and load @h under @name (a rule id, at most 64 bytes); 0, -EEXIST, -EINVAL or -ENOMEM */
 int state__attach(struct kh_state *s, const char *name, struct kh_history *h);
+
+/*
+ * Save and load the audit logs' positions (keyhole/checkpoint.h) with the histories, as one
+ * more section: the history and the position always come from the same save. Before load.
+ */
+struct kh_checkpoint;
+int state__attach_checkpoint(struct kh_state *s, struct kh_checkpoint *cp);
 
 /*
  * Read the file into the attached histories. A missing file is a fresh start (0); a corrupt or
@@ -70,7 +78,8 @@ int state__maybe_save(struct kh_state *s, int64_t interval_ns);
  * file is reported and set aside, never fatal.
  */
 struct kh_rules;
-struct kh_state *state__open_for_rules(const char *path, struct kh_rules *r);
+struct kh_state *state__open_for_rules(const char *path, struct kh_rules *r,
+				       struct kh_checkpoint *cp);
 
 const struct kh_state_stats *state__stats(const struct kh_state *s);
 const char *state__path(const struct kh_state *s);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include <bpf/libbpf.h>
@@ -350,8 +351,15 @@ static void on_line(void *ctx, const struct reasm_line *l)
 		.flags = l->flags,
 		.cut = l->cut,
 		.ts_ns = l->ts_ns,
+		.dev = makedev(l->dev >> 20, l->dev & 0xfffff), /* the kernel's dev_t encoding */
+		.ino = l->ino,
 	};
 	int err;
+
+	if (l->file_id && l->file_id <= c->nw) {
+		cl.log = c->w[l->file_id - 1].path;
+		cl.host = c->w[l->file_id - 1].host;
+	}
 
 	if (l->ts_ns) {
 		int64_t lag = mono_ns() - (int64_t)l->ts_ns;
@@ -535,6 +543,11 @@ void capture__stats(const struct capture *c, struct capture_stats *s)
 const char *capture__watch_path(const struct capture *c, unsigned int i)
 {
 	return i < c->nw ? c->w[i].host : NULL;
+}
+
+const char *capture__watch_log(const struct capture *c, unsigned int i)
+{
+	return i < c->nw ? c->w[i].path : NULL;
 }
 
 uint64_t capture_stats_lost(const struct capture_stats *s)

@@ -201,6 +201,8 @@ static void emit(struct reasm *r, struct stream *s, const struct wmeta *m, const
 		.tid = m->tid,
 		.ts_ns = m->ts_ns,
 		.line_no = ++s->line_no,
+		.dev = m->dev,
+		.ino = m->ino,
 	};
 
 	r->st.lines++;

@@ -20,4 +20,7 @@ int cmd_open_output(const char *path, FILE **out);
 int cmd_load_config(const char *path, const struct kh_config **cfg);
 void cmd_free_config(const struct kh_config *cfg);
 
+/* order @files oldest first by modification time (ties: as given), as a rotated set is */
+void cmd_sort_by_mtime(char **files, int n);
+
 #endif /* KEYHOLE_CMD_COMMON_H */

@@ -17,6 +17,7 @@
 #include "keyhole/config.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
+#include "keyhole/resume.h"
 #include "keyhole/ring_abi.h"
 #include "keyhole/rule.h"
 #include "keyhole/rules_engine.h"
@@ -35,6 +36,9 @@ static const char replay_usage[] =
 	"  -c, --config FILE      configuration file (YAML)\n"
 	"  -o, --output FILE|-    write alerts to FILE (appended) instead of stdout\n"
 	"  -q, --quiet            no per-input summary\n"
+	"  --resume STATE         continue a previous replay of a growing set of files from the\n"
+	"                         checkpoint in the state file STATE (created if missing), and\n"
+	"                         save it there: each line is replayed once over all the runs\n"
 	"  -h, --help             this help\n"
 	"\n"
 	"Exit status: 0 success (alerts or not), 2 usage error or unreadable input.\n";
@@ -42,6 +46,7 @@ static const char replay_usage[] =
 struct replay_args {
 	const char *config;
 	const char *output;
+	const char *resume;
 	int quiet;
 	char **baseline;
 	int n_baseline;
@@ -63,10 +68,12 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 			a->quiet = 1;
 			i++;
 		} else if (!strcmp(o, "-c") || !strcmp(o, "--config") || !strcmp(o, "-o") ||
-			   !strcmp(o, "--output")) {
+			   !strcmp(o, "--output") || !strcmp(o, "--resume")) {
 			if (i + 1 >= argc)
 				return cmd_usage_error(replay_usage, "%s needs an argument", o);
-			if (o[1] == 'c' || o[2] == 'c')
+			if (!strcmp(o, "--resume"))
+				a->resume = argv[i + 1];
+			else if (o[1] == 'c' || o[2] == 'c')
 				a->config = argv[i + 1];
 			else
 				a->output = argv[i + 1];
@@ -182,23 +189,69 @@ static int replay_one(struct kh_pipeline *p, const char *name, int quiet, int la
 	return ret;
 }
 
+/*
+ * --resume: the files through the catch-up reader (with their positions), from where the last
+ * run stopped; files are taken oldest first by modification time, whatever order the shell
+ * globbed them in, as the rotated set beside a live log is.
+ */
+static int replay_resume(struct kh_pipeline *p, struct replay_args *a, FILE *out)
+{
+	struct kh_resume_opts ro = {.out = out};
+	struct kh_resume *r = resume__new(p, &ro);
+	const struct kh_resume_stats *st;
+
+	if (!r) {
+		kh_log(KH_LOG_ERROR, "cannot start the replay: %s", strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < a->n_files; i++)
+		if (!strcmp(a->files[i], "-")) {
+			kh_log(KH_LOG_ERROR, "--resume: stdin has no position to resume from");
+			resume__free(r);
+			return 2;
+		}
+	cmd_sort_by_mtime(a->files, a->n_files);
+	resume__read_all(r, "replay", a->files);
+	pipeline__flush(p);
+	st = resume__stats(r);
+	if (!a->quiet)
+		kh_log(KH_LOG_INFO, "replay --resume: %llu lines from %llu file(s), %llu alerts",
+		       (unsigned long long)st->lines, (unsigned long long)st->files,
+		       (unsigned long long)pipeline__counters(p)->alerts);
+	resume__free(r);
+	return 0;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct replay_args a = {0};
 	struct kh_pipeline_opts po = {0};
 	struct kh_pipeline *p;
+	const struct kh_config *cfg_loaded = NULL;
 	int ret = 0, r;
 
 	r = parse_args(argc, argv, &a);
 	if (r)
 		return r == 1 ? 0 : 2;
+	struct kh_config with_state;
+
 	if (cmd_load_config(a.config, &po.cfg))
 		return 2;
+	if (a.resume) {
+		const struct kh_config *loaded = po.cfg;
+
+		with_state = loaded ? *loaded : *config__defaults();
+		with_state.state_file = a.resume;
+		po.cfg = &with_state;
+		cfg_loaded = loaded;
+	}
 	/* --output wins over the config's output, as in `run` */
 	if (!a.output && po.cfg)
 		a.output = po.cfg->output;
+	if (!a.resume)
+		cfg_loaded = po.cfg;
 	if (cmd_open_output(a.output, &po.out)) {
-		cmd_free_config(po.cfg);
+		cmd_free_config(cfg_loaded);
 		return 2;
 	}
 	po.learn_only = a.n_baseline > 0;
@@ -211,9 +264,11 @@ int cmd_replay(int argc, char **argv)
 		if ((r = replay_one(p, a.baseline[i], a.quiet, 0)) > ret)
 			ret = r;
 	pipeline__set_learn_only(p, 0);
-	for (int i = 0; i < a.n_files && ret != 1; i++)
+	for (int i = 0; i < a.n_files && ret != 1 && !a.resume; i++)
 		if ((r = replay_one(p, a.files[i], a.quiet, i == a.n_files - 1)) > ret)
 			ret = r;
+	if (a.resume && ret != 1 && (r = replay_resume(p, &a, po.out)) > ret)
+		ret = r;
 	pipeline__flush(p); /* again: a no-op unless the last input could not be read */
 	if ((fflush(po.out) != 0 || ferror(po.out)) && ret != 1) {
 		kh_log(KH_LOG_ERROR, "writing alerts to %s failed: %s", a.output ? a.output : "stdout",
@@ -221,7 +276,7 @@ int cmd_replay(int argc, char **argv)
 		ret = 1;
 	}
 	pipeline__free(p);
-	cmd_free_config(po.cfg);
+	cmd_free_config(cfg_loaded);
 	if (po.out != stdout)
 		fclose(po.out);
 	return ret;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "keyhole/capture.h"
 #include "keyhole/privileges.h"
@@ -27,6 +28,7 @@
 #include "keyhole/metrics.h"
 #include "keyhole/pipeline.h"
 #include "keyhole/node_source.h"
+#include "keyhole/resume.h"
 
 static const char run_usage[] =
 	"Usage: keyhole run [OPTIONS]\n"
@@ -50,6 +52,12 @@ static const char run_usage[] =
 	"  --no-exec-watch           do not watch container exec sessions\n"
 	"  --no-audit-guard          do not watch other processes changing the audit log\n"
 	"  --no-baseline             do not learn history from the rotated audit logs first\n"
+	"                            (first start; with a checkpoint in the state file, the\n"
+	"                            run resumes from it instead)\n"
+	"  --catchup-max-bytes N     resuming after a restart, read at most N bytes of audit\n"
+	"                            log; the oldest are skipped and reported (default 1G)\n"
+	"  --catchup-max-age SECONDS resuming, skip and report lines older than this (default\n"
+	"                            86400)\n"
 	"  -c, --config FILE         configuration file (YAML)\n"
 	"  -v, --verbose             debug messages, libbpf's included\n"
 	"  -h, --help                this help\n"
@@ -70,6 +78,9 @@ struct run_args {
 	int no_exec_watch;
 	int no_audit_guard;
 	int no_baseline;
+	uint64_t catchup_max_bytes;
+	int64_t catchup_max_age_ns;
+	int catchup_bytes_set, catchup_age_set;
 };
 
 static volatile sig_atomic_t stop_requested, stats_requested;
@@ -100,6 +111,8 @@ static int parse_size(const char *s, uint64_t *out)
 		v <<= 10, end++;
 	else if (*end == 'M' || *end == 'm')
 		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
 	if (*end)
 		return -EINVAL;
 	*out = v;
@@ -156,6 +169,18 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return cmd_usage_error(run_usage, "--max-event-bytes '%s': must be "
 						       "from %u to %u", v, KH_AUDIT_CAP_MIN,
 						       KH_AUDIT_CAP_MAX);
+		} else if (!strcmp(o, "--catchup-max-bytes")) {
+			if (parse_size(v, &a->catchup_max_bytes))
+				return cmd_usage_error(run_usage, "--catchup-max-bytes '%s': not a size",
+						       v);
+			a->catchup_bytes_set = 1;
+		} else if (!strcmp(o, "--catchup-max-age")) {
+			if (parse_size(v, &n) || n > 366ull * 86400)
+				return cmd_usage_error(run_usage,
+						       "--catchup-max-age '%s': not a number of seconds",
+						       v);
+			a->catchup_max_age_ns = (int64_t)n * 1000000000;
+			a->catchup_age_set = 1;
 		} else if (!strcmp(o, "--ring-bytes")) {
 			if (parse_size(v, &n) || n > (1u << 30))
 				return cmd_usage_error(run_usage, "--ring-bytes '%s': not a size", v);
@@ -182,6 +207,10 @@ struct run {
 	struct exec_watch *ew;
 	struct node_source *ns;
 	struct kh_metrics *m;
+	struct kh_resume *resume; /* the catch-up after a restart, and the seam */
+	unsigned int watches_done; /* followed logs already caught up or learned */
+	uint64_t alerts_saved;	  /* alerts written when the state was last saved */
+	int64_t last_alert_save_ns;
 };
 
 static int feed(void *ctx, const struct capture_line *l)
@@ -189,7 +218,15 @@ static int feed(void *ctx, const struct capture_line *l)
 	struct run *r = ctx;
 	struct kh_origin o = {
 		.source = l->origin, .line_no = l->line_no, .flags = l->flags, .cut = l->cut};
+	struct kh_live_line ll = {.log = l->log, .host = l->host, .dev = l->dev, .ino = l->ino,
+				  .data = l->data, .len = l->len, .cut = l->cut != 0};
+	struct kh_file_pos pos;
 
+	if (r->resume) {
+		if (resume__live_line(r->resume, &ll, &pos))
+			return 0; /* the catch-up fed it already */
+		o.pos = &pos;
+	}
 	return pipeline__feed_line(r->p, l->data, l->len, &o);
 }
 
@@ -242,6 +279,39 @@ static void print_counters(const struct run *r)
 		(unsigned long long)k->lines, (unsigned long long)k->parsed,
 		(unsigned long long)k->malformed, (unsigned long long)k->oversized,
 		(unsigned long long)k->truncated, (unsigned long long)k->alerts);
+	if (r->resume && resume__stats(r->resume)->logs) {
+		const struct kh_resume_stats *cs = resume__stats(r->resume);
+
+		fprintf(stderr, "keyhole: catch-up: %llu lines (%llu bytes) from %llu file(s), "
+				"%.1f s behind at start, %llu range(s) skipped (%llu bytes), %llu "
+				"file(s) vanished, %llu doubles dropped at the seam\n",
+			(unsigned long long)cs->lines, (unsigned long long)cs->bytes,
+			(unsigned long long)cs->files, cs->behind_ns / 1e9,
+			(unsigned long long)cs->skipped_ranges,
+			(unsigned long long)cs->skipped_bytes, (unsigned long long)cs->vanished,
+			(unsigned long long)cs->seam_doubles);
+	}
+}
+
+/*
+ * After a batch that wrote alerts, save the state (history and checkpoint) soon, so a SIGKILL
+ * replays as few alerted lines as possible at the next start (at most 200 ms of them).
+ */
+static void save_after_alerts(struct run *r)
+{
+	uint64_t alerts = pipeline__counters(r->p)->alerts;
+	struct timespec ts;
+	int64_t now;
+
+	if (alerts == r->alerts_saved || !pipeline__checkpoint(r->p))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (now - r->last_alert_save_ns < 200000000)
+		return;
+	r->alerts_saved = alerts;
+	r->last_alert_save_ns = now;
+	pipeline__save_state(r->p);
 }
 
 static void install_signals(void)
@@ -258,6 +328,8 @@ static void install_signals(void)
 	alert_output__install_sighup();
 }
 
+static void catch_up_new_watches(struct run *r);
+
 /* the loop: poll, flush alerts after each batch, counters on SIGUSR1, heartbeat */
 static int run_loop(struct run *r)
 {
@@ -273,6 +345,8 @@ static int run_loop(struct run *r)
 			kh_log(KH_LOG_ERROR, "writing alerts failed: %s", strerror(errno));
 			return 1;
 		}
+		save_after_alerts(r);
+		catch_up_new_watches(r);
 		if (stats_requested) {
 			stats_requested = 0;
 			print_counters(r);
@@ -314,18 +388,74 @@ static void start_exec_watch(struct run *r)
 }
 
 /*
- * Learn history from the logs already beside each followed audit log. The tap is attached
- * first, so lines written meanwhile wait in the ring (and a line written between the attach and
- * the end of the live file's read is learned, then also delivered live).
+ * Before going live, for each followed audit log: with a checkpoint from the last run, catch
+ * up from it (alerting); without one (first start), learn history from the logs already beside
+ * it, as before, and take the live file's end as the first checkpoint. The tap is attached
+ * first, so lines written meanwhile wait in the ring; the seam drops those the catch-up fed.
  */
-static void learn_baseline(struct run *r)
+/*
+ * A log followed only now (its apiserver was found by exec after the start, e.g. restarted
+ * while keyhole was down too): catch it up from its checkpoint, if it has one.
+ */
+static void catch_up_new_watches(struct run *r)
 {
 	const char *path;
+	char **files;
 
-	for (unsigned int i = 0; (path = capture__watch_path(r->c, i)); i++) {
+	for (; (path = capture__watch_path(r->c, r->watches_done)); r->watches_done++) {
+		if (!r->resume || baseline__list(path, &files))
+			continue;
+		if (resume__catch_up(r->resume, capture__watch_log(r->c, r->watches_done), files) ==
+		    0)
+			pipeline__save_state(r->p);
+		baseline__free_list(files);
+	}
+}
+
+/*
+ * A checkpointed log no running apiserver names (it is down too, or was moved): when the path
+ * is readable from here (keyhole on the host, or the audit directory mounted at the same path),
+ * catch it up now; the apiserver's return is followed by exec as usual.
+ */
+static void catch_up_unfollowed(struct run *r)
+{
+	const char *logs[KH_CKPT_MAX_LOGS];
+	size_t n = r->resume ? resume__pending_logs(r->resume, logs, KH_CKPT_MAX_LOGS) : 0;
+	char **files;
+
+	for (size_t i = 0; i < n; i++) {
+		if (baseline__list(logs[i], &files)) {
+			kh_log(KH_LOG_WARN, "catch-up: %s was being followed, no apiserver writes it "
+					    "now and it cannot be listed from here: caught up when its "
+					    "apiserver is found", logs[i]);
+			continue;
+		}
+		kh_log(KH_LOG_INFO, "catch-up: no apiserver writes %s now: reading it as it is",
+		       logs[i]);
+		resume__catch_up(r->resume, logs[i], files);
+		baseline__free_list(files);
+	}
+}
+
+static void catch_up_or_learn(struct run *r)
+{
+	bool learn = !r->a.no_baseline && r->cfg->capture.baseline_from_disk;
+	const char *path, *log;
+	unsigned int i;
+
+	for (i = 0; (path = capture__watch_path(r->c, i)); i++) {
 		struct kh_baseline_stats st = {0};
-		int err = baseline__from_disk(r->p, path, &st);
+		char **files;
+		int err;
 
+		log = capture__watch_log(r->c, i);
+		if (r->resume && (err = baseline__list(path, &files)) == 0) {
+			err = resume__catch_up(r->resume, log, files);
+			baseline__free_list(files);
+			if (err == 0)
+				continue;
+		}
+		err = learn ? baseline__from_disk(r->p, path, &st) : 0;
 		if (err && err != -ENOENT)
 			kh_log(KH_LOG_WARN, "baseline: cannot list the logs beside %s: %s", path,
 			       strerror(-err));
@@ -333,7 +463,31 @@ static void learn_baseline(struct run *r)
 			kh_log(KH_LOG_INFO, "baseline: learned history from %llu events in %llu "
 					    "file(s) beside %s",
 			       (unsigned long long)st.lines, (unsigned long long)st.files, path);
+		if (r->resume)
+			resume__anchor(r->resume, log, path);
 	}
+	r->watches_done = i;
+	catch_up_unfollowed(r);
+	if (r->resume)
+		pipeline__save_state(r->p); /* the position and what the catch-up learned */
+}
+
+static int start_resume(struct run *r)
+{
+	struct kh_resume_opts ro = {.out = r->out, .seam = true};
+
+	if (!pipeline__checkpoint(r->p))
+		return 0; /* no state_file: nothing to resume from, nothing to save to */
+	ro.max_bytes = r->a.catchup_bytes_set ? r->a.catchup_max_bytes
+					      : r->cfg->capture.catchup_max_bytes;
+	ro.max_age_ns = r->a.catchup_age_set ? r->a.catchup_max_age_ns
+					     : r->cfg->capture.catchup_max_age_ns;
+	r->resume = resume__new(r->p, &ro);
+	if (!r->resume) {
+		kh_log(KH_LOG_ERROR, "cannot start the catch-up: %s", strerror(errno));
+		return 1;
+	}
+	return 0;
 }
 
 static int start_metrics(struct run *r)
@@ -344,6 +498,7 @@ static int start_metrics(struct run *r)
 		return 0;
 	r->m = metrics__new();
 	if (!r->m || metrics__add_pipeline(r->m, pipeline__counters(r->p)) ||
+	    (r->resume && resume__add_metrics(r->resume, r->m)) ||
 	    capture__add_metrics(r->c, r->m) || (r->ew && exec_watch__add_metrics(r->ew, r->m)) ||
 	    metrics__serve(r->m, addr)) {
 		kh_log(KH_LOG_ERROR, "cannot serve metrics on %s", addr);
@@ -372,6 +527,8 @@ static int run_start(struct run *r)
 		return 1;
 	}
 	install_signals();
+	if (start_resume(r))
+		return 1;
 	co.comm = r->a.comm ? r->a.comm : r->cfg->capture.comm;
 	co.audit_log = r->a.audit_log ? r->a.audit_log : r->cfg->capture.audit_log;
 	co.max_event_bytes =
@@ -394,8 +551,7 @@ static int run_start(struct run *r)
 		       "with more privilege than needed", strerror(-err));
 	if (start_metrics(r))
 		return 1;
-	if (!r->a.no_baseline && r->cfg->capture.baseline_from_disk)
-		learn_baseline(r);
+	catch_up_or_learn(r);
 	return 0;
 }
 
@@ -412,6 +568,7 @@ static int run_finish(struct run *r, int ret)
 	}
 	metrics__free(r->m);
 	capture__free(r->c);
+	resume__free(r->resume);
 	node_source__free(r->ns);
 	exec_watch__free(r->ew);
 	pipeline__free(r->p);

@@ -46,6 +46,13 @@ const struct kh_config_key kh_config_top_keys[] = {
     KH_CFG_BOOL_KEY("capture.audit_guard", T, capture.audit_guard,
 		    "report other processes opening the audit log for writing, truncating, renaming "
 		    "or removing it (node-audit-log-tamper)"),
+    KH_CFG_UINT_KEY("capture.catchup_max_bytes", T, capture.catchup_max_bytes, 0, UINT64_MAX,
+		    "after a restart, catch up at most this many bytes of audit log (the oldest "
+		    "are skipped and reported; 0: no bound)"),
+    KH_CFG_DURATION_KEY("capture.catchup_max_age", T, capture.catchup_max_age_ns, 0,
+			366 * KH_DAY_S,
+			"after a restart, skip (and report) audit lines older than this (0: no "
+			"bound)"),
     KH_CFG_BOOL_KEY("node.exec_watch", T, node.exec_watch,
 		    "watch container exec sessions and the secret files read in them"),
     KH_CFG_STRING_KEY("node.pods_log_dir", T, node.pods_log_dir, 1, 4000,
@@ -86,7 +93,8 @@ static const struct kh_config defaults = {
     .state_file = NULL,
     .state_save_interval_ns = 300ll * 1000000000,
     .output = NULL,
-    .capture = {NULL, "kube-apiserver", 1u << 20, true, true},
+    .capture = {NULL, "kube-apiserver", 1u << 20, true, true, 1ull << 30,
+		24ll * 3600 * 1000000000},
     .node = {true, "/var/log/pods"},
     .metrics = {NULL},
     .correlate = {.enabled = true,

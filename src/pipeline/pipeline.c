@@ -15,6 +15,7 @@
 #include "keyhole/log.h"
 #include "keyhole/node_event.h"
 #include "keyhole/pipeline.h"
+#include "keyhole/checkpoint.h"
 #include "keyhole/correlate.h"
 #include "keyhole/state_file.h"
 #include "keyhole/emit.h"
@@ -28,6 +29,7 @@ struct kh_pipeline {
 	struct kh_ratelimit bad_rl;
 	uint64_t output_errors_seen;
 	struct kh_state *state; /* the rules' history on disk; NULL when no state_file */
+	struct kh_checkpoint *cp; /* positions in the audit logs, saved with it */
 	int64_t save_interval_ns;
 };
 
@@ -54,7 +56,10 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 	if (!p->correlate)
 		goto err_free;
 	if (opts->cfg && opts->cfg->state_file) {
-		p->state = state__open_for_rules(opts->cfg->state_file, p->rules);
+		p->cp = checkpoint__new();
+		if (!p->cp)
+			goto err_free;
+		p->state = state__open_for_rules(opts->cfg->state_file, p->rules, p->cp);
 		if (!p->state)
 			goto err_free;
 		p->save_interval_ns = opts->cfg->state_save_interval_ns;
@@ -74,6 +79,7 @@ void pipeline__free(struct kh_pipeline *p)
 		return;
 	correlate__free(p->correlate);
 	state__free(p->state);
+	checkpoint__free(p->cp);
 	rules__free(p->rules);
 	emit__free(p->emit);
 	free(p->c.alerts_by_rule);
@@ -131,12 +137,16 @@ int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 		    : audit_parse(line, len, &ev, &pe)) != 0) {
 		p->c.malformed++;
 		report_bad(p, o, &pe, len);
+		if (o->pos && p->cp) /* past it: a restart need not read it again */
+			checkpoint__advance(p->cp, o->pos, (struct kstr){0}, (struct kstr){0}, 0);
 		return 0;
 	}
 	ev.flags |= o->flags;
 	p->c.parsed++;
 	rules__on_event(p->rules, &ev);
 	correlate__on_event(p->correlate, &ev);
+	if (o->pos && p->cp)
+		checkpoint__advance(p->cp, o->pos, ev.audit_id, ev.stage, audit_event_time_ns(&ev));
 	/* the clock is cheap (vDSO), the save itself runs once per interval at most */
 	if (p->state && (p->c.parsed & 63) == 0)
 		state__maybe_save(p->state, p->save_interval_ns);
@@ -181,6 +191,11 @@ void pipeline__flush(struct kh_pipeline *p)
 	/* flushed twice (replay's last input, then the end), the history is written once */
 	if (p->state)
 		state__save_changed(p->state);
+}
+
+struct kh_checkpoint *pipeline__checkpoint(struct kh_pipeline *p)
+{
+	return p->cp;
 }
 
 int pipeline__save_state(struct kh_pipeline *p)

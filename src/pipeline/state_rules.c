@@ -10,7 +10,8 @@
 #include "keyhole/state_file.h"
 #include "keyhole/rules_engine.h"
 
-struct kh_state *state__open_for_rules(const char *path, struct kh_rules *r)
+struct kh_state *state__open_for_rules(const char *path, struct kh_rules *r,
+				       struct kh_checkpoint *cp)
 {
 	struct kh_state *s = state__new(path);
 	int err;
@@ -23,6 +24,8 @@ struct kh_state *state__open_for_rules(const char *path, struct kh_rules *r)
 		if (h && (err = state__attach(s, rules__rule(r, i)->info->id, h)))
 			goto fail;
 	}
+	if (cp && (err = state__attach_checkpoint(s, cp)))
+		goto fail;
 	if ((err = state__load(s)))
 		goto fail;
 	return s;

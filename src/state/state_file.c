@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "keyhole/checkpoint.h"
 #include "keyhole/history.h"
 #include "keyhole/log.h"
 #include "keyhole/state_file.h"
@@ -54,6 +55,8 @@ struct kh_state {
 	struct kept *kept; /* sections of rules not running, written back as they were */
 	int64_t last_save_mono_ns;
 	struct kh_state_stats st;
+	struct kh_checkpoint *cp; /* positions in the audit logs, saved with the history */
+	uint64_t cp_saved_generation;
 };
 
 static int64_t now_ns(clockid_t clk)
@@ -107,6 +110,15 @@ int state__attach(struct kh_state *s, const char *name, struct kh_history *h)
 	s->a[s->n].h = h;
 	s->a[s->n].saved_generation = history__generation(h);
 	s->n++;
+	return 0;
+}
+
+int state__attach_checkpoint(struct kh_state *s, struct kh_checkpoint *cp)
+{
+	if (s->cp)
+		return -EEXIST;
+	s->cp = cp;
+	s->cp_saved_generation = checkpoint__generation(cp);
 	return 0;
 }
 
@@ -218,6 +230,19 @@ static int keep_section(struct kh_state *s, const struct state_section_view *v)
 	return 0;
 }
 
+/* the positions: entries whose key is an encoded kh_ckpt_entry */
+static int apply_checkpoint(struct kh_state *s, const struct state_section_view *v)
+{
+	struct state_entry_view e;
+	size_t eoff = 0;
+
+	while (state_codec__next_entry(v, &eoff, &e))
+		if (checkpoint__restore(s->cp, e.key, e.key_len) == 0)
+			s->st.loaded_positions++;
+	s->cp_saved_generation = checkpoint__generation(s->cp);
+	return 0;
+}
+
 static int apply(struct kh_state *s, const uint8_t *buf, size_t len)
 {
 	struct state_section_view v;
@@ -228,6 +253,12 @@ static int apply(struct kh_state *s, const uint8_t *buf, size_t len)
 	while (state_codec__next_section(buf, len, &off, &v)) {
 		struct attached *a = find_attached(s, v.name, v.name_len);
 
+		if (s->cp && v.name_len == strlen(KH_CKPT_SECTION) &&
+		    !memcmp(v.name, KH_CKPT_SECTION, v.name_len)) {
+			if ((r = apply_checkpoint(s, &v)))
+				return r;
+			continue;
+		}
 		if (!a) {
 			if ((r = keep_section(s, &v)))
 				return r;
@@ -303,8 +334,9 @@ int state__load(struct kh_state *s)
 	free(buf);
 	if (r)
 		return r;
-	kh_log(KH_LOG_INFO, "state file %s: loaded %llu history keys", s->path,
-	       (unsigned long long)s->st.loaded_entries);
+	kh_log(KH_LOG_INFO, "state file %s: loaded %llu history keys%s", s->path,
+	       (unsigned long long)s->st.loaded_entries,
+	       s->st.loaded_positions ? " and the audit logs' positions" : "");
 	return 0;
 }
 
@@ -324,7 +356,19 @@ static void write_all(struct kh_state *s, struct state_writer *w)
 
 	for (struct kept *k = s->kept; k; k = k->next)
 		n++;
+	n += s->cp != NULL;
 	state_writer__header(w, n, now_ns(CLOCK_REALTIME));
+	if (s->cp) {
+		uint8_t key[KH_CKPT_ENCODED_MAX];
+
+		state_writer__section(w, KH_CKPT_SECTION, checkpoint__count(s->cp));
+		for (size_t i = 0; i < checkpoint__count(s->cp); i++) {
+			const struct kh_ckpt_entry *e = checkpoint__entry(s->cp, i);
+
+			state_writer__entry(w, e->time_ns, e->time_ns, key,
+					    checkpoint__encode(e, key, sizeof(key)));
+		}
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		state_writer__section(w, s->a[i].name, history__count(s->a[i].h));
 		history__for_each(s->a[i].h, write_entry, w);
@@ -433,6 +477,8 @@ static int save(struct kh_state *s)
 	s->st.last_save_bytes = w->total;
 	for (size_t i = 0; i < s->n; i++)
 		s->a[i].saved_generation = history__generation(s->a[i].h);
+	if (s->cp)
+		s->cp_saved_generation = checkpoint__generation(s->cp);
 	s->last_save_mono_ns = now_ns(CLOCK_MONOTONIC);
 	free(w);
 	return 0;
@@ -450,6 +496,8 @@ fail:
 /* a history changed since it was loaded or last saved */
 static bool changed(const struct kh_state *s)
 {
+	if (s->cp && s->cp_saved_generation != checkpoint__generation(s->cp))
+		return true;
 	for (size_t i = 0; i < s->n; i++)
 		if (s->a[i].saved_generation != history__generation(s->a[i].h))
 			return true;
