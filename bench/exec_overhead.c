@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 	struct exec_watch *w;
 	char self[4096];
 	ssize_t sl;
-	int prog;
+	int prog, err;
 
 	if (argc > 1 && !strcmp(argv[1], "--child"))
 		return child_main();
@@ -166,9 +166,9 @@ int main(int argc, char **argv)
 	if (sl < 0)
 		return 1;
 	self[sl] = 0;
-	w = exec_watch__new(NULL);
-	if (!w) {
-		fprintf(stderr, "exec_overhead: the exec watch did not load: %s\n", strerror(errno));
+	err = exec_watch__new(NULL, &w);
+	if (err) {
+		fprintf(stderr, "exec_overhead: the exec watch did not load: %s\n", strerror(-err));
 		return 1;
 	}
 	if (tap__new(&to, &tap) || guard__new(tap, 0, &g)) {

@@ -22,14 +22,7 @@
  * exit and open. setns is rare and pays two. Only tracepoints and raw tracepoints are used so the
  * same object loads on every kernel of the matrix (no kprobes, fentry or LSM).
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
-
-#include "keyhole/ring_abi.h"
-
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
+#include "keyhole.bpf.h"
 
 #define E2BIG 7 /* errno values are macros, absent from vmlinux.h */
 
@@ -104,12 +97,8 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } exec_events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KH_NODE_C_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} exec_counters SEC(".maps");
+/* loss and state counters, indexed by enum kh_node_counter (counters.bpf.h) */
+KH_COUNTER_MAP(exec_counters, KH_NODE_C_MAX);
 
 /* one environment entry (or a chunk of a long one) at a time, for the session-start scan */
 struct {
@@ -121,10 +110,7 @@ struct {
 
 static __always_inline void count(__u32 idx)
 {
-	__u64 *c = bpf_map_lookup_elem(&exec_counters, &idx);
-
-	if (c)
-		*c += 1;
+	kh_count_add(&exec_counters, idx, 1, KH_NODE_C_MAX);
 }
 
 /*
@@ -479,7 +465,7 @@ int BPF_PROG(exec_watch_exit, struct task_struct *t)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_setns")
+SEC("tp/syscalls/sys_enter_setns")
 int exec_watch_setns_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -494,7 +480,7 @@ int exec_watch_setns_enter(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_setns")
+SEC("tp/syscalls/sys_exit_setns")
 int exec_watch_setns_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -556,13 +542,13 @@ static __always_inline int open_enter(const char *path, __u32 open_flags, __s32 
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_openat")
+SEC("tp/syscalls/sys_enter_openat")
 int exec_watch_openat_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	return open_enter((const char *)ctx->args[1], (__u32)ctx->args[2], (__s32)ctx->args[0]);
 }
 
-SEC("tracepoint/syscalls/sys_enter_openat2")
+SEC("tp/syscalls/sys_enter_openat2")
 int exec_watch_openat2_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	struct open_how how = {};
@@ -572,7 +558,7 @@ int exec_watch_openat2_enter(struct trace_event_raw_sys_enter *ctx)
 }
 
 /* open(2) exists on x86 but not arm64; the loader drops this program where it is missing */
-SEC("tracepoint/syscalls/sys_enter_open")
+SEC("tp/syscalls/sys_enter_open")
 int exec_watch_open_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	return open_enter((const char *)ctx->args[0], (__u32)ctx->args[1], -100 /* AT_FDCWD */);
@@ -743,19 +729,19 @@ out:
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_openat")
+SEC("tp/syscalls/sys_exit_openat")
 int exec_watch_openat_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	return open_exit(ctx->ret);
 }
 
-SEC("tracepoint/syscalls/sys_exit_openat2")
+SEC("tp/syscalls/sys_exit_openat2")
 int exec_watch_openat2_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	return open_exit(ctx->ret);
 }
 
-SEC("tracepoint/syscalls/sys_exit_open")
+SEC("tp/syscalls/sys_exit_open")
 int exec_watch_open_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	return open_exit(ctx->ret);

@@ -16,15 +16,17 @@
 
 struct exec_watch_opts {
 	uint32_t max_tags; /* tagged-process table size; 0: the object's default (16384) */
+	int verbose;	   /* copy libbpf's messages to stderr */
 };
 
 struct exec_watch;
 
 /*
  * Open, size, load and attach. Mounts tracefs when no tracing directory is mounted (the syscall
- * tracepoints need it). Returns NULL with errno set, after printing what failed and what to do.
+ * tracepoints need it). Returns 0 and *out, or a negative errno after reporting what failed and
+ * what to do through kh_log.
  */
-struct exec_watch *exec_watch__new(const struct exec_watch_opts *opts);
+int exec_watch__new(const struct exec_watch_opts *opts, struct exec_watch **out);
 void exec_watch__free(struct exec_watch *w);
 
 /*
@@ -39,5 +41,13 @@ int exec_watch__ring_fd(const struct exec_watch *w);
 
 /* sum of the per-CPU counters, indexed by enum kh_node_counter; -errno */
 int exec_watch__counters(const struct exec_watch *w, uint64_t out[KH_NODE_C_MAX]);
+
+struct kh_metrics;
+
+/*
+ * Register every exec watch counter (loss, table-full, sessions) with @m, read at scrape time;
+ * @w must outlive @m's server. 0 or a negative errno.
+ */
+int exec_watch__add_metrics(const struct exec_watch *w, struct kh_metrics *m);
 
 #endif /* KEYHOLE_EXEC_WATCH_H */

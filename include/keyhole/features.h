@@ -58,6 +58,12 @@ bool features__run_ok(const struct kh_features *f, char *why, size_t n);
 /* the tracefs mount in use ("/sys/kernel/tracing" or the debugfs one), NULL when none */
 const char *features__tracefs(void);
 
+/*
+ * The tracefs mount in use, mounting tracefs at /sys/kernel/tracing first when none is (as
+ * root); NULL with errno set when there is none and the mount failed.
+ */
+const char *features__mount_tracefs(void);
+
 /* whether tracepoint category/name exists under tracefs */
 bool features__has_tracepoint(const char *category, const char *name);
 

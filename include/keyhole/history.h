@@ -52,7 +52,6 @@ int history__for_each(const struct kh_history *h, history_visit_fn fn, void *arg
 uint64_t history__count(const struct kh_history *h);
 uint64_t history__max(const struct kh_history *h);
 uint64_t history__evictions(const struct kh_history *h);
-uint64_t history__bytes(const struct kh_history *h);
 /* bumps on every change: the state file saves only when this moved */
 uint64_t history__generation(const struct kh_history *h);
 

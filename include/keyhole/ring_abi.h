@@ -45,6 +45,8 @@ struct kh_rec_hdr {
 #define KH_AUDIT_CHUNKS_PER_RUN 64
 /* runs per write: the first plus at most 32 tail calls (the kernel allows 33) */
 #define KH_AUDIT_RUNS_MAX 33
+/* smallest capture cap: a truncated write keeps at least one whole chunk of head and of tail */
+#define KH_AUDIT_CAP_MIN (2u * KH_AUDIT_CHUNK_MAX)
 /* largest capture cap the chunk budget covers whatever the iovec layout (userspace checks it) */
 #define KH_AUDIT_CAP_MAX (8u << 20)
 /* default cap: whole writes up to 1 MB; past it the head and KH_AUDIT_TAIL_DEFAULT of tail */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "capture/bpf_log.h"
@@ -39,6 +40,18 @@ void bpf_progs__drop_missing(struct bpf_object *obj, const char *lost)
 	}
 }
 
+/* the tracepoint of a "tp/<category>/<name>" or "raw_tp/<name>" program */
+static bool attachable(const struct bpf_program *p, char cat[64], char name[64])
+{
+	const char *sec = bpf_program__section_name(p);
+
+	if (strncmp(sec, "raw_tp/", 7) == 0) {
+		snprintf(cat, 64, "raw_tp");
+		return sscanf(sec + 7, "%63s", name) == 1;
+	}
+	return bpf_progs__tracepoint(p, cat, name);
+}
+
 int bpf_progs__attach(struct bpf_object *obj, const char *what, struct bpf_link **links, int max,
 		      int *n)
 {
@@ -51,7 +64,7 @@ int bpf_progs__attach(struct bpf_object *obj, const char *what, struct bpf_link 
 		int err;
 
 		/* programs outside tracepoints (tail-call targets) are not attached */
-		if (!bpf_program__autoload(p) || !bpf_progs__tracepoint(p, cat, name))
+		if (!bpf_program__autoload(p) || !attachable(p, cat, name))
 			continue;
 		if (*n == max)
 			return -E2BIG;
@@ -68,6 +81,23 @@ int bpf_progs__attach(struct bpf_object *obj, const char *what, struct bpf_link 
 		bpf_log__print_tail(stderr, "    ", 5);
 		return err;
 	}
+	return 0;
+}
+
+int bpf_progs__sum_counters(const struct bpf_map *map, int ncpus, uint64_t *out,
+			    unsigned int nr)
+{
+	uint64_t vals[ncpus > 0 ? ncpus : 1][nr];
+	__u32 zero = 0;
+
+	memset(out, 0, sizeof(uint64_t) * nr);
+	if (ncpus <= 0)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(bpf_map__fd(map), &zero, vals))
+		return -errno;
+	for (int c = 0; c < ncpus; c++)
+		for (unsigned int k = 0; k < nr; k++)
+			out[k] += vals[c][k];
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * capture_metrics: the live capture's counters as Prometheus series. Each is computed at scrape
- * time from capture__stats() (the tap's per-CPU BPF counters summed, reassembly's counters), in
+ * time from capture__stats() (the tap's and the audit guard's per-CPU BPF counters summed, zero
+ * while the guard is not loaded; reassembly's counters), in
  * the metrics server's thread: the BPF map reads are system calls, safe from any thread, and the
  * reassembly counters are aligned 64-bit words only the capture thread writes.
  */
@@ -10,11 +11,11 @@
 #include "keyhole/capture.h"
 #include "keyhole/metrics.h"
 
-enum src { TAP, REASM, LAG };
+enum src { TAP, GUARD, REASM, LAG };
 
 static const struct {
 	enum src src;
-	size_t idx; /* enum kh_tap_counter, or offset in struct reasm_stats */
+	size_t idx; /* enum kh_tap_counter or kh_guard_counter, or offset in struct reasm_stats */
 	enum kh_metric_type type;
 	const char *name;
 	const char *help;
@@ -29,6 +30,18 @@ static const struct {
 	 "chunk records the BPF ring buffer had no room for"},
 	{TAP, KH_TAP_LOST_PROC, KH_METRIC_COUNTER, "keyhole_capture_lost_proc_events_total",
 	 "apiserver exec/exit records the ring had no room for"},
+	{TAP, KH_TAP_LOST_INFLIGHT, KH_METRIC_COUNTER, "keyhole_capture_untracked_writes_total",
+	 "writes not followed: the tap's in-flight table was full"},
+	{TAP, KH_TAP_READ_FAULTS, KH_METRIC_COUNTER, "keyhole_capture_read_faults_total",
+	 "writes whose buffer the tap could not read"},
+	{TAP, KH_TAP_BUDGET, KH_METRIC_COUNTER, "keyhole_capture_budget_writes_total",
+	 "writes cut short: the tap's per-write copy budget ran out"},
+	{GUARD, KH_GUARD_LOST, KH_METRIC_COUNTER, "keyhole_guard_lost_records_total",
+	 "tamper records the audit guard's ring buffer had no room for"},
+	{GUARD, KH_GUARD_PENDING_FULL, KH_METRIC_COUNTER, "keyhole_guard_untracked_ops_total",
+	 "path operations on a watched name not followed: the guard's table was full"},
+	{GUARD, KH_GUARD_REPORTED, KH_METRIC_COUNTER, "keyhole_guard_reported_total",
+	 "tamper records the audit guard sent"},
 	{TAP, KH_TAP_TRUNCATED, KH_METRIC_COUNTER, "keyhole_capture_truncated_writes_total",
 	 "writes over the capture cap (head and tail kept)"},
 	{TAP, KH_TAP_NAME_MATCHES, KH_METRIC_COUNTER, "keyhole_capture_rotations_total",
@@ -61,6 +74,8 @@ static double value(void *arg)
 	switch (series[x->i].src) {
 	case TAP:
 		return (double)s.tap[series[x->i].idx];
+	case GUARD:
+		return (double)s.guard_c[series[x->i].idx];
 	case REASM:
 		return (double)*(const uint64_t *)((const char *)&s.reasm + series[x->i].idx);
 	case LAG:

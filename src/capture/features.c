@@ -125,13 +125,21 @@ static void probe_btf(struct kh_feature *f)
 				   "5.10 or newer)");
 }
 
+const char *features__mount_tracefs(void)
+{
+	const char *fs = features__tracefs();
+
+	if (!fs && mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0)
+		fs = features__tracefs();
+	return fs;
+}
+
 static void probe_tracefs(struct kh_feature *f, bool try_mount)
 {
 	const char *fs = features__tracefs();
 
 	if (!fs && try_mount) {
-		if (mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0)
-			fs = features__tracefs();
+		fs = features__mount_tracefs();
 		if (fs) {
 			set(f, KH_FEAT_YES, "mounted tracefs at %s", fs);
 			return;

@@ -139,14 +139,5 @@ int guard__ring_fd(const struct guard *g)
 
 int guard__counters(const struct guard *g, uint64_t out[KH_GUARD__NR])
 {
-	uint64_t vals[g->ncpus][KH_GUARD__NR];
-	__u32 zero = 0;
-
-	memset(out, 0, sizeof(uint64_t) * KH_GUARD__NR);
-	if (bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.guard_counters), &zero, vals))
-		return -errno;
-	for (int c = 0; c < g->ncpus; c++)
-		for (int k = 0; k < KH_GUARD__NR; k++)
-			out[k] += vals[c][k];
-	return 0;
+	return bpf_progs__sum_counters(g->skel->maps.guard_counters, g->ncpus, out, KH_GUARD__NR);
 }

@@ -60,15 +60,16 @@ static int tap_configure(struct tap *t, const struct tap_opts *o)
 	uint64_t cap = o->cap_bytes ? o->cap_bytes : KH_AUDIT_CAP_DEFAULT;
 	uint64_t tail = o->tail_bytes ? o->tail_bytes : KH_AUDIT_TAIL_DEFAULT;
 	uint32_t ring = o->ring_bytes ? o->ring_bytes : 16u << 20;
+	/* the config and the command line checked these, naming their key or flag */
 	if (strlen(comm) >= KH_COMM_LEN) {
-		kh_log(KH_LOG_ERROR, "--comm '%s': process names are at most %d bytes (the kernel "
-				     "truncates comm)", comm, KH_COMM_LEN - 1);
+		kh_log(KH_LOG_ERROR, "process name '%s': at most %d bytes (the kernel truncates "
+				     "comm)", comm, KH_COMM_LEN - 1);
 		return -EINVAL;
 	}
-	if (cap < 2 * KH_AUDIT_CHUNK_MAX || cap > KH_AUDIT_CAP_MAX) {
-		kh_log(KH_LOG_ERROR, "--max-event-bytes %llu: must be between %u and %u (the copy "
-				     "budget of one write)", (unsigned long long)cap,
-		       2 * KH_AUDIT_CHUNK_MAX, KH_AUDIT_CAP_MAX);
+	if (cap < KH_AUDIT_CAP_MIN || cap > KH_AUDIT_CAP_MAX) {
+		kh_log(KH_LOG_ERROR, "capture cap %llu: must be from %u to %u (the copy budget of "
+				     "one write)", (unsigned long long)cap, KH_AUDIT_CAP_MIN,
+		       KH_AUDIT_CAP_MAX);
 		return -EINVAL;
 	}
 	if (!o->tail_bytes && tail > cap / 4)
@@ -381,15 +382,5 @@ int tap__ring_fd(const struct tap *t)
 
 int tap__counters(const struct tap *t, uint64_t out[KH_TAP__NR])
 {
-	/* one entry: KH_TAP__NR counters per CPU (bpf/counters.bpf.h) */
-	uint64_t vals[t->ncpus][KH_TAP__NR];
-	__u32 zero = 0;
-
-	memset(out, 0, sizeof(uint64_t) * KH_TAP__NR);
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &zero, vals))
-		return -errno;
-	for (int c = 0; c < t->ncpus; c++)
-		for (int k = 0; k < KH_TAP__NR; k++)
-			out[k] += vals[c][k];
-	return 0;
+	return bpf_progs__sum_counters(t->skel->maps.counters, t->ncpus, out, KH_TAP__NR);
 }

@@ -90,7 +90,7 @@ static const struct opt run_opts[] = {
 	{'r', "rules", "PATH", "Sigma rules: a file or a directory (repeatable; adds to\n"
 			     "the config's rules.paths; read again on SIGHUP)",
 	 O_RULES, OPT_FILE, NULL},
-	{'v', "verbose", NULL, "show libbpf's messages", O_VERBOSE, 0, NULL},
+	{'v', "verbose", NULL, "debug messages, libbpf's included", O_VERBOSE, 0, NULL},
 	{0},
 };
 
@@ -188,10 +188,18 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 	switch (h->o->id) {
 	case O_AUDIT_LOG: a->audit_log = h->val; break;
 	case O_OUTPUT: a->output = h->val; break;
-	case O_COMM: a->comm = h->val; break;
+	case O_COMM:
+		if (strlen(h->val) >= KH_COMM_LEN)
+			return cmd_usage_error(NULL, "--comm '%s': process names are at most %d bytes "
+					       "(the kernel truncates comm)", h->val, KH_COMM_LEN - 1);
+		a->comm = h->val;
+		break;
 	case O_METRICS: a->metrics = h->val; break;
 	case O_CONFIG: a->config = h->val; break;
-	case O_VERBOSE: a->verbose = 1; break;
+	case O_VERBOSE:
+		a->verbose = 1;
+		kh_log_set_level(KH_LOG_DEBUG);
+		break;
 	case O_NO_EXEC: a->no_exec_watch = 1; break;
 	case O_NO_GUARD: a->no_audit_guard = 1; break;
 	case O_NO_BASELINE: a->no_baseline = 1; break;
@@ -209,6 +217,10 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 	case O_MAX_EVENT:
 		if (parse_size(h->val, &a->max_event_bytes))
 			return cmd_usage_error(NULL, "--max-event-bytes '%s': not a size", h->val);
+		/* the bounds of capture.max_event_bytes (config.c): the tap's copy budget */
+		if (a->max_event_bytes < KH_AUDIT_CAP_MIN || a->max_event_bytes > KH_AUDIT_CAP_MAX)
+			return cmd_usage_error(NULL, "--max-event-bytes '%s': must be from %u to %u",
+					       h->val, KH_AUDIT_CAP_MIN, KH_AUDIT_CAP_MAX);
 		break;
 	case O_CATCHUP_BYTES:
 		if (parse_size(h->val, &a->catchup_max_bytes))
@@ -238,6 +250,9 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 	case O_RING:
 		if (parse_size(h->val, &n) || n > (1u << 30))
 			return cmd_usage_error(NULL, "--ring-bytes '%s': not a size", h->val);
+		if (n < 4096 || (n & (n - 1)))
+			return cmd_usage_error(NULL, "--ring-bytes '%s': must be a power of two from 4096",
+					       h->val);
 		a->ring_bytes = (uint32_t)n;
 		break;
 	default:
@@ -314,13 +329,20 @@ static void print_counters(const struct run *r)
 		uint64_t ec[KH_NODE_C_MAX] = {0};
 
 		exec_watch__counters(r->ew, ec);
-		fprintf(stderr, "keyhole: exec watch: %llu records, %llu sessions, lost %llu records "
-				"(ring full), %llu processes untracked (tables full), %llu environment "
-				"scans cut\n",
+		fprintf(stderr,
+			"keyhole: exec watch: %llu records, %llu sessions, lost %llu records "
+			"(ring full: %llu exec, %llu open, %llu exit), %llu processes untracked "
+			"(tables full: %llu untagged, %llu syscalls not followed), %llu environment "
+			"scans cut\n",
 			(unsigned long long)n->records, (unsigned long long)n->sessions,
 			(unsigned long long)(ec[KH_NODE_C_RB_EXEC] + ec[KH_NODE_C_RB_OPEN] +
 					     ec[KH_NODE_C_RB_EXIT]),
+			(unsigned long long)ec[KH_NODE_C_RB_EXEC],
+			(unsigned long long)ec[KH_NODE_C_RB_OPEN],
+			(unsigned long long)ec[KH_NODE_C_RB_EXIT],
 			(unsigned long long)(ec[KH_NODE_C_TAGS_FULL] + ec[KH_NODE_C_PENDING_FULL]),
+			(unsigned long long)ec[KH_NODE_C_TAGS_FULL],
+			(unsigned long long)ec[KH_NODE_C_PENDING_FULL],
 			(unsigned long long)ec[KH_NODE_C_ENV_CUT]);
 	}
 	fprintf(stderr,
@@ -422,11 +444,11 @@ static int run_loop(struct run *r)
 static void start_exec_watch(struct run *r)
 {
 	struct node_decode_opts no = {.pods_log_dir = r->cfg->node.pods_log_dir};
+	struct exec_watch_opts eo = {.verbose = r->a.verbose};
 
 	if (r->a.no_exec_watch || !r->cfg->node.exec_watch)
 		return;
-	r->ew = exec_watch__new(NULL);
-	if (!r->ew) {
+	if (exec_watch__new(&eo, &r->ew)) {
 		kh_log(KH_LOG_WARN, "the exec watch did not load (above); running the audit tap "
 				    "alone");
 		return;
@@ -558,6 +580,7 @@ static int start_metrics(struct run *r)
 	if (!r->m || metrics__add_pipeline(r->m, pipeline__counters(r->p)) ||
 	    (r->resume && resume__add_metrics(r->resume, r->m)) ||
 	    capture__add_metrics(r->c, r->m) || (r->cl && cluster__add_metrics(r->cl, r->m)) ||
+	    (r->ew && exec_watch__add_metrics(r->ew, r->m)) ||
 	    metrics__serve(r->m, addr)) {
 		kh_log(KH_LOG_ERROR, "cannot serve metrics on %s", addr);
 		return 1;

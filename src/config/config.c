@@ -20,6 +20,7 @@
 
 #include "config/config_impl.h"
 #include "keyhole/config_scalar.h"
+#include "keyhole/ring_abi.h" /* the capture bounds the BPF side can honour */
 #include "keyhole/rule.h"
 
 /* a config file is a few KB; refuse anything that cannot be one */
@@ -35,9 +36,10 @@ const struct kh_config_key kh_config_top_keys[] = {
 		      "alerts: a file (appended) or - for stdout; --output wins"),
     KH_CFG_STRING_KEY("capture.audit_log", T, capture.audit_log, 1, 4000,
 		      "the apiserver's audit log (null: from its --audit-log-path)"),
-    KH_CFG_STRING_KEY("capture.comm", T, capture.comm, 1, 15,
+    KH_CFG_STRING_KEY("capture.comm", T, capture.comm, 1, KH_COMM_LEN - 1,
 		      "process name of the apiserver the tap follows"),
-    KH_CFG_UINT_KEY("capture.max_event_bytes", T, capture.max_event_bytes, 4096, 8u << 20,
+    KH_CFG_UINT_KEY("capture.max_event_bytes", T, capture.max_event_bytes, KH_AUDIT_CAP_MIN,
+		    KH_AUDIT_CAP_MAX,
 		    "bytes of one audit line captured whole (past it: head and tail)"),
     KH_CFG_BOOL_KEY("capture.baseline_from_disk", T, capture.baseline_from_disk,
 		    "learn history from the rotated audit logs on disk before going live"),

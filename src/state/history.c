@@ -126,11 +126,6 @@ uint64_t history__evictions(const struct kh_history *h)
 	return keytab__evictions(h->t);
 }
 
-uint64_t history__bytes(const struct kh_history *h)
-{
-	return keytab__bytes(h->t) + sizeof(*h);
-}
-
 uint64_t history__generation(const struct kh_history *h)
 {
 	return h->generation;

@@ -14,6 +14,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "bpf_need.h"
 #include "keyhole/exec_watch.h"
 #include "runc_pod.h"
 
@@ -86,12 +87,7 @@ static void drain(int ms)
 /* skip loudly, or fail when the environment promises BPF works */
 static void need(const char *why)
 {
-	if (!why)
-		return;
-	if (getenv("KEYHOLE_REQUIRE_BPF") && !strcmp(getenv("KEYHOLE_REQUIRE_BPF"), "1"))
-		cr_assert_fail("KEYHOLE_REQUIRE_BPF=1 but: %s", why);
-	fprintf(stderr, "SKIP exec_watch BPF test: %s\n", why);
-	cr_skip_test("%s", why);
+	bpf_need("exec_watch", why);
 }
 
 /*
@@ -105,11 +101,12 @@ static void need(const char *why)
 static void setup(void)
 {
 	static char why[256];
+	int err;
 
 	need(runc_pod__unavailable());
-	w = exec_watch__new(NULL);
-	if (!w) {
-		snprintf(why, sizeof(why), "exec watch did not load: %s", strerror(errno));
+	err = exec_watch__new(NULL, &w);
+	if (err) {
+		snprintf(why, sizeof(why), "exec watch did not load: %s", strerror(-err));
 		need(why);
 	}
 	rb = ring_buffer__new(exec_watch__ring_fd(w), collect, NULL, NULL);

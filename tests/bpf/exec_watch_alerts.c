@@ -22,6 +22,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "bpf_need.h"
 #include "alert_lines.h"
 #include "keyhole/exec_watch.h"
 #include "keyhole/pipeline.h"
@@ -40,12 +41,7 @@ static struct alert_lines al;
 
 static void need(const char *why)
 {
-	if (!why)
-		return;
-	if (getenv("KEYHOLE_REQUIRE_BPF") && !strcmp(getenv("KEYHOLE_REQUIRE_BPF"), "1"))
-		cr_assert_fail("KEYHOLE_REQUIRE_BPF=1 but: %s", why);
-	fprintf(stderr, "SKIP exec_watch_alerts BPF test: %s\n", why);
-	cr_skip_test("%s", why);
+	bpf_need("exec_watch_alerts", why);
 }
 
 static void drain(int ms)
@@ -95,13 +91,14 @@ static void alerts_now(void)
 static void setup(void)
 {
 	static char why[256];
+	int err;
 	struct kh_pipeline_opts po = {0};
 	struct node_decode_opts no = {0};
 
 	need(runc_pod__unavailable());
-	w = exec_watch__new(NULL);
-	if (!w) {
-		snprintf(why, sizeof(why), "exec watch did not load: %s", strerror(errno));
+	err = exec_watch__new(NULL, &w);
+	if (err) {
+		snprintf(why, sizeof(why), "exec watch did not load: %s", strerror(-err));
 		need(why);
 	}
 	out = tmpfile();

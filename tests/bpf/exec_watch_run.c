@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "bpf_need.h"
 #include "alert_lines.h"
 #include "runc_pod.h"
 
@@ -41,12 +42,7 @@ TestSuite(exec_watch_run, .fini = teardown);
 
 static void need(const char *why)
 {
-	if (!why)
-		return;
-	if (getenv("KEYHOLE_REQUIRE_BPF") && !strcmp(getenv("KEYHOLE_REQUIRE_BPF"), "1"))
-		cr_assert_fail("KEYHOLE_REQUIRE_BPF=1 but: %s", why);
-	fprintf(stderr, "SKIP exec_watch_run BPF test: %s\n", why);
-	cr_skip_test("%s", why);
+	bpf_need("exec_watch_run", why);
 }
 
 static void write_file(const char *path, const char *text)

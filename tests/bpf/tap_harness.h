@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf_need.h"
 #include "keyhole/capture.h"
 #include "keyhole/features.h"
 #include "keyhole/audit_event.h"
@@ -41,22 +42,7 @@ extern char **environ;
 /* skip (loudly) or fail when BPF cannot run here */
 static inline void tap_require_bpf(void)
 {
-	const char *req = getenv("KEYHOLE_REQUIRE_BPF");
-	struct kh_features f;
-	char why[512] = "";
-
-	if (geteuid() != 0) {
-		snprintf(why, sizeof(why), "not root (euid %u)", (unsigned)geteuid());
-	} else {
-		features__probe(&f, true);
-		features__run_ok(&f, why, sizeof(why));
-	}
-	if (!why[0])
-		return;
-	if (req && !strcmp(req, "1"))
-		cr_assert_fail("BPF unavailable and KEYHOLE_REQUIRE_BPF=1: %s", why);
-	fprintf(stderr, "\n*** SKIPPING audit tap BPF test: %s ***\n\n", why);
-	cr_skip_test("BPF unavailable: %s", why);
+	bpf_need("audit tap", bpf_need__why_not());
 }
 
 /* ---- captured lines ---- */

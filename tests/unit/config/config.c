@@ -11,6 +11,7 @@
 
 #include "keyhole/config_scalar.h"
 #include "keyhole/config.h"
+#include "keyhole/ring_abi.h"
 #include "rules/rules.h"
 #include "keyhole/rule.h"
 #include <stdlib.h>
@@ -200,7 +201,7 @@ Test(config, wrong_types_name_key_and_line)
 		"whole number");
 	refused("capture:\n  max_event_bytes: \"65536\"\n", "capture.max_event_bytes", 2,
 		"quoted string");
-	refused("capture:\n  max_event_bytes: 100\n", "capture.max_event_bytes", 2, "from 4096 to");
+	refused("capture:\n  max_event_bytes: 100\n", "capture.max_event_bytes", 2, "from 8192 to");
 	refused("capture:\n  max_event_bytes: -5\n", "capture.max_event_bytes", 2, "whole number");
 	refused("\nstate_save_interval: 5 minutes\n", "state_save_interval", 2, "duration");
 	refused("state_save_interval: 0\n", "state_save_interval", 1, "from 1s");
@@ -224,6 +225,34 @@ Test(config, wrong_types_name_key_and_line)
 		"      - {username: a}\n",
 		"rules.k8s-secret-read-node-or-pod-sa.excluded_pods", 4, "needs both");
 	refused("output: \"a\\0b\"\n", "output", 1, "NUL");
+}
+
+/*
+ * The capture keys take exactly what the BPF side can honour (ring_abi.h), so a value that loads
+ * is one `run` accepts: 6000 once passed here and was refused later by the tap.
+ */
+Test(config, capture_bounds_are_the_abi_constants)
+{
+	char yaml[128], frag[64];
+	struct kh_config *c;
+
+	snprintf(frag, sizeof(frag), "from %u to %u", KH_AUDIT_CAP_MIN, KH_AUDIT_CAP_MAX);
+	refused("capture:\n  max_event_bytes: 6000\n", "capture.max_event_bytes", 2, frag);
+	snprintf(yaml, sizeof(yaml), "capture:\n  max_event_bytes: %u\n", KH_AUDIT_CAP_MIN - 1);
+	refused(yaml, "capture.max_event_bytes", 2, frag);
+	snprintf(yaml, sizeof(yaml), "capture:\n  max_event_bytes: %u\n", KH_AUDIT_CAP_MAX + 1);
+	refused(yaml, "capture.max_event_bytes", 2, frag);
+	for (unsigned v = KH_AUDIT_CAP_MIN; v; v = v == KH_AUDIT_CAP_MIN ? KH_AUDIT_CAP_MAX : 0) {
+		snprintf(yaml, sizeof(yaml), "capture:\n  max_event_bytes: %u\n", v);
+		c = load(yaml);
+		cr_expect_eq(c->capture.max_event_bytes, v);
+		config__free(c);
+	}
+	/* a comm the kernel keeps whole (TASK_COMM_LEN with its NUL), and one byte more */
+	c = load("capture:\n  comm: abcdefghijklmno\n");
+	cr_expect_eq(strlen(c->capture.comm), KH_COMM_LEN - 1);
+	config__free(c);
+	refused("capture:\n  comm: abcdefghijklmnop\n", "capture.comm", 2, "at most 15");
 }
 
 Test(config, too_long_a_list_is_refused)
