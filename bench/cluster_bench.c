@@ -47,7 +47,7 @@ static void publish_one(struct kh_cluster *c, long i, const char *run)
 		     run, i, i % 50, i % 7, run, i, (i / 250) % 250, i % 250, i % 50, i % 7,
 		     (s / 60) % 60, s % 60, ms, (s / 60) % 60, s % 60, ms);
 
-	if (audit_parse(line, (size_t)n, &ev, &pe) == 0)
+	if (audit_parse__line(line, (size_t)n, &ev, &pe) == 0)
 		cluster__publish(c, &ev);
 }
 

@@ -124,7 +124,7 @@ static double feed(struct kh_correlate *c, enum kind k, long n, long s0)
 		/* 100k grants in ~16 minutes of event time: all inside the 30-minute window */
 		size_t len = line_for(buf, sizeof(buf), k, i, s0 + i / 100);
 
-		if (audit_parse(buf, len, &ev, &pe) != 0) {
+		if (audit_parse__line(buf, len, &ev, &pe) != 0) {
 			fprintf(stderr, "bench line does not parse: %s at %zu\n", pe.reason,
 				pe.offset);
 			exit(1);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * parse_bench: throughput of audit_parse() alone, on realistic 1-3 KB audit lines held in memory
+ * parse_bench: throughput of audit_parse__line() alone, on realistic 1-3 KB audit lines held in memory
  * (no I/O), so a regression in the hot path shows apart from the rest of the agent.
  *
  *   parse_bench [-s SECONDS] [FILE]
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < c.n; k++) {
 			size_t len = c.off[k + 1] - c.off[k] - 1;
 
-			if (audit_parse(c.buf + c.off[k], len, &ev, NULL))
+			if (audit_parse__line(c.buf + c.off[k], len, &ev, NULL))
 				bad++;
 			else
 				sink += ev.verb.len + ev.source_ips.n;

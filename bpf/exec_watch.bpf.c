@@ -44,7 +44,7 @@ struct tag {
 
 /*
  * Tagged processes, keyed by tgid. A plain hash, not an LRU: when full, a new process goes
- * untagged and that is counted (KH_NODE_C_TAGS_FULL), where an LRU would silently drop an older
+ * untagged and that is counted (KH_EXEC_WATCH_TAGS_FULL), where an LRU would silently drop an older
  * (possibly still active) session shell. 16384 live processes inside exec sessions is far beyond
  * what people type; the agent may resize it before load.
  */
@@ -97,8 +97,8 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } exec_events SEC(".maps");
 
-/* loss and state counters, indexed by enum kh_node_counter (counters.bpf.h) */
-KH_COUNTER_MAP(exec_counters, KH_NODE_C_MAX);
+/* loss and state counters, indexed by enum kh_exec_watch_counter (counters.bpf.h) */
+KH_COUNTER_MAP(exec_counters, KH_EXEC_WATCH__NR);
 
 /* one environment entry (or a chunk of a long one) at a time, for the session-start scan */
 struct {
@@ -110,7 +110,7 @@ struct {
 
 static __always_inline void count(__u32 idx)
 {
-	kh_count_add(&exec_counters, idx, 1, KH_NODE_C_MAX);
+	kh_count_add(&exec_counters, idx, 1, KH_EXEC_WATCH__NR);
 }
 
 /*
@@ -334,7 +334,7 @@ static __always_inline void read_audit_id(struct kh_rec_node_exec *r, struct tas
 	r->env_scanned = at > end ? end - start : at - start;
 	if (at < end) {
 		r->flags |= KH_NODE_F_ENV_CUT;
-		count(KH_NODE_C_ENV_CUT);
+		count(KH_EXEC_WATCH_ENV_CUT);
 	}
 }
 
@@ -370,12 +370,12 @@ int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux
 		tag->session_id = bpf_ktime_get_ns();
 		tag->leader = tgid;
 		tag->state = TAG_SESSION;
-		count(KH_NODE_C_SESSIONS);
+		count(KH_EXEC_WATCH_SESSIONS);
 	}
 
 	r = bpf_ringbuf_reserve(&exec_events, sizeof(*r), 0);
 	if (!r) {
-		count(KH_NODE_C_RB_EXEC);
+		count(KH_EXEC_WATCH_LOST_EXEC);
 		return 0;
 	}
 	r->hdr.type = KH_REC_NODE_EXEC;
@@ -422,11 +422,11 @@ int BPF_PROG(exec_watch_fork, struct task_struct *parent, struct task_struct *ch
 		__sync_fetch_and_add(&n_tags, 1);
 	} else if (bpf_map_update_elem(&tags, &ctgid, tag, BPF_EXIST)) {
 		/* neither new nor a stale entry of a reused tgid: the table is full */
-		count(KH_NODE_C_TAGS_FULL);
+		count(KH_EXEC_WATCH_TAGS_FULL);
 		return 0;
 	}
 	if (tag->state == TAG_SESSION)
-		count(KH_NODE_C_TAGGED_FORKS);
+		count(KH_EXEC_WATCH_TAGGED_FORKS);
 	return 0;
 }
 
@@ -457,7 +457,7 @@ int BPF_PROG(exec_watch_exit, struct task_struct *t)
 			r->_pad = 0;
 			bpf_ringbuf_submit(r, 0);
 		} else {
-			count(KH_NODE_C_RB_EXIT);
+			count(KH_EXEC_WATCH_LOST_EXIT);
 		}
 	}
 	if (!bpf_map_delete_elem(&tags, &tgid))
@@ -476,7 +476,7 @@ int exec_watch_setns_enter(struct trace_event_raw_sys_enter *ctx)
 	p.mntns_inum = task_mntns(t);
 	p.pidns_inum = task_child_pidns(t);
 	if (bpf_map_update_elem(&setns_inflight, &tid, &p, BPF_ANY))
-		count(KH_NODE_C_PENDING_FULL);
+		count(KH_EXEC_WATCH_PENDING_FULL);
 	return 0;
 }
 
@@ -515,7 +515,7 @@ int exec_watch_setns_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!err)
 		__sync_fetch_and_add(&n_tags, 1);
 	else if (err == -E2BIG)
-		count(KH_NODE_C_TAGS_FULL);
+		count(KH_EXEC_WATCH_TAGS_FULL);
 	return 0;
 }
 
@@ -538,7 +538,7 @@ static __always_inline int open_enter(const char *path, __u32 open_flags, __s32 
 	if (!bpf_map_update_elem(&open_inflight, &tid, &p, BPF_NOEXIST))
 		__sync_fetch_and_add(&n_inflight, 1);
 	else if (bpf_map_update_elem(&open_inflight, &tid, &p, BPF_EXIST))
-		count(KH_NODE_C_PENDING_FULL);
+		count(KH_EXEC_WATCH_PENDING_FULL);
 	return 0;
 }
 
@@ -695,7 +695,7 @@ static __always_inline int open_exit(long ret)
 		goto out;
 	r = bpf_ringbuf_reserve(&exec_events, sizeof(*r), 0);
 	if (!r) {
-		count(KH_NODE_C_RB_OPEN);
+		count(KH_EXEC_WATCH_LOST_OPEN);
 		goto out;
 	}
 	n = bpf_probe_read_user_str(r->path, sizeof(r->path), (void *)p->path);

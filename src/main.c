@@ -18,11 +18,11 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{&run_spec, cmd_run},
-	{&replay_spec, cmd_replay},
+	{&run_spec, cmd__run},
+	{&replay_spec, cmd__replay},
 	{&report_spec, cmd_report},
-	{&rules_spec, cmd_rules},
-	{&probe_spec, cmd_probe},
+	{&rules_spec, cmd__rules},
+	{&probe_spec, cmd__probe},
 	{NULL, NULL},
 };
 

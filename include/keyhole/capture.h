@@ -124,6 +124,6 @@ struct kh_metrics;
 int capture__add_metrics(struct capture *c, struct kh_metrics *m);
 
 /* total writes lost on the way, any cause (0 means nothing was lost) */
-uint64_t capture_stats_lost(const struct capture_stats *s);
+uint64_t capture__stats_lost(const struct capture_stats *s);
 
 #endif /* KEYHOLE_CAPTURE_CAPTURE_H */

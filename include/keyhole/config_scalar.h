@@ -11,11 +11,11 @@
 #include <stdint.h>
 
 /* "true"/"True"/"TRUE" and the same for false (YAML 1.2 core schema); 0 or -EINVAL */
-int cfg_parse_bool(const char *s, bool *out);
+int config_scalar__parse_bool(const char *s, bool *out);
 /* decimal digits only, no sign; 0, -EINVAL or -ERANGE (overflow) */
-int cfg_parse_uint(const char *s, uint64_t *out);
+int config_scalar__parse_uint(const char *s, uint64_t *out);
 /* one or more <digits><unit> with unit s, m, h or d ("1h30m"), or "0"; seconds in *out */
-int cfg_parse_duration(const char *s, uint64_t *out_s);
+int config_scalar__parse_duration(const char *s, uint64_t *out_s);
 
 /* an IPv4/IPv6 address or prefix ("10.0.0.0/8", "fd00::/8"); IPv4-mapped IPv6 is IPv4 */
 struct cfg_ip {
@@ -23,7 +23,7 @@ struct cfg_ip {
 	uint8_t family; /* 4 or 6 */
 	uint8_t bits;	/* prefix length; 32 or 128 for an address */
 };
-int cfg_parse_ip(const char *s, size_t len, bool allow_prefix, struct cfg_ip *out);
-bool cfg_ip_contains(const struct cfg_ip *net, const struct cfg_ip *ip);
+int config_scalar__parse_ip(const char *s, size_t len, bool allow_prefix, struct cfg_ip *out);
+bool config_scalar__ip_contains(const struct cfg_ip *net, const struct cfg_ip *ip);
 
 #endif /* KEYHOLE_CONFIG_SCALAR_H */

@@ -2,7 +2,7 @@
 /*
  * emit: turns rule matches into alert lines, once per request.
  *
- * Rules call alert_begin()/alert_end() (keyhole/rule.h); emit writes the fields every alert
+ * Rules call emit__alert_begin()/alert_end() (keyhole/rule.h); emit writes the fields every alert
  * shares, dedupes, holds and writes. The engine brackets each event with emit__event_begin()
  * and emit__event_end() and tells emit which rule is running (emit__set_rule()).
  *
@@ -18,7 +18,7 @@
  * impersonatedUser and no response. A match at RequestReceived is therefore held, not written:
  *  - a later stage of the same request that matches the same rule replaces it: one alert, from
  *    the fuller event (decision, response code, impersonated user);
- *  - a later stage on which the rule does not alert (it called alert_cancel(), or just did not
+ *  - a later stage on which the rule does not alert (it called emit__alert_cancel(), or just did not
  *    match) ends the hold: the held alert is written, unless it was cancelled. A rule cancels
  *    when the fuller event shows the alert is not due (the Arc rule: the impersonated user was
  *    already seen);
@@ -108,7 +108,7 @@ void emit__flush(struct kh_emit *e);
  * The running rule will not alert on @ev's request after all: drop its held RequestReceived
  * alert for that request, if any.
  */
-void alert_cancel(struct kh_emit *e, const struct audit_event *ev);
+void emit__alert_cancel(struct kh_emit *e, const struct audit_event *ev);
 
 /*
  * An alert that stands for many requests (a correlated incident): written at once, never
@@ -126,9 +126,9 @@ void emit__incident_end(struct kh_emit *e, const char *const *ids, size_t n_ids)
 void emit__count_state_eviction(struct kh_emit *e);
 
 /* the request key of @ev (auditID, verb, requestURI, user.username), never 0 */
-uint64_t emit_request_key(const struct audit_event *ev);
+uint64_t emit__request_key(const struct audit_event *ev);
 
 /* @ev is a RequestReceived event */
-int emit_is_request_received(const struct audit_event *ev);
+int emit__is_request_received(const struct audit_event *ev);
 
 #endif /* KEYHOLE_RULES_EMIT_H */

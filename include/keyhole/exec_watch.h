@@ -39,8 +39,8 @@ int exec_watch__attach(struct exec_watch *w);
 /* the ring buffer map holding kh_rec_node_* records */
 int exec_watch__ring_fd(const struct exec_watch *w);
 
-/* sum of the per-CPU counters, indexed by enum kh_node_counter; -errno */
-int exec_watch__counters(const struct exec_watch *w, uint64_t out[KH_NODE_C_MAX]);
+/* sum of the per-CPU counters, indexed by enum kh_exec_watch_counter; -errno */
+int exec_watch__counters(const struct exec_watch *w, uint64_t out[KH_EXEC_WATCH__NR]);
 
 struct kh_metrics;
 

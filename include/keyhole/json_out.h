@@ -24,27 +24,27 @@ struct json_out {
 	bool oom;	     /* an allocation failed: the document is invalid, drop it */
 };
 
-void json_out_init(struct json_out *j);
-void json_out_reset(struct json_out *j);
-void json_out_free(struct json_out *j);
+void json_out__init(struct json_out *j);
+void json_out__reset(struct json_out *j);
+void json_out__free(struct json_out *j);
 
-void json_obj_begin(struct json_out *j);
-void json_obj_end(struct json_out *j);
-void json_arr_begin(struct json_out *j);
-void json_arr_end(struct json_out *j);
-void json_key(struct json_out *j, const char *key);
-void json_str(struct json_out *j, const char *s);		 /* C string, raw bytes */
-void json_strn(struct json_out *j, const char *s, size_t n);	 /* raw bytes */
-void json_kstr(struct json_out *j, struct kstr s);		 /* decoded JSON slice; null if absent */
-void json_int(struct json_out *j, long long v);
-void json_boolean(struct json_out *j, bool v);
-void json_null(struct json_out *j);
+void json_out__obj_begin(struct json_out *j);
+void json_out__obj_end(struct json_out *j);
+void json_out__arr_begin(struct json_out *j);
+void json_out__arr_end(struct json_out *j);
+void json_out__key(struct json_out *j, const char *key);
+void json_out__str(struct json_out *j, const char *s);		 /* C string, raw bytes */
+void json_out__strn(struct json_out *j, const char *s, size_t n);	 /* raw bytes */
+void json_out__kstr(struct json_out *j, struct kstr s);		 /* decoded JSON slice; null if absent */
+void json_out__int(struct json_out *j, long long v);
+void json_out__bool(struct json_out *j, bool v);
+void json_out__null(struct json_out *j);
 /* RFC 3339 UTC with nanoseconds from ns since the epoch */
-void json_time_ns(struct json_out *j, int64_t ns);
+void json_out__time_ns(struct json_out *j, int64_t ns);
 
 /* key + value shorthands; the kstr one writes nothing when the slice is absent */
-void json_kv_str(struct json_out *j, const char *key, const char *s);
-void json_kv_kstr(struct json_out *j, const char *key, struct kstr s);
-void json_kv_int(struct json_out *j, const char *key, long long v);
+void json_out__kv_str(struct json_out *j, const char *key, const char *s);
+void json_out__kv_kstr(struct json_out *j, const char *key, struct kstr s);
+void json_out__kv_int(struct json_out *j, const char *key, long long v);
 
 #endif /* KEYHOLE_JSON_OUT_H */

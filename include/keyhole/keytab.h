@@ -54,9 +54,9 @@ uint64_t keytab__evictions(const struct keytab *t);
 uint64_t keytab__bytes(const struct keytab *t);
 
 /* 16 unpredictable bytes (getrandom; the clock when the pool is not ready yet) */
-void keytab_random_key(uint8_t key[16]);
+void keytab__random_key(uint8_t key[16]);
 
 /* SipHash-2-4 of @len bytes at @p under the 128-bit key @k (exposed for its test vector) */
-uint64_t siphash24(const uint8_t k[16], const void *p, size_t len);
+uint64_t siphash__24(const uint8_t k[16], const void *p, size_t len);
 
 #endif /* KEYHOLE_STATE_KEYTAB_H */

@@ -44,24 +44,24 @@ static inline struct kstr kstr_lit(const char *s, size_t len)
  * Returns the decoded length, which may exceed @cap (then only @cap bytes were written), or
  * -EINVAL on a malformed escape. Invalid or lone surrogates decode to U+FFFD.
  */
-long kstr_decode(struct kstr s, char *buf, size_t cap);
+long kstr__decode(struct kstr s, char *buf, size_t cap);
 
 /*
  * Comparisons on the decoded value; an absent slice matches nothing. Escaped values longer than
  * 1 KB are decoded on the heap; should that allocation fail the comparison reports no match.
  */
-bool kstr_eq(struct kstr s, const char *lit);
-bool kstr_has_prefix(struct kstr s, const char *lit);
-bool kstr_has_suffix(struct kstr s, const char *lit);
-bool kstr_contains(struct kstr s, const char *lit);
+bool kstr__eq(struct kstr s, const char *lit);
+bool kstr__has_prefix(struct kstr s, const char *lit);
+bool kstr__has_suffix(struct kstr s, const char *lit);
+bool kstr__contains(struct kstr s, const char *lit);
 
 /*
  * Case-sensitive wildcard match ('*' any run, '?' one byte), as KQL matches a keyword field.
  * A backslash in @pattern quotes the next byte ("\\*" matches a literal '*').
  */
-bool kstr_glob(struct kstr s, const char *pattern);
+bool kstr__glob(struct kstr s, const char *pattern);
 
 /* Equality of two slices by decoded value. */
-bool kstr_eq_kstr(struct kstr a, struct kstr b);
+bool kstr__eq_kstr(struct kstr a, struct kstr b);
 
 #endif /* KEYHOLE_KSTR_H */

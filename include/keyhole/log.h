@@ -10,7 +10,7 @@
 
 enum kh_log_level { KH_LOG_ERROR, KH_LOG_WARN, KH_LOG_INFO, KH_LOG_DEBUG };
 
-void kh_log_set_level(enum kh_log_level lvl);
+void log__set_level(enum kh_log_level lvl);
 void kh_log(enum kh_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* a token bucket on the monotonic clock: `burst` messages, then `per_sec` a second */
@@ -28,6 +28,6 @@ struct kh_ratelimit {
  * Returns nonzero when a message may be written now. When it returns nonzero after dropping some,
  * *dropped (if non-NULL) gets how many were dropped so the message can say so.
  */
-int kh_ratelimit_ok(struct kh_ratelimit *rl, uint64_t *dropped);
+int log__ratelimit_ok(struct kh_ratelimit *rl, uint64_t *dropped);
 
 #endif /* KEYHOLE_LOG_H */

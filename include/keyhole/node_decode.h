@@ -57,6 +57,6 @@ void node_decode__cgroup_path(const struct kh_rec_node_exec *r, char *out, size_
  * for a stamp from the future (a record is read after it was written), which only a corrupt
  * record has
  */
-bool node_wall_ns(uint64_t mono, int64_t *out);
+bool node_decode__wall_ns(uint64_t mono, int64_t *out);
 
 #endif /* KEYHOLE_NODE_DECODE_H */

@@ -23,7 +23,7 @@ struct kh_origin {
 	/*
 	 * 0 when the line is whole. For a line the capture cut (head and tail kept, middle lost):
 	 * the head's length, i.e. the offset in the line where the tail starts. The line is then
-	 * read with audit_parse_cut(), which keeps the fields on both sides of the hole.
+	 * read with audit_parse__cut(), which keeps the fields on both sides of the hole.
 	 */
 	uint32_t cut;
 	/*

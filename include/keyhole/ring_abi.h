@@ -285,16 +285,16 @@ struct kh_base_key {
 #define KH_NODE_M_VOLUME_DEV 0x4u  /* the file lives on a kubelet secret/projected volume mount */
 
 /* per-CPU loss and state counters (map exec_counters), indexed by this enum */
-enum kh_node_counter {
-	KH_NODE_C_RB_EXEC = 0,	 /* exec record lost: ring buffer full */
-	KH_NODE_C_RB_OPEN,	 /* open record lost: ring buffer full */
-	KH_NODE_C_RB_EXIT,	 /* exit record lost: ring buffer full */
-	KH_NODE_C_TAGS_FULL,	 /* a process was not tagged: tag table full (bounded map) */
-	KH_NODE_C_PENDING_FULL,	 /* an open or setns in flight was not tracked: table full */
-	KH_NODE_C_SESSIONS,	 /* exec sessions started */
-	KH_NODE_C_TAGGED_FORKS, /* descendants tagged at fork */
-	KH_NODE_C_ENV_CUT,	 /* session starts whose environment scan stopped at its bound */
-	KH_NODE_C_MAX,
+enum kh_exec_watch_counter {
+	KH_EXEC_WATCH_LOST_EXEC = 0,	 /* exec record lost: ring buffer full */
+	KH_EXEC_WATCH_LOST_OPEN,	 /* open record lost: ring buffer full */
+	KH_EXEC_WATCH_LOST_EXIT,	 /* exit record lost: ring buffer full */
+	KH_EXEC_WATCH_TAGS_FULL,	 /* a process was not tagged: tag table full (bounded map) */
+	KH_EXEC_WATCH_PENDING_FULL,	 /* an open or setns in flight was not tracked: table full */
+	KH_EXEC_WATCH_SESSIONS,	 /* exec sessions started */
+	KH_EXEC_WATCH_TAGGED_FORKS, /* descendants tagged at fork */
+	KH_EXEC_WATCH_ENV_CUT,	 /* session starts whose environment scan stopped at its bound */
+	KH_EXEC_WATCH__NR,
 };
 
 /* who did it: common to exec and open records */

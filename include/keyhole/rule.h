@@ -66,25 +66,25 @@ struct kh_rule {
 extern const struct kh_rule *const kh_rule_table[];
 
 /*
- * Alert construction. alert_begin() opens the alert object and writes @timestamp (the event's
+ * Alert construction. emit__alert_begin() opens the alert object and writes @timestamp (the event's
  * own time), event.*, rule.*, threat.*, user.*, source.ip, user_agent.original and
- * kubernetes.audit.* from @ev; the rule may then add its own keys; alert_end() writes
+ * kubernetes.audit.* from @ev; the rule may then add its own keys; emit__alert_end() writes
  * evidence.audit_ids (the event's auditID plus @extra_ids) and sends the line to the output.
- * alert_begin() returns NULL when this (rule, auditID) already alerted: the rule then writes
- * nothing and does not call alert_end().
+ * emit__alert_begin() returns NULL when this (rule, auditID) already alerted: the rule then writes
+ * nothing and does not call emit__alert_end().
  */
-struct json_out *alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
+struct json_out *emit__alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
 			     const struct audit_event *ev);
-void alert_end(struct kh_emit *e, const struct kstr *extra_ids, size_t n_extra);
+void emit__alert_end(struct kh_emit *e, const struct kstr *extra_ids, size_t n_extra);
 
 /*
- * Node alerts (exec watch). Like alert_begin(), with the node event's wall-clock @time_ns as
+ * Node alerts (exec watch). Like emit__alert_begin(), with the node event's wall-clock @time_ns as
  * @timestamp and @action as event.action; when @joined (the pods/exec request the node event was
  * matched to) is non-NULL, also the user.*, source.ip, user_agent.* and kubernetes.audit.* an
- * audit alert carries, and alert_end() lists its auditID. @key names what is alerted on (never
+ * audit alert carries, and emit__alert_end() lists its auditID. @key names what is alerted on (never
  * the same for two different alerts of one rule), for dedupe. NULL when muted or already alerted.
  */
-struct json_out *alert_begin_node(struct kh_emit *e, const struct kh_rule_info *rule,
+struct json_out *emit__alert_begin_node(struct kh_emit *e, const struct kh_rule_info *rule,
 				  int64_t time_ns, const char *action, uint64_t key,
 				  const struct audit_event *joined);
 

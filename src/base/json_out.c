@@ -16,12 +16,12 @@
 
 #define JSON_MAX_DEPTH (sizeof(((struct json_out *)0)->need_comma))
 
-void json_out_init(struct json_out *j)
+void json_out__init(struct json_out *j)
 {
 	memset(j, 0, sizeof(*j));
 }
 
-void json_out_reset(struct json_out *j)
+void json_out__reset(struct json_out *j)
 {
 	j->len = 0;
 	j->depth = 0;
@@ -29,10 +29,10 @@ void json_out_reset(struct json_out *j)
 	memset(j->need_comma, 0, sizeof(j->need_comma));
 }
 
-void json_out_free(struct json_out *j)
+void json_out__free(struct json_out *j)
 {
 	free(j->buf);
-	json_out_init(j);
+	json_out__init(j);
 }
 
 static bool reserve(struct json_out *j, size_t more)
@@ -101,22 +101,22 @@ static void close_(struct json_out *j, char c)
 		j->depth--;
 }
 
-void json_obj_begin(struct json_out *j)
+void json_out__obj_begin(struct json_out *j)
 {
 	open_(j, '{');
 }
 
-void json_obj_end(struct json_out *j)
+void json_out__obj_end(struct json_out *j)
 {
 	close_(j, '}');
 }
 
-void json_arr_begin(struct json_out *j)
+void json_out__arr_begin(struct json_out *j)
 {
 	open_(j, '[');
 }
 
-void json_arr_end(struct json_out *j)
+void json_out__arr_end(struct json_out *j)
 {
 	close_(j, ']');
 }
@@ -215,7 +215,7 @@ static void put_escaped(struct json_out *j, const char *s, size_t n)
 	putc_(j, '"');
 }
 
-void json_key(struct json_out *j, const char *key)
+void json_out__key(struct json_out *j, const char *key)
 {
 	sep(j);
 	put_escaped(j, key, strlen(key));
@@ -232,30 +232,30 @@ static void after_value(struct json_out *j)
 		j->need_comma[j->depth] = true;
 }
 
-void json_strn(struct json_out *j, const char *s, size_t n)
+void json_out__strn(struct json_out *j, const char *s, size_t n)
 {
 	sep(j);
 	put_escaped(j, s, n);
 	after_value(j);
 }
 
-void json_str(struct json_out *j, const char *s)
+void json_out__str(struct json_out *j, const char *s)
 {
-	json_strn(j, s, strlen(s));
+	json_out__strn(j, s, strlen(s));
 }
 
-void json_kstr(struct json_out *j, struct kstr s)
+void json_out__kstr(struct json_out *j, struct kstr s)
 {
 	char stackbuf[512];
 	char *buf = stackbuf;
 	long n;
 
 	if (!kstr_present(s)) {
-		json_null(j);
+		json_out__null(j);
 		return;
 	}
 	if (!(s.flags & KSTR_ESCAPED)) {
-		json_strn(j, s.p, s.len);
+		json_out__strn(j, s.p, s.len);
 		return;
 	}
 	/* a decoded value is never longer than its escaped form */
@@ -266,16 +266,16 @@ void json_kstr(struct json_out *j, struct kstr s)
 			return;
 		}
 	}
-	n = kstr_decode(s, buf, s.len);
+	n = kstr__decode(s, buf, s.len);
 	if (n < 0)
-		json_strn(j, s.p, s.len); /* keep the raw text: still escaped safely */
+		json_out__strn(j, s.p, s.len); /* keep the raw text: still escaped safely */
 	else
-		json_strn(j, buf, (size_t)n);
+		json_out__strn(j, buf, (size_t)n);
 	if (buf != stackbuf)
 		free(buf);
 }
 
-void json_int(struct json_out *j, long long v)
+void json_out__int(struct json_out *j, long long v)
 {
 	char b[32];
 	int n = snprintf(b, sizeof(b), "%lld", v);
@@ -285,21 +285,21 @@ void json_int(struct json_out *j, long long v)
 	after_value(j);
 }
 
-void json_boolean(struct json_out *j, bool v)
+void json_out__bool(struct json_out *j, bool v)
 {
 	sep(j);
 	put(j, v ? "true" : "false", v ? 4 : 5);
 	after_value(j);
 }
 
-void json_null(struct json_out *j)
+void json_out__null(struct json_out *j)
 {
 	sep(j);
 	put(j, "null", 4);
 	after_value(j);
 }
 
-void json_time_ns(struct json_out *j, int64_t ns)
+void json_out__time_ns(struct json_out *j, int64_t ns)
 {
 	char b[64];
 	struct tm tm;
@@ -314,25 +314,25 @@ void json_time_ns(struct json_out *j, int64_t ns)
 	gmtime_r(&secs, &tm);
 	n = strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
 	n += (size_t)snprintf(b + n, sizeof(b) - n, ".%06ldZ", frac / 1000);
-	json_strn(j, b, n);
+	json_out__strn(j, b, n);
 }
 
-void json_kv_str(struct json_out *j, const char *key, const char *s)
+void json_out__kv_str(struct json_out *j, const char *key, const char *s)
 {
-	json_key(j, key);
-	json_str(j, s);
+	json_out__key(j, key);
+	json_out__str(j, s);
 }
 
-void json_kv_kstr(struct json_out *j, const char *key, struct kstr s)
+void json_out__kv_kstr(struct json_out *j, const char *key, struct kstr s)
 {
 	if (!kstr_present(s))
 		return;
-	json_key(j, key);
-	json_kstr(j, s);
+	json_out__key(j, key);
+	json_out__kstr(j, s);
 }
 
-void json_kv_int(struct json_out *j, const char *key, long long v)
+void json_out__kv_int(struct json_out *j, const char *key, long long v)
 {
-	json_key(j, key);
-	json_int(j, v);
+	json_out__key(j, key);
+	json_out__int(j, v);
 }

@@ -48,7 +48,7 @@ static char *ent_key(const struct keytab *t, struct kt_ent *e)
 	return (char *)e->value + t->vsize;
 }
 
-void keytab_random_key(uint8_t seed[16])
+void keytab__random_key(uint8_t seed[16])
 {
 	struct timespec ts;
 	uint64_t mix[2];
@@ -87,7 +87,7 @@ struct keytab *keytab__new(size_t value_size, uint64_t max_keys, keytab_drop_fn 
 		return NULL;
 	}
 	t->bytes = sizeof(*t) + t->nbuckets * sizeof(*t->buckets);
-	keytab_random_key(t->seed);
+	keytab__random_key(t->seed);
 	return t;
 }
 
@@ -183,7 +183,7 @@ void *keytab__find(const struct keytab *t, const void *key, size_t len)
 
 	if (len > KEYTAB_MAX_KEY)
 		return NULL;
-	e = lookup(t, key, len, siphash24(t->seed, key, len));
+	e = lookup(t, key, len, siphash__24(t->seed, key, len));
 	return e ? e->value : NULL;
 }
 
@@ -197,7 +197,7 @@ void *keytab__upsert(struct keytab *t, const void *key, size_t len, bool *create
 		errno = E2BIG;
 		return NULL;
 	}
-	h = siphash24(t->seed, key, len);
+	h = siphash__24(t->seed, key, len);
 	e = lookup(t, key, len, h);
 	if (e) {
 		keytab__touch(t, e->value);

@@ -93,7 +93,7 @@ static long decode_u(const char *p, const char *end, uint32_t *cp)
 	return 6;
 }
 
-long kstr_decode(struct kstr s, char *buf, size_t cap)
+long kstr__decode(struct kstr s, char *buf, size_t cap)
 {
 	const char *p = s.p, *end;
 	size_t n = 0;
@@ -181,7 +181,7 @@ static bool kstr_view(struct kstr s, char *stack, const char **out, size_t *outl
 			return false;
 		*heap = buf;
 	}
-	n = kstr_decode(s, buf, s.len);
+	n = kstr__decode(s, buf, s.len);
 	if (n < 0) {
 		free(*heap);
 		*heap = NULL;
@@ -237,22 +237,22 @@ static bool kstr_match(struct kstr s, const char *lit, enum kstr_op op)
 	return r;
 }
 
-bool kstr_eq(struct kstr s, const char *lit)
+bool kstr__eq(struct kstr s, const char *lit)
 {
 	return kstr_match(s, lit, OP_EQ);
 }
 
-bool kstr_has_prefix(struct kstr s, const char *lit)
+bool kstr__has_prefix(struct kstr s, const char *lit)
 {
 	return kstr_match(s, lit, OP_PREFIX);
 }
 
-bool kstr_has_suffix(struct kstr s, const char *lit)
+bool kstr__has_suffix(struct kstr s, const char *lit)
 {
 	return kstr_match(s, lit, OP_SUFFIX);
 }
 
-bool kstr_contains(struct kstr s, const char *lit)
+bool kstr__contains(struct kstr s, const char *lit)
 {
 	return kstr_match(s, lit, OP_CONTAINS);
 }
@@ -312,12 +312,12 @@ static bool glob_bytes(const char *s, size_t n, const char *pat)
 	return *p == '\0';
 }
 
-bool kstr_glob(struct kstr s, const char *pattern)
+bool kstr__glob(struct kstr s, const char *pattern)
 {
 	return kstr_match(s, pattern, OP_GLOB);
 }
 
-bool kstr_eq_kstr(struct kstr a, struct kstr b)
+bool kstr__eq_kstr(struct kstr a, struct kstr b)
 {
 	char sa[KSTR_STACK_BUF], sb[KSTR_STACK_BUF];
 	const char *va, *vb;

@@ -17,7 +17,7 @@
 
 static enum kh_log_level log_level = KH_LOG_INFO;
 
-void kh_log_set_level(enum kh_log_level lvl)
+void log__set_level(enum kh_log_level lvl)
 {
 	log_level = lvl;
 }
@@ -70,7 +70,7 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int kh_ratelimit_ok(struct kh_ratelimit *rl, uint64_t *dropped)
+int log__ratelimit_ok(struct kh_ratelimit *rl, uint64_t *dropped)
 {
 	int64_t now = mono_ns();
 

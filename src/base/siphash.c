@@ -39,7 +39,7 @@ static inline uint64_t load_le64(const uint8_t *p)
 		v2 = rotl(v2, 32);                                                                 \
 	} while (0)
 
-uint64_t siphash24(const uint8_t k[16], const void *data, size_t len)
+uint64_t siphash__24(const uint8_t k[16], const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	uint64_t k0 = load_le64(k), k1 = load_le64(k + 8);

@@ -124,7 +124,7 @@ static int dir_identity(const char *path, uint64_t *dev, uint64_t *ino)
 		strcpy(d, ".");
 	if (stat(d, &st))
 		return -errno;
-	*dev = tap_kdev(st.st_dev);
+	*dev = tap__kdev(st.st_dev);
 	*ino = st.st_ino;
 	return 0;
 }
@@ -139,7 +139,7 @@ static void watch_arm_link(struct capture *c, unsigned int i)
 	struct watch *w = &c->w[i];
 	struct kh_name_key k;
 	char to[PATH_MAX];
-	int r = proc_follow_link(w->host, to, sizeof(to));
+	int r = proc_scan__follow_link(w->host, to, sizeof(to));
 	bool armed;
 
 	memset(&k, 0, sizeof(k));
@@ -173,7 +173,7 @@ static void watch_arm(struct capture *c, unsigned int i)
 			       w->host);
 		dir_identity(w->host, &w->dir_dev, &w->dir_ino);
 		if (!w->cur_ino && stat(w->host, &st) == 0) {
-			w->cur_dev = tap_kdev(st.st_dev);
+			w->cur_dev = tap__kdev(st.st_dev);
 			w->cur_ino = st.st_ino;
 			w->min_size = (uint64_t)st.st_size;
 		}
@@ -326,7 +326,7 @@ static uint32_t choose_path(struct capture *c, pid_t pid)
 		snprintf(why, sizeof(why), "%s: %s", exe, strerror(errno));
 	}
 	if (!err) {
-		err = tap__uprobe_attach(c->tap, tap_kdev(st.st_dev), st.st_ino, exe,
+		err = tap__uprobe_attach(c->tap, tap__kdev(st.st_dev), st.st_ino, exe,
 					 f.probe_offset);
 		if (err)
 			snprintf(why, sizeof(why), "the kernel refused the uprobe on %s: %s%s", exe,
@@ -339,7 +339,7 @@ static uint32_t choose_path(struct capture *c, pid_t pid)
 	if (!err) {
 		tap_path_describe(&f, desc, sizeof(desc));
 		kh_log(KH_LOG_INFO, "%s pid %d: uprobe path: %s", c->o.comm, (int)pid, desc);
-		path_remember(c, pid, KH_TAP_VIA_UPROBE, tap_kdev(st.st_dev), st.st_ino);
+		path_remember(c, pid, KH_TAP_VIA_UPROBE, tap__kdev(st.st_dev), st.st_ino);
 		return KH_TAP_VIA_UPROBE;
 	}
 	if (err == -ESRCH)
@@ -379,7 +379,7 @@ int capture__follow_pid(struct capture *c, pid_t pid)
 	c->followed++;
 	if (c->o.audit_log)
 		return 0; /* the override names the file */
-	err = proc_audit_log_path(pid, path, sizeof(path), host, sizeof(host));
+	err = proc_scan__audit_log_path(pid, path, sizeof(path), host, sizeof(host));
 	if (err == -ENOENT)
 		kh_log(KH_LOG_WARN, "%s pid %d has no --audit-log-path: auditing is off there, "
 				    "nothing to capture (or give --audit-log)", c->o.comm, (int)pid);
@@ -581,7 +581,7 @@ static void check_bypass(struct capture *c, const uint64_t cnt[KH_TAP__NR])
 			w->seen_valid = false;
 			continue;
 		}
-		dev = tap_kdev(st.st_dev);
+		dev = tap__kdev(st.st_dev);
 		ino = st.st_ino;
 		captured = dev == w->cur_dev && ino == w->cur_ino ? w->min_size : 0;
 		if (w->seen_valid && !lost && dev == w->seen_dev && ino == w->seen_ino &&
@@ -623,7 +623,7 @@ static void housekeeping(struct capture *c)
 	if (!tap__counters(c->tap, cnt) && cnt[KH_TAP_LOST_PROC] != c->lost_proc_seen) {
 		c->lost_proc_seen = cnt[KH_TAP_LOST_PROC];
 		kh_log(KH_LOG_WARN, "exec/exit records were lost (ring full): rescanning /proc");
-		proc_scan_comm(c->o.comm, scan_cb, c);
+		proc_scan__comm(c->o.comm, scan_cb, c);
 	}
 }
 
@@ -690,7 +690,7 @@ int capture__new(const struct capture_opts *opts, struct capture **out)
 	if (c->o.audit_log)
 		watch_add(c, c->o.audit_log, c->o.audit_log);
 	/* attached before the scan: an apiserver starting now is seen by one or the other */
-	n = proc_scan_comm(c->o.comm, scan_cb, c);
+	n = proc_scan__comm(c->o.comm, scan_cb, c);
 	if (n == 0)
 		kh_log(KH_LOG_INFO, "no %s running yet: waiting for one to start", c->o.comm);
 	else if (n < 0)
@@ -802,7 +802,7 @@ const char *capture__watch_log(const struct capture *c, unsigned int i)
 	return i < c->nw ? c->w[i].path : NULL;
 }
 
-uint64_t capture_stats_lost(const struct capture_stats *s)
+uint64_t capture__stats_lost(const struct capture_stats *s)
 {
 	/* partial writes reassembly dropped are writes the tap already counted lost */
 	uint64_t a = s->tap[KH_TAP_LOST_WRITES], b = s->reasm.gap_writes;
@@ -818,7 +818,7 @@ void capture__print_stats(const struct capture *c, FILE *f)
 
 	capture__stats(c, &s);
 	t = s.tap;
-	lost = capture_stats_lost(&s);
+	lost = capture__stats_lost(&s);
 	fprintf(f,
 		"keyhole: capture: %llu writes (%llu bytes) seen by the tap, %llu rebuilt, "
 		"%llu lines from %u file(s)\n",

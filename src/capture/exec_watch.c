@@ -135,7 +135,7 @@ int exec_watch__ring_fd(const struct exec_watch *w)
 	return bpf_map__fd(w->skel->maps.exec_events);
 }
 
-int exec_watch__counters(const struct exec_watch *w, uint64_t out[KH_NODE_C_MAX])
+int exec_watch__counters(const struct exec_watch *w, uint64_t out[KH_EXEC_WATCH__NR])
 {
-	return bpf_progs__sum_counters(w->skel->maps.exec_counters, w->ncpus, out, KH_NODE_C_MAX);
+	return bpf_progs__sum_counters(w->skel->maps.exec_counters, w->ncpus, out, KH_EXEC_WATCH__NR);
 }

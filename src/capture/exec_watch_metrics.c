@@ -10,28 +10,31 @@
 #include "keyhole/metrics.h"
 
 static const struct {
-	enum kh_node_counter idx;
+	enum kh_exec_watch_counter idx;
 	const char *name;
 	const char *help;
 } series[] = {
-    {KH_NODE_C_RB_EXEC, "keyhole_exec_watch_lost_exec_records_total",
+    {KH_EXEC_WATCH_LOST_EXEC, "keyhole_exec_watch_lost_exec_records_total",
      "exec records the exec watch's ring buffer had no room for"},
-    {KH_NODE_C_RB_OPEN, "keyhole_exec_watch_lost_open_records_total",
+    {KH_EXEC_WATCH_LOST_OPEN, "keyhole_exec_watch_lost_open_records_total",
      "secret-open records the exec watch's ring buffer had no room for"},
-    {KH_NODE_C_RB_EXIT, "keyhole_exec_watch_lost_exit_records_total",
+    {KH_EXEC_WATCH_LOST_EXIT, "keyhole_exec_watch_lost_exit_records_total",
      "session-exit records the exec watch's ring buffer had no room for"},
-    {KH_NODE_C_TAGS_FULL, "keyhole_exec_watch_untagged_processes_total",
+    {KH_EXEC_WATCH_TAGS_FULL, "keyhole_exec_watch_untagged_processes_total",
      "processes left untagged: the tagged-process table was full"},
-    {KH_NODE_C_PENDING_FULL, "keyhole_exec_watch_untracked_syscalls_total",
+    {KH_EXEC_WATCH_PENDING_FULL, "keyhole_exec_watch_untracked_syscalls_total",
      "opens or setns calls not followed: the in-flight table was full"},
-    {KH_NODE_C_SESSIONS, "keyhole_exec_watch_sessions_total", "exec sessions started"},
-    {KH_NODE_C_TAGGED_FORKS, "keyhole_exec_watch_tagged_forks_total",
+    {KH_EXEC_WATCH_SESSIONS, "keyhole_exec_watch_sessions_total", "exec sessions started"},
+    {KH_EXEC_WATCH_TAGGED_FORKS, "keyhole_exec_watch_tagged_forks_total",
      "processes forked inside exec sessions"},
+    {KH_EXEC_WATCH_ENV_CUT, "keyhole_exec_watch_env_scans_cut_total",
+     "session starts whose environment scan stopped at its bound (KUBERNETES_EXEC_AUDIT_ID "
+     "may lie past it)"},
 };
 
 #define NSERIES (sizeof(series) / sizeof(series[0]))
 
-_Static_assert(NSERIES == KH_NODE_C_MAX, "every exec watch counter has a series");
+_Static_assert(NSERIES == KH_EXEC_WATCH__NR, "every exec watch counter has a series");
 
 static struct ctx {
 	const struct exec_watch *w;
@@ -41,7 +44,7 @@ static struct ctx {
 static double value(void *arg)
 {
 	const struct ctx *x = arg;
-	uint64_t c[KH_NODE_C_MAX];
+	uint64_t c[KH_EXEC_WATCH__NR];
 
 	exec_watch__counters(x->w, c);
 	return (double)c[series[x->i].idx];

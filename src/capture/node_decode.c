@@ -73,7 +73,7 @@ const struct node_decode_stats *node_decoder__stats(const struct node_decoder *d
 	return &d->st;
 }
 
-bool node_wall_ns(uint64_t mono, int64_t *out)
+bool node_decode__wall_ns(uint64_t mono, int64_t *out)
 {
 	struct timespec rt, mo;
 
@@ -318,7 +318,7 @@ int node_decoder__decode(struct node_decoder *d, const void *data, size_t size,
 	p = (const struct kh_node_proc *)(h + 1);
 	if (!p->session_id) /* the kernel's ids are ktime stamps, never 0 */
 		goto malformed;
-	if (!node_wall_ns(h->ts_ns, &ev->time_ns))
+	if (!node_decode__wall_ns(h->ts_ns, &ev->time_ns))
 		goto malformed;
 	fill_proc(&ev->proc, p);
 	d->st.records++;

@@ -28,7 +28,7 @@ static ssize_t read_file(const char *path, char *buf, size_t cap)
 	return n;
 }
 
-int proc_scan_comm(const char *comm, void (*fn)(void *ctx, pid_t pid), void *ctx)
+int proc_scan__comm(const char *comm, void (*fn)(void *ctx, pid_t pid), void *ctx)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -80,7 +80,7 @@ static const char *flag_value(const char *arg, const char **next_is_value)
 	return NULL;
 }
 
-const char *proc_find_audit_arg(const char *args, size_t len)
+const char *proc_scan__find_audit_arg(const char *args, size_t len)
 {
 	const char *p = args, *end = args + len, *found = NULL;
 	int take_next = 0;
@@ -106,7 +106,7 @@ const char *proc_find_audit_arg(const char *args, size_t len)
 	return found;
 }
 
-int proc_audit_log_path(pid_t pid, char *path, size_t path_len, char *host_path,
+int proc_scan__audit_log_path(pid_t pid, char *path, size_t path_len, char *host_path,
 			size_t host_len)
 {
 	static char args[1 << 16];
@@ -118,7 +118,7 @@ int proc_audit_log_path(pid_t pid, char *path, size_t path_len, char *host_path,
 	n = read_file(file, args, sizeof(args));
 	if (n < 0)
 		return n == -ENOENT ? -ESRCH : (int)n;
-	v = proc_find_audit_arg(args, n);
+	v = proc_scan__find_audit_arg(args, n);
 	if (!v || !*v)
 		return -ENOENT;
 	if (!strcmp(v, "-"))
@@ -147,7 +147,7 @@ static void root_of(const char *host, char *root, size_t n)
 		snprintf(root, n, "/proc/%.*s/root", (int)digits, p);
 }
 
-int proc_follow_link(const char *host, char *out, size_t out_len)
+int proc_scan__follow_link(const char *host, char *out, size_t out_len)
 {
 	char root[64], cur[PATH_MAX], to[PATH_MAX], next[2 * PATH_MAX];
 	int hops;

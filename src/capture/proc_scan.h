@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 /* call @fn for every process whose comm is @comm; returns how many, or a negative errno */
-int proc_scan_comm(const char *comm, void (*fn)(void *ctx, pid_t pid), void *ctx);
+int proc_scan__comm(const char *comm, void (*fn)(void *ctx, pid_t pid), void *ctx);
 
 /*
  * The audit log of process @pid. On success returns 0 with @path the path as the process names
@@ -22,7 +22,7 @@ int proc_scan_comm(const char *comm, void (*fn)(void *ctx, pid_t pid), void *ctx
  * process has no --audit-log-path (auditing off), -ENOTSUP when it is "-" (stdout: no file to
  * tap), -ESRCH when the process is gone, -ENAMETOOLONG.
  */
-int proc_audit_log_path(pid_t pid, char *path, size_t path_len, char *host_path,
+int proc_scan__audit_log_path(pid_t pid, char *path, size_t path_len, char *host_path,
 			size_t host_len);
 
 /*
@@ -34,12 +34,12 @@ int proc_audit_log_path(pid_t pid, char *path, size_t path_len, char *host_path,
  * symlink (the end may not exist yet: a dangling link is where the next open creates the file),
  * 0 when @host is not a symlink or does not exist, -ELOOP or -ENAMETOOLONG.
  */
-int proc_follow_link(const char *host, char *out, size_t out_len);
+int proc_scan__follow_link(const char *host, char *out, size_t out_len);
 
 /*
  * Find --audit-log-path in a NUL-separated argument block (as /proc/PID/cmdline holds it).
  * Returns a pointer into @args, or NULL. Exposed for the unit test.
  */
-const char *proc_find_audit_arg(const char *args, size_t len);
+const char *proc_scan__find_audit_arg(const char *args, size_t len);
 
 #endif /* KEYHOLE_CAPTURE_PROC_SCAN_H */

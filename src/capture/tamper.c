@@ -40,7 +40,7 @@ static int identity(const char *path, uint64_t *dev, uint64_t *ino)
 
 	if (stat(path, &st))
 		return -errno;
-	*dev = tap_kdev(st.st_dev);
+	*dev = tap__kdev(st.st_dev);
 	*ino = st.st_ino;
 	return 0;
 }
@@ -143,7 +143,7 @@ static bool shows_effect(uint32_t op, const struct tamper_watch *w)
 		dir_of(w->host, d, sizeof(d));
 		return stat(d, &st) == 0;
 	}
-	same = tap_kdev(st.st_dev) == w->cur_dev && st.st_ino == w->cur_ino;
+	same = tap__kdev(st.st_dev) == w->cur_dev && st.st_ino == w->cur_ino;
 	switch (op) {
 	case KH_TAMPER_UNLINK:
 	case KH_TAMPER_RENAME_FROM:

@@ -48,7 +48,7 @@ struct tap {
 	int ncpus;
 };
 
-uint64_t tap_kdev(dev_t dev)
+uint64_t tap__kdev(dev_t dev)
 {
 	return ((uint64_t)major(dev) << 20) | minor(dev);
 }
@@ -345,7 +345,7 @@ int tap__watch_path(struct tap *t, const char *path, uint32_t file_id, struct kh
 	if (stat(dirname(dbuf), &st))
 		return -errno;
 	memset(&nk, 0, sizeof(nk));
-	nk.dev = tap_kdev(st.st_dev);
+	nk.dev = tap__kdev(st.st_dev);
 	nk.ino = st.st_ino;
 	memcpy(nk.name, base, strlen(base));
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.names), &nk, &file_id, BPF_ANY))
@@ -353,7 +353,7 @@ int tap__watch_path(struct tap *t, const char *path, uint32_t file_id, struct kh
 	if (armed)
 		*armed = nk;
 	if (stat(path, &st) == 0) {
-		fk.dev = tap_kdev(st.st_dev);
+		fk.dev = tap__kdev(st.st_dev);
 		fk.ino = st.st_ino;
 		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.files), &fk, &file_id, BPF_ANY))
 			return -errno;

@@ -87,6 +87,6 @@ void tap__uprobe_release(struct tap *t, uint64_t dev, uint64_t ino);
 int tap__counters(const struct tap *t, uint64_t out[KH_TAP__NR]);
 
 /* the kernel dev_t encoding BPF sees (major << 20 | minor) of a stat() st_dev */
-uint64_t tap_kdev(dev_t dev);
+uint64_t tap__kdev(dev_t dev);
 
 #endif /* KEYHOLE_CAPTURE_TAP_H */

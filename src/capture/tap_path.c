@@ -59,7 +59,7 @@ int tap_path_resolve(pid_t pid, struct gosym_func *f, char *exe, size_t exe_len,
 
 int tap_path_scan(const char *comm, void (*fn)(void *ctx, pid_t pid), void *ctx)
 {
-	return proc_scan_comm(comm, fn, ctx);
+	return proc_scan__comm(comm, fn, ctx);
 }
 
 void tap_path_describe(const struct gosym_func *f, char *out, size_t n)

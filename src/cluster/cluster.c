@@ -150,7 +150,7 @@ int cluster__start(const struct kh_cluster_opts *o, struct kh_cluster **out)
 	}
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
-	json_out_init(&c->j);
+	json_out__init(&c->j);
 	err = setup(c, o);
 	if (!err)
 		err = first_contact(c);
@@ -227,7 +227,7 @@ void cluster__free(struct kh_cluster *c)
 		free(c->q[(c->q_head + i) % c->o.queue_max].line);
 	free(c->q);
 	bus__fini(&c->pub_bus);
-	json_out_free(&c->j);
+	json_out__free(&c->j);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
 	memset(&c->url, 0, sizeof(c->url)); /* the password */

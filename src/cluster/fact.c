@@ -18,16 +18,16 @@
 static void kv_opt(struct json_out *j, const char *k, struct kstr s)
 {
 	if (kstr_present(s))
-		json_kv_kstr(j, k, s);
+		json_out__kv_kstr(j, k, s);
 }
 
 static void put_list(struct json_out *j, const char *k, const struct kstr *v, uint32_t n)
 {
-	json_key(j, k);
-	json_arr_begin(j);
+	json_out__key(j, k);
+	json_out__arr_begin(j);
 	for (uint32_t i = 0; i < n; i++)
-		json_kstr(j, v[i]);
-	json_arr_end(j);
+		json_out__kstr(j, v[i]);
+	json_out__arr_end(j);
 }
 
 /* @n raw bytes of JSON the parser validated, as the value of the key just written */
@@ -53,50 +53,50 @@ static void put_raw(struct json_out *j, const char *p, size_t n)
 
 static void put_user(struct json_out *j, const char *k, const struct kh_user *u)
 {
-	json_key(j, k);
-	json_obj_begin(j);
+	json_out__key(j, k);
+	json_out__obj_begin(j);
 	kv_opt(j, "username", u->username);
 	kv_opt(j, "uid", u->uid);
 	if (u->groups.n)
 		put_list(j, "groups", u->groups.v, u->groups.n);
 	/* credential id, bound node and pod: identifiers the alerts name, never a credential */
 	if (kstr_present(u->extra)) {
-		json_key(j, "extra");
+		json_out__key(j, "extra");
 		put_raw(j, u->extra.p, u->extra.len);
 	}
-	json_obj_end(j);
+	json_out__obj_end(j);
 }
 
 static void put_ref(struct json_out *j, const struct kh_object_ref *r)
 {
-	json_key(j, "objectRef");
-	json_obj_begin(j);
+	json_out__key(j, "objectRef");
+	json_out__obj_begin(j);
 	kv_opt(j, "resource", r->resource);
 	kv_opt(j, "subresource", r->subresource);
 	kv_opt(j, "namespace", r->namespace_);
 	kv_opt(j, "name", r->name);
 	kv_opt(j, "apiGroup", r->api_group);
 	kv_opt(j, "apiVersion", r->api_version);
-	json_obj_end(j);
+	json_out__obj_end(j);
 }
 
 static bool rbac_body(const struct audit_event *ev)
 {
 	return kstr_present(ev->request_object) &&
-	       kstr_eq(ev->object_ref.api_group, "rbac.authorization.k8s.io");
+	       kstr__eq(ev->object_ref.api_group, "rbac.authorization.k8s.io");
 }
 
 int fact__encode(const struct audit_event *ev, const char *node, uint32_t partitions,
 		 struct json_out *j)
 {
-	json_out_reset(j);
-	json_obj_begin(j);
+	json_out__reset(j);
+	json_out__obj_begin(j);
 	/* the header the correlator reads without parsing the rest: keep these first */
-	json_kv_int(j, "khFact", KH_FACT_VERSION);
-	json_kv_int(j, "khT", audit_event_time_ns(ev));
-	json_kv_int(j, "khP", fact__partition(ev, partitions));
-	json_kv_int(j, "khB", fact__broadcast(ev));
-	json_kv_str(j, "khNode", node);
+	json_out__kv_int(j, "khFact", KH_FACT_VERSION);
+	json_out__kv_int(j, "khT", audit_event_time_ns(ev));
+	json_out__kv_int(j, "khP", fact__partition(ev, partitions));
+	json_out__kv_int(j, "khB", fact__broadcast(ev));
+	json_out__kv_str(j, "khNode", node);
 	kv_opt(j, "kind", ev->kind);
 	kv_opt(j, "apiVersion", ev->api_version);
 	kv_opt(j, "level", ev->level);
@@ -114,26 +114,26 @@ int fact__encode(const struct audit_event *ev, const char *node, uint32_t partit
 	if (ev->object_ref_present)
 		put_ref(j, &ev->object_ref);
 	if (ev->response_code >= 0) {
-		json_key(j, "responseStatus");
-		json_obj_begin(j);
-		json_kv_int(j, "code", ev->response_code);
-		json_obj_end(j);
+		json_out__key(j, "responseStatus");
+		json_out__obj_begin(j);
+		json_out__kv_int(j, "code", ev->response_code);
+		json_out__obj_end(j);
 	}
 	kv_opt(j, "requestReceivedTimestamp", ev->request_received_timestamp);
 	kv_opt(j, "stageTimestamp", ev->stage_timestamp);
 	kv_opt(j, "timestamp", ev->legacy_timestamp);
 	if (rbac_body(ev)) {
-		json_key(j, "requestObject");
+		json_out__key(j, "requestObject");
 		correlate__write_rbac_summary(ev->request_object, j);
 	}
 	if (kstr_present(ev->decision) || kstr_present(ev->reason)) {
-		json_key(j, "annotations");
-		json_obj_begin(j);
+		json_out__key(j, "annotations");
+		json_out__obj_begin(j);
 		kv_opt(j, "authorization.k8s.io/decision", ev->decision);
 		kv_opt(j, "authorization.k8s.io/reason", ev->reason);
-		json_obj_end(j);
+		json_out__obj_end(j);
 	}
-	json_obj_end(j);
+	json_out__obj_end(j);
 	if (j->oom)
 		return -ENOMEM;
 	return j->len > KH_FACT_MAX_BYTES ? -E2BIG : 0;
@@ -148,7 +148,7 @@ uint32_t fact__partition(const struct audit_event *ev, uint32_t partitions)
 {
 	char buf[512];
 	long n =
-	    kstr_present(ev->user.username) ? kstr_decode(ev->user.username, buf, sizeof(buf)) : -1;
+	    kstr_present(ev->user.username) ? kstr__decode(ev->user.username, buf, sizeof(buf)) : -1;
 	uint64_t h;
 
 	/* the decoded name, as the rules compare it; a longer or broken one by its raw bytes */

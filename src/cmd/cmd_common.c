@@ -17,7 +17,7 @@
 #include "keyhole/alert_output.h"
 #include "keyhole/log.h"
 
-int cmd_usage_error(const char *usage, const char *fmt, ...)
+int cmd__usage_error(const char *usage, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -30,7 +30,7 @@ int cmd_usage_error(const char *usage, const char *fmt, ...)
 	return 2;
 }
 
-int cmd_open_output(const char *path, FILE **out)
+int cmd__open_output(const char *path, FILE **out)
 {
 	/* stdout, a file reopened on SIGHUP, or syslog: see keyhole/alert_output.h */
 	return alert_output__open(path, out) ? 1 : 0;

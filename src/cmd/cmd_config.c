@@ -10,7 +10,7 @@
 #include "keyhole/config.h"
 #include "keyhole/log.h"
 
-int cmd_load_config(const char *path, const struct kh_config **cfg)
+int cmd__load_config(const char *path, const struct kh_config **cfg)
 {
 	struct kh_config_error err;
 	struct kh_config *c;
@@ -28,7 +28,7 @@ int cmd_load_config(const char *path, const struct kh_config **cfg)
 	return 0;
 }
 
-void cmd_free_config(const struct kh_config *cfg)
+void cmd__free_config(const struct kh_config *cfg)
 {
 	config__free(cfg);
 }

@@ -16,12 +16,12 @@ int cmd_format_opt(const struct opt_hit *h, struct cmd_format *fmt)
 {
 	if (!strcmp(h->o->long_name, "format")) {
 		if (strcmp(h->val, "json") && strcmp(h->val, "text"))
-			return cmd_usage_error(NULL, "--format '%s': json or text", h->val);
+			return cmd__usage_error(NULL, "--format '%s': json or text", h->val);
 		fmt->text = !strcmp(h->val, "text");
 		return 0;
 	}
 	if (strcmp(h->val, "auto") && strcmp(h->val, "always") && strcmp(h->val, "never"))
-		return cmd_usage_error(NULL, "--color '%s': auto, always or never", h->val);
+		return cmd__usage_error(NULL, "--color '%s': auto, always or never", h->val);
 	fmt->colour = !strcmp(h->val, "always") ? 1 : !strcmp(h->val, "never") ? 0 : -1;
 	return 0;
 }

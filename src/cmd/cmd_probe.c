@@ -84,7 +84,7 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 	else if (h->o->id == O_COMM)
 		a->pt->comm = h->val;
 	else if (tap_mode_parse(h->val, &a->pt->mode))
-		return cmd_usage_error(NULL, "--tap '%s': auto, uprobe or tracepoint", h->val);
+		return cmd__usage_error(NULL, "--tap '%s': auto, uprobe or tracepoint", h->val);
 	return 0;
 }
 
@@ -178,7 +178,7 @@ static void print_text(const struct kh_features *ft, bool ok, const char *why,
 	print_tap(pt);
 }
 
-int cmd_probe(int argc, char **argv)
+int cmd__probe(int argc, char **argv)
 {
 	struct probe_tap pt = {.comm = "kube-apiserver", .f = stdout};
 	struct kh_features ft;

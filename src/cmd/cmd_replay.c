@@ -92,7 +92,7 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		return 0;
 	case O_RULES:
 		if (a->n_rules == KH_SIGMA_MAX_PATHS)
-			return cmd_usage_error(NULL, "at most %d rule paths", KH_SIGMA_MAX_PATHS);
+			return cmd__usage_error(NULL, "at most %d rule paths", KH_SIGMA_MAX_PATHS);
 		a->rules[a->n_rules++] = h->val;
 		return 0;
 	case O_RESUME:
@@ -160,7 +160,7 @@ static int replay_all(struct feed *f, const struct replay_args *a, char **files,
 	return ret;
 }
 
-int cmd_replay(int argc, char **argv)
+int cmd__replay(int argc, char **argv)
 {
 	struct replay_args a = {.fmt = CMD_FORMAT_INIT};
 	struct kh_pipeline_opts po = {0};
@@ -175,10 +175,10 @@ int cmd_replay(int argc, char **argv)
 	if (ret)
 		return ret == 1 ? 0 : 2;
 	if (n == 0)
-		ret = cmd_usage_error(NULL, "no input file (use '-' for stdin)");
+		ret = cmd__usage_error(NULL, "no input file (use '-' for stdin)");
 	if (!ret && (opts__check_inputs(a.baseline, a.n_baseline) || opts__check_inputs(files, n)))
 		ret = 2;
-	if (!ret && cmd_load_config(a.config, &loaded))
+	if (!ret && cmd__load_config(a.config, &loaded))
 		ret = 2;
 	po.cfg = loaded;
 	if (!ret && a.resume) {
@@ -190,10 +190,10 @@ int cmd_replay(int argc, char **argv)
 	/* --output wins over the config's output, as in `run` */
 	if (!ret && !a.output && po.cfg)
 		a.output = po.cfg->output;
-	if (!ret && cmd_open_output(a.output, &file_out))
+	if (!ret && cmd__open_output(a.output, &file_out))
 		ret = 2;
 	if (ret) {
-		cmd_free_config(loaded);
+		cmd__free_config(loaded);
 		free(files);
 		return ret;
 	}
@@ -225,7 +225,7 @@ int cmd_replay(int argc, char **argv)
 		       a.output ? a.output : "stdout", strerror(errno));
 		ret = 1;
 	}
-	cmd_free_config(loaded);
+	cmd__free_config(loaded);
 	if (file_out != stdout)
 		fclose(file_out);
 	free(files);

@@ -96,7 +96,7 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		else if (!strcmp(h->val, "markdown") || !strcmp(h->val, "md"))
 			a->fmt = KH_REPORT_MARKDOWN;
 		else
-			return cmd_usage_error(NULL, "--format '%s': html or markdown", h->val);
+			return cmd__usage_error(NULL, "--format '%s': html or markdown", h->val);
 		return 0;
 	}
 }
@@ -237,15 +237,15 @@ int cmd_report(int argc, char **argv)
 	if (ret)
 		return ret == 1 ? 0 : 2;
 	if (n == 0)
-		ret = cmd_usage_error(NULL, "no input file (use '-' for stdin)");
+		ret = cmd__usage_error(NULL, "no input file (use '-' for stdin)");
 	else if (!a.output)
-		ret = cmd_usage_error(NULL, "no output: -o report.html (or -o - for stdout)");
+		ret = cmd__usage_error(NULL, "no output: -o report.html (or -o - for stdout)");
 	else if (a.alerts && a.n_baseline)
-		ret = cmd_usage_error(NULL,
+		ret = cmd__usage_error(NULL,
 				      "--baseline reads audit logs; it does not go with --alerts");
 	if (!ret && (opts__check_inputs(a.baseline, a.n_baseline) || opts__check_inputs(files, n)))
 		ret = 2;
-	if (!ret && cmd_load_config(a.config, &cfg))
+	if (!ret && cmd__load_config(a.config, &cfg))
 		ret = 2;
 	if (!ret && !(rep = report__new())) {
 		kh_log(KH_LOG_ERROR, "out of memory");
@@ -257,7 +257,7 @@ int cmd_report(int argc, char **argv)
 	if (ret != 1 && rep && write_report(rep, &a))
 		ret = 1;
 	report__free(rep);
-	cmd_free_config(cfg);
+	cmd__free_config(cfg);
 	free(files);
 	return ret;
 }

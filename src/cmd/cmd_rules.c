@@ -58,7 +58,7 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 	case O_CONFIG: a->config = h->val; break;
 	case O_RULES:
 		if (a->n_paths == KH_SIGMA_MAX_PATHS)
-			return cmd_usage_error(NULL, "at most %d rule paths", KH_SIGMA_MAX_PATHS);
+			return cmd__usage_error(NULL, "at most %d rule paths", KH_SIGMA_MAX_PATHS);
 		a->paths[a->n_paths++] = h->val;
 		break;
 	}
@@ -71,29 +71,29 @@ static void print_json(const struct kh_rule_info *r)
 {
 	struct json_out j;
 
-	json_out_init(&j);
-	json_obj_begin(&j);
-	json_kv_str(&j, "id", r->id);
-	json_kv_str(&j, "uuid", r->uuid);
-	json_kv_str(&j, "name", r->name);
-	json_kv_str(&j, "severity", r->severity);
-	json_kv_int(&j, "risk_score", r->risk_score);
-	json_key(&j, "techniques");
-	json_arr_begin(&j);
+	json_out__init(&j);
+	json_out__obj_begin(&j);
+	json_out__kv_str(&j, "id", r->id);
+	json_out__kv_str(&j, "uuid", r->uuid);
+	json_out__kv_str(&j, "name", r->name);
+	json_out__kv_str(&j, "severity", r->severity);
+	json_out__kv_int(&j, "risk_score", r->risk_score);
+	json_out__key(&j, "techniques");
+	json_out__arr_begin(&j);
 	for (int t = 0; t < KH_MAX_TECHNIQUES && r->techniques[t]; t++)
-		json_str(&j, r->techniques[t]);
-	json_arr_end(&j);
-	json_key(&j, "tactics");
-	json_arr_begin(&j);
+		json_out__str(&j, r->techniques[t]);
+	json_out__arr_end(&j);
+	json_out__key(&j, "tactics");
+	json_out__arr_begin(&j);
 	for (int t = 0; t < KH_MAX_TECHNIQUES && r->tactics[t]; t++)
-		json_str(&j, r->tactics[t]);
-	json_arr_end(&j);
-	json_kv_str(&j, "source", r->source ? r->source : "");
-	json_kv_str(&j, "ruleset", r->ruleset ? r->ruleset : "keyhole");
-	json_obj_end(&j);
+		json_out__str(&j, r->tactics[t]);
+	json_out__arr_end(&j);
+	json_out__kv_str(&j, "source", r->source ? r->source : "");
+	json_out__kv_str(&j, "ruleset", r->ruleset ? r->ruleset : "keyhole");
+	json_out__obj_end(&j);
 	if (!j.oom)
 		printf("%s\n", j.buf);
-	json_out_free(&j);
+	json_out__free(&j);
 }
 
 static void print_row(const struct kh_rule_info *r)
@@ -117,9 +117,9 @@ static int rules_check(int argc, char **argv)
 	size_t errors;
 
 	if (argc < 3)
-		return cmd_usage_error(rules_usage, "rules check needs a file or directory");
+		return cmd__usage_error(rules_usage, "rules check needs a file or directory");
 	if (argc - 2 > KH_SIGMA_MAX_PATHS)
-		return cmd_usage_error(rules_usage, "at most %d paths", KH_SIGMA_MAX_PATHS);
+		return cmd__usage_error(rules_usage, "at most %d paths", KH_SIGMA_MAX_PATHS);
 	errors = sigma__check((const char *const *)argv + 2, (size_t)argc - 2, stderr);
 	if (errors)
 		fprintf(stderr, "keyhole: %zu error%s\n", errors, errors == 1 ? "" : "s");
@@ -142,7 +142,7 @@ static void print_sigma(const char *const *paths, size_t n, int json)
 	sigma__free(s);
 }
 
-int cmd_rules(int argc, char **argv)
+int cmd__rules(int argc, char **argv)
 {
 	struct rules_args a = {0};
 	const char **paths = a.paths;
@@ -158,7 +158,7 @@ int cmd_rules(int argc, char **argv)
 	if (r)
 		return r == 1 ? 0 : 2;
 	if (n) {
-		r = cmd_usage_error(NULL, "unexpected argument '%s' (did you mean `rules check`?)",
+		r = cmd__usage_error(NULL, "unexpected argument '%s' (did you mean `rules check`?)",
 				    ops[0]);
 		free(ops);
 		return r;
@@ -170,7 +170,7 @@ int cmd_rules(int argc, char **argv)
 	}
 	json = a.json;
 	n_paths = a.n_paths;
-	if (cmd_load_config(a.config, &cfg))
+	if (cmd__load_config(a.config, &cfg))
 		return 2;
 	if (cfg) { /* the config's paths first, as run and replay load them */
 		size_t k = 0;
@@ -197,6 +197,6 @@ int cmd_rules(int argc, char **argv)
 	else
 		print_row(&kh_rule_escalate_then_loot);
 	print_sigma(paths, n_paths, json);
-	cmd_free_config(cfg);
+	cmd__free_config(cfg);
 	return 0;
 }

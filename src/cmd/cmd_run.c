@@ -190,7 +190,7 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 	case O_OUTPUT: a->output = h->val; break;
 	case O_COMM:
 		if (strlen(h->val) >= KH_COMM_LEN)
-			return cmd_usage_error(NULL, "--comm '%s': process names are at most %d bytes "
+			return cmd__usage_error(NULL, "--comm '%s': process names are at most %d bytes "
 					       "(the kernel truncates comm)", h->val, KH_COMM_LEN - 1);
 		a->comm = h->val;
 		break;
@@ -198,7 +198,7 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 	case O_CONFIG: a->config = h->val; break;
 	case O_VERBOSE:
 		a->verbose = 1;
-		kh_log_set_level(KH_LOG_DEBUG);
+		log__set_level(KH_LOG_DEBUG);
 		break;
 	case O_NO_EXEC: a->no_exec_watch = 1; break;
 	case O_NO_GUARD: a->no_audit_guard = 1; break;
@@ -210,26 +210,26 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 	case O_ROLE:
 		if (strcmp(h->val, "auto") && strcmp(h->val, "control-plane") &&
 		    strcmp(h->val, "node"))
-			return cmd_usage_error(NULL, "--role '%s': auto, control-plane or node",
+			return cmd__usage_error(NULL, "--role '%s': auto, control-plane or node",
 					       h->val);
 		a->role = h->val;
 		break;
 	case O_MAX_EVENT:
 		if (parse_size(h->val, &a->max_event_bytes))
-			return cmd_usage_error(NULL, "--max-event-bytes '%s': not a size", h->val);
+			return cmd__usage_error(NULL, "--max-event-bytes '%s': not a size", h->val);
 		/* the bounds of capture.max_event_bytes (config.c): the tap's copy budget */
 		if (a->max_event_bytes < KH_AUDIT_CAP_MIN || a->max_event_bytes > KH_AUDIT_CAP_MAX)
-			return cmd_usage_error(NULL, "--max-event-bytes '%s': must be from %u to %u",
+			return cmd__usage_error(NULL, "--max-event-bytes '%s': must be from %u to %u",
 					       h->val, KH_AUDIT_CAP_MIN, KH_AUDIT_CAP_MAX);
 		break;
 	case O_CATCHUP_BYTES:
 		if (parse_size(h->val, &a->catchup_max_bytes))
-			return cmd_usage_error(NULL, "--catchup-max-bytes '%s': not a size", h->val);
+			return cmd__usage_error(NULL, "--catchup-max-bytes '%s': not a size", h->val);
 		a->catchup_bytes_set = 1;
 		break;
 	case O_CATCHUP_AGE:
 		if (parse_size(h->val, &n) || n > 366ull * 86400)
-			return cmd_usage_error(NULL, "--catchup-max-age '%s': not a number of seconds",
+			return cmd__usage_error(NULL, "--catchup-max-age '%s': not a number of seconds",
 					       h->val);
 		a->catchup_max_age_ns = (int64_t)n * 1000000000;
 		a->catchup_age_set = 1;
@@ -238,20 +238,20 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		enum tap_mode m;
 
 		if (tap_mode_parse(h->val, &m))
-			return cmd_usage_error(NULL, "--tap '%s': auto, uprobe or tracepoint", h->val);
+			return cmd__usage_error(NULL, "--tap '%s': auto, uprobe or tracepoint", h->val);
 		a->tap = h->val;
 		break;
 	}
 	case O_RULES:
 		if (a->n_rules == KH_SIGMA_MAX_PATHS)
-			return cmd_usage_error(NULL, "at most %d rule paths", KH_SIGMA_MAX_PATHS);
+			return cmd__usage_error(NULL, "at most %d rule paths", KH_SIGMA_MAX_PATHS);
 		a->rules[a->n_rules++] = h->val;
 		break;
 	case O_RING:
 		if (parse_size(h->val, &n) || n > (1u << 30))
-			return cmd_usage_error(NULL, "--ring-bytes '%s': not a size", h->val);
+			return cmd__usage_error(NULL, "--ring-bytes '%s': not a size", h->val);
 		if (n < 4096 || (n & (n - 1)))
-			return cmd_usage_error(NULL, "--ring-bytes '%s': must be a power of two from 4096",
+			return cmd__usage_error(NULL, "--ring-bytes '%s': must be a power of two from 4096",
 					       h->val);
 		a->ring_bytes = (uint32_t)n;
 		break;
@@ -307,7 +307,7 @@ static int feed_tamper(void *ctx, const struct capture_tamper *t)
 	struct node_event ev = {
 	    .kind = NODE_EV_LOG_TAMPER, .session = &no_session, .tamper = t->what};
 
-	if (!node_wall_ns(t->ts_ns, &ev.time_ns))
+	if (!node_decode__wall_ns(t->ts_ns, &ev.time_ns))
 		return 0; /* a stamp from the future: a corrupt record */
 	ev.proc.pid = t->pid;
 	ev.proc.tid = t->tid;
@@ -326,7 +326,7 @@ static void print_counters(const struct run *r)
 		cluster__print_stats(r->cl, stderr);
 	if (r->ns) {
 		const struct node_decode_stats *n = node_source__stats(r->ns);
-		uint64_t ec[KH_NODE_C_MAX] = {0};
+		uint64_t ec[KH_EXEC_WATCH__NR] = {0};
 
 		exec_watch__counters(r->ew, ec);
 		fprintf(stderr,
@@ -335,15 +335,15 @@ static void print_counters(const struct run *r)
 			"(tables full: %llu untagged, %llu syscalls not followed), %llu environment "
 			"scans cut\n",
 			(unsigned long long)n->records, (unsigned long long)n->sessions,
-			(unsigned long long)(ec[KH_NODE_C_RB_EXEC] + ec[KH_NODE_C_RB_OPEN] +
-					     ec[KH_NODE_C_RB_EXIT]),
-			(unsigned long long)ec[KH_NODE_C_RB_EXEC],
-			(unsigned long long)ec[KH_NODE_C_RB_OPEN],
-			(unsigned long long)ec[KH_NODE_C_RB_EXIT],
-			(unsigned long long)(ec[KH_NODE_C_TAGS_FULL] + ec[KH_NODE_C_PENDING_FULL]),
-			(unsigned long long)ec[KH_NODE_C_TAGS_FULL],
-			(unsigned long long)ec[KH_NODE_C_PENDING_FULL],
-			(unsigned long long)ec[KH_NODE_C_ENV_CUT]);
+			(unsigned long long)(ec[KH_EXEC_WATCH_LOST_EXEC] + ec[KH_EXEC_WATCH_LOST_OPEN] +
+					     ec[KH_EXEC_WATCH_LOST_EXIT]),
+			(unsigned long long)ec[KH_EXEC_WATCH_LOST_EXEC],
+			(unsigned long long)ec[KH_EXEC_WATCH_LOST_OPEN],
+			(unsigned long long)ec[KH_EXEC_WATCH_LOST_EXIT],
+			(unsigned long long)(ec[KH_EXEC_WATCH_TAGS_FULL] + ec[KH_EXEC_WATCH_PENDING_FULL]),
+			(unsigned long long)ec[KH_EXEC_WATCH_TAGS_FULL],
+			(unsigned long long)ec[KH_EXEC_WATCH_PENDING_FULL],
+			(unsigned long long)ec[KH_EXEC_WATCH_ENV_CUT]);
 	}
 	fprintf(stderr,
 		"keyhole: pipeline: %llu lines, %llu parsed, %llu malformed (%llu oversized), "
@@ -647,10 +647,10 @@ static int run_start(struct run *r)
 	struct capture_opts co = {0};
 	int err;
 
-	if (cmd_load_config(r->a.config, &r->loaded))
+	if (cmd__load_config(r->a.config, &r->loaded))
 		return 2;
 	r->cfg = r->loaded ? r->loaded : config__defaults();
-	if (cmd_open_output(r->a.output ? r->a.output : r->cfg->output, &r->file_out))
+	if (cmd__open_output(r->a.output ? r->a.output : r->cfg->output, &r->file_out))
 		return 2;
 	r->out = r->file_out;
 	if (cmd_wrap_text(&r->out, &r->a.fmt))
@@ -726,7 +726,7 @@ static int run_finish(struct run *r, int ret)
 	node_source__free(r->ns);
 	exec_watch__free(r->ew);
 	pipeline__free(r->p);
-	cmd_free_config(r->loaded);
+	cmd__free_config(r->loaded);
 	if (r->out && r->out != r->file_out && fclose(r->out))
 		ret = 1;
 	if (r->file_out && r->file_out != stdout)
@@ -734,7 +734,7 @@ static int run_finish(struct run *r, int ret)
 	return ret;
 }
 
-int cmd_run(int argc, char **argv)
+int cmd__run(int argc, char **argv)
 {
 	struct run r = {.a.fmt = CMD_FORMAT_INIT};
 	char **ops;

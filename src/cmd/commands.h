@@ -10,11 +10,11 @@
 
 struct cmd_spec;
 
-int cmd_replay(int argc, char **argv);
+int cmd__replay(int argc, char **argv);
 int cmd_report(int argc, char **argv);
-int cmd_rules(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-int cmd_probe(int argc, char **argv);
+int cmd__rules(int argc, char **argv);
+int cmd__run(int argc, char **argv);
+int cmd__probe(int argc, char **argv);
 
 /* each command's options (src/cmd/opts.h): --help, the man page and completion come from them */
 extern const struct cmd_spec run_spec, replay_spec, report_spec, rules_spec, probe_spec;

@@ -154,7 +154,7 @@ const struct kh_config *config__defaults(void)
 
 /* ---- arena: every string and list of a config, freed at once ---- */
 
-void *cfg_alloc(struct config_impl *c, size_t n)
+void *config__alloc(struct config_impl *c, size_t n)
 {
 	struct cfg_blk *b = calloc(1, sizeof(*b) + n);
 
@@ -167,7 +167,7 @@ void *cfg_alloc(struct config_impl *c, size_t n)
 
 static char *cfg_strdup(struct config_impl *c, const char *s, size_t n)
 {
-	char *p = cfg_alloc(c, n + 1);
+	char *p = config__alloc(c, n + 1);
 
 	if (p)
 		memcpy(p, s, n);
@@ -313,7 +313,7 @@ static int parse_list(struct loader *L, const yaml_node_t *n, const struct kh_co
 	if (count > k->max)
 		return fail(L, n, key, "at most %llu items, got %zu", (unsigned long long)k->max,
 			    count);
-	items = cfg_alloc(L->c, (count * width + 1) * sizeof(*items));
+	items = config__alloc(L->c, (count * width + 1) * sizeof(*items));
 	if (!items)
 		return -ENOMEM;
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
@@ -328,7 +328,7 @@ static int parse_list(struct loader *L, const yaml_node_t *n, const struct kh_co
 					    : list_item(L, n, item, i, key, slot);
 		if (r)
 			return r;
-		if (k->type == KH_CFG_IPLIST && cfg_parse_ip(*slot, strlen(*slot), true, &ip))
+		if (k->type == KH_CFG_IPLIST && config_scalar__parse_ip(*slot, strlen(*slot), true, &ip))
 			return fail(L, item, key,
 				    "item %zu: '%s' is not an IP address or CIDR prefix", i + 1,
 				    excerpt(*slot, b, sizeof(b)));
@@ -369,13 +369,13 @@ static int parse_value(struct loader *L, const yaml_node_t *n, const struct kh_c
 			    excerpt(s, b, sizeof(b)));
 	switch (k->type) {
 	case KH_CFG_BOOL:
-		if (cfg_parse_bool(s, &v->b))
+		if (config_scalar__parse_bool(s, &v->b))
 			return fail(L, n, key, "expected true or false, got '%s'",
 				    excerpt(s, b, sizeof(b)));
 		return 0;
 	case KH_CFG_UINT:
 		hi = k->size == sizeof(uint32_t) && k->max > UINT32_MAX ? UINT32_MAX : k->max;
-		if (cfg_parse_uint(s, &u) || u < k->min || u > hi)
+		if (config_scalar__parse_uint(s, &u) || u < k->min || u > hi)
 			return fail(L, n, key,
 				    "expected a whole number from %llu to %llu, got '%s'",
 				    (unsigned long long)k->min, (unsigned long long)hi,
@@ -383,7 +383,7 @@ static int parse_value(struct loader *L, const yaml_node_t *n, const struct kh_c
 		v->u = u;
 		return 0;
 	case KH_CFG_DURATION:
-		if (cfg_parse_duration(s, &u) || u < k->min || u > k->max)
+		if (config_scalar__parse_duration(s, &u) || u < k->min || u > k->max)
 			return fail(
 			    L, n, key,
 			    "expected a duration such as 90s, 6m, 1h30m or 10d, from %llus to "
@@ -404,7 +404,7 @@ static int parse_value(struct loader *L, const yaml_node_t *n, const struct kh_c
 	}
 }
 
-void cfg_store(const struct kh_config_key *k, void *target, const struct cfg_val *v)
+void config__store(const struct kh_config_key *k, void *target, const struct cfg_val *v)
 {
 	char *p = (char *)target + k->offset;
 
@@ -535,7 +535,7 @@ static int walk_map(struct loader *L, const yaml_node_t *map, const char *prefix
 			if (sec->vals)
 				sec->vals[k - sec->keys] = v;
 			else
-				cfg_store(k, sec->target, &v);
+				config__store(k, sec->target, &v);
 		} else if (is_parent_key(sec->keys, path)) {
 			if (vn->type != YAML_MAPPING_NODE)
 				return fail(L, vn, shown, "expected a mapping, got %s",
@@ -576,7 +576,7 @@ static int walk_rules(struct loader *L, const yaml_node_t *map)
 
 			if ((r = parse_value(L, vn, &pk, shown, &v)))
 				return r;
-			cfg_store(&pk, &L->c->pub, &v);
+			config__store(&pk, &L->c->pub, &v);
 			continue;
 		}
 		for (size_t i = 0; i < rs->n; i++)
@@ -608,7 +608,7 @@ static struct config_impl *impl_new(void)
 	c->pub = defaults;
 	while (kh_rule_table[n])
 		n++;
-	c->pub.rules = cfg_alloc(c, sizeof(*c->pub.rules) + n * sizeof(struct cfg_rule));
+	c->pub.rules = config__alloc(c, sizeof(*c->pub.rules) + n * sizeof(struct cfg_rule));
 	if (!c->pub.rules)
 		goto err;
 	c->pub.rules->n = n;
@@ -621,7 +621,7 @@ static struct config_impl *impl_new(void)
 		rv->enabled = -1;
 		while (rv->keys && rv->keys[nk].name)
 			nk++;
-		rv->vals = cfg_alloc(c, (nk + 1) * sizeof(*rv->vals));
+		rv->vals = config__alloc(c, (nk + 1) * sizeof(*rv->vals));
 		if (!rv->vals)
 			goto err;
 	}
@@ -791,6 +791,6 @@ void config__rule_apply(const struct kh_config *cfg, const char *rule_id,
 		return;
 	for (size_t i = 0; keys[i].name; i++)
 		if (rv->vals[i].set)
-			cfg_store(&keys[i], target, &rv->vals[i]);
+			config__store(&keys[i], target, &rv->vals[i]);
 }
 

@@ -44,7 +44,7 @@ struct config_impl {
 	struct cfg_blk *arena;
 };
 
-void *cfg_alloc(struct config_impl *c, size_t n);
-void cfg_store(const struct kh_config_key *k, void *target, const struct cfg_val *v);
+void *config__alloc(struct config_impl *c, size_t n);
+void config__store(const struct kh_config_key *k, void *target, const struct cfg_val *v);
 
 #endif /* KEYHOLE_CONFIG_IMPL_H */

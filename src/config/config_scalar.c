@@ -10,7 +10,7 @@
 
 #include "keyhole/config_scalar.h"
 
-int cfg_parse_bool(const char *s, bool *out)
+int config_scalar__parse_bool(const char *s, bool *out)
 {
 	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
 		*out = true;
@@ -39,7 +39,7 @@ static int take_digits(const char **sp, uint64_t *out)
 	return 0;
 }
 
-int cfg_parse_uint(const char *s, uint64_t *out)
+int config_scalar__parse_uint(const char *s, uint64_t *out)
 {
 	int r = take_digits(&s, out);
 
@@ -48,7 +48,7 @@ int cfg_parse_uint(const char *s, uint64_t *out)
 	return *s ? -EINVAL : 0;
 }
 
-int cfg_parse_duration(const char *s, uint64_t *out_s)
+int config_scalar__parse_duration(const char *s, uint64_t *out_s)
 {
 	uint64_t total = 0, v, mul;
 	int r;
@@ -91,7 +91,7 @@ int cfg_parse_duration(const char *s, uint64_t *out_s)
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-int cfg_parse_ip(const char *s, size_t len, bool allow_prefix, struct cfg_ip *out)
+int config_scalar__parse_ip(const char *s, size_t len, bool allow_prefix, struct cfg_ip *out)
 {
 	char buf[64];
 	const char *slash;
@@ -104,7 +104,7 @@ int cfg_parse_ip(const char *s, size_t len, bool allow_prefix, struct cfg_ip *ou
 	buf[len] = '\0';
 	slash = strchr(buf, '/');
 	if (slash) {
-		if (!allow_prefix || cfg_parse_uint(slash + 1, &bits))
+		if (!allow_prefix || config_scalar__parse_uint(slash + 1, &bits))
 			return -EINVAL;
 		buf[slash - buf] = '\0';
 	}
@@ -135,7 +135,7 @@ int cfg_parse_ip(const char *s, size_t len, bool allow_prefix, struct cfg_ip *ou
 	return 0;
 }
 
-bool cfg_ip_contains(const struct cfg_ip *net, const struct cfg_ip *ip)
+bool config_scalar__ip_contains(const struct cfg_ip *net, const struct cfg_ip *ip)
 {
 	unsigned full = net->bits / 8, rest = net->bits % 8;
 

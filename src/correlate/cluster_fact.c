@@ -20,69 +20,69 @@ bool correlate__is_escalation(const struct audit_event *ev)
 static void kv_opt(struct json_out *j, const char *k, struct kstr s)
 {
 	if (kstr_present(s))
-		json_kv_kstr(j, k, s);
+		json_out__kv_kstr(j, k, s);
 }
 
 /* the RBAC object as the correlator reads it, and nothing else (rbac_json reads it back alike) */
 static void put_rbac(struct json_out *j, const struct kh_rbac_object *o)
 {
-	json_obj_begin(j);
+	json_out__obj_begin(j);
 	kv_opt(j, "kind", o->kind);
-	json_key(j, "metadata");
-	json_obj_begin(j);
+	json_out__key(j, "metadata");
+	json_out__obj_begin(j);
 	kv_opt(j, "name", o->name);
 	kv_opt(j, "namespace", o->namespace_);
 	if (o->flags & KH_RBAC_HELM) {
-		json_key(j, "labels");
-		json_obj_begin(j);
-		json_kv_str(j, "app.kubernetes.io/managed-by", "Helm");
-		json_obj_end(j);
+		json_out__key(j, "labels");
+		json_out__obj_begin(j);
+		json_out__kv_str(j, "app.kubernetes.io/managed-by", "Helm");
+		json_out__obj_end(j);
 	}
-	json_obj_end(j);
+	json_out__obj_end(j);
 	if (kstr_present(o->role_kind) || kstr_present(o->role_name)) {
-		json_key(j, "roleRef");
-		json_obj_begin(j);
+		json_out__key(j, "roleRef");
+		json_out__obj_begin(j);
 		kv_opt(j, "kind", o->role_kind);
 		kv_opt(j, "name", o->role_name);
-		json_obj_end(j);
+		json_out__obj_end(j);
 	}
 	if (o->flags & KH_RBAC_SUBJECTS_SEEN) {
-		json_key(j, "subjects");
-		json_arr_begin(j);
+		json_out__key(j, "subjects");
+		json_out__arr_begin(j);
 		for (uint32_t i = 0; i < o->total_subjects; i++) {
-			json_obj_begin(j);
+			json_out__obj_begin(j);
 			if (i < o->n_subjects) {
 				kv_opt(j, "kind", o->subjects[i].kind);
 				kv_opt(j, "name", o->subjects[i].name);
 				kv_opt(j, "namespace", o->subjects[i].namespace_);
 			} else { /* past the bound: counted by the reader, not kept */
-				json_kv_str(j, "kind", "User");
-				json_kv_str(j, "name", "");
+				json_out__kv_str(j, "kind", "User");
+				json_out__kv_str(j, "name", "");
 			}
-			json_obj_end(j);
+			json_out__obj_end(j);
 		}
-		json_arr_end(j);
+		json_out__arr_end(j);
 	}
 	if (o->flags & (KH_RBAC_RULES_WILDCARD | KH_RBAC_RULES_SECRETS)) {
-		json_key(j, "rules");
-		json_arr_begin(j);
-		json_obj_begin(j);
-		json_key(j, "apiGroups");
-		json_arr_begin(j);
-		json_str(j, o->flags & KH_RBAC_RULES_WILDCARD ? "*" : "");
-		json_arr_end(j);
-		json_key(j, "resources");
-		json_arr_begin(j);
-		json_str(j, o->flags & KH_RBAC_RULES_WILDCARD ? "*" : "secrets");
-		json_arr_end(j);
-		json_key(j, "verbs");
-		json_arr_begin(j);
-		json_str(j, o->flags & KH_RBAC_RULES_WILDCARD ? "*" : "get");
-		json_arr_end(j);
-		json_obj_end(j);
-		json_arr_end(j);
+		json_out__key(j, "rules");
+		json_out__arr_begin(j);
+		json_out__obj_begin(j);
+		json_out__key(j, "apiGroups");
+		json_out__arr_begin(j);
+		json_out__str(j, o->flags & KH_RBAC_RULES_WILDCARD ? "*" : "");
+		json_out__arr_end(j);
+		json_out__key(j, "resources");
+		json_out__arr_begin(j);
+		json_out__str(j, o->flags & KH_RBAC_RULES_WILDCARD ? "*" : "secrets");
+		json_out__arr_end(j);
+		json_out__key(j, "verbs");
+		json_out__arr_begin(j);
+		json_out__str(j, o->flags & KH_RBAC_RULES_WILDCARD ? "*" : "get");
+		json_out__arr_end(j);
+		json_out__obj_end(j);
+		json_out__arr_end(j);
 	}
-	json_obj_end(j);
+	json_out__obj_end(j);
 }
 
 void correlate__write_rbac_summary(struct kstr span, struct json_out *j)
@@ -90,6 +90,6 @@ void correlate__write_rbac_summary(struct kstr span, struct json_out *j)
 	struct kh_rbac_object o;
 
 	memset(&o, 0, sizeof(o));
-	rbac_json_read(span, &o); /* partial: what was read travels */
+	rbac_json__read(span, &o); /* partial: what was read travels */
 	put_rbac(j, &o);
 }

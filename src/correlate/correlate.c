@@ -145,7 +145,7 @@ static const char *dec(struct kstr s, char *buf, size_t cap)
 
 	if (!s.p || (size_t)s.len >= cap)
 		return NULL;
-	n = kstr_decode(s, buf, cap - 1);
+	n = kstr__decode(s, buf, cap - 1);
 	if (n < 0 || (size_t)n >= cap)
 		return NULL;
 	buf[n] = '\0';
@@ -155,7 +155,7 @@ static const char *dec(struct kstr s, char *buf, size_t cap)
 static bool any_prefix(const char *const *l, struct kstr s)
 {
 	for (; l && *l; l++)
-		if (kstr_has_prefix(s, *l))
+		if (kstr__has_prefix(s, *l))
 			return true;
 	return false;
 }
@@ -163,7 +163,7 @@ static bool any_prefix(const char *const *l, struct kstr s)
 static bool any_glob(const char *const *l, struct kstr s)
 {
 	for (; l && *l; l++)
-		if (kstr_glob(s, *l))
+		if (kstr__glob(s, *l))
 			return true;
 	return false;
 }
@@ -206,7 +206,7 @@ static void learn_role(struct kh_correlate *c, const struct audit_event *ev)
 {
 	char rb[64], nb[256], names[256];
 	const char *res = dec(ev->object_ref.resource, rb, sizeof(rb));
-	const char *ns = kstr_eq(ev->object_ref.resource, "roles")
+	const char *ns = kstr__eq(ev->object_ref.resource, "roles")
 				 ? dec(ev->object_ref.namespace_, nb, sizeof(nb))
 				 : "";
 	const char *name = dec(ev->object_ref.name, names, sizeof(names));
@@ -217,7 +217,7 @@ static void learn_role(struct kh_correlate *c, const struct audit_event *ev)
 
 	if (!res || !ns || !name || !grant__succeeded(ev) || !kstr_present(ev->request_object))
 		return;
-	if (rbac_json_read(ev->request_object, &obj) < 0)
+	if (rbac_json__read(ev->request_object, &obj) < 0)
 		c->st.rbac_unreadable++;
 	/* a JSON patch that adds a rule says nothing of the rules it leaves: only ever add flags */
 	if (obj.flags & KH_RBAC_RULES_WILDCARD)
@@ -228,7 +228,7 @@ static void learn_role(struct kh_correlate *c, const struct audit_event *ev)
 	r = role_find(c, key);
 	if (r) {
 		/* a full object (create/update) states all its rules; a patch only adds */
-		r->flags = (obj.flags & KH_RBAC_JSON_PATCH) || kstr_eq(ev->verb, "patch")
+		r->flags = (obj.flags & KH_RBAC_JSON_PATCH) || kstr__eq(ev->verb, "patch")
 				   ? r->flags | flags
 				   : flags;
 	} else if (flags) {
@@ -404,8 +404,8 @@ static void on_grant(struct kh_correlate *c, const struct audit_event *ev, enum 
 	 * A binding counts once stored (ResponseComplete); an impersonated long-running request
 	 * is authorized by ResponseStarted already. Either way the decision is on the line.
 	 */
-	if (!kstr_eq(ev->stage, "ResponseComplete") &&
-	    !(kind == KH_STEP_IMPERSONATION && kstr_eq(ev->stage, "ResponseStarted")))
+	if (!kstr__eq(ev->stage, "ResponseComplete") &&
+	    !(kind == KH_STEP_IMPERSONATION && kstr__eq(ev->stage, "ResponseStarted")))
 		return;
 	if (!grant__succeeded(ev)) {
 		c->st.grants_failed++;
@@ -416,7 +416,7 @@ static void on_grant(struct kh_correlate *c, const struct audit_event *ev, enum 
 		return;
 	}
 	if (kind == KH_STEP_BINDING && kstr_present(ev->request_object)) {
-		if (rbac_json_read(ev->request_object, &obj) == 0) {
+		if (rbac_json__read(ev->request_object, &obj) == 0) {
 			objp = &obj;
 		} else {
 			c->st.rbac_unreadable++;
@@ -640,7 +640,7 @@ void correlate__on_event(struct kh_correlate *c, const struct audit_event *ev)
 	advance(c, audit_event_time_ns(ev));
 	cls = grant__classify(ev);
 	/* RequestReceived carries no decision, no impersonation, no response: wait for the rest */
-	if (!cls || kstr_eq(ev->stage, "RequestReceived"))
+	if (!cls || kstr__eq(ev->stage, "RequestReceived"))
 		return;
 	if (cls & KH_CLS_IMPERSONATION && any_prefix(c->o.impersonation_proxies, ev->user.username))
 		cls &= ~KH_CLS_IMPERSONATION;

@@ -56,7 +56,7 @@ const char *step_kind__name(enum kh_step_kind k)
 
 static bool is_rbac_role(struct kstr r)
 {
-	return kstr_eq(r, "roles") || kstr_eq(r, "clusterroles");
+	return kstr__eq(r, "roles") || kstr__eq(r, "clusterroles");
 }
 
 unsigned grant__classify(const struct audit_event *ev)
@@ -69,33 +69,33 @@ unsigned grant__classify(const struct audit_event *ev)
 		cls |= KH_CLS_IMPERSONATION;
 	if (!ev->object_ref_present)
 		return cls;
-	if (kstr_eq(o->resource, "secrets") && !sub) {
-		if (kstr_eq(ev->verb, "get") || kstr_eq(ev->verb, "list") ||
-		    kstr_eq(ev->verb, "watch"))
+	if (kstr__eq(o->resource, "secrets") && !sub) {
+		if (kstr__eq(ev->verb, "get") || kstr__eq(ev->verb, "list") ||
+		    kstr__eq(ev->verb, "watch"))
 			cls |= KH_CLS_SECRET_READ;
-	} else if (kstr_eq(o->resource, "pods")) {
+	} else if (kstr__eq(o->resource, "pods")) {
 		/* kubectl before 1.30 POSTs (create); since 1.30 it upgrades a GET to WebSockets */
-		if ((kstr_eq(o->subresource, "exec") || kstr_eq(o->subresource, "attach")) &&
-		    (kstr_eq(ev->verb, "create") || kstr_eq(ev->verb, "get")))
+		if ((kstr__eq(o->subresource, "exec") || kstr__eq(o->subresource, "attach")) &&
+		    (kstr__eq(ev->verb, "create") || kstr__eq(ev->verb, "get")))
 			cls |= KH_CLS_EXEC;
 		/* kubectl port-forward: a tunnel into the pod's network, a step after the loot */
-		else if (kstr_eq(o->subresource, "portforward") &&
-			 (kstr_eq(ev->verb, "create") || kstr_eq(ev->verb, "get")))
+		else if (kstr__eq(o->subresource, "portforward") &&
+			 (kstr__eq(ev->verb, "create") || kstr__eq(ev->verb, "get")))
 			cls |= KH_CLS_PORT_FORWARD;
-	} else if ((kstr_eq(o->resource, "rolebindings") ||
-		    kstr_eq(o->resource, "clusterrolebindings")) &&
+	} else if ((kstr__eq(o->resource, "rolebindings") ||
+		    kstr__eq(o->resource, "clusterrolebindings")) &&
 		   !sub) {
-		if (kstr_eq(ev->verb, "create") || kstr_eq(ev->verb, "update") ||
-		    kstr_eq(ev->verb, "patch"))
+		if (kstr__eq(ev->verb, "create") || kstr__eq(ev->verb, "update") ||
+		    kstr__eq(ev->verb, "patch"))
 			cls |= KH_CLS_BINDING;
 	} else if (is_rbac_role(o->resource) && !sub) {
-		if (kstr_eq(ev->verb, "escalate") || kstr_eq(ev->verb, "bind"))
+		if (kstr__eq(ev->verb, "escalate") || kstr__eq(ev->verb, "bind"))
 			cls |= KH_CLS_ROLE_VERB;
-		else if (kstr_eq(ev->verb, "create") || kstr_eq(ev->verb, "update") ||
-			 kstr_eq(ev->verb, "patch"))
+		else if (kstr__eq(ev->verb, "create") || kstr__eq(ev->verb, "update") ||
+			 kstr__eq(ev->verb, "patch"))
 			cls |= KH_CLS_ROLE_WRITE;
-	} else if (kstr_eq(o->resource, "serviceaccounts") && kstr_eq(o->subresource, "token")) {
-		if (kstr_eq(ev->verb, "create"))
+	} else if (kstr__eq(o->resource, "serviceaccounts") && kstr__eq(o->subresource, "token")) {
+		if (kstr__eq(ev->verb, "create"))
 			cls |= KH_CLS_SA_TOKEN;
 	}
 	return cls;
@@ -103,7 +103,7 @@ unsigned grant__classify(const struct audit_event *ev)
 
 bool grant__succeeded(const struct audit_event *ev)
 {
-	if (kstr_present(ev->decision) && !kstr_eq(ev->decision, "allow"))
+	if (kstr_present(ev->decision) && !kstr__eq(ev->decision, "allow"))
 		return false;
 	return ev->response_code < 0 || (ev->response_code >= 100 && ev->response_code < 300);
 }
@@ -111,17 +111,17 @@ bool grant__succeeded(const struct audit_event *ev)
 uint32_t grant__builtin_role_flags(struct kstr role_kind, struct kstr role_name)
 {
 	/* a RoleBinding may name a ClusterRole; a namespaced Role called cluster-admin is not it */
-	if (!kstr_eq(role_kind, "ClusterRole"))
+	if (!kstr__eq(role_kind, "ClusterRole"))
 		return 0;
-	if (kstr_eq(role_name, "cluster-admin"))
+	if (kstr__eq(role_name, "cluster-admin"))
 		return KH_GRANT_CLUSTER_ADMIN | KH_GRANT_WILDCARD | KH_GRANT_SECRETS_ROLE;
 	/* the default user-facing roles that include get/list/watch on secrets */
-	if (kstr_eq(role_name, "admin") || kstr_eq(role_name, "edit"))
+	if (kstr__eq(role_name, "admin") || kstr__eq(role_name, "edit"))
 		return KH_GRANT_SECRETS_ROLE;
 	return 0;
 }
 
-char *kstr_dup(struct kstr s)
+char *grant__kstr_dup(struct kstr s)
 {
 	char *out;
 	long n;
@@ -131,7 +131,7 @@ char *kstr_dup(struct kstr s)
 	out = malloc((size_t)s.len + 1);
 	if (!out)
 		return NULL;
-	n = kstr_decode(s, out, s.len);
+	n = kstr__decode(s, out, s.len);
 	if (n < 0)
 		n = 0; /* malformed escapes: keep the field, empty, rather than drop the step */
 	out[n] = '\0';
@@ -157,7 +157,7 @@ static const char *pack(struct packer *pk, struct kstr s)
 
 	if (!s.p)
 		return NULL;
-	n = kstr_decode(s, out, s.len);
+	n = kstr__decode(s, out, s.len);
 	if (n < 0)
 		n = 0;
 	out[n] = '\0';
@@ -173,10 +173,10 @@ static const char *pack_sa(struct packer *pk, struct kstr ns, struct kstr name)
 
 	memcpy(pk->p, SA_PREFIX, sizeof(SA_PREFIX) - 1);
 	pk->p += sizeof(SA_PREFIX) - 1;
-	n = kstr_decode(ns, pk->p, ns.len);
+	n = kstr__decode(ns, pk->p, ns.len);
 	pk->p += n > 0 ? n : 0;
 	*pk->p++ = ':';
-	n = kstr_decode(name, pk->p, name.len);
+	n = kstr__decode(name, pk->p, name.len);
 	pk->p += n > 0 ? n : 0;
 	*pk->p++ = '\0';
 	return out;
@@ -189,15 +189,15 @@ static const char *pack_binding_key(struct packer *pk, const struct audit_event 
 	char *out = pk->p;
 	long n;
 
-	if (kstr_eq(o->resource, "clusterrolebindings")) {
+	if (kstr__eq(o->resource, "clusterrolebindings")) {
 		pk->p += sprintf(pk->p, "ClusterRoleBinding/");
 	} else {
 		pk->p += sprintf(pk->p, "RoleBinding/");
-		n = kstr_decode(o->namespace_, pk->p, o->namespace_.len);
+		n = kstr__decode(o->namespace_, pk->p, o->namespace_.len);
 		pk->p += n > 0 ? n : 0;
 		*pk->p++ = '/';
 	}
-	n = kstr_decode(o->name, pk->p, o->name.len);
+	n = kstr__decode(o->name, pk->p, o->name.len);
 	pk->p += n > 0 ? n : 0;
 	*pk->p++ = '\0';
 	return out;
@@ -242,9 +242,9 @@ bool grant__parse_reason(struct kstr reason, struct kh_rbac_reason *out)
 	bool cluster;
 	long n;
 
-	if (!kstr_has_prefix(reason, "RBAC: allowed by ") || reason.len >= sizeof(buf))
+	if (!kstr__has_prefix(reason, "RBAC: allowed by ") || reason.len >= sizeof(buf))
 		return false;
-	n = kstr_decode(reason, buf, sizeof(buf));
+	n = kstr__decode(reason, buf, sizeof(buf));
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return false;
 	end = buf + n;
@@ -307,7 +307,7 @@ static size_t grant_size(const struct audit_event *ev, const struct kh_rbac_obje
 	n += ev->source_ips.n ? kbound(ev->source_ips.v[0]) : 0;
 	n += sizeof("ClusterRoleBinding//") + kbound(o->namespace_) + kbound(o->name);
 	/* a service account token request names its account in objectRef */
-	if (kstr_eq(o->subresource, "token"))
+	if (kstr__eq(o->subresource, "token"))
 		n += sizeof(SA_PREFIX) + kbound(o->namespace_) + kbound(o->name);
 	if (obj) {
 		n += kbound(obj->role_kind) + kbound(obj->role_name);
@@ -315,7 +315,7 @@ static size_t grant_size(const struct audit_event *ev, const struct kh_rbac_obje
 			const struct kh_rbac_subject *s = &obj->subjects[i];
 
 			n += kbound(s->name) + 1;
-			if (kstr_eq(s->kind, "ServiceAccount"))
+			if (kstr__eq(s->kind, "ServiceAccount"))
 				n += sizeof(SA_PREFIX) + kbound(s->namespace_) +
 				     kbound(o->namespace_);
 		}
@@ -329,16 +329,16 @@ static void add_subjects(struct kh_grant *g, struct packer *pk, const struct aud
 	for (uint32_t i = 0; i < obj->n_subjects; i++) {
 		const struct kh_rbac_subject *s = &obj->subjects[i];
 
-		if (kstr_eq(s->kind, "ServiceAccount")) {
+		if (kstr__eq(s->kind, "ServiceAccount")) {
 			/* a RoleBinding's ServiceAccount subject defaults to the binding's namespace */
 			struct kstr ns = kstr_nonempty(s->namespace_) ? s->namespace_
 								      : ev->object_ref.namespace_;
 
 			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, KH_SHOWN_SA,
 				pack_sa(pk, ns, s->name));
-		} else if (kstr_eq(s->kind, "Group")) {
+		} else if (kstr__eq(s->kind, "Group")) {
 			add_ben(g, KH_PRINCIPAL_GROUP, KH_VIA_SUBJECT, KH_SHOWN_GROUP, pack(pk, s->name));
-		} else if (kstr_eq(s->kind, "User")) {
+		} else if (kstr__eq(s->kind, "User")) {
 			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, KH_SHOWN_USER, pack(pk, s->name));
 		}
 	}
@@ -363,7 +363,7 @@ struct kh_grant *grant__new(const struct audit_event *ev, enum kh_step_kind kind
 
 	/* a logged binding patch that touches neither subjects nor roleRef grants nothing */
 	if (kind == KH_STEP_BINDING && obj && !(obj->flags & KH_RBAC_SUBJECTS_SEEN) &&
-	    !kstr_present(obj->role_name) && kstr_eq(ev->verb, "patch"))
+	    !kstr_present(obj->role_name) && kstr__eq(ev->verb, "patch"))
 		return NULL;
 	n_ben = (obj ? obj->n_subjects : 0) + 3; /* subjects, the actor, the binding */
 	size = grant_size(ev, obj) + n_ben * sizeof(struct kh_beneficiary);

@@ -113,7 +113,7 @@ struct kh_grant {
 /*
  * A grant from @ev, a successful escalation step of kind @kind (KH_STEP_BINDING, _ROLE_VERB,
  * _IMPERSONATION or _SA_TOKEN), holding one reference. @obj is the binding's request body as
- * rbac_json_read() gave it, or NULL when the level did not log it; @role_flags are
+ * rbac_json__read() gave it, or NULL when the level did not log it; @role_flags are
  * KH_GRANT_* flags already known for the role it names. NULL when out of memory, and also for a
  * binding patch whose body is logged but changes neither subjects nor role (nothing granted).
  */
@@ -146,6 +146,6 @@ struct kh_rbac_reason {
 bool grant__parse_reason(struct kstr reason, struct kh_rbac_reason *out);
 
 /* copy of the decoded value of @s (NUL-terminated), or NULL when absent or out of memory */
-char *kstr_dup(struct kstr s);
+char *grant__kstr_dup(struct kstr s);
 
 #endif /* KEYHOLE_CORRELATE_GRANT_H */

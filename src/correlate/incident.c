@@ -205,14 +205,14 @@ static bool str_eq_kstr(const char *a, struct kstr b)
 {
 	if (!a)
 		return !kstr_present(b);
-	return kstr_present(b) && kstr_eq(b, a);
+	return kstr_present(b) && kstr__eq(b, a);
 }
 
 static uint8_t verb_bit(struct kstr verb)
 {
-	if (kstr_eq(verb, "get"))
+	if (kstr__eq(verb, "get"))
 		return 1;
-	if (kstr_eq(verb, "list"))
+	if (kstr__eq(verb, "list"))
 		return 2;
 	return 4;
 }
@@ -242,15 +242,15 @@ static enum kh_step_add note_secret(struct kh_incident *inc, const struct audit_
 		}
 		s = &inc->secrets[inc->n_secrets++];
 		memset(s, 0, sizeof(*s));
-		s->namespace_ = kstr_dup(ns);
-		s->name = kstr_dup(name);
+		s->namespace_ = grant__kstr_dup(ns);
+		s->name = grant__kstr_dup(name);
 		s->first_ns = t;
 		r = KH_ADD_NEW;
 	}
 	if (!(s->verbs & vb))
 		r = KH_ADD_NEW;
 	s->verbs |= vb;
-	if (kstr_present(ev->decision) && !kstr_eq(ev->decision, "allow"))
+	if (kstr_present(ev->decision) && !kstr__eq(ev->decision, "allow"))
 		counter = &s->forbidden;
 	else if (ev->response_code == 404)
 		counter = &s->not_found;
@@ -348,15 +348,15 @@ static enum kh_step_add note_exec(struct kh_incident *inc, const struct audit_ev
 	}
 	x = &inc->execs[inc->n_execs++];
 	memset(x, 0, sizeof(*x));
-	uri = kstr_dup(ev->request_uri);
-	x->audit_id = kstr_dup(ev->audit_id);
-	x->namespace_ = kstr_dup(o->namespace_);
-	x->pod = kstr_dup(o->name);
+	uri = grant__kstr_dup(ev->request_uri);
+	x->audit_id = grant__kstr_dup(ev->audit_id);
+	x->namespace_ = grant__kstr_dup(o->namespace_);
+	x->pod = grant__kstr_dup(o->name);
 	x->container = query_values(uri, "container");
-	x->subresource = kstr_dup(o->subresource);
-	x->verb = kstr_dup(ev->verb);
+	x->subresource = grant__kstr_dup(o->subresource);
+	x->verb = grant__kstr_dup(ev->verb);
 	x->command = xstrdup(command);
-	x->decision = kstr_dup(ev->decision);
+	x->decision = grant__kstr_dup(ev->decision);
 	x->code = ev->response_code;
 	x->t_ns = t;
 	free(uri);
@@ -369,8 +369,8 @@ bool incident__execd_into(const struct kh_incident *inc, struct kstr ns, struct 
 	for (uint32_t i = 0; i < inc->n_execs; i++) {
 		const struct kh_incident_exec *x = &inc->execs[i];
 
-		if (x->namespace_ && x->pod && kstr_eq(ns, x->namespace_) &&
-		    kstr_eq(pod, x->pod) && x->t_ns <= t_ns + KH_NODE_SLACK_NS)
+		if (x->namespace_ && x->pod && kstr__eq(ns, x->namespace_) &&
+		    kstr__eq(pod, x->pod) && x->t_ns <= t_ns + KH_NODE_SLACK_NS)
 			return true;
 	}
 	return false;
@@ -389,14 +389,14 @@ enum kh_step_add incident__add_request(struct kh_incident *inc, enum kh_step_kin
 	if (!kstr_present(ev->audit_id))
 		return KH_ADD_DUP;
 	{
-		char *id = kstr_dup(ev->audit_id);
+		char *id = grant__kstr_dup(ev->audit_id);
 		bool dup = id && seen(inc, step_key((uint8_t)kind, id));
 
 		free(id);
 		if (dup)
 			return KH_ADD_DUP;
 	}
-	uri = kstr_dup(ev->request_uri);
+	uri = grant__kstr_dup(ev->request_uri);
 	if (kind == KH_STEP_EXEC) {
 		command = query_values(uri, "command");
 		r = note_exec(inc, ev, t, command);
@@ -407,9 +407,9 @@ enum kh_step_add incident__add_request(struct kh_incident *inc, enum kh_step_kin
 	} else {
 		r = note_secret(inc, ev, t);
 		if (!inc->source_ip && ev->source_ips.n)
-			inc->source_ip = kstr_dup(ev->source_ips.v[0]);
+			inc->source_ip = grant__kstr_dup(ev->source_ips.v[0]);
 		if (!inc->user_agent)
-			inc->user_agent = kstr_dup(ev->user_agent);
+			inc->user_agent = grant__kstr_dup(ev->user_agent);
 	}
 	s = timeline_slot(inc, t);
 	if (s) {
@@ -418,13 +418,13 @@ enum kh_step_add incident__add_request(struct kh_incident *inc, enum kh_step_kin
 		s->kind = (uint8_t)kind;
 		s->t_ns = t;
 		s->code = ev->response_code;
-		s->audit_id = kstr_dup(ev->audit_id);
-		s->user = kstr_dup(ev->user.username);
-		s->as = kstr_dup(ev->impersonated_user.username);
-		s->verb = kstr_dup(ev->verb);
-		s->resource = kstr_dup(o->resource);
+		s->audit_id = grant__kstr_dup(ev->audit_id);
+		s->user = grant__kstr_dup(ev->user.username);
+		s->as = grant__kstr_dup(ev->impersonated_user.username);
+		s->verb = grant__kstr_dup(ev->verb);
+		s->resource = grant__kstr_dup(o->resource);
 		if (s->resource && kstr_nonempty(o->subresource)) {
-			char *sub = kstr_dup(o->subresource), *both = NULL;
+			char *sub = grant__kstr_dup(o->subresource), *both = NULL;
 
 			if (sub && asprintf(&both, "%s/%s", s->resource, sub) > 0) {
 				free(s->resource);
@@ -432,9 +432,9 @@ enum kh_step_add incident__add_request(struct kh_incident *inc, enum kh_step_kin
 			}
 			free(sub);
 		}
-		s->namespace_ = kstr_dup(o->namespace_);
-		s->name = kstr_dup(o->name);
-		s->decision = kstr_dup(ev->decision);
+		s->namespace_ = grant__kstr_dup(o->namespace_);
+		s->name = grant__kstr_dup(o->name);
+		s->decision = grant__kstr_dup(ev->decision);
 		s->detail = command ? strdup(command) : NULL;
 	}
 	free(command);
@@ -447,7 +447,7 @@ enum kh_step_add incident__add_node_read(struct kh_incident *inc,
 {
 	struct kh_incident_node_read *n;
 	struct kh_incident_step *s;
-	char *id = kstr_dup(r->node_id), *path = kstr_dup(r->path), *key = NULL;
+	char *id = grant__kstr_dup(r->node_id), *path = grant__kstr_dup(r->path), *key = NULL;
 	bool dup;
 
 	/* an exec session reads several files: one step per (session, file, time) */
@@ -464,11 +464,11 @@ enum kh_step_add incident__add_node_read(struct kh_incident *inc,
 		inc->node_reads_dropped++;
 	} else {
 		n = &inc->node_reads[inc->n_node_reads++];
-		n->namespace_ = kstr_dup(r->pod_namespace);
-		n->pod = kstr_dup(r->pod_name);
-		n->container = kstr_dup(r->container);
-		n->path = kstr_dup(r->path);
-		n->comm = kstr_dup(r->comm);
+		n->namespace_ = grant__kstr_dup(r->pod_namespace);
+		n->pod = grant__kstr_dup(r->pod_name);
+		n->container = grant__kstr_dup(r->container);
+		n->path = grant__kstr_dup(r->path);
+		n->comm = grant__kstr_dup(r->comm);
 		n->id = xstrdup(id);
 		n->t_ns = r->t_ns;
 	}
@@ -477,11 +477,11 @@ enum kh_step_add incident__add_node_read(struct kh_incident *inc,
 		s->kind = KH_STEP_NODE_SECRET_READ;
 		s->t_ns = r->t_ns;
 		s->code = -1;
-		s->namespace_ = kstr_dup(r->pod_namespace);
-		s->name = kstr_dup(r->pod_name);
+		s->namespace_ = grant__kstr_dup(r->pod_namespace);
+		s->name = grant__kstr_dup(r->pod_name);
 		s->resource = strdup("pods");
-		s->detail = kstr_dup(r->path);
-		s->user = kstr_dup(r->comm);
+		s->detail = grant__kstr_dup(r->path);
+		s->user = grant__kstr_dup(r->comm);
 		s->audit_id = NULL; /* node events have no auditID; the id is in node_reads */
 	}
 	free(id);
@@ -507,21 +507,21 @@ bool incident__has_loot(const struct kh_incident *inc, bool on_forbidden)
 static void kv(struct json_out *j, const char *k, const char *v)
 {
 	if (v)
-		json_kv_str(j, k, v);
+		json_out__kv_str(j, k, v);
 }
 
 static void kv_time(struct json_out *j, const char *k, int64_t ns)
 {
 	if (!ns)
 		return;
-	json_key(j, k);
-	json_time_ns(j, ns);
+	json_out__key(j, k);
+	json_out__time_ns(j, ns);
 }
 
 static void put_bool(struct json_out *j, const char *k, bool v)
 {
-	json_key(j, k);
-	json_boolean(j, v);
+	json_out__key(j, k);
+	json_out__bool(j, v);
 }
 
 static const char *via_name(uint8_t via, bool group)
@@ -547,20 +547,20 @@ static void put_role(struct json_out *j, const char *kind, const char *name, uin
 	bool cadmin = (flags & KH_GRANT_CLUSTER_ADMIN) ||
 		      (kind && name && !strcmp(kind, "ClusterRole") && !strcmp(name, "cluster-admin"));
 
-	json_key(j, "role");
-	json_obj_begin(j);
+	json_out__key(j, "role");
+	json_out__obj_begin(j);
 	kv(j, "kind", kind);
 	kv(j, "name", name);
 	put_bool(j, "cluster_admin", cadmin);
 	put_bool(j, "wildcard", cadmin || (flags & KH_GRANT_WILDCARD));
 	put_bool(j, "reads_secrets", cadmin || (flags & KH_GRANT_SECRETS_ROLE));
 	kv(j, "source", source);
-	json_obj_end(j);
+	json_out__obj_end(j);
 }
 
 static void put_grant(struct json_out *j, const struct kh_grant *g, const struct kh_incident *inc)
 {
-	json_obj_begin(j);
+	json_out__obj_begin(j);
 	kv(j, "step", step_kind__name(g->kind));
 	kv_time(j, "@timestamp", g->req_ns);
 	kv(j, "audit_id", g->audit_id);
@@ -577,71 +577,71 @@ static void put_grant(struct json_out *j, const struct kh_grant *g, const struct
 			 "authorization-reason");
 	put_bool(j, "subjects_visible", g->flags & KH_GRANT_SUBJECTS_VISIBLE);
 	if (g->flags & KH_GRANT_SUBJECTS_VISIBLE) {
-		json_key(j, "subjects");
-		json_arr_begin(j);
+		json_out__key(j, "subjects");
+		json_out__arr_begin(j);
 		for (uint32_t i = 0; i < g->n_ben; i++) {
 			if (g->ben[i].via != KH_VIA_SUBJECT)
 				continue;
-			json_obj_begin(j);
+			json_out__obj_begin(j);
 			kv(j, "kind", shown__name(g->ben[i].shown));
 			kv(j, "name", g->ben[i].name);
-			json_obj_end(j);
+			json_out__obj_end(j);
 		}
-		json_arr_end(j);
+		json_out__arr_end(j);
 		if (g->total_subjects > KH_RBAC_MAX_SUBJECTS)
-			json_kv_int(j, "subjects_total", g->total_subjects);
+			json_out__kv_int(j, "subjects_total", g->total_subjects);
 	}
-	json_obj_end(j);
+	json_out__obj_end(j);
 }
 
 static void put_secrets(struct json_out *j, const struct kh_incident *inc)
 {
 	static const char *const verbs[] = {"get", "list", "watch"};
 
-	json_key(j, "secrets");
-	json_arr_begin(j);
+	json_out__key(j, "secrets");
+	json_out__arr_begin(j);
 	for (uint32_t i = 0; i < inc->n_secrets; i++) {
 		const struct kh_incident_secret *s = &inc->secrets[i];
 
-		json_obj_begin(j);
+		json_out__obj_begin(j);
 		kv(j, "namespace", s->namespace_);
 		kv(j, "name", s->name);
-		json_key(j, "verbs");
-		json_arr_begin(j);
+		json_out__key(j, "verbs");
+		json_out__arr_begin(j);
 		for (int v = 0; v < 3; v++)
 			if (s->verbs & (1u << v))
-				json_str(j, verbs[v]);
-		json_arr_end(j);
-		json_key(j, "decisions");
-		json_arr_begin(j);
+				json_out__str(j, verbs[v]);
+		json_out__arr_end(j);
+		json_out__key(j, "decisions");
+		json_out__arr_begin(j);
 		if (s->allowed || s->not_found || s->failed)
-			json_str(j, "allow");
+			json_out__str(j, "allow");
 		if (s->forbidden)
-			json_str(j, "forbid");
-		json_arr_end(j);
-		json_kv_int(j, "allowed", s->allowed);
-		json_kv_int(j, "forbidden", s->forbidden);
+			json_out__str(j, "forbid");
+		json_out__arr_end(j);
+		json_out__kv_int(j, "allowed", s->allowed);
+		json_out__kv_int(j, "forbidden", s->forbidden);
 		if (s->not_found)
-			json_kv_int(j, "not_found", s->not_found);
+			json_out__kv_int(j, "not_found", s->not_found);
 		if (s->failed)
-			json_kv_int(j, "failed", s->failed);
+			json_out__kv_int(j, "failed", s->failed);
 		kv_time(j, "first", s->first_ns);
 		kv_time(j, "last", s->last_ns);
-		json_obj_end(j);
+		json_out__obj_end(j);
 	}
-	json_arr_end(j);
+	json_out__arr_end(j);
 	if (inc->secrets_dropped)
-		json_kv_int(j, "secrets_dropped", inc->secrets_dropped);
+		json_out__kv_int(j, "secrets_dropped", inc->secrets_dropped);
 }
 
 static void put_execs(struct json_out *j, const struct kh_incident *inc)
 {
-	json_key(j, "execs");
-	json_arr_begin(j);
+	json_out__key(j, "execs");
+	json_out__arr_begin(j);
 	for (uint32_t i = 0; i < inc->n_execs; i++) {
 		const struct kh_incident_exec *x = &inc->execs[i];
 
-		json_obj_begin(j);
+		json_out__obj_begin(j);
 		kv_time(j, "@timestamp", x->t_ns);
 		kv(j, "audit_id", x->audit_id);
 		kv(j, "namespace", x->namespace_);
@@ -652,20 +652,20 @@ static void put_execs(struct json_out *j, const struct kh_incident *inc)
 		kv(j, "command", x->command);
 		kv(j, "decision", x->decision);
 		if (x->code >= 0)
-			json_kv_int(j, "code", x->code);
-		json_obj_end(j);
+			json_out__kv_int(j, "code", x->code);
+		json_out__obj_end(j);
 	}
-	json_arr_end(j);
+	json_out__arr_end(j);
 	if (inc->execs_dropped)
-		json_kv_int(j, "execs_dropped", inc->execs_dropped);
+		json_out__kv_int(j, "execs_dropped", inc->execs_dropped);
 	if (!inc->n_node_reads)
 		return;
-	json_key(j, "node_secret_reads");
-	json_arr_begin(j);
+	json_out__key(j, "node_secret_reads");
+	json_out__arr_begin(j);
 	for (uint32_t i = 0; i < inc->n_node_reads; i++) {
 		const struct kh_incident_node_read *n = &inc->node_reads[i];
 
-		json_obj_begin(j);
+		json_out__obj_begin(j);
 		kv_time(j, "@timestamp", n->t_ns);
 		kv(j, "id", n->id);
 		kv(j, "namespace", n->namespace_);
@@ -673,15 +673,15 @@ static void put_execs(struct json_out *j, const struct kh_incident *inc)
 		kv(j, "container", n->container);
 		kv(j, "path", n->path);
 		kv(j, "process", n->comm);
-		json_obj_end(j);
+		json_out__obj_end(j);
 	}
-	json_arr_end(j);
+	json_out__arr_end(j);
 }
 
 static void put_timeline(struct json_out *j, const struct kh_incident *inc)
 {
-	json_key(j, "timeline");
-	json_arr_begin(j);
+	json_out__key(j, "timeline");
+	json_out__arr_begin(j);
 	for (uint32_t i = 0; i < inc->n_steps; i++) {
 		const struct kh_incident_step *s = &inc->steps[i];
 		const char *dk = s->kind == KH_STEP_EXEC		? "command"
@@ -689,7 +689,7 @@ static void put_timeline(struct json_out *j, const struct kh_incident *inc)
 				 : s->kind == KH_STEP_PORT_FORWARD     ? "ports"
 								       : "role";
 
-		json_obj_begin(j);
+		json_out__obj_begin(j);
 		kv_time(j, "@timestamp", s->t_ns);
 		kv(j, "step", step_kind__name(s->kind));
 		kv(j, "audit_id", s->audit_id);
@@ -701,15 +701,15 @@ static void put_timeline(struct json_out *j, const struct kh_incident *inc)
 		kv(j, "name", s->name);
 		kv(j, "decision", s->decision);
 		if (s->code >= 0)
-			json_kv_int(j, "code", s->code);
+			json_out__kv_int(j, "code", s->code);
 		kv(j, dk, s->detail);
-		json_obj_end(j);
+		json_out__obj_end(j);
 	}
-	json_arr_end(j);
-	json_kv_int(j, "steps_total", inc->steps_total);
+	json_out__arr_end(j);
+	json_out__kv_int(j, "steps_total", inc->steps_total);
 	if (inc->grant_repeats)
-		json_kv_int(j, "grant_repeats", inc->grant_repeats);
-	json_kv_int(j, "steps_dropped", inc->steps_dropped);
+		json_out__kv_int(j, "grant_repeats", inc->grant_repeats);
+	json_out__kv_int(j, "steps_dropped", inc->steps_dropped);
 }
 
 static const char *subject_kind(const char *name)
@@ -726,63 +726,63 @@ void incident__write(const struct kh_incident *inc, struct json_out *j, int64_t 
 	const struct kh_grant *g0 = inc->grants[0];
 	bool visible = g0->flags & KH_GRANT_SUBJECTS_VISIBLE;
 
-	json_key(j, "user");
-	json_obj_begin(j);
+	json_out__key(j, "user");
+	json_out__obj_begin(j);
 	kv(j, "name", inc->subject);
-	json_obj_end(j);
+	json_out__obj_end(j);
 	if (inc->source_ip) {
-		json_key(j, "source");
-		json_obj_begin(j);
+		json_out__key(j, "source");
+		json_out__obj_begin(j);
 		kv(j, "ip", inc->source_ip);
-		json_obj_end(j);
+		json_out__obj_end(j);
 	}
 	if (inc->user_agent) {
-		json_key(j, "user_agent");
-		json_obj_begin(j);
+		json_out__key(j, "user_agent");
+		json_out__obj_begin(j);
 		kv(j, "original", inc->user_agent);
-		json_obj_end(j);
+		json_out__obj_end(j);
 	}
 	/* ECS related.user: every identity in the incident, for pivoting in a SIEM */
-	json_key(j, "related");
-	json_obj_begin(j);
-	json_key(j, "user");
-	json_arr_begin(j);
-	json_str(j, inc->subject);
+	json_out__key(j, "related");
+	json_out__obj_begin(j);
+	json_out__key(j, "user");
+	json_out__arr_begin(j);
+	json_out__str(j, inc->subject);
 	if (strcmp(g0->actor, inc->subject))
-		json_str(j, g0->actor);
-	json_arr_end(j);
-	json_obj_end(j);
+		json_out__str(j, g0->actor);
+	json_out__arr_end(j);
+	json_out__obj_end(j);
 
-	json_key(j, "keyhole");
-	json_obj_begin(j);
-	json_key(j, "incident");
-	json_obj_begin(j);
+	json_out__key(j, "keyhole");
+	json_out__obj_begin(j);
+	json_out__key(j, "incident");
+	json_out__obj_begin(j);
 	kv(j, "id", inc->id);
-	json_kv_int(j, "revision", inc->revision);
+	json_out__kv_int(j, "revision", inc->revision);
 	kv_time(j, "first", inc->first_ns);
 	kv_time(j, "last", inc->last_ns);
-	json_kv_int(j, "window_seconds", window_ns / 1000000000ll);
+	json_out__kv_int(j, "window_seconds", window_ns / 1000000000ll);
 
-	json_key(j, "subject");
-	json_obj_begin(j);
+	json_out__key(j, "subject");
+	json_out__obj_begin(j);
 	kv(j, "name", inc->subject);
 	kv(j, "kind", subject_kind(inc->subject));
 	kv(j, "gained_as", via_name(inc->via, inc->via_group != NULL));
 	kv(j, "group", inc->via_group);
-	json_obj_end(j);
-	json_key(j, "actor");
-	json_obj_begin(j);
+	json_out__obj_end(j);
+	json_out__key(j, "actor");
+	json_out__obj_begin(j);
 	kv(j, "name", g0->actor);
-	json_obj_end(j);
+	json_out__obj_end(j);
 
-	json_key(j, "grant");
+	json_out__key(j, "grant");
 	put_grant(j, g0, inc);
 	if (inc->n_grants > 1) {
-		json_key(j, "further_grants");
-		json_arr_begin(j);
+		json_out__key(j, "further_grants");
+		json_out__arr_begin(j);
 		for (uint32_t i = 1; i < inc->n_grants; i++)
 			put_grant(j, inc->grants[i], NULL);
-		json_arr_end(j);
+		json_out__arr_end(j);
 	}
 	put_bool(j, "subjects_visible", visible);
 	if (!visible)
@@ -799,18 +799,18 @@ void incident__write(const struct kh_incident *inc, struct json_out *j, int64_t 
 		put_bool(j, "wildcard_role", cadmin || (g0->flags & KH_GRANT_WILDCARD));
 	}
 
-	json_key(j, "loot");
-	json_obj_begin(j);
-	json_kv_int(j, "allowed", inc->loot_allowed);
-	json_kv_int(j, "forbidden", inc->loot_forbidden);
-	json_kv_int(j, "not_found", inc->loot_not_found);
-	json_kv_int(j, "node_secret_reads", inc->n_node_reads + inc->node_reads_dropped);
-	json_obj_end(j);
+	json_out__key(j, "loot");
+	json_out__obj_begin(j);
+	json_out__kv_int(j, "allowed", inc->loot_allowed);
+	json_out__kv_int(j, "forbidden", inc->loot_forbidden);
+	json_out__kv_int(j, "not_found", inc->loot_not_found);
+	json_out__kv_int(j, "node_secret_reads", inc->n_node_reads + inc->node_reads_dropped);
+	json_out__obj_end(j);
 	put_secrets(j, inc);
 	put_execs(j, inc);
 	put_timeline(j, inc);
-	json_obj_end(j);
-	json_obj_end(j);
+	json_out__obj_end(j);
+	json_out__obj_end(j);
 }
 
 uint32_t incident__audit_ids(const struct kh_incident *inc, const char **ids, uint32_t cap)

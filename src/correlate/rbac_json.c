@@ -170,11 +170,11 @@ static bool subject_member(struct jw *w, struct kstr k, int depth, void *ctx)
 {
 	struct kh_rbac_subject *s = ctx;
 
-	if (kstr_eq(k, "kind"))
+	if (kstr__eq(k, "kind"))
 		return str_or_skip(w, depth, &s->kind);
-	if (kstr_eq(k, "name"))
+	if (kstr__eq(k, "name"))
 		return str_or_skip(w, depth, &s->name);
-	if (kstr_eq(k, "namespace"))
+	if (kstr__eq(k, "namespace"))
 		return str_or_skip(w, depth, &s->namespace_);
 	return skip(w, depth);
 }
@@ -207,9 +207,9 @@ static bool verb_elem(struct jw *w, int depth, void *ctx)
 
 	if (!str_or_skip(w, depth, &v))
 		return false;
-	if (kstr_eq(v, "*"))
+	if (kstr__eq(v, "*"))
 		r->verbs_star = r->verbs_read = true;
-	else if (kstr_eq(v, "get") || kstr_eq(v, "list") || kstr_eq(v, "watch"))
+	else if (kstr__eq(v, "get") || kstr__eq(v, "list") || kstr__eq(v, "watch"))
 		r->verbs_read = true;
 	return true;
 }
@@ -221,18 +221,18 @@ static bool resource_elem(struct jw *w, int depth, void *ctx)
 
 	if (!str_or_skip(w, depth, &v))
 		return false;
-	if (kstr_eq(v, "*"))
+	if (kstr__eq(v, "*"))
 		r->res_star = r->res_secrets = true;
-	else if (kstr_eq(v, "secrets"))
+	else if (kstr__eq(v, "secrets"))
 		r->res_secrets = true;
 	return true;
 }
 
 static bool rule_member(struct jw *w, struct kstr k, int depth, void *ctx)
 {
-	if (kstr_eq(k, "verbs"))
+	if (kstr__eq(k, "verbs"))
 		return each_elem(w, depth, verb_elem, ctx);
-	if (kstr_eq(k, "resources"))
+	if (kstr__eq(k, "resources"))
 		return each_elem(w, depth, resource_elem, ctx);
 	return skip(w, depth);
 }
@@ -262,7 +262,7 @@ static bool labels_member(struct jw *w, struct kstr k, int depth, void *ctx)
 
 	if (!str_or_skip(w, depth, &v))
 		return false;
-	if (kstr_eq(k, "app.kubernetes.io/managed-by") && kstr_eq(v, "Helm"))
+	if (kstr__eq(k, "app.kubernetes.io/managed-by") && kstr__eq(v, "Helm"))
 		o->flags |= KH_RBAC_HELM;
 	return true;
 }
@@ -271,7 +271,7 @@ static bool annotations_member(struct jw *w, struct kstr k, int depth, void *ctx
 {
 	struct kh_rbac_object *o = ctx;
 
-	if (kstr_eq(k, "meta.helm.sh/release-name"))
+	if (kstr__eq(k, "meta.helm.sh/release-name"))
 		o->flags |= KH_RBAC_HELM;
 	return skip(w, depth);
 }
@@ -280,13 +280,13 @@ static bool metadata_member(struct jw *w, struct kstr k, int depth, void *ctx)
 {
 	struct kh_rbac_object *o = ctx;
 
-	if (kstr_eq(k, "name"))
+	if (kstr__eq(k, "name"))
 		return str_or_skip(w, depth, &o->name);
-	if (kstr_eq(k, "namespace"))
+	if (kstr__eq(k, "namespace"))
 		return str_or_skip(w, depth, &o->namespace_);
-	if (kstr_eq(k, "labels") && peek(w, '{'))
+	if (kstr__eq(k, "labels") && peek(w, '{'))
 		return each_member(w, depth, labels_member, o);
-	if (kstr_eq(k, "annotations") && peek(w, '{'))
+	if (kstr__eq(k, "annotations") && peek(w, '{'))
 		return each_member(w, depth, annotations_member, o);
 	return skip(w, depth);
 }
@@ -295,9 +295,9 @@ static bool roleref_member(struct jw *w, struct kstr k, int depth, void *ctx)
 {
 	struct kh_rbac_object *o = ctx;
 
-	if (kstr_eq(k, "kind"))
+	if (kstr__eq(k, "kind"))
 		return str_or_skip(w, depth, &o->role_kind);
-	if (kstr_eq(k, "name"))
+	if (kstr__eq(k, "name"))
 		return str_or_skip(w, depth, &o->role_name);
 	return skip(w, depth);
 }
@@ -308,17 +308,17 @@ static bool object_member(struct jw *w, struct kstr k, int depth, void *ctx)
 {
 	struct kh_rbac_object *o = ctx;
 
-	if (kstr_eq(k, "kind"))
+	if (kstr__eq(k, "kind"))
 		return str_or_skip(w, depth, &o->kind);
-	if (kstr_eq(k, "metadata") && peek(w, '{'))
+	if (kstr__eq(k, "metadata") && peek(w, '{'))
 		return each_member(w, depth, metadata_member, o);
-	if (kstr_eq(k, "roleRef") && peek(w, '{'))
+	if (kstr__eq(k, "roleRef") && peek(w, '{'))
 		return each_member(w, depth, roleref_member, o);
-	if (kstr_eq(k, "subjects")) {
+	if (kstr__eq(k, "subjects")) {
 		o->flags |= KH_RBAC_SUBJECTS_SEEN;
 		return each_elem(w, depth, subject_elem, o);
 	}
-	if (kstr_eq(k, "rules"))
+	if (kstr__eq(k, "rules"))
 		return each_elem(w, depth, rule_elem, o);
 	return skip(w, depth);
 }
@@ -334,11 +334,11 @@ static bool op_member(struct jw *w, struct kstr k, int depth, void *ctx)
 {
 	struct patch_op *op = ctx;
 
-	if (kstr_eq(k, "op"))
+	if (kstr__eq(k, "op"))
 		return str_or_skip(w, depth, &op->op);
-	if (kstr_eq(k, "path"))
+	if (kstr__eq(k, "path"))
 		return str_or_skip(w, depth, &op->path);
-	if (kstr_eq(k, "value")) {
+	if (kstr__eq(k, "value")) {
 		ws(w);
 		op->value = w->p;
 		if (!skip(w, depth))
@@ -373,10 +373,10 @@ static bool patch_elem(struct jw *w, int depth, void *ctx)
 		return skip(w, depth);
 	if (!each_member(w, depth, op_member, &op))
 		return false;
-	if (!op.value || !(kstr_eq(op.op, "add") || kstr_eq(op.op, "replace")))
+	if (!op.value || !(kstr__eq(op.op, "add") || kstr__eq(op.op, "replace")))
 		return true;
 	v = (struct jw){op.value, op.value_end};
-	if (kstr_eq(op.path, "/subjects")) {
+	if (kstr__eq(op.path, "/subjects")) {
 		o->flags |= KH_RBAC_SUBJECTS_SEEN;
 		return each_elem(&v, depth, subject_elem, o);
 	}
@@ -384,16 +384,16 @@ static bool patch_elem(struct jw *w, int depth, void *ctx)
 		o->flags |= KH_RBAC_SUBJECTS_SEEN;
 		return subject_elem(&v, depth, o);
 	}
-	if (kstr_eq(op.path, "/rules"))
+	if (kstr__eq(op.path, "/rules"))
 		return each_elem(&v, depth, rule_elem, o);
 	if (is_element_path(op.path, "/rules/"))
 		return rule_elem(&v, depth, o);
-	if (kstr_eq(op.path, "/roleRef") && peek(&v, '{'))
+	if (kstr__eq(op.path, "/roleRef") && peek(&v, '{'))
 		return each_member(&v, depth, roleref_member, o);
 	return true;
 }
 
-int rbac_json_read(struct kstr span, struct kh_rbac_object *out)
+int rbac_json__read(struct kstr span, struct kh_rbac_object *out)
 {
 	struct jw w = {span.p, span.p + span.len};
 	bool ok;

@@ -57,6 +57,6 @@ struct kh_rbac_object {
  * depth); fields read before the problem stay in @out and
  * KH_RBAC_PARTIAL is set.
  */
-int rbac_json_read(struct kstr span, struct kh_rbac_object *out);
+int rbac_json__read(struct kstr span, struct kh_rbac_object *out);
 
 #endif /* KEYHOLE_CORRELATE_RBAC_JSON_H */

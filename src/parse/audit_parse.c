@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * audit_parse: one pass over an audit.k8s.io Event line, filling a struct audit_event with
+ * audit_parse__line: one pass over an audit.k8s.io Event line, filling a struct audit_event with
  * slices into the line (no copies, and no allocation but the kind stack of a value nested deeper
  * than 1024 levels).
  *
@@ -387,7 +387,7 @@ parse_members(struct pctx *c, const char *p, int depth, field_fn field, void *ob
 		k = key.p;
 		klen = key.len;
 		if (unlikely(key.flags & KSTR_ESCAPED)) {
-			long n = kstr_decode(key, kbuf, sizeof(kbuf));
+			long n = kstr__decode(key, kbuf, sizeof(kbuf));
 
 			k = kbuf;
 			klen = n >= 0 && (size_t)n <= sizeof(kbuf) ? (size_t)n : 0;
@@ -635,11 +635,11 @@ static int64_t ts_ns(struct kstr s)
 	if (!s.p)
 		return 0;
 	if (!(s.flags & KSTR_ESCAPED))
-		return kh_parse_rfc3339_ns(s.p, s.len);
-	n = kstr_decode(s, buf, sizeof(buf));
+		return audit_parse__rfc3339_ns(s.p, s.len);
+	n = kstr__decode(s, buf, sizeof(buf));
 	if (n < 0 || (size_t)n > sizeof(buf))
 		return 0;
-	return kh_parse_rfc3339_ns(buf, (size_t)n);
+	return audit_parse__rfc3339_ns(buf, (size_t)n);
 }
 
 static const char *top_field(struct pctx *c, const char *p, int depth, const char *k, size_t klen,
@@ -726,7 +726,7 @@ static const char *top_field(struct pctx *c, const char *p, int depth, const cha
 	return skip_value(c, p, depth);
 }
 
-void kh_parse_event_reset(struct audit_event *ev, const char *line, size_t len)
+void audit_parse__event_reset(struct audit_event *ev, const char *line, size_t len)
 {
 	/* the list arrays are not cleared: only their first n entries are ever read */
 	ev->line = line;
@@ -753,7 +753,7 @@ void kh_parse_event_reset(struct audit_event *ev, const char *line, size_t len)
 	ev->flags = 0;
 }
 
-int kh_parse_reject(const struct pctx *c, const char *at, const char *why,
+int audit_parse__reject(const struct pctx *c, const char *at, const char *why,
 		    struct kh_parse_error *err)
 {
 	if (err) {
@@ -763,12 +763,12 @@ int kh_parse_reject(const struct pctx *c, const char *at, const char *why,
 	return -EINVAL;
 }
 
-int kh_parse_finish(const struct pctx *c, struct audit_event *ev, struct kh_parse_error *err)
+int audit_parse__finish(const struct pctx *c, struct audit_event *ev, struct kh_parse_error *err)
 {
 	if (!ev->audit_id.p)
-		return kh_parse_reject(c, c->line, "not an audit event: no auditID", err);
-	if (c->kind_not_string || (ev->kind.p && !kstr_eq(ev->kind, "Event")))
-		return kh_parse_reject(c, c->line, "not an audit event: kind is not \"Event\"",
+		return audit_parse__reject(c, c->line, "not an audit event: no auditID", err);
+	if (c->kind_not_string || (ev->kind.p && !kstr__eq(ev->kind, "Event")))
+		return audit_parse__reject(c, c->line, "not an audit event: kind is not \"Event\"",
 				       err);
 	ev->request_received_ns = ts_ns(ev->request_received_timestamp);
 	ev->stage_ns = ts_ns(ev->stage_timestamp);
@@ -778,46 +778,46 @@ int kh_parse_finish(const struct pctx *c, struct audit_event *ev, struct kh_pars
 	return 0;
 }
 
-int audit_parse(const char *line, size_t len, struct audit_event *ev, struct kh_parse_error *err)
+int audit_parse__line(const char *line, size_t len, struct audit_event *ev, struct kh_parse_error *err)
 {
 	struct pctx c = {.line = line, .end = line + len};
 	const char *p;
 
-	kh_parse_event_reset(ev, line, len);
+	audit_parse__event_reset(ev, line, len);
 	if (len > UINT32_MAX)
-		return kh_parse_reject(&c, line, "line longer than 4 GiB", err);
+		return audit_parse__reject(&c, line, "line longer than 4 GiB", err);
 	p = ws(line, c.end);
 	if (p >= c.end)
-		return kh_parse_reject(&c, p, "empty line", err);
+		return audit_parse__reject(&c, p, "empty line", err);
 	if (*p != '{')
-		return kh_parse_reject(&c, p, "not a JSON object", err);
+		return audit_parse__reject(&c, p, "not a JSON object", err);
 	p = parse_object(&c, p, 1, top_field, ev);
 	if (!p)
-		return kh_parse_reject(&c, c.err_at, c.reason, err);
+		return audit_parse__reject(&c, c.err_at, c.reason, err);
 	p = ws(p, c.end);
 	if (p != c.end)
-		return kh_parse_reject(&c, p, "trailing data after the object", err);
-	return kh_parse_finish(&c, ev, err);
+		return audit_parse__reject(&c, p, "trailing data after the object", err);
+	return audit_parse__finish(&c, ev, err);
 }
 
 /* ---- for audit_parse_cut.c (parse_internal.h): out-of-line entries to the readers above ---- */
 
-const char *kh_parse_object(struct pctx *c, const char *p, int depth, field_fn field, void *obj)
+const char *audit_parse__object(struct pctx *c, const char *p, int depth, field_fn field, void *obj)
 {
 	return parse_object(c, p, depth, field, obj);
 }
 
-const char *kh_parse_members(struct pctx *c, const char *p, int depth, field_fn field, void *obj)
+const char *audit_parse__members(struct pctx *c, const char *p, int depth, field_fn field, void *obj)
 {
 	return parse_members(c, p, depth, field, obj);
 }
 
-const char *kh_parse_skip_value(struct pctx *c, const char *p, int depth)
+const char *audit_parse__skip_value(struct pctx *c, const char *p, int depth)
 {
 	return skip_value(c, p, depth);
 }
 
-const char *kh_parse_top_field(struct pctx *c, const char *p, int depth, const char *k, size_t klen,
+const char *audit_parse__top_field(struct pctx *c, const char *p, int depth, const char *k, size_t klen,
 			       void *ev)
 {
 	return top_field(c, p, depth, k, klen, ev);
@@ -859,7 +859,7 @@ static int days_in_month(int y, int m)
 	return dm[m - 1];
 }
 
-long long kh_parse_rfc3339_ns(const char *s, size_t len)
+long long audit_parse__rfc3339_ns(const char *s, size_t len)
 {
 	int y, mo, d, h, mi, sec, off = 0;
 	int64_t frac = 0, secs, ns;

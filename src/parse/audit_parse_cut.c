@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * audit_parse_cut: an audit line whose middle the capture lost. Past its size cap the audit tap
+ * audit_parse__cut: an audit line whose middle the capture lost. Past its size cap the audit tap
  * keeps the head and the tail of a write, so a RequestResponse event of megabytes arrives as its
  * first bytes then directly its last ones. The head holds who did what (user, verb, objectRef,
  * sourceIPs, userAgent), the tail what the apiserver decided (stageTimestamp, annotations): both
- * are read, with audit_parse's own field readers (parse_internal.h).
+ * are read, with audit_parse__line's own field readers (parse_internal.h).
  *
  * Head: parsed as a prefix. Every top-level member that completes before the cut is extracted as
- * audit_parse extracts it; the member the cut falls in is cleared (a number cut to "20" must not
+ * audit_parse__line extracts it; the member the cut falls in is cleared (a number cut to "20" must not
  * read as 20); any syntax error other than running out of bytes rejects the line.
  *
  * Tail: the tail starts anywhere, often inside a string of a body. It is read backward from the
@@ -58,7 +58,7 @@ static const char *head_field(struct pctx *c, const char *p, int depth, const ch
 	memcpy(h->key, k, h->klen);
 	h->kind_not_string = c->kind_not_string;
 	h->in_value = true;
-	r = kh_parse_top_field(c, p, depth, k, klen, h->ev);
+	r = audit_parse__top_field(c, p, depth, k, klen, h->ev);
 	if (r)
 		h->in_value = false;
 	return r;
@@ -74,7 +74,7 @@ static void clear_cut_member(struct pctx *c, struct head *h)
 	static const char null_value[] = "null";
 	struct pctx n = {.line = null_value, .end = null_value + 4};
 
-	kh_parse_top_field(&n, null_value, 1, h->key, h->klen, h->ev);
+	audit_parse__top_field(&n, null_value, 1, h->key, h->klen, h->ev);
 	c->kind_not_string = h->kind_not_string;
 }
 
@@ -217,14 +217,14 @@ static const char *skip_field(struct pctx *c, const char *p, int depth, const ch
 			      void *obj)
 {
 	(void)k, (void)klen, (void)obj;
-	return kh_parse_skip_value(c, p, depth);
+	return audit_parse__skip_value(c, p, depth);
 }
 
 /* the members from @r run cleanly through the top-level '}' and the line's end */
 static bool tail_checks_out(const char *line, const char *r, const char *end)
 {
 	struct pctx t = {.line = line, .end = end};
-	const char *p = kh_parse_members(&t, r, 1, skip_field, NULL);
+	const char *p = audit_parse__members(&t, r, 1, skip_field, NULL);
 
 	return p && ws(p, end) == end;
 }
@@ -238,36 +238,36 @@ static int parse_head(struct pctx *c, struct audit_event *ev, struct kh_parse_er
 	const char *p = ws(c->line, c->end);
 
 	if (p >= c->end)
-		return kh_parse_reject(c, p, "nothing before the cut", err);
+		return audit_parse__reject(c, p, "nothing before the cut", err);
 	if (*p != '{')
-		return kh_parse_reject(c, p, "not a JSON object", err);
-	p = kh_parse_object(c, p, 1, head_field, &h);
+		return audit_parse__reject(c, p, "not a JSON object", err);
+	p = audit_parse__object(c, p, 1, head_field, &h);
 	if (p)
-		return kh_parse_reject(c, p, "the object ends before the cut", err);
+		return audit_parse__reject(c, p, "the object ends before the cut", err);
 	if (!c->starved)
-		return kh_parse_reject(c, c->err_at, c->reason, err);
+		return audit_parse__reject(c, c->err_at, c->reason, err);
 	if (h.in_value)
 		clear_cut_member(c, &h);
 	return 0;
 }
 
-int audit_parse_cut(const char *line, size_t len, size_t cut, struct audit_event *ev,
+int audit_parse__cut(const char *line, size_t len, size_t cut, struct audit_event *ev,
 		    struct kh_parse_error *err)
 {
 	struct pctx c = {.line = line, .end = line + (cut < len ? cut : len)};
 	const char *r;
 	int ret;
 
-	kh_parse_event_reset(ev, line, len);
+	audit_parse__event_reset(ev, line, len);
 	if (len > UINT32_MAX)
-		return kh_parse_reject(&c, line, "line longer than 4 GiB", err);
+		return audit_parse__reject(&c, line, "line longer than 4 GiB", err);
 	if (cut == 0 || cut >= len)
-		return kh_parse_reject(&c, c.end, "cut offset not inside the line", err);
+		return audit_parse__reject(&c, c.end, "cut offset not inside the line", err);
 	ret = parse_head(&c, ev, err);
 	if (ret)
 		return ret;
 	if (!ev->audit_id.p)
-		return kh_parse_reject(&c, line, "not an audit event: no auditID before the cut",
+		return audit_parse__reject(&c, line, "not an audit event: no auditID before the cut",
 				       err);
 
 	r = resync(line + cut, line + len);
@@ -276,11 +276,11 @@ int audit_parse_cut(const char *line, size_t len, size_t cut, struct audit_event
 		    .line = line, .end = line + len, .kind_not_string = c.kind_not_string};
 
 		/* checked above, so this cannot fail; if it did, the event would be half read */
-		if (!kh_parse_members(&t, r, 1, kh_parse_top_field, ev))
-			return kh_parse_reject(&t, t.err_at, t.reason, err);
+		if (!audit_parse__members(&t, r, 1, audit_parse__top_field, ev))
+			return audit_parse__reject(&t, t.err_at, t.reason, err);
 		c.kind_not_string = t.kind_not_string;
 	}
 	ev->request_object = ev->response_object = (struct kstr){0};
 	ev->flags |= KH_EV_TRUNCATED;
-	return kh_parse_finish(&c, ev, err);
+	return audit_parse__finish(&c, ev, err);
 }

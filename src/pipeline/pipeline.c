@@ -182,7 +182,7 @@ static void report_bad(struct kh_pipeline *p, const struct kh_origin *o,
 {
 	uint64_t dropped = 0;
 
-	if (!kh_ratelimit_ok(&p->bad_rl, &dropped))
+	if (!log__ratelimit_ok(&p->bad_rl, &dropped))
 		return;
 	if (dropped)
 		kh_log(KH_LOG_WARN, "%llu more malformed lines not shown", (unsigned long long)dropped);
@@ -190,7 +190,7 @@ static void report_bad(struct kh_pipeline *p, const struct kh_origin *o,
 	       o->source, (unsigned long long)o->line_no, len, pe->reason, pe->offset);
 }
 
-/* a line longer than its source's maximum, read from its head and tail (audit_parse_cut) */
+/* a line longer than its source's maximum, read from its head and tail (audit_parse__cut) */
 static void report_cut(struct kh_pipeline *p, const struct kh_origin *o, size_t kept)
 {
 	p->c.oversized++;
@@ -239,8 +239,8 @@ static int feed(struct kh_pipeline *p, const char *line, size_t len, const struc
 		p->c.truncated++;
 	if (o->full_len > len)
 		report_cut(p, o, len);
-	if ((o->cut ? audit_parse_cut(line, len, o->cut, &ev, &pe)
-		    : audit_parse(line, len, &ev, &pe)) != 0) {
+	if ((o->cut ? audit_parse__cut(line, len, o->cut, &ev, &pe)
+		    : audit_parse__line(line, len, &ev, &pe)) != 0) {
 		p->c.malformed++;
 		report_bad(p, o, &pe, len);
 		if (o->pos && p->cp) /* past it: a restart need not read it again */

@@ -84,7 +84,7 @@ static void span(int64_t *first, int64_t *last, int64_t t)
 /* a decoded copy of a JSON slice, bounded */
 static const char *dec(struct kstr s, char *buf, size_t sz)
 {
-	long n = kstr_present(s) ? kstr_decode(s, buf, sz) : -1;
+	long n = kstr_present(s) ? kstr__decode(s, buf, sz) : -1;
 
 	if (n < 0)
 		return NULL;
@@ -101,7 +101,7 @@ void report__add_event(struct kh_report *r, const char *line, size_t len, size_t
 
 	if (!f || !len)
 		return;
-	if (cut ? audit_parse_cut(line, len, cut, &ev, NULL) : audit_parse(line, len, &ev, NULL)) {
+	if (cut ? audit_parse__cut(line, len, cut, &ev, NULL) : audit_parse__line(line, len, &ev, NULL)) {
 		f->malformed++;
 		r->malformed++;
 		return;
@@ -113,11 +113,11 @@ void report__add_event(struct kh_report *r, const char *line, size_t len, size_t
 	user = dec(ev.user.username, u, sizeof(u));
 	if (user)
 		tally__add(&r->principals, user, strlen(user), 1);
-	if (f->baseline || !kstr_eq(ev.object_ref.resource, "secrets"))
+	if (f->baseline || !kstr__eq(ev.object_ref.resource, "secrets"))
 		return;
 	/* the request's record, once: RequestReceived and ResponseComplete are one access */
-	if (kstr_present(ev.stage) && !kstr_eq(ev.stage, "ResponseComplete") &&
-	    !kstr_eq(ev.stage, "Panic"))
+	if (kstr_present(ev.stage) && !kstr__eq(ev.stage, "ResponseComplete") &&
+	    !kstr__eq(ev.stage, "Panic"))
 		return;
 	r->secret_events++;
 	tally__add(&r->sec_user, user ? user : "(none)", strlen(user ? user : "(none)"), 1);
@@ -216,7 +216,7 @@ int report__add_alert(struct kh_report *r, const char *line, size_t len)
 		r->cap_alerts = cap;
 	}
 	a = &r->alerts[r->n_alerts++];
-	*a = (struct rep_alert){.t_ns = kh_parse_rfc3339_ns(v.time, strlen(v.time)),
+	*a = (struct rep_alert){.t_ns = audit_parse__rfc3339_ns(v.time, strlen(v.time)),
 				.time = dup_or_empty(v.time),
 				.severity = dup_or_empty(v.severity),
 				.rule = dup_or_empty(v.rule),

@@ -42,7 +42,7 @@ static long long ts(const struct jdoc *d, const struct jnode *n, const char *pat
 {
 	const char *s = jstr(d, n, path, "");
 
-	return kh_parse_rfc3339_ns(s, strlen(s));
+	return audit_parse__rfc3339_ns(s, strlen(s));
 }
 
 /* one marker with its tooltip: when, who, what */

@@ -497,7 +497,7 @@ void resume__anchor(struct kh_resume *r, const char *log, const char *path)
 		goto out;
 	while (want && buf[want - 1] != '\n') /* a line still being written */
 		want--;
-	if (!(line = last_line(buf, want, &ll)) || audit_parse(line, ll, &ev, &pe))
+	if (!(line = last_line(buf, want, &ll)) || audit_parse__line(line, ll, &ev, &pe))
 		goto out;
 	pos.dev = st.st_dev;
 	pos.ino = st.st_ino;

@@ -54,11 +54,11 @@ uint64_t line_key(const char *line, size_t len)
 
 	if (!line_field(line, len, "auditID", &id, &il) || il > KH_CKPT_ID_MAX ||
 	    !line_field(line, len, "stage", &stage, &sl) || sl > KH_CKPT_STAGE_MAX)
-		return siphash24(key_key, line, len);
+		return siphash__24(key_key, line, len);
 	memcpy(buf, id, il);
 	buf[il] = '/';
 	memcpy(buf + il + 1, stage, sl);
-	return siphash24(key_key, buf, il + 1 + sl);
+	return siphash__24(key_key, buf, il + 1 + sl);
 }
 
 int64_t line_time_ns(const char *line, size_t len)
@@ -68,10 +68,10 @@ int64_t line_time_ns(const char *line, size_t len)
 	long long t;
 
 	if (line_field(line, len, "stageTimestamp", &v, &vl) &&
-	    (t = kh_parse_rfc3339_ns(v, vl)) > 0)
+	    (t = audit_parse__rfc3339_ns(v, vl)) > 0)
 		return t;
 	if (line_field(line, len, "requestReceivedTimestamp", &v, &vl) &&
-	    (t = kh_parse_rfc3339_ns(v, vl)) > 0)
+	    (t = audit_parse__rfc3339_ns(v, vl)) > 0)
 		return t;
 	return 0;
 }

@@ -39,11 +39,11 @@ static int64_t wall_ns(void)
 
 static void put_time(struct json_out *j, const char *key, int64_t ns)
 {
-	json_key(j, key);
+	json_out__key(j, key);
 	if (ns > 0)
-		json_time_ns(j, ns);
+		json_out__time_ns(j, ns);
 	else
-		json_null(j);
+		json_out__null(j);
 }
 
 void skipped_report(struct kh_resume *r, const char *log, struct skipped *s, int64_t to_ns)
@@ -60,43 +60,43 @@ void skipped_report(struct kh_resume *r, const char *log, struct skipped *s, int
 	       s->first, s->last,
 	       !strcmp(s->reason, "vanished") ? "the file was deleted before it could be read"
 					      : "over the catch-up bound");
-	json_out_init(&j);
-	json_obj_begin(&j);
+	json_out__init(&j);
+	json_out__obj_begin(&j);
 	put_time(&j, "@timestamp", wall_ns());
-	json_key(&j, "event");
-	json_obj_begin(&j);
-	json_kv_str(&j, "kind", "alert");
-	json_kv_str(&j, "module", "keyhole");
-	json_kv_str(&j, "dataset", "keyhole.catchup");
-	json_obj_end(&j);
-	json_key(&j, "rule");
-	json_obj_begin(&j);
-	json_kv_str(&j, "id", "keyhole-catchup-skipped");
-	json_kv_str(&j, "name", "Audit events not examined after a restart");
-	json_kv_str(&j, "severity", "high");
-	json_obj_end(&j);
-	json_key(&j, "keyhole");
-	json_obj_begin(&j);
-	json_key(&j, "catchup");
-	json_obj_begin(&j);
-	json_kv_str(&j, "log", log);
-	json_kv_str(&j, "reason", s->reason);
-	json_kv_str(&j, "first_file", s->first);
-	json_kv_str(&j, "last_file", s->last);
-	json_kv_int(&j, "files", s->files);
-	json_kv_int(&j, "bytes", (long long)s->bytes);
-	json_key(&j, "bytes_known");
-	json_boolean(&j, !s->bytes_unknown);
+	json_out__key(&j, "event");
+	json_out__obj_begin(&j);
+	json_out__kv_str(&j, "kind", "alert");
+	json_out__kv_str(&j, "module", "keyhole");
+	json_out__kv_str(&j, "dataset", "keyhole.catchup");
+	json_out__obj_end(&j);
+	json_out__key(&j, "rule");
+	json_out__obj_begin(&j);
+	json_out__kv_str(&j, "id", "keyhole-catchup-skipped");
+	json_out__kv_str(&j, "name", "Audit events not examined after a restart");
+	json_out__kv_str(&j, "severity", "high");
+	json_out__obj_end(&j);
+	json_out__key(&j, "keyhole");
+	json_out__obj_begin(&j);
+	json_out__key(&j, "catchup");
+	json_out__obj_begin(&j);
+	json_out__kv_str(&j, "log", log);
+	json_out__kv_str(&j, "reason", s->reason);
+	json_out__kv_str(&j, "first_file", s->first);
+	json_out__kv_str(&j, "last_file", s->last);
+	json_out__kv_int(&j, "files", s->files);
+	json_out__kv_int(&j, "bytes", (long long)s->bytes);
+	json_out__key(&j, "bytes_known");
+	json_out__bool(&j, !s->bytes_unknown);
 	put_time(&j, "from", s->from_ns);
 	put_time(&j, "to", s->to_ns);
-	json_obj_end(&j);
-	json_obj_end(&j);
-	json_obj_end(&j);
+	json_out__obj_end(&j);
+	json_out__obj_end(&j);
+	json_out__obj_end(&j);
 	if (!j.oom && r->o.out) {
 		fwrite(j.buf, 1, j.len, r->o.out);
 		fputc('\n', r->o.out);
 		fflush(r->o.out);
 	}
-	json_out_free(&j);
+	json_out__free(&j);
 	s->on = false;
 }

@@ -48,6 +48,6 @@ struct kh_allowlist {
 bool allowlist__match(const struct kh_allowlist *a, const struct audit_event *ev);
 
 /* @ip (an address as the log has it) is in @list of addresses and CIDR prefixes */
-bool kh_any_ip_in(struct kstr ip, const char *const *list);
+bool allowlist__any_ip_in(struct kstr ip, const char *const *list);
 
 #endif /* KEYHOLE_RULES_ALLOWLIST_H */

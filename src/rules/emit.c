@@ -51,7 +51,7 @@ struct kh_emit *emit__new(FILE *out, struct kh_counters *c)
 		return NULL;
 	e->out = out;
 	e->c = c ? c : &e->own;
-	json_out_init(&e->j);
+	json_out__init(&e->j);
 	e->held = calloc(KH_EMIT_PENDING_MAX, sizeof(*e->held));
 	if (!e->held || fifo_map__init(&e->done, KH_EMIT_DONE_MAX) ||
 	    fifo_map__init(&e->pending, KH_EMIT_PENDING_MAX)) {
@@ -72,7 +72,7 @@ void emit__free(struct kh_emit *e)
 	free(e->held);
 	fifo_map__fini(&e->done);
 	fifo_map__fini(&e->pending);
-	json_out_free(&e->j);
+	json_out__free(&e->j);
 	free(e);
 }
 
@@ -98,25 +98,25 @@ void emit__count_state_eviction(struct kh_emit *e)
 	e->c->state_evictions++;
 }
 
-int emit_is_request_received(const struct audit_event *ev)
+int emit__is_request_received(const struct audit_event *ev)
 {
-	return kstr_eq(ev->stage, "RequestReceived");
+	return kstr__eq(ev->stage, "RequestReceived");
 }
 
-uint64_t emit_request_key(const struct audit_event *ev)
+uint64_t emit__request_key(const struct audit_event *ev)
 {
 	uint64_t h = KH_HASH_INIT;
 
-	h = kh_hash_kstr(h, ev->audit_id);
-	h = kh_hash_kstr(h, ev->verb);
-	h = kh_hash_kstr(h, ev->request_uri);
-	h = kh_hash_kstr(h, ev->user.username);
-	return kh_hash_final(h);
+	h = match__hash_kstr(h, ev->audit_id);
+	h = match__hash_kstr(h, ev->verb);
+	h = match__hash_kstr(h, ev->request_uri);
+	h = match__hash_kstr(h, ev->user.username);
+	return match__hash_final(h);
 }
 
 static uint64_t alert_key(uint64_t request, size_t rule)
 {
-	return kh_hash_final(request ^ ((uint64_t)(rule + 1) * 0x9e3779b97f4a7c15ull));
+	return match__hash_final(request ^ ((uint64_t)(rule + 1) * 0x9e3779b97f4a7c15ull));
 }
 
 static void remember(struct kh_emit *e, uint64_t key)
@@ -217,9 +217,9 @@ void emit__event_end_range(struct kh_emit *e, const struct audit_event *ev, size
 {
 	uint64_t req;
 
-	if (!e->pending.count || emit_is_request_received(ev))
+	if (!e->pending.count || emit__is_request_received(ev))
 		return;
-	req = emit_request_key(ev);
+	req = emit__request_key(ev);
 	for (size_t r = first; r < first + n_rules && e->pending.count; r++) {
 		uint64_t key = alert_key(req, r);
 		long slot = fifo_map__find(&e->pending, key);
@@ -229,9 +229,9 @@ void emit__event_end_range(struct kh_emit *e, const struct audit_event *ev, size
 	}
 }
 
-void alert_cancel(struct kh_emit *e, const struct audit_event *ev)
+void emit__alert_cancel(struct kh_emit *e, const struct audit_event *ev)
 {
-	uint64_t key = alert_key(emit_request_key(ev), e->rule);
+	uint64_t key = alert_key(emit__request_key(ev), e->rule);
 	long slot = fifo_map__find(&e->pending, key);
 
 	if (slot >= 0)
@@ -244,11 +244,11 @@ static void put_strlist(struct json_out *j, const char *key, const struct kh_str
 {
 	if (!l->n)
 		return;
-	json_key(j, key);
-	json_arr_begin(j);
+	json_out__key(j, key);
+	json_out__arr_begin(j);
 	for (uint32_t i = 0; i < l->n; i++)
-		json_kstr(j, l->v[i]);
-	json_arr_end(j);
+		json_out__kstr(j, l->v[i]);
+	json_out__arr_end(j);
 }
 
 static void put_threat(struct json_out *j, const struct kh_rule_info *r)
@@ -270,55 +270,55 @@ static void put_threat(struct json_out *j, const struct kh_rule_info *r)
 			plen[np++] = len;
 		}
 	}
-	json_key(j, "threat");
-	json_obj_begin(j);
-	json_kv_str(j, "framework", "MITRE ATT&CK");
-	json_key(j, "technique");
-	json_obj_begin(j);
-	json_key(j, "id");
-	json_arr_begin(j);
+	json_out__key(j, "threat");
+	json_out__obj_begin(j);
+	json_out__kv_str(j, "framework", "MITRE ATT&CK");
+	json_out__key(j, "technique");
+	json_out__obj_begin(j);
+	json_out__key(j, "id");
+	json_out__arr_begin(j);
 	for (size_t k = 0; k < np; k++)
-		json_strn(j, parents[k], plen[k]);
-	json_arr_end(j);
+		json_out__strn(j, parents[k], plen[k]);
+	json_out__arr_end(j);
 	if (nsub) {
-		json_key(j, "subtechnique");
-		json_obj_begin(j);
-		json_key(j, "id");
-		json_arr_begin(j);
+		json_out__key(j, "subtechnique");
+		json_out__obj_begin(j);
+		json_out__key(j, "id");
+		json_out__arr_begin(j);
 		for (size_t t = 0; t < KH_MAX_TECHNIQUES && r->techniques[t]; t++)
 			if (strchr(r->techniques[t], '.'))
-				json_str(j, r->techniques[t]);
-		json_arr_end(j);
-		json_obj_end(j);
+				json_out__str(j, r->techniques[t]);
+		json_out__arr_end(j);
+		json_out__obj_end(j);
 	}
-	json_obj_end(j);
+	json_out__obj_end(j);
 	if (r->tactics[0]) { /* ECS threat.tactic.id, for rules mapped to a tactic only */
-		json_key(j, "tactic");
-		json_obj_begin(j);
-		json_key(j, "id");
-		json_arr_begin(j);
+		json_out__key(j, "tactic");
+		json_out__obj_begin(j);
+		json_out__key(j, "id");
+		json_out__arr_begin(j);
 		for (size_t t = 0; t < KH_MAX_TECHNIQUES && r->tactics[t]; t++)
-			json_str(j, r->tactics[t]);
-		json_arr_end(j);
-		json_obj_end(j);
+			json_out__str(j, r->tactics[t]);
+		json_out__arr_end(j);
+		json_out__obj_end(j);
 	}
-	json_obj_end(j);
+	json_out__obj_end(j);
 }
 
 static void put_rule(struct json_out *j, const struct kh_rule_info *r)
 {
-	json_key(j, "rule");
-	json_obj_begin(j);
-	json_kv_str(j, "id", r->id);
-	json_kv_str(j, "uuid", r->uuid);
-	json_kv_str(j, "name", r->name);
-	json_kv_str(j, "severity", r->severity);
-	json_kv_int(j, "risk_score", r->risk_score);
+	json_out__key(j, "rule");
+	json_out__obj_begin(j);
+	json_out__kv_str(j, "id", r->id);
+	json_out__kv_str(j, "uuid", r->uuid);
+	json_out__kv_str(j, "name", r->name);
+	json_out__kv_str(j, "severity", r->severity);
+	json_out__kv_int(j, "risk_score", r->risk_score);
 	if (r->ruleset)
-		json_kv_str(j, "ruleset", r->ruleset);
+		json_out__kv_str(j, "ruleset", r->ruleset);
 	if (r->reference)
-		json_kv_str(j, "reference", r->reference);
-	json_obj_end(j);
+		json_out__kv_str(j, "reference", r->reference);
+	json_out__obj_end(j);
 	put_threat(j, r);
 }
 
@@ -327,15 +327,15 @@ static void put_head(struct json_out *j, const struct kh_rule_info *r, int64_t t
 		     struct kstr action)
 {
 	if (t) {
-		json_key(j, "@timestamp");
-		json_time_ns(j, t);
+		json_out__key(j, "@timestamp");
+		json_out__time_ns(j, t);
 	}
-	json_key(j, "event");
-	json_obj_begin(j);
-	json_kv_str(j, "kind", "alert");
-	json_kv_kstr(j, "action", action);
-	json_kv_int(j, "severity", r->risk_score);
-	json_obj_end(j);
+	json_out__key(j, "event");
+	json_out__obj_begin(j);
+	json_out__kv_str(j, "kind", "alert");
+	json_out__kv_kstr(j, "action", action);
+	json_out__kv_int(j, "severity", r->risk_score);
+	json_out__obj_end(j);
 
 	put_rule(j, r);
 }
@@ -343,32 +343,32 @@ static void put_head(struct json_out *j, const struct kh_rule_info *r, int64_t t
 /* user.*, source.ip, user_agent.* of the request */
 static void put_who(struct json_out *j, const struct audit_event *ev)
 {
-	struct kstr ip = kh_source_ip(ev);
+	struct kstr ip = match__source_ip(ev);
 
 	if (kstr_present(ev->user.username) || kstr_present(ev->impersonated_user.username)) {
-		json_key(j, "user");
-		json_obj_begin(j);
-		json_kv_kstr(j, "name", ev->user.username);
+		json_out__key(j, "user");
+		json_out__obj_begin(j);
+		json_out__kv_kstr(j, "name", ev->user.username);
 		/* ECS user.effective: the identity the request acted as (impersonation) */
 		if (kstr_present(ev->impersonated_user.username)) {
-			json_key(j, "effective");
-			json_obj_begin(j);
-			json_kv_kstr(j, "name", ev->impersonated_user.username);
-			json_obj_end(j);
+			json_out__key(j, "effective");
+			json_out__obj_begin(j);
+			json_out__kv_kstr(j, "name", ev->impersonated_user.username);
+			json_out__obj_end(j);
 		}
-		json_obj_end(j);
+		json_out__obj_end(j);
 	}
 	if (kstr_nonempty(ip)) {
-		json_key(j, "source");
-		json_obj_begin(j);
-		json_kv_kstr(j, "ip", ip);
-		json_obj_end(j);
+		json_out__key(j, "source");
+		json_out__obj_begin(j);
+		json_out__kv_kstr(j, "ip", ip);
+		json_out__obj_end(j);
 	}
 	if (kstr_present(ev->user_agent)) {
-		json_key(j, "user_agent");
-		json_obj_begin(j);
-		json_kv_kstr(j, "original", ev->user_agent);
-		json_obj_end(j);
+		json_out__key(j, "user_agent");
+		json_out__obj_begin(j);
+		json_out__kv_kstr(j, "original", ev->user_agent);
+		json_out__obj_end(j);
 	}
 }
 
@@ -384,13 +384,13 @@ static void put_user(struct json_out *j, const char *key, const struct kh_user *
 {
 	if (!u->present && !kstr_present(u->username))
 		return;
-	json_key(j, key);
-	json_obj_begin(j);
-	json_kv_kstr(j, "username", u->username);
-	json_kv_kstr(j, "uid", u->uid);
+	json_out__key(j, key);
+	json_out__obj_begin(j);
+	json_out__kv_kstr(j, "username", u->username);
+	json_out__kv_kstr(j, "uid", u->uid);
 	put_strlist(j, "groups", &u->groups);
-	emit_extra(j, u->extra, cut_total);
-	json_obj_end(j);
+	emit_extra__write(j, u->extra, cut_total);
+	json_out__obj_end(j);
 }
 
 static void put_object_ref(struct json_out *j, const struct audit_event *ev)
@@ -399,61 +399,61 @@ static void put_object_ref(struct json_out *j, const struct audit_event *ev)
 
 	if (!ev->object_ref_present)
 		return;
-	json_key(j, "objectRef");
-	json_obj_begin(j);
-	json_kv_kstr(j, "resource", o->resource);
-	json_kv_kstr(j, "subresource", o->subresource);
-	json_kv_kstr(j, "namespace", o->namespace_);
-	json_kv_kstr(j, "name", o->name);
-	json_kv_kstr(j, "apiGroup", o->api_group);
-	json_kv_kstr(j, "apiVersion", o->api_version);
-	json_obj_end(j);
+	json_out__key(j, "objectRef");
+	json_out__obj_begin(j);
+	json_out__kv_kstr(j, "resource", o->resource);
+	json_out__kv_kstr(j, "subresource", o->subresource);
+	json_out__kv_kstr(j, "namespace", o->namespace_);
+	json_out__kv_kstr(j, "name", o->name);
+	json_out__kv_kstr(j, "apiGroup", o->api_group);
+	json_out__kv_kstr(j, "apiVersion", o->api_version);
+	json_out__obj_end(j);
 }
 
 /* kubernetes.audit.*, named as Elastic's Kubernetes integration names them; no bodies */
 static void put_audit(struct json_out *j, const struct audit_event *ev, uint64_t *cut_total)
 {
-	json_key(j, "kubernetes");
-	json_obj_begin(j);
-	json_key(j, "audit");
-	json_obj_begin(j);
-	json_kv_kstr(j, "level", ev->level);
-	json_kv_kstr(j, "auditID", ev->audit_id);
-	json_kv_kstr(j, "stage", ev->stage);
-	json_kv_kstr(j, "requestURI", ev->request_uri);
-	json_kv_kstr(j, "verb", ev->verb);
+	json_out__key(j, "kubernetes");
+	json_out__obj_begin(j);
+	json_out__key(j, "audit");
+	json_out__obj_begin(j);
+	json_out__kv_kstr(j, "level", ev->level);
+	json_out__kv_kstr(j, "auditID", ev->audit_id);
+	json_out__kv_kstr(j, "stage", ev->stage);
+	json_out__kv_kstr(j, "requestURI", ev->request_uri);
+	json_out__kv_kstr(j, "verb", ev->verb);
 	put_user(j, "user", &ev->user, cut_total);
 	put_user(j, "impersonatedUser", &ev->impersonated_user, cut_total);
 	if (ev->source_ips.n) {
-		json_key(j, "sourceIPs");
-		json_arr_begin(j);
+		json_out__key(j, "sourceIPs");
+		json_out__arr_begin(j);
 		for (uint32_t i = 0; i < ev->source_ips.n; i++)
-			json_kstr(j, ev->source_ips.v[i]);
-		json_arr_end(j);
+			json_out__kstr(j, ev->source_ips.v[i]);
+		json_out__arr_end(j);
 	}
-	json_kv_kstr(j, "userAgent", ev->user_agent);
+	json_out__kv_kstr(j, "userAgent", ev->user_agent);
 	put_object_ref(j, ev);
 	if (ev->response_code >= 0) {
-		json_key(j, "responseStatus");
-		json_obj_begin(j);
-		json_kv_int(j, "code", ev->response_code);
-		json_obj_end(j);
+		json_out__key(j, "responseStatus");
+		json_out__obj_begin(j);
+		json_out__kv_int(j, "code", ev->response_code);
+		json_out__obj_end(j);
 	}
-	json_kv_kstr(j, "requestReceivedTimestamp", ev->request_received_timestamp);
-	json_kv_kstr(j, "stageTimestamp", ev->stage_timestamp);
-	json_kv_kstr(j, "timestamp", ev->legacy_timestamp); /* audit.k8s.io v1alpha1, v1beta1 */
+	json_out__kv_kstr(j, "requestReceivedTimestamp", ev->request_received_timestamp);
+	json_out__kv_kstr(j, "stageTimestamp", ev->stage_timestamp);
+	json_out__kv_kstr(j, "timestamp", ev->legacy_timestamp); /* audit.k8s.io v1alpha1, v1beta1 */
 	if (kstr_present(ev->decision) || kstr_present(ev->reason)) {
-		json_key(j, "annotations");
-		json_obj_begin(j);
-		json_kv_kstr(j, "authorization_k8s_io/decision", ev->decision);
-		json_kv_kstr(j, "authorization_k8s_io/reason", ev->reason);
-		json_obj_end(j);
+		json_out__key(j, "annotations");
+		json_out__obj_begin(j);
+		json_out__kv_kstr(j, "authorization_k8s_io/decision", ev->decision);
+		json_out__kv_kstr(j, "authorization_k8s_io/reason", ev->reason);
+		json_out__obj_end(j);
 	}
-	json_obj_end(j);
-	json_obj_end(j);
+	json_out__obj_end(j);
+	json_out__obj_end(j);
 }
 
-struct json_out *alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
+struct json_out *emit__alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
 			     const struct audit_event *ev)
 {
 	uint64_t key;
@@ -462,12 +462,12 @@ struct json_out *alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
 
 	if (e->muted)
 		return NULL;
-	key = alert_key(emit_request_key(ev), e->rule);
+	key = alert_key(emit__request_key(ev), e->rule);
 	if (fifo_map__find(&e->done, key) >= 0) {
 		e->c->dedup_suppressed++;
 		return NULL;
 	}
-	hold = emit_is_request_received(ev);
+	hold = emit__is_request_received(ev);
 	slot = fifo_map__find(&e->pending, key);
 	if (slot >= 0) {
 		if (hold) { /* the same RequestReceived line again */
@@ -479,14 +479,14 @@ struct json_out *alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
 	e->building = hold ? B_HOLD : B_WRITE;
 	e->building_key = key;
 	e->building_ev = ev;
-	json_out_reset(&e->j);
-	json_obj_begin(&e->j);
+	json_out__reset(&e->j);
+	json_out__obj_begin(&e->j);
 	put_ecs(&e->j, rule, ev);
 	put_audit(&e->j, ev, &e->c->fields_cut);
 	return &e->j;
 }
 
-struct json_out *alert_begin_node(struct kh_emit *e, const struct kh_rule_info *rule,
+struct json_out *emit__alert_begin_node(struct kh_emit *e, const struct kh_rule_info *rule,
 				  int64_t time_ns, const char *action, uint64_t key,
 				  const struct audit_event *joined)
 {
@@ -502,8 +502,8 @@ struct json_out *alert_begin_node(struct kh_emit *e, const struct kh_rule_info *
 	e->building = B_WRITE;
 	e->building_key = k;
 	e->building_ev = joined;
-	json_out_reset(&e->j);
-	json_obj_begin(&e->j);
+	json_out__reset(&e->j);
+	json_out__obj_begin(&e->j);
 	put_head(&e->j, rule, time_ns, kstr_lit(action, strlen(action)));
 	if (joined) {
 		put_who(&e->j, joined);
@@ -531,23 +531,23 @@ static void hold_alert(struct kh_emit *e)
 	e->held[slot] = h;
 }
 
-void alert_end(struct kh_emit *e, const struct kstr *extra_ids, size_t n_extra)
+void emit__alert_end(struct kh_emit *e, const struct kstr *extra_ids, size_t n_extra)
 {
 	struct json_out *j = &e->j;
 
 	if (e->building == B_NONE)
 		return;
-	json_key(j, "evidence");
-	json_obj_begin(j);
-	json_key(j, "audit_ids");
-	json_arr_begin(j);
+	json_out__key(j, "evidence");
+	json_out__obj_begin(j);
+	json_out__key(j, "audit_ids");
+	json_out__arr_begin(j);
 	if (e->building_ev) /* a node alert without a matching request has none of its own */
-		json_kstr(j, e->building_ev->audit_id);
+		json_out__kstr(j, e->building_ev->audit_id);
 	for (size_t i = 0; i < n_extra; i++)
-		json_kstr(j, extra_ids[i]);
-	json_arr_end(j);
-	json_obj_end(j);
-	json_obj_end(j);
+		json_out__kstr(j, extra_ids[i]);
+	json_out__arr_end(j);
+	json_out__obj_end(j);
+	json_out__obj_end(j);
 	if (j->oom || j->depth != 0) {
 		e->c->output_errors++; /* an alert we cannot render whole is not written half */
 	} else if (e->building == B_HOLD) {
@@ -569,18 +569,18 @@ struct json_out *emit__incident_begin(struct kh_emit *e, const struct kh_rule_in
 		return NULL;
 	e->building = B_INCIDENT;
 	e->building_rule = rule_index;
-	json_out_reset(&e->j);
-	json_obj_begin(&e->j);
+	json_out__reset(&e->j);
+	json_out__obj_begin(&e->j);
 	if (t_ns) {
-		json_key(&e->j, "@timestamp");
-		json_time_ns(&e->j, t_ns);
+		json_out__key(&e->j, "@timestamp");
+		json_out__time_ns(&e->j, t_ns);
 	}
-	json_key(&e->j, "event");
-	json_obj_begin(&e->j);
-	json_kv_str(&e->j, "kind", "alert");
-	json_kv_str(&e->j, "action", action);
-	json_kv_int(&e->j, "severity", rule->risk_score);
-	json_obj_end(&e->j);
+	json_out__key(&e->j, "event");
+	json_out__obj_begin(&e->j);
+	json_out__kv_str(&e->j, "kind", "alert");
+	json_out__kv_str(&e->j, "action", action);
+	json_out__kv_int(&e->j, "severity", rule->risk_score);
+	json_out__obj_end(&e->j);
 	put_rule(&e->j, rule);
 	return &e->j;
 }
@@ -591,15 +591,15 @@ void emit__incident_end(struct kh_emit *e, const char *const *ids, size_t n_ids)
 
 	if (e->building != B_INCIDENT)
 		return;
-	json_key(j, "evidence");
-	json_obj_begin(j);
-	json_key(j, "audit_ids");
-	json_arr_begin(j);
+	json_out__key(j, "evidence");
+	json_out__obj_begin(j);
+	json_out__key(j, "audit_ids");
+	json_out__arr_begin(j);
 	for (size_t i = 0; i < n_ids; i++)
-		json_str(j, ids[i]);
-	json_arr_end(j);
-	json_obj_end(j);
-	json_obj_end(j);
+		json_out__str(j, ids[i]);
+	json_out__arr_end(j);
+	json_out__obj_end(j);
+	json_out__obj_end(j);
 	if (j->oom || j->depth != 0)
 		e->c->output_errors++;
 	else

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * emit_extra: walk a user.extra object span and write it out, bounded (see emit_extra.h).
+ * emit_extra__write: walk a user.extra object span and write it out, bounded (see emit_extra.h).
  *
  * The span was validated as JSON by the audit parser, so this walker only has to find the ends
  * of strings and values; it still never reads outside the span. The apiserver writes extra as
@@ -84,15 +84,15 @@ static uint64_t put_value(struct json_out *j, struct kstr v)
 	long n;
 
 	if (v.len <= KH_EXTRA_MAX_VALUE_LEN && !(v.flags & KSTR_ESCAPED)) {
-		json_kstr(j, v);
+		json_out__kstr(j, v);
 		return 0;
 	}
-	n = kstr_decode(v, buf, sizeof(buf));
+	n = kstr__decode(v, buf, sizeof(buf));
 	if (n < 0) {
-		json_null(j);
+		json_out__null(j);
 		return 1;
 	}
-	json_strn(j, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf));
+	json_out__strn(j, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf));
 	return (size_t)n > sizeof(buf);
 }
 
@@ -133,7 +133,7 @@ static uint64_t put_values(struct json_out *j, struct walk *w)
 	}
 }
 
-void emit_extra(struct json_out *j, struct kstr extra, uint64_t *cut_total)
+void emit_extra__write(struct json_out *j, struct kstr extra, uint64_t *cut_total)
 {
 	struct walk w = {extra.p, extra.p + extra.len};
 	char key[KH_EXTRA_MAX_KEY_LEN + 1];
@@ -144,8 +144,8 @@ void emit_extra(struct json_out *j, struct kstr extra, uint64_t *cut_total)
 		return;
 	w.p++;
 	w.end--; /* the closing '}' */
-	json_key(j, "extra");
-	json_obj_begin(j);
+	json_out__key(j, "extra");
+	json_out__obj_begin(j);
 	for (;;) {
 		struct kstr k;
 		long n;
@@ -161,7 +161,7 @@ void emit_extra(struct json_out *j, struct kstr extra, uint64_t *cut_total)
 		ws(&w);
 		if (w.p < w.end && *w.p == ':')
 			w.p++;
-		n = kstr_decode(k, key, KH_EXTRA_MAX_KEY_LEN);
+		n = kstr__decode(k, key, KH_EXTRA_MAX_KEY_LEN);
 		/* a key the output cannot carry whole (too long, NUL inside) is cut with its values
 		 */
 		if (keys >= KH_EXTRA_MAX_KEYS || n < 0 || n > KH_EXTRA_MAX_KEY_LEN ||
@@ -171,15 +171,15 @@ void emit_extra(struct json_out *j, struct kstr extra, uint64_t *cut_total)
 			continue;
 		}
 		key[n] = '\0';
-		json_key(j, key);
-		json_arr_begin(j);
+		json_out__key(j, key);
+		json_out__arr_begin(j);
 		cut += put_values(j, &w);
-		json_arr_end(j);
+		json_out__arr_end(j);
 		keys++;
 	}
-	json_obj_end(j);
+	json_out__obj_end(j);
 	if (cut) {
-		json_kv_int(j, "extra_cut", (long long)cut);
+		json_out__kv_int(j, "extra_cut", (long long)cut);
 		if (cut_total)
 			*cut_total += cut;
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * emit_extra: a user's whole `extra` map into an alert (kubernetes.audit.user.extra).
+ * emit_extra__write: a user's whole `extra` map into an alert (kubernetes.audit.user.extra).
  *
  * The apiserver puts what ties a request to one credential there: the token's JTI
  * (authentication.kubernetes.io/credential-id), the node and pod a service account token was
@@ -26,6 +26,6 @@
  * "extra_cut":N when N keys, values or value bytes were cut; adds N to *@cut_total. Nothing is
  * written for an absent span.
  */
-void emit_extra(struct json_out *j, struct kstr extra, uint64_t *cut_total);
+void emit_extra__write(struct json_out *j, struct kstr extra, uint64_t *cut_total);
 
 #endif /* KEYHOLE_RULES_EMIT_EXTRA_H */

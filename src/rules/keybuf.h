@@ -28,12 +28,12 @@ static inline void keybuf_init(struct keybuf *k)
 }
 
 /* append @s, decoded, keeping at most @cap bytes of it (then a hash of the rest) */
-void keybuf_add(struct keybuf *k, struct kstr s, size_t cap);
+void keybuf__add(struct keybuf *k, struct kstr s, size_t cap);
 
 /*
  * Decode @s into @buf (at most @cap bytes). Returns the bytes kept; a longer value is cut at
  * @cap. An absent or malformed value gives 0.
  */
-size_t kstr_copy_decoded(struct kstr s, char *buf, size_t cap);
+size_t keybuf__copy_decoded(struct kstr s, char *buf, size_t cap);
 
 #endif /* KEYHOLE_RULES_KEYBUF_H */

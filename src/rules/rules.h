@@ -25,7 +25,7 @@ struct secret_suspicious_ua_tun {
 };
 extern const struct kh_rule rule_secret_suspicious_ua;
 extern const struct secret_suspicious_ua_tun secret_suspicious_ua_defaults;
-void *secret_suspicious_ua_new_with(const struct secret_suspicious_ua_tun *t);
+void *secret_suspicious_ua__new_with(const struct secret_suspicious_ua_tun *t);
 
 /* k8s-secret-access-non-controller: seed 004 (Sigma) */
 struct secret_access_non_controller_tun {
@@ -33,7 +33,7 @@ struct secret_access_non_controller_tun {
 };
 extern const struct kh_rule rule_secret_access_non_controller;
 extern const struct secret_access_non_controller_tun secret_access_non_controller_defaults;
-void *secret_access_non_controller_new_with(const struct secret_access_non_controller_tun *t);
+void *secret_access_non_controller__new_with(const struct secret_access_non_controller_tun *t);
 
 /* k8s-secret-read-node-or-pod-sa: seed 003 and its Elastic rule file */
 #define KH_POD_EXCLUSIONS_MAX 16
@@ -52,7 +52,7 @@ struct secret_read_node_or_pod_sa_tun {
 };
 extern const struct kh_rule rule_secret_read_node_or_pod_sa;
 extern const struct secret_read_node_or_pod_sa_tun secret_read_node_or_pod_sa_defaults;
-void *secret_read_node_or_pod_sa_new_with(const struct secret_read_node_or_pod_sa_tun *t);
+void *secret_read_node_or_pod_sa__new_with(const struct secret_read_node_or_pod_sa_tun *t);
 
 /* k8s-secret-configmap-arc-proxy: seed 003 and its Elastic rule file */
 struct secret_configmap_arc_proxy_tun {
@@ -64,7 +64,7 @@ struct secret_configmap_arc_proxy_tun {
 };
 extern const struct kh_rule rule_secret_configmap_arc_proxy;
 extern const struct secret_configmap_arc_proxy_tun secret_configmap_arc_proxy_defaults;
-void *secret_configmap_arc_proxy_new_with(const struct secret_configmap_arc_proxy_tun *t);
+void *secret_configmap_arc_proxy__new_with(const struct secret_configmap_arc_proxy_tun *t);
 
 /* k8s-secret-rapid-get: seed 001 */
 struct secret_rapid_get_tun {
@@ -76,7 +76,7 @@ struct secret_rapid_get_tun {
 };
 extern const struct kh_rule rule_secret_rapid_get;
 extern const struct secret_rapid_get_tun secret_rapid_get_defaults;
-void *secret_rapid_get_new_with(const struct secret_rapid_get_tun *t);
+void *secret_rapid_get__new_with(const struct secret_rapid_get_tun *t);
 
 /* k8s-unusual-decision-ua: seed 002 */
 struct unusual_decision_ua_tun {
@@ -86,7 +86,7 @@ struct unusual_decision_ua_tun {
 };
 extern const struct kh_rule rule_unusual_decision_ua;
 extern const struct unusual_decision_ua_tun unusual_decision_ua_defaults;
-void *unusual_decision_ua_new_with(const struct unusual_decision_ua_tun *t);
-struct kh_history *unusual_decision_ua_history(void *state);
+void *unusual_decision_ua__new_with(const struct unusual_decision_ua_tun *t);
+struct kh_history *unusual_decision_ua__history(void *state);
 
 #endif /* KEYHOLE_RULES_RULES_H */

@@ -40,7 +40,7 @@ const struct secret_access_non_controller_tun secret_access_non_controller_defau
 
 static const char *const read_verbs[] = {"get", "list", "watch", NULL};
 
-void *secret_access_non_controller_new_with(const struct secret_access_non_controller_tun *t)
+void *secret_access_non_controller__new_with(const struct secret_access_non_controller_tun *t)
 {
 	struct secret_access_non_controller_tun *s = malloc(sizeof(*s));
 
@@ -62,20 +62,20 @@ static void *state_new(const struct kh_config *cfg)
 	struct secret_access_non_controller_tun t = secret_access_non_controller_defaults;
 
 	config__rule_apply(cfg, info.id, config_keys, &t);
-	return secret_access_non_controller_new_with(&t);
+	return secret_access_non_controller__new_with(&t);
 }
 
 static void on_event(void *state, const struct audit_event *ev, struct kh_emit *e)
 {
 	const struct secret_access_non_controller_tun *t = state;
 
-	if (!kh_eq_nocase(ev->object_ref.resource, "secrets") ||
-	    !kh_any_eq_nocase(ev->verb, read_verbs))
+	if (!match__eq_nocase(ev->object_ref.resource, "secrets") ||
+	    !match__any_eq_nocase(ev->verb, read_verbs))
 		return;
-	if (kh_any_prefix(ev->user.username, t->controller_prefixes))
+	if (match__any_prefix(ev->user.username, t->controller_prefixes))
 		return;
-	if (alert_begin(e, &info, ev))
-		alert_end(e, NULL, 0);
+	if (emit__alert_begin(e, &info, ev))
+		emit__alert_end(e, NULL, 0);
 }
 
 const struct kh_rule rule_secret_access_non_controller = {

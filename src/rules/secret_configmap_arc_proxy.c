@@ -79,7 +79,7 @@ static void state_free(void *p)
 	free(s);
 }
 
-void *secret_configmap_arc_proxy_new_with(const struct secret_configmap_arc_proxy_tun *t)
+void *secret_configmap_arc_proxy__new_with(const struct secret_configmap_arc_proxy_tun *t)
 {
 	struct arc_state *s = calloc(1, sizeof(*s));
 
@@ -118,7 +118,7 @@ static void *state_new(const struct kh_config *cfg)
 	struct secret_configmap_arc_proxy_tun t = secret_configmap_arc_proxy_defaults;
 
 	config__rule_apply(cfg, info.id, config_keys, &t);
-	return secret_configmap_arc_proxy_new_with(&t);
+	return secret_configmap_arc_proxy__new_with(&t);
 }
 
 static bool matches(const struct secret_configmap_arc_proxy_tun *t, const struct audit_event *ev)
@@ -126,16 +126,16 @@ static bool matches(const struct secret_configmap_arc_proxy_tun *t, const struct
 	const struct kh_object_ref *o = &ev->object_ref;
 
 	/* resource first: it rules out nearly every event */
-	return kh_any_eq(o->resource, resources) &&
-	       kh_any_prefix(ev->user.username, t->user_prefixes) && kh_any_eq(ev->verb, verbs) &&
-	       !kh_any_eq(o->namespace_, t->excluded_namespaces) &&
-	       !kh_any_prefix(o->name, t->excluded_name_prefixes);
+	return match__any_eq(o->resource, resources) &&
+	       match__any_prefix(ev->user.username, t->user_prefixes) && match__any_eq(ev->verb, verbs) &&
+	       !match__any_eq(o->namespace_, t->excluded_namespaces) &&
+	       !match__any_prefix(o->name, t->excluded_name_prefixes);
 }
 
 static void alert(struct kh_emit *e, const struct audit_event *ev)
 {
-	if (alert_begin(e, &info, ev))
-		alert_end(e, NULL, 0);
+	if (emit__alert_begin(e, &info, ev))
+		emit__alert_end(e, NULL, 0);
 }
 
 /* record @key as seen at @now (most recently used), evicting the least recent when full */
@@ -165,12 +165,12 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 
 	if (!matches(&s->t, ev))
 		return;
-	if (!kstr_present(who) && emit_is_request_received(ev)) {
+	if (!kstr_present(who) && emit__is_request_received(ev)) {
 		alert(e, ev); /* held until a later stage names the caller */
 		return;
 	}
-	req = emit_request_key(ev);
-	key = kh_hash_final(kh_hash_kstr(KH_HASH_INIT, who));
+	req = emit__request_key(ev);
+	key = match__hash_final(match__hash_kstr(KH_HASH_INIT, who));
 	slot = fifo_map__find(&s->users, key);
 	if (slot < 0) {
 		touch(s, e, key, (struct seen){now, req});
@@ -186,7 +186,7 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 	if (now <= prev.last_ns || now - prev.last_ns <= s->t.window_ns) {
 		touch(s, e, key,
 		      (struct seen){now > prev.last_ns ? now : prev.last_ns, prev.alert_req});
-		alert_cancel(e, ev); /* seen within the window: a held RequestReceived is not due */
+		emit__alert_cancel(e, ev); /* seen within the window: a held RequestReceived is not due */
 		return;
 	}
 	touch(s, e, key, (struct seen){now, req});

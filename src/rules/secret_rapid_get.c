@@ -104,7 +104,7 @@ static const struct kh_config_key config_keys[] = {
  */
 struct rec {
 	int64_t t_ns;
-	uint64_t req; /* emit_request_key: equal at every stage of one request */
+	uint64_t req; /* emit__request_key: equal at every stage of one request */
 	uint8_t name_len, ns_len, dec_len, id_len;
 };
 #define REC_HDR 20 /* the header's packed size */
@@ -141,7 +141,7 @@ static void state_free(void *p)
 	free(s);
 }
 
-void *secret_rapid_get_new_with(const struct secret_rapid_get_tun *t)
+void *secret_rapid_get__new_with(const struct secret_rapid_get_tun *t)
 {
 	struct rapid_state *s = calloc(1, sizeof(*s));
 
@@ -155,8 +155,8 @@ void *secret_rapid_get_new_with(const struct secret_rapid_get_tun *t)
 		s->t.max_requests_per_group = UINT16_MAX;
 	s->groups = keytab__new(sizeof(struct group), s->t.max_groups ? s->t.max_groups : 1,
 				group_drop, NULL);
-	keytab_random_key(s->digest_key[0]);
-	keytab_random_key(s->digest_key[1]);
+	keytab__random_key(s->digest_key[0]);
+	keytab__random_key(s->digest_key[1]);
 	if (!s->groups) {
 		free(s);
 		errno = ENOMEM;
@@ -170,7 +170,7 @@ static void *state_new(const struct kh_config *cfg)
 	struct secret_rapid_get_tun t = secret_rapid_get_defaults;
 
 	config__rule_apply(cfg, info.id, config_keys, &t);
-	return secret_rapid_get_new_with(&t);
+	return secret_rapid_get__new_with(&t);
 }
 
 /* ---- records ---- */
@@ -474,11 +474,11 @@ static size_t audit_ids(const struct group *g, int64_t from_ns, char (*txt)[ID_C
 
 static void put_list(struct json_out *j, const char *key, const struct kstr *v, size_t n)
 {
-	json_key(j, key);
-	json_arr_begin(j);
+	json_out__key(j, key);
+	json_out__arr_begin(j);
 	for (size_t i = 0; i < n; i++)
-		json_kstr(j, v[i]);
-	json_arr_end(j);
+		json_out__kstr(j, v[i]);
+	json_out__arr_end(j);
 }
 
 static void alert(struct rapid_state *s, struct group *g, const struct audit_event *ev,
@@ -503,31 +503,31 @@ static void alert(struct rapid_state *s, struct group *g, const struct audit_eve
 				start = r.t_ns;
 		}
 	}
-	j = alert_begin(e, &info, ev);
+	j = emit__alert_begin(e, &info, ev);
 	if (!j)
 		goto out;
-	json_key(j, "Esql"); /* the seed's output fields, by their names */
-	json_obj_begin(j);
+	json_out__key(j, "Esql"); /* the seed's output fields, by their names */
+	json_out__obj_begin(j);
 	n = distinct(g, from, F_NAME, v, g->n, own);
-	json_kv_int(j, "unique_credentials", (long long)n);
+	json_out__kv_int(j, "unique_credentials", (long long)n);
 	put_list(j, "secrets_names", v, n);
 	put_list(j, "namespaces", v, distinct(g, from, F_NS, v, g->n, own));
 	put_list(j, "outcome", v, distinct(g, from, F_DEC, v, g->n, own));
-	json_obj_end(j);
-	json_key(j, "keyhole");
-	json_obj_begin(j);
-	json_key(j, "window");
-	json_obj_begin(j);
-	json_key(j, "start");
-	json_time_ns(j, start);
-	json_key(j, "end");
-	json_time_ns(j, ref_ns);
-	json_kv_int(j, "requests", (long long)requests);
-	json_obj_end(j);
-	json_obj_end(j);
-	/* evidence: every request of the window; the triggering one is written by alert_end */
-	own = kstr_lit(idbuf, kstr_copy_decoded(ev->audit_id, idbuf, sizeof(idbuf)));
-	alert_end(e, v, audit_ids(g, from, txt, v, own));
+	json_out__obj_end(j);
+	json_out__key(j, "keyhole");
+	json_out__obj_begin(j);
+	json_out__key(j, "window");
+	json_out__obj_begin(j);
+	json_out__key(j, "start");
+	json_out__time_ns(j, start);
+	json_out__key(j, "end");
+	json_out__time_ns(j, ref_ns);
+	json_out__kv_int(j, "requests", (long long)requests);
+	json_out__obj_end(j);
+	json_out__obj_end(j);
+	/* evidence: every request of the window; the triggering one is written by emit__alert_end */
+	own = kstr_lit(idbuf, keybuf__copy_decoded(ev->audit_id, idbuf, sizeof(idbuf)));
+	emit__alert_end(e, v, audit_ids(g, from, txt, v, own));
 out:
 	free(txt);
 	free(v);
@@ -537,8 +537,8 @@ out:
 
 static bool matches(const struct secret_rapid_get_tun *t, const struct audit_event *ev)
 {
-	return kstr_eq(ev->verb, "get") && kstr_eq(ev->object_ref.resource, "secrets") &&
-	       kstr_nonempty(kh_source_ip(ev)) && kstr_present(ev->user.username) &&
+	return kstr__eq(ev->verb, "get") && kstr__eq(ev->object_ref.resource, "secrets") &&
+	       kstr_nonempty(match__source_ip(ev)) && kstr_present(ev->user.username) &&
 	       kstr_present(ev->object_ref.name) && !allowlist__match(&t->allow, ev);
 }
 
@@ -562,17 +562,17 @@ static struct group *find_group(struct rapid_state *s, const struct audit_event 
 	uint64_t digest[2];
 
 	keybuf_init(&k);
-	keybuf_add(&k, ev->user.username, USER_CAP);
-	keybuf_add(&k, kh_source_ip(ev), IP_CAP);
-	keybuf_add(&k, ev->user_agent, UA_CAP);
+	keybuf__add(&k, ev->user.username, USER_CAP);
+	keybuf__add(&k, match__source_ip(ev), IP_CAP);
+	keybuf__add(&k, ev->user_agent, UA_CAP);
 	/*
 	 * The group is found by a 128-bit digest of the fingerprint under a random key, not by the
 	 * fingerprint's ~100 bytes: the alert takes user, IP and agent from the event, and at
 	 * 100,000 groups this saves 10 MB. Two fingerprints share a group only on a 128-bit
 	 * collision of a keyed hash, which an attacker who cannot read the key cannot aim for.
 	 */
-	digest[0] = siphash24(s->digest_key[0], k.b, k.len);
-	digest[1] = siphash24(s->digest_key[1], k.b, k.len);
+	digest[0] = siphash__24(s->digest_key[0], k.b, k.len);
+	digest[1] = siphash__24(s->digest_key[1], k.b, k.len);
 	g = keytab__upsert(s->groups, digest, sizeof(digest), &created);
 	if (keytab__evictions(s->groups) != evictions)
 		emit__count_state_eviction(e);
@@ -582,11 +582,11 @@ static struct group *find_group(struct rapid_state *s, const struct audit_event 
 static void fill_fields(struct req_fields *f, const struct audit_event *ev, int64_t t)
 {
 	f->r.t_ns = t;
-	f->r.req = emit_request_key(ev);
-	f->r.name_len = (uint8_t)kstr_copy_decoded(ev->object_ref.name, f->name, NAME_CAP);
-	f->r.ns_len = (uint8_t)kstr_copy_decoded(ev->object_ref.namespace_, f->ns, NS_CAP);
-	f->r.dec_len = (uint8_t)kstr_copy_decoded(ev->decision, f->dec, DEC_CAP);
-	f->r.id_len = pack_id(f->id, kstr_copy_decoded(ev->audit_id, f->id, ID_CAP), f->id);
+	f->r.req = emit__request_key(ev);
+	f->r.name_len = (uint8_t)keybuf__copy_decoded(ev->object_ref.name, f->name, NAME_CAP);
+	f->r.ns_len = (uint8_t)keybuf__copy_decoded(ev->object_ref.namespace_, f->ns, NS_CAP);
+	f->r.dec_len = (uint8_t)keybuf__copy_decoded(ev->decision, f->dec, DEC_CAP);
+	f->r.id_len = pack_id(f->id, keybuf__copy_decoded(ev->audit_id, f->id, ID_CAP), f->id);
 }
 
 /* add the request, or complete the one already there; false when memory ran out */

@@ -59,7 +59,7 @@ const struct secret_read_node_or_pod_sa_tun secret_read_node_or_pod_sa_defaults 
 
 static const char *const read_verbs[] = {"get", "list", NULL};
 
-void *secret_read_node_or_pod_sa_new_with(const struct secret_read_node_or_pod_sa_tun *t)
+void *secret_read_node_or_pod_sa__new_with(const struct secret_read_node_or_pod_sa_tun *t)
 {
 	struct secret_read_node_or_pod_sa_tun *s = malloc(sizeof(*s));
 
@@ -86,13 +86,13 @@ static void *state_new(const struct kh_config *cfg)
 	struct secret_read_node_or_pod_sa_tun t = secret_read_node_or_pod_sa_defaults;
 
 	config__rule_apply(cfg, info.id, config_keys, &t);
-	return secret_read_node_or_pod_sa_new_with(&t);
+	return secret_read_node_or_pod_sa__new_with(&t);
 }
 
 static bool excluded_pod(const struct secret_read_node_or_pod_sa_tun *t, const struct kh_user *u)
 {
 	for (const struct kh_pod_exclusion *x = t->excluded_pods; x->username; x++)
-		if (kstr_eq(u->username, x->username) && kstr_glob(u->extra_pod_name, x->pod_name))
+		if (kstr__eq(u->username, x->username) && kstr__glob(u->extra_pod_name, x->pod_name))
 			return true;
 	return false;
 }
@@ -102,17 +102,17 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 	const struct secret_read_node_or_pod_sa_tun *t = state;
 	struct kstr ip;
 
-	if (!kstr_eq(ev->object_ref.resource, "secrets") || !kh_any_eq(ev->verb, read_verbs))
+	if (!kstr__eq(ev->object_ref.resource, "secrets") || !match__any_eq(ev->verb, read_verbs))
 		return;
-	if (!kh_any_glob(ev->user.username, t->users))
+	if (!match__any_glob(ev->user.username, t->users))
 		return;
-	ip = kh_source_ip(ev);
-	if (!kstr_nonempty(ip) || kh_any_ip_eq(ip, t->excluded_source_ips))
+	ip = match__source_ip(ev);
+	if (!kstr_nonempty(ip) || match__any_ip_eq(ip, t->excluded_source_ips))
 		return;
-	if (kh_strlist_any_glob(&ev->user.groups, t->excluded_groups) || excluded_pod(t, &ev->user))
+	if (match__strlist_any_glob(&ev->user.groups, t->excluded_groups) || excluded_pod(t, &ev->user))
 		return;
-	if (alert_begin(e, &info, ev))
-		alert_end(e, NULL, 0);
+	if (emit__alert_begin(e, &info, ev))
+		emit__alert_end(e, NULL, 0);
 }
 
 const struct kh_rule rule_secret_read_node_or_pod_sa = {

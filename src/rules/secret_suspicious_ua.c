@@ -38,7 +38,7 @@ const struct secret_suspicious_ua_tun secret_suspicious_ua_defaults = {
 
 static const char *const read_verbs[] = {"get", "list", NULL};
 
-void *secret_suspicious_ua_new_with(const struct secret_suspicious_ua_tun *t)
+void *secret_suspicious_ua__new_with(const struct secret_suspicious_ua_tun *t)
 {
 	struct secret_suspicious_ua_tun *s = malloc(sizeof(*s));
 
@@ -62,7 +62,7 @@ static void *state_new(const struct kh_config *cfg)
 	struct secret_suspicious_ua_tun t = secret_suspicious_ua_defaults;
 
 	config__rule_apply(cfg, info.id, config_keys, &t);
-	return secret_suspicious_ua_new_with(&t);
+	return secret_suspicious_ua__new_with(&t);
 }
 
 static void on_event(void *state, const struct audit_event *ev, struct kh_emit *e)
@@ -70,14 +70,14 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 	const struct secret_suspicious_ua_tun *t = state;
 
 	/* cheapest and most selective first: few events are about secrets */
-	if (!kstr_eq(ev->object_ref.resource, "secrets") || !kh_any_eq(ev->verb, read_verbs))
+	if (!kstr__eq(ev->object_ref.resource, "secrets") || !match__any_eq(ev->verb, read_verbs))
 		return;
-	if (!kstr_nonempty(kh_source_ip(ev)) || !kh_any_glob(ev->user_agent, t->user_agents))
+	if (!kstr_nonempty(match__source_ip(ev)) || !match__any_glob(ev->user_agent, t->user_agents))
 		return;
-	if (kh_any_glob(ev->user.username, t->excluded_users))
+	if (match__any_glob(ev->user.username, t->excluded_users))
 		return;
-	if (alert_begin(e, &info, ev))
-		alert_end(e, NULL, 0);
+	if (emit__alert_begin(e, &info, ev))
+		emit__alert_end(e, NULL, 0);
 }
 
 const struct kh_rule rule_secret_suspicious_ua = {

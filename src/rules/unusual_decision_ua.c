@@ -82,7 +82,7 @@ static void state_free(void *p)
 	free(s);
 }
 
-void *unusual_decision_ua_new_with(const struct unusual_decision_ua_tun *t)
+void *unusual_decision_ua__new_with(const struct unusual_decision_ua_tun *t)
 {
 	struct ua_state *s = calloc(1, sizeof(*s));
 
@@ -103,40 +103,40 @@ static void *state_new(const struct kh_config *cfg)
 	struct unusual_decision_ua_tun t = unusual_decision_ua_defaults;
 
 	config__rule_apply(cfg, info.id, config_keys, &t);
-	return unusual_decision_ua_new_with(&t);
+	return unusual_decision_ua__new_with(&t);
 }
 
-struct kh_history *unusual_decision_ua_history(void *state)
+struct kh_history *unusual_decision_ua__history(void *state)
 {
 	return ((struct ua_state *)state)->h;
 }
 
 static void alert(const struct audit_event *ev, int64_t prev_ns, struct kh_emit *e)
 {
-	struct json_out *j = alert_begin(e, &info, ev);
+	struct json_out *j = emit__alert_begin(e, &info, ev);
 
 	if (!j)
 		return;
-	json_key(j, "new_terms");
-	json_obj_begin(j);
-	json_key(j, "fields");
-	json_arr_begin(j);
-	json_str(j, "kubernetes.audit.annotations.authorization_k8s_io/decision");
-	json_str(j, "kubernetes.audit.user.username");
-	json_str(j, "user_agent.original");
-	json_arr_end(j);
-	json_key(j, "values");
-	json_arr_begin(j);
-	json_kstr(j, ev->decision);
-	json_kstr(j, ev->user.username);
-	json_kstr(j, ev->user_agent);
-	json_arr_end(j);
+	json_out__key(j, "new_terms");
+	json_out__obj_begin(j);
+	json_out__key(j, "fields");
+	json_out__arr_begin(j);
+	json_out__str(j, "kubernetes.audit.annotations.authorization_k8s_io/decision");
+	json_out__str(j, "kubernetes.audit.user.username");
+	json_out__str(j, "user_agent.original");
+	json_out__arr_end(j);
+	json_out__key(j, "values");
+	json_out__arr_begin(j);
+	json_out__kstr(j, ev->decision);
+	json_out__kstr(j, ev->user.username);
+	json_out__kstr(j, ev->user_agent);
+	json_out__arr_end(j);
 	if (prev_ns) { /* seen before, but longer ago than the history reaches */
-		json_key(j, "last_seen");
-		json_time_ns(j, prev_ns);
+		json_out__key(j, "last_seen");
+		json_out__time_ns(j, prev_ns);
 	}
-	json_obj_end(j);
-	alert_end(e, NULL, 0);
+	json_out__obj_end(j);
+	emit__alert_end(e, NULL, 0);
 }
 
 static void on_event(void *state, const struct audit_event *ev, struct kh_emit *e)
@@ -146,7 +146,7 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 	uint64_t evictions;
 	struct keybuf k;
 
-	if (!t || !kstr_eq(ev->stage, "ResponseComplete") || !kstr_nonempty(ev->user_agent) ||
+	if (!t || !kstr__eq(ev->stage, "ResponseComplete") || !kstr_nonempty(ev->user_agent) ||
 	    !kstr_present(ev->decision) || !kstr_present(ev->user.username))
 		return;
 	if (allowlist__match(&s->t.allow, ev))
@@ -154,9 +154,9 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 	if (t > s->now_ns)
 		s->now_ns = t;
 	keybuf_init(&k);
-	keybuf_add(&k, ev->decision, DEC_CAP);
-	keybuf_add(&k, ev->user.username, USER_CAP);
-	keybuf_add(&k, ev->user_agent, UA_CAP);
+	keybuf__add(&k, ev->decision, DEC_CAP);
+	keybuf__add(&k, ev->user.username, USER_CAP);
+	keybuf__add(&k, ev->user_agent, UA_CAP);
 	evictions = history__evictions(s->h);
 	if (history__see(s->h, k.b, k.len, t, &prev))
 		return; /* out of memory: the next event tries again */
@@ -176,5 +176,5 @@ const struct kh_rule rule_unusual_decision_ua = {
     .on_event = on_event,
     .config_keys = config_keys,
     .config_defaults = &unusual_decision_ua_defaults,
-    .history = unusual_decision_ua_history,
+    .history = unusual_decision_ua__history,
 };

@@ -148,10 +148,10 @@ static uint64_t hash_bytes(const void *p, size_t n)
 	uint64_t h;
 
 	if (!hash_key_set) {
-		keytab_random_key(hash_key);
+		keytab__random_key(hash_key);
 		hash_key_set = true;
 	}
-	h = siphash24(hash_key, p, n);
+	h = siphash__24(hash_key, p, n);
 	return h ? h : 1; /* fifo_map keys are never 0 */
 }
 
@@ -246,7 +246,7 @@ static bool note_id(struct sg_gstate *g, const struct audit_event *ev)
 		if (g->id_hash[i] == h)
 			return false;
 	g->id_hash[g->id_next] = h;
-	n = kstr_decode(ev->audit_id, g->ids[g->id_next], SG_ID_LEN - 1);
+	n = kstr__decode(ev->audit_id, g->ids[g->id_next], SG_ID_LEN - 1);
 	g->ids[g->id_next][n < 0 ? 0 : n > SG_ID_LEN - 1 ? SG_ID_LEN - 1 : n] = 0;
 	g->id_next = (g->id_next + 1) % SG_IDS;
 	if (g->n_ids < SG_IDS)
@@ -354,27 +354,27 @@ static void corr_alert(struct kh_sigma *s, struct sg_rule *r, struct sg_gstate *
 	j = emit__incident_begin(s->emit, &r->info, s->count_index, t, kind_names[r->kind]);
 	if (!j)
 		return;
-	json_key(j, "sigma");
-	json_obj_begin(j);
-	json_key(j, "correlation");
-	json_obj_begin(j);
-	json_kv_str(j, "type", kind_names[r->kind]);
-	json_kv_int(j, "value", (long long)value);
-	json_kv_int(j, "timespan_s", (long long)(r->timespan_ns / 1000000000LL));
+	json_out__key(j, "sigma");
+	json_out__obj_begin(j);
+	json_out__key(j, "correlation");
+	json_out__obj_begin(j);
+	json_out__kv_str(j, "type", kind_names[r->kind]);
+	json_out__kv_int(j, "value", (long long)value);
+	json_out__kv_int(j, "timespan_s", (long long)(r->timespan_ns / 1000000000LL));
 	if (r->n_group_by) {
-		json_key(j, "group_by");
-		json_obj_begin(j);
+		json_out__key(j, "group_by");
+		json_out__obj_begin(j);
 		for (uint32_t k = 0; k < r->n_group_by && off < g->key_len; k++) {
 			size_t n = strnlen(g->key + off, g->key_len - off);
 
-			json_key(j, r->group_by_names[k]);
-			json_strn(j, g->key + off, n);
+			json_out__key(j, r->group_by_names[k]);
+			json_out__strn(j, g->key + off, n);
 			off += (uint32_t)n + 1;
 		}
-		json_obj_end(j);
+		json_out__obj_end(j);
 	}
-	json_obj_end(j);
-	json_obj_end(j);
+	json_out__obj_end(j);
+	json_out__obj_end(j);
 	/* oldest first */
 	for (uint32_t i = 0; i < g->n_ids; i++)
 		ids[i] = g->ids[(g->id_next + SG_IDS - g->n_ids + i) % SG_IDS];

@@ -173,7 +173,7 @@ static void add_str(struct kh_sigma *s, struct sg_fieldvals *fv, struct kstr k)
 	if (k.flags & KSTR_ESCAPED) {
 		/* decoding never grows a string; a failed decode keeps the raw bytes */
 		char *buf = s->scratch + s->scratch_used;
-		long n = kstr_decode(k, buf, s->scratch_cap - s->scratch_used);
+		long n = kstr__decode(k, buf, s->scratch_cap - s->scratch_used);
 
 		if (n >= 0 && (size_t)n <= s->scratch_cap - s->scratch_used) {
 			v->p = buf;
@@ -400,7 +400,7 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 			klen = (size_t)(q - p - 2);
 			if (memchr(key, '\\', klen)) { /* an escaped key is compared decoded */
 				long dl =
-				    kstr_decode((struct kstr){key, (uint32_t)klen, KSTR_ESCAPED},
+				    kstr__decode((struct kstr){key, (uint32_t)klen, KSTR_ESCAPED},
 						kbuf, sizeof(kbuf));
 
 				if (dl >= 0 && (size_t)dl <= sizeof(kbuf)) {
@@ -694,7 +694,7 @@ static void exec_command(struct kh_sigma *s, struct sg_fieldvals *fv)
 		return;
 	if (k.flags & KSTR_ESCAPED) { /* JSON escapes first (\u0026 is '&') */
 		char *buf = s->scratch + s->scratch_used;
-		long m = kstr_decode(k, buf, s->scratch_cap - s->scratch_used);
+		long m = kstr__decode(k, buf, s->scratch_cap - s->scratch_used);
 
 		if (m < 0 || (size_t)m > s->scratch_cap - s->scratch_used)
 			return;
@@ -835,7 +835,7 @@ static void get_fast(struct kh_sigma *s, enum sg_fast f, struct sg_fieldvals *fv
 		if (ev->response_code < 0) {
 			struct rpath code = {"responseStatus.code", 19, (int)(fv - s->vals), NULL};
 
-			if (!kstr_eq(ev->stage, "RequestReceived"))
+			if (!kstr__eq(ev->stage, "RequestReceived"))
 				walk_line(s, &code, 1);
 		} else {
 			char *buf = sg_scratch(s, 12);

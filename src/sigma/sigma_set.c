@@ -551,9 +551,9 @@ void sg_alert(struct kh_sigma *s, uint32_t i, const struct audit_event *ev)
 	struct json_out *j;
 
 	emit__set_rule_counted(s->emit, s->key_base + i, s->count_index);
-	j = alert_begin(s->emit, &s->rules[i]->info, ev);
+	j = emit__alert_begin(s->emit, &s->rules[i]->info, ev);
 	if (j)
-		alert_end(s->emit, NULL, 0);
+		emit__alert_end(s->emit, NULL, 0);
 }
 
 static void run_rule(struct kh_sigma *s, uint32_t i, const struct audit_event *ev,
@@ -593,7 +593,7 @@ static size_t lower_field(struct kh_sigma *s, enum sg_fast f, char *buf, size_t 
 	(void)fv;
 	if (!kstr_present(k))
 		return (size_t)-1;
-	n = (k.flags & KSTR_ESCAPED) ? kstr_decode(k, tmp, sizeof(tmp)) : (long)k.len;
+	n = (k.flags & KSTR_ESCAPED) ? kstr__decode(k, tmp, sizeof(tmp)) : (long)k.len;
 	if (n < 0 || (size_t)n >= cap)
 		return (size_t)-1;
 	for (long i = 0; i < n; i++)

@@ -62,7 +62,7 @@ int file_id__of_fd(int fd, uint32_t head_len, struct kh_file_id *out)
 		got += r;
 	}
 	out->head_len = (uint32_t)got;
-	out->head_hash = siphash24(head_key, head, (size_t)got);
+	out->head_hash = siphash__24(head_key, head, (size_t)got);
 	return 0;
 }
 

@@ -42,8 +42,8 @@ static void assert_nothing_lost(struct capture *c)
 	struct capture_stats s;
 
 	capture__stats(c, &s);
-	cr_assert_eq(capture_stats_lost(&s), 0, "lost %llu writes",
-		     (unsigned long long)capture_stats_lost(&s));
+	cr_assert_eq(capture__stats_lost(&s), 0, "lost %llu writes",
+		     (unsigned long long)capture__stats_lost(&s));
 	cr_assert_eq(s.reasm.gap_writes, 0);
 	cr_assert_eq(s.tap[KH_TAP_LOST_PROC], 0);
 }
@@ -390,7 +390,7 @@ static void overflow_case(const char *tag, const char *line_bytes)
 	cr_assert_eq(s.reasm.writes + s.tap[KH_TAP_LOST_WRITES], (uint64_t)sent,
 		     "delivered %llu + lost %llu != sent %ld", (unsigned long long)s.reasm.writes,
 		     (unsigned long long)s.tap[KH_TAP_LOST_WRITES], sent);
-	cr_assert_eq(capture_stats_lost(&s), s.tap[KH_TAP_LOST_WRITES]);
+	cr_assert_eq(capture__stats_lost(&s), s.tap[KH_TAP_LOST_WRITES]);
 	cr_assert_leq(s.reasm.gap_writes, s.tap[KH_TAP_LOST_WRITES]);
 	cr_assert_eq(r.got.n, s.reasm.writes);
 	assert_subsequence(&r.got, &want);

@@ -31,6 +31,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "bpf_need.h"
 #include "alert_lines.h"
 #include "keyhole/exec_watch.h"
 #include "keyhole/pipeline.h"
@@ -54,12 +55,7 @@ static struct alert_lines al;
 
 static void need(const char *why)
 {
-	if (!why)
-		return;
-	if (getenv("KEYHOLE_REQUIRE_BPF") && !strcmp(getenv("KEYHOLE_REQUIRE_BPF"), "1"))
-		cr_assert_fail("KEYHOLE_REQUIRE_BPF=1 but: %s", why);
-	fprintf(stderr, "SKIP exec_attrib BPF test: %s\n", why);
-	cr_skip_test("%s", why);
+	bpf_need("exec_attrib", why);
 }
 
 static void drain(int ms)
@@ -104,9 +100,10 @@ static void setup(void)
 	struct node_decode_opts no = {0};
 
 	need(runc_pod__unavailable());
-	w = exec_watch__new(NULL);
-	if (!w) {
-		snprintf(why, sizeof(why), "exec watch did not load: %s", strerror(errno));
+	int err = exec_watch__new(NULL, &w);
+
+	if (err) {
+		snprintf(why, sizeof(why), "exec watch did not load: %s", strerror(-err));
 		need(why);
 	}
 	out = tmpfile();
@@ -399,7 +396,7 @@ Test(exec_attrib, f_variable_past_the_scan_bound_is_reported_as_cut)
 {
 	static char big[KH_NODE_ENV_SCAN_MAX + 2048];
 	const char *env[] = {big, ENV_ALICE, NULL};
-	uint64_t before[KH_NODE_C_MAX], after[KH_NODE_C_MAX];
+	uint64_t before[KH_EXEC_WATCH__NR], after[KH_EXEC_WATCH__NR];
 	json_object *a;
 
 	memcpy(big, "PADDING=", 8);
@@ -416,7 +413,7 @@ Test(exec_attrib, f_variable_past_the_scan_bound_is_reported_as_cut)
 	/* the join falls back to pod and time */
 	cr_assert_str_eq(alert_str(a, "keyhole.attribution.method"), "unique-match");
 	cr_assert_eq(exec_watch__counters(w, after), 0);
-	cr_assert_geq(after[KH_NODE_C_ENV_CUT], before[KH_NODE_C_ENV_CUT] + 1);
+	cr_assert_geq(after[KH_EXEC_WATCH_ENV_CUT], before[KH_EXEC_WATCH_ENV_CUT] + 1);
 }
 
 /* alice's patch of pods/ephemeralcontainers for this pod, stamped now */

@@ -193,7 +193,7 @@ Test(exec_watch, runc_exec_cat_token_is_a_session_with_a_secret_open)
 	static const char *const args[] = {"cat", TOKEN, NULL};
 	const struct kh_rec_node_exec *e;
 	const struct kh_rec_node_open *o;
-	uint64_t c[KH_NODE_C_MAX];
+	uint64_t c[KH_EXEC_WATCH__NR];
 
 	cr_assert_eq(runc_pod__exec(&pod, "exec cat " TOKEN " >/dev/null"), 0);
 	drain(300);
@@ -220,9 +220,9 @@ Test(exec_watch, runc_exec_cat_token_is_a_session_with_a_secret_open)
 
 	cr_assert_eq(count_type(KH_REC_NODE_EXIT), 1, "the session leader's exit");
 	cr_assert_eq(exec_watch__counters(w, c), 0);
-	cr_assert_geq(c[KH_NODE_C_SESSIONS], 1); /* machine-wide: other runs may exec too */
-	cr_assert_eq(c[KH_NODE_C_RB_EXEC] + c[KH_NODE_C_RB_OPEN] + c[KH_NODE_C_RB_EXIT], 0);
-	cr_assert_eq(c[KH_NODE_C_TAGS_FULL] + c[KH_NODE_C_PENDING_FULL], 0);
+	cr_assert_geq(c[KH_EXEC_WATCH_SESSIONS], 1); /* machine-wide: other runs may exec too */
+	cr_assert_eq(c[KH_EXEC_WATCH_LOST_EXEC] + c[KH_EXEC_WATCH_LOST_OPEN] + c[KH_EXEC_WATCH_LOST_EXIT], 0);
+	cr_assert_eq(c[KH_EXEC_WATCH_TAGS_FULL] + c[KH_EXEC_WATCH_PENDING_FULL], 0);
 }
 
 Test(exec_watch, descendant_of_exec_shell_reading_secret_volume_is_caught)

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer target for audit_parse_cut(), the reader of lines the capture cut (head and tail
+ * libFuzzer target for audit_parse__cut(), the reader of lines the capture cut (head and tail
  * kept, middle lost). The first 4 bytes are a little-endian number v, the rest is a line L.
  *
  *  1. L as the capture might hand over anything, cut at v mod (len + 1): accepted events hold only
  *     slices inside L that decode cleanly, an auditID, no bodies, the truncated flag; a rejection
  *     carries a reason and an offset inside L.
- *  2. When L is an audit Event audit_parse() accepts, v also picks a hole [h, t) and the bytes
+ *  2. When L is an audit Event audit_parse__line() accepts, v also picks a hole [h, t) and the bytes
  *     L[0, h) + L[t, len) are parsed with cut h, as the tap would deliver them. The head is then a
  *     prefix of valid JSON and the tail a suffix of it, so the line may only be rejected as "not an
  *     audit event" (no auditID before the cut, kind), never for its syntax; and every field read
@@ -86,7 +86,7 @@ static void check_event(struct audit_event *ev, const char *line, size_t len, si
 	CHECK(ev->flags & KH_EV_TRUNCATED);
 	CHECK(!kstr_present(ev->request_object) && !kstr_present(ev->response_object));
 	CHECK(kstr_present(ev->audit_id));
-	CHECK(!kstr_present(ev->kind) || kstr_eq(ev->kind, "Event"));
+	CHECK(!kstr_present(ev->kind) || kstr__eq(ev->kind, "Event"));
 	CHECK(ev->user.groups.n <= ev->user.groups.total && ev->user.groups.n <= KH_MAX_GROUPS);
 	CHECK(ev->source_ips.n <= ev->source_ips.total && ev->source_ips.n <= KH_MAX_SOURCE_IPS);
 	if (!kstr_present(ev->stage_timestamp))
@@ -101,7 +101,7 @@ static void check_event(struct audit_event *ev, const char *line, size_t len, si
 		CHECK(k.p >= line && k.p + k.len <= line + len);
 		/* no slice straddles the hole */
 		CHECK(k.p + k.len <= line + cut || k.p >= line + cut);
-		n = kstr_decode(k, buf, sizeof(buf));
+		n = kstr__decode(k, buf, sizeof(buf));
 		CHECK(n >= 0 && (size_t)n <= k.len);
 	}
 }
@@ -122,7 +122,7 @@ static void cut_valid_line(const char *l, size_t len, uint32_t v)
 	char *b;
 	int rc;
 
-	if (len < 3 || audit_parse(l, len, &whole, NULL) != 0)
+	if (len < 3 || audit_parse__line(l, len, &whole, NULL) != 0)
 		return;
 	h = 1 + (v & 0xffff) % (len - 2);
 	t = h + 1 + (v >> 16) % (len - 1 - h);
@@ -130,7 +130,7 @@ static void cut_valid_line(const char *l, size_t len, uint32_t v)
 	CHECK(b);
 	memcpy(b, l, h);
 	memcpy(b + h, l + t, len - t);
-	rc = audit_parse_cut(b, h + len - t, h, &cut, &err);
+	rc = audit_parse__cut(b, h + len - t, h, &cut, &err);
 	if (rc) {
 		CHECK(rc == -EINVAL && err.reason && !syntax_reason(err.reason));
 		free(b);
@@ -169,7 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (uint32_t)data[3] << 24;
 	len = size - 4;
 	cut = v % (len + 1);
-	if (audit_parse_cut(l, len, cut, &ev, &err) == 0) {
+	if (audit_parse__cut(l, len, cut, &ev, &err) == 0) {
 		check_event(&ev, l, len, cut);
 	} else {
 		CHECK(err.reason != NULL);

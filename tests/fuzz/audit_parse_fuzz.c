@@ -6,7 +6,7 @@
  * accepts: each slice lies inside the line, decodes without error (the parser validated its
  * escapes), never grows when decoded, and compares equal to its own decoding through every kstr
  * helper. A rejected input must carry a reason and an offset inside the line. The input is also
- * fed to kstr_decode as one escaped slice, to the wildcard matcher (its first bytes as the
+ * fed to kstr__decode as one escaped slice, to the wildcard matcher (its first bytes as the
  * pattern) and to the RFC 3339 reader.
  */
 #include <errno.h>
@@ -37,19 +37,19 @@ static void check_slice(struct kstr s)
 	CHECK(s.p >= g_line && s.p + s.len <= g_line + g_len);
 	buf = malloc(s.len + 1);
 	CHECK(buf);
-	n = kstr_decode(s, buf, s.len + 1);
+	n = kstr__decode(s, buf, s.len + 1);
 	CHECK(n >= 0 && (size_t)n <= s.len);
 	buf[n] = '\0';
-	CHECK(kstr_eq_kstr(s, s));
-	CHECK(kstr_eq_kstr(s, kstr_lit(buf, (size_t)n)));
-	CHECK(kstr_glob(s, "*"));
+	CHECK(kstr__eq_kstr(s, s));
+	CHECK(kstr__eq_kstr(s, kstr_lit(buf, (size_t)n)));
+	CHECK(kstr__glob(s, "*"));
 	if (!memchr(buf, '\0', (size_t)n)) {
-		CHECK(kstr_eq(s, buf));
-		CHECK(kstr_has_prefix(s, buf));
-		CHECK(kstr_has_suffix(s, buf));
-		CHECK(kstr_contains(s, buf));
+		CHECK(kstr__eq(s, buf));
+		CHECK(kstr__has_prefix(s, buf));
+		CHECK(kstr__has_suffix(s, buf));
+		CHECK(kstr__contains(s, buf));
 		if (!strpbrk(buf, "*?\\"))
-			CHECK(kstr_glob(s, buf));
+			CHECK(kstr__glob(s, buf));
 	}
 	free(buf);
 }
@@ -73,12 +73,12 @@ static void check_user(const struct kh_user *u)
 		uint64_t cut = 0;
 
 		CHECK(u->extra.p[0] == '{' && u->extra.p[u->extra.len - 1] == '}');
-		json_out_init(&j);
-		json_obj_begin(&j);
-		emit_extra(&j, u->extra, &cut);
-		json_obj_end(&j);
+		json_out__init(&j);
+		json_out__obj_begin(&j);
+		emit_extra__write(&j, u->extra, &cut);
+		json_out__obj_end(&j);
 		CHECK(j.oom || (j.len > 10 && !memcmp(j.buf, "{\"extra\":{", 10)));
-		json_out_free(&j);
+		json_out__free(&j);
 	}
 	check_list(u->groups.v, u->groups.n, u->groups.total, KH_MAX_GROUPS);
 	if (!u->present)
@@ -110,7 +110,7 @@ static void check_event(const struct audit_event *ev)
 
 	CHECK(ev->line == g_line && ev->len == g_len);
 	CHECK(kstr_present(ev->audit_id));
-	CHECK(!kstr_present(ev->kind) || kstr_eq(ev->kind, "Event"));
+	CHECK(!kstr_present(ev->kind) || kstr__eq(ev->kind, "Event"));
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		check_slice(*all[i]);
 	check_user(&ev->user);
@@ -142,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	g_line = (const char *)data;
 	g_len = size;
-	if (audit_parse(g_line, size, &ev, &err) == 0) {
+	if (audit_parse__line(g_line, size, &ev, &err) == 0) {
 		check_event(&ev);
 	} else {
 		CHECK(err.reason != NULL);
@@ -150,15 +150,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* the raw input as an escaped string slice: decoding must stay in bounds either way */
-	n = kstr_decode(whole, out, sizeof(out));
+	n = kstr__decode(whole, out, sizeof(out));
 	CHECK(n == -EINVAL || (n >= 0 && (size_t)n <= size));
 
 	/* the first bytes as a wildcard pattern over the rest */
 	memcpy(pat, data, plen);
 	pat[plen] = '\0';
-	(void)kstr_glob(kstr_lit(g_line + plen, size - plen), pat);
-	(void)kstr_contains(kstr_lit(g_line + plen, size - plen), pat);
+	(void)kstr__glob(kstr_lit(g_line + plen, size - plen), pat);
+	(void)kstr__contains(kstr_lit(g_line + plen, size - plen), pat);
 
-	(void)kh_parse_rfc3339_ns(g_line, size);
+	(void)audit_parse__rfc3339_ns(g_line, size);
 	return 0;
 }

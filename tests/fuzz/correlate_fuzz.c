@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer target for the correlator. Each input is used twice:
- *  - whole, as an RBAC requestObject span for rbac_json_read(): every slice it hands back must
+ *  - whole, as an RBAC requestObject span for rbac_json__read(): every slice it hands back must
  *    lie inside the span, and the subject count within its bound;
  *  - split into lines, as audit events: every line the parser accepts goes to the correlator,
  *    whose state is kept across inputs (grants, readers and incidents see long, odd histories),
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!corr)
 		setup();
-	rbac_json_read(kstr_lit((const char *)data, size), &obj);
+	rbac_json__read(kstr_lit((const char *)data, size), &obj);
 	CHECK(obj.n_subjects <= KH_RBAC_MAX_SUBJECTS && obj.n_subjects <= obj.total_subjects);
 	for (uint32_t i = 0; i < obj.n_subjects; i++) {
 		check_slice(obj.subjects[i].kind, data, size);
@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct audit_event ev;
 		struct kh_parse_error pe;
 
-		if (audit_parse(p, len, &ev, &pe) == 0)
+		if (audit_parse__line(p, len, &ev, &pe) == 0)
 			correlate__on_event(corr, &ev);
 		p += len + 1;
 	}

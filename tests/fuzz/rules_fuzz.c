@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		CHECK(line);
 		memcpy(line, p, len);
-		if (audit_parse(line, len, &ev, NULL) == 0)
+		if (audit_parse__line(line, len, &ev, NULL) == 0)
 			rules__on_event(rules, &ev);
 		free(line);
 		p += len + 1;

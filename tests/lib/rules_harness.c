@@ -58,7 +58,7 @@ void rh_feed(struct rh *h, const char *line)
 {
 	struct kh_parse_error pe = {0, NULL};
 	struct audit_event ev;
-	int rc = audit_parse(line, strlen(line), &ev, &pe);
+	int rc = audit_parse__line(line, strlen(line), &ev, &pe);
 
 	cr_assert_eq(rc, 0, "line does not parse (%s at %zu): %s", pe.reason, pe.offset, line);
 	rules__on_event(h->r, &ev);

@@ -190,9 +190,9 @@ static void deliver(struct exec_join *j, const struct node_event *ev, const stru
 	at.n_listed = js->n_cand < KH_EXEC_JOIN_CANDIDATES ? js->n_cand : KH_EXEC_JOIN_CANDIDATES;
 	for (uint32_t i = 0; i < at.n_listed; i++)
 		at.candidates[i] = js->cand[i];
-	if (px && audit_parse(px->line, px->len, &pa, &pe) == 0)
+	if (px && audit_parse__line(px->line, px->len, &pa, &pe) == 0)
 		at.proxy = &pa;
-	if (r && audit_parse(r->line, r->len, &a, &pe) == 0) {
+	if (r && audit_parse__line(r->line, r->len, &a, &pe) == 0) {
 		j->fn(ctx, ev, &a, &at);
 		return;
 	}
@@ -277,7 +277,7 @@ static void advance(struct exec_join *j, int64_t t, void *ctx)
 
 static bool kcopy(char *dst, size_t size, struct kstr s)
 {
-	long n = kstr_decode(s, dst, size - 1);
+	long n = kstr__decode(s, dst, size - 1);
 
 	if (n < 0 || (size_t)n >= size)
 		return false;
@@ -351,7 +351,7 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 	/* of the kubelet API through nodes/proxy, only what runs a command in a pod is kept */
 	if (kind == EXEC_REQ_PROXY && exec_request__proxy_target(ev->request_uri, pns, ppod, pctr))
 		return;
-	key = emit_request_key(ev);
+	key = emit__request_key(ev);
 	line = malloc(ev->len ? ev->len : 1);
 	if (!line)
 		return;

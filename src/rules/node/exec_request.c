@@ -13,9 +13,9 @@ bool exec_request__is_exec(const struct audit_event *ev)
 {
 	const struct kh_object_ref *o = &ev->object_ref;
 
-	return ev->object_ref_present && kstr_eq(o->resource, "pods") &&
-	       kstr_eq(o->subresource, "exec") &&
-	       (kstr_eq(ev->verb, "create") || kstr_eq(ev->verb, "get")) &&
+	return ev->object_ref_present && kstr__eq(o->resource, "pods") &&
+	       kstr__eq(o->subresource, "exec") &&
+	       (kstr__eq(ev->verb, "create") || kstr__eq(ev->verb, "get")) &&
 	       kstr_nonempty(o->namespace_) && kstr_nonempty(o->name);
 }
 
@@ -83,7 +83,7 @@ int exec_request__command(struct kstr request_uri, struct exec_command *out)
 	uri = malloc((size_t)request_uri.len + 1);
 	if (!uri)
 		return -ENOMEM;
-	n = kstr_decode(request_uri, uri, request_uri.len);
+	n = kstr__decode(request_uri, uri, request_uri.len);
 	if (n < 0 || n > (long)request_uri.len) {
 		free(uri);
 		return -EINVAL;

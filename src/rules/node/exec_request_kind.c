@@ -13,20 +13,20 @@
 enum exec_request_kind exec_request__kind(const struct audit_event *ev)
 {
 	const struct kh_object_ref *o = &ev->object_ref;
-	bool create_or_get = kstr_eq(ev->verb, "create") || kstr_eq(ev->verb, "get");
+	bool create_or_get = kstr__eq(ev->verb, "create") || kstr__eq(ev->verb, "get");
 
 	if (!ev->object_ref_present || !kstr_nonempty(o->name))
 		return EXEC_REQ_NONE;
-	if (kstr_eq(o->resource, "nodes") && kstr_eq(o->subresource, "proxy"))
+	if (kstr__eq(o->resource, "nodes") && kstr__eq(o->subresource, "proxy"))
 		return EXEC_REQ_PROXY;
-	if (!kstr_eq(o->resource, "pods") || !kstr_nonempty(o->namespace_))
+	if (!kstr__eq(o->resource, "pods") || !kstr_nonempty(o->namespace_))
 		return EXEC_REQ_NONE;
-	if (kstr_eq(o->subresource, "exec") && create_or_get)
+	if (kstr__eq(o->subresource, "exec") && create_or_get)
 		return EXEC_REQ_EXEC;
-	if (kstr_eq(o->subresource, "attach") && create_or_get)
+	if (kstr__eq(o->subresource, "attach") && create_or_get)
 		return EXEC_REQ_ATTACH;
-	if (kstr_eq(o->subresource, "ephemeralcontainers") &&
-	    (kstr_eq(ev->verb, "patch") || kstr_eq(ev->verb, "update")))
+	if (kstr__eq(o->subresource, "ephemeralcontainers") &&
+	    (kstr__eq(ev->verb, "patch") || kstr__eq(ev->verb, "update")))
 		return EXEC_REQ_DEBUG;
 	return EXEC_REQ_NONE;
 }
@@ -72,7 +72,7 @@ int exec_request__proxy_target(struct kstr request_uri, char ns[64], char pod[25
 	uri = malloc((size_t)request_uri.len + 1);
 	if (!uri)
 		return -ENOMEM;
-	n = kstr_decode(request_uri, uri, request_uri.len);
+	n = kstr__decode(request_uri, uri, request_uri.len);
 	if (n < 0 || n > (long)request_uri.len)
 		goto exit_free;
 	uri[n] = 0;

@@ -112,15 +112,15 @@ void node_rule__on_node(void *state, const struct node_event *ev, bool deliver,
 bool node_rule__is_repeat(struct node_rule_state *s, const struct node_event *ev)
 {
 	const char *cid = ev->session->who.container_id;
-	uint64_t h = kh_hash_bytes(KH_HASH_INIT, cid, strlen(cid) + 1), old;
+	uint64_t h = match__hash_bytes(KH_HASH_INIT, cid, strlen(cid) + 1), old;
 	uint32_t slot;
 	long at;
 
 	if (s->t.repeat_window_ns <= 0)
 		return false;
 	for (uint32_t i = 0; i < ev->argc; i++)
-		h = kh_hash_bytes(h, ev->argv[i], strlen(ev->argv[i]) + 1);
-	h = kh_hash_final(h);
+		h = match__hash_bytes(h, ev->argv[i], strlen(ev->argv[i]) + 1);
+	h = match__hash_final(h);
 	at = fifo_map__find(&s->repeats, h);
 	if (at >= 0 && ev->time_ns >= s->repeat_at[at] &&
 	    (uint64_t)ev->time_ns - (uint64_t)s->repeat_at[at] < (uint64_t)s->t.repeat_window_ns) {

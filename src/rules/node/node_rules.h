@@ -37,11 +37,11 @@ extern const struct kh_config_key node_exec_rule_config_keys[];
 
 /* node-container-exec (medium): a process exec'd into a running container, once per session */
 extern const struct kh_rule rule_node_container_exec;
-void *node_container_exec_new_with(const struct node_rule_tun *t);
+void *node_container_exec__new_with(const struct node_rule_tun *t);
 
 /* node-secret-read-in-exec (high, T1552.007): secret material opened inside an exec session */
 extern const struct kh_rule rule_node_secret_read_in_exec;
-void *node_secret_read_in_exec_new_with(const struct node_rule_tun *t);
+void *node_secret_read_in_exec__new_with(const struct node_rule_tun *t);
 
 /*
  * node-exec-without-audit (high, T1609): an exec session with no pods/exec, pods/attach (or, for
@@ -97,7 +97,7 @@ void node_rule__on_node(void *state, const struct node_event *ev, bool deliver,
 bool node_rule__is_repeat(struct node_rule_state *s, const struct node_event *ev);
 
 /*
- * The fields a node alert adds after alert_begin_node(): orchestrator.* and container.* (pod
+ * The fields a node alert adds after emit__alert_begin_node(): orchestrator.* and container.* (pod
  * identity), process.* (with process.session_leader.*), file.path for opens, and keyhole.*
  * (exec session, cgroup, open result, and the pods/exec request's command when @req is set).
  */

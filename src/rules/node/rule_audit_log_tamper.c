@@ -77,25 +77,25 @@ static void *state_new(const struct kh_config *cfg)
 static void put_process(struct json_out *j, const struct node_event *ev,
 			const struct node_log_tamper *w)
 {
-	json_key(j, "process");
-	json_obj_begin(j);
-	json_kv_int(j, "pid", ev->proc.pid);
-	json_kv_str(j, "name", ev->proc.comm);
+	json_out__key(j, "process");
+	json_out__obj_begin(j);
+	json_out__kv_int(j, "pid", ev->proc.pid);
+	json_out__kv_str(j, "name", ev->proc.comm);
 	if (w->exe[0])
-		json_kv_str(j, "executable", w->exe);
-	json_key(j, "thread");
-	json_obj_begin(j);
-	json_kv_int(j, "id", ev->proc.tid);
-	json_obj_end(j);
-	json_key(j, "parent");
-	json_obj_begin(j);
-	json_kv_int(j, "pid", ev->proc.ppid);
-	json_obj_end(j);
-	json_key(j, "user");
-	json_obj_begin(j);
-	json_kv_int(j, "id", ev->proc.uid);
-	json_obj_end(j);
-	json_obj_end(j);
+		json_out__kv_str(j, "executable", w->exe);
+	json_out__key(j, "thread");
+	json_out__obj_begin(j);
+	json_out__kv_int(j, "id", ev->proc.tid);
+	json_out__obj_end(j);
+	json_out__key(j, "parent");
+	json_out__obj_begin(j);
+	json_out__kv_int(j, "pid", ev->proc.ppid);
+	json_out__obj_end(j);
+	json_out__key(j, "user");
+	json_out__obj_begin(j);
+	json_out__kv_int(j, "id", ev->proc.uid);
+	json_out__obj_end(j);
+	json_out__obj_end(j);
 }
 
 static void put_tamper(struct json_out *j, const struct node_log_tamper *w)
@@ -103,38 +103,38 @@ static void put_tamper(struct json_out *j, const struct node_log_tamper *w)
 	bool open = w->op == KH_TAMPER_OPEN_WRITE;
 	bool trunc = w->op == KH_TAMPER_TRUNCATE || w->op == KH_TAMPER_FTRUNCATE;
 
-	json_key(j, "keyhole");
-	json_obj_begin(j);
+	json_out__key(j, "keyhole");
+	json_out__obj_begin(j);
 	/* every node alert says how it was attributed: nothing in the audit stream names this one */
-	json_key(j, "attribution");
-	json_obj_begin(j);
-	json_kv_str(j, "method", "none");
-	json_obj_end(j);
-	json_key(j, "audit_log_tamper");
-	json_obj_begin(j);
-	json_kv_str(j, "operation", action_of(w->op) + strlen("audit-log-"));
+	json_out__key(j, "attribution");
+	json_out__obj_begin(j);
+	json_out__kv_str(j, "method", "none");
+	json_out__obj_end(j);
+	json_out__key(j, "audit_log_tamper");
+	json_out__obj_begin(j);
+	json_out__kv_str(j, "operation", action_of(w->op) + strlen("audit-log-"));
 	if (w->path[0])
-		json_kv_str(j, "path", w->path);
+		json_out__kv_str(j, "path", w->path);
 	if (w->path2[0])
-		json_kv_str(j, "new_path", w->path2);
+		json_out__kv_str(j, "new_path", w->path2);
 	if (w->path_truncated) {
-		json_key(j, "path_truncated");
-		json_boolean(j, true);
+		json_out__key(j, "path_truncated");
+		json_out__bool(j, true);
 	}
-	json_kv_int(j, "result", w->ret);
+	json_out__kv_int(j, "result", w->ret);
 	if (open) {
-		json_kv_int(j, "open_flags", w->open_flags);
-		json_kv_int(j, "size_after_open", w->size);
+		json_out__kv_int(j, "open_flags", w->open_flags);
+		json_out__kv_int(j, "size_after_open", w->size);
 	}
 	if (trunc)
-		json_kv_int(j, "length", w->size);
+		json_out__kv_int(j, "length", w->size);
 	if (open || trunc) {
-		json_key(j, "lost_bytes");
-		json_boolean(j, w->shrunk);
+		json_out__key(j, "lost_bytes");
+		json_out__bool(j, w->shrunk);
 	}
-	json_kv_str(j, "matched_by", w->how);
-	json_obj_end(j);
-	json_obj_end(j);
+	json_out__kv_str(j, "matched_by", w->how);
+	json_out__obj_end(j);
+	json_out__obj_end(j);
 }
 
 static void on_node_event(void *state, const struct node_event *ev, struct kh_emit *e)
@@ -146,21 +146,21 @@ static void on_node_event(void *state, const struct node_event *ev, struct kh_em
 
 	if (ev->kind != NODE_EV_LOG_TAMPER || !w)
 		return;
-	if (kh_any_eq(kstr_lit(ev->proc.comm, strlen(ev->proc.comm)), t->allow_comms))
+	if (match__any_eq(kstr_lit(ev->proc.comm, strlen(ev->proc.comm)), t->allow_comms))
 		return;
-	key = kh_hash_bytes(KH_HASH_INIT, &ev->proc.pid, sizeof(ev->proc.pid));
-	key = kh_hash_bytes(key, &w->op, sizeof(w->op));
-	key = kh_hash_final(kh_hash_bytes(key, w->file, strlen(w->file) + 1));
-	j = alert_begin_node(e, &info, ev->time_ns, action_of(w->op), key, NULL);
+	key = match__hash_bytes(KH_HASH_INIT, &ev->proc.pid, sizeof(ev->proc.pid));
+	key = match__hash_bytes(key, &w->op, sizeof(w->op));
+	key = match__hash_final(match__hash_bytes(key, w->file, strlen(w->file) + 1));
+	j = emit__alert_begin_node(e, &info, ev->time_ns, action_of(w->op), key, NULL);
 	if (!j)
 		return;
-	json_key(j, "file");
-	json_obj_begin(j);
-	json_kv_str(j, "path", w->file);
-	json_obj_end(j);
+	json_out__key(j, "file");
+	json_out__obj_begin(j);
+	json_out__kv_str(j, "path", w->file);
+	json_out__obj_end(j);
 	put_process(j, ev, w);
 	put_tamper(j, w);
-	alert_end(e, NULL, 0);
+	emit__alert_end(e, NULL, 0);
 }
 
 const struct kh_rule rule_node_audit_log_tamper = {

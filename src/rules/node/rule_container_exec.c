@@ -40,14 +40,14 @@ static void deliver(void *ctx, const struct node_event *ev, const struct audit_e
 		return;
 	if (!req && node_rule__is_repeat(c->s, ev))
 		return;
-	j = alert_begin_node(e, &info, ev->time_ns, "exec", ev->session->id, req);
+	j = emit__alert_begin_node(e, &info, ev->time_ns, "exec", ev->session->id, req);
 	if (!j)
 		return;
 	node_alert__write(j, ev, req, at);
-	alert_end(e, NULL, 0);
+	emit__alert_end(e, NULL, 0);
 }
 
-void *node_container_exec_new_with(const struct node_rule_tun *t)
+void *node_container_exec__new_with(const struct node_rule_tun *t)
 {
 	return node_rule_state__new(t, deliver);
 }
@@ -57,7 +57,7 @@ static void *state_new(const struct kh_config *cfg)
 	struct node_rule_tun t = node_rule_defaults;
 
 	config__rule_apply(cfg, info.id, node_exec_rule_config_keys, &t);
-	return node_container_exec_new_with(&t);
+	return node_container_exec__new_with(&t);
 }
 
 static void on_node_event(void *state, const struct node_event *ev, struct kh_emit *emit)

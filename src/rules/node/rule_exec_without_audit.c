@@ -62,17 +62,17 @@ static const struct kh_config_key config_keys[] = {
 
 static void put_proxy(struct json_out *j, const struct audit_event *px)
 {
-	json_key(j, "kubelet_proxy");
-	json_obj_begin(j);
-	json_kv_kstr(j, "auditID", px->audit_id);
-	json_kv_kstr(j, "user", px->user.username);
+	json_out__key(j, "kubelet_proxy");
+	json_out__obj_begin(j);
+	json_out__kv_kstr(j, "auditID", px->audit_id);
+	json_out__kv_kstr(j, "user", px->user.username);
 	if (px->source_ips.n)
-		json_kv_kstr(j, "source_ip", px->source_ips.v[0]);
-	json_kv_kstr(j, "user_agent", px->user_agent);
-	json_kv_kstr(j, "verb", px->verb);
-	json_kv_kstr(j, "node", px->object_ref.name);
-	json_kv_kstr(j, "requestURI", px->request_uri);
-	json_obj_end(j);
+		json_out__kv_kstr(j, "source_ip", px->source_ips.v[0]);
+	json_out__kv_kstr(j, "user_agent", px->user_agent);
+	json_out__kv_kstr(j, "verb", px->verb);
+	json_out__kv_kstr(j, "node", px->object_ref.name);
+	json_out__kv_kstr(j, "requestURI", px->request_uri);
+	json_out__obj_end(j);
 }
 
 static void deliver(void *ctx, const struct node_event *ev, const struct audit_event *req,
@@ -91,22 +91,22 @@ static void deliver(void *ctx, const struct node_event *ev, const struct audit_e
 	if (!at->proxy && node_rule__is_repeat(c->s, ev))
 		return;
 	/* the proxy request is the one the API server saw: it names who, as a joined request */
-	j = alert_begin_node(e, &info, ev->time_ns, "exec", s->id, at->proxy);
+	j = emit__alert_begin_node(e, &info, ev->time_ns, "exec", s->id, at->proxy);
 	if (!j)
 		return;
 	node_alert__write_open(j, ev, NULL, at);
 	/* how the exec reached the container, since not through pods/exec */
-	json_key(j, "exec_path");
-	json_obj_begin(j);
+	json_out__key(j, "exec_path");
+	json_out__obj_begin(j);
 	if (at->proxy) {
-		json_kv_str(j, "via", "kubelet-proxy");
+		json_out__kv_str(j, "via", "kubelet-proxy");
 		put_proxy(j, at->proxy);
 	} else {
-		json_kv_str(j, "via", "node");
+		json_out__kv_str(j, "via", "node");
 	}
-	json_obj_end(j);
-	json_obj_end(j); /* keyhole */
-	alert_end(e, NULL, 0);
+	json_out__obj_end(j);
+	json_out__obj_end(j); /* keyhole */
+	emit__alert_end(e, NULL, 0);
 }
 
 void *node_exec_without_audit_new_with(const struct node_rule_tun *t)

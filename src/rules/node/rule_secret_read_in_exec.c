@@ -33,20 +33,20 @@ static void deliver(void *ctx, const struct node_event *ev, const struct audit_e
 {
 	struct node_rule_ctx *c = ctx;
 	struct kh_emit *e = c->e;
-	uint64_t h = kh_hash_bytes(KH_HASH_INIT, &ev->session->id, sizeof(ev->session->id));
+	uint64_t h = match__hash_bytes(KH_HASH_INIT, &ev->session->id, sizeof(ev->session->id));
 	struct json_out *j;
 
 	if (node_rule__unpaired_new_container(c->s, ev, req))
 		return;
-	h = kh_hash_final(kh_hash_bytes(h, ev->path, strlen(ev->path)));
-	j = alert_begin_node(e, &info, ev->time_ns, "open", h, req);
+	h = match__hash_final(match__hash_bytes(h, ev->path, strlen(ev->path)));
+	j = emit__alert_begin_node(e, &info, ev->time_ns, "open", h, req);
 	if (!j)
 		return;
 	node_alert__write(j, ev, req, at);
-	alert_end(e, NULL, 0);
+	emit__alert_end(e, NULL, 0);
 }
 
-void *node_secret_read_in_exec_new_with(const struct node_rule_tun *t)
+void *node_secret_read_in_exec__new_with(const struct node_rule_tun *t)
 {
 	return node_rule_state__new(t, deliver);
 }
@@ -56,7 +56,7 @@ static void *state_new(const struct kh_config *cfg)
 	struct node_rule_tun t = node_rule_defaults;
 
 	config__rule_apply(cfg, info.id, node_rule_config_keys, &t);
-	return node_secret_read_in_exec_new_with(&t);
+	return node_secret_read_in_exec__new_with(&t);
 }
 
 static void on_node_event(void *state, const struct node_event *ev, struct kh_emit *emit)

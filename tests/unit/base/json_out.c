@@ -21,23 +21,23 @@ Test(json_out, nested_objects_and_arrays)
 	struct json_out j;
 	json_object *o, *v;
 
-	json_out_init(&j);
-	json_obj_begin(&j);
-	json_kv_str(&j, "a", "x");
-	json_key(&j, "rule");
-	json_obj_begin(&j);
-	json_kv_int(&j, "risk_score", 73);
-	json_obj_end(&j);
-	json_key(&j, "ids");
-	json_arr_begin(&j);
-	json_str(&j, "1");
-	json_str(&j, "2");
-	json_arr_end(&j);
-	json_key(&j, "empty");
-	json_arr_begin(&j);
-	json_arr_end(&j);
-	json_kv_str(&j, "z", "last");
-	json_obj_end(&j);
+	json_out__init(&j);
+	json_out__obj_begin(&j);
+	json_out__kv_str(&j, "a", "x");
+	json_out__key(&j, "rule");
+	json_out__obj_begin(&j);
+	json_out__kv_int(&j, "risk_score", 73);
+	json_out__obj_end(&j);
+	json_out__key(&j, "ids");
+	json_out__arr_begin(&j);
+	json_out__str(&j, "1");
+	json_out__str(&j, "2");
+	json_out__arr_end(&j);
+	json_out__key(&j, "empty");
+	json_out__arr_begin(&j);
+	json_out__arr_end(&j);
+	json_out__kv_str(&j, "z", "last");
+	json_out__obj_end(&j);
 	cr_assert_str_eq(j.buf,
 			 "{\"a\":\"x\",\"rule\":{\"risk_score\":73},\"ids\":[\"1\",\"2\"],"
 			 "\"empty\":[],\"z\":\"last\"}");
@@ -45,7 +45,7 @@ Test(json_out, nested_objects_and_arrays)
 	cr_assert(json_object_object_get_ex(o, "ids", &v));
 	cr_assert_eq(json_object_array_length(v), 2);
 	json_object_put(o);
-	json_out_free(&j);
+	json_out__free(&j);
 }
 
 Test(json_out, hostile_bytes_stay_valid)
@@ -56,14 +56,14 @@ Test(json_out, hostile_bytes_stay_valid)
 
 	for (int i = 0; i < 256; i++)
 		all[i] = (char)i;
-	json_out_init(&j);
-	json_obj_begin(&j);
-	json_key(&j, "bytes");
-	json_strn(&j, all, sizeof(all));
-	json_kv_str(&j, "overlong", "\xc0\xaf\xe0\x80\xaf");
-	json_kv_str(&j, "surrogate", "\xed\xa0\x80");
-	json_kv_str(&j, "ok", "caf\xc3\xa9 \xf0\x9f\x94\x91");
-	json_obj_end(&j);
+	json_out__init(&j);
+	json_out__obj_begin(&j);
+	json_out__key(&j, "bytes");
+	json_out__strn(&j, all, sizeof(all));
+	json_out__kv_str(&j, "overlong", "\xc0\xaf\xe0\x80\xaf");
+	json_out__kv_str(&j, "surrogate", "\xed\xa0\x80");
+	json_out__kv_str(&j, "ok", "caf\xc3\xa9 \xf0\x9f\x94\x91");
+	json_out__obj_end(&j);
 	o = parse(&j);
 	cr_assert(json_object_object_get_ex(o, "ok", &v));
 	cr_assert_str_eq(json_object_get_string(v), "caf\xc3\xa9 \xf0\x9f\x94\x91");
@@ -72,7 +72,7 @@ Test(json_out, hostile_bytes_stay_valid)
 	cr_assert_eq(json_object_get_string_len(v), 128 + 128 * 3);
 	cr_assert(memcmp(json_object_get_string(v), all, 128) == 0);
 	json_object_put(o);
-	json_out_free(&j);
+	json_out__free(&j);
 }
 
 Test(json_out, kstr_escaped_is_decoded_once)
@@ -81,25 +81,25 @@ Test(json_out, kstr_escaped_is_decoded_once)
 	struct kstr s = {"a\\\"b\\u00e9\\/", 12, KSTR_ESCAPED};
 	json_object *o, *v;
 
-	json_out_init(&j);
-	json_obj_begin(&j);
-	json_kv_kstr(&j, "v", s);
-	json_kv_kstr(&j, "absent", (struct kstr){0});
-	json_obj_end(&j);
+	json_out__init(&j);
+	json_out__obj_begin(&j);
+	json_out__kv_kstr(&j, "v", s);
+	json_out__kv_kstr(&j, "absent", (struct kstr){0});
+	json_out__obj_end(&j);
 	o = parse(&j);
 	cr_assert(json_object_object_get_ex(o, "v", &v));
 	cr_assert_str_eq(json_object_get_string(v), "a\"b\xc3\xa9/");
 	cr_assert(!json_object_object_get_ex(o, "absent", &v));
 	json_object_put(o);
-	json_out_free(&j);
+	json_out__free(&j);
 }
 
 Test(json_out, time_is_rfc3339_utc)
 {
 	struct json_out j;
 
-	json_out_init(&j);
-	json_time_ns(&j, 1795460806123456789LL);
+	json_out__init(&j);
+	json_out__time_ns(&j, 1795460806123456789LL);
 	cr_assert_str_eq(j.buf, "\"2026-11-23T19:06:46.123456Z\"");
-	json_out_free(&j);
+	json_out__free(&j);
 }

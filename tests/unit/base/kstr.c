@@ -25,7 +25,7 @@ static struct kstr raw(const char *r)
 static void expect_decode(const char *in, const char *want, size_t len)
 {
 	char buf[64];
-	long n = kstr_decode(esc(in), buf, sizeof(buf));
+	long n = kstr__decode(esc(in), buf, sizeof(buf));
 
 	cr_assert_eq(n, (long)len, "decode(%s) length %ld, want %zu", in, n, len);
 	cr_assert(!memcmp(buf, want, len), "decode(%s) bytes differ", in);
@@ -71,21 +71,21 @@ Test(kstr, decode_malformed_escapes)
 {
 	char buf[16];
 
-	cr_assert_eq(kstr_decode(esc("a\\x"), buf, sizeof(buf)), -EINVAL);
-	cr_assert_eq(kstr_decode(esc("a\\"), buf, sizeof(buf)), -EINVAL);
-	cr_assert_eq(kstr_decode(esc("\\u12"), buf, sizeof(buf)), -EINVAL);
-	cr_assert_eq(kstr_decode(esc("\\u12g4"), buf, sizeof(buf)), -EINVAL);
+	cr_assert_eq(kstr__decode(esc("a\\x"), buf, sizeof(buf)), -EINVAL);
+	cr_assert_eq(kstr__decode(esc("a\\"), buf, sizeof(buf)), -EINVAL);
+	cr_assert_eq(kstr__decode(esc("\\u12"), buf, sizeof(buf)), -EINVAL);
+	cr_assert_eq(kstr__decode(esc("\\u12g4"), buf, sizeof(buf)), -EINVAL);
 }
 
 Test(kstr, decode_reports_full_length_past_cap)
 {
 	char buf[4] = {0};
 
-	cr_assert_eq(kstr_decode(esc("abc\\u00e9def"), buf, 4), 8);
+	cr_assert_eq(kstr__decode(esc("abc\\u00e9def"), buf, 4), 8);
 	cr_assert(!memcmp(buf, "abc\xc3", 4));
-	cr_assert_eq(kstr_decode(raw("abcdefgh"), buf, 2), 8);
+	cr_assert_eq(kstr__decode(raw("abcdefgh"), buf, 2), 8);
 	cr_assert(!memcmp(buf, "ab", 2));
-	cr_assert_eq(kstr_decode(raw("abcdefgh"), NULL, 0), 8);
+	cr_assert_eq(kstr__decode(raw("abcdefgh"), NULL, 0), 8);
 }
 
 Test(kstr, absent_matches_nothing)
@@ -93,12 +93,12 @@ Test(kstr, absent_matches_nothing)
 	struct kstr none = {0};
 
 	cr_assert(!kstr_present(none));
-	cr_assert(!kstr_eq(none, ""));
-	cr_assert(!kstr_has_prefix(none, ""));
-	cr_assert(!kstr_has_suffix(none, ""));
-	cr_assert(!kstr_contains(none, ""));
-	cr_assert(!kstr_glob(none, "*"));
-	cr_assert(!kstr_eq_kstr(none, none));
+	cr_assert(!kstr__eq(none, ""));
+	cr_assert(!kstr__has_prefix(none, ""));
+	cr_assert(!kstr__has_suffix(none, ""));
+	cr_assert(!kstr__contains(none, ""));
+	cr_assert(!kstr__glob(none, "*"));
+	cr_assert(!kstr__eq_kstr(none, none));
 	cr_assert(!kstr_nonempty(none));
 }
 
@@ -108,26 +108,26 @@ Test(kstr, empty_string_is_present)
 
 	cr_assert(kstr_present(e));
 	cr_assert(!kstr_nonempty(e));
-	cr_assert(kstr_eq(e, ""));
-	cr_assert(!kstr_eq(e, "a"));
-	cr_assert(kstr_glob(e, "*"));
-	cr_assert(!kstr_glob(e, "?"));
+	cr_assert(kstr__eq(e, ""));
+	cr_assert(!kstr__eq(e, "a"));
+	cr_assert(kstr__glob(e, "*"));
+	cr_assert(!kstr__glob(e, "?"));
 }
 
 Test(kstr, comparisons_on_raw_bytes)
 {
 	struct kstr s = raw("system:serviceaccount:kube-system:default");
 
-	cr_assert(kstr_eq(s, "system:serviceaccount:kube-system:default"));
-	cr_assert(!kstr_eq(s, "system:serviceaccount:kube-system:defaul"));
-	cr_assert(!kstr_eq(s, "system:serviceaccount:kube-system:defaultx"));
-	cr_assert(kstr_has_prefix(s, "system:serviceaccount:"));
-	cr_assert(!kstr_has_prefix(s, "system:node:"));
-	cr_assert(kstr_has_suffix(s, ":default"));
-	cr_assert(!kstr_has_suffix(s, ":kube-system"));
-	cr_assert(kstr_contains(s, ":kube-system:"));
-	cr_assert(!kstr_contains(s, "kube-public"));
-	cr_assert(kstr_contains(s, ""));
+	cr_assert(kstr__eq(s, "system:serviceaccount:kube-system:default"));
+	cr_assert(!kstr__eq(s, "system:serviceaccount:kube-system:defaul"));
+	cr_assert(!kstr__eq(s, "system:serviceaccount:kube-system:defaultx"));
+	cr_assert(kstr__has_prefix(s, "system:serviceaccount:"));
+	cr_assert(!kstr__has_prefix(s, "system:node:"));
+	cr_assert(kstr__has_suffix(s, ":default"));
+	cr_assert(!kstr__has_suffix(s, ":kube-system"));
+	cr_assert(kstr__contains(s, ":kube-system:"));
+	cr_assert(!kstr__contains(s, "kube-public"));
+	cr_assert(kstr__contains(s, ""));
 }
 
 Test(kstr, comparisons_on_decoded_value)
@@ -136,55 +136,55 @@ Test(kstr, comparisons_on_decoded_value)
 	struct kstr s = esc("secr\\u0065ts");
 	struct kstr uri = esc("\\/api\\/v1\\/secrets");
 
-	cr_assert(kstr_eq(s, "secrets"));
-	cr_assert(!kstr_eq(s, "secr\\u0065ts"));
-	cr_assert(kstr_has_prefix(s, "secre"));
-	cr_assert(kstr_has_suffix(s, "ets"));
-	cr_assert(kstr_contains(s, "cre"));
-	cr_assert(kstr_glob(s, "se*ts"));
-	cr_assert(kstr_has_prefix(uri, "/api/v1/"));
-	cr_assert(kstr_has_suffix(uri, "/secrets"));
-	cr_assert(!kstr_has_suffix(uri, "\\/secrets"));
+	cr_assert(kstr__eq(s, "secrets"));
+	cr_assert(!kstr__eq(s, "secr\\u0065ts"));
+	cr_assert(kstr__has_prefix(s, "secre"));
+	cr_assert(kstr__has_suffix(s, "ets"));
+	cr_assert(kstr__contains(s, "cre"));
+	cr_assert(kstr__glob(s, "se*ts"));
+	cr_assert(kstr__has_prefix(uri, "/api/v1/"));
+	cr_assert(kstr__has_suffix(uri, "/secrets"));
+	cr_assert(!kstr__has_suffix(uri, "\\/secrets"));
 	/* a malformed escape matches nothing rather than its raw bytes */
-	cr_assert(!kstr_eq(esc("a\\qb"), "a\\qb"));
+	cr_assert(!kstr__eq(esc("a\\qb"), "a\\qb"));
 }
 
 Test(kstr, eq_kstr_across_spellings)
 {
-	cr_assert(kstr_eq_kstr(raw("curl/8.5.0"), esc("curl\\/8.5.0")));
-	cr_assert(kstr_eq_kstr(esc("\\u0063url"), esc("c\\u0075rl")));
-	cr_assert(kstr_eq_kstr(raw("abc"), raw("abc")));
-	cr_assert(!kstr_eq_kstr(raw("abc"), raw("abd")));
-	cr_assert(!kstr_eq_kstr(raw("abc"), esc("ab")));
-	cr_assert(!kstr_eq_kstr(raw(""), raw("a")));
+	cr_assert(kstr__eq_kstr(raw("curl/8.5.0"), esc("curl\\/8.5.0")));
+	cr_assert(kstr__eq_kstr(esc("\\u0063url"), esc("c\\u0075rl")));
+	cr_assert(kstr__eq_kstr(raw("abc"), raw("abc")));
+	cr_assert(!kstr__eq_kstr(raw("abc"), raw("abd")));
+	cr_assert(!kstr__eq_kstr(raw("abc"), esc("ab")));
+	cr_assert(!kstr__eq_kstr(raw(""), raw("a")));
 }
 
 Test(kstr, glob_is_case_sensitive_kql_wildcard)
 {
-	cr_assert(kstr_glob(raw("curl/8.5.0"), "curl*"));
-	cr_assert(!kstr_glob(raw("Curl/8.5.0"), "curl*"));
-	cr_assert(kstr_glob(raw("Python-urllib/3.11"), "Python*"));
-	cr_assert(!kstr_glob(raw("python-requests/2.31"), "Python*"));
-	cr_assert(kstr_glob(raw("Mozilla/5.0 (X11; Linux x86_64) kali-amd64"), "*kali-amd64"));
-	cr_assert(!kstr_glob(raw("kali-amd64 Mozilla"), "*kali-amd64"));
-	cr_assert(kstr_glob(raw("x (distrib#kali 2024) y"), "*distrib#kali*"));
-	cr_assert(kstr_glob(raw("kali-arm64"), "*kali-arm64*"));
-	cr_assert(kstr_glob(raw("abc"), "a?c"));
-	cr_assert(!kstr_glob(raw("ac"), "a?c"));
-	cr_assert(kstr_glob(raw("abc"), "***"));
-	cr_assert(kstr_glob(raw("abc"), "abc"));
-	cr_assert(!kstr_glob(raw("abc"), "ab"));
-	cr_assert(!kstr_glob(raw("abc"), ""));
-	cr_assert(kstr_glob(raw("axbxc"), "a*b*c"));
-	cr_assert(kstr_glob(raw("aXbYbZc"), "a*b*c"));
-	cr_assert(!kstr_glob(raw("aXbYbZ"), "a*b*c"));
-	cr_assert(kstr_glob(raw("mississippi"), "*sip*"));
-	cr_assert(kstr_glob(raw("mississippi"), "m*iss*ppi"));
+	cr_assert(kstr__glob(raw("curl/8.5.0"), "curl*"));
+	cr_assert(!kstr__glob(raw("Curl/8.5.0"), "curl*"));
+	cr_assert(kstr__glob(raw("Python-urllib/3.11"), "Python*"));
+	cr_assert(!kstr__glob(raw("python-requests/2.31"), "Python*"));
+	cr_assert(kstr__glob(raw("Mozilla/5.0 (X11; Linux x86_64) kali-amd64"), "*kali-amd64"));
+	cr_assert(!kstr__glob(raw("kali-amd64 Mozilla"), "*kali-amd64"));
+	cr_assert(kstr__glob(raw("x (distrib#kali 2024) y"), "*distrib#kali*"));
+	cr_assert(kstr__glob(raw("kali-arm64"), "*kali-arm64*"));
+	cr_assert(kstr__glob(raw("abc"), "a?c"));
+	cr_assert(!kstr__glob(raw("ac"), "a?c"));
+	cr_assert(kstr__glob(raw("abc"), "***"));
+	cr_assert(kstr__glob(raw("abc"), "abc"));
+	cr_assert(!kstr__glob(raw("abc"), "ab"));
+	cr_assert(!kstr__glob(raw("abc"), ""));
+	cr_assert(kstr__glob(raw("axbxc"), "a*b*c"));
+	cr_assert(kstr__glob(raw("aXbYbZc"), "a*b*c"));
+	cr_assert(!kstr__glob(raw("aXbYbZ"), "a*b*c"));
+	cr_assert(kstr__glob(raw("mississippi"), "*sip*"));
+	cr_assert(kstr__glob(raw("mississippi"), "m*iss*ppi"));
 	/* a backslash quotes the next pattern byte */
-	cr_assert(kstr_glob(raw("a*b"), "a\\*b"));
-	cr_assert(!kstr_glob(raw("axb"), "a\\*b"));
-	cr_assert(kstr_glob(raw("a?b"), "a\\?b"));
-	cr_assert(!kstr_glob(raw("axb"), "a\\?b"));
+	cr_assert(kstr__glob(raw("a*b"), "a\\*b"));
+	cr_assert(!kstr__glob(raw("axb"), "a\\*b"));
+	cr_assert(kstr__glob(raw("a?b"), "a\\?b"));
+	cr_assert(!kstr__glob(raw("axb"), "a\\?b"));
 }
 
 Test(kstr, glob_hostile_input_terminates)
@@ -196,8 +196,8 @@ Test(kstr, glob_hostile_input_terminates)
 	memset(s, 'a', n);
 	s[n] = '\0';
 	/* worst case for a backtracking matcher: many stars, no match */
-	cr_assert(!kstr_glob(kstr_lit(s, n), "*a*a*a*a*a*a*a*a*b"));
-	cr_assert(kstr_glob(kstr_lit(s, n), "*a*a*a*a*a*a*a*a"));
+	cr_assert(!kstr__glob(kstr_lit(s, n), "*a*a*a*a*a*a*a*a*b"));
+	cr_assert(kstr__glob(kstr_lit(s, n), "*a*a*a*a*a*a*a*a"));
 	free(s);
 }
 
@@ -217,13 +217,13 @@ Test(kstr, long_escaped_values_compare_exactly)
 		cr_assert_not_null(want);
 		memset(want, 'a', n);
 		strcpy(want + n, "b/z");
-		cr_assert(kstr_eq(s, want));
-		cr_assert(kstr_has_suffix(s, "ab/z"));
-		cr_assert(kstr_contains(s, "aab/"));
-		cr_assert(kstr_glob(s, "a*b/?"));
-		cr_assert(kstr_eq_kstr(s, kstr_lit(want, strlen(want))));
+		cr_assert(kstr__eq(s, want));
+		cr_assert(kstr__has_suffix(s, "ab/z"));
+		cr_assert(kstr__contains(s, "aab/"));
+		cr_assert(kstr__glob(s, "a*b/?"));
+		cr_assert(kstr__eq_kstr(s, kstr_lit(want, strlen(want))));
 		want[n] = 'c';
-		cr_assert(!kstr_eq(s, want));
+		cr_assert(!kstr__eq(s, want));
 		free(want);
 	}
 	free(r);

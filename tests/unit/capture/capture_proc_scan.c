@@ -30,7 +30,7 @@ static const char *find(const char *const *v)
 	static char buf[4096];
 	size_t n = args(buf, v);
 
-	return proc_find_audit_arg(buf, n);
+	return proc_scan__find_audit_arg(buf, n);
 }
 
 Test(proc_scan, equals_form)
@@ -79,13 +79,13 @@ Test(proc_scan, stdout_and_own_process)
 
 	cr_assert_str_eq(find(v), "-");
 	/* this test process has no such flag */
-	cr_assert_eq(proc_audit_log_path(getpid(), path, sizeof(path), host, sizeof(host)),
+	cr_assert_eq(proc_scan__audit_log_path(getpid(), path, sizeof(path), host, sizeof(host)),
 		     -ENOENT);
-	cr_assert_eq(proc_audit_log_path(999999999, path, sizeof(path), host, sizeof(host)),
+	cr_assert_eq(proc_scan__audit_log_path(999999999, path, sizeof(path), host, sizeof(host)),
 		     -ESRCH);
 }
 
-/* proc_follow_link: where a symlinked audit log leads, as the apiserver would resolve it */
+/* proc_scan__follow_link: where a symlinked audit log leads, as the apiserver would resolve it */
 Test(proc_scan, follow_link)
 {
 	char d[] = "/tmp/kh-follow-XXXXXX", p[512], q[512], out[512], rootp[600];
@@ -93,13 +93,13 @@ Test(proc_scan, follow_link)
 	cr_assert_not_null(mkdtemp(d));
 	/* a regular file, and nothing at all: not links */
 	snprintf(p, sizeof(p), "%s/audit.log", d);
-	cr_assert_eq(proc_follow_link(p, out, sizeof(out)), 0);
+	cr_assert_eq(proc_scan__follow_link(p, out, sizeof(out)), 0);
 	close(open(p, O_WRONLY | O_CREAT, 0600));
-	cr_assert_eq(proc_follow_link(p, out, sizeof(out)), 0);
+	cr_assert_eq(proc_scan__follow_link(p, out, sizeof(out)), 0);
 	unlink(p);
 	/* relative, to a file that does not exist yet: the link's own directory */
 	cr_assert_eq(symlink("sub/created.log", p), 0);
-	cr_assert_eq(proc_follow_link(p, out, sizeof(out)), 1);
+	cr_assert_eq(proc_scan__follow_link(p, out, sizeof(out)), 1);
 	snprintf(q, sizeof(q), "%s/sub/created.log", d);
 	cr_assert_str_eq(out, q);
 	/* a chain: relative to an absolute one */
@@ -107,17 +107,17 @@ Test(proc_scan, follow_link)
 	snprintf(q, sizeof(q), "%s/hop", d);
 	cr_assert_eq(symlink("hop", p), 0);
 	cr_assert_eq(symlink("/elsewhere/x.log", q), 0);
-	cr_assert_eq(proc_follow_link(p, out, sizeof(out)), 1);
+	cr_assert_eq(proc_scan__follow_link(p, out, sizeof(out)), 1);
 	cr_assert_str_eq(out, "/elsewhere/x.log");
 	/* under /proc/PID/: an absolute target is inside that process's root */
 	snprintf(rootp, sizeof(rootp), "/proc/%d/root%s", (int)getpid(), p);
-	cr_assert_eq(proc_follow_link(rootp, out, sizeof(out)), 1);
+	cr_assert_eq(proc_scan__follow_link(rootp, out, sizeof(out)), 1);
 	snprintf(q, sizeof(q), "/proc/%d/root/elsewhere/x.log", (int)getpid());
 	cr_assert_str_eq(out, q);
 	/* a loop ends */
 	unlink(p);
 	cr_assert_eq(symlink("audit.log", p), 0);
-	cr_assert_eq(proc_follow_link(p, out, sizeof(out)), -ELOOP);
+	cr_assert_eq(proc_scan__follow_link(p, out, sizeof(out)), -ELOOP);
 	unlink(p);
 	snprintf(q, sizeof(q), "%s/hop", d);
 	unlink(q);

@@ -26,7 +26,7 @@ static void ident(const char *p, uint64_t *dev, uint64_t *ino)
 	struct stat st;
 
 	cr_assert_eq(stat(p, &st), 0, "%s", p);
-	*dev = tap_kdev(st.st_dev);
+	*dev = tap__kdev(st.st_dev);
 	*ino = st.st_ino;
 }
 

@@ -109,7 +109,7 @@ static void parse(const char *line, struct audit_event *ev)
 {
 	struct kh_parse_error pe;
 
-	cr_assert_eq(audit_parse(line, strlen(line), ev, &pe), 0, "%s at %zu", pe.reason,
+	cr_assert_eq(audit_parse__line(line, strlen(line), ev, &pe), 0, "%s at %zu", pe.reason,
 		     pe.offset);
 }
 
@@ -119,7 +119,7 @@ Test(cluster_fact, keeps_what_detections_read_and_no_body)
 	struct fact_header h;
 	struct json_out j;
 
-	json_out_init(&j);
+	json_out__init(&j);
 	parse(secret_get, &ev);
 	cr_assert_eq(fact__encode(&ev, "cp-1", 4, &j), 0);
 	cr_assert_null(strstr(j.buf, "S0VZSE9MRS1NQVJLRVI"), "the secret reached the fact");
@@ -130,16 +130,16 @@ Test(cluster_fact, keeps_what_detections_read_and_no_body)
 	cr_assert_eq(h.partition, fact__partition(&ev, 4));
 	cr_assert_not(h.broadcast);
 	parse(j.buf, &back);
-	cr_assert(kstr_eq(back.user.username, "alice"));
+	cr_assert(kstr__eq(back.user.username, "alice"));
 	cr_assert_eq(back.user.groups.n, 2);
-	cr_assert(kstr_eq(back.verb, "get"));
-	cr_assert(kstr_eq(back.object_ref.name, "db"));
-	cr_assert(kstr_eq(back.decision, "allow"));
-	cr_assert(kstr_eq(back.user_agent, "kubectl/v1.36"));
+	cr_assert(kstr__eq(back.verb, "get"));
+	cr_assert(kstr__eq(back.object_ref.name, "db"));
+	cr_assert(kstr__eq(back.decision, "allow"));
+	cr_assert(kstr__eq(back.user_agent, "kubectl/v1.36"));
 	cr_assert_eq(back.response_code, 200);
 	cr_assert_eq(back.stage_ns, ev.stage_ns);
 	cr_assert_eq(back.request_received_ns, ev.request_received_ns);
-	json_out_free(&j);
+	json_out__free(&j);
 }
 
 Test(cluster_fact, rbac_writes_keep_what_the_correlator_reads_and_go_everywhere)
@@ -148,7 +148,7 @@ Test(cluster_fact, rbac_writes_keep_what_the_correlator_reads_and_go_everywhere)
 	struct fact_header h;
 	struct json_out j;
 
-	json_out_init(&j);
+	json_out__init(&j);
 	parse(binding_create, &ev);
 	cr_assert(fact__broadcast(&ev));
 	cr_assert_eq(fact__encode(&ev, "cp-2", 4, &j), 0);
@@ -163,15 +163,15 @@ Test(cluster_fact, rbac_writes_keep_what_the_correlator_reads_and_go_everywhere)
 
 		memset(&a, 0, sizeof(a));
 		memset(&b, 0, sizeof(b));
-		cr_assert_eq(rbac_json_read(ev.request_object, &a), 0);
-		cr_assert_eq(rbac_json_read(back.request_object, &b), 0);
+		cr_assert_eq(rbac_json__read(ev.request_object, &a), 0);
+		cr_assert_eq(rbac_json__read(back.request_object, &b), 0);
 		cr_assert_eq(a.flags, b.flags);
 		cr_assert_eq(a.total_subjects, b.total_subjects);
-		cr_assert(kstr_eq(b.role_name, "admin") && kstr_eq(b.role_kind, "ClusterRole"));
-		cr_assert(kstr_eq(b.subjects[0].name, "eve"), "%s", j.buf);
+		cr_assert(kstr__eq(b.role_name, "admin") && kstr__eq(b.role_kind, "ClusterRole"));
+		cr_assert(kstr__eq(b.subjects[0].name, "eve"), "%s", j.buf);
 		cr_assert_eq(kstr_present(a.name), kstr_present(b.name));
 	}
-	json_out_free(&j);
+	json_out__free(&j);
 }
 
 Test(cluster_fact, header_refuses_other_lines)

@@ -308,20 +308,20 @@ Test(config_scalar, durations)
 {
 	uint64_t s;
 
-	cr_expect_eq(cfg_parse_duration("90s", &s), 0);
+	cr_expect_eq(config_scalar__parse_duration("90s", &s), 0);
 	cr_expect_eq(s, 90);
-	cr_expect_eq(cfg_parse_duration("1h30m", &s), 0);
+	cr_expect_eq(config_scalar__parse_duration("1h30m", &s), 0);
 	cr_expect_eq(s, 5400);
-	cr_expect_eq(cfg_parse_duration("10d", &s), 0);
+	cr_expect_eq(config_scalar__parse_duration("10d", &s), 0);
 	cr_expect_eq(s, 864000);
-	cr_expect_eq(cfg_parse_duration("0", &s), 0);
+	cr_expect_eq(config_scalar__parse_duration("0", &s), 0);
 	cr_expect_eq(s, 0);
-	cr_expect_eq(cfg_parse_duration("6", &s), -EINVAL);
-	cr_expect_eq(cfg_parse_duration("m", &s), -EINVAL);
-	cr_expect_eq(cfg_parse_duration("5w", &s), -EINVAL);
-	cr_expect_eq(cfg_parse_duration("", &s), -EINVAL);
-	cr_expect_eq(cfg_parse_duration("99999999999999999999d", &s), -ERANGE);
-	cr_expect_eq(cfg_parse_duration("9999999999999d", &s), -ERANGE);
+	cr_expect_eq(config_scalar__parse_duration("6", &s), -EINVAL);
+	cr_expect_eq(config_scalar__parse_duration("m", &s), -EINVAL);
+	cr_expect_eq(config_scalar__parse_duration("5w", &s), -EINVAL);
+	cr_expect_eq(config_scalar__parse_duration("", &s), -EINVAL);
+	cr_expect_eq(config_scalar__parse_duration("99999999999999999999d", &s), -ERANGE);
+	cr_expect_eq(config_scalar__parse_duration("9999999999999d", &s), -ERANGE);
 }
 
 Test(config_scalar, ip_prefixes)

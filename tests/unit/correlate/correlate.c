@@ -54,7 +54,7 @@ static void run_line(struct run *r, const char *line, size_t len)
 	struct audit_event ev;
 	struct kh_parse_error pe;
 
-	cr_assert_eq(audit_parse(line, len, &ev, &pe), 0, "unparsable test line: %s at %zu",
+	cr_assert_eq(audit_parse__line(line, len, &ev, &pe), 0, "unparsable test line: %s at %zu",
 		     pe.reason, pe.offset);
 	correlate__on_event(r->c, &ev);
 }

@@ -21,7 +21,7 @@ static struct kstr span(const char *s)
 static void expect(struct kstr s, const char *want)
 {
 	char buf[512];
-	long n = kstr_decode(s, buf, sizeof(buf));
+	long n = kstr__decode(s, buf, sizeof(buf));
 
 	cr_assert(kstr_present(s), "want \"%s\", absent", want);
 	cr_assert(n == (long)strlen(want) && !memcmp(buf, want, (size_t)n),
@@ -40,7 +40,7 @@ Test(correlate_rbac_json, cluster_role_binding_as_kubectl_creates_it)
 			"\"name\":\"cluster-admin\"}}";
 	struct kh_rbac_object r;
 
-	cr_assert_eq(rbac_json_read(span(o), &r), 0);
+	cr_assert_eq(rbac_json__read(span(o), &r), 0);
 	expect(r.kind, "ClusterRoleBinding");
 	expect(r.name, "attacker-admin");
 	expect(r.role_kind, "ClusterRole");
@@ -68,14 +68,14 @@ Test(correlate_rbac_json, helm_markers_and_unrelated_values_skipped)
 			"\"roleRef\":{\"kind\":\"Role\",\"name\":\"r\"}}";
 	struct kh_rbac_object r;
 
-	cr_assert_eq(rbac_json_read(span(o), &r), 0);
+	cr_assert_eq(rbac_json__read(span(o), &r), 0);
 	cr_assert(r.flags & KH_RBAC_HELM);
 	expect(r.namespace_, "mon");
 	cr_assert_eq(r.n_subjects, 1);
 	expect(r.subjects[0].name, "op");
 
 	o = "{\"metadata\":{\"annotations\":{\"meta.helm.sh/release-name\":\"op\"}}}";
-	cr_assert_eq(rbac_json_read(span(o), &r), 0);
+	cr_assert_eq(rbac_json__read(span(o), &r), 0);
 	cr_assert(r.flags & KH_RBAC_HELM);
 	cr_assert(!(r.flags & KH_RBAC_SUBJECTS_SEEN), "no subjects key: nothing seen");
 }
@@ -86,11 +86,11 @@ Test(correlate_rbac_json, escaped_keys_and_values_are_decoded)
 			"\"roleRef\":{\"name\":\"cluster\\u002dadmin\",\"kind\":\"ClusterRole\"}}";
 	struct kh_rbac_object r;
 
-	cr_assert_eq(rbac_json_read(span(o), &r), 0);
+	cr_assert_eq(rbac_json__read(span(o), &r), 0);
 	cr_assert_eq(r.n_subjects, 1);
-	cr_assert(kstr_eq(r.subjects[0].kind, "User"));
+	cr_assert(kstr__eq(r.subjects[0].kind, "User"));
 	expect(r.subjects[0].name, "al\"ice");
-	cr_assert(kstr_eq(r.role_name, "cluster-admin"));
+	cr_assert(kstr__eq(r.role_name, "cluster-admin"));
 }
 
 Test(correlate_rbac_json, json_patch_subject_ops)
@@ -104,7 +104,7 @@ Test(correlate_rbac_json, json_patch_subject_ops)
 			"{\"op\":\"test\",\"path\":\"/subjects/0\",\"value\":{\"kind\":\"User\",\"name\":\"x\"}}]";
 	struct kh_rbac_object r;
 
-	cr_assert_eq(rbac_json_read(span(o), &r), 0);
+	cr_assert_eq(rbac_json__read(span(o), &r), 0);
 	cr_assert(r.flags & KH_RBAC_JSON_PATCH);
 	cr_assert(r.flags & KH_RBAC_SUBJECTS_SEEN);
 	cr_assert_eq(r.n_subjects, 3, "add + replace(2); field edits, remove and test add none");
@@ -123,13 +123,13 @@ Test(correlate_rbac_json, json_patch_rules_and_merge_patch_rules)
 			   "{\"resources\":[\"pods\"],\"verbs\":[\"get\",\"list\"]}]}";
 	struct kh_rbac_object r;
 
-	cr_assert_eq(rbac_json_read(span(jp), &r), 0);
+	cr_assert_eq(rbac_json__read(span(jp), &r), 0);
 	cr_assert(r.flags & KH_RBAC_RULES_WILDCARD);
 	cr_assert(r.flags & KH_RBAC_RULES_SECRETS);
-	cr_assert_eq(rbac_json_read(span(mp), &r), 0);
+	cr_assert_eq(rbac_json__read(span(mp), &r), 0);
 	cr_assert(!(r.flags & KH_RBAC_RULES_WILDCARD));
 	cr_assert(r.flags & KH_RBAC_RULES_SECRETS);
-	cr_assert_eq(rbac_json_read(span(none), &r), 0);
+	cr_assert_eq(rbac_json__read(span(none), &r), 0);
 	cr_assert(!(r.flags & (KH_RBAC_RULES_WILDCARD | KH_RBAC_RULES_SECRETS)),
 		  "create on secrets and reads of pods do not read secrets");
 }
@@ -144,7 +144,7 @@ Test(correlate_rbac_json, subjects_past_the_bound_are_counted)
 		n += (size_t)snprintf(o + n, sizeof(o) - n, "%s{\"kind\":\"User\",\"name\":\"u%d\"}",
 				      i ? "," : "", i);
 	snprintf(o + n, sizeof(o) - n, "]}");
-	cr_assert_eq(rbac_json_read(span(o), &r), 0);
+	cr_assert_eq(rbac_json__read(span(o), &r), 0);
 	cr_assert_eq(r.n_subjects, KH_RBAC_MAX_SUBJECTS);
 	cr_assert_eq(r.total_subjects, 40);
 	expect(r.subjects[KH_RBAC_MAX_SUBJECTS - 1].name, "u15");
@@ -161,13 +161,13 @@ Test(correlate_rbac_json, malformed_spans_keep_what_was_read)
 	struct kh_rbac_object r;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_assert_eq(rbac_json_read(span(bad[i]), &r), -EINVAL, "case %zu", i);
+		cr_assert_eq(rbac_json__read(span(bad[i]), &r), -EINVAL, "case %zu", i);
 		cr_assert(r.flags & KH_RBAC_PARTIAL);
 		cr_assert_eq(r.n_subjects, 1, "case %zu: the subject before the damage stays", i);
 	}
-	cr_assert_eq(rbac_json_read((struct kstr){0}, &r), -EINVAL);
-	cr_assert_eq(rbac_json_read(span("\"str\""), &r), -EINVAL);
-	cr_assert_eq(rbac_json_read(span(""), &r), -EINVAL);
+	cr_assert_eq(rbac_json__read((struct kstr){0}, &r), -EINVAL);
+	cr_assert_eq(rbac_json__read(span("\"str\""), &r), -EINVAL);
+	cr_assert_eq(rbac_json__read(span(""), &r), -EINVAL);
 }
 
 /* issue 13: a field nested 10,000 deep beside the subjects must not hide them */
@@ -187,10 +187,10 @@ Test(correlate_rbac_json, deep_values_are_stepped_over)
 		o[n++] = i % 2 ? ']' : '}';
 	sprintf(o + n, "},\"subjects\":[{\"kind\":\"User\",\"name\":\"mallory\"}],"
 		       "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"cluster-admin\"}}");
-	cr_assert_eq(rbac_json_read(span(o), &r), 0);
+	cr_assert_eq(rbac_json__read(span(o), &r), 0);
 	cr_assert_eq(r.n_subjects, 1);
-	cr_assert(kstr_eq(r.subjects[0].name, "mallory"));
-	cr_assert(kstr_eq(r.role_name, "cluster-admin"));
+	cr_assert(kstr__eq(r.subjects[0].name, "mallory"));
+	cr_assert(kstr__eq(r.role_name, "cluster-admin"));
 	cr_assert(!(r.flags & KH_RBAC_PARTIAL));
 	free(o);
 }
@@ -206,6 +206,6 @@ Test(correlate_rbac_json, unclosed_deep_value_stops_the_walk)
 	for (int i = 0; i < 200; i++)
 		o[n++] = '[';
 	snprintf(o + n, sizeof(o) - n, ",\"roleRef\":{\"name\":\"x\"}}");
-	cr_assert_eq(rbac_json_read(span(o), &r), -EINVAL);
+	cr_assert_eq(rbac_json__read(span(o), &r), -EINVAL);
 	cr_assert(r.flags & KH_RBAC_PARTIAL);
 }

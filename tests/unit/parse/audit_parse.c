@@ -40,14 +40,14 @@ static void expect_str(struct kstr s, const char *want)
 	long n;
 
 	cr_assert(kstr_present(s), "want \"%s\", field absent", want);
-	n = kstr_decode(s, buf, sizeof(buf));
+	n = kstr__decode(s, buf, sizeof(buf));
 	cr_assert(n >= 0 && (size_t)n == strlen(want) && !memcmp(buf, want, (size_t)n),
 		  "want \"%s\", got \"%.*s\"", want, (int)(n > 0 ? n : 0), buf);
 }
 
 static int parse(const char *s, struct audit_event *ev, struct kh_parse_error *err)
 {
-	return audit_parse(s, strlen(s), ev, err);
+	return audit_parse__line(s, strlen(s), ev, err);
 }
 
 /* expected ns from timegm, an independent oracle */
@@ -156,7 +156,7 @@ Test(audit_parse, escaped_keys_and_whitespace)
 
 	cr_assert_eq(parse(s, &ev, NULL), 0);
 	expect_str(ev.verb, "get");
-	cr_assert(kstr_eq(ev.verb, "get"));
+	cr_assert(kstr__eq(ev.verb, "get"));
 	expect_str(ev.audit_id, "x");
 	expect_str(ev.user.username, "a/b");
 	expect_str(ev.decision, "forbid");
@@ -310,7 +310,7 @@ static void expect_reject(const char *s, size_t len, const char *why_part)
 	struct audit_event ev;
 	struct kh_parse_error err = {0};
 
-	cr_assert_eq(audit_parse(s, len, &ev, &err), -EINVAL, "accepted: %.*s", (int)len, s);
+	cr_assert_eq(audit_parse__line(s, len, &ev, &err), -EINVAL, "accepted: %.*s", (int)len, s);
 	cr_assert_not_null(err.reason);
 	cr_assert(err.offset <= len, "offset %zu past the line (%zu)", err.offset, len);
 	if (why_part)
@@ -384,12 +384,12 @@ Test(audit_parse, truncation_at_every_offset_is_rejected)
 
 		cr_assert_not_null(copy);
 		memcpy(copy, full_line, cut);
-		cr_assert_eq(audit_parse(copy, cut, &ev, &err), -EINVAL, "accepted cut at %zu",
+		cr_assert_eq(audit_parse__line(copy, cut, &ev, &err), -EINVAL, "accepted cut at %zu",
 			     cut);
 		cr_assert(err.offset <= cut);
 		free(copy);
 	}
-	cr_assert_eq(audit_parse(full_line, len, &ev, NULL), 0);
+	cr_assert_eq(audit_parse__line(full_line, len, &ev, NULL), 0);
 }
 
 static char *nested(int depth, char open, char close)
@@ -497,11 +497,11 @@ Test(audit_parse, ten_megabyte_line)
 	for (size_t i = 0; i < body; i++)
 		s[hl + i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/\\n"[i % 38];
 	memcpy(s + hl + body, tail, tl);
-	cr_assert_eq(audit_parse(s, hl + body + tl, &ev, NULL), 0);
+	cr_assert_eq(audit_parse__line(s, hl + body + tl, &ev, NULL), 0);
 	expect_str(ev.decision, "allow");
 	cr_assert_eq(ev.request_object.len, body + strlen("{\"data\":\"\"}"));
 	/* and a 10 MB string never closed */
-	cr_assert_eq(audit_parse(s, hl + body, &ev, NULL), -EINVAL);
+	cr_assert_eq(audit_parse__line(s, hl + body, &ev, NULL), -EINVAL);
 	free(s);
 }
 
@@ -520,7 +520,7 @@ Test(audit_parse, binary_garbage_never_crashes)
 		/* half of them look like the start of an event */
 		if (round & 1 && len > 12)
 			memcpy(s, "{\"auditID\":\"", 12);
-		(void)audit_parse(s, len, &ev, NULL);
+		(void)audit_parse__line(s, len, &ev, NULL);
 		free(s);
 	}
 }
@@ -540,23 +540,23 @@ Test(audit_parse, rfc3339_timestamps)
 	};
 	long long base = utc_ns(2026, 11, 23, 19, 6, 46, 0);
 
-	cr_assert_eq(kh_parse_rfc3339_ns(ok[0].s, strlen(ok[0].s)), 0);
+	cr_assert_eq(audit_parse__rfc3339_ns(ok[0].s, strlen(ok[0].s)), 0);
 	for (size_t i = 1; i < sizeof(ok) / sizeof(ok[0]); i++)
-		cr_assert_eq(kh_parse_rfc3339_ns(ok[i].s, strlen(ok[i].s)), base + ok[i].want, "%s",
+		cr_assert_eq(audit_parse__rfc3339_ns(ok[i].s, strlen(ok[i].s)), base + ok[i].want, "%s",
 			     ok[i].s);
-	cr_assert_eq(kh_parse_rfc3339_ns("2026-11-23T21:06:46+02:00", 25), base);
-	cr_assert_eq(kh_parse_rfc3339_ns("2026-11-23T14:36:46.25-04:30", 28), base + 250000000);
-	cr_assert_eq(kh_parse_rfc3339_ns("2024-02-29T00:00:00Z", 20),
+	cr_assert_eq(audit_parse__rfc3339_ns("2026-11-23T21:06:46+02:00", 25), base);
+	cr_assert_eq(audit_parse__rfc3339_ns("2026-11-23T14:36:46.25-04:30", 28), base + 250000000);
+	cr_assert_eq(audit_parse__rfc3339_ns("2024-02-29T00:00:00Z", 20),
 		     utc_ns(2024, 2, 29, 0, 0, 0, 0));
 	/* outside 1970..2199 a time is absent: rules subtract times and windows without overflow */
-	cr_assert_eq(kh_parse_rfc3339_ns("1969-12-31T23:59:59Z", 20), 0);
-	cr_assert_eq(kh_parse_rfc3339_ns("1970-01-01T00:00:00.000000001Z", 30), 1);
-	cr_assert_eq(kh_parse_rfc3339_ns("1970-01-01T00:30:00+01:00", 25), 0);
-	cr_assert_eq(kh_parse_rfc3339_ns("2199-12-31T23:59:59Z", 20),
+	cr_assert_eq(audit_parse__rfc3339_ns("1969-12-31T23:59:59Z", 20), 0);
+	cr_assert_eq(audit_parse__rfc3339_ns("1970-01-01T00:00:00.000000001Z", 30), 1);
+	cr_assert_eq(audit_parse__rfc3339_ns("1970-01-01T00:30:00+01:00", 25), 0);
+	cr_assert_eq(audit_parse__rfc3339_ns("2199-12-31T23:59:59Z", 20),
 		     utc_ns(2199, 12, 31, 23, 59, 59, 0));
-	cr_assert_eq(kh_parse_rfc3339_ns("2200-01-01T00:00:00Z", 20), 0);
-	cr_assert_eq(kh_parse_rfc3339_ns("9999-12-31T23:59:59Z", 20), 0);
-	cr_assert_eq(kh_parse_rfc3339_ns("2000-03-01T00:00:00Z", 20),
+	cr_assert_eq(audit_parse__rfc3339_ns("2200-01-01T00:00:00Z", 20), 0);
+	cr_assert_eq(audit_parse__rfc3339_ns("9999-12-31T23:59:59Z", 20), 0);
+	cr_assert_eq(audit_parse__rfc3339_ns("2000-03-01T00:00:00Z", 20),
 		     utc_ns(2000, 3, 1, 0, 0, 0, 0));
 
 	static const char *const bad[] = {
@@ -577,7 +577,7 @@ Test(audit_parse, rfc3339_timestamps)
 	    "9999-12-31T23:59:59Z", /* past int64 nanoseconds */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_assert_eq(kh_parse_rfc3339_ns(bad[i], strlen(bad[i])), 0, "accepted %s", bad[i]);
+		cr_assert_eq(audit_parse__rfc3339_ns(bad[i], strlen(bad[i])), 0, "accepted %s", bad[i]);
 }
 
 Test(audit_parse, escaped_timestamp_is_parsed)

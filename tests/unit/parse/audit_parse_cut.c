@@ -3,7 +3,7 @@
  * Tests of src/parse/audit_parse_cut.c: audit lines with bodies of 500 KB to 5 MB (real events
  * from tests/data and the shared samples with a body grown inside them, and generated ones) lose
  * their middle at many places, the way the audit tap cuts a line over its cap, and every field is
- * checked against audit_parse() on the whole line:
+ * checked against audit_parse__line() on the whole line:
  *   - a field whose top-level member ends before the cut is the same slice as on the whole line;
  *   - a field whose member comes after the resync point is the same slice, shifted by the hole;
  *   - every other field is absent (never a half-read value), the bodies are never located.
@@ -259,7 +259,7 @@ struct cut {
 	const char *line; /* the whole line */
 	size_t len;
 	const struct layout *lay;
-	const struct audit_event *whole; /* audit_parse() of the whole line */
+	const struct audit_event *whole; /* audit_parse__line() of the whole line */
 	size_t h, t;			 /* head [0, h) and tail [t, len) are kept */
 	const char *b;			 /* the cut line: head then tail */
 	const char *what;
@@ -379,7 +379,7 @@ static void cmp_event(const struct cut *c, const struct audit_event *ev)
 	if (ev->request_received_ns !=
 	    (w == GONE ? (ev->stage_ns || !ev->legacy_timestamp.p
 				  ? 0
-				  : kh_parse_rfc3339_ns(ev->legacy_timestamp.p,
+				  : audit_parse__rfc3339_ns(ev->legacy_timestamp.p,
 							ev->legacy_timestamp.len))
 		       : W->request_received_ns))
 		FAIL(c, "requestReceivedTimestamp ns");
@@ -406,7 +406,7 @@ static void check_cut(struct cut *c, size_t h, size_t t, struct buf *scratch)
 	put(scratch, c->line, h);
 	put(scratch, c->line + t, c->len - t);
 	c->b = scratch->p;
-	rc = audit_parse_cut(scratch->p, scratch->len, h, &ev, &err);
+	rc = audit_parse__cut(scratch->p, scratch->len, h, &ev, &err);
 	if (where_is(c, "auditID") != HEAD) {
 		if (rc != -EINVAL)
 			FAIL(c, "accepted without an auditID before the cut");
@@ -434,7 +434,7 @@ static void check_tail_cut(struct cut *c, size_t h, size_t t, struct buf *scratc
 	scratch->len = h;
 	put(scratch, c->line + t, c->len - t);
 	c->b = scratch->p;
-	cr_assert_eq(audit_parse_cut(scratch->p, scratch->len, h, &ev, &err), 0,
+	cr_assert_eq(audit_parse__cut(scratch->p, scratch->len, h, &ev, &err), 0,
 		     "%s: cut [%zu, %zu) rejected at %zu: %s", c->what, h, t, err.offset,
 		     err.reason);
 	cmp_event(c, &ev);
@@ -553,7 +553,7 @@ static void cut_everywhere(const char *what, const char *line, size_t random_cut
 	const struct member *m;
 	size_t h, t;
 
-	cr_assert_eq(audit_parse(line, len, &whole, &err), 0, "%s: the whole line must parse: %s",
+	cr_assert_eq(audit_parse__line(line, len, &whole, &err), 0, "%s: the whole line must parse: %s",
 		     what, err.reason);
 	scan_members(line, len, &lay);
 	for (size_t i = 0; i < lay.n; i++) {
@@ -657,7 +657,7 @@ static int cut_named(struct named *n, size_t h, size_t t)
 	n->b.len = 0;
 	put(&n->b, n->line, h);
 	put(&n->b, n->line + t, n->len - t);
-	return audit_parse_cut(n->b.p, n->b.len, h, &n->ev, &err);
+	return audit_parse__cut(n->b.p, n->b.len, h, &n->ev, &err);
 }
 
 static struct named *named_new(void)
@@ -688,7 +688,7 @@ Test(audit_parse_cut, the_edge_of_the_annotations)
 	cr_assert_not_null(a);
 	/* the tail starts at the comma before "annotations": the decision survives */
 	cr_assert_eq(cut_named(n, h, a->comma), 0);
-	cr_assert(kstr_eq(n->ev.decision, "allow"));
+	cr_assert(kstr__eq(n->ev.decision, "allow"));
 	cr_assert(kstr_present(n->ev.reason));
 	cr_assert(!kstr_present(n->ev.stage_timestamp), "its comma was lost");
 	/*
@@ -705,13 +705,13 @@ Test(audit_parse_cut, the_edge_of_the_annotations)
 	}
 	/* stageTimestamp, then the annotations: both read */
 	cr_assert_eq(cut_named(n, h, st->comma), 0);
-	cr_assert(kstr_eq(n->ev.stage_timestamp, "2026-11-23T19:06:46.834567Z"));
-	cr_assert_eq(n->ev.stage_ns, kh_parse_rfc3339_ns("2026-11-23T19:06:46.834567Z", 27));
-	cr_assert(kstr_eq(n->ev.decision, "allow"));
+	cr_assert(kstr__eq(n->ev.stage_timestamp, "2026-11-23T19:06:46.834567Z"));
+	cr_assert_eq(n->ev.stage_ns, audit_parse__rfc3339_ns("2026-11-23T19:06:46.834567Z", 27));
+	cr_assert(kstr__eq(n->ev.decision, "allow"));
 	/* the head's fields are all there, the bodies are not */
-	cr_assert(kstr_eq(n->ev.verb, "list"));
-	cr_assert(kstr_eq(n->ev.user.username, "system:serviceaccount:ci:deployer"));
-	cr_assert(kstr_eq(n->ev.user_agent, "python-requests/2.31.0 <scan>"));
+	cr_assert(kstr__eq(n->ev.verb, "list"));
+	cr_assert(kstr__eq(n->ev.user.username, "system:serviceaccount:ci:deployer"));
+	cr_assert(kstr__eq(n->ev.user_agent, "python-requests/2.31.0 <scan>"));
 	cr_assert_eq(n->ev.response_code, 200);
 	cr_assert(!kstr_present(n->ev.request_object) && !kstr_present(n->ev.response_object));
 	cr_assert(n->ev.flags & KH_EV_TRUNCATED);
@@ -729,17 +729,17 @@ Test(audit_parse_cut, a_member_cut_in_the_head_is_absent_not_half_read)
 	/* "code":20 then the hole: not 20, not 200, absent */
 	cr_assert_eq(cut_named(n, (size_t)(code - n->line) + 2, t), 0);
 	cr_assert_eq(n->ev.response_code, -1);
-	cr_assert(kstr_eq(n->ev.user.username, "system:serviceaccount:ci:deployer"));
+	cr_assert(kstr__eq(n->ev.user.username, "system:serviceaccount:ci:deployer"));
 	/* a cut inside user.extra loses the whole user, not just its end */
 	cr_assert_eq(cut_named(n, u->value_end - 5, t), 0);
 	cr_assert(!n->ev.user.present && !kstr_present(n->ev.user.username) &&
 		  n->ev.user.groups.n == 0);
-	cr_assert(kstr_eq(n->ev.verb, "list"), "members before it stay");
-	cr_assert(kstr_eq(n->ev.decision, "allow"), "and the tail is read");
+	cr_assert(kstr__eq(n->ev.verb, "list"), "members before it stay");
+	cr_assert(kstr__eq(n->ev.decision, "allow"), "and the tail is read");
 	/* one byte more and the user is whole */
 	cr_assert_eq(cut_named(n, u->value_end, t), 0);
 	cr_assert(n->ev.user.present && n->ev.user.groups.n == 3);
-	cr_assert(kstr_eq(n->ev.user.extra_pod_name, "ci-runner-7"));
+	cr_assert(kstr__eq(n->ev.user.extra_pod_name, "ci-runner-7"));
 	named_free(n);
 }
 
@@ -755,30 +755,30 @@ Test(audit_parse_cut, rejections)
 	cr_assert_eq(cut_named(n, id->value_end - 1, n->len - 100), -EINVAL);
 	cr_assert_eq(cut_named(n, id->value_end, n->len - 100), 0);
 	/* a cut offset outside the line */
-	cr_assert_eq(audit_parse_cut(n->line, n->len, 0, &ev, &err), -EINVAL);
-	cr_assert_eq(audit_parse_cut(n->line, n->len, n->len, &ev, &err), -EINVAL);
-	cr_assert_eq(audit_parse_cut(n->line, n->len, n->len + 5, &ev, &err), -EINVAL);
+	cr_assert_eq(audit_parse__cut(n->line, n->len, 0, &ev, &err), -EINVAL);
+	cr_assert_eq(audit_parse__cut(n->line, n->len, n->len, &ev, &err), -EINVAL);
+	cr_assert_eq(audit_parse__cut(n->line, n->len, n->len + 5, &ev, &err), -EINVAL);
 	/* a syntax error before the cut is malformed input, not a cut */
 	bad = strdup(n->line);
 	bad[member(&n->lay, "verb")->value] = '\x01';
-	cr_assert_eq(audit_parse_cut(bad, n->len, 50000, &ev, &err), -EINVAL);
+	cr_assert_eq(audit_parse__cut(bad, n->len, 50000, &ev, &err), -EINVAL);
 	cr_assert_eq(err.offset, member(&n->lay, "verb")->value);
 	/* the object ending before the cut: the rest is not a tail of it */
-	cr_assert_eq(audit_parse_cut(n->line, n->len, n->len - 1, &ev, &err), 0,
+	cr_assert_eq(audit_parse__cut(n->line, n->len, n->len - 1, &ev, &err), 0,
 		     "the last byte is the tail: allowed");
 	free(bad);
 	bad = malloc(n->len + 10);
 	memcpy(bad, n->line, n->len);
 	memcpy(bad + n->len, "{\"x\":1}", 7);
-	cr_assert_eq(audit_parse_cut(bad, n->len + 7, n->len + 1, &ev, &err), -EINVAL);
+	cr_assert_eq(audit_parse__cut(bad, n->len + 7, n->len + 1, &ev, &err), -EINVAL);
 	cr_assert_str_eq(err.reason, "the object ends before the cut");
 	/* kind other than Event */
 	{
 		static const char list[] = "{\"kind\":\"List\",\"auditID\":\"a\",\"x\":\"yyyy\"}";
 		static const char event[] = "{\"kind\":\"Event\",\"auditID\":\"a\",\"x\":\"yyyy\"}";
 
-		cr_assert_eq(audit_parse_cut(list, strlen(list), 30, &ev, &err), -EINVAL);
-		cr_assert_eq(audit_parse_cut(event, strlen(event), 30, &ev, &err), 0);
+		cr_assert_eq(audit_parse__cut(list, strlen(list), 30, &ev, &err), -EINVAL);
+		cr_assert_eq(audit_parse__cut(event, strlen(event), 30, &ev, &err), 0);
 	}
 	free(bad);
 	named_free(n);
@@ -800,11 +800,11 @@ Test(audit_parse_cut, head_cut_inside_escapes_and_literals)
 	for (size_t h = strlen("{\"auditID\":\"a\""); h < tail - 20; h++) {
 		memcpy(buf, line, h);
 		memcpy(buf + h, line + tail, len - tail);
-		cr_assert_eq(audit_parse_cut(buf, h + len - tail, h, &ev, &err), 0,
+		cr_assert_eq(audit_parse__cut(buf, h + len - tail, h, &ev, &err), 0,
 			     "head of %zu bytes: %s at %zu", h, err.reason, err.offset);
-		cr_assert(kstr_eq(ev.decision, "allow"));
+		cr_assert(kstr__eq(ev.decision, "allow"));
 		if (h >= (size_t)(strstr(line, ",\"x\"") - line))
-			cr_assert(kstr_eq(ev.verb, "get"));
+			cr_assert(kstr__eq(ev.verb, "get"));
 		else
 			cr_assert(!kstr_present(ev.verb));
 	}

@@ -5,11 +5,11 @@
  * For every line of the real audit samples (tests/data/audit-samples) and for thousands of
  * generated events (random key order and whitespace, escapes everywhere including surrogate pairs,
  * lone surrogates and \/, unknown keys, nested junk, duplicate keys, wrong value types), every
- * field audit_parse extracts must equal what json-c gives for the same line: strings compared as
+ * field audit_parse__line extracts must equal what json-c gives for the same line: strings compared as
  * decoded bytes, absent distinguished from empty, lists element by element, the object spans
  * re-parsed and compared as JSON values, timestamps as text (and their nanoseconds against
  * timegm). Whether a line is an Event at all must agree too. Mutated lines check acceptance:
- * audit_parse takes exactly the lines json-c's strict mode takes, but for control bytes inside
+ * audit_parse__line takes exactly the lines json-c's strict mode takes, but for control bytes inside
  * strings, which RFC 8259 forbids and json-c lets through.
  */
 #define _GNU_SOURCE
@@ -125,7 +125,7 @@ static void cmp_str(const struct dctx *d, const char *field, struct kstr got, js
 		  json_object_to_json_string(want));
 	buf = malloc(got.len + 1);
 	cr_assert_not_null(buf);
-	n = kstr_decode(got, buf, got.len + 1);
+	n = kstr__decode(got, buf, got.len + 1);
 	if (n != json_object_get_string_len(want) ||
 	    memcmp(buf, json_object_get_string(want), (size_t)n))
 		show_line(d);
@@ -136,7 +136,7 @@ static void cmp_str(const struct dctx *d, const char *field, struct kstr got, js
 		  json_object_get_string(want));
 	/* the comparison helpers must agree with the decoded bytes */
 	if (!memchr(buf, '\0', (size_t)n))
-		cr_assert(kstr_eq(got, json_object_get_string(want)), "%s: kstr_eq(%s)", d->where,
+		cr_assert(kstr__eq(got, json_object_get_string(want)), "%s: kstr__eq(%s)", d->where,
 			  field);
 	free(buf);
 }
@@ -276,7 +276,7 @@ static int diff_line(const char *where, const char *line, size_t len)
 	struct audit_event ev;
 	struct kh_parse_error err = {0};
 	json_object *o = jc_parse(line, len, 0), *ref, *ann, *st;
-	int rc = audit_parse(line, len, &ev, &err);
+	int rc = audit_parse__line(line, len, &ev, &err);
 
 	if (!o) {
 		show_line(&d);
@@ -952,7 +952,7 @@ Test(audit_parse_diff, generated_events_match_json_c, .timeout = 300)
 }
 
 /*
- * Mutated lines: one byte changed, deleted or inserted. audit_parse must accept exactly what
+ * Mutated lines: one byte changed, deleted or inserted. audit_parse__line must accept exactly what
  * json-c's strict mode accepts (bar control bytes in strings), and agree field by field then.
  */
 Test(audit_parse_diff, mutated_lines_accepted_as_json_c_strict, .timeout = 300)
@@ -986,7 +986,7 @@ Test(audit_parse_diff, mutated_lines_accepted_as_json_c_strict, .timeout = 300)
 			g.buf[pos] = bytes[rnd(&g, sizeof(bytes) - 1)];
 			break;
 		}
-		rc = audit_parse(g.buf, g.len, &ev, &err);
+		rc = audit_parse__line(g.buf, g.len, &ev, &err);
 		strict = jc_parse(g.buf, g.len, JSON_TOKENER_STRICT);
 		if (rc == 0 && !strict)
 			fprintf(stderr, "accepted, json-c strict rejects: %.*s\n", (int)g.len,

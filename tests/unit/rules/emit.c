@@ -35,23 +35,23 @@ static void every_get(void *state, const struct audit_event *ev, struct kh_emit 
 	struct json_out *j;
 
 	(void)state;
-	if (!kstr_eq(ev->verb, "get") || kstr_eq(ev->user_agent, "ignore-me"))
+	if (!kstr__eq(ev->verb, "get") || kstr__eq(ev->user_agent, "ignore-me"))
 		return;
-	if (kstr_eq(ev->user_agent, "cancel-me")) {
-		alert_cancel(e, ev);
+	if (kstr__eq(ev->user_agent, "cancel-me")) {
+		emit__alert_cancel(e, ev);
 		return;
 	}
-	j = alert_begin(e, &test_info, ev);
+	j = emit__alert_begin(e, &test_info, ev);
 	if (!j)
 		return;
-	if (kstr_eq(ev->object_ref.name, "extra")) {
+	if (kstr__eq(ev->object_ref.name, "extra")) {
 		struct kstr ids[2] = {kstr_lit("id-one", 6), kstr_lit("id-two", 6)};
 
-		json_kv_str(j, "note", "rule-specific key");
-		alert_end(e, ids, 2);
+		json_out__kv_str(j, "note", "rule-specific key");
+		emit__alert_end(e, ids, 2);
 		return;
 	}
-	alert_end(e, NULL, 0);
+	emit__alert_end(e, NULL, 0);
 }
 
 static const struct kh_rule test_rule = {.info = &test_info, .on_event = every_get};
@@ -378,7 +378,7 @@ Test(emit, output_failure_is_counted_not_fatal)
 	cr_assert_not_null(full);
 	e = emit__new(full, &c);
 	r = rules__new_table(only, NULL, e);
-	cr_assert_eq(audit_parse(line, strlen(line), &ev, NULL), 0);
+	cr_assert_eq(audit_parse__line(line, strlen(line), &ev, NULL), 0);
 	rules__on_event(r, &ev);
 	cr_expect_eq(c.output_errors, 1);
 	cr_expect_eq(c.alerts, 0);

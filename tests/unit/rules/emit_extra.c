@@ -25,16 +25,16 @@ static json_object *roundtrip(const char *extra, uint64_t *cut)
 
 	cr_assert_not_null(line);
 	snprintf(line, n, "{\"auditID\":\"x\",\"user\":{\"username\":\"u\",\"extra\":%s}}", extra);
-	cr_assert_eq(audit_parse(line, strlen(line), &ev, NULL), 0, "%s", line);
-	json_out_init(&j);
-	json_obj_begin(&j);
+	cr_assert_eq(audit_parse__line(line, strlen(line), &ev, NULL), 0, "%s", line);
+	json_out__init(&j);
+	json_out__obj_begin(&j);
 	*cut = 0;
-	emit_extra(&j, ev.user.extra, cut);
-	json_obj_end(&j);
+	emit_extra__write(&j, ev.user.extra, cut);
+	json_out__obj_end(&j);
 	cr_assert(!j.oom);
 	o = json_tokener_parse(j.buf);
 	cr_assert_not_null(o, "invalid JSON: %.*s", (int)j.len, j.buf);
-	json_out_free(&j);
+	json_out__free(&j);
 	free(line);
 	return o;
 }
@@ -154,12 +154,12 @@ Test(emit_extra, absent_or_not_an_object_writes_nothing)
 	uint64_t cut = 0;
 	const char *line = "{\"auditID\":\"x\",\"user\":{\"extra\":[1]}}";
 
-	cr_assert_eq(audit_parse(line, strlen(line), &ev, NULL), 0);
+	cr_assert_eq(audit_parse__line(line, strlen(line), &ev, NULL), 0);
 	cr_assert(!kstr_present(ev.user.extra));
-	json_out_init(&j);
-	json_obj_begin(&j);
-	emit_extra(&j, ev.user.extra, &cut);
-	json_obj_end(&j);
+	json_out__init(&j);
+	json_out__obj_begin(&j);
+	emit_extra__write(&j, ev.user.extra, &cut);
+	json_out__obj_end(&j);
 	cr_assert_eq(j.len, 2, "%.*s", (int)j.len, j.buf);
-	json_out_free(&j);
+	json_out__free(&j);
 }

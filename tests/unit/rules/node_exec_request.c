@@ -14,7 +14,7 @@ static struct audit_event parse(const char *line)
 	struct audit_event ev;
 	struct kh_parse_error pe;
 
-	cr_assert_eq(audit_parse(line, strlen(line), &ev, &pe), 0, "parse: %s", pe.reason);
+	cr_assert_eq(audit_parse__line(line, strlen(line), &ev, &pe), 0, "parse: %s", pe.reason);
 	return ev;
 }
 

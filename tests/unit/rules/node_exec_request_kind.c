@@ -30,7 +30,7 @@ static struct audit_event parse_ref(const char *verb, const char *resource, cons
 		 "\"verb\":\"%s\",\"requestURI\":\"%s\",\"objectRef\":{\"resource\":\"%s\",%s"
 		 "\"name\":\"%s\",\"subresource\":\"%s\"}}",
 		 verb, uri, resource, nsfield, name, sub);
-	cr_assert_eq(audit_parse(line, strlen(line), &ev, &pe), 0, "parse: %s", pe.reason);
+	cr_assert_eq(audit_parse__line(line, strlen(line), &ev, &pe), 0, "parse: %s", pe.reason);
 	return ev;
 }
 

@@ -128,7 +128,7 @@ static void *tuned_new(const struct kh_config *cfg)
 		n++;
 	t.controller_prefixes[n] = "system:serviceaccount:flux-system:";
 	t.controller_prefixes[n + 1] = NULL;
-	return secret_access_non_controller_new_with(&t);
+	return secret_access_non_controller__new_with(&t);
 }
 
 Test(non_controller, allowlist_is_tunable)

@@ -223,7 +223,7 @@ static void *tuned_new(const struct kh_config *cfg)
 
 	(void)cfg;
 	t.max_users = tuned_max_users;
-	return secret_configmap_arc_proxy_new_with(&t);
+	return secret_configmap_arc_proxy__new_with(&t);
 }
 
 Test(arc_proxy, bounded_memory_forgets_the_least_recently_seen)

@@ -189,7 +189,7 @@ static void *tuned_new(const struct kh_config *cfg)
 	t.excluded_pods[0] = (struct kh_pod_exclusion){"system:serviceaccount:ci:deployer",
 						       "runner-*"};
 	t.excluded_pods[1] = (struct kh_pod_exclusion){NULL, NULL};
-	return secret_read_node_or_pod_sa_new_with(&t);
+	return secret_read_node_or_pod_sa__new_with(&t);
 }
 
 Test(node_or_pod_sa, exclusions_are_tunable)

@@ -146,7 +146,7 @@ static void *tuned_new(const struct kh_config *cfg)
 	t.excluded_users[1] = NULL;
 	t.user_agents[0] = "my-scanner/*";
 	t.user_agents[1] = NULL;
-	return secret_suspicious_ua_new_with(&t);
+	return secret_suspicious_ua__new_with(&t);
 }
 
 Test(suspicious_ua, tunables_replace_the_defaults)

@@ -238,7 +238,7 @@ Test(unusual_decision_ua, config_excludes_and_shortens_the_history)
 Test(unusual_decision_ua, the_rule_exposes_its_history_for_the_state_file)
 {
 	struct kh_history *hist;
-	void *s = unusual_decision_ua_new_with(&unusual_decision_ua_defaults);
+	void *s = unusual_decision_ua__new_with(&unusual_decision_ua_defaults);
 
 	cr_assert_not_null(s);
 	cr_assert_not_null(rule_unusual_decision_ua.history);
