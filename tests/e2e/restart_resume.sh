@@ -58,15 +58,12 @@ ln -s "$B/tests/kube-apiserver" "$T/$COMM"
 cat "$S/tests/data/benign-controlplane.log" "$S/tests/data/attack.log" > "$T/input.log"
 NIN=$(wc -l < "$T/input.log")
 
-config() { # config DIR: state file in DIR, only the per-line rules
+config() { # config DIR: state file in DIR, every rule and the correlator on
 	cat > "$1/keyhole.yaml" <<EOC
 state_file: $1/state.khs
 state_save_interval: 1s
 # the bundled logs are from November 2026: no age bound, or all of it would be too old
 capture: {catchup_max_age: 0s}
-correlate: {enabled: false}
-rules:
-  k8s-secret-rapid-get: {enabled: false}
 EOC
 }
 
@@ -75,7 +72,7 @@ start_keyhole() { # start_keyhole DIR NAME [ARGS...]: background, waits for read
 	shift 2
 	: > "$d/$name.err"
 	"$KH" run --comm "$COMM" --no-exec-watch --no-audit-guard --config "$d/keyhole.yaml" \
-		--output "$d/$name.json" "$@" 2> "$d/$name.err" &
+		--output "${OUT:-$d/$name.json}" "$@" 2> "$d/$name.err" &
 	KPID=$!
 	for _ in $(seq 150); do
 		grep -q 'ready:' "$d/$name.err" && return 0
@@ -85,8 +82,14 @@ start_keyhole() { # start_keyhole DIR NAME [ARGS...]: background, waits for read
 	die "keyhole run ($name) not ready in 15 s"
 }
 
-# the alerts of a run, one "rule auditID stage" per line
-keys() { jq -r '[.rule.id, .kubernetes.audit.auditID // "-", .kubernetes.audit.stage // "-"] | join(" ")' "$@"; }
+# the alerts of a run, one per line: "rule auditID" for a request's alert (one per request,
+# whatever its stage), "rule incident-id revision evidence..." for an incident revision
+keys() {
+	jq -r 'if .keyhole.incident then [.rule.id, .keyhole.incident.id, (.keyhole.incident.revision | tostring)] + .evidence.audit_ids
+	       else [.rule.id, .kubernetes.audit.auditID // "-"] end | join(" ")' "$@"
+}
+# the stage each request's alert came from
+stages() { jq -r 'select(.kubernetes.audit.auditID) | [.rule.id, .kubernetes.audit.auditID, .kubernetes.audit.stage] | join(" ")' "$@"; }
 
 # every file the stand-in wrote, oldest first (lumberjack names sort by time), the live one last
 all_files() { echo $(ls "$1"/log/audit-*.log 2> /dev/null | sort) "$1/log/audit.log"; }
@@ -96,6 +99,8 @@ scenario() { # scenario SIGNAL
 	local sig=$1 d=$T/$1
 	mkdir -p "$d/log"
 	config "$d"
+	# both runs append to one output file, as a deployment does: the restart reads its tail back
+	OUT=$d/alerts.json
 	start_keyhole "$d" run1
 	"$T/$COMM" --audit-log-path "$d/log/audit.log" --input "$T/input.log" --threads 2 \
 		--ordered --rate 120 --rotate-bytes 65536 --exit-when-done 2> "$d/standin.err" &
@@ -104,6 +109,7 @@ scenario() { # scenario SIGNAL
 	kill -"$sig" "$KPID"
 	wait "$KPID" 2> /dev/null || true
 	KPID=
+	cp "$OUT" "$d/run1.json"
 	local at_stop
 	at_stop=$(cat "$d"/log/*.log | wc -l)
 	sleep 1.2 # the stand-in writes and rotates while keyhole is down
@@ -126,6 +132,8 @@ scenario() { # scenario SIGNAL
 	kill -INT "$KPID"
 	wait "$KPID" || bad "$sig: keyhole run (restart) exited with $?"
 	KPID=
+	tail -n +"$(($(wc -l < "$d/run1.json") + 1))" "$OUT" > "$d/run2.json"
+	OUT=
 
 	local written
 	written=$(cat $(all_files "$d") | wc -l)
