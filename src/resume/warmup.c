@@ -149,7 +149,8 @@ void resume_warm_up(struct kh_resume *r, const char *log, char *const *files, in
 	k = find_start(files, i, off, cutoff, r->o.warmup_max_bytes, &start, &cut);
 	pipeline__set_warmup(r->p, 1);
 	for (int j = k; j <= i; j++) {
-		int64_t t = feed(r, files[j], j == k ? start : 0, j == i ? off : UINT64_MAX, cutoff);
+		int64_t t =
+		    feed(r, files[j], j == k ? start : 0, j == i ? off : UINT64_MAX, cutoff);
 
 		if (!first)
 			first = t;
@@ -165,7 +166,8 @@ void resume_warm_up(struct kh_resume *r, const char *log, char *const *files, in
 		       log, (unsigned long long)cut, files[k], (unsigned long long)start,
 		       (first - cutoff) / 1e9);
 	}
-	kh_log(KH_LOG_INFO, "warm-up of %s: %llu lines (%llu bytes) of the %.0f s before the checkpoint",
-	       log, (unsigned long long)r->st.warmup_lines, (unsigned long long)r->st.warmup_bytes,
+	kh_log(KH_LOG_INFO,
+	       "warm-up of %s: %llu lines (%llu bytes) of the %.0f s before the checkpoint", log,
+	       (unsigned long long)r->st.warmup_lines, (unsigned long long)r->st.warmup_bytes,
 	       span / 1e9);
 }

@@ -32,7 +32,8 @@ static bool raw_value(const char *line, size_t len, const char *from, const char
 		return false;
 	p += nl;
 	for (q = p; q < end && *q != '"'; q++)
-		if (*q == '\\') /* the key values we use never hold escapes: a plain scan is exact */
+		if (*q ==
+		    '\\') /* the key values we use never hold escapes: a plain scan is exact */
 			return false;
 	if (q >= end)
 		return false;
@@ -48,8 +49,7 @@ uint64_t emit_line_key(const char *line, size_t len)
 	uint64_t h = KH_HASH_INIT;
 
 	if (raw_value(line, len, NULL, "\"rule\":{\"id\":\"", &rule, &rl) &&
-	    raw_value(line, len, "\"kubernetes\":{\"audit\":{", "\"auditID\":\"", &id, &il) &&
-	    il) {
+	    raw_value(line, len, "\"kubernetes\":{\"audit\":{", "\"auditID\":\"", &id, &il) && il) {
 		h = kh_hash_bytes(h, "R", 1);
 		h = kh_hash_bytes(h, rule, rl);
 		h = kh_hash_bytes(h, "\n", 1);

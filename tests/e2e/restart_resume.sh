@@ -4,19 +4,21 @@
 # state file follows a stand-in apiserver (a copy named khr-<pid>, exec watch and audit guard off)
 # writing the bundled benign and attack logs with rotations; keyhole is stopped mid-way, the
 # stand-in writes on (rotating) while it is down, and keyhole is started again.
-#   1. SIGTERM: the union of both runs' alerts equals `keyhole replay` of every file once, and no
-#      line is alerted twice (the seam between catch-up and the live tap included);
+# Every rule and the correlator are on; both runs append to one output file, as a deployment does.
+#   1. SIGTERM: the alerts of both runs equal `keyhole replay` of every file once (incident
+#      revisions included), none twice (the seam between catch-up and the live tap included);
 #   2. SIGKILL, and the apiserver gone too when keyhole comes back (the log is read by the path
-#      the checkpoint names): nothing is missing; lines alerted after the last save may be
-#      alerted again (at most the 200 ms before the kill: the state is saved after each batch
-#      of alerts);
+#      the checkpoint names): the same, exactly once: the alerts written after the last save are
+#      found in the output file's tail and not written again;
 #   3. a downtime larger than --catchup-max-bytes: the skipped range is a keyhole-catchup-skipped
 #      alert with its bytes, and the rest is caught up;
 #   4. the checkpoint's file deleted during the downtime: reported (reason vanished), not fatal,
 #      and the newer files are caught up;
-#   5. `keyhole replay --resume STATE` over a growing set of files neither repeats nor skips.
-# Windowed rules (rapid-get) and the correlator keep no state across a restart, so they are off
-# here: their alerts depend on where the restart falls (README, Reliability).
+#   5. `keyhole replay --resume STATE` over a growing set of files neither repeats nor skips;
+#   6. restarts at chosen lines, inside an escalate-then-loot incident, a rapid-get burst and a
+#      request's two stages: the warm-up rebuilds windows, incidents and the dedupe, and the
+#      runs' alerts equal replay's (a request's alert may come from its RequestReceived stage,
+#      written by the clean stop: counted and printed, not a failure).
 # Needs root and BPF: without them it says so and passes, unless KEYHOLE_REQUIRE_BPF=1.
 #
 # Usage: restart_resume.sh BUILD_DIR SOURCE_DIR
