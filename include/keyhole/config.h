@@ -98,6 +98,7 @@ struct kh_capture_config {
 	uint64_t max_event_bytes; /* capture cap per event line (head and tail kept past it) */
 	bool baseline_from_disk;  /* learn history from the rotated logs next to audit_log first */
 	bool audit_guard;	  /* report other processes changing the audit log (tamper) */
+	const char *tap;	  /* "auto", "uprobe" or "tracepoint": the capture path */
 	uint64_t catchup_max_bytes; /* a catch-up after a restart reads at most this (0: all) */
 	int64_t catchup_max_age_ns; /* and skips lines older than this (0: none) */
 	uint64_t catchup_warmup_max_bytes; /* re-read before the checkpoint at most (0: all) */

@@ -48,6 +48,11 @@ static const char run_usage[] =
 	"  --max-event-bytes N       events longer than N keep their head and tail only\n"
 	"                            (default 1048576, at most 8388608; K and M suffixes)\n"
 	"  --ring-bytes N            BPF ring buffer size, a power of two (default 16M)\n"
+	"  --tap auto|uprobe|tracepoint\n"
+	"                            how writes are captured: a uprobe in the apiserver's own\n"
+	"                            Go write function (costs no other process anything), or\n"
+	"                            the write system call tracepoints (any writer); auto (the\n"
+	"                            default) takes the uprobe where the binary resolves\n"
 	"  --metrics ADDR:PORT       serve /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)\n"
 	"  --no-exec-watch           do not watch container exec sessions\n"
 	"  --no-audit-guard          do not watch other processes changing the audit log\n"
@@ -78,6 +83,7 @@ struct run_args {
 	int no_exec_watch;
 	int no_audit_guard;
 	int no_baseline;
+	const char *tap; /* --tap auto|uprobe|tracepoint */
 	uint64_t catchup_max_bytes;
 	int64_t catchup_max_age_ns;
 	int catchup_bytes_set, catchup_age_set;
@@ -150,6 +156,13 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->output = v;
 		} else if (!strcmp(o, "--metrics")) {
 			a->metrics = v;
+		} else if (!strcmp(o, "--tap")) {
+			enum tap_mode m;
+
+			if (tap_mode_parse(v, &m))
+				return cmd_usage_error(run_usage, "--tap '%s': auto, uprobe or "
+						       "tracepoint", v);
+			a->tap = v;
 		} else if (!strcmp(o, "--comm")) {
 			a->comm = v;
 		} else if (!strcmp(o, "-c") || !strcmp(o, "--config")) {
@@ -524,6 +537,12 @@ static int run_start(struct run *r)
 	co.max_event_bytes =
 		r->a.max_event_bytes ? r->a.max_event_bytes : r->cfg->capture.max_event_bytes;
 	co.ring_bytes = r->a.ring_bytes;
+	if (tap_mode_parse(r->a.tap ? r->a.tap : r->cfg->capture.tap ? r->cfg->capture.tap : "auto",
+			   &co.tap_mode)) {
+		kh_log(KH_LOG_ERROR, "%s '%s': the tap is auto, uprobe or tracepoint",
+		       r->a.tap ? "--tap" : "capture.tap", r->a.tap ? r->a.tap : r->cfg->capture.tap);
+		return 2;
+	}
 	co.verbose = r->a.verbose;
 	co.line_fn = feed;
 	co.line_ctx = r;
@@ -536,7 +555,7 @@ static int run_start(struct run *r)
 	start_exec_watch(r);
 	/* attached: from here on, only what following a restarted apiserver needs (before the
 	 * metrics thread starts, since capabilities are per thread) */
-	if ((err = privileges__drop_to_run()) != 0)
+	if ((err = privileges__drop_to_run(co.tap_mode != TAP_MODE_TRACEPOINT)) != 0)
 		kh_log(KH_LOG_WARN, "could not drop capabilities after attaching: %s; running "
 		       "with more privilege than needed", strerror(-err));
 	if (start_metrics(r))

@@ -44,6 +44,9 @@ const struct kh_config_key kh_config_top_keys[] = {
     KH_CFG_BOOL_KEY("capture.audit_guard", T, capture.audit_guard,
 		    "report other processes opening the audit log for writing, truncating, renaming "
 		    "or removing it (node-audit-log-tamper)"),
+    KH_CFG_STRING_KEY("capture.tap", T, capture.tap, 4, 10,
+		      "capture path: auto (uprobe in the apiserver's Go binary where it resolves, "
+		      "else tracepoints), uprobe, or tracepoint"),
     KH_CFG_UINT_KEY("capture.catchup_max_bytes", T, capture.catchup_max_bytes, 0, UINT64_MAX,
 		    "after a restart, catch up at most this many bytes of audit log (the oldest "
 		    "are skipped and reported; 0: no bound)"),
@@ -96,7 +99,7 @@ static const struct kh_config defaults = {
     .state_file = NULL,
     .state_save_interval_ns = 300ll * 1000000000,
     .output = NULL,
-    .capture = {NULL, "kube-apiserver", 1u << 20, true, true, 1ull << 30,
+    .capture = {NULL, "kube-apiserver", 1u << 20, true, true, "auto", 1ull << 30,
 		24ll * 3600 * 1000000000, 64ull << 20},
     .node = {true, "/var/log/pods"},
     .metrics = {NULL},
