@@ -60,7 +60,7 @@ static size_t run_close(struct run *r, const char *rule)
 
 	pipeline__flush(r->p);
 	fflush(r->out);
-	for (p = r->buf; p && (p = strstr(p, rule)); p++)
+	for (p = r->buf; *rule && p && (p = strstr(p, rule)); p++)
 		n++;
 	return n;
 }
