@@ -101,6 +101,7 @@ struct kh_capture_config {
 	const char *tap;	  /* "auto", "uprobe" or "tracepoint": the capture path */
 	uint64_t catchup_max_bytes; /* a catch-up after a restart reads at most this (0: all) */
 	int64_t catchup_max_age_ns; /* and skips lines older than this (0: none) */
+	uint64_t catchup_warmup_max_bytes; /* re-read before the checkpoint at most (0: all) */
 };
 
 /* What the node-side watchers do (exec watch). */

@@ -111,6 +111,10 @@ void correlate__on_node_secret_read(struct kh_correlate *c, const struct kh_node
 /* end of input or shutdown: write the last revision of incidents with unwritten steps */
 void correlate__flush(struct kh_correlate *c);
 
+/* how far back in event time an incident's state reaches (0 when disabled): what a resume
+ * re-reads before its checkpoint to rebuild open incidents */
+int64_t correlate__window_ns(const struct kh_correlate *c);
+
 const struct kh_correlate_stats *correlate__stats(const struct kh_correlate *c);
 
 /* the rule the incidents carry (listed by `keyhole rules`) */

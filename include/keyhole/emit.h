@@ -91,6 +91,24 @@ void emit__set_batched(struct kh_emit *e, int on);
 /* baseline mode: rules update their state, nothing is written (held alerts are written first) */
 void emit__set_muted(struct kh_emit *e, int muted);
 
+/*
+ * Resume warm-up (issue 19): rules, holds and the per-request dedupe run as live, but no line is
+ * written (counted as warmup_alerts). Held alerts stay held when it ends: their later stage is in
+ * the catch-up that follows.
+ */
+void emit__set_warm(struct kh_emit *e, int on);
+
+/*
+ * Lines a previous run wrote (the tail of the output file): until emit__forget_written(), an
+ * alert with the same emit_line_key() is not written (counted as already_written). At most
+ * KH_EMIT_WRITTEN_MAX are kept (oldest forgotten). Returns 0 or -ENOMEM.
+ */
+#define KH_EMIT_WRITTEN_MAX 65536
+int emit__note_written(struct kh_emit *e, const char *line, size_t len);
+void emit__forget_written(struct kh_emit *e);
+/* rule id and kubernetes.audit.auditID of an alert line, else its whole text (emit_written.c) */
+uint64_t emit_line_key(const char *line, size_t len);
+
 /* before the rules see @ev: advance event time, write holds that expired */
 void emit__event_begin(struct kh_emit *e, const struct audit_event *ev);
 

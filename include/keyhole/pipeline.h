@@ -56,6 +56,8 @@ struct kh_counters {
 	uint64_t held_written_early; /* RequestReceived alerts written before their request ended */
 	uint64_t state_evictions;    /* rule state entries (users, windows) evicted by their bound */
 	uint64_t fields_cut; /* alert fields cut by their bound (user.extra keys, values, bytes) */
+	uint64_t warmup_alerts;	/* alerts a resume warm-up re-derived and did not write */
+	uint64_t already_written; /* alerts not written: the output file's tail holds them */
 	/* indexed like kh_rule_table; then the correlator's slot, then the Sigma rules' */
 	uint64_t *alerts_by_rule;
 };
@@ -144,6 +146,24 @@ const struct kh_sigma *pipeline__sigma(const struct kh_pipeline *p);
  */
 struct kh_checkpoint;
 struct kh_checkpoint *pipeline__checkpoint(struct kh_pipeline *p);
+
+/*
+ * Resume warm-up (issue 19): lines that precede the checkpoint are fed again so windowed rules,
+ * open incidents, held alerts and the per-request dedupe are as they were at the stop. While on,
+ * every alert is derived as live and none is written (counted as warmup_alerts). Lines fed then
+ * carry no position.
+ */
+void pipeline__set_warmup(struct kh_pipeline *p, int on);
+/* how much event time before a checkpoint the warm-up needs: the longest window of the enabled
+ * rules, the correlator and the emit hold */
+int64_t pipeline__warmup_span_ns(const struct kh_pipeline *p);
+/*
+ * An alert line a previous run wrote (the tail of the output file): an alert with the same rule
+ * and request (or the same text) is not written again until pipeline__forget_written().
+ * Returns 0 or -ENOMEM.
+ */
+int pipeline__note_written(struct kh_pipeline *p, const char *line, size_t len);
+void pipeline__forget_written(struct kh_pipeline *p);
 
 /* switch baseline (learn-only) mode off or on between inputs */
 void pipeline__set_learn_only(struct kh_pipeline *p, int on);

@@ -31,6 +31,7 @@ struct kh_pipeline;
 struct kh_resume_opts {
 	uint64_t max_bytes; /* catch-up larger than this is cut at its start; 0: no bound */
 	int64_t max_age_ns; /* lines older than this (event time) are skipped; 0: no bound */
+	uint64_t warmup_max_bytes; /* the warm-up re-reads at most this before the checkpoint */
 	FILE *out;	    /* where keyhole-catchup-skipped alerts go */
 	bool seam;	    /* a live tap follows: remember the seam */
 };
@@ -47,6 +48,13 @@ struct kh_resume_stats {
 	int64_t behind_ns;	 /* at start: now minus the checkpoint's event time */
 	int64_t last_ns;	 /* event time of the last line caught up */
 	bool running;		 /* a catch-up is in progress */
+	/* the warm-up: lines before the checkpoint re-fed, alerts suppressed (warmup.c) */
+	int64_t warmup_span_ns;	   /* event time it covers before the checkpoint */
+	uint64_t warmup_lines;	   /* lines re-fed */
+	uint64_t warmup_bytes;	   /* their bytes */
+	uint64_t warmup_cut_bytes; /* bytes before its start not read (the bound, a gzip file) */
+	uint64_t warmup_cuts;	   /* warm-ups that were cut */
+	uint64_t written_noted;	   /* alert lines read back from the output file's tail */
 };
 
 /* what the live tap delivered */
@@ -97,6 +105,16 @@ void resume__anchor(struct kh_resume *r, const char *log, const char *path);
  * it lies in its file (end_known false when that cannot be told).
  */
 bool resume__live_line(struct kh_resume *r, const struct kh_live_line *l, struct kh_file_pos *pos);
+
+/*
+ * Before the catch-ups: when the output @path (a --output spec) is a regular file, note the alert lines in its last
+ * KH_RESUME_TAIL_BYTES so the catch-up does not write them again (the alerts of a run killed
+ * before its last save, the held alerts a clean stop wrote). Returns how many were noted.
+ * resume__forget_written() once the catch-ups are done.
+ */
+#define KH_RESUME_TAIL_BYTES (4u << 20)
+size_t resume__note_written(struct kh_resume *r, const char *path);
+void resume__forget_written(struct kh_resume *r);
 
 const struct kh_resume_stats *resume__stats(const struct kh_resume *r);
 

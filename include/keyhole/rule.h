@@ -60,6 +60,11 @@ struct kh_rule {
 	struct kh_history *(*history)(void *state);
 	/* optional: see one node event (exec watch, keyhole/node_event.h) */
 	void (*on_node_event)(void *state, const struct node_event *ev, struct kh_emit *emit);
+	/*
+	 * optional: how far back in event time this rule's state reaches (its window): a resume
+	 * re-reads that much of the log before its checkpoint to rebuild the state (issue 19)
+	 */
+	int64_t (*window_ns)(const void *state);
 };
 
 /* the table, in the order `keyhole rules` lists them; NULL-terminated */

@@ -35,6 +35,8 @@ void rules__flush(struct kh_rules *r);
 void rules__free(struct kh_rules *r);
 
 /* the rules of this engine, and the history rule @i keeps (NULL: none, or disabled) */
+/* the longest event-time window any enabled rule (or the emit hold) keeps state over */
+int64_t rules__window_ns(const struct kh_rules *r);
 size_t rules__n(const struct kh_rules *r);
 const struct kh_rule *rules__rule(const struct kh_rules *r, size_t i);
 struct kh_history *rules__history(const struct kh_rules *r, size_t i);

@@ -362,6 +362,14 @@ static void print_counters(const struct run *r)
 			(unsigned long long)cs->skipped_ranges,
 			(unsigned long long)cs->skipped_bytes, (unsigned long long)cs->vanished,
 			(unsigned long long)cs->seam_doubles);
+		fprintf(stderr,
+			"keyhole: warm-up: %llu lines (%llu bytes) of the %.0f s before the "
+			"checkpoint re-read, %llu alerts re-derived unwritten, %llu cut (%llu "
+			"bytes); %llu alert lines read back, %llu not written again\n",
+			(unsigned long long)cs->warmup_lines, (unsigned long long)cs->warmup_bytes,
+			cs->warmup_span_ns / 1e9, (unsigned long long)k->warmup_alerts,
+			(unsigned long long)cs->warmup_cuts, (unsigned long long)cs->warmup_cut_bytes,
+			(unsigned long long)cs->written_noted, (unsigned long long)k->already_written);
 	}
 }
 
@@ -523,6 +531,8 @@ static void catch_up_or_learn(struct run *r)
 	const char *path, *log;
 	unsigned int i;
 
+	if (r->resume)
+		resume__note_written(r->resume, r->a.output ? r->a.output : r->cfg->output);
 	for (i = 0; (path = capture__watch_path(r->c, i)); i++) {
 		struct kh_baseline_stats st = {0};
 		char **files;
@@ -548,8 +558,10 @@ static void catch_up_or_learn(struct run *r)
 	}
 	r->watches_done = i;
 	catch_up_unfollowed(r);
-	if (r->resume)
+	if (r->resume) {
+		resume__forget_written(r->resume);
 		pipeline__save_state(r->p); /* the position and what the catch-up learned */
+	}
 }
 
 static int start_resume(struct run *r)
@@ -560,6 +572,7 @@ static int start_resume(struct run *r)
 		return 0; /* no state_file: nothing to resume from, nothing to save to */
 	ro.max_bytes = r->a.catchup_bytes_set ? r->a.catchup_max_bytes
 					      : r->cfg->capture.catchup_max_bytes;
+	ro.warmup_max_bytes = r->cfg->capture.catchup_warmup_max_bytes;
 	ro.max_age_ns = r->a.catchup_age_set ? r->a.catchup_max_age_ns
 					     : r->cfg->capture.catchup_max_age_ns;
 	r->resume = resume__new(r->p, &ro);

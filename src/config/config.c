@@ -56,6 +56,11 @@ const struct kh_config_key kh_config_top_keys[] = {
 			366 * KH_DAY_S,
 			"after a restart, skip (and report) audit lines older than this (0: no "
 			"bound)"),
+    KH_CFG_UINT_KEY("capture.catchup_warmup_max_bytes", T, capture.catchup_warmup_max_bytes, 0,
+		    UINT64_MAX,
+		    "after a restart, re-read at most this many bytes before the checkpoint to "
+		    "rebuild windows, incidents and the dedupe (what is cut is reported; 0: no "
+		    "bound)"),
     KH_CFG_BOOL_KEY("node.exec_watch", T, node.exec_watch,
 		    "watch container exec sessions and the secret files read in them"),
     KH_CFG_STRING_KEY("node.pods_log_dir", T, node.pods_log_dir, 1, 4000,
@@ -121,7 +126,7 @@ static const struct kh_config defaults = {
     .state_save_interval_ns = 300ll * 1000000000,
     .output = NULL,
     .capture = {NULL, "kube-apiserver", 1u << 20, true, true, "auto", 1ull << 30,
-		24ll * 3600 * 1000000000},
+		24ll * 3600 * 1000000000, 64ull << 20},
     .node = {true, "/var/log/pods"},
     .metrics = {NULL},
     .cluster = {.name = "keyhole",

@@ -679,6 +679,13 @@ void correlate__flush(struct kh_correlate *c)
 			emit_incident(c, inc);
 }
 
+int64_t correlate__window_ns(const struct kh_correlate *c)
+{
+	if (!c || c->o.disabled)
+		return 0;
+	return c->o.window_ns > c->o.actor_window_ns ? c->o.window_ns : c->o.actor_window_ns;
+}
+
 const struct kh_correlate_stats *correlate__stats(const struct kh_correlate *c)
 {
 	struct kh_correlate *m = (struct kh_correlate *)c;

@@ -345,6 +345,28 @@ const struct kh_sigma *pipeline__sigma(const struct kh_pipeline *p)
 	return p->sigma;
 }
 
+void pipeline__set_warmup(struct kh_pipeline *p, int on)
+{
+	emit__set_warm(p->emit, on);
+}
+
+int64_t pipeline__warmup_span_ns(const struct kh_pipeline *p)
+{
+	int64_t r = rules__window_ns(p->rules), c = correlate__window_ns(p->correlate);
+
+	return r > c ? r : c;
+}
+
+int pipeline__note_written(struct kh_pipeline *p, const char *line, size_t len)
+{
+	return emit__note_written(p->emit, line, len);
+}
+
+void pipeline__forget_written(struct kh_pipeline *p)
+{
+	emit__forget_written(p->emit);
+}
+
 void pipeline__set_learn_only(struct kh_pipeline *p, int on)
 {
 	emit__set_muted(p->emit, on);

@@ -456,8 +456,10 @@ int resume__catch_up(struct kh_resume *r, const char *log, char *const *files)
 	kh_log(KH_LOG_INFO, "catch-up of %s: from %s offset %llu, %d file(s), %.1f s behind", log,
 	       files[i] ? files[i] : "(none)", (unsigned long long)off, n - i,
 	       r->st.behind_ns / 1e9);
-	if (files[i] && !is_gzip(files[i]))
+	if (files[i] && !is_gzip(files[i])) {
+		resume_warm_up(r, log, files, i, off, e.time_ns);
 		cut_to_bound(r, &ps, files, &i, &off);
+	}
 	for (; files[i]; i++) {
 		bool live = !files[i + 1]; /* a partial last line is still being written */
 

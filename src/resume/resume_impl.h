@@ -74,6 +74,13 @@ const struct kh_ckpt_entry *resume_pending(const struct kh_resume *r, const char
 bool early_take(struct live_log *lv, uint64_t key);
 void seam_note(struct live_log *lv, uint64_t key, uint64_t dev, uint64_t ino, uint64_t end);
 
+/*
+ * Before the catch-up of @log from @files[@i] at @off: re-feed the lines of the warm-up span
+ * before the checkpoint (event time @t_ckpt) with alerting suppressed (warmup.c)
+ */
+void resume_warm_up(struct kh_resume *r, const char *log, char *const *files, int i, uint64_t off,
+		    int64_t t_ckpt);
+
 void skipped_add(struct skipped *s, const char *reason, const char *file, uint64_t bytes,
 		 int64_t from_ns);
 /* write the keyhole-catchup-skipped alert for @log and reset @s; @to_ns: first line after it */

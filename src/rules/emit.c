@@ -41,6 +41,9 @@ struct kh_emit {
 	struct fifo_map done;	 /* (rule, request) keys already alerted */
 	struct fifo_map pending; /* (rule, request) keys held at RequestReceived */
 	struct held *held;	 /* indexed by pending slot */
+	int warm;		 /* resume warm-up: state as live, nothing written */
+	struct fifo_map written; /* emit_line_key() of lines a previous run wrote */
+	bool written_on;
 };
 
 struct kh_emit *emit__new(FILE *out, struct kh_counters *c)
@@ -72,6 +75,7 @@ void emit__free(struct kh_emit *e)
 	free(e->held);
 	fifo_map__fini(&e->done);
 	fifo_map__fini(&e->pending);
+	emit__forget_written(e);
 	json_out__free(&e->j);
 	free(e);
 }
@@ -135,6 +139,14 @@ static void remember(struct kh_emit *e, uint64_t key)
 
 static void write_line(struct kh_emit *e, const char *line, size_t len, size_t rule)
 {
+	if (e->warm) { /* the last run wrote it, or decided not to: only the state matters */
+		e->c->warmup_alerts++;
+		return;
+	}
+	if (e->written_on && fifo_map__find(&e->written, emit_line_key(line, len)) >= 0) {
+		e->c->already_written++;
+		return;
+	}
 	int bad;
 
 	/* one locked write per line: in cluster mode the correlator thread shares the output */
@@ -191,6 +203,36 @@ void emit__set_muted(struct kh_emit *e, int muted)
 	if (muted && !e->muted)
 		emit__flush(e); /* held alerts were real: write them before going quiet */
 	e->muted = muted;
+}
+
+void emit__set_warm(struct kh_emit *e, int on)
+{
+	e->warm = on;
+}
+
+int emit__note_written(struct kh_emit *e, const char *line, size_t len)
+{
+	uint64_t key = emit_line_key(line, len), old;
+	uint32_t slot;
+
+	if (!e->written_on) {
+		if (fifo_map__init(&e->written, KH_EMIT_WRITTEN_MAX))
+			return -ENOMEM;
+		e->written_on = true;
+	}
+	if (fifo_map__find(&e->written, key) >= 0)
+		return 0;
+	if (fifo_map__full(&e->written) && fifo_map__oldest(&e->written, &old, &slot))
+		fifo_map__remove(&e->written, old);
+	fifo_map__insert(&e->written, key);
+	return 0;
+}
+
+void emit__forget_written(struct kh_emit *e)
+{
+	if (e->written_on)
+		fifo_map__fini(&e->written);
+	e->written_on = false;
 }
 
 void emit__event_begin(struct kh_emit *e, const struct audit_event *ev)

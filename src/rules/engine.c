@@ -128,6 +128,21 @@ void rules__flush(struct kh_rules *r)
 	emit__flush(r->e);
 }
 
+int64_t rules__window_ns(const struct kh_rules *r)
+{
+	int64_t w = KH_EMIT_HOLD_NS; /* a held alert waits this long for its request's next stage */
+
+	for (size_t i = 0; i < r->n; i++) {
+		int64_t x;
+
+		if (r->off[i] || !r->table[i]->window_ns || !r->state[i])
+			continue;
+		if ((x = r->table[i]->window_ns(r->state[i])) > w)
+			w = x;
+	}
+	return w;
+}
+
 size_t rules__n(const struct kh_rules *r)
 {
 	return r->n;

@@ -647,6 +647,11 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 	}
 }
 
+static int64_t window_ns(const void *state)
+{
+	return ((const struct rapid_state *)state)->t.window_ns;
+}
+
 const struct kh_rule rule_secret_rapid_get = {
     .info = &info,
     .state_new = state_new,
@@ -654,4 +659,5 @@ const struct kh_rule rule_secret_rapid_get = {
     .on_event = on_event,
     .config_keys = config_keys,
     .config_defaults = &secret_rapid_get_defaults,
+    .window_ns = window_ns,
 };
