@@ -69,12 +69,15 @@ check "the v1beta1 event's timestamp is not in kubernetes.audit" \
 # ---- live: the same bytes through the real audit tap ----
 not_grep() { ! grep -q "$@"; }
 # live TAG [STAND-IN ARGS...]: the stand-in writes the input through the real audit tap to a
-# `keyhole run`; leaves the alerts in $T/live-TAG.json and the agent's stderr in $T/run-TAG.err
+# `keyhole run` (with $RUN_ARGS); leaves the alerts in $T/live-TAG.json and the agent's stderr
+# in $T/run-TAG.err
+RUN_ARGS=()
 live() {
 	local tag=$1 L=$T/log-$1
 	shift
 	mkdir "$L"
-	"$KH" run --comm "$COMM" --no-exec-watch --output "$T/live-$tag.json" 2> "$T/run-$tag.err" &
+	"$KH" run --comm "$COMM" --no-exec-watch "${RUN_ARGS[@]}" --output "$T/live-$tag.json" \
+		2> "$T/run-$tag.err" &
 	KPID=$!
 	for _ in $(seq 300); do
 		grep -q 'ready:' "$T/run-$tag.err" && break
@@ -124,7 +127,10 @@ else
 			grep -q 'capture: 2 writes over the cap kept head and tail only (2 lines marked truncated)' "$T/run-one.err"
 	fi
 	# as another writer might: every line in writes of 512 KiB, under the tap's cap, so the
-	# reassembly rebuilds the 17 MiB line whole and cuts the 100 MiB one at its 64 MiB maximum
+	# reassembly rebuilds the 17 MiB line whole and cuts the 100 MiB one at its 64 MiB maximum;
+	# every byte now crosses the ring (117 MB written as fast as the stand-in can), so the ring
+	# is made to hold it all, lest a loaded machine's slow consumer lose writes
+	RUN_ARGS=(--ring-bytes 268435456)
 	if live split --split-bytes 524288; then
 		check "reassembly did not cut the 100 MiB line alone: $(grep 'over the cap' "$T/run-split.err")" \
 			grep -q 'capture: 0 writes over the cap kept head and tail only (1 lines marked truncated)' "$T/run-split.err"
