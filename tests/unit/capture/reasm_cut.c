@@ -106,10 +106,10 @@ static void reference(const char *line, size_t n, size_t max, size_t tail, char 
 }
 
 /*
- * "before\n" + a line of @n bytes in writes of sizes drawn from @seed + "\nafter\n", through a
- * reassembly with line maximum @max and tail @tail: checked against the reference
+ * "before\n" + a line of @n bytes in writes of 1 to @maxw bytes drawn from @seed + "\nafter\n",
+ * through a reassembly with line maximum @max and tail @tail: checked against the reference
  */
-static void check(size_t n, size_t max, size_t tail, unsigned seed)
+static void check(size_t n, size_t max, size_t tail, unsigned seed, size_t maxw)
 {
 	struct got g = {0};
 	struct reasm_opts o = {.max_line = max, .keep_tail = tail, .fn = collect, .ctx = &g};
@@ -121,11 +121,11 @@ static void check(size_t n, size_t max, size_t tail, unsigned seed)
 	cr_assert_not_null(r);
 	reference(line, n, max, tail, &want, &wlen, &wcut, &wsize);
 	send_write(r, id++, "before\n", 7);
-	while (off < n) { /* writes of 1 byte to 3 * max, none ending the line */
+	while (off < n) { /* none ending the line */
 		size_t k;
 
 		seed = seed * 1103515245u + 12345u;
-		k = 1 + (seed >> 8) % (3 * max);
+		k = 1 + (seed >> 8) % maxw;
 		k = k < n - off ? k : n - off;
 		send_write(r, id++, line + off, k);
 		off += k;
@@ -155,11 +155,15 @@ static void check(size_t n, size_t max, size_t tail, unsigned seed)
 
 Test(reasm_cut, line_over_the_max_in_many_writes_is_cut_as_line_reader_cuts_it)
 {
-	check(100000, 4096, 512, 1);
-	check(4097, 4096, 512, 2);  /* one byte over */
-	check(9000, 4096, 2048, 3); /* the largest tail */
-	check(50000, 1000, 7, 4);   /* writes much longer than the tail */
-	check(300000, 64 << 10, 4096, 5);
+	check(100000, 4096, 512, 1, 3 * 4096);
+	check(4097, 4096, 512, 2, 3 * 4096);  /* one byte over */
+	check(9000, 4096, 2048, 3, 3 * 4096); /* the largest tail */
+	check(50000, 1000, 7, 4, 3000);	      /* writes much longer than the tail */
+	check(300000, 64 << 10, 4096, 5, 3 * (64 << 10));
+	/* writes shorter than the tail: the window slides within itself */
+	check(20000, 1000, 100, 6, 150);
+	check(5000, 64, 32, 7, 40);
+	check(3000, 1000, 400, 8, 1);
 }
 
 Test(reasm_cut, line_of_exactly_the_max_is_whole)
