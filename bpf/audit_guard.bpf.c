@@ -448,6 +448,28 @@ int guard_exit_ftruncate(struct trace_event_raw_sys_exit *ctx)
 }
 
 /*
+ * The file an open just installed at descriptor @fd, as cheaply as the kernel allows: every open
+ * on the node runs this, and most leave right after. With a BTF task pointer (5.11+) the walk
+ * task->files->fdt->fd is plain loads, and the one helper call is the read of the table slot
+ * (a variable index); older kernels take the probe-read walk of kh_task_fd_file(). The bound
+ * check is not needed: the kernel has just installed @fd in this table.
+ */
+static __always_inline struct file *new_fd_file(unsigned int fd)
+{
+	struct file *f = NULL;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)) {
+		struct task_struct *t = bpf_get_current_task_btf();
+		struct file **fds = t->files->fdt->fd;
+
+		if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+			return NULL;
+		return f;
+	}
+	return kh_task_fd_file(fd);
+}
+
+/*
  * Every successful open: the new descriptor's file, when open for writing and a watched log,
  * by a process that is not the apiserver. Read-only opens leave after the f_mode load.
  */
@@ -461,7 +483,7 @@ static __always_inline int open_exit(long ret)
 
 	if (ret < 0)
 		return 0;
-	f = kh_task_fd_file((unsigned int)ret);
+	f = new_fd_file((unsigned int)ret);
 	if (!f)
 		return 0;
 	/*

@@ -22,6 +22,15 @@
  * Loss: every failed bpf_ringbuf_output is counted per CPU beside the call, and the write it
  * belonged to is counted lost once.
  *
+ * Two ways in, one copy. The tracepoint path (tap_enter_* / tap_exit_*) sees every process's
+ * write system calls and keeps the target's; the uprobe path (tap_go_write) is a uprobe on the Go
+ * function every standard-library write goes through (syscall.write, found by the agent in the
+ * apiserver's own binary, src/capture/gosym.c) and fires only in the process it is attached to,
+ * so nobody else pays anything. The targets map says which path owns a process
+ * (KH_TAP_VIA_*). Both feed the same copy (step/copy_run), so the records, chunking, cap and
+ * loss accounting are the same; the uprobe path copies at the function's entry, the length from
+ * the slice, since return probes are unsafe with Go's moving stacks.
+ *
  * Wakeups: the ring's default wakes the agent for every record while it keeps up, and each
  * wakeup (irq_work, a cross-CPU wake) costs the apiserver's write more than the copy itself.
  * The tap wakes the agent at most once per wake_interval_ns, on a write's last chunk; the agent
@@ -88,6 +97,7 @@ struct inflight {
 	__u32 tgid;
 	__u32 active; /* a target-file write is between sys_enter and the end of its copy */
 	__u32 pad;
+	__u64 isize; /* uprobe path: the file's size when the write was called */
 };
 
 /*
@@ -109,6 +119,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } progs SEC(".maps");
+
+/* the same for the uprobe path: slot 0 is tap_go_continue (a tail call keeps its program type) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} uprogs SEC(".maps");
 
 KH_COUNTER_MAP(counters, KH_TAP__NR);
 #define count(idx_) kh_count_add(&counters, idx_, 1, KH_TAP__NR)
@@ -173,7 +191,12 @@ static __always_inline bool match_name(struct file *f, __u32 *file_id)
 	return true;
 }
 
-static __always_inline int on_enter(__u64 fd, __u64 buf, __u32 vlen, __u32 flags)
+/*
+ * A write by a process of path @via to fd @fd: when the file is a watched one, the thread's slot
+ * filled in and marked active (NULL otherwise).
+ */
+static __always_inline struct inflight *track(__u64 fd, __u64 buf, __u32 vlen, __u32 flags,
+					      __u32 via)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -181,13 +204,14 @@ static __always_inline int on_enter(__u64 fd, __u64 buf, __u32 vlen, __u32 flags
 	struct kh_file_key fk;
 	struct inode *inode;
 	struct file *f;
-	__u32 *fid;
+	__u32 *fid, *v;
 
-	if (!bpf_map_lookup_elem(&targets, &tgid))
-		return 0;
+	v = bpf_map_lookup_elem(&targets, &tgid);
+	if (!v || *v != via)
+		return NULL;
 	f = kh_task_fd_file((unsigned int)fd);
 	if (!f)
-		return 0;
+		return NULL;
 	inode = BPF_CORE_READ(f, f_inode);
 	fk.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	fk.ino = BPF_CORE_READ(inode, i_ino);
@@ -196,7 +220,7 @@ static __always_inline int on_enter(__u64 fd, __u64 buf, __u32 vlen, __u32 flags
 		st.file_id = *fid;
 	} else {
 		if (!match_name(f, &st.file_id))
-			return 0;
+			return NULL;
 		bpf_map_update_elem(&files, &fk, &st.file_id, BPF_ANY);
 		count(KH_TAP_NAME_MATCHES);
 	}
@@ -206,7 +230,7 @@ static __always_inline int on_enter(__u64 fd, __u64 buf, __u32 vlen, __u32 flags
 		    !(slot = bpf_map_lookup_elem(&inflight, &tid))) {
 			count(KH_TAP_LOST_INFLIGHT);
 			count(KH_TAP_LOST_WRITES);
-			return 0;
+			return NULL;
 		}
 	}
 	slot->write_id = bpf_ktime_get_ns();
@@ -218,6 +242,14 @@ static __always_inline int on_enter(__u64 fd, __u64 buf, __u32 vlen, __u32 flags
 	slot->flags = flags;
 	slot->tgid = tgid;
 	slot->active = 1;
+	if (via == KH_TAP_VIA_UPROBE)
+		slot->isize = BPF_CORE_READ(inode, i_size);
+	return slot;
+}
+
+static __always_inline int on_enter(__u64 fd, __u64 buf, __u32 vlen, __u32 flags)
+{
+	track(fd, buf, vlen, flags, KH_TAP_VIA_TRACEPOINT);
 	return 0;
 }
 
@@ -336,8 +368,8 @@ static __always_inline int step(struct inflight *st, __u32 tid)
 	return emit_chunk(st, tid, n, KH_AUDIT_CHUNK_MAX);
 }
 
-/* copy up to KH_AUDIT_CHUNKS_PER_RUN chunks, then go on in tap_continue */
-static __always_inline int copy_run(void *ctx, struct inflight *st, __u32 tid)
+/* copy up to KH_AUDIT_CHUNKS_PER_RUN chunks, then go on in @next's slot 0 */
+static __always_inline int copy_run(void *ctx, struct inflight *st, __u32 tid, void *next)
 {
 	int r = STEP_MORE;
 
@@ -348,7 +380,7 @@ static __always_inline int copy_run(void *ctx, struct inflight *st, __u32 tid)
 			break;
 	}
 	if (r == STEP_MORE) {
-		bpf_tail_call(ctx, &progs, 0);
+		bpf_tail_call(ctx, next, 0);
 		r = -KH_TAP_BUDGET; /* the tail call failed: the chain limit is spent */
 	}
 	if (r < 0)
@@ -357,19 +389,11 @@ static __always_inline int copy_run(void *ctx, struct inflight *st, __u32 tid)
 	return 0;
 }
 
-static __always_inline int on_exit(void *ctx, long ret)
+/* the write's size is known (@total > 0): set up the copy of its bytes */
+static __always_inline void begin_copy(struct inflight *st, __u64 total)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *st = bpf_map_lookup_elem(&inflight, &tid);
-	__u64 total, *cnt;
+	__u64 *cnt;
 
-	if (!st || !st->active)
-		return 0;
-	if (ret <= 0) {
-		st->active = 0;
-		return 0;
-	}
-	total = ret;
 	st->total = total;
 	st->off = 0;
 	st->seq = 0;
@@ -396,7 +420,21 @@ static __always_inline int on_exit(void *ctx, long ret)
 		if (st->flags & KH_CHUNK_TRUNCATED)
 			cnt[KH_TAP_TRUNCATED]++;
 	}
-	return copy_run(ctx, st, tid);
+}
+
+static __always_inline int on_exit(void *ctx, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *st = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (!st || !st->active)
+		return 0;
+	if (ret <= 0) {
+		st->active = 0;
+		return 0;
+	}
+	begin_copy(st, ret);
+	return copy_run(ctx, st, tid, &progs);
 }
 
 SEC("tp")
@@ -407,7 +445,7 @@ int tap_continue(struct trace_event_raw_sys_exit *ctx)
 
 	if (!st || !st->active)
 		return 0;
-	return copy_run(ctx, st, tid);
+	return copy_run(ctx, st, tid, &progs);
 }
 
 SEC("tp/syscalls/sys_enter_write")
@@ -459,13 +497,137 @@ int tap_exit_pwritev(struct trace_event_raw_sys_exit *ctx)
 	return on_exit(ctx, ctx->ret);
 }
 
+/*
+ * The uprobe path. Go's register ABI (ABIInternal) passes syscall.write(fd int, p []byte) as
+ * fd, p.ptr, p.len, p.cap in the first integer registers, and keeps the goroutine (g) in a
+ * fixed register:
+ *   amd64 (Go 1.17+): AX = fd, BX = p.ptr, CX = p.len; g in R14
+ *   arm64 (Go 1.18+): R0 = fd, R1 = p.ptr, R2 = p.len; g in R28
+ * (not the C calling convention, so not PT_REGS_PARMn on amd64). The agent checked the binary's
+ * ABI and that the function opens with the small-frame stack check (gosym.c). Where the probe
+ * sits: amd64, on the check's JBE (entry + 4; the CMP before it changes no register), a branch
+ * the kernel emulates rather than single-steps; arm64, at the entry.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define GO_FD(r) ((r)->ax)
+#define GO_BUF(r) ((r)->bx)
+#define GO_LEN(r) ((r)->cx)
+#define GO_G(r) ((r)->r14)
+#define GO_SP(r) ((r)->sp)
+#elif defined(__TARGET_ARCH_arm64)
+#define GO_FD(r) (((const struct user_pt_regs *)(r))->regs[0])
+#define GO_BUF(r) (((const struct user_pt_regs *)(r))->regs[1])
+#define GO_LEN(r) (((const struct user_pt_regs *)(r))->regs[2])
+#define GO_G(r) (((const struct user_pt_regs *)(r))->regs[28])
+#define GO_SP(r) (((const struct user_pt_regs *)(r))->sp)
+#else
+#error "the uprobe path knows Go's register ABI on x86 (amd64) and arm64 only"
+#endif
+/* g.stackguard0: after g.stack (lo, hi), the same on every 64-bit Go since 1.0 */
+#define GO_G_STACKGUARD0 16
+
+/*
+ * Will the function call morestack first? Its prologue compares SP with g.stackguard0
+ * (unsigned, SP <= guard: grow the stack, or yield to a preemption request, which sets the
+ * guard to a huge value) and then restarts from its first instruction, which fires this probe a
+ * second time for the same write. Copying only the run that goes on keeps one record set per
+ * write. On amd64 the probe is on the JBE itself: the CMP's flags decide (CF or ZF: taken).
+ */
+static __always_inline bool go_will_restart(struct pt_regs *ctx)
+{
+#if defined(__TARGET_ARCH_x86)
+	return ctx->flags & (0x1 /* CF */ | 0x40 /* ZF */);
+#else
+	__u64 guard;
+
+	if (bpf_probe_read_user(&guard, sizeof(guard), (void *)(GO_G(ctx) + GO_G_STACKGUARD0)))
+		return false; /* unreadable: copy (a duplicate is visible, a loss is not) */
+	return GO_SP(ctx) <= guard;
+#endif
+}
+
+/* the last write call each goroutine made to a watched file, to recognise the same call again */
+struct go_call {
+	__u64 dev, ino;
+	__u64 isize; /* the file's size at the call */
+	__u64 len;
+	__u64 fd;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64); /* the goroutine: its g pointer */
+	__type(value, struct go_call);
+} go_calls SEC(".maps");
+
+/*
+ * The kernel can run a uprobe's program twice for one call: when a signal arrives while the
+ * probed instruction is being stepped, it aborts the step and the breakpoint is hit again (Go
+ * signals its threads often: preemption, the GC). A goroutine calling again with the same
+ * length, fd and file while the file's size has not moved is that repeat: a real second call
+ * follows a write that grew the file (an audit log only grows; a failed write grew nothing, and
+ * then the first copy already stands for it). Keyed by g, not by thread: a goroutine preempted
+ * at the breakpoint may resume on another thread.
+ */
+static __always_inline bool go_repeat(__u64 g, struct inflight *st, __u64 fd, __u64 len)
+{
+	struct go_call *last = bpf_map_lookup_elem(&go_calls, &g);
+	struct go_call now = {.dev = st->dev, .ino = st->ino, .isize = st->isize, .len = len,
+			      .fd = fd};
+
+	if (last && last->dev == now.dev && last->ino == now.ino && last->isize == now.isize &&
+	    last->len == now.len && last->fd == now.fd)
+		return true;
+	bpf_map_update_elem(&go_calls, &g, &now, BPF_ANY);
+	return false;
+}
+
+SEC("uprobe")
+int tap_go_write(struct pt_regs *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 len = GO_LEN(ctx);
+	struct inflight *st;
+
+	/* the pid filter of the attachment already chose the process: the lookup confirms it */
+	if (!len)
+		return 0;
+	count(KH_TAP_UPROBE_HITS);
+	if (go_will_restart(ctx)) {
+		count(KH_TAP_UPROBE_REENTRY);
+		return 0;
+	}
+	st = track(GO_FD(ctx), GO_BUF(ctx), 0, KH_CHUNK_UPROBE, KH_TAP_VIA_UPROBE);
+	if (!st)
+		return 0;
+	if (go_repeat(GO_G(ctx), st, GO_FD(ctx), len)) {
+		count(KH_TAP_UPROBE_REENTRY);
+		st->active = 0;
+		return 0;
+	}
+	begin_copy(st, len);
+	return copy_run(ctx, st, tid, &uprogs);
+}
+
+SEC("uprobe")
+int tap_go_continue(struct pt_regs *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *st = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (!st || !st->active)
+		return 0;
+	return copy_run(ctx, st, tid, &uprogs);
+}
+
 /* a process execs: with the target comm it becomes a target (an apiserver (re)start) */
 SEC("tp/sched/sched_process_exec")
 int tap_exec(void *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	char comm[KH_COMM_LEN] = {};
-	__u32 one = 1;
+	__u32 one = KH_TAP_VIA_TRACEPOINT; /* the agent moves it to the uprobe path */
 
 	bpf_get_current_comm(comm, sizeof(comm));
 	if (!comm_is_target(comm)) {
@@ -474,7 +636,11 @@ int tap_exec(void *ctx)
 			emit_proc(tgid, KH_PROC_EXIT);
 		return 0;
 	}
-	bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY);
+	/*
+	 * A process on the uprobe path stays there: an image of the same binary is probed already
+	 * (the uprobe is on the file), and the agent re-resolves a new binary at this exec record.
+	 */
+	bpf_map_update_elem(&targets, &tgid, &one, BPF_NOEXIST);
 	count(KH_TAP_TARGET_EXECS);
 	emit_proc(tgid, KH_PROC_EXEC);
 	return 0;

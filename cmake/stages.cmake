@@ -15,7 +15,8 @@
 
 # The stages bottom-up (base calls nothing, cmd is the top), then for each the stages it may call
 # directly. A new edge must point down; tests/build/stage_deps.sh checks the objects against it.
-set(KH_STAGES base config parse state rules correlate output pipeline capture source resume cmd)
+set(KH_STAGES base config parse state rules correlate output pipeline cluster capture source resume
+	cmd)
 set(KH_STAGE_DEPS_base "")
 set(KH_STAGE_DEPS_config base)
 set(KH_STAGE_DEPS_parse base)
@@ -24,10 +25,12 @@ set(KH_STAGE_DEPS_rules parse config state base)
 set(KH_STAGE_DEPS_correlate rules parse config base)
 set(KH_STAGE_DEPS_output base)
 set(KH_STAGE_DEPS_pipeline correlate rules state parse config output base)
+set(KH_STAGE_DEPS_cluster pipeline correlate output config base)
 set(KH_STAGE_DEPS_capture pipeline output config base)
 set(KH_STAGE_DEPS_source pipeline base)
 set(KH_STAGE_DEPS_resume pipeline source state parse output base)
-set(KH_STAGE_DEPS_cmd capture source resume pipeline correlate rules state config output base)
+set(KH_STAGE_DEPS_cmd capture source resume cluster pipeline correlate rules state config output
+	base)
 
 # the graph, for tests/build/stage_deps.sh: one line per stage, "stage: its allowed stages"
 set(graph "")
@@ -65,7 +68,8 @@ function(kh_stages suffix)
 	target_link_libraries(keyhole_state${suffix} PUBLIC PkgConfig::ZLIB)
 	target_link_libraries(keyhole_source${suffix} PUBLIC PkgConfig::ZLIB)
 	target_link_libraries(keyhole_output${suffix} PUBLIC PkgConfig::EVENT m)
-	target_link_libraries(keyhole_capture${suffix} PUBLIC PkgConfig::LIBBPF)
+	target_link_libraries(keyhole_capture${suffix} PUBLIC PkgConfig::LIBBPF PkgConfig::LIBELF)
+	target_link_libraries(keyhole_cluster${suffix} PUBLIC PkgConfig::HIREDIS Threads::Threads)
 	target_include_directories(keyhole_capture${suffix} PRIVATE ${CMAKE_BINARY_DIR}/bpf)
 	if(KH_BPF_SKELETONS)
 		add_dependencies(keyhole_capture${suffix} keyhole_bpf_skels)

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "keyhole/reasm.h"
+#include "keyhole/tap_path.h"
 #include "keyhole/ring_abi.h"
 
 /* one captured line, as the sink gets it */
@@ -54,6 +55,7 @@ struct capture_opts {
 	const char *audit_log;	  /* the audit log path, overriding discovery; NULL: discover */
 	uint64_t max_event_bytes; /* cap per write; 0: 1 MB */
 	uint32_t ring_bytes;	  /* 0: 16 MB */
+	enum tap_mode tap_mode;	  /* which capture path: auto (default), tracepoint, uprobe */
 	int verbose;
 	capture_line_fn line_fn;
 	void *line_ctx;
@@ -75,6 +77,12 @@ struct capture_stats {
 	uint64_t tamper_reported;  /* guard records tied to a watched log and handed on */
 	uint64_t tamper_elsewhere; /* guard records about a lookalike file elsewhere */
 	uint64_t tamper_malformed; /* guard records that did not decode */
+	unsigned int via_uprobe;	/* apiserver processes followed now by the uprobe path */
+	unsigned int via_tracepoint;	/* and by the tracepoint path */
+	bool write_tracepoints;		/* the tracepoint path's programs are attached */
+	uint64_t unseen_events;		/* times a log grew by bytes no path captured */
+	uint64_t unseen_bytes;		/* and by how many bytes */
+	bool uprobe_fallback;		/* --tap auto gave up the uprobe path after that */
 };
 
 struct capture;

@@ -98,6 +98,7 @@ struct kh_capture_config {
 	uint64_t max_event_bytes; /* capture cap per event line (head and tail kept past it) */
 	bool baseline_from_disk;  /* learn history from the rotated logs next to audit_log first */
 	bool audit_guard;	  /* report other processes changing the audit log (tamper) */
+	const char *tap;	  /* "auto", "uprobe" or "tracepoint": the capture path */
 	uint64_t catchup_max_bytes; /* a catch-up after a restart reads at most this (0: all) */
 	int64_t catchup_max_age_ns; /* and skips lines older than this (0: none) */
 };
@@ -106,6 +107,22 @@ struct kh_capture_config {
 struct kh_node_config {
 	bool exec_watch;	  /* watch container exec and secret reads inside it */
 	const char *pods_log_dir; /* kubelet's /var/log/pods, to name pods from their UID */
+};
+
+/* Cluster mode (keyhole run --cluster): the Redis bus and the correlators (docs/cluster.md). */
+struct kh_cluster_config {
+	const char *url;	   /* redis:// or rediss://; NULL: single-node mode */
+	const char *user;	   /* ACL user */
+	const char *password_file; /* the password, first line (a mounted Secret) */
+	const char *name;	   /* cluster name: prefix of every key */
+	const char *node_name;	   /* NULL: the host name */
+	const char *role;	   /* auto, control-plane, node */
+	uint32_t partitions;
+	int64_t lease_ns;
+	int64_t lag_ns;
+	uint32_t queue_max;
+	uint32_t stream_maxlen;
+	int64_t alert_fence_ttl_ns;
 };
 
 struct kh_metrics_config {
@@ -156,6 +173,7 @@ struct kh_config {
 	struct kh_node_config node;
 	struct kh_metrics_config metrics;
 	struct kh_correlate_config correlate;
+	struct kh_cluster_config cluster;
 	struct kh_config_rules *rules;
 };
 

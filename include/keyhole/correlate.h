@@ -80,6 +80,20 @@ void correlate__free(struct kh_correlate *c);
 void correlate__on_event(struct kh_correlate *c, const struct audit_event *ev);
 
 /*
+ * Cluster mode's facts (src/cluster): an escalation step (binding, role write or its
+ * escalate/bind verb, impersonation, token creation) can make any principal a subject, so its
+ * fact goes to every partition.
+ */
+bool correlate__is_escalation(const struct audit_event *ev);
+/*
+ * The RBAC requestObject @span rewritten to what the correlator reads from it (kind, name,
+ * namespace, roleRef, subjects, the rules' wildcard and secret-read flags, the Helm marker) and
+ * nothing else: annotations such as last-applied-configuration never travel.
+ */
+struct json_out;
+void correlate__write_rbac_summary(struct kstr span, struct json_out *j);
+
+/*
  * A secret-material file read inside a container exec session, as the exec watch reports it
  * (node-secret-read-in-exec). It joins the incident whose subject exec'd into that pod.
  */

@@ -62,10 +62,22 @@ struct kh_counters {
 struct kh_config;
 struct kh_pipeline;
 
+/*
+ * Which detections a pipeline runs. Single-node mode runs them all. Cluster mode splits them:
+ * the capturing instance keeps the per-event rules and hands every parsed event to fact_fn (the
+ * cluster publisher); the correlator's pipelines run only the cluster-scope rules (rapid-get,
+ * unusual decision/UA) and the escalate-then-loot correlator, fed with facts.
+ */
+enum kh_pipeline_scope { KH_SCOPE_ALL = 0, KH_SCOPE_LOCAL, KH_SCOPE_CLUSTER };
+
 struct kh_pipeline_opts {
 	FILE *out;		   /* alert JSON lines go here */
 	const struct kh_config *cfg; /* NULL: every default */
 	int learn_only;		   /* baseline mode: update history, emit nothing */
+	enum kh_pipeline_scope scope;
+	/* KH_SCOPE_LOCAL: called with every parsed event, after the local rules */
+	void (*fact_fn)(void *ctx, const struct audit_event *ev);
+	void *fact_ctx;
 };
 
 /* Returns NULL with errno set on failure. */
@@ -79,6 +91,13 @@ void pipeline__free(struct kh_pipeline *p);
  */
 int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 			const struct kh_origin *o);
+
+/*
+ * A fact line (cluster mode's correlator): parsed like an audit line; @rules_too 0 feeds it to
+ * the correlator only (a grant broadcast to a partition that does not own its principal).
+ */
+int pipeline__feed_fact(struct kh_pipeline *p, const char *line, size_t len,
+			const struct kh_origin *o, int rules_too);
 
 /*
  * Count and report a line its source could not deliver whole (longer than the line maximum):

@@ -59,6 +59,8 @@ struct kh_rec_hdr {
 #define KH_CHUNK_TRUNCATED 0x2u /* the write exceeded the cap: bytes [head_end, tail_start) skipped */
 #define KH_CHUNK_WRITEV 0x4u	/* the write came from writev/pwritev */
 #define KH_CHUNK_PWRITE 0x8u	/* positional write (pwrite64/pwritev): not an append */
+#define KH_CHUNK_UPROBE 0x10u	/* caught at the Go write function's entry (uprobe path): total is
+				 * the bytes the write asked for, the syscall's result unseen */
 
 /*
  * KH_REC_AUDIT_CHUNK: bytes [offset, offset + len) of one write of a target process to a target
@@ -127,6 +129,9 @@ enum kh_tap_counter {
 	KH_TAP_TRUNCATED,	/* writes over the cap: head and tail kept, middle skipped */
 	KH_TAP_NAME_MATCHES,	/* new inodes learned by directory + name (rotation) */
 	KH_TAP_TARGET_EXECS,	/* exec's that made a process a target */
+	KH_TAP_UPROBE_HITS,	/* uprobe path: target-process calls of the probed write function */
+	KH_TAP_UPROBE_REENTRY,	/* of those, not copied: the same call hit again (the function
+				 * restarting after growing its stack, a signal during the step) */
 	KH_TAP__NR
 };
 
@@ -135,6 +140,15 @@ enum kh_tap_counter {
 #define KH_TAP_MAX_FILES 256	 /* audit-log inodes (current and recently rotated) */
 #define KH_TAP_MAX_NAMES 64	 /* (directory, basename) pairs watched */
 #define KH_TAP_MAX_INFLIGHT 8192 /* threads with a write between sys_enter and sys_exit */
+
+/*
+ * Value of the "targets" map: which path captures this process's writes. The exec tracepoint
+ * marks a new apiserver VIA_TRACEPOINT; the agent switches it to VIA_UPROBE once its uprobe is
+ * attached. Each path's programs take only their own processes, so the two never both copy a
+ * write, and processes on either path can run side by side.
+ */
+#define KH_TAP_VIA_TRACEPOINT 1u
+#define KH_TAP_VIA_UPROBE 2u
 
 /* key of the "files" map: a file's identity */
 struct kh_file_key {

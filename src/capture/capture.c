@@ -15,6 +15,14 @@
  * link to an existing file is renamed away and a regular audit.log created (matched as usual);
  * through a dangling link it creates the target, and that first write already matches. A link
  * made less than a second before such a rotation can still miss its first writes.
+ *
+ * Paths (tap_path.h): each followed process is captured by its uprobe or by the tracepoints,
+ * chosen when it is followed (at the scan, and at every exec, so a restart with another binary
+ * is resolved afresh). The tracepoint programs are attached only while some process needs them.
+ * A write that bypasses the probed function would go unseen, so while any process is on the
+ * uprobe path the housekeeping compares each log's size with the bytes captured for it: bytes
+ * in the file a second ago that no chunk accounted for are reported (error, counters), and
+ * --tap auto moves every process to the tracepoint path for the rest of the run.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +40,7 @@
 #include "capture/proc_scan.h"
 #include "capture/tamper.h"
 #include "capture/tap.h"
+#include "keyhole/tap_path.h"
 #include "keyhole/log.h"
 
 #define CAPTURE_MAX_WATCHES 32
@@ -53,6 +62,16 @@ struct watch {
 	uint64_t min_size;
 	bool link_armed; /* the name is a symlink, and where it leads is armed too */
 	struct kh_name_key link_key; /* that end's (directory, basename), to disarm it */
+	/* the bypass check: the file as the last housekeeping found it */
+	bool seen_valid;
+	uint64_t seen_dev, seen_ino, seen_size;
+};
+
+/* a followed apiserver process and the path that captures it */
+struct followed {
+	pid_t pid; /* 0: free */
+	uint32_t via; /* KH_TAP_VIA_* */
+	uint64_t exe_dev, exe_ino; /* uprobe path: the binary whose uprobe it holds */
 };
 
 struct capture {
@@ -71,6 +90,12 @@ struct capture {
 	uint64_t tamper_reported, tamper_elsewhere, tamper_malformed;
 	struct tamper_buf tamper_buf; /* the strings of the guard record being handled */
 	unsigned int followed;
+	struct followed fp[KH_TAP_MAX_TARGETS];
+	bool kernel_uprobes;	  /* the kernel can attach uprobes */
+	char no_uprobe_why[256];  /* and if not, why; or why auto gave the uprobe path up */
+	bool uprobe_fallback;	  /* auto gave up the uprobe path (bypass seen) */
+	uint64_t unseen_events, unseen_bytes;
+	uint64_t lost_seen;	  /* the tap's lost-writes counter at the last bypass check */
 	int sink_err; /* first error the line sink returned */
 	bool stopped;
 };
@@ -207,12 +232,146 @@ static int watch_add(struct capture *c, const char *path, const char *host)
 	return 0;
 }
 
+/* drop what entry @f holds (its uprobe reference) and free it */
+static void path_drop(struct capture *c, struct followed *f)
+{
+	if (f->exe_ino)
+		tap__uprobe_release(c->tap, f->exe_dev, f->exe_ino);
+	*f = (struct followed){0};
+}
+
+/* @pid is captured by @via, holding the uprobe on binary (@dev, @ino) when @ino */
+static void path_remember(struct capture *c, pid_t pid, uint32_t via, uint64_t dev,
+			  uint64_t ino)
+{
+	struct followed *slot = NULL;
+
+	for (int i = 0; i < KH_TAP_MAX_TARGETS; i++) {
+		if (c->fp[i].pid == pid)
+			path_drop(c, &c->fp[i]); /* a new image (exec): its old binary's reference */
+		if (!c->fp[i].pid && !slot)
+			slot = &c->fp[i];
+	}
+	if (slot)
+		*slot = (struct followed){.pid = pid, .via = via, .exe_dev = dev, .exe_ino = ino};
+	else if (ino)
+		tap__uprobe_release(c->tap, dev, ino);
+}
+
+static unsigned int path_count(const struct capture *c, uint32_t via)
+{
+	unsigned int n = 0;
+
+	for (int i = 0; i < KH_TAP_MAX_TARGETS; i++)
+		n += c->fp[i].pid && c->fp[i].via == via;
+	return n;
+}
+
+/*
+ * Attach or detach the write tracepoints as the followed processes need them: always with
+ * --tap tracepoint, never with --tap uprobe; with auto, while a process is on the tracepoint
+ * path or none is followed yet (an apiserver that execs is then captured from its first write,
+ * whatever its binary, until it is moved to its uprobe).
+ */
+static void paths_update(struct capture *c)
+{
+	bool want, have = tap__writes_attached(c->tap);
+	int err;
+
+	if (c->o.tap_mode == TAP_MODE_AUTO)
+		want = path_count(c, KH_TAP_VIA_TRACEPOINT) || !path_count(c, KH_TAP_VIA_UPROBE);
+	else
+		want = c->o.tap_mode == TAP_MODE_TRACEPOINT;
+	if (want == have)
+		return;
+	if (!want) {
+		tap__writes_detach(c->tap);
+		kh_log(KH_LOG_INFO, "every apiserver is on the uprobe path: write tracepoints "
+				    "detached");
+		return;
+	}
+	err = tap__writes_attach(c->tap);
+	if (err)
+		kh_log(KH_LOG_ERROR, "the write tracepoints did not attach (%s): writes of "
+				     "apiservers on the tracepoint path are NOT captured",
+		       strerror(-err));
+}
+
+static uint32_t via_tracepoint(struct capture *c, pid_t pid, const char *why)
+{
+	if (why)
+		kh_log(KH_LOG_INFO, "%s pid %d: tracepoint path: %s", c->o.comm, (int)pid, why);
+	path_remember(c, pid, KH_TAP_VIA_TRACEPOINT, 0, 0);
+	return KH_TAP_VIA_TRACEPOINT;
+}
+
+/* the path that captures process @pid: its uprobe when it resolves and attaches (see above) */
+static uint32_t choose_path(struct capture *c, pid_t pid)
+{
+	char exe[64], why[320], desc[256];
+	struct gosym_func f;
+	struct stat st;
+	int err;
+
+	if (c->o.tap_mode == TAP_MODE_TRACEPOINT)
+		return via_tracepoint(c, pid, NULL);
+	if (!c->kernel_uprobes || c->uprobe_fallback) {
+		snprintf(why, sizeof(why), "%s", c->no_uprobe_why);
+		err = -EOPNOTSUPP;
+	} else {
+		err = tap_path_resolve(pid, &f, exe, sizeof(exe), why, sizeof(why));
+	}
+	if (!err && stat(exe, &st)) {
+		err = -errno;
+		snprintf(why, sizeof(why), "%s: %s", exe, strerror(errno));
+	}
+	if (!err) {
+		err = tap__uprobe_attach(c->tap, tap_kdev(st.st_dev), st.st_ino, exe,
+					 f.probe_offset);
+		if (err)
+			snprintf(why, sizeof(why), "the kernel refused the uprobe on %s: %s%s", exe,
+				 strerror(-err),
+				 err == -EACCES || err == -EPERM
+					 ? " (a uprobe on a binary not probed at the start needs "
+					   "CAP_SYS_ADMIN, which `run` gives up once attached)"
+					 : "");
+	}
+	if (!err) {
+		tap_path_describe(&f, desc, sizeof(desc));
+		kh_log(KH_LOG_INFO, "%s pid %d: uprobe path: %s", c->o.comm, (int)pid, desc);
+		path_remember(c, pid, KH_TAP_VIA_UPROBE, tap_kdev(st.st_dev), st.st_ino);
+		return KH_TAP_VIA_UPROBE;
+	}
+	if (err == -ESRCH)
+		return KH_TAP_VIA_TRACEPOINT; /* gone: its successor will exec */
+	if (c->o.tap_mode == TAP_MODE_UPROBE) {
+		kh_log(KH_LOG_ERROR, "%s pid %d: --tap uprobe cannot follow it: %s; its audit "
+				     "writes are NOT captured (--tap auto would use the tracepoints)",
+		       c->o.comm, (int)pid, why);
+		path_remember(c, pid, KH_TAP_VIA_UPROBE, 0, 0);
+		return KH_TAP_VIA_UPROBE;
+	}
+	return via_tracepoint(c, pid, why);
+}
+
+/* process @pid is gone: its uprobe goes, and the tracepoints when nobody needs them any more */
+static void path_forget(struct capture *c, pid_t pid)
+{
+	for (int i = 0; i < KH_TAP_MAX_TARGETS; i++)
+		if (c->fp[i].pid == pid)
+			path_drop(c, &c->fp[i]);
+	paths_update(c);
+}
+
 int capture__follow_pid(struct capture *c, pid_t pid)
 {
 	char path[PATH_MAX], host[PATH_MAX + 32];
+	uint32_t via;
 	int err;
 
-	err = tap__add_target(c->tap, pid);
+	via = choose_path(c, pid);
+	err = tap__add_target(c->tap, pid, via);
+	paths_update(c);
 	if (err) {
 		kh_log(KH_LOG_ERROR, "cannot follow process %d: %s", (int)pid, strerror(-err));
 		return err;
@@ -255,6 +414,7 @@ static void on_proc(struct capture *c, const struct kh_audit_proc *p, size_t siz
 		capture__follow_pid(c, p->tgid);
 	} else if (p->kind == KH_PROC_EXIT) {
 		kh_log(KH_LOG_INFO, "%s pid %u exited", c->o.comm, p->tgid);
+		path_forget(c, (pid_t)p->tgid);
 	}
 }
 
@@ -376,12 +536,90 @@ static void on_line(void *ctx, const struct reasm_line *l)
 		c->sink_err = err;
 }
 
+/* --tap auto after a bypass: every process to the tracepoint path, for the rest of the run */
+static void uprobe_fall_back(struct capture *c)
+{
+	int err = tap__writes_attach(c->tap);
+
+	c->uprobe_fallback = true;
+	/* attached before the switch: no write falls between the two paths */
+	snprintf(c->no_uprobe_why, sizeof(c->no_uprobe_why), "the uprobe path missed writes "
+		 "earlier in this run (see above)");
+	if (err) {
+		kh_log(KH_LOG_ERROR, "falling back to the tracepoint path failed: %s",
+		       strerror(-err));
+		return;
+	}
+	for (int i = 0; i < KH_TAP_MAX_TARGETS; i++) {
+		if (!c->fp[i].pid || c->fp[i].via != KH_TAP_VIA_UPROBE)
+			continue;
+		tap__add_target(c->tap, c->fp[i].pid, KH_TAP_VIA_TRACEPOINT);
+		if (c->fp[i].exe_ino)
+			tap__uprobe_release(c->tap, c->fp[i].exe_dev, c->fp[i].exe_ino);
+		c->fp[i].via = KH_TAP_VIA_TRACEPOINT;
+		c->fp[i].exe_ino = 0;
+	}
+	kh_log(KH_LOG_WARN, "--tap auto: every apiserver is now captured by the tracepoint path");
+}
+
+/*
+ * The uprobe path's safety net: bytes in a log that no chunk accounted for. The file a second
+ * ago is compared with what was captured since: the uprobe fires before the bytes land, so
+ * everything in the file then has reached the ring by now. Writes the tap counted lost are
+ * reported as losses already: a tick with new losses only resynchronizes.
+ */
+static void check_bypass(struct capture *c, const uint64_t cnt[KH_TAP__NR])
+{
+	bool lost = cnt[KH_TAP_LOST_WRITES] != c->lost_seen;
+
+	c->lost_seen = cnt[KH_TAP_LOST_WRITES];
+	for (unsigned int i = 0; i < c->nw; i++) {
+		struct watch *w = &c->w[i];
+		uint64_t dev, ino, captured;
+		struct stat st;
+
+		if (!path_count(c, KH_TAP_VIA_UPROBE) || !w->armed || stat(w->host, &st)) {
+			w->seen_valid = false;
+			continue;
+		}
+		dev = tap_kdev(st.st_dev);
+		ino = st.st_ino;
+		captured = dev == w->cur_dev && ino == w->cur_ino ? w->min_size : 0;
+		if (w->seen_valid && !lost && dev == w->seen_dev && ino == w->seen_ino &&
+		    captured < w->seen_size) {
+			c->unseen_events++;
+			c->unseen_bytes += w->seen_size - captured;
+			kh_log(KH_LOG_ERROR, "%llu bytes reached %s that the uprobe path did not see: "
+					     "something writes it without going through %s (a Go "
+					     "version that writes otherwise, a non-Go writer, or "
+					     "another process)",
+			       (unsigned long long)(w->seen_size - captured), w->path,
+			       GOSYM_WRITE_FUNC);
+			if (c->o.tap_mode == TAP_MODE_AUTO && !c->uprobe_fallback)
+				uprobe_fall_back(c);
+		}
+		if (lost || (w->seen_valid && dev == w->seen_dev && ino == w->seen_ino &&
+			     captured < w->seen_size)) {
+			/* reported, or lost: accounted for, the next check starts from here */
+			w->cur_dev = dev;
+			w->cur_ino = ino;
+			w->min_size = (uint64_t)st.st_size;
+		}
+		w->seen_valid = true;
+		w->seen_dev = dev;
+		w->seen_ino = ino;
+		w->seen_size = (uint64_t)st.st_size;
+	}
+}
+
 static void housekeeping(struct capture *c)
 {
 	uint64_t cnt[KH_TAP__NR];
 
 	for (unsigned int i = 0; i < c->nw; i++)
 		watch_arm(c, i);
+	if (!tap__counters(c->tap, cnt))
+		check_bypass(c, cnt);
 	/* an exec record was lost: an apiserver may have started unseen, look for it */
 	if (!tap__counters(c->tap, cnt) && cnt[KH_TAP_LOST_PROC] != c->lost_proc_seen) {
 		c->lost_proc_seen = cnt[KH_TAP_LOST_PROC];
@@ -424,6 +662,14 @@ int capture__new(const struct capture_opts *opts, struct capture **out)
 	to.cap_bytes = c->o.max_event_bytes;
 	to.ring_bytes = c->o.ring_bytes;
 	to.verbose = c->o.verbose;
+	/* the tracepoint path is attached when a process needs it (choose_path) */
+	to.no_write_tracepoints = c->o.tap_mode == TAP_MODE_UPROBE;
+	c->kernel_uprobes = tap_path_kernel_uprobes(c->no_uprobe_why, sizeof(c->no_uprobe_why));
+	if (!c->kernel_uprobes && c->o.tap_mode == TAP_MODE_UPROBE) {
+		kh_log(KH_LOG_ERROR, "--tap uprobe: %s", c->no_uprobe_why);
+		err = -EOPNOTSUPP;
+		goto err_free;
+	}
 	ro.fn = on_line;
 	ro.ctx = c;
 	c->reasm = reasm__new(&ro);
@@ -539,6 +785,12 @@ void capture__stats(const struct capture *c, struct capture_stats *s)
 	s->tamper_reported = c->tamper_reported;
 	s->tamper_elsewhere = c->tamper_elsewhere;
 	s->tamper_malformed = c->tamper_malformed;
+	s->via_uprobe = path_count(c, KH_TAP_VIA_UPROBE);
+	s->via_tracepoint = path_count(c, KH_TAP_VIA_TRACEPOINT);
+	s->write_tracepoints = tap__writes_attached(c->tap);
+	s->unseen_events = c->unseen_events;
+	s->unseen_bytes = c->unseen_bytes;
+	s->uprobe_fallback = c->uprobe_fallback;
 }
 
 const char *capture__watch_path(const struct capture *c, unsigned int i)
@@ -609,6 +861,19 @@ void capture__print_stats(const struct capture *c, FILE *f)
 			s.guard_c[KH_GUARD_LOST] ? "LOST " : "lost ",
 			(unsigned long long)s.guard_c[KH_GUARD_LOST],
 			(unsigned long long)s.guard_c[KH_GUARD_PENDING_FULL]);
+	fprintf(f, "keyhole: capture: paths: %u apiserver process(es) by uprobe, %u by tracepoint "
+		   "(write tracepoints %s)%s\n",
+		s.via_uprobe, s.via_tracepoint, s.write_tracepoints ? "attached" : "not attached",
+		s.uprobe_fallback ? "; fell back from the uprobe path" : "");
+	if (t[KH_TAP_UPROBE_HITS])
+		fprintf(f, "keyhole: capture: uprobe path: %llu calls of %s, %llu of them the "
+			   "same call hit again (not copied twice)\n",
+			(unsigned long long)t[KH_TAP_UPROBE_HITS], GOSYM_WRITE_FUNC,
+			(unsigned long long)t[KH_TAP_UPROBE_REENTRY]);
+	if (s.unseen_events)
+		fprintf(f, "keyhole: capture: UNSEEN %llu bytes in %llu checks: the audit log grew "
+			   "by bytes the uprobe path did not capture\n",
+			(unsigned long long)s.unseen_bytes, (unsigned long long)s.unseen_events);
 	if (t[KH_TAP_NAME_MATCHES] || t[KH_TAP_TARGET_EXECS])
 		fprintf(f, "keyhole: capture: %llu new audit log inodes picked up by name "
 			   "(rotation), %llu apiserver execs followed\n",

@@ -17,6 +17,7 @@
 #include "keyhole/log.h"
 
 #define KEEP_CAP CAP_SYS_PTRACE
+#define CAP_PERFMON_ 38 /* linux/capability.h of 5.8+; older headers lack it */
 
 static int last_cap(void)
 {
@@ -28,14 +29,15 @@ static int last_cap(void)
 	return c;
 }
 
-int privileges__drop_to_run(void)
+int privileges__drop_to_run(bool keep_perfmon)
 {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2] = {{0}};
 	int top = last_cap();
 
 	for (int c = 0; c <= top; c++) {
-		if (c == KEEP_CAP || prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 1)
+		if (c == KEEP_CAP || (keep_perfmon && c == CAP_PERFMON_) ||
+		    prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 1)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) {
 			/* without CAP_SETPCAP the bounding set stays; effective and permitted still shrink */
@@ -51,6 +53,9 @@ int privileges__drop_to_run(void)
 	/* keep CAP_SYS_PTRACE only where the process already had it */
 	for (int i = 0; i < 2; i++) {
 		__u32 keep = i == KEEP_CAP / 32 ? 1u << (KEEP_CAP % 32) : 0;
+
+		if (keep_perfmon && i == CAP_PERFMON_ / 32)
+			keep |= 1u << (CAP_PERFMON_ % 32);
 
 		data[i].effective &= keep;
 		data[i].permitted &= keep;

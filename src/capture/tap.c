@@ -26,10 +26,25 @@
 
 #define TAP_MAX_LINKS 16
 
+/*
+ * A uprobe on one binary's write function (the uprobe path), shared by the processes that run
+ * it: the probe is on the file, so a restart of the same binary is probed from its first
+ * instruction without a new attachment (which needs CAP_SYS_ADMIN, given up after the start).
+ */
+struct tap_uprobe {
+	uint64_t dev, ino; /* the binary */
+	int refs;	   /* followed processes running it now */
+	struct bpf_link *link; /* NULL: a free slot */
+};
+
 struct tap {
 	struct audit_tap_bpf *skel;
-	struct bpf_link *links[TAP_MAX_LINKS];
+	struct bpf_link *links[TAP_MAX_LINKS]; /* exec/exit: always */
 	int nlinks;
+	struct bpf_link *wlinks[TAP_MAX_LINKS]; /* the write system calls: the tracepoint path */
+	int nwlinks;
+	bool writes;			   /* the tracepoint path is wanted (attached unless detached) */
+	struct tap_uprobe up[KH_TAP_MAX_TARGETS];
 	int ncpus;
 };
 
@@ -95,6 +110,9 @@ static int tap_load(struct tap *t)
 	}
 	fd = bpf_program__fd(t->skel->progs.tap_continue);
 	err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.progs), &key, &fd, BPF_ANY);
+	fd = bpf_program__fd(t->skel->progs.tap_go_continue);
+	if (!err)
+		err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.uprogs), &key, &fd, BPF_ANY);
 	if (err) {
 		err = -errno;
 		kh_log(KH_LOG_ERROR, "filling the audit tap's tail-call table failed: %s",
@@ -104,10 +122,121 @@ static int tap_load(struct tap *t)
 	return 0;
 }
 
+/*
+ * Attach the tracepoint programs of one set: the write system calls (@writes, the tracepoint
+ * path) or the rest (exec and exit, which both paths need). Uprobe programs are attached per
+ * process by tap__uprobe_attach().
+ */
+static int tap_attach_set(struct tap *t, bool writes, struct bpf_link **links, int *n)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, t->skel->obj)
+	{
+		char cat[64], name[64];
+		struct bpf_link *l;
+		int err;
+
+		if (!bpf_program__autoload(p) || !bpf_progs__tracepoint(p, cat, name) ||
+		    (strcmp(cat, "syscalls") == 0) != writes)
+			continue;
+		if (*n == TAP_MAX_LINKS)
+			return -E2BIG;
+		bpf_log__reset();
+		l = bpf_program__attach(p);
+		if (l) {
+			links[(*n)++] = l;
+			continue;
+		}
+		err = -errno;
+		kh_log(KH_LOG_ERROR, "the audit tap: attaching to tracepoint %s/%s failed (%s)%s",
+		       cat, name, strerror(-err),
+		       err == -ENOENT ? ": is tracefs mounted at /sys/kernel/tracing?" : "");
+		bpf_log__print_tail(stderr, "    ", 5);
+		return err;
+	}
+	return 0;
+}
+
 static int tap_attach(struct tap *t)
 {
-	return bpf_progs__attach(t->skel->obj, "the audit tap", t->links, TAP_MAX_LINKS,
-				 &t->nlinks);
+	int err = tap_attach_set(t, false, t->links, &t->nlinks);
+
+	if (!err && t->writes)
+		err = tap__writes_attach(t);
+	return err;
+}
+
+int tap__writes_attach(struct tap *t)
+{
+	int err;
+
+	t->writes = true;
+	if (t->nwlinks)
+		return 0;
+	err = tap_attach_set(t, true, t->wlinks, &t->nwlinks);
+	if (err) {
+		bpf_progs__destroy_links(t->wlinks, t->nwlinks);
+		t->nwlinks = 0;
+	}
+	return err;
+}
+
+void tap__writes_detach(struct tap *t)
+{
+	t->writes = false;
+	bpf_progs__destroy_links(t->wlinks, t->nwlinks);
+	t->nwlinks = 0;
+}
+
+bool tap__writes_attached(const struct tap *t)
+{
+	return t->nwlinks > 0;
+}
+
+int tap__uprobe_attach(struct tap *t, uint64_t dev, uint64_t ino, const char *binary,
+		       uint64_t offset)
+{
+	struct tap_uprobe *slot = NULL;
+	struct bpf_link *l;
+
+	/* an unused probe stays for the binary's next start (a restart): it is reused first */
+	for (int i = 0; i < KH_TAP_MAX_TARGETS; i++) {
+		if (t->up[i].link && t->up[i].dev == dev && t->up[i].ino == ino) {
+			t->up[i].refs++;
+			return 0;
+		}
+		if (!t->up[i].link && !slot)
+			slot = &t->up[i];
+	}
+	for (int i = 0; i < KH_TAP_MAX_TARGETS && !slot; i++) {
+		if (!t->up[i].refs) {
+			bpf_link__destroy(t->up[i].link);
+			t->up[i].link = NULL;
+			slot = &t->up[i];
+		}
+	}
+	if (!slot)
+		return -E2BIG;
+	bpf_log__reset();
+	/*
+	 * Every process running this file: the programs keep only the targets on the uprobe path
+	 * (one map lookup), so only other processes of the same binary pay, and nobody else.
+	 */
+	l = bpf_program__attach_uprobe(t->skel->progs.tap_go_write, false, -1, binary,
+				       (size_t)offset);
+	if (!l)
+		return -errno;
+	*slot = (struct tap_uprobe){.dev = dev, .ino = ino, .refs = 1, .link = l};
+	return 0;
+}
+
+void tap__uprobe_release(struct tap *t, uint64_t dev, uint64_t ino)
+{
+	for (int i = 0; i < KH_TAP_MAX_TARGETS; i++) {
+		if (t->up[i].refs && t->up[i].dev == dev && t->up[i].ino == ino)
+			t->up[i].refs--;
+	}
 }
 
 int tap__new(const struct tap_opts *opts, struct tap **out)
@@ -137,6 +266,7 @@ int tap__new(const struct tap_opts *opts, struct tap **out)
 		bpf_log__print_tail(stderr, "    ", 10);
 		goto err_free;
 	}
+	t->writes = !opts->no_write_tracepoints;
 	err = tap_configure(t, opts);
 	if (err)
 		goto err_free;
@@ -157,6 +287,12 @@ void tap__detach(struct tap *t)
 {
 	bpf_progs__destroy_links(t->links, t->nlinks);
 	t->nlinks = 0;
+	bpf_progs__destroy_links(t->wlinks, t->nwlinks);
+	t->nwlinks = 0;
+	for (int i = 0; i < KH_TAP_MAX_TARGETS; i++) {
+		bpf_link__destroy(t->up[i].link);
+		t->up[i] = (struct tap_uprobe){0};
+	}
 }
 
 int tap__attach(struct tap *t)
@@ -173,11 +309,11 @@ void tap__free(struct tap *t)
 	free(t);
 }
 
-int tap__add_target(struct tap *t, pid_t tgid)
+int tap__add_target(struct tap *t, pid_t tgid, uint32_t via)
 {
-	__u32 key = tgid, one = 1;
+	__u32 key = tgid, v = via;
 
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.targets), &key, &one, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.targets), &key, &v, BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #ifndef KEYHOLE_CAPTURE_TAP_H
 #define KEYHOLE_CAPTURE_TAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -21,6 +22,7 @@ struct tap_opts {
 	uint64_t tail_bytes; /* tail kept past the cap (default min(64 KB, cap / 4)) */
 	uint32_t ring_bytes; /* ring buffer size, power of two >= 4096 (default 16 MB) */
 	int verbose;	     /* copy libbpf's messages to stderr */
+	bool no_write_tracepoints; /* start without the tracepoint path (tap__writes_attach) */
 };
 
 struct tap;
@@ -36,8 +38,11 @@ void tap__detach(struct tap *t);
 int tap__attach(struct tap *t);
 void tap__free(struct tap *t);
 
-/* make process @tgid a target (the /proc scan; exec'ing processes are added by BPF) */
-int tap__add_target(struct tap *t, pid_t tgid);
+/*
+ * Make process @tgid a target captured by path @via (KH_TAP_VIA_TRACEPOINT or _UPROBE): the /proc
+ * scan, and the move of an exec'ed process (added by BPF on the tracepoint path) to its uprobe.
+ */
+int tap__add_target(struct tap *t, pid_t tgid, uint32_t via);
 int tap__remove_target(struct tap *t, pid_t tgid);
 
 /*
@@ -58,6 +63,25 @@ int tap__map_fd(const struct tap *t, const char *name);
 
 /* the events ring's map fd, for capture__add_ring() */
 int tap__ring_fd(const struct tap *t);
+
+/* the tracepoint path's write-syscall programs: attach (idempotent) or detach; 0 or -errno */
+int tap__writes_attach(struct tap *t);
+void tap__writes_detach(struct tap *t);
+bool tap__writes_attached(const struct tap *t);
+
+/*
+ * The uprobe path for a process running the binary with identity (@dev, @ino): a uprobe on its
+ * write function at file @offset of @binary (the process's /proc/PID/exe), or one more reference
+ * to the uprobe already on that file. 0, or a negative errno (libbpf's: the kernel refuses
+ * uprobes, or needs CAP_SYS_ADMIN for a new one; -E2BIG: table full).
+ */
+int tap__uprobe_attach(struct tap *t, uint64_t dev, uint64_t ino, const char *binary,
+		       uint64_t offset);
+/*
+ * Drop one reference to the uprobe on binary (@dev, @ino). The probe itself stays until
+ * tap__detach(): the same binary's next start reuses it (a new one would need CAP_SYS_ADMIN).
+ */
+void tap__uprobe_release(struct tap *t, uint64_t dev, uint64_t ino);
 
 /* sum the per-CPU counters into out[KH_TAP__NR] */
 int tap__counters(const struct tap *t, uint64_t out[KH_TAP__NR]);

@@ -4,22 +4,27 @@
  * (as `bpftool feature` prints), and whether `keyhole run` will work here and if not, why.
  * Probing changes nothing: it does not mount tracefs (run does).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "keyhole/features.h"
+#include "keyhole/tap_path.h"
 #include "cmd/cmd_common.h"
 #include "cmd/commands.h"
 
 static const char probe_usage[] =
-	"Usage: keyhole probe [--json]\n"
+	"Usage: keyhole probe [--json] [--comm NAME] [--tap auto|uprobe|tracepoint]\n"
 	"\n"
 	"Tell what this kernel supports for live capture (privileges, BTF, tracefs, the\n"
 	"tracepoints the audit tap uses, the BPF ring buffer, lockdown, bpffs) and whether\n"
-	"`keyhole run` will work here.\n"
+	"`keyhole run` will work here; and for each running apiserver (--comm, default\n"
+	"kube-apiserver), which capture path `keyhole run --tap` (default auto) gives it and why.\n"
 	"\n"
 	"Options:\n"
 	"  --json      one JSON object instead of text\n"
+	"  --comm NAME the apiserver's process name\n"
+	"  --tap MODE  the path choice to explain: auto (default), uprobe or tracepoint\n"
 	"  -h, --help  this help\n"
 	"\n"
 	"Exit status: 0 when `run` will work, 1 when it will not, 2 usage error.\n";
@@ -44,7 +49,72 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void print_json(const struct kh_features *ft, bool ok, const char *why)
+/* the path `run --tap @mode` would give the running apiservers named @comm */
+struct probe_tap {
+	enum tap_mode mode;
+	const char *comm;
+	bool uprobes; /* the kernel takes uprobes */
+	char kernel_why[256];
+	FILE *f;
+	bool json;
+	int n;
+};
+
+static void json_string(FILE *f, const char *s);
+
+static void tap_proc(void *ctx, pid_t pid)
+{
+	struct probe_tap *pt = ctx;
+	char exe[64], why[320], detail[400];
+	const char *path = "tracepoint";
+	struct gosym_func g;
+	int err = -EOPNOTSUPP;
+
+	if (pt->mode == TAP_MODE_TRACEPOINT)
+		snprintf(why, sizeof(why), "--tap tracepoint");
+	else if (!pt->uprobes)
+		snprintf(why, sizeof(why), "%s", pt->kernel_why);
+	else
+		err = tap_path_resolve(pid, &g, exe, sizeof(exe), why, sizeof(why));
+	if (!err) {
+		path = "uprobe";
+		tap_path_describe(&g, why, sizeof(why));
+	} else if (pt->mode == TAP_MODE_UPROBE) {
+		path = "none";
+	}
+	snprintf(detail, sizeof(detail), "%s", why);
+	if (pt->json) {
+		fprintf(pt->f, "%s{\"pid\":%d,\"path\":\"%s\",\"detail\":", pt->n ? "," : "",
+			(int)pid, path);
+		json_string(pt->f, detail);
+		fputc('}', pt->f);
+	} else {
+		fprintf(pt->f, "tap: %s pid %d: %s path: %s\n", pt->comm, (int)pid, path, detail);
+	}
+	pt->n++;
+}
+
+static void print_tap(struct probe_tap *pt)
+{
+	if (pt->json) {
+		fprintf(pt->f, ",\"tap\":{\"mode\":\"%s\",\"uprobes\":%s,\"uprobes_detail\":",
+			tap_mode_name(pt->mode), pt->uprobes ? "true" : "false");
+		json_string(pt->f, pt->uprobes ? "" : pt->kernel_why);
+		fprintf(pt->f, ",\"processes\":[");
+		tap_path_scan(pt->comm, tap_proc, pt);
+		fprintf(pt->f, "]}");
+		return;
+	}
+	fprintf(pt->f, "tap: --tap %s; uprobes: %s\n", tap_mode_name(pt->mode),
+		pt->uprobes ? "yes (the uprobe PMU is there)" : pt->kernel_why);
+	if (tap_path_scan(pt->comm, tap_proc, pt) <= 0)
+		fprintf(pt->f, "tap: no %s running: the path is chosen when one starts (uprobe for "
+			       "a Go binary whose %s resolves, tracepoints otherwise)\n",
+			pt->comm, GOSYM_WRITE_FUNC);
+}
+
+static void print_json(const struct kh_features *ft, bool ok, const char *why,
+		       struct probe_tap *pt)
 {
 	printf("{\"kernel\":");
 	json_string(stdout, ft->kernel);
@@ -59,10 +129,12 @@ static void print_json(const struct kh_features *ft, bool ok, const char *why)
 	}
 	printf("},\"run_ok\":%s,\"why\":", ok ? "true" : "false");
 	json_string(stdout, ok ? "" : why);
+	print_tap(pt);
 	printf("}\n");
 }
 
-static void print_text(const struct kh_features *ft, bool ok, const char *why)
+static void print_text(const struct kh_features *ft, bool ok, const char *why,
+		       struct probe_tap *pt)
 {
 	printf("kernel: %s\n", ft->kernel);
 	for (int i = 0; i < KH_FEAT__NR; i++) {
@@ -75,10 +147,12 @@ static void print_text(const struct kh_features *ft, bool ok, const char *why)
 		printf("keyhole run: will work here\n");
 	else
 		printf("keyhole run: will NOT work here: %s\n", why);
+	print_tap(pt);
 }
 
 int cmd_probe(int argc, char **argv)
 {
+	struct probe_tap pt = {.comm = "kube-apiserver", .f = stdout};
 	struct kh_features ft;
 	bool json = false, ok;
 	char why[512] = "";
@@ -86,6 +160,12 @@ int cmd_probe(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--comm") && i + 1 < argc) {
+			pt.comm = argv[++i];
+		} else if (!strcmp(argv[i], "--tap") && i + 1 < argc) {
+			if (tap_mode_parse(argv[++i], &pt.mode))
+				return cmd_usage_error(probe_usage, "--tap '%s': auto, uprobe or "
+						       "tracepoint", argv[i]);
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(probe_usage, stdout);
 			return 0;
@@ -107,9 +187,11 @@ int cmd_probe(int argc, char **argv)
 			snprintf(ft.f[KH_FEAT_TRACEFS].detail, sizeof(ft.f[KH_FEAT_TRACEFS].detail),
 				 "not mounted; `keyhole run` mounts it at /sys/kernel/tracing");
 	}
+	pt.json = json;
+	pt.uprobes = tap_path_kernel_uprobes(pt.kernel_why, sizeof(pt.kernel_why));
 	if (json)
-		print_json(&ft, ok, why);
+		print_json(&ft, ok, why, &pt);
 	else
-		print_text(&ft, ok, why);
+		print_text(&ft, ok, why, &pt);
 	return ok ? 0 : 1;
 }

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "cmd/commands.h"
 #include "keyhole/alert_output.h"
 #include "keyhole/baseline.h"
+#include "keyhole/cluster.h"
 #include "keyhole/config.h"
 #include "keyhole/exec_watch.h"
 #include "keyhole/log.h"
@@ -48,10 +50,25 @@ static const char run_usage[] =
 	"  --max-event-bytes N       events longer than N keep their head and tail only\n"
 	"                            (default 1048576, at most 8388608; K and M suffixes)\n"
 	"  --ring-bytes N            BPF ring buffer size, a power of two (default 16M)\n"
+	"  --tap auto|uprobe|tracepoint\n"
+	"                            how writes are captured: a uprobe in the apiserver's own\n"
+	"                            Go write function (costs no other process anything), or\n"
+	"                            the write system call tracepoints (any writer); auto (the\n"
+	"                            default) takes the uprobe where the binary resolves\n"
 	"  --metrics ADDR:PORT       serve /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)\n"
 	"  --no-exec-watch           do not watch container exec sessions\n"
 	"  --no-audit-guard          do not watch other processes changing the audit log\n"
 	"  --no-baseline             do not learn history from the rotated audit logs first\n"
+	"  --cluster URL             cluster mode: share facts over Redis Streams at URL\n"
+	"                            (redis://[user[:password]@]host[:port][/db]); see\n"
+	"                            docs/cluster.md. Without it everything runs here.\n"
+	"  --cluster-name NAME       prefix of every Redis key (default keyhole)\n"
+	"  --cluster-password-file FILE\n"
+	"                            the Redis password, first line (a mounted Secret)\n"
+	"  --node-name NAME          this instance in the cluster (default: the host name)\n"
+	"  --role auto|control-plane|node\n"
+	"                            control-plane also correlates; auto: control-plane when\n"
+	"                            an apiserver (or --audit-log) is found\n"
 	"                            (first start; with a checkpoint in the state file, the\n"
 	"                            run resumes from it instead)\n"
 	"  --catchup-max-bytes N     resuming after a restart, read at most N bytes of audit\n"
@@ -78,6 +95,12 @@ struct run_args {
 	int no_exec_watch;
 	int no_audit_guard;
 	int no_baseline;
+	const char *tap; /* --tap auto|uprobe|tracepoint */
+	const char *cluster;
+	const char *cluster_name;
+	const char *cluster_password_file;
+	const char *node_name;
+	const char *role;
 	uint64_t catchup_max_bytes;
 	int64_t catchup_max_age_ns;
 	int catchup_bytes_set, catchup_age_set;
@@ -148,8 +171,28 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->audit_log = v;
 		} else if (!strcmp(o, "-o") || !strcmp(o, "--output")) {
 			a->output = v;
+		} else if (!strcmp(o, "--cluster")) {
+			a->cluster = v;
+		} else if (!strcmp(o, "--cluster-password-file")) {
+			a->cluster_password_file = v;
+		} else if (!strcmp(o, "--cluster-name")) {
+			a->cluster_name = v;
+		} else if (!strcmp(o, "--node-name")) {
+			a->node_name = v;
+		} else if (!strcmp(o, "--role")) {
+			if (strcmp(v, "auto") && strcmp(v, "control-plane") && strcmp(v, "node"))
+				return cmd_usage_error(run_usage, "--role '%s': auto, control-plane "
+						       "or node", v);
+			a->role = v;
 		} else if (!strcmp(o, "--metrics")) {
 			a->metrics = v;
+		} else if (!strcmp(o, "--tap")) {
+			enum tap_mode m;
+
+			if (tap_mode_parse(v, &m))
+				return cmd_usage_error(run_usage, "--tap '%s': auto, uprobe or "
+						       "tracepoint", v);
+			a->tap = v;
 		} else if (!strcmp(o, "--comm")) {
 			a->comm = v;
 		} else if (!strcmp(o, "-c") || !strcmp(o, "--config")) {
@@ -192,6 +235,8 @@ struct run {
 	struct exec_watch *ew;
 	struct node_source *ns;
 	struct kh_metrics *m;
+	struct kh_cluster *cl; /* cluster mode; NULL in single-node mode */
+	bool clustered;	       /* --cluster or cluster.url: the pipeline is the local half */
 	struct kh_resume *resume; /* the catch-up after a restart, and the seam */
 	unsigned int watches_done; /* followed logs already caught up or learned */
 	uint64_t alerts_saved;	  /* alerts written when the state was last saved */
@@ -240,6 +285,8 @@ static void print_counters(const struct run *r)
 	const struct kh_counters *k = pipeline__counters(r->p);
 
 	capture__print_stats(r->c, stderr);
+	if (r->cl)
+		cluster__print_stats(r->cl, stderr);
 	if (r->ns) {
 		const struct node_decode_stats *n = node_source__stats(r->ns);
 		uint64_t ec[KH_NODE_C_MAX] = {0};
@@ -418,7 +465,9 @@ static void catch_up_unfollowed(struct run *r)
 
 static void catch_up_or_learn(struct run *r)
 {
-	bool learn = !r->a.no_baseline && r->cfg->capture.baseline_from_disk;
+	/* in cluster mode the history lives with the correlators, rebuilt from the streams: no
+	 * learning here (it would publish old lines as facts); a catch-up is new lines, it does */
+	bool learn = !r->a.no_baseline && r->cfg->capture.baseline_from_disk && !r->clustered;
 	const char *path, *log;
 	unsigned int i;
 
@@ -478,11 +527,64 @@ static int start_metrics(struct run *r)
 	r->m = metrics__new();
 	if (!r->m || metrics__add_pipeline(r->m, pipeline__counters(r->p)) ||
 	    (r->resume && resume__add_metrics(r->resume, r->m)) ||
-	    capture__add_metrics(r->c, r->m) || metrics__serve(r->m, addr)) {
+	    capture__add_metrics(r->c, r->m) || (r->cl && cluster__add_metrics(r->cl, r->m)) ||
+	    metrics__serve(r->m, addr)) {
 		kh_log(KH_LOG_ERROR, "cannot serve metrics on %s", addr);
 		return 1;
 	}
 	metrics__set_attached(r->m, 1);
+	return 0;
+}
+
+/* the pipeline's fact hook: the cluster starts after the pipeline, the hook is set before */
+static void publish(void *ctx, const struct audit_event *ev)
+{
+	struct run *r = ctx;
+
+	if (r->cl)
+		cluster__publish(r->cl, ev);
+}
+
+static enum kh_cluster_role role_named(const char *s)
+{
+	if (s && !strcmp(s, "control-plane"))
+		return KH_ROLE_CONTROL_PLANE;
+	if (s && !strcmp(s, "node"))
+		return KH_ROLE_NODE;
+	return KH_ROLE_AUTO;
+}
+
+/* cluster mode: after the capture, whose finding an apiserver settles the role */
+static int start_cluster(struct run *r, const char *audit_log)
+{
+	struct kh_cluster_opts o;
+	struct capture_stats s;
+	int err;
+
+	cluster_opts__from_config(&o, r->loaded);
+	o.url = r->a.cluster ? r->a.cluster : o.url;
+	o.name = r->a.cluster_name ? r->a.cluster_name : o.name;
+	o.node_name = r->a.node_name ? r->a.node_name : o.node_name;
+	if (r->a.cluster_password_file)
+		o.password_file = r->a.cluster_password_file;
+	if (r->a.role)
+		o.role = role_named(r->a.role);
+	else if (r->cfg->cluster.role && strcmp(r->cfg->cluster.role, "auto") &&
+		 role_named(r->cfg->cluster.role) == KH_ROLE_AUTO) {
+		kh_log(KH_LOG_ERROR, "cluster.role '%s': auto, control-plane or node",
+		       r->cfg->cluster.role);
+		return 2;
+	}
+	if (o.role == KH_ROLE_AUTO) {
+		capture__stats(r->c, &s);
+		o.role = audit_log || s.followed ? KH_ROLE_CONTROL_PLANE : KH_ROLE_NODE;
+	}
+	o.out = r->out;
+	err = cluster__start(&o, &r->cl);
+	if (err) {
+		kh_log(KH_LOG_ERROR, "cluster mode did not start: %s", strerror(-err));
+		return 1;
+	}
 	return 0;
 }
 
@@ -499,6 +601,12 @@ static int run_start(struct run *r)
 		return 2;
 	po.out = r->out;
 	po.cfg = r->loaded;
+	r->clustered = r->a.cluster || r->cfg->cluster.url;
+	if (r->clustered) {
+		po.scope = KH_SCOPE_LOCAL;
+		po.fact_fn = publish;
+		po.fact_ctx = r;
+	}
 	r->p = pipeline__new(&po);
 	if (!r->p) {
 		kh_log(KH_LOG_ERROR, "cannot start the pipeline: %s", strerror(errno));
@@ -512,6 +620,12 @@ static int run_start(struct run *r)
 	co.max_event_bytes =
 		r->a.max_event_bytes ? r->a.max_event_bytes : r->cfg->capture.max_event_bytes;
 	co.ring_bytes = r->a.ring_bytes;
+	if (tap_mode_parse(r->a.tap ? r->a.tap : r->cfg->capture.tap ? r->cfg->capture.tap : "auto",
+			   &co.tap_mode)) {
+		kh_log(KH_LOG_ERROR, "%s '%s': the tap is auto, uprobe or tracepoint",
+		       r->a.tap ? "--tap" : "capture.tap", r->a.tap ? r->a.tap : r->cfg->capture.tap);
+		return 2;
+	}
 	co.verbose = r->a.verbose;
 	co.line_fn = feed;
 	co.line_ctx = r;
@@ -521,10 +635,12 @@ static int run_start(struct run *r)
 	}
 	if (capture__new(&co, &r->c))
 		return 1;
+	if (r->clustered && (err = start_cluster(r, co.audit_log)) != 0)
+		return err;
 	start_exec_watch(r);
 	/* attached: from here on, only what following a restarted apiserver needs (before the
 	 * metrics thread starts, since capabilities are per thread) */
-	if ((err = privileges__drop_to_run()) != 0)
+	if ((err = privileges__drop_to_run(co.tap_mode != TAP_MODE_TRACEPOINT)) != 0)
 		kh_log(KH_LOG_WARN, "could not drop capabilities after attaching: %s; running "
 		       "with more privilege than needed", strerror(-err));
 	if (start_metrics(r))
@@ -538,6 +654,7 @@ static int run_finish(struct run *r, int ret)
 	if (r->c) {
 		capture__stop(r->c);
 		pipeline__flush(r->p);
+		cluster__stop(r->cl);
 		if (fflush(r->out) || ferror(r->out)) {
 			kh_log(KH_LOG_ERROR, "writing alerts failed: %s", strerror(errno));
 			ret = 1;
@@ -545,6 +662,7 @@ static int run_finish(struct run *r, int ret)
 		print_counters(r);
 	}
 	metrics__free(r->m);
+	cluster__free(r->cl);
 	capture__free(r->c);
 	resume__free(r->resume);
 	node_source__free(r->ns);

@@ -31,7 +31,43 @@ struct kh_pipeline {
 	struct kh_state *state; /* the rules' history on disk; NULL when no state_file */
 	struct kh_checkpoint *cp; /* positions in the audit logs, saved with it */
 	int64_t save_interval_ns;
+	const struct kh_rule **table; /* the scope's rules (NULL: every rule) */
+	void (*fact_fn)(void *ctx, const struct audit_event *ev);
+	void *fact_ctx;
 };
+
+/*
+ * The detections that need the whole cluster's events (cluster mode runs them on correlators):
+ * the windowed and first-seen rules. The Arc proxy rule is one too: it alerts on the first
+ * request of an impersonated user in five days, which one apiserver's share cannot tell.
+ */
+static bool cluster_scope_rule(const struct kh_rule *r)
+{
+	static const char *const ids[] = {"k8s-secret-rapid-get", "k8s-unusual-decision-ua",
+					  "k8s-secret-configmap-arc-proxy"};
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (!strcmp(r->info->id, ids[i]))
+			return true;
+	return false;
+}
+
+/* the rules of @scope, NULL-terminated, or NULL for every rule */
+static const struct kh_rule **scope_table(enum kh_pipeline_scope scope)
+{
+	size_t n = rules__count(), k = 0;
+	const struct kh_rule **t;
+
+	if (scope == KH_SCOPE_ALL)
+		return NULL;
+	t = calloc(n + 1, sizeof(*t));
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (cluster_scope_rule(kh_rule_table[i]) == (scope == KH_SCOPE_CLUSTER))
+			t[k++] = kh_rule_table[i];
+	return t;
+}
 
 struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 {
@@ -49,12 +85,24 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 	if (!p->emit)
 		goto err_free;
 	emit__set_muted(p->emit, opts->learn_only);
-	p->rules = rules__new(opts->cfg, p->emit);
+	p->table = scope_table(opts->scope);
+	if (opts->scope != KH_SCOPE_ALL && !p->table)
+		goto err_free;
+	p->rules = p->table ? rules__new_table((const struct kh_rule *const *)p->table, opts->cfg,
+					       p->emit)
+			    : rules__new(opts->cfg, p->emit);
 	if (!p->rules)
 		goto err_free;
-	p->correlate = correlate__new(opts->cfg, p->emit);
-	if (!p->correlate)
-		goto err_free;
+	p->fact_fn = opts->fact_fn;
+	p->fact_ctx = opts->fact_ctx;
+	/* the local half of cluster mode leaves escalate-then-loot to the correlators */
+	if (opts->scope != KH_SCOPE_LOCAL) {
+		p->correlate = correlate__new(opts->cfg, p->emit);
+		if (!p->correlate)
+			goto err_free;
+	}
+	/* (cluster mode's correlators pass a config without a state file: they rebuild from the
+	 * fact streams; the local half keeps its checkpoint, to catch up after a restart) */
 	if (opts->cfg && opts->cfg->state_file) {
 		p->cp = checkpoint__new();
 		if (!p->cp)
@@ -82,6 +130,7 @@ void pipeline__free(struct kh_pipeline *p)
 	checkpoint__free(p->cp);
 	rules__free(p->rules);
 	emit__free(p->emit);
+	free(p->table);
 	free(p->c.alerts_by_rule);
 	free(p);
 }
@@ -118,8 +167,23 @@ static int is_blank(const char *s, size_t n)
 	return 1;
 }
 
+static int feed(struct kh_pipeline *p, const char *line, size_t len, const struct kh_origin *o,
+		int rules_too);
+
 int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 			const struct kh_origin *o)
+{
+	return feed(p, line, len, o, 1);
+}
+
+int pipeline__feed_fact(struct kh_pipeline *p, const char *line, size_t len,
+			const struct kh_origin *o, int rules_too)
+{
+	return feed(p, line, len, o, rules_too);
+}
+
+static int feed(struct kh_pipeline *p, const char *line, size_t len, const struct kh_origin *o,
+		int rules_too)
 {
 	struct kh_parse_error pe = {0, "unknown"};
 	struct audit_event ev;
@@ -143,8 +207,12 @@ int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 	}
 	ev.flags |= o->flags;
 	p->c.parsed++;
-	rules__on_event(p->rules, &ev);
-	correlate__on_event(p->correlate, &ev);
+	if (rules_too)
+		rules__on_event(p->rules, &ev);
+	if (p->correlate)
+		correlate__on_event(p->correlate, &ev);
+	if (p->fact_fn)
+		p->fact_fn(p->fact_ctx, &ev);
 	if (o->pos && p->cp)
 		checkpoint__advance(p->cp, o->pos, ev.audit_id, ev.stage, audit_event_time_ns(&ev));
 	/* the clock is cheap (vDSO), the save itself runs once per interval at most */
@@ -175,7 +243,8 @@ int pipeline__feed_node_event(struct kh_pipeline *p, const struct node_event *ev
 		char id[48];
 
 		node_event__secret_read(ev, &r, id, sizeof(id));
-		correlate__on_node_secret_read(p->correlate, &r);
+		if (p->correlate)
+			correlate__on_node_secret_read(p->correlate, &r);
 	}
 	if (p->c.output_errors != p->output_errors_seen) {
 		p->output_errors_seen = p->c.output_errors;
@@ -187,7 +256,8 @@ int pipeline__feed_node_event(struct kh_pipeline *p, const struct node_event *ev
 void pipeline__flush(struct kh_pipeline *p)
 {
 	rules__flush(p->rules);
-	correlate__flush(p->correlate);
+	if (p->correlate)
+		correlate__flush(p->correlate);
 	/* flushed twice (replay's last input, then the end), the history is written once */
 	if (p->state)
 		state__save_changed(p->state);

@@ -121,8 +121,14 @@ static void remember(struct kh_emit *e, uint64_t key)
 
 static void write_line(struct kh_emit *e, const char *line, size_t len, size_t rule)
 {
-	if (fwrite(line, 1, len, e->out) != len || fputc('\n', e->out) == EOF ||
-	    fflush(e->out) != 0) {
+	int bad;
+
+	/* one locked write per line: in cluster mode the correlator thread shares the output */
+	flockfile(e->out);
+	bad = fwrite(line, 1, len, e->out) != len || fputc('\n', e->out) == EOF ||
+	      fflush(e->out) != 0;
+	funlockfile(e->out);
+	if (bad) {
 		e->c->output_errors++;
 		return;
 	}

@@ -15,6 +15,8 @@ struct kh_rules {
 	size_t n;
 	void **state; /* per rule; NULL for stateless rules */
 	bool *off;    /* per rule: disabled in the config (`enabled: false`) */
+	size_t *gidx; /* per rule: its index in kh_rule_table (alerts_by_rule), else its own */
+	size_t n_idx; /* 1 + the largest of gidx */
 };
 
 static size_t table_len(const struct kh_rule *const *table)
@@ -44,8 +46,18 @@ struct kh_rules *rules__new_table(const struct kh_rule *const *table, const stru
 	r->n = table_len(table);
 	r->state = calloc(r->n ? r->n : 1, sizeof(*r->state));
 	r->off = calloc(r->n ? r->n : 1, sizeof(*r->off));
-	if (!r->state || !r->off)
+	r->gidx = calloc(r->n ? r->n : 1, sizeof(*r->gidx));
+	if (!r->state || !r->off || !r->gidx)
 		goto err_free;
+	/* a subset of kh_rule_table (cluster mode's halves) counts its alerts under the full index */
+	for (size_t i = 0; i < r->n; i++) {
+		r->gidx[i] = i;
+		for (size_t k = 0; table != kh_rule_table && kh_rule_table[k]; k++)
+			if (kh_rule_table[k] == table[i])
+				r->gidx[i] = k;
+		if (r->gidx[i] + 1 > r->n_idx)
+			r->n_idx = r->gidx[i] + 1;
+	}
 	for (size_t i = 0; i < r->n; i++) {
 		r->off[i] = !config__rule_enabled(cfg, table[i]->info->id);
 		if (r->off[i] || !table[i]->state_new)
@@ -79,6 +91,7 @@ void rules__free(struct kh_rules *r)
 			r->table[i]->state_free(r->state[i]);
 	free(r->state);
 	free(r->off);
+	free(r->gidx);
 	free(r);
 }
 
@@ -88,10 +101,10 @@ void rules__on_event(struct kh_rules *r, const struct audit_event *ev)
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->off[i] || !r->table[i]->on_event)
 			continue;
-		emit__set_rule(r->e, i);
+		emit__set_rule(r->e, r->gidx[i]);
 		r->table[i]->on_event(r->state[i], ev, r->e);
 	}
-	emit__event_end(r->e, ev, r->n);
+	emit__event_end(r->e, ev, r->n_idx);
 }
 
 void rules__on_node_event(struct kh_rules *r, const struct node_event *ev)
@@ -99,7 +112,7 @@ void rules__on_node_event(struct kh_rules *r, const struct node_event *ev)
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->off[i] || !r->table[i]->on_node_event)
 			continue;
-		emit__set_rule(r->e, i);
+		emit__set_rule(r->e, r->gidx[i]);
 		r->table[i]->on_node_event(r->state[i], ev, r->e);
 	}
 }
@@ -109,7 +122,7 @@ void rules__flush(struct kh_rules *r)
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->off[i] || !r->table[i]->flush)
 			continue;
-		emit__set_rule(r->e, i);
+		emit__set_rule(r->e, r->gidx[i]);
 		r->table[i]->flush(r->state[i], r->e);
 	}
 	emit__flush(r->e);

@@ -36,6 +36,7 @@ trap 'rm -rf "$tmp"' EXIT
 kubectl kustomize "$deploy" >"$tmp/base.yaml" || fail "kubectl kustomize $deploy"
 kubectl kustomize "$deploy/legacy-kernel" >"$tmp/legacy.yaml" ||
 	fail "kubectl kustomize $deploy/legacy-kernel"
+kubectl kustomize "$deploy/cluster" >"$tmp/cluster.yaml" || fail "kubectl kustomize $deploy/cluster"
 
 # ---- the checkers can fail: a typo, a bad quantity, an extra capability, privileged ----
 sed 's/readOnlyRootFilesystem/readOnlyRootFileSystem/' "$tmp/base.yaml" >"$tmp/typo.yaml"
@@ -60,7 +61,8 @@ done
 # ---- the real manifests ----
 mapfile -t files < <(find "$deploy" -name '*.yaml' ! -name kustomization.yaml | sort)
 validate "${files[@]}" || fail "manifest files do not validate"
-validate "$tmp/base.yaml" "$tmp/legacy.yaml" || fail "rendered kustomizations do not validate"
+validate "$tmp/base.yaml" "$tmp/legacy.yaml" "$tmp/cluster.yaml" ||
+	fail "rendered kustomizations do not validate"
 policy "$tmp/base.yaml" base || fail "the DaemonSet breaks its policy"
 policy "$tmp/legacy.yaml" legacy-kernel || fail "the legacy-kernel DaemonSet breaks its policy"
 

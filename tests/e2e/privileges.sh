@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Least privilege: once `keyhole run` has attached, its process keeps CAP_SYS_PTRACE only (to
-# follow a restarted apiserver through /proc/PID/root) in every set, with no_new_privs, and the
-# metrics thread holds nothing more. Capture still works after the drop: a stand-in apiserver
+# Least privilege: once `keyhole run` has attached, its process keeps CAP_SYS_PTRACE (to follow a
+# restarted apiserver through /proc/PID/root) and, with the tap's path chosen per process (--tap
+# auto, the default), CAP_PERFMON (to attach the write tracepoints or a uprobe a new process
+# needs), nothing else, in every set, with no_new_privs, and the metrics thread holds nothing
+# more; with --tap tracepoint only CAP_SYS_PTRACE. Capture still works after the drop: a stand-in apiserver
 # that rotates its log and restarts itself (found again by its exec) is captured whole.
 #
 # Usage: privileges.sh BUILD_DIR SOURCE_DIR
@@ -42,15 +44,15 @@ for _ in $(seq 150); do
 done
 grep -q 'ready:' "$T/run.err" || fail "keyhole run never became ready"
 
-# every thread: only CAP_SYS_PTRACE (bit 19) in effective, permitted and bounding; nothing
-# inheritable or ambient; no_new_privs set
-want=0000000000080000
+# every thread: only CAP_SYS_PTRACE (bit 19) and CAP_PERFMON (bit 38) in effective, permitted
+# and bounding; nothing inheritable or ambient; no_new_privs set
+want=0000004000080000
 nthreads=0
 for st in /proc/"$KPID"/task/*/status; do
 	nthreads=$((nthreads + 1))
 	for set in CapEff CapPrm CapBnd; do
 		got=$(awk -v k="$set:" '$1 == k {print $2}' "$st")
-		[ "$got" = "$want" ] || fail "$st: $set is $got, want $want (CAP_SYS_PTRACE only)"
+		[ "$got" = "$want" ] || fail "$st: $set is $got, want $want (CAP_SYS_PTRACE, CAP_PERFMON)"
 	done
 	for set in CapInh CapAmb; do
 		got=$(awk -v k="$set:" '$1 == k {print $2}' "$st")
@@ -75,5 +77,19 @@ grep -q 'lost 0 writes' "$T/run.err" || fail "writes lost after the drop"
 	> "$T/replay.json" 2> /dev/null
 diff <(jq -c 'select(.rule.id | startswith("node-") | not)' "$T/alerts.json" | sort) \
 	<(sort "$T/replay.json") > /dev/null || fail "live alerts differ from replay after the drop"
-echo "privileges: CAP_SYS_PTRACE only in $nthreads threads, $want_lines lines captured across" \
+# --tap tracepoint needs nothing attached later: CAP_SYS_PTRACE alone
+"$KH" run --comm kh-priv-apisrv --tap tracepoint --no-exec-watch -o "$T/alerts2.json" \
+	2> "$T/run.err" &
+KPID=$!
+for _ in $(seq 150); do
+	grep -q 'ready:' "$T/run.err" && break
+	kill -0 "$KPID" 2>/dev/null || fail "keyhole run --tap tracepoint exited"
+	sleep 0.1
+done
+got=$(awk '$1 == "CapEff:" {print $2}' /proc/"$KPID"/status)
+[ "$got" = 0000000000080000 ] || fail "--tap tracepoint: CapEff is $got, want CAP_SYS_PTRACE only"
+kill -INT "$KPID"
+wait "$KPID" || fail "keyhole run --tap tracepoint exited with $?"
+KPID=
+echo "privileges: CAP_SYS_PTRACE (+ CAP_PERFMON for --tap auto) in $nthreads threads, $want_lines lines captured across" \
 	"rotation and restart: 1 passed, 0 failed"

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cluster: start and stop cluster mode, queue facts, report its counters.
+ *
+ * The capturing thread calls cluster__publish() from the pipeline's fact hook; it encodes the
+ * fact there (the event's slices are valid only during the call) and queues the bytes. The
+ * publisher and correlator threads each hold their own Redis connection.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "cluster/cluster_impl.h"
+#include "cluster/fact.h"
+#include "keyhole/config.h"
+#include "keyhole/log.h"
+
+const char *cluster_role__name(enum kh_cluster_role r)
+{
+	return r == KH_ROLE_CONTROL_PLANE ? "control-plane" : r == KH_ROLE_NODE ? "node" : "auto";
+}
+
+void cluster_opts__defaults(struct kh_cluster_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->name = "keyhole";
+	o->role = KH_ROLE_AUTO;
+	o->partitions = 4;
+	o->lease_ns = 10ll * 1000000000;
+	o->lag_ns = 2ll * 1000000000;
+	o->queue_max = 100000;
+	o->stream_maxlen = 1000000;
+	o->dedup_ttl_ns = 7ll * 24 * 3600 * 1000000000;
+}
+
+void cluster_opts__from_config(struct kh_cluster_opts *o, const struct kh_config *cfg)
+{
+	const struct kh_cluster_config *k;
+
+	cluster_opts__defaults(o);
+	if (!cfg)
+		return;
+	k = &cfg->cluster;
+	o->url = k->url;
+	o->user = k->user;
+	o->password_file = k->password_file;
+	if (k->name)
+		o->name = k->name;
+	o->node_name = k->node_name;
+	if (k->role && !strcmp(k->role, "control-plane"))
+		o->role = KH_ROLE_CONTROL_PLANE;
+	else if (k->role && !strcmp(k->role, "node"))
+		o->role = KH_ROLE_NODE;
+	o->partitions = k->partitions;
+	o->lease_ns = k->lease_ns;
+	o->lag_ns = k->lag_ns;
+	o->queue_max = k->queue_max;
+	o->stream_maxlen = k->stream_maxlen;
+	o->dedup_ttl_ns = k->alert_fence_ttl_ns;
+	o->cfg = cfg;
+}
+
+static int check_name(const char *what, const char *s)
+{
+	if (!s || !*s || strlen(s) > 200 || strpbrk(s, " \t\r\n")) {
+		kh_log(KH_LOG_ERROR, "cluster: %s '%s' must be 1 to 200 characters without blanks",
+		       what, s ? s : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int setup(struct kh_cluster *c, const struct kh_cluster_opts *o)
+{
+	char err[512];
+	uint64_t tag = 0;
+	int e;
+
+	if (!o->url) {
+		kh_log(KH_LOG_ERROR, "cluster: no URL (--cluster or cluster.url)");
+		return -EINVAL;
+	}
+	if (bus_url__parse(o->url, &c->url, err, sizeof(err))) {
+		kh_log(KH_LOG_ERROR, "%s", err);
+		return -EINVAL;
+	}
+	if (o->user &&
+	    snprintf(c->url.user, sizeof(c->url.user), "%s", o->user) >= (int)sizeof(c->url.user)) {
+		kh_log(KH_LOG_ERROR, "cluster: user name too long");
+		return -EINVAL;
+	}
+	if (o->password_file &&
+	    (e = bus_url__read_password(&c->url, o->password_file, err, sizeof(err)))) {
+		kh_log(KH_LOG_ERROR, "%s", err);
+		return e;
+	}
+	if (o->node_name)
+		snprintf(c->node, sizeof(c->node), "%s", o->node_name);
+	else if (gethostname(c->node, sizeof(c->node) - 1))
+		snprintf(c->node, sizeof(c->node), "unknown");
+	if (check_name("cluster.name", o->name) || check_name("node name", c->node))
+		return -EINVAL;
+	if (getrandom(&tag, sizeof(tag), 0) != sizeof(tag))
+		tag = (uint64_t)bus_now_ns();
+	snprintf(c->owner, sizeof(c->owner), "%s/%d/%016llx", c->node, (int)getpid(),
+		 (unsigned long long)tag);
+	c->q = calloc(o->queue_max, sizeof(*c->q));
+	return c->q ? 0 : -ENOMEM;
+}
+
+/* one attempt now, so a refused login or a TLS URL stops the start with its reason */
+static int first_contact(struct kh_cluster *c)
+{
+	char err[512];
+	enum bus_fail f;
+
+	bus__init(&c->pub_bus, &c->url, "publisher");
+	f = bus__ensure(&c->pub_bus, err, sizeof(err));
+	if (f == BUS_FAIL_CONFIG) {
+		kh_log(KH_LOG_ERROR, "cluster: %s", err);
+		return -EACCES;
+	}
+	if (f == BUS_OK)
+		kh_log(KH_LOG_INFO,
+		       "cluster: connected to redis at %s:%d as node %s (%s role), "
+		       "keys %s:*",
+		       c->url.host, c->url.port, c->node, cluster_role__name(c->o.role), c->o.name);
+	else
+		kh_log(KH_LOG_WARN,
+		       "cluster: redis not reachable yet; facts queue (up to %u) "
+		       "until it is",
+		       c->o.queue_max);
+	return 0;
+}
+
+int cluster__start(const struct kh_cluster_opts *o, struct kh_cluster **out)
+{
+	struct kh_cluster *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	c->o = *o;
+	if (!c->o.partitions || !c->o.queue_max || c->o.lease_ns <= 0) {
+		free(c);
+		return -EINVAL;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	json_out_init(&c->j);
+	err = setup(c, o);
+	if (!err)
+		err = first_contact(c);
+	if (!err && (err = -pthread_create(&c->pub_thread, NULL, publisher__main, c)) == 0)
+		c->pub_started = true;
+	if (!err && o->role == KH_ROLE_CONTROL_PLANE &&
+	    (err = -pthread_create(&c->cor_thread, NULL, correlator__main, c)) == 0)
+		c->cor_started = true;
+	if (err) {
+		cluster__stop(c);
+		cluster__free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+void cluster__publish(void *ctx, const struct audit_event *ev)
+{
+	struct kh_cluster *c = ctx;
+	struct queued_fact f;
+	int err;
+
+	err = fact__encode(ev, c->node, c->o.partitions, &c->j);
+	if (err) {
+		atomic_fetch_add(err == -E2BIG ? &c->too_big : &c->dropped, 1);
+		return;
+	}
+	f.len = (uint32_t)c->j.len;
+	f.line = malloc(f.len + 1);
+	if (!f.line) {
+		atomic_fetch_add(&c->dropped, 1);
+		return;
+	}
+	memcpy(f.line, c->j.buf, f.len + 1);
+	f.partition = fact__broadcast(ev) ? -1 : (int32_t)fact__partition(ev, c->o.partitions);
+	pthread_mutex_lock(&c->mu);
+	if (c->q_len == c->o.queue_max) {
+		pthread_mutex_unlock(&c->mu);
+		free(f.line);
+		atomic_fetch_add(&c->dropped, 1);
+		return;
+	}
+	c->q[(c->q_head + c->q_len) % c->o.queue_max] = f;
+	c->q_len++;
+	atomic_store(&c->queued, c->q_len);
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void cluster__stop(struct kh_cluster *c)
+{
+	if (!c)
+		return;
+	/* facts first, so the correlator's last reads see this instance's last facts */
+	pthread_mutex_lock(&c->mu);
+	c->stopping = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	if (c->pub_started)
+		pthread_join(c->pub_thread, NULL);
+	c->pub_started = false;
+	atomic_store(&c->cor_stop, true);
+	if (c->cor_started)
+		pthread_join(c->cor_thread, NULL);
+	c->cor_started = false;
+}
+
+void cluster__free(struct kh_cluster *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->q_len; i++)
+		free(c->q[(c->q_head + i) % c->o.queue_max].line);
+	free(c->q);
+	bus__fini(&c->pub_bus);
+	json_out_free(&c->j);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	memset(&c->url, 0, sizeof(c->url)); /* the password */
+	free(c);
+}
+
+void cluster__stats(struct kh_cluster *c, struct kh_cluster_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->facts_published = atomic_load(&c->published);
+	s->facts_queued = atomic_load(&c->queued);
+	s->facts_dropped = atomic_load(&c->dropped);
+	s->facts_too_big = atomic_load(&c->too_big);
+	s->facts_consumed = atomic_load(&c->consumed);
+	s->facts_bad = atomic_load(&c->bad);
+	s->alerts_written = atomic_load(&c->written);
+	s->alerts_fenced = atomic_load(&c->fenced);
+	s->reconnects = atomic_load(&c->reconnects);
+	s->partitions_owned = atomic_load(&c->owned);
+	s->takeovers = atomic_load(&c->takeovers);
+	s->bus_lag_ns = atomic_load(&c->lag_ns);
+	s->connected = atomic_load(&c->connected);
+}
+
+void cluster__print_stats(struct kh_cluster *c, FILE *f)
+{
+	struct kh_cluster_stats s;
+
+	cluster__stats(c, &s);
+	fprintf(f,
+		"keyhole: cluster: %llu facts published, %llu queued, %llu dropped, %llu too big; "
+		"correlator: %llu facts consumed, %llu bad, %llu alerts written, %llu fenced, "
+		"%llu partitions owned, %llu takeovers; %llu reconnects\n",
+		(unsigned long long)s.facts_published, (unsigned long long)s.facts_queued,
+		(unsigned long long)s.facts_dropped, (unsigned long long)s.facts_too_big,
+		(unsigned long long)s.facts_consumed, (unsigned long long)s.facts_bad,
+		(unsigned long long)s.alerts_written, (unsigned long long)s.alerts_fenced,
+		(unsigned long long)s.partitions_owned, (unsigned long long)s.takeovers,
+		(unsigned long long)s.reconnects);
+}

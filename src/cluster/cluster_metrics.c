@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cluster_metrics: cluster mode's series on /metrics (facts published, queued, dropped, bus lag,
+ * partitions owned, alerts written and fenced), computed at scrape time from the counters.
+ */
+#include <stddef.h>
+
+#include "cluster/cluster_impl.h"
+#include "keyhole/metrics.h"
+
+struct series {
+	const char *name, *help;
+	enum kh_metric_type type;
+	double (*fn)(void *ctx);
+};
+
+#define U64(field)                                                                                 \
+	static double m_##field(void *ctx)                                                         \
+	{                                                                                          \
+		return (double)atomic_load(&((struct kh_cluster *)ctx)->field);                    \
+	}
+U64(published)
+U64(queued)
+U64(dropped)
+U64(too_big)
+U64(consumed)
+U64(bad)
+U64(written)
+U64(fenced)
+U64(reconnects)
+U64(owned)
+U64(takeovers)
+
+static double m_lag(void *ctx)
+{
+	return (double)atomic_load(&((struct kh_cluster *)ctx)->lag_ns) / 1e9;
+}
+
+static double m_connected(void *ctx)
+{
+	return (double)atomic_load(&((struct kh_cluster *)ctx)->connected);
+}
+
+static const struct series series[] = {
+    {"keyhole_cluster_facts_published_total", "facts Redis acknowledged (XADD)", KH_METRIC_COUNTER,
+     m_published},
+    {"keyhole_cluster_facts_queued", "facts waiting for Redis", KH_METRIC_GAUGE, m_queued},
+    {"keyhole_cluster_facts_dropped_total", "facts lost: the local queue was full",
+     KH_METRIC_COUNTER, m_dropped},
+    {"keyhole_cluster_facts_too_big_total", "facts over the size bound, not published",
+     KH_METRIC_COUNTER, m_too_big},
+    {"keyhole_cluster_facts_consumed_total", "facts the correlator fed to its detections",
+     KH_METRIC_COUNTER, m_consumed},
+    {"keyhole_cluster_facts_bad_total", "stream entries that were not facts of this version",
+     KH_METRIC_COUNTER, m_bad},
+    {"keyhole_cluster_alerts_written_total", "cluster alert lines this instance wrote",
+     KH_METRIC_COUNTER, m_written},
+    {"keyhole_cluster_alerts_fenced_total", "cluster alert lines already written by an owner",
+     KH_METRIC_COUNTER, m_fenced},
+    {"keyhole_cluster_reconnects_total", "Redis connections re-established", KH_METRIC_COUNTER,
+     m_reconnects},
+    {"keyhole_cluster_partitions_owned", "fact partitions this correlator owns", KH_METRIC_GAUGE,
+     m_owned},
+    {"keyhole_cluster_takeovers_total", "partitions taken (each rebuilt from its stream)",
+     KH_METRIC_COUNTER, m_takeovers},
+    {"keyhole_cluster_bus_lag_seconds", "wall clock minus event time of the last fact consumed",
+     KH_METRIC_GAUGE, m_lag},
+    {"keyhole_cluster_connected", "1 while the publisher's Redis connection is up", KH_METRIC_GAUGE,
+     m_connected},
+};
+
+int cluster__add_metrics(struct kh_cluster *c, struct kh_metrics *m)
+{
+	for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++) {
+		int err = metrics__add(m, &(struct kh_metric){.name = series[i].name,
+							      .help = series[i].help,
+							      .type = series[i].type,
+							      .fn = series[i].fn,
+							      .ctx = c});
+		if (err)
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Cluster mode over a real redis-server (Debian's, on a random loopback port): three stand-in
+# apiservers each write their share of the attack and rapid-get logs (requests given out
+# round-robin, as a load balancer does) to their own audit log; three `keyhole run --cluster`
+# instances tap one log each. Checks:
+#   - every alert (per-event ones from the capturing instances, rapid-get, unusual-decision and
+#     the escalate-then-loot incidents from the correlators) equals `keyhole replay` of the three
+#     logs merged in time order, each line exactly once across the three outputs;
+#   - the correlators shared the partitions (each owned some);
+#   - what went to Redis has no secret marker and no body but RBAC ones (XRANGE dump);
+#   - faults: a wrong URL, a refused ACL login and rediss:// are clear errors; Redis down at the
+#     start then up: facts queue and drain, same alerts.
+# Needs root and BPF (the tap): without them it says so and passes, unless KEYHOLE_REQUIRE_BPF=1.
+#
+# Usage: cluster.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+B=$(cd "$1" && pwd)
+S=$(cd "$2" && pwd)
+KH=$B/keyhole
+T=$(mktemp -d /tmp/kh-cluster-e2e.XXXXXX)
+PIDS=()
+REDIS_PID=
+cleanup() {
+	for p in "${PIDS[@]}" $REDIS_PID; do kill -KILL "$p" 2>/dev/null || true; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+pass=0
+failed=0
+ok() { pass=$((pass + 1)); }
+bad() {
+	echo "FAIL: $*"
+	failed=$((failed + 1))
+}
+die() {
+	echo "FAIL: $*"
+	for f in "$T"/*.err; do [ -f "$f" ] && sed "s|^|  $(basename "$f"): |" "$f" | tail -30; done
+	exit 1
+}
+
+if [ "$(id -u)" != 0 ] || ! "$KH" probe > "$T/probe.txt" 2>&1; then
+	why=$(grep -E 'NOT work|not root' "$T/probe.txt" || echo "not root")
+	[ "${KEYHOLE_REQUIRE_BPF:-0}" = 1 ] && die "BPF unavailable and KEYHOLE_REQUIRE_BPF=1: $why"
+	echo "*** SKIPPING cluster e2e: $why ***"
+	exit 0
+fi
+command -v redis-server > /dev/null || die "redis-server is not installed (scripts/install-deps)"
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+PORT=$(free_port)
+RCLI=(redis-cli -h 127.0.0.1 -p "$PORT" --user admin --pass adminpw --no-auth-warning)
+start_redis() {
+	# keyhole logs in as its own least-privilege user (deploy/redis/keyhole.acl); admin dumps
+	grep -v '^#' "$S/deploy/redis/users.acl" | sed -e "s/@@KEYHOLE_PASSWORD@@/$(cat "$T/pw")/" \
+		-e "s/~keyhole:\*/~kh$$*/" > "$T/users.acl"
+	echo "user admin on >adminpw ~* &* +@all" >> "$T/users.acl"
+	redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly "${AOF:-no}" \
+		--appendfsync always --dir "$T" --aclfile "$T/users.acl" >> "$T/redis.log" 2>&1 &
+	REDIS_PID=$!
+	for _ in $(seq 100); do
+		"${RCLI[@]}" ping 2> /dev/null | grep -q PONG && return 0
+		sleep 0.1
+	done
+	die "redis-server did not start: $(tail -5 "$T/redis.log")"
+}
+stop_redis() {
+	kill -TERM "$REDIS_PID" 2> /dev/null || true
+	wait "$REDIS_PID" 2> /dev/null || true
+	REDIS_PID=
+}
+
+echo "kh-test-$$-$RANDOM" > "$T/pw"
+cat > "$T/kh.yaml" << YAML
+cluster:
+  user: keyhole
+  password_file: $T/pw
+  partitions: 4
+  lease: 3s
+  lag: 2s
+YAML
+N=3
+python3 "$S/tests/lib/cluster_split.py" "$T" "$N" "$S/tests/data/attack.log" \
+	"$S/tests/data/rapid-get.log" "$S/tests/data/secret-markers.log"
+# the secret values in the marker log (as tests/e2e/secret_markers.sh finds them)
+# (base64 ones only when they decode to a marker: RBAC bodies, which may travel, hold long plain
+# words such as ClusterRoleBinding)
+jq -r '[.requestObject, .responseObject] | .. | strings' "$S/tests/data/secret-markers.log" |
+	grep -E 'KHMARK|^[A-Za-z0-9+/]{16,}={0,2}$' | sort -u | while IFS= read -r v; do
+	if [[ $v == *KHMARK* ]] || base64 -d <<< "$v" 2> /dev/null | grep -qa KHMARK; then
+		printf '%s\n' "$v"
+	fi
+done > "$T/values"
+grep -o 'KHMARK-[A-Z0-9-]*' "$S/tests/data/secret-markers.log" | sort -u >> "$T/values"
+[ "$(wc -l < "$T/values")" -ge 20 ] || die "too few secret values in secret-markers.log"
+"$KH" replay "$T/merged.log" > "$T/expected.json" 2> /dev/null
+sort "$T/expected.json" > "$T/expected.sorted"
+grep -q '"k8s-escalate-then-loot"' "$T/expected.json" || die "the input makes no incident"
+grep -q '"k8s-secret-rapid-get"' "$T/expected.json" || die "the input makes no rapid-get"
+
+# start instance I of the cluster named $CNAME: taps $T/log$I/audit.log, written by khc$I-$$
+start_instance() {
+	local i=$1
+	local extra=()
+	[ "$i" = 0 ] && [ -n "${MPORT:-}" ] && extra=(--metrics "127.0.0.1:$MPORT")
+	mkdir -p "$T/log$i"
+	ln -sf "$B/tests/kube-apiserver" "$T/khc$i-$$"
+	"$KH" run --cluster "redis://127.0.0.1:$PORT" --cluster-name "$CNAME" -c "$T/kh.yaml" \
+		--node-name "cp$i" --role control-plane --comm "khc$i-$$" \
+		--audit-log "$T/log$i/audit.log" --no-exec-watch --no-audit-guard --no-baseline \
+		-o "$T/out$i.json" "${extra[@]}" 2> "$T/run$i.err" &
+	PIDS[$i]=$!
+}
+wait_ready() {
+	for i in $(seq 0 $((N - 1))); do
+		for _ in $(seq 150); do
+			grep -q 'ready:' "$T/run$i.err" && break
+			kill -0 "${PIDS[$i]}" 2> /dev/null || die "instance $i exited early"
+			sleep 0.1
+		done
+		grep -q 'ready:' "$T/run$i.err" || die "instance $i not ready in 15 s"
+	done
+}
+write_logs() { # in the background; wait_logs waits
+	WRITERS=()
+	for i in $(seq 0 $((N - 1))); do
+		"$T/khc$i-$$" --audit-log-path "$T/log$i/audit.log" --input "$T/api$i.log" \
+			--threads 1 --ordered --rate 400 --exit-when-done 2> "$T/standin$i.err" &
+		WRITERS+=($!)
+	done
+}
+wait_logs() {
+	for p in "${WRITERS[@]}"; do wait "$p" || die "a stand-in apiserver failed"; done
+}
+stop_all() {
+	for i in "${!PIDS[@]}"; do
+		[ -n "${PIDS[$i]:-}" ] || continue
+		kill -TERM "${PIDS[$i]}"
+		wait "${PIDS[$i]}" || bad "instance $i exited with $?"
+		PIDS[$i]=
+	done
+}
+compare() {
+	local what=$1
+	cat "$T"/out*.json | sort > "$T/got.sorted"
+	if cmp -s "$T/got.sorted" "$T/expected.sorted"; then
+		ok
+	else
+		bad "$what: alerts differ from replaying the merged logs" \
+			"($(wc -l < "$T/got.sorted") got, $(wc -l < "$T/expected.sorted") expected)"
+		diff "$T/expected.sorted" "$T/got.sorted" | cut -c1-300 | head -20 || true
+	fi
+	[ -z "$(uniq -d "$T/got.sorted")" ] && ok || bad "$what: an alert line was written twice"
+}
+
+# ---- the cluster: three apiservers, three instances ------------------------------------------
+start_redis
+CNAME=kh$$a
+MPORT=$(free_port)
+for i in $(seq 0 $((N - 1))); do start_instance "$i"; done
+M0=$MPORT
+MPORT=
+wait_ready
+sleep 4 # a lease round: the partitions spread over the three
+write_logs
+wait_logs
+sleep 4 # the lag, and a read round
+owned=0
+curl -sf "http://127.0.0.1:$M0/metrics" > "$T/metrics.txt" || bad "no /metrics from instance 0"
+for m in keyhole_cluster_facts_published_total keyhole_cluster_partitions_owned \
+	keyhole_cluster_facts_consumed_total; do
+	awk -v m="$m" '$1 == m && $2 > 0 { f = 1 } END { exit !f }' "$T/metrics.txt" && ok ||
+		bad "/metrics: $m is missing or zero"
+done
+grep -q '^keyhole_cluster_facts_dropped_total 0' "$T/metrics.txt" && ok ||
+	bad "/metrics: keyhole_cluster_facts_dropped_total is not 0"
+for i in $(seq 0 $((N - 1))); do
+	kill -USR1 "${PIDS[$i]}"
+done
+sleep 0.5
+for i in $(seq 0 $((N - 1))); do
+	grep -q 'took partition' "$T/run$i.err" && owned=$((owned + 1))
+done
+[ "$owned" -ge 2 ] && ok || bad "the partitions were not shared ($owned instances took some)"
+"${RCLI[@]}" --raw keys "$CNAME:facts:*" | sort > "$T/streams"
+for k in $(cat "$T/streams"); do "${RCLI[@]}" --raw xrange "$k" - +; done > "$T/xrange.txt"
+stop_all
+compare "three apiservers"
+for i in $(seq 0 $((N - 1))); do
+	grep -q 'cluster: .* 0 dropped' "$T/run$i.err" && ok || bad "instance $i dropped facts"
+done
+
+# what is on the bus: facts only, no secret value, no body but RBAC's
+[ -s "$T/xrange.txt" ] && ok || bad "nothing was read back from the streams"
+grep -q '"khFact":1' "$T/xrange.txt" && ok || bad "the streams hold no versioned fact"
+if grep -q '"responseObject"' "$T/xrange.txt"; then bad "a response body reached Redis"; else ok; fi
+grep -q 'KHMARK' "$T/merged.log" || bad "the marker log is not part of the input"
+if grep -qF -f "$T/values" "$T/xrange.txt"; then
+	bad "a secret value reached Redis: $(grep -oF -f "$T/values" "$T/xrange.txt" | head -3)"
+else ok; fi
+if grep -qF -f "$T/values" "$T"/run*.err "$T"/out*.json; then
+	bad "a secret value reached an output or message"
+else ok; fi
+if grep '"requestObject"' "$T/xrange.txt" | grep -vq 'rbac.authorization.k8s.io'; then
+	bad "a non-RBAC request body reached Redis"
+else ok; fi
+
+# ---- faults: configuration errors are named --------------------------------------------------
+run_err() { # run_err NAME ARGS...: start, expect an exit with the message
+	local name=$1
+	shift
+	timeout 20 "$KH" run --no-exec-watch --no-audit-guard --no-baseline --comm "khx-$$" \
+		-o "$T/x.json" "$@" > /dev/null 2> "$T/$name.txt" && return 1
+	return 0
+}
+run_err url --cluster "http://127.0.0.1:$PORT" && grep -q "scheme must be redis://" "$T/url.txt" &&
+	ok || bad "a wrong URL scheme is not named: $(cat "$T/url.txt")"
+echo wrong > "$T/wrongpw"
+printf 'cluster:\n  user: keyhole\n  password_file: %s\n' "$T/wrongpw" > "$T/wrong.yaml"
+run_err acl --cluster "redis://127.0.0.1:$PORT" --role node -c "$T/wrong.yaml" && grep -q "refused the login of user 'keyhole'" "$T/acl.txt" &&
+	ok || bad "a refused login is not named: $(cat "$T/acl.txt")"
+grep -q wrong "$T/acl.txt" && bad "the password was printed" || ok
+run_err tls --cluster "rediss://127.0.0.1:$PORT" && grep -q "rediss:// needs hiredis built with TLS" "$T/tls.txt" &&
+	ok || bad "rediss:// without TLS support is not named: $(cat "$T/tls.txt")"
+
+# ---- faults: Redis down at the start, up later: facts queue, then drain ----------------------
+stop_redis
+rm -f "$T"/out*.json "$T"/log*/audit*.log
+CNAME=kh$$b
+for i in $(seq 0 $((N - 1))); do start_instance "$i"; done
+wait_ready
+grep -q 'redis not reachable yet' "$T/run0.err" && ok || bad "redis down at start not reported"
+write_logs
+wait_logs
+start_redis
+sleep 8 # reconnect backoff, lease round, lag
+stop_all
+compare "redis down at the start"
+for i in $(seq 0 $((N - 1))); do
+	grep -q 'cluster: .* 0 queued, 0 dropped' "$T/run$i.err" && ok ||
+		bad "instance $i did not drain its queue: $(grep 'cluster:' "$T/run$i.err" | tail -1)"
+done
+
+# ---- faults: a correlator killed mid-sequence -------------------------------------------------
+# a fourth instance taps a log nobody writes: it only correlates, and is killed (no flush, no
+# lease given back) while the facts flow; its partitions move to the others, which rebuild them
+# from the streams; the fence keeps what it wrote from being written again
+rm -f "$T"/out*.json "$T"/log*/audit*.log
+CNAME=kh$$c
+for i in $(seq 0 $N); do start_instance "$i"; done
+N4=$((N + 1))
+N=$N4 wait_ready
+sleep 5 # every instance holds a partition
+grep -q 'took partition' "$T/run$N.err" || bad "the fourth correlator took no partition"
+write_logs
+sleep 1
+kill -KILL "${PIDS[$N]}"
+wait "${PIDS[$N]}" 2> /dev/null || true
+unset "PIDS[$N]"
+wait_logs
+sleep 12 # lease (3 s) and membership run out, takeover, rebuild, lag
+moved=$(cat "$T"/run[0-2].err | grep -c 'took partition' || true)
+[ "$moved" -gt 4 ] && ok || bad "the killed correlator's partitions did not move ($moved takes)"
+stop_all
+compare "a correlator killed"
+
+# ---- faults: Redis killed mid-stream, back with its append-only file --------------------------
+stop_redis
+rm -f "$T"/out*.json "$T"/log*/audit*.log "$T"/appendonly* "$T"/*.aof
+rm -rf "$T/appendonlydir"
+AOF=yes start_redis
+CNAME=kh$$d
+# the outage (2 s, then the reconnect backoff) delays some instances' facts: a lag that covers
+# it keeps the event-time order (a fact later than the lag is used out of order)
+sed -i 's/lag: 2s/lag: 8s/' "$T/kh.yaml"
+for i in $(seq 0 $((N - 1))); do start_instance "$i"; done
+wait_ready
+sleep 4
+write_logs
+sleep 1
+kill -KILL "$REDIS_PID"
+wait "$REDIS_PID" 2> /dev/null || true
+sleep 2
+AOF=yes start_redis
+wait_logs
+sleep 16 # reconnect backoff, lag
+stop_all
+compare "redis killed mid-stream"
+for i in $(seq 0 $((N - 1))); do
+	grep -q 'lost redis\|cannot reach redis' "$T/run$i.err" && ok ||
+		bad "instance $i did not notice redis going away"
+done
+
+stop_redis
+echo "$pass passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,3 @@
+module keyhole.test/go-apiserver
+
+go 1.19
