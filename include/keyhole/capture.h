@@ -32,6 +32,7 @@ struct capture_line {
 	const char *log;    /* the log's path as the apiserver names it */
 	const char *host;   /* and as this agent reaches it (/proc/PID/root/...) */
 	uint64_t dev, ino;  /* the file written (st_dev encoding, inode) */
+	uint64_t full_len;  /* a line cut for the reassembly's line maximum: its size; else 0 */
 };
 
 /* return a negative errno to stop the capture (output failed); 0 otherwise */

@@ -13,6 +13,13 @@
  * and cut at '\n'. A write may end mid-line; the rest waits for the next write to the same file.
  * The apiserver serialises its writes (one write(2) per line under a lock), so arrival order is
  * file order. A line that spans a truncation hole is flagged KH_EV_TRUNCATED.
+ *
+ * A line longer than max_line (only a writer that splits a line over several writes can make
+ * one: the tap caps a single write far below it) is cut as line_reader's head-and-tail mode cuts
+ * it: its first max_line - keep_tail bytes, then a window sliding over its last keep_tail bytes,
+ * so it never holds more than max_line. It is delivered flagged KH_EV_TRUNCATED with the cut and
+ * its true size, never dropped. Only one hole is kept per line: bytes between two holes (a tap
+ * hole and the cut, or two tap holes) are dropped with them.
  */
 #ifndef KEYHOLE_CAPTURE_REASM_H
 #define KEYHOLE_CAPTURE_REASM_H
@@ -33,12 +40,15 @@ struct reasm_line {
 	uint64_t ts_ns;	   /* capture time (CLOCK_MONOTONIC) of the line's last chunk */
 	uint64_t line_no;  /* lines seen on this file since the agent started, from 1 */
 	uint64_t dev, ino; /* the file (kernel dev_t encoding, inode) */
+	uint64_t full_len; /* lines cut for exceeding max_line: bytes received of it; 0 otherwise */
 };
 
 typedef void (*reasm_line_fn)(void *ctx, const struct reasm_line *line);
 
 struct reasm_opts {
-	size_t max_line; /* longer partial lines are dropped and counted (0: 64 MB) */
+	size_t max_line;  /* longer lines keep head and tail (0: 64 MB) */
+	size_t keep_tail; /* of a line cut for max_line: tail bytes kept (0: KH_AUDIT_TAIL_DEFAULT;
+			     at most max_line / 2) */
 	reasm_line_fn fn;
 	void *ctx;
 };
@@ -53,7 +63,7 @@ struct reasm_stats {
 	uint64_t aborts;	   /* abort records (kh_audit_write_end) taken */
 	uint64_t truncated_writes; /* writes the tap kept head and tail of */
 	uint64_t truncated_lines;  /* lines flagged KH_EV_TRUNCATED */
-	uint64_t oversized_lines;  /* lines dropped for exceeding max_line */
+	uint64_t oversized_lines;  /* lines dropped: out of memory, or 64 files had a partial line */
 	uint64_t partial_lines;	   /* unterminated lines delivered at flush */
 	uint64_t bad_records;	   /* records whose sizes do not add up (never expected) */
 };

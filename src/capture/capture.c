@@ -513,6 +513,7 @@ static void on_line(void *ctx, const struct reasm_line *l)
 		.ts_ns = l->ts_ns,
 		.dev = makedev(l->dev >> 20, l->dev & 0xfffff), /* the kernel's dev_t encoding */
 		.ino = l->ino,
+		.full_len = l->full_len,
 	};
 	int err;
 
@@ -846,7 +847,8 @@ void capture__print_stats(const struct capture *c, FILE *f)
 			(unsigned long long)t[KH_TAP_TRUNCATED],
 			(unsigned long long)s.reasm.truncated_lines);
 	if (s.reasm.oversized_lines || s.reasm.partial_lines || s.reasm.bad_records)
-		fprintf(f, "keyhole: capture: %llu lines dropped as oversized, %llu unterminated "
+		fprintf(f, "keyhole: capture: %llu lines dropped (out of memory, or partial in more "
+			   "than 64 files), %llu unterminated "
 			   "lines at stop, %llu malformed records\n",
 			(unsigned long long)s.reasm.oversized_lines,
 			(unsigned long long)s.reasm.partial_lines,

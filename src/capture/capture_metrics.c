@@ -53,7 +53,7 @@ static const struct {
 	{REASM, offsetof(struct reasm_stats, gap_writes), KH_METRIC_COUNTER,
 	 "keyhole_capture_gap_writes_total", "partly received writes dropped by reassembly"},
 	{REASM, offsetof(struct reasm_stats, oversized_lines), KH_METRIC_COUNTER,
-	 "keyhole_capture_oversized_lines_total", "captured lines dropped as too long"},
+	 "keyhole_capture_oversized_lines_total", "captured lines dropped: out of memory, or partial in over 64 files"},
 	{LAG, 0, KH_METRIC_GAUGE, "keyhole_capture_lag_seconds",
 	 "kernel capture to pipeline, for the last line delivered"},
 };

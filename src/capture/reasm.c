@@ -46,8 +46,10 @@ struct stream {
 	uint32_t file_id;
 	bool used;
 	bool pending_trunc; /* the pending partial line spans a truncation hole */
-	bool skipping;	    /* the pending line grew past max_line: drop until its newline */
+	bool skipping;	    /* out of memory for the pending line: drop until its newline */
+	bool cutting;	    /* the pending line grew past max_line: head kept, tail window slides */
 	uint32_t pending_cut; /* where in the pending line the hole is (pending_trunc) */
+	uint64_t full;	      /* bytes received of the pending line (its true size when cut) */
 	uint64_t last_use;
 	uint64_t line_no;
 	struct buf pending;
@@ -97,6 +99,12 @@ struct reasm *reasm__new(const struct reasm_opts *opts)
 	r->o = *opts;
 	if (!r->o.max_line)
 		r->o.max_line = REASM_MAX_LINE_DEFAULT;
+	if (!r->o.keep_tail)
+		r->o.keep_tail = KH_AUDIT_TAIL_DEFAULT;
+	if (r->o.max_line < 2) /* room for a head and a tail */
+		r->o.max_line = 2;
+	if (r->o.keep_tail > r->o.max_line / 2)
+		r->o.keep_tail = r->o.max_line / 2;
 	return r;
 }
 
@@ -183,13 +191,15 @@ static struct stream *stream_get(struct reasm *r, uint64_t dev, uint64_t ino, ui
 	victim->pending.len = 0;
 	victim->pending_trunc = false;
 	victim->skipping = false;
+	victim->cutting = false;
+	victim->full = 0;
 	victim->line_no = 0;
 	victim->last_use = r->tick;
 	return victim;
 }
 
 static void emit(struct reasm *r, struct stream *s, const struct wmeta *m, const char *p,
-		 size_t n, bool trunc, size_t cut)
+		 size_t n, bool trunc, size_t cut, uint64_t full)
 {
 	struct reasm_line l = {
 		.data = p,
@@ -203,6 +213,7 @@ static void emit(struct reasm *r, struct stream *s, const struct wmeta *m, const
 		.line_no = ++s->line_no,
 		.dev = m->dev,
 		.ino = m->ino,
+		.full_len = full > n ? full : 0,
 	};
 
 	r->st.lines++;
@@ -212,27 +223,111 @@ static void emit(struct reasm *r, struct stream *s, const struct wmeta *m, const
 		r->o.fn(r->o.ctx, &l);
 }
 
+/* the pending line is over: start the next one */
+static void pending_reset(struct stream *s)
+{
+	s->pending.len = 0;
+	s->pending_trunc = false;
+	s->cutting = false;
+	s->full = 0;
+}
+
+/* cutting: slide the tail window held behind the head to the last keep_tail bytes of it + @p */
+static int window_add(struct reasm *r, struct stream *s, const char *p, size_t n)
+{
+	size_t head = s->pending_cut, held = s->pending.len - head, keep = 0;
+
+	if (n < r->o.keep_tail) {
+		keep = r->o.keep_tail - n < held ? r->o.keep_tail - n : held;
+		memmove(s->pending.p + head, s->pending.p + s->pending.len - keep, keep);
+	} else {
+		p += n - r->o.keep_tail;
+		n = r->o.keep_tail;
+	}
+	s->pending.len = head + keep;
+	return buf_append(&s->pending, p, n);
+}
+
 /*
- * Append to the stream's partial line, dropping it once it outgrows max_line. @hole: offset in
- * @p of a truncation hole, or NO_GAP.
+ * The pending line would outgrow max_line with @n more bytes: keep its first max_line - keep_tail
+ * bytes (fewer when a tap hole comes earlier: that hole becomes the cut) and from now on only its
+ * last keep_tail bytes behind them, as line_reader's head-and-tail mode and the tap cut a line.
+ * Consumes the bytes of @p that complete the head; returns how many, or SIZE_MAX out of memory.
+ */
+static size_t cut_begin(struct reasm *r, struct stream *s, const char *p, size_t n)
+{
+	size_t head = r->o.max_line - r->o.keep_tail, from = head, took = 0;
+
+	if (s->pending_trunc) { /* nothing between a hole and the cut survives */
+		head = s->pending_cut < head ? s->pending_cut : head;
+		from = s->pending_cut;
+	}
+	if (s->pending.len < head) { /* fill the head first */
+		took = head - s->pending.len < n ? head - s->pending.len : n;
+		if (buf_append(&s->pending, p, took))
+			return SIZE_MAX;
+		from = s->pending.len;
+	}
+	if (from > s->pending.len)
+		from = s->pending.len;
+	memmove(s->pending.p + head, s->pending.p + from, s->pending.len - from);
+	s->pending.len = head + (s->pending.len - from);
+	s->cutting = true;
+	s->pending_trunc = true;
+	s->pending_cut = (uint32_t)head;
+	return took;
+}
+
+/* a tap hole in the pending line at its current end (only one hole is kept per line) */
+static void pending_hole(struct stream *s)
+{
+	if (s->cutting || s->pending_trunc)
+		s->pending.len = s->pending_cut; /* the bytes between two holes are lost too */
+	else
+		s->pending_cut = (uint32_t)s->pending.len;
+	s->pending_trunc = true;
+}
+
+/* append hole-free bytes to the stream's partial line */
+static void pending_bytes(struct reasm *r, struct stream *s, const char *p, size_t n)
+{
+	int err = 0;
+
+	if (!s->cutting && s->pending.len + n > r->o.max_line) {
+		size_t took = cut_begin(r, s, p, n);
+
+		if (took == SIZE_MAX)
+			err = -ENOMEM;
+		else
+			p += took, n -= took;
+	}
+	if (n && !err)
+		err = s->cutting ? window_add(r, s, p, n) : buf_append(&s->pending, p, n);
+	if (err) { /* out of memory: the line is lost */
+		r->st.oversized_lines++;
+		pending_reset(s);
+		s->skipping = true;
+	}
+}
+
+/*
+ * Append to the stream's partial line; past max_line it is cut (head and tail kept) and counted
+ * truncated when delivered. @hole: offset in @p of a truncation hole, or NO_GAP.
  */
 static void pending_add(struct reasm *r, struct stream *s, const char *p, size_t n, size_t hole)
 {
-	size_t before = s->pending.len;
-
 	if (s->skipping)
 		return;
-	if (s->pending.len + n > r->o.max_line || buf_append(&s->pending, p, n)) {
-		r->st.oversized_lines++;
-		s->skipping = true;
-		s->pending.len = 0;
-		s->pending_trunc = false;
+	s->full += n;
+	if (hole == NO_GAP) {
+		pending_bytes(r, s, p, n);
 		return;
 	}
-	if (hole != NO_GAP && !s->pending_trunc) {
-		s->pending_trunc = true;
-		s->pending_cut = before + hole;
-	}
+	pending_bytes(r, s, p, hole);
+	if (s->skipping)
+		return;
+	pending_hole(s);
+	pending_bytes(r, s, p + hole, n - hole);
 }
 
 /* cut one whole write (hole at gap_at, or NO_GAP) into lines of its file's stream */
@@ -259,17 +354,16 @@ static void deliver(struct reasm *r, const struct wmeta *m, const char *data, si
 		}
 		if (s->skipping) {
 			s->skipping = false; /* the oversized line ends here */
-		} else if (s->pending.len == 0 && !s->pending_trunc) {
-			emit(r, s, m, data + pos, end - pos, trunc, hole);
+		} else if (s->pending.len == 0 && !s->pending_trunc && end - pos <= r->o.max_line) {
+			emit(r, s, m, data + pos, end - pos, trunc, hole, 0);
 		} else {
 			pending_add(r, s, data + pos, end - pos, hole);
 			if (!s->skipping)
 				emit(r, s, m, s->pending.p, s->pending.len, s->pending_trunc,
-				     s->pending_cut);
+				     s->pending_cut, s->cutting ? s->full : 0);
 			s->skipping = false;
 		}
-		s->pending.len = 0;
-		s->pending_trunc = false;
+		pending_reset(s);
 		pos = end + 1;
 	}
 }
@@ -385,8 +479,8 @@ void reasm__flush(struct reasm *r)
 		if (!s->used || !s->pending.len || s->skipping)
 			continue;
 		r->st.partial_lines++;
-		emit(r, s, &m, s->pending.p, s->pending.len, s->pending_trunc, s->pending_cut);
-		s->pending.len = 0;
-		s->pending_trunc = false;
+		emit(r, s, &m, s->pending.p, s->pending.len, s->pending_trunc, s->pending_cut,
+		     s->cutting ? s->full : 0);
+		pending_reset(s);
 	}
 }

@@ -285,7 +285,8 @@ static int feed(void *ctx, const struct capture_line *l)
 {
 	struct run *r = ctx;
 	struct kh_origin o = {
-		.source = l->origin, .line_no = l->line_no, .flags = l->flags, .cut = l->cut};
+		.source = l->origin, .line_no = l->line_no, .flags = l->flags, .cut = l->cut,
+		.full_len = l->full_len};
 	struct kh_live_line ll = {.log = l->log, .host = l->host, .dev = l->dev, .ino = l->ino,
 				  .data = l->data, .len = l->len, .cut = l->cut != 0};
 	struct kh_file_pos pos;

@@ -10,7 +10,9 @@
  * audit.log, all under the writer lock. --restart-after re-executes the binary mid-stream (same
  * pid), or with --restart-mode spawn starts a new process and waits for it (new pid). Threads
  * take lines in turn but, like the real server's goroutines, may reach the lock out of order;
- * --ordered makes them write in input order so the file equals the input.
+ * --ordered makes them write in input order so the file equals the input. --split-bytes N writes
+ * each line in write(2)s of at most N bytes (still under the lock): not what the apiserver does,
+ * but what another writer may, so that reassembly sees lines spread over many writes.
  *
  * Lines come from --input (one per line) or are generated (--generate N --line-bytes B). A
  * line containing KH_SEND_NS_TOKEN has it replaced, at write time, by the CLOCK_MONOTONIC
@@ -52,6 +54,7 @@ struct opts {
 	int restart_spawn;
 	int exit_when_done;
 	int ordered; /* threads write in input order (a ticket per line) */
+	long long split_bytes; /* write a line in pieces of at most this (0: one write) */
 	long long alert_every; /* generated lines: every Nth is a secret read by curl (alerts) */
 	long long repeat;
 	long long skip;
@@ -257,6 +260,15 @@ static void write_line(long long idx, char *scratch)
 		w = writev(fd, iov, 2);
 	} else if (o.sys == SYS_PWRITE) {
 		w = pwrite(fd, p, n, cur_size);
+	} else if (o.split_bytes > 0) {
+		size_t off = 0;
+
+		for (w = 0; off < n && w >= 0; off += (size_t)w) {
+			size_t k = n - off < (size_t)o.split_bytes ? n - off : (size_t)o.split_bytes;
+
+			w = write(fd, p + off, k);
+		}
+		w = w < 0 ? w : (ssize_t)off;
 	} else {
 		w = write(fd, p, n);
 	}
@@ -357,6 +369,7 @@ static void usage(void)
 		"  [--rotate-bytes N] [--rate LINES_PER_S] [--threads N] [--restart-after N "
 		"[--restart-mode exec|spawn]]\n"
 		"  [--repeat N] [--syscall write|writev|pwrite] [--other-file PATH] [--ordered]\n"
+		"  [--split-bytes N]\n"
 		"  [--exit-when-done]\n");
 	exit(2);
 }
@@ -405,6 +418,8 @@ static void parse(int argc, char **argv)
 			o.repeat = atoll(v);
 		else if (!strcmp(a, "--skip"))
 			o.skip = atoll(v);
+		else if (!strcmp(a, "--split-bytes"))
+			o.split_bytes = atoll(v);
 		else if (!strcmp(a, "--other-file"))
 			o.other_file = v;
 		else if (!strcmp(a, "--syscall"))

@@ -315,9 +315,9 @@ Test(reasm, short_record_is_counted_not_read)
 	cr_assert_eq(g.n, 0);
 }
 
-Test(reasm, oversized_partial_line_is_dropped_and_counted)
+Test(reasm, oversized_partial_line_keeps_head_and_tail)
 {
-	struct reasm_opts o = {.max_line = 8, .fn = collect, .ctx = &g};
+	struct reasm_opts o = {.max_line = 8, .fn = collect, .ctx = &g}; /* tail: 8 / 2 */
 	struct reasm *small = reasm__new(&o);
 	struct wr w1 = {1, 10, 5, "0123456789", 4096, 0, 0};
 	struct wr w2 = {1, 11, 5, "abc\nok\n", 4096, 0, 0};
@@ -327,8 +327,12 @@ Test(reasm, oversized_partial_line_is_dropped_and_counted)
 	send_all(&w1);
 	send_all(&w2);
 	r = saved;
-	cr_assert_eq(g.n, 1);
-	cr_assert_str_eq(g.line[0], "ok");
-	cr_assert_eq(reasm__stats(small)->oversized_lines, 1);
+	cr_assert_eq(g.n, 2);
+	cr_assert_str_eq(g.line[0], "01239abc");
+	cr_assert_eq(g.cut[0], 4);
+	cr_assert(g.flags[0] & KH_EV_TRUNCATED);
+	cr_assert_str_eq(g.line[1], "ok");
+	cr_assert_eq(reasm__stats(small)->oversized_lines, 0);
+	cr_assert_eq(reasm__stats(small)->truncated_lines, 1);
 	reasm__free(small);
 }
