@@ -7,10 +7,11 @@
  * Feeds N RoleBinding creates at Request level, each binding one new user to a role (the
  * correlator's worst case: every grant is a new principal with its own grant record, and its
  * binding a second one), into a table of N principals, so it ends full (and evicting), and
- * reports the resident set (VmRSS) the correlator added and bytes per tracked principal. Then N reads by those users (each opens an incident only while
- * incidents fit; the rest are evicted, counted), and N lease updates the correlator must ignore,
- * each timed against parsing alone so the figure is the correlator's own cost. Lines are
- * generated into one stack buffer, so they add nothing to the resident set.
+ * reports the resident set (VmRSS) the correlator added and bytes per tracked principal. Then N
+ * reads by those users (each opens an incident only while incidents fit; the rest are evicted,
+ * counted), and N lease updates the correlator must ignore, each timed against parsing alone so the
+ * figure is the correlator's own cost. Lines are generated into one stack buffer, so they add
+ * nothing to the resident set.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -164,8 +165,9 @@ int main(int argc, char **argv)
 	grant_s = feed(c, GRANT, n, 0);
 	rss1 = rss_kib();
 	st = correlate__stats(c);
-	printf("grants fed:            %ld (RoleBinding create, Request level, one new user each)\n",
-	       n);
+	printf(
+	    "grants fed:            %ld (RoleBinding create, Request level, one new user each)\n",
+	    n);
 	printf("principals tracked:    %llu (table max %u: users and bindings of the newest "
 	       "grants), evictions %llu\n",
 	       (unsigned long long)st->subjects_tracked, o.max_subjects,

@@ -186,7 +186,8 @@ int main(int argc, char **argv)
 			/* rotate the order, so no condition always runs first or warm */
 			int c = (k + r) % NCOND, pfd = -1;
 
-			if (c == 1 && (pfd = noop_attach_syscall_tp("sys_enter_getppid", prog)) < 0) {
+			if (c == 1 &&
+			    (pfd = noop_attach_syscall_tp("sys_enter_getppid", prog)) < 0) {
 				fprintf(stderr, "exec_overhead: no-op tracepoint: %s\n",
 					strerror(-pfd));
 				return 1;
@@ -196,7 +197,8 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			if (c == 3 && (tap__attach(tap) || guard__attach(g))) {
-				fprintf(stderr, "exec_overhead: attaching the tap or guard failed\n");
+				fprintf(stderr,
+					"exec_overhead: attaching the tap or guard failed\n");
 				return 1;
 			}
 			t[c][0][r] = fork_exec_open(self, forks);
@@ -222,9 +224,10 @@ int main(int argc, char **argv)
 	close(prog);
 	close(sfd);
 	unlink(scratch);
-	printf("exec_overhead: %d rounds of %ld fork+exec+open, %ld open, %ld open-write, %ld getpid; "
-	       "median CPU ns per iteration\n",
-	       rounds, forks, opens, opens, opens);
+	printf(
+	    "exec_overhead: %d rounds of %ld fork+exec+open, %ld open, %ld open-write, %ld getpid; "
+	    "median CPU ns per iteration\n",
+	    rounds, forks, opens, opens, opens);
 	printf("%-16s %12s %12s %12s %12s %10s %10s %10s\n", "loop", conds[0], conds[1], conds[2],
 	       conds[3], "watch/none", "watch/tp", "sensor/none");
 	for (int l = 0; l < 4; l++) {
@@ -232,9 +235,9 @@ int main(int argc, char **argv)
 
 		for (int c = 0; c < NCOND; c++)
 			m[c] = bench_median(t[c][l], rounds);
-		printf("%-16s %12.0f %12.0f %12.0f %12.0f %9.1f%% %9.1f%% %9.1f%%\n", loops[l], m[0],
-		       m[1], m[2], m[3], (m[2] - m[0]) / m[0] * 100, (m[2] - m[1]) / m[1] * 100,
-		       (m[3] - m[0]) / m[0] * 100);
+		printf("%-16s %12.0f %12.0f %12.0f %12.0f %9.1f%% %9.1f%% %9.1f%%\n", loops[l],
+		       m[0], m[1], m[2], m[3], (m[2] - m[0]) / m[0] * 100,
+		       (m[2] - m[1]) / m[1] * 100, (m[3] - m[0]) / m[0] * 100);
 	}
 	return 0;
 }

@@ -17,15 +17,16 @@ static const char *get_str(json_object *o, const char *k)
 	json_object *v;
 
 	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
+		   ? json_object_get_string(v)
+		   : NULL;
 }
 
 static int suspicious_ua(const char *ua)
 {
-	static const char *const pats[] = {"curl*", "python*", "Python*", "wget*",
-					   "Go-http*", "perl*", "java*", "node*",
-					   "php*", "*distrib#kali*", "*kali-amd64", "*kali-arm64*"};
+	static const char *const pats[] = {"curl*",	     "python*",	    "Python*",
+					   "wget*",	     "Go-http*",    "perl*",
+					   "java*",	     "node*",	    "php*",
+					   "*distrib#kali*", "*kali-amd64", "*kali-arm64*"};
 
 	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
 		if (fnmatch(pats[i], ua, 0) == 0)
@@ -40,8 +41,8 @@ static int matches(json_object *ev)
 
 	if (!verb || (strcmp(verb, "get") && strcmp(verb, "list")) || !ua || !suspicious_ua(ua))
 		return 0;
-	if (!json_object_object_get_ex(ev, "objectRef", &ref) || !(res = get_str(ref, "resource")) ||
-	    strcmp(res, "secrets"))
+	if (!json_object_object_get_ex(ev, "objectRef", &ref) ||
+	    !(res = get_str(ref, "resource")) || strcmp(res, "secrets"))
 		return 0;
 	if (!json_object_object_get_ex(ev, "sourceIPs", &ips) ||
 	    json_object_array_length(ips) == 0 || !(ip0 = json_object_array_get_idx(ips, 0)))

@@ -23,8 +23,8 @@
 static inline int noop_load(enum bpf_prog_type type)
 {
 	struct bpf_insn insns[] = {
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
-		{.code = BPF_JMP | BPF_EXIT},
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 
 	return bpf_prog_load(type, "noop", "GPL", insns, 2, NULL);
@@ -37,8 +37,10 @@ static inline int noop_load(enum bpf_prog_type type)
  */
 static inline int noop_attach_syscall_tp(const char *name, int prog)
 {
-	struct perf_event_attr attr = {.type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr),
-				       .sample_period = 1, .wakeup_events = 1};
+	struct perf_event_attr attr = {.type = PERF_TYPE_TRACEPOINT,
+				       .size = sizeof(attr),
+				       .sample_period = 1,
+				       .wakeup_events = 1};
 	char path[128], buf[32] = "";
 	int fd, pfd;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * parse_bench: throughput of audit_parse__line() alone, on realistic 1-3 KB audit lines held in memory
- * (no I/O), so a regression in the hot path shows apart from the rest of the agent.
+ * parse_bench: throughput of audit_parse__line() alone, on realistic 1-3 KB audit lines held in
+ * memory (no I/O), so a regression in the hot path shows apart from the rest of the agent.
  *
  *   parse_bench [-s SECONDS] [FILE]
  *

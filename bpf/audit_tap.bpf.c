@@ -573,8 +573,8 @@ struct {
 static __always_inline bool go_repeat(__u64 g, struct inflight *st, __u64 fd, __u64 len)
 {
 	struct go_call *last = bpf_map_lookup_elem(&go_calls, &g);
-	struct go_call now = {.dev = st->dev, .ino = st->ino, .isize = st->isize, .len = len,
-			      .fd = fd};
+	struct go_call now = {
+	    .dev = st->dev, .ino = st->ino, .isize = st->isize, .len = len, .fd = fd};
 
 	if (last && last->dev == now.dev && last->ino == now.ino && last->isize == now.isize &&
 	    last->len == now.len && last->fd == now.fd)

@@ -9,12 +9,12 @@
 #ifndef KEYHOLE_COUNTERS_BPF_H
 #define KEYHOLE_COUNTERS_BPF_H
 
-#define KH_COUNTER_MAP(name_, nr_)                                                               \
-	struct {                                                                                 \
-		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                         \
-		__uint(max_entries, 1);                                                          \
-		__type(key, __u32);                                                              \
-		__type(value, __u64[nr_]);                                                       \
+#define KH_COUNTER_MAP(name_, nr_)                                                                 \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                           \
+		__uint(max_entries, 1);                                                            \
+		__type(key, __u32);                                                                \
+		__type(value, __u64[nr_]);                                                         \
 	} name_ SEC(".maps")
 
 /* this CPU's counters of @map, or NULL (never, for an array) */
@@ -26,12 +26,12 @@ static __always_inline __u64 *kh_counters_get(void *map)
 }
 
 /* add @n to counter @idx; @nr bounds the index for the verifier */
-#define kh_count_add(map_, idx_, n_, nr_)                                                        \
-	({                                                                                       \
-		__u64 *c_ = kh_counters_get(map_);                                               \
-		__u32 i_ = (idx_);                                                               \
-		if (c_ && i_ < (nr_))                                                            \
-			c_[i_] += (n_);                                                          \
+#define kh_count_add(map_, idx_, n_, nr_)                                                          \
+	({                                                                                         \
+		__u64 *c_ = kh_counters_get(map_);                                                 \
+		__u32 i_ = (idx_);                                                                 \
+		if (c_ && i_ < (nr_))                                                              \
+			c_[i_] += (n_);                                                            \
 	})
 
 #endif /* KEYHOLE_COUNTERS_BPF_H */

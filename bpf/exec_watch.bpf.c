@@ -312,8 +312,8 @@ static __always_inline void read_audit_id(struct kh_rec_node_exec *r, struct tas
 			break;
 		}
 		if (entry_start && is_audit_id_var(buf)) {
-			long v = bpf_probe_read_kernel_str(r->audit_id, sizeof(r->audit_id),
-							   buf + 25);
+			long v =
+			    bpf_probe_read_kernel_str(r->audit_id, sizeof(r->audit_id), buf + 25);
 
 			r->flags |= KH_NODE_F_AUDIT_ID;
 			if (v == sizeof(r->audit_id) || n == KH_NODE_ENV_CHUNK)
@@ -563,7 +563,6 @@ int exec_watch_open_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	return open_enter((const char *)ctx->args[0], (__u32)ctx->args[1], -100 /* AT_FDCWD */);
 }
-
 
 /*
  * Does the path name a kubelet secret or projected volume directory? Finds each '~' and checks

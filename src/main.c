@@ -18,16 +18,12 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{&run_spec, cmd__run},
-	{&replay_spec, cmd__replay},
-	{&report_spec, cmd_report},
-	{&rules_spec, cmd__rules},
-	{&probe_spec, cmd__probe},
-	{NULL, NULL},
+    {&run_spec, cmd__run},     {&replay_spec, cmd__replay}, {&report_spec, cmd_report},
+    {&rules_spec, cmd__rules}, {&probe_spec, cmd__probe},   {NULL, NULL},
 };
 
-static const struct cmd_spec *const specs[] = {&run_spec, &replay_spec, &report_spec,
-					       &rules_spec, &probe_spec, NULL};
+static const struct cmd_spec *const specs[] = {&run_spec,   &replay_spec, &report_spec,
+					       &rules_spec, &probe_spec,  NULL};
 
 static void usage(FILE *f)
 {
@@ -37,9 +33,10 @@ static void usage(FILE *f)
 		   "replayed from files) and from container exec on the node.\n\nCommands:\n");
 	for (const struct command *c = commands; c->spec; c++)
 		fprintf(f, "  %-8s %s\n", c->spec->name, c->spec->summary);
-	fprintf(f, "\n`keyhole COMMAND --help` for a command's options; `man keyhole` for all of\n"
-		   "them (`keyhole --man` writes the page, `keyhole --bash-completion` the\n"
-		   "completion script). Version %s.\n",
+	fprintf(f,
+		"\n`keyhole COMMAND --help` for a command's options; `man keyhole` for all of\n"
+		"them (`keyhole --man` writes the page, `keyhole --bash-completion` the\n"
+		"completion script). Version %s.\n",
 		KEYHOLE_VERSION);
 }
 

@@ -72,15 +72,15 @@ struct audit_event {
 	struct kstr user_agent;
 	struct kh_object_ref object_ref;
 	int object_ref_present;
-	int32_t response_code; /* responseStatus.code, -1 when absent */
+	int32_t response_code;			/* responseStatus.code, -1 when absent */
 	struct kstr request_received_timestamp; /* raw RFC 3339 text */
 	struct kstr stage_timestamp;
 	struct kstr legacy_timestamp; /* "timestamp" of pre-v1 events: the time when the two
 				       * above are absent (audit2rbac-era logs carry only it) */
-	int64_t request_received_ns; /* parsed, ns since the epoch; 0 when absent or invalid */
+	int64_t request_received_ns;  /* parsed, ns since the epoch; 0 when absent or invalid */
 	int64_t stage_ns;
-	struct kstr decision; /* annotations["authorization.k8s.io/decision"] */
-	struct kstr reason;   /* annotations["authorization.k8s.io/reason"] */
+	struct kstr decision;	     /* annotations["authorization.k8s.io/decision"] */
+	struct kstr reason;	     /* annotations["authorization.k8s.io/reason"] */
 	struct kstr request_object;  /* raw JSON value span ({...}), not decoded */
 	struct kstr response_object; /* raw JSON value span, located only to be skipped */
 	uint32_t flags;		     /* KH_EV_* */

@@ -28,14 +28,15 @@ struct kh_parse_error {
  * objects the parser reads member by member, which sit at fixed depths (3 at most) in an Event.
  */
 #define KH_PARSE_MAX_DEPTH 64
-int audit_parse__line(const char *line, size_t len, struct audit_event *ev, struct kh_parse_error *err);
+int audit_parse__line(const char *line, size_t len, struct audit_event *ev,
+		      struct kh_parse_error *err);
 
 /*
  * Parse a line whose middle was lost: @line holds the first @cut bytes of the original line then
  * directly its last @len - @cut bytes (the audit tap keeps head and tail of a line over its cap).
  * Fills @ev with what survived, flagged KH_EV_TRUNCATED:
- *  - every top-level member that completes before @cut, exactly as audit_parse__line() reads it (the
- *    member the cut falls in is left absent);
+ *  - every top-level member that completes before @cut, exactly as audit_parse__line() reads it
+ * (the member the cut falls in is left absent);
  *  - every top-level member after the first top-level key found in the tail behind a comma
  *    (found by reading the tail backward from the final '}', and checked to parse cleanly to the
  *    end): on an apiserver line, stageTimestamp and the annotations with the decision, unless
@@ -46,7 +47,7 @@ int audit_parse__line(const char *line, size_t len, struct audit_event *ev, stru
  * or a kind other than "Event".
  */
 int audit_parse__cut(const char *line, size_t len, size_t cut, struct audit_event *ev,
-		    struct kh_parse_error *err);
+		     struct kh_parse_error *err);
 
 /*
  * Parse an RFC 3339 timestamp ("2026-11-23T19:06:46.123456Z", offsets allowed) into ns since the

@@ -64,19 +64,19 @@ struct capture_opts {
 };
 
 struct capture_stats {
-	uint64_t tap[KH_TAP__NR];  /* the tap's per-CPU counters, summed */
-	struct reasm_stats reasm;  /* reassembly */
-	uint64_t ring_records;	   /* records taken from the tap's ring */
-	uint64_t proc_events;	   /* exec/exit records taken */
-	unsigned int watches;	   /* audit log files followed */
-	unsigned int followed;	   /* apiserver processes followed since the start */
-	uint64_t lag_ns_last;	   /* kernel capture -> line delivered, last line */
-	uint64_t lag_ns_max;	   /* and the largest since the start */
-	bool guard;		   /* the audit guard is loaded */
+	uint64_t tap[KH_TAP__NR];	/* the tap's per-CPU counters, summed */
+	struct reasm_stats reasm;	/* reassembly */
+	uint64_t ring_records;		/* records taken from the tap's ring */
+	uint64_t proc_events;		/* exec/exit records taken */
+	unsigned int watches;		/* audit log files followed */
+	unsigned int followed;		/* apiserver processes followed since the start */
+	uint64_t lag_ns_last;		/* kernel capture -> line delivered, last line */
+	uint64_t lag_ns_max;		/* and the largest since the start */
+	bool guard;			/* the audit guard is loaded */
 	uint64_t guard_c[KH_GUARD__NR]; /* its per-CPU counters, summed */
-	uint64_t tamper_reported;  /* guard records tied to a watched log and handed on */
-	uint64_t tamper_elsewhere; /* guard records about a lookalike file elsewhere */
-	uint64_t tamper_malformed; /* guard records that did not decode */
+	uint64_t tamper_reported;	/* guard records tied to a watched log and handed on */
+	uint64_t tamper_elsewhere;	/* guard records about a lookalike file elsewhere */
+	uint64_t tamper_malformed;	/* guard records that did not decode */
 	unsigned int via_uprobe;	/* apiserver processes followed now by the uprobe path */
 	unsigned int via_tracepoint;	/* and by the tracepoint path */
 	bool write_tracepoints;		/* the tracepoint path's programs are attached */

@@ -143,7 +143,10 @@ struct kh_metrics_config {
 #define KH_CORRELATE_DEFAULT_MAX_INCIDENTS 1024
 #define KH_CORRELATE_DEFAULT_MAX_STEPS 64
 /* seed 004's filter_controllers, and the control plane's own identities */
-#define KH_CORRELATE_DEFAULT_CONTROLLERS                                                          	"system:serviceaccount:kube-system:", "system:serviceaccount:cert-manager:",               	    "system:serviceaccount:external-secrets:", "system:kube-controller-manager",           	    "system:kube-scheduler", "system:apiserver", "system:node:"
+#define KH_CORRELATE_DEFAULT_CONTROLLERS                                                           \
+	"system:serviceaccount:kube-system:", "system:serviceaccount:cert-manager:",               \
+	    "system:serviceaccount:external-secrets:", "system:kube-controller-manager",           \
+	    "system:kube-scheduler", "system:apiserver", "system:node:"
 #define KH_CORRELATE_DEFAULT_IGNORE_UAS "Helm/*"
 #define KH_CORRELATE_DEFAULT_PROXIES "system:serviceaccount:azure-arc:"
 

@@ -25,13 +25,14 @@ struct kh_emit;
 struct kh_correlate;
 
 struct kh_correlate_opts {
-	int64_t window_ns;	 /* grant -> loot by a subject of the grant (30 min) */
-	int64_t actor_window_ns; /* grant -> loot by the grant's actor, when not a subject (5 min) */
-	uint32_t max_subjects;	 /* principals tracked with the grants they gained */
-	uint32_t max_readers;	 /* principals remembered as having read secrets (prior access) */
-	uint32_t max_incidents;	 /* incidents open or pending at once */
-	uint32_t max_steps;	 /* timeline steps kept per incident (the rest are counted) */
-	bool open_on_forbidden;	 /* open an incident on a forbidden loot attempt too */
+	int64_t window_ns;	  /* grant -> loot by a subject of the grant (30 min) */
+	int64_t actor_window_ns;  /* grant -> loot by the grant's actor, when not a subject (5 min)
+				   */
+	uint32_t max_subjects;	  /* principals tracked with the grants they gained */
+	uint32_t max_readers;	  /* principals remembered as having read secrets (prior access) */
+	uint32_t max_incidents;	  /* incidents open or pending at once */
+	uint32_t max_steps;	  /* timeline steps kept per incident (the rest are counted) */
+	bool open_on_forbidden;	  /* open an incident on a forbidden loot attempt too */
 	bool ignore_helm_managed; /* bindings labelled app.kubernetes.io/managed-by: Helm */
 	/* username prefixes of known controllers: their grants and reads are routine */
 	const char *const *controller_prefixes; /* NULL-terminated */
@@ -39,33 +40,35 @@ struct kh_correlate_opts {
 	const char *const *ignore_user_agents; /* NULL-terminated */
 	/*
 	 * username prefixes of authenticating proxies: they impersonate the real end user on every
-	 * request, so their impersonation is no escalation and the impersonated user is the requester
+	 * request, so their impersonation is no escalation and the impersonated user is the
+	 * requester
 	 */
 	const char *const *impersonation_proxies; /* NULL-terminated */
-	bool disabled; /* correlate.enabled: false */
+	bool disabled;				  /* correlate.enabled: false */
 };
 
 /* the correlator's defaults (see correlate.c for why each value) */
 void correlate_opts__defaults(struct kh_correlate_opts *o);
 
-/* the options the config's correlate: section sets (@cfg NULL: the defaults); @o points into @cfg */
+/* the options the config's correlate: section sets (@cfg NULL: the defaults); @o points into @cfg
+ */
 void correlate_opts__from_config(struct kh_correlate_opts *o, const struct kh_config *cfg);
 
 /* Counters, monotonically increasing. */
 struct kh_correlate_stats {
-	uint64_t grants;	      /* escalation steps tracked */
-	uint64_t grants_ignored;      /* escalation steps by controllers or deploy tools */
-	uint64_t grants_failed;	      /* escalation attempts denied or failed (not tracked) */
-	uint64_t subjects_tracked;    /* principals in the table now */
-	uint64_t subject_evictions;   /* principals dropped because the table was full */
-	uint64_t readers_tracked;     /* principals remembered as secret readers now */
-	uint64_t reader_evictions;    /* readers dropped because their table was full */
-	uint64_t incidents_opened;    /* incidents emitted for the first time */
-	uint64_t incident_revisions;  /* incident lines written (every revision) */
-	uint64_t incident_evictions;  /* incidents dropped because the table was full */
-	uint64_t steps_dropped;	      /* steps not kept in a full timeline (closed incidents) */
-	uint64_t steps_dropped_open;  /* the same for incidents still open */
-	uint64_t rbac_unreadable;     /* RBAC requestObjects that did not read whole */
+	uint64_t grants;	     /* escalation steps tracked */
+	uint64_t grants_ignored;     /* escalation steps by controllers or deploy tools */
+	uint64_t grants_failed;	     /* escalation attempts denied or failed (not tracked) */
+	uint64_t subjects_tracked;   /* principals in the table now */
+	uint64_t subject_evictions;  /* principals dropped because the table was full */
+	uint64_t readers_tracked;    /* principals remembered as secret readers now */
+	uint64_t reader_evictions;   /* readers dropped because their table was full */
+	uint64_t incidents_opened;   /* incidents emitted for the first time */
+	uint64_t incident_revisions; /* incident lines written (every revision) */
+	uint64_t incident_evictions; /* incidents dropped because the table was full */
+	uint64_t steps_dropped;	     /* steps not kept in a full timeline (closed incidents) */
+	uint64_t steps_dropped_open; /* the same for incidents still open */
+	uint64_t rbac_unreadable;    /* RBAC requestObjects that did not read whole */
 };
 
 /*

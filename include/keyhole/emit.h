@@ -18,10 +18,10 @@
  * impersonatedUser and no response. A match at RequestReceived is therefore held, not written:
  *  - a later stage of the same request that matches the same rule replaces it: one alert, from
  *    the fuller event (decision, response code, impersonated user);
- *  - a later stage on which the rule does not alert (it called emit__alert_cancel(), or just did not
- *    match) ends the hold: the held alert is written, unless it was cancelled. A rule cancels
- *    when the fuller event shows the alert is not due (the Arc rule: the impersonated user was
- *    already seen);
+ *  - a later stage on which the rule does not alert (it called emit__alert_cancel(), or just did
+ * not match) ends the hold: the held alert is written, unless it was cancelled. A rule cancels when
+ * the fuller event shows the alert is not due (the Arc rule: the impersonated user was already
+ * seen);
  *  - without a later stage (a policy omitting ResponseComplete, a lost line, a watch running
  *    long) the held alert is written once event time has moved KH_EMIT_HOLD_NS past it, when
  *    the pending table is full (oldest first), at flush (end of input), or when muting.

@@ -27,10 +27,10 @@ enum kh_feat {
 enum kh_feat_state { KH_FEAT_NO = 0, KH_FEAT_YES = 1, KH_FEAT_UNKNOWN = 2 };
 
 struct kh_feature {
-	const char *name;	/* short key, as in --json */
-	bool required;		/* `run` cannot work without it */
+	const char *name; /* short key, as in --json */
+	bool required;	  /* `run` cannot work without it */
 	enum kh_feat_state state;
-	char detail[320];	/* what was found, or what is missing and the fix */
+	char detail[320]; /* what was found, or what is missing and the fix */
 };
 
 struct kh_features {

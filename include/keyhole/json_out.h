@@ -33,9 +33,9 @@ void json_out__obj_end(struct json_out *j);
 void json_out__arr_begin(struct json_out *j);
 void json_out__arr_end(struct json_out *j);
 void json_out__key(struct json_out *j, const char *key);
-void json_out__str(struct json_out *j, const char *s);		 /* C string, raw bytes */
-void json_out__strn(struct json_out *j, const char *s, size_t n);	 /* raw bytes */
-void json_out__kstr(struct json_out *j, struct kstr s);		 /* decoded JSON slice; null if absent */
+void json_out__str(struct json_out *j, const char *s);		  /* C string, raw bytes */
+void json_out__strn(struct json_out *j, const char *s, size_t n); /* raw bytes */
+void json_out__kstr(struct json_out *j, struct kstr s); /* decoded JSON slice; null if absent */
 void json_out__int(struct json_out *j, long long v);
 void json_out__bool(struct json_out *j, bool v);
 void json_out__null(struct json_out *j);

@@ -22,8 +22,8 @@
 struct line_reader;
 
 enum line_status {
-	LINE_OK = 1,	   /* line and len hold the next line (no newline) */
-	LINE_EOF = 0,	   /* no more lines */
+	LINE_OK = 1,	    /* line and len hold the next line (no newline) */
+	LINE_EOF = 0,	    /* no more lines */
 	LINE_OVERSIZED = 2, /* a line longer than the maximum was skipped; see line_no */
 	LINE_CUT = 3,	    /* keep_head_tail: line holds the head then the tail of a longer line */
 };

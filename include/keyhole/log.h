@@ -22,7 +22,10 @@ struct kh_ratelimit {
 	uint64_t suppressed; /* messages dropped since the last one let through */
 };
 
-#define KH_RATELIMIT_INIT(burst_, per_sec_) { (burst_), (burst_), (per_sec_), 0, 0 }
+#define KH_RATELIMIT_INIT(burst_, per_sec_)                                                        \
+	{                                                                                          \
+		(burst_), (burst_), (per_sec_), 0, 0                                               \
+	}
 
 /*
  * Returns nonzero when a message may be written now. When it returns nonzero after dropping some,

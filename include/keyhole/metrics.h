@@ -24,8 +24,8 @@ enum kh_metric_type { KH_METRIC_COUNTER, KH_METRIC_GAUGE };
 
 /* One sample to register; strings are copied. Exactly one of value and fn is set. */
 struct kh_metric {
-	const char *name;	 /* [a-zA-Z_:][a-zA-Z0-9_:]*, e.g. "keyhole_events_total" */
-	const char *help;	 /* one line; the first registration of a name sets it */
+	const char *name; /* [a-zA-Z_:][a-zA-Z0-9_:]*, e.g. "keyhole_events_total" */
+	const char *help; /* one line; the first registration of a name sets it */
 	enum kh_metric_type type;
 	const char *label_name;	 /* optional single label, e.g. "rule" */
 	const char *label_value; /* its value (escaped on output) */

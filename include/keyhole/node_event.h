@@ -17,9 +17,9 @@
 #include "keyhole/ring_abi.h"
 
 enum node_event_kind {
-	NODE_EV_EXEC = 1, /* a process in a session exec'd (session_start: the session's first) */
-	NODE_EV_OPEN,	  /* a process in a session opened secret material */
-	NODE_EV_EXIT,	  /* the session's first process exited */
+	NODE_EV_EXEC = 1,   /* a process in a session exec'd (session_start: the session's first) */
+	NODE_EV_OPEN,	    /* a process in a session opened secret material */
+	NODE_EV_EXIT,	    /* the session's first process exited */
 	NODE_EV_LOG_TAMPER, /* a process other than the apiserver changed its audit log (guard) */
 };
 
@@ -63,8 +63,8 @@ struct node_session {
 	bool audit_id_truncated;	     /* longer than the record holds: never matches */
 	bool env_cut;			     /* the environment scan stopped at its bound */
 	bool new_container; /* a container started in a running one's namespaces (kubectl debug) */
-	uint32_t env_scanned;		     /* environment bytes scanned */
-	uint32_t loginuid, sessionid;	     /* the first process's own audit login uid/session */
+	uint32_t env_scanned;	      /* environment bytes scanned */
+	uint32_t loginuid, sessionid; /* the first process's own audit login uid/session */
 	uint32_t n_ancestors;
 	struct node_ancestor anc[KH_NODE_ANCESTORS]; /* parent first */
 };
@@ -77,14 +77,14 @@ struct node_process {
 
 /* NODE_EV_LOG_TAMPER: what was done to the audit log, as the audit guard and the agent saw it */
 struct node_log_tamper {
-	uint32_t op;	    /* enum kh_tamper_op */
-	const char *file;   /* the watched audit log, as the apiserver names it */
-	const char *path;   /* the path the process gave ("" for a descriptor operation) */
-	const char *path2;  /* rename: the new path, else "" */
-	const char *exe;    /* /proc/PID/exe when it could still be read, else "" */
-	const char *how;    /* how the operation was tied to the log: see capture/tamper.h */
-	int64_t ret;	    /* the system call's result */
-	uint64_t size;	    /* opens: size after the open; (f)truncate: the length asked for */
+	uint32_t op;	     /* enum kh_tamper_op */
+	const char *file;    /* the watched audit log, as the apiserver names it */
+	const char *path;    /* the path the process gave ("" for a descriptor operation) */
+	const char *path2;   /* rename: the new path, else "" */
+	const char *exe;     /* /proc/PID/exe when it could still be read, else "" */
+	const char *how;     /* how the operation was tied to the log: see capture/tamper.h */
+	int64_t ret;	     /* the system call's result */
+	uint64_t size;	     /* opens: size after the open; (f)truncate: the length asked for */
 	uint32_t open_flags; /* opens: O_* of the open file */
 	bool path_truncated; /* a path was longer than the kernel side reads */
 	bool shrunk;	     /* the log now holds fewer bytes than the apiserver had written */

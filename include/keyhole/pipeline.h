@@ -44,19 +44,20 @@ struct kh_origin {
 struct kh_counters {
 	uint64_t lines;	    /* lines fed in (events in) */
 	uint64_t parsed;    /* lines parsed as audit Events */
-	uint64_t malformed; /* lines rejected by the parser (incl. valid JSON that is not an Event) */
+	uint64_t malformed; /* lines rejected by the parser (incl. valid JSON that is not an Event)
+			     */
 	uint64_t empty;	    /* blank lines skipped silently */
 	uint64_t oversized; /* lines longer than the source's maximum: head and tail kept (also
 			     * truncated), or skipped where a source cannot keep them (malformed) */
 	uint64_t truncated; /* lines flagged truncated by their source */
 	uint64_t alerts;    /* alert lines written */
-	uint64_t dedup_suppressed; /* alerts not written: same rule and auditID already alerted */
-	uint64_t output_errors;	   /* alert lines the output failed to take */
-	uint64_t dedup_evictions;  /* alerted requests forgotten early (bounded dedupe memory) */
+	uint64_t dedup_suppressed;   /* alerts not written: same rule and auditID already alerted */
+	uint64_t output_errors;	     /* alert lines the output failed to take */
+	uint64_t dedup_evictions;    /* alerted requests forgotten early (bounded dedupe memory) */
 	uint64_t held_written_early; /* RequestReceived alerts written before their request ended */
-	uint64_t state_evictions;    /* rule state entries (users, windows) evicted by their bound */
+	uint64_t state_evictions; /* rule state entries (users, windows) evicted by their bound */
 	uint64_t fields_cut; /* alert fields cut by their bound (user.extra keys, values, bytes) */
-	uint64_t warmup_alerts;	/* alerts a resume warm-up re-derived and did not write */
+	uint64_t warmup_alerts;	  /* alerts a resume warm-up re-derived and did not write */
 	uint64_t already_written; /* alerts not written: the output file's tail holds them */
 	/* indexed like kh_rule_table; then the correlator's slot, then the Sigma rules' */
 	uint64_t *alerts_by_rule;
@@ -74,14 +75,15 @@ struct kh_pipeline;
 enum kh_pipeline_scope { KH_SCOPE_ALL = 0, KH_SCOPE_LOCAL, KH_SCOPE_CLUSTER };
 
 struct kh_pipeline_opts {
-	FILE *out;		   /* alert JSON lines go here */
+	FILE *out;		     /* alert JSON lines go here */
 	const struct kh_config *cfg; /* NULL: every default */
-	int learn_only;		   /* baseline mode: update history, emit nothing */
+	int learn_only;		     /* baseline mode: update history, emit nothing */
 	enum kh_pipeline_scope scope;
 	/* KH_SCOPE_LOCAL: called with every parsed event, after the local rules */
 	void (*fact_fn)(void *ctx, const struct audit_event *ev);
 	void *fact_ctx;
-	/* Sigma rule files or directories, loaded after the config's rules.paths (keyhole/sigma.h) */
+	/* Sigma rule files or directories, loaded after the config's rules.paths (keyhole/sigma.h)
+	 */
 	const char *const *rule_paths;
 	size_t n_rule_paths;
 	/*

@@ -18,9 +18,9 @@
  * and bounding sets of the calling thread (and CAP_PERFMON too with @keep_perfmon: the tap's
  * uprobe path attaches a uprobe to every apiserver it follows, and attaches the write
  * tracepoints when a process needs them, which are perf events; kernels before 5.8 have no
- * CAP_PERFMON, and there those later attachments fail and say so) (the agent is single-threaded when it calls this; the
- * metrics thread, started earlier, keeps its own sets and needs none: it is told by the caller
- * to drop as well). Returns 0, or a negative errno naming the step that failed.
+ * CAP_PERFMON, and there those later attachments fail and say so) (the agent is single-threaded
+ * when it calls this; the metrics thread, started earlier, keeps its own sets and needs none: it is
+ * told by the caller to drop as well). Returns 0, or a negative errno naming the step that failed.
  */
 int privileges__drop_to_run(bool keep_perfmon);
 

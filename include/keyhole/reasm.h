@@ -63,9 +63,9 @@ struct reasm_stats {
 	uint64_t aborts;	   /* abort records (kh_audit_write_end) taken */
 	uint64_t truncated_writes; /* writes the tap kept head and tail of */
 	uint64_t truncated_lines;  /* lines flagged KH_EV_TRUNCATED */
-	uint64_t oversized_lines;  /* lines dropped: out of memory, or 64 files had a partial line */
-	uint64_t partial_lines;	   /* unterminated lines delivered at flush */
-	uint64_t bad_records;	   /* records whose sizes do not add up (never expected) */
+	uint64_t oversized_lines; /* lines dropped: out of memory, or 64 files had a partial line */
+	uint64_t partial_lines;	  /* unterminated lines delivered at flush */
+	uint64_t bad_records;	  /* records whose sizes do not add up (never expected) */
 };
 
 struct reasm;

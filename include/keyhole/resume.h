@@ -29,11 +29,11 @@
 struct kh_pipeline;
 
 struct kh_resume_opts {
-	uint64_t max_bytes; /* catch-up larger than this is cut at its start; 0: no bound */
-	int64_t max_age_ns; /* lines older than this (event time) are skipped; 0: no bound */
+	uint64_t max_bytes;	   /* catch-up larger than this is cut at its start; 0: no bound */
+	int64_t max_age_ns;	   /* lines older than this (event time) are skipped; 0: no bound */
 	uint64_t warmup_max_bytes; /* the warm-up re-reads at most this before the checkpoint */
-	FILE *out;	    /* where keyhole-catchup-skipped alerts go */
-	bool seam;	    /* a live tap follows: remember the seam */
+	FILE *out;		   /* where keyhole-catchup-skipped alerts go */
+	bool seam;		   /* a live tap follows: remember the seam */
 };
 
 struct kh_resume_stats {
@@ -107,10 +107,10 @@ void resume__anchor(struct kh_resume *r, const char *log, const char *path);
 bool resume__live_line(struct kh_resume *r, const struct kh_live_line *l, struct kh_file_pos *pos);
 
 /*
- * Before the catch-ups: when the output @path (a --output spec) is a regular file, note the alert lines in its last
- * KH_RESUME_TAIL_BYTES so the catch-up does not write them again (the alerts of a run killed
- * before its last save, the held alerts a clean stop wrote). Returns how many were noted.
- * resume__forget_written() once the catch-ups are done.
+ * Before the catch-ups: when the output @path (a --output spec) is a regular file, note the alert
+ * lines in its last KH_RESUME_TAIL_BYTES so the catch-up does not write them again (the alerts of a
+ * run killed before its last save, the held alerts a clean stop wrote). Returns how many were
+ * noted. resume__forget_written() once the catch-ups are done.
  */
 #define KH_RESUME_TAIL_BYTES (4u << 20)
 size_t resume__note_written(struct kh_resume *r, const char *path);

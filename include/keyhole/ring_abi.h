@@ -28,8 +28,8 @@ enum kh_rec_type {
 };
 
 struct kh_rec_hdr {
-	__u32 type; /* enum kh_rec_type */
-	__u32 size; /* whole record in bytes, header included */
+	__u32 type;  /* enum kh_rec_type */
+	__u32 size;  /* whole record in bytes, header included */
 	__u64 ts_ns; /* bpf_ktime_get_ns() at capture */
 };
 
@@ -57,12 +57,14 @@ struct kh_rec_hdr {
 #define KH_COMM_LEN 16
 
 /* kh_audit_chunk.flags */
-#define KH_CHUNK_LAST 0x1u	/* final chunk of its write */
-#define KH_CHUNK_TRUNCATED 0x2u /* the write exceeded the cap: bytes [head_end, tail_start) skipped */
-#define KH_CHUNK_WRITEV 0x4u	/* the write came from writev/pwritev */
-#define KH_CHUNK_PWRITE 0x8u	/* positional write (pwrite64/pwritev): not an append */
-#define KH_CHUNK_UPROBE 0x10u	/* caught at the Go write function's entry (uprobe path): total is
-				 * the bytes the write asked for, the syscall's result unseen */
+#define KH_CHUNK_LAST 0x1u /* final chunk of its write */
+#define KH_CHUNK_TRUNCATED                                                                         \
+	0x2u		     /* the write exceeded the cap: bytes [head_end, tail_start) skipped */
+#define KH_CHUNK_WRITEV 0x4u /* the write came from writev/pwritev */
+#define KH_CHUNK_PWRITE 0x8u /* positional write (pwrite64/pwritev): not an append */
+#define KH_CHUNK_UPROBE                                                                            \
+	0x10u /* caught at the Go write function's entry (uprobe path): total is                   \
+	       * the bytes the write asked for, the syscall's result unseen */
 
 /*
  * KH_REC_AUDIT_CHUNK: bytes [offset, offset + len) of one write of a target process to a target
@@ -99,8 +101,8 @@ struct kh_audit_write_end {
 	__u64 captured; /* bytes sent in chunks before the tap gave up */
 	__u32 tgid;
 	__u32 tid;
-	__u32 chunks;	/* chunk records sent (seq 0 .. chunks - 1) */
-	__u32 reason;	/* enum kh_tap_counter naming the cause */
+	__u32 chunks; /* chunk records sent (seq 0 .. chunks - 1) */
+	__u32 reason; /* enum kh_tap_counter naming the cause */
 };
 
 /* KH_REC_PROC_EVENT kinds */
@@ -111,7 +113,7 @@ struct kh_audit_write_end {
 struct kh_audit_proc {
 	struct kh_rec_hdr hdr;
 	__u32 tgid;
-	__u32 kind;		  /* KH_PROC_* */
+	__u32 kind; /* KH_PROC_* */
 	char comm[KH_COMM_LEN];
 };
 
@@ -120,20 +122,20 @@ struct kh_audit_proc {
  * sit next to the failing bpf_ringbuf_output(); userspace sums the CPUs.
  */
 enum kh_tap_counter {
-	KH_TAP_WRITES,		/* target-file writes seen at sys_exit with bytes written */
-	KH_TAP_BYTES,		/* bytes those writes wrote */
-	KH_TAP_LOST_WRITES,	/* writes that did not reach the ring whole (any cause below) */
-	KH_TAP_LOST_CHUNKS,	/* chunk records the ring had no room for */
-	KH_TAP_LOST_PROC,	/* exec/exit records the ring had no room for */
-	KH_TAP_LOST_INFLIGHT,	/* target writes not tracked: in-flight map update failed */
-	KH_TAP_READ_FAULTS,	/* writes whose buffer could not be read at sys_exit */
-	KH_TAP_BUDGET,		/* writes cut short: chunk budget (runs x chunks per run) ran out */
-	KH_TAP_TRUNCATED,	/* writes over the cap: head and tail kept, middle skipped */
-	KH_TAP_NAME_MATCHES,	/* new inodes learned by directory + name (rotation) */
-	KH_TAP_TARGET_EXECS,	/* exec's that made a process a target */
-	KH_TAP_UPROBE_HITS,	/* uprobe path: target-process calls of the probed write function */
-	KH_TAP_UPROBE_REENTRY,	/* of those, not copied: the same call hit again (the function
-				 * restarting after growing its stack, a signal during the step) */
+	KH_TAP_WRITES,	       /* target-file writes seen at sys_exit with bytes written */
+	KH_TAP_BYTES,	       /* bytes those writes wrote */
+	KH_TAP_LOST_WRITES,    /* writes that did not reach the ring whole (any cause below) */
+	KH_TAP_LOST_CHUNKS,    /* chunk records the ring had no room for */
+	KH_TAP_LOST_PROC,      /* exec/exit records the ring had no room for */
+	KH_TAP_LOST_INFLIGHT,  /* target writes not tracked: in-flight map update failed */
+	KH_TAP_READ_FAULTS,    /* writes whose buffer could not be read at sys_exit */
+	KH_TAP_BUDGET,	       /* writes cut short: chunk budget (runs x chunks per run) ran out */
+	KH_TAP_TRUNCATED,      /* writes over the cap: head and tail kept, middle skipped */
+	KH_TAP_NAME_MATCHES,   /* new inodes learned by directory + name (rotation) */
+	KH_TAP_TARGET_EXECS,   /* exec's that made a process a target */
+	KH_TAP_UPROBE_HITS,    /* uprobe path: target-process calls of the probed write function */
+	KH_TAP_UPROBE_REENTRY, /* of those, not copied: the same call hit again (the function
+				* restarting after growing its stack, a signal during the step) */
 	KH_TAP__NR
 };
 
@@ -182,11 +184,13 @@ enum kh_tamper_op {
 };
 
 /* kh_audit_tamper.flags */
-#define KH_TAMPER_F_EXACT 0x1u	   /* the kernel matched the file itself (inode, or dir + name) */
+#define KH_TAMPER_F_EXACT 0x1u	    /* the kernel matched the file itself (inode, or dir + name) */
 #define KH_TAMPER_F_PATH_TRUNC 0x2u /* a path was longer than KH_TAMPER_PATH_MAX */
-#define KH_TAMPER_F_ANY_NAME 0x4u   /* truncate(2) of a path not named like the log: judge by effect */
-#define KH_TAMPER_F_READ_ONLY 0x8u  /* an open without write access that left the log empty
-				     * (O_RDONLY|O_TRUNC truncates too) */
+#define KH_TAMPER_F_ANY_NAME                                                                       \
+	0x4u /* truncate(2) of a path not named like the log: judge by effect */
+#define KH_TAMPER_F_READ_ONLY                                                                      \
+	0x8u /* an open without write access that left the log empty                               \
+	      * (O_RDONLY|O_TRUNC truncates too) */
 
 /* paths as the process gave them; a longer one keeps its head (its basename is checked whole) */
 #define KH_TAMPER_PATH_MAX 256
@@ -203,18 +207,18 @@ enum kh_tamper_op {
  */
 struct kh_audit_tamper {
 	struct kh_rec_hdr hdr;
-	__u64 dev;	  /* the file, when matched by inode (kernel dev_t), else 0 */
+	__u64 dev; /* the file, when matched by inode (kernel dev_t), else 0 */
 	__u64 ino;
-	__u64 root_dev;	  /* path operations: the process's root directory, */
-	__u64 root_ino;	  /* from which an absolute path starts */
-	__u64 base_dev;	  /* and the directory a relative path starts from */
-	__u64 base_ino;	  /* (the cwd, or the dfd's) */
-	__u64 size;	  /* opens: i_size after the open; (f)truncate: the length asked for */
-	__s64 ret;	  /* the system call's result (only successes are reported) */
-	__u32 op;	  /* enum kh_tamper_op */
-	__u32 flags;	  /* KH_TAMPER_F_* */
-	__u32 file_id;	  /* the watched file, when matched exactly; else 0 */
-	__u32 tgid;	  /* who did it */
+	__u64 root_dev; /* path operations: the process's root directory, */
+	__u64 root_ino; /* from which an absolute path starts */
+	__u64 base_dev; /* and the directory a relative path starts from */
+	__u64 base_ino; /* (the cwd, or the dfd's) */
+	__u64 size;	/* opens: i_size after the open; (f)truncate: the length asked for */
+	__s64 ret;	/* the system call's result (only successes are reported) */
+	__u32 op;	/* enum kh_tamper_op */
+	__u32 flags;	/* KH_TAMPER_F_* */
+	__u32 file_id;	/* the watched file, when matched exactly; else 0 */
+	__u32 tgid;	/* who did it */
 	__u32 tid;
 	__u32 ppid;	  /* real parent's tgid */
 	__u32 uid;	  /* real uid (root user namespace) */
@@ -228,10 +232,10 @@ struct kh_audit_tamper {
 
 /* the guard's per-CPU counters (map guard_counters) */
 enum kh_guard_counter {
-	KH_GUARD_REPORTED,	/* tamper records sent */
-	KH_GUARD_LOST,		/* tamper records the guard's ring had no room for */
-	KH_GUARD_PENDING_FULL,	/* path operations on a watched name not followed: table full */
-	KH_GUARD_NAME_MATCHES,	/* path operations whose basename matched (before the result) */
+	KH_GUARD_REPORTED,     /* tamper records sent */
+	KH_GUARD_LOST,	       /* tamper records the guard's ring had no room for */
+	KH_GUARD_PENDING_FULL, /* path operations on a watched name not followed: table full */
+	KH_GUARD_NAME_MATCHES, /* path operations whose basename matched (before the result) */
 	KH_GUARD__NR
 };
 
@@ -258,11 +262,12 @@ struct kh_base_key {
 #define KH_NODE_F_PATH_TRUNC 0x4u    /* filename/path longer than KH_NODE_PATH_MAX */
 #define KH_NODE_F_CGRP_TRUNC 0x8u    /* cgroup deeper than KH_NODE_CGRP_DEPTH: root side dropped */
 #define KH_NODE_F_CGRP_V1 0x10u	     /* cgroup names from a v1 hierarchy (v2 placed it at root) */
-#define KH_NODE_F_AUDIT_ID 0x20u     /* session start: KUBERNETES_EXEC_AUDIT_ID found, in audit_id */
+#define KH_NODE_F_AUDIT_ID 0x20u /* session start: KUBERNETES_EXEC_AUDIT_ID found, in audit_id */
 #define KH_NODE_F_AUDIT_ID_TRUNC 0x40u /* its value was longer than KH_NODE_AUDIT_ID_MAX - 1 */
-#define KH_NODE_F_ENV_CUT 0x80u	       /* session start: the scan stopped at its bound, env unread */
-#define KH_NODE_F_NEW_CONTAINER 0x100u /* session start: a new container in a running container's
-					  namespaces (kubectl debug), not an exec */
+#define KH_NODE_F_ENV_CUT 0x80u /* session start: the scan stopped at its bound, env unread */
+#define KH_NODE_F_NEW_CONTAINER                                                                    \
+	0x100u /* session start: a new container in a running container's                          \
+		  namespaces (kubectl debug), not an exec */
 
 /*
  * The environment scan at a session's first exec (KEP-6035's KUBERNETES_EXEC_AUDIT_ID): one
@@ -275,8 +280,8 @@ struct kh_base_key {
 #define KH_NODE_ENV_CHUNK 128
 #define KH_NODE_ENV_STEPS 256
 #define KH_NODE_ENV_SCAN_MAX 16384
-#define KH_NODE_AUDIT_ID_MAX 64	   /* an auditID is a UUID (36 characters) */
-#define KH_NODE_ANCESTORS 6	   /* parents of a session's first process, nearest first */
+#define KH_NODE_AUDIT_ID_MAX 64		   /* an auditID is a UUID (36 characters) */
+#define KH_NODE_ANCESTORS 6		   /* parents of a session's first process, nearest first */
 #define KH_NODE_LOGINUID_UNSET 0xffffffffu /* (uid_t)-1: no login session (a daemon's) */
 
 /* kh_rec_node_open.match: why an open was reported (bits) */
@@ -286,39 +291,39 @@ struct kh_base_key {
 
 /* per-CPU loss and state counters (map exec_counters), indexed by this enum */
 enum kh_exec_watch_counter {
-	KH_EXEC_WATCH_LOST_EXEC = 0,	 /* exec record lost: ring buffer full */
-	KH_EXEC_WATCH_LOST_OPEN,	 /* open record lost: ring buffer full */
-	KH_EXEC_WATCH_LOST_EXIT,	 /* exit record lost: ring buffer full */
-	KH_EXEC_WATCH_TAGS_FULL,	 /* a process was not tagged: tag table full (bounded map) */
-	KH_EXEC_WATCH_PENDING_FULL,	 /* an open or setns in flight was not tracked: table full */
-	KH_EXEC_WATCH_SESSIONS,	 /* exec sessions started */
-	KH_EXEC_WATCH_TAGGED_FORKS, /* descendants tagged at fork */
-	KH_EXEC_WATCH_ENV_CUT,	 /* session starts whose environment scan stopped at its bound */
+	KH_EXEC_WATCH_LOST_EXEC = 0, /* exec record lost: ring buffer full */
+	KH_EXEC_WATCH_LOST_OPEN,     /* open record lost: ring buffer full */
+	KH_EXEC_WATCH_LOST_EXIT,     /* exit record lost: ring buffer full */
+	KH_EXEC_WATCH_TAGS_FULL,     /* a process was not tagged: tag table full (bounded map) */
+	KH_EXEC_WATCH_PENDING_FULL,  /* an open or setns in flight was not tracked: table full */
+	KH_EXEC_WATCH_SESSIONS,	     /* exec sessions started */
+	KH_EXEC_WATCH_TAGGED_FORKS,  /* descendants tagged at fork */
+	KH_EXEC_WATCH_ENV_CUT, /* session starts whose environment scan stopped at its bound */
 	KH_EXEC_WATCH__NR,
 };
 
 /* who did it: common to exec and open records */
 struct kh_node_proc {
-	__u64 session_id;	     /* ktime of the session's first exec; unique per boot */
-	__u64 cgroup_id;	     /* kernfs id of the leaf cgroup named in exec records */
-	__u32 pid;		     /* tgid, root pid namespace */
-	__u32 tid;		     /* thread id, root pid namespace */
-	__u32 ppid;		     /* real parent's tgid */
-	__u32 uid;		     /* real uid (root user namespace) */
-	__u32 gid;		     /* real gid */
-	__u32 ns_pid;		     /* tgid as seen in its own pid namespace */
-	__u32 pidns_inum;	     /* pid namespace inode number */
-	__u32 mntns_inum;	     /* mount namespace inode number */
-	__u32 session_leader;	     /* tgid of the session's first process */
+	__u64 session_id;     /* ktime of the session's first exec; unique per boot */
+	__u64 cgroup_id;      /* kernfs id of the leaf cgroup named in exec records */
+	__u32 pid;	      /* tgid, root pid namespace */
+	__u32 tid;	      /* thread id, root pid namespace */
+	__u32 ppid;	      /* real parent's tgid */
+	__u32 uid;	      /* real uid (root user namespace) */
+	__u32 gid;	      /* real gid */
+	__u32 ns_pid;	      /* tgid as seen in its own pid namespace */
+	__u32 pidns_inum;     /* pid namespace inode number */
+	__u32 mntns_inum;     /* mount namespace inode number */
+	__u32 session_leader; /* tgid of the session's first process */
 	__u32 _pad;
 	char comm[KH_NODE_COMM_LEN]; /* task comm at the time of the record */
 };
 
 /* one ancestor of a session's first process, as the kernel knew it at the session's start */
 struct kh_node_ancestor {
-	__u32 pid;		     /* tgid, root pid namespace */
-	__u32 loginuid;		     /* audit login uid, KH_NODE_LOGINUID_UNSET when none */
-	__u32 sessionid;	     /* audit session id ((u32)-1 when none) */
+	__u32 pid;	 /* tgid, root pid namespace */
+	__u32 loginuid;	 /* audit login uid, KH_NODE_LOGINUID_UNSET when none */
+	__u32 sessionid; /* audit session id ((u32)-1 when none) */
 	__u32 _pad;
 	char comm[KH_NODE_COMM_LEN]; /* its comm */
 };
@@ -326,40 +331,40 @@ struct kh_node_ancestor {
 struct kh_rec_node_exec {
 	struct kh_rec_hdr hdr;
 	struct kh_node_proc proc;
-	__u32 flags;					   /* KH_NODE_F_* */
-	__u32 args_len;					   /* bytes used in args */
-	__u32 cgrp_depth;				   /* entries used in cgrp */
+	__u32 flags;	  /* KH_NODE_F_* */
+	__u32 args_len;	  /* bytes used in args */
+	__u32 cgrp_depth; /* entries used in cgrp */
 	__u32 _pad;
-	char filename[KH_NODE_PATH_MAX];		   /* bprm->filename, NUL-terminated */
-	char args[KH_NODE_ARGS_MAX];			   /* argv, each NUL-terminated */
+	char filename[KH_NODE_PATH_MAX];		      /* bprm->filename, NUL-terminated */
+	char args[KH_NODE_ARGS_MAX];			      /* argv, each NUL-terminated */
 	char cgrp[KH_NODE_CGRP_DEPTH][KH_NODE_CGRP_NAME_MAX]; /* cgroup names, leaf first */
 	/* session start only (zero otherwise): */
-	__u32 env_scanned;				   /* environment bytes scanned */
-	__u32 n_ancestors;				   /* entries used in anc */
-	__u32 loginuid;					   /* the process's own audit login uid */
-	__u32 sessionid;				   /* and audit session id */
-	char audit_id[KH_NODE_AUDIT_ID_MAX];		   /* KUBERNETES_EXEC_AUDIT_ID's value */
-	struct kh_node_ancestor anc[KH_NODE_ANCESTORS];	   /* parent first */
+	__u32 env_scanned;				/* environment bytes scanned */
+	__u32 n_ancestors;				/* entries used in anc */
+	__u32 loginuid;					/* the process's own audit login uid */
+	__u32 sessionid;				/* and audit session id */
+	char audit_id[KH_NODE_AUDIT_ID_MAX];		/* KUBERNETES_EXEC_AUDIT_ID's value */
+	struct kh_node_ancestor anc[KH_NODE_ANCESTORS]; /* parent first */
 };
 
 struct kh_rec_node_open {
 	struct kh_rec_hdr hdr;
 	struct kh_node_proc proc;
-	__u32 flags;		       /* KH_NODE_F_PATH_TRUNC */
-	__u32 match;		       /* KH_NODE_M_* */
-	__s64 ret;		       /* fd, or -errno: the open is reported either way */
-	__u32 open_flags;	       /* O_* as passed (openat2: how->flags, low 32 bits) */
-	__u32 dev;		       /* kernel dev_t (major << 20 | minor) of the file, 0 if failed */
-	__s32 dfd;		       /* directory fd the path is relative to (AT_FDCWD = -100) */
+	__u32 flags;	  /* KH_NODE_F_PATH_TRUNC */
+	__u32 match;	  /* KH_NODE_M_* */
+	__s64 ret;	  /* fd, or -errno: the open is reported either way */
+	__u32 open_flags; /* O_* as passed (openat2: how->flags, low 32 bits) */
+	__u32 dev;	  /* kernel dev_t (major << 20 | minor) of the file, 0 if failed */
+	__s32 dfd;	  /* directory fd the path is relative to (AT_FDCWD = -100) */
 	__u32 _pad;
-	char path[KH_NODE_PATH_MAX];   /* the path as the process passed it */
+	char path[KH_NODE_PATH_MAX]; /* the path as the process passed it */
 };
 
 /* a session's first process exited (the session may live on in its descendants) */
 struct kh_rec_node_exit {
 	struct kh_rec_hdr hdr;
 	struct kh_node_proc proc;
-	__s32 exit_code;	       /* task->exit_code (wait status form) */
+	__s32 exit_code; /* task->exit_code (wait status form) */
 	__u32 _pad;
 };
 
@@ -369,12 +374,12 @@ _Static_assert(sizeof(struct kh_node_proc) == 72, "kh_node_proc is ABI");
 _Static_assert(offsetof(struct kh_rec_node_exec, filename) == 104, "kh_rec_node_exec is ABI");
 _Static_assert(sizeof(struct kh_node_ancestor) == 32, "kh_node_ancestor is ABI");
 _Static_assert(offsetof(struct kh_rec_node_exec, env_scanned) ==
-		       104 + KH_NODE_PATH_MAX + KH_NODE_ARGS_MAX +
-			       KH_NODE_CGRP_DEPTH * KH_NODE_CGRP_NAME_MAX,
+		   104 + KH_NODE_PATH_MAX + KH_NODE_ARGS_MAX +
+		       KH_NODE_CGRP_DEPTH * KH_NODE_CGRP_NAME_MAX,
 	       "kh_rec_node_exec is ABI");
 _Static_assert(sizeof(struct kh_rec_node_exec) ==
-		       offsetof(struct kh_rec_node_exec, env_scanned) + 16 + KH_NODE_AUDIT_ID_MAX +
-			       KH_NODE_ANCESTORS * sizeof(struct kh_node_ancestor),
+		   offsetof(struct kh_rec_node_exec, env_scanned) + 16 + KH_NODE_AUDIT_ID_MAX +
+		       KH_NODE_ANCESTORS * sizeof(struct kh_node_ancestor),
 	       "kh_rec_node_exec is ABI");
 _Static_assert(offsetof(struct kh_rec_node_open, path) == 120, "kh_rec_node_open is ABI");
 _Static_assert(sizeof(struct kh_rec_node_open) == 120 + KH_NODE_PATH_MAX,

@@ -25,8 +25,8 @@ struct kh_rule_info {
 	const char *severity; /* low, medium, high, critical */
 	int risk_score;	      /* 0-100, as the source rule sets it */
 	const char *techniques[KH_MAX_TECHNIQUES]; /* MITRE ids, NULL-terminated */
-	const char *tactics[KH_MAX_TECHNIQUES];	   /* MITRE tactic ids ("TA0002"), NULL-terminated */
-	const char *source;			   /* where the logic comes from (seed file) */
+	const char *tactics[KH_MAX_TECHNIQUES]; /* MITRE tactic ids ("TA0002"), NULL-terminated */
+	const char *source;			/* where the logic comes from (seed file) */
 	const char *ruleset;   /* rule.ruleset when set ("sigma": a rule loaded from a file) */
 	const char *reference; /* rule.reference when set (the rule's file) */
 };
@@ -79,18 +79,19 @@ extern const struct kh_rule *const kh_rule_table[];
  * nothing and does not call emit__alert_end().
  */
 struct json_out *emit__alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
-			     const struct audit_event *ev);
+				   const struct audit_event *ev);
 void emit__alert_end(struct kh_emit *e, const struct kstr *extra_ids, size_t n_extra);
 
 /*
  * Node alerts (exec watch). Like emit__alert_begin(), with the node event's wall-clock @time_ns as
  * @timestamp and @action as event.action; when @joined (the pods/exec request the node event was
  * matched to) is non-NULL, also the user.*, source.ip, user_agent.* and kubernetes.audit.* an
- * audit alert carries, and emit__alert_end() lists its auditID. @key names what is alerted on (never
- * the same for two different alerts of one rule), for dedupe. NULL when muted or already alerted.
+ * audit alert carries, and emit__alert_end() lists its auditID. @key names what is alerted on
+ * (never the same for two different alerts of one rule), for dedupe. NULL when muted or already
+ * alerted.
  */
 struct json_out *emit__alert_begin_node(struct kh_emit *e, const struct kh_rule_info *rule,
-				  int64_t time_ns, const char *action, uint64_t key,
-				  const struct audit_event *joined);
+					int64_t time_ns, const char *action, uint64_t key,
+					const struct audit_event *joined);
 
 #endif /* KEYHOLE_RULE_H */

@@ -84,8 +84,7 @@ int bpf_progs__attach(struct bpf_object *obj, const char *what, struct bpf_link 
 	return 0;
 }
 
-int bpf_progs__sum_counters(const struct bpf_map *map, int ncpus, uint64_t *out,
-			    unsigned int nr)
+int bpf_progs__sum_counters(const struct bpf_map *map, int ncpus, uint64_t *out, unsigned int nr)
 {
 	uint64_t vals[ncpus > 0 ? ncpus : 1][nr];
 	__u32 zero = 0;

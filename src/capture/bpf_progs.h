@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bpf_progs: the per-program steps the agent's tracepoint objects (audit tap, audit guard,
- * exec watch) share: leave out programs whose tracepoint this kernel lacks, and attach program by program
- * so a failure names its tracepoint.
+ * exec watch) share: leave out programs whose tracepoint this kernel lacks, and attach program by
+ * program so a failure names its tracepoint.
  */
 #ifndef KEYHOLE_CAPTURE_BPF_PROGS_H
 #define KEYHOLE_CAPTURE_BPF_PROGS_H
@@ -26,8 +26,9 @@ bool bpf_progs__tracepoint(const struct bpf_program *p, char cat[64], char name[
 void bpf_progs__drop_missing(struct bpf_object *obj, const char *lost);
 
 /*
- * After load: attach every loaded tracepoint ("tp/", "raw_tp/") program into @links (capacity @max, count in *n).
- * Reports a failure naming the tracepoint of @what ("the audit tap") and returns -errno.
+ * After load: attach every loaded tracepoint ("tp/", "raw_tp/") program into @links (capacity @max,
+ * count in *n). Reports a failure naming the tracepoint of @what ("the audit tap") and returns
+ * -errno.
  */
 int bpf_progs__attach(struct bpf_object *obj, const char *what, struct bpf_link **links, int max,
 		      int *n);
@@ -36,8 +37,7 @@ int bpf_progs__attach(struct bpf_object *obj, const char *what, struct bpf_link 
  * Sum a KH_COUNTER_MAP (bpf/counters.bpf.h: one entry, @nr counters per CPU) over @ncpus
  * possible CPUs into out[@nr]. 0, or -errno with out zeroed.
  */
-int bpf_progs__sum_counters(const struct bpf_map *map, int ncpus, uint64_t *out,
-			    unsigned int nr);
+int bpf_progs__sum_counters(const struct bpf_map *map, int ncpus, uint64_t *out, unsigned int nr);
 
 /*
  * Destroy @n links (NULLs skipped) and clear them. Closing a tracepoint's perf event waits for

@@ -51,8 +51,8 @@ _Static_assert(KH_TAP_MAX_NAMES >= 2 * CAPTURE_MAX_WATCHES, "names map too small
 #define CAPTURE_ACTIVE_NS 1000000000LL
 
 struct watch {
-	char path[PATH_MAX];	  /* as the apiserver names it */
-	char host[PATH_MAX];	  /* where this agent reaches it (/proc/PID/root/...) */
+	char path[PATH_MAX];	   /* as the apiserver names it */
+	char host[PATH_MAX];	   /* where this agent reaches it (/proc/PID/root/...) */
 	char origin[PATH_MAX + 8]; /* "live:<path>" */
 	uint64_t dir_dev, dir_ino; /* the directory's identity once armed */
 	bool armed;
@@ -60,7 +60,7 @@ struct watch {
 	/* for the audit guard: the inode the apiserver writes, and how much it wrote there */
 	uint64_t cur_dev, cur_ino;
 	uint64_t min_size;
-	bool link_armed; /* the name is a symlink, and where it leads is armed too */
+	bool link_armed;	     /* the name is a symlink, and where it leads is armed too */
 	struct kh_name_key link_key; /* that end's (directory, basename), to disarm it */
 	/* the bypass check: the file as the last housekeeping found it */
 	bool seen_valid;
@@ -69,8 +69,8 @@ struct watch {
 
 /* a followed apiserver process and the path that captures it */
 struct followed {
-	pid_t pid; /* 0: free */
-	uint32_t via; /* KH_TAP_VIA_* */
+	pid_t pid;		   /* 0: free */
+	uint32_t via;		   /* KH_TAP_VIA_* */
 	uint64_t exe_dev, exe_ino; /* uprobe path: the binary whose uprobe it holds */
 };
 
@@ -91,12 +91,12 @@ struct capture {
 	struct tamper_buf tamper_buf; /* the strings of the guard record being handled */
 	unsigned int followed;
 	struct followed fp[KH_TAP_MAX_TARGETS];
-	bool kernel_uprobes;	  /* the kernel can attach uprobes */
-	char no_uprobe_why[256];  /* and if not, why; or why auto gave the uprobe path up */
-	bool uprobe_fallback;	  /* auto gave up the uprobe path (bypass seen) */
+	bool kernel_uprobes;	 /* the kernel can attach uprobes */
+	char no_uprobe_why[256]; /* and if not, why; or why auto gave the uprobe path up */
+	bool uprobe_fallback;	 /* auto gave up the uprobe path (bypass seen) */
 	uint64_t unseen_events, unseen_bytes;
-	uint64_t lost_seen;	  /* the tap's lost-writes counter at the last bypass check */
-	int sink_err; /* first error the line sink returned */
+	uint64_t lost_seen; /* the tap's lost-writes counter at the last bypass check */
+	int sink_err;	    /* first error the line sink returned */
 	bool stopped;
 };
 
@@ -151,8 +151,10 @@ static void watch_arm_link(struct capture *c, unsigned int i)
 			kh_log(KH_LOG_INFO, "%s is no longer a symlink", w->path);
 	}
 	if (armed && !w->link_armed) {
-		kh_log(KH_LOG_WARN, "%s is a symlink to %s: capturing the apiserver's writes there "
-				    "too", w->path, to);
+		kh_log(KH_LOG_WARN,
+		       "%s is a symlink to %s: capturing the apiserver's writes there "
+		       "too",
+		       w->path, to);
 		w->link_key = k;
 		w->link_armed = true;
 	}
@@ -187,8 +189,10 @@ static void watch_arm(struct capture *c, unsigned int i)
 		return;
 	w->last_err = err;
 	if (err == -ENOENT && !w->armed)
-		kh_log(KH_LOG_WARN, "the directory of %s does not exist yet; capture starts when it "
-				    "does (checked every second)", w->path);
+		kh_log(KH_LOG_WARN,
+		       "the directory of %s does not exist yet; capture starts when it "
+		       "does (checked every second)",
+		       w->path);
 	else if (err == -ENAMETOOLONG)
 		kh_log(KH_LOG_ERROR, "%s: file names of %d bytes or more cannot be matched in BPF",
 		       w->path, KH_AUDIT_NAME_MAX);
@@ -205,12 +209,12 @@ static int watch_add(struct capture *c, const char *path, const char *host)
 	struct watch *w;
 
 	for (unsigned int i = 0; i < c->nw; i++) {
-		const char *b = strrchr(c->w[i].path, '/') ? strrchr(c->w[i].path, '/') + 1 :
-							      c->w[i].path;
-		bool same = have_id && c->w[i].armed ? c->w[i].dir_dev == dev &&
-							       c->w[i].dir_ino == ino &&
-							       !strcmp(b, base)
-						     : !strcmp(c->w[i].host, host);
+		const char *b =
+		    strrchr(c->w[i].path, '/') ? strrchr(c->w[i].path, '/') + 1 : c->w[i].path;
+		bool same =
+		    have_id && c->w[i].armed
+			? c->w[i].dir_dev == dev && c->w[i].dir_ino == ino && !strcmp(b, base)
+			: !strcmp(c->w[i].host, host);
 
 		if (same) {
 			/* the newest process's view stays reachable while it lives */
@@ -241,14 +245,14 @@ static void path_drop(struct capture *c, struct followed *f)
 }
 
 /* @pid is captured by @via, holding the uprobe on binary (@dev, @ino) when @ino */
-static void path_remember(struct capture *c, pid_t pid, uint32_t via, uint64_t dev,
-			  uint64_t ino)
+static void path_remember(struct capture *c, pid_t pid, uint32_t via, uint64_t dev, uint64_t ino)
 {
 	struct followed *slot = NULL;
 
 	for (int i = 0; i < KH_TAP_MAX_TARGETS; i++) {
 		if (c->fp[i].pid == pid)
-			path_drop(c, &c->fp[i]); /* a new image (exec): its old binary's reference */
+			path_drop(c, &c->fp[i]); /* a new image (exec): its old binary's reference
+						  */
 		if (!c->fp[i].pid && !slot)
 			slot = &c->fp[i];
 	}
@@ -292,8 +296,9 @@ static void paths_update(struct capture *c)
 	}
 	err = tap__writes_attach(c->tap);
 	if (err)
-		kh_log(KH_LOG_ERROR, "the write tracepoints did not attach (%s): writes of "
-				     "apiservers on the tracepoint path are NOT captured",
+		kh_log(KH_LOG_ERROR,
+		       "the write tracepoints did not attach (%s): writes of "
+		       "apiservers on the tracepoint path are NOT captured",
 		       strerror(-err));
 }
 
@@ -332,9 +337,9 @@ static uint32_t choose_path(struct capture *c, pid_t pid)
 			snprintf(why, sizeof(why), "the kernel refused the uprobe on %s: %s%s", exe,
 				 strerror(-err),
 				 err == -EACCES || err == -EPERM
-					 ? " (a uprobe on a binary not probed at the start needs "
-					   "CAP_SYS_ADMIN, which `run` gives up once attached)"
-					 : "");
+				     ? " (a uprobe on a binary not probed at the start needs "
+				       "CAP_SYS_ADMIN, which `run` gives up once attached)"
+				     : "");
 	}
 	if (!err) {
 		tap_path_describe(&f, desc, sizeof(desc));
@@ -345,8 +350,9 @@ static uint32_t choose_path(struct capture *c, pid_t pid)
 	if (err == -ESRCH)
 		return KH_TAP_VIA_TRACEPOINT; /* gone: its successor will exec */
 	if (c->o.tap_mode == TAP_MODE_UPROBE) {
-		kh_log(KH_LOG_ERROR, "%s pid %d: --tap uprobe cannot follow it: %s; its audit "
-				     "writes are NOT captured (--tap auto would use the tracepoints)",
+		kh_log(KH_LOG_ERROR,
+		       "%s pid %d: --tap uprobe cannot follow it: %s; its audit "
+		       "writes are NOT captured (--tap auto would use the tracepoints)",
 		       c->o.comm, (int)pid, why);
 		path_remember(c, pid, KH_TAP_VIA_UPROBE, 0, 0);
 		return KH_TAP_VIA_UPROBE;
@@ -381,11 +387,15 @@ int capture__follow_pid(struct capture *c, pid_t pid)
 		return 0; /* the override names the file */
 	err = proc_scan__audit_log_path(pid, path, sizeof(path), host, sizeof(host));
 	if (err == -ENOENT)
-		kh_log(KH_LOG_WARN, "%s pid %d has no --audit-log-path: auditing is off there, "
-				    "nothing to capture (or give --audit-log)", c->o.comm, (int)pid);
+		kh_log(KH_LOG_WARN,
+		       "%s pid %d has no --audit-log-path: auditing is off there, "
+		       "nothing to capture (or give --audit-log)",
+		       c->o.comm, (int)pid);
 	else if (err == -ENOTSUP)
-		kh_log(KH_LOG_WARN, "%s pid %d writes its audit log to stdout (--audit-log-path=-): "
-				    "there is no file to capture", c->o.comm, (int)pid);
+		kh_log(KH_LOG_WARN,
+		       "%s pid %d writes its audit log to stdout (--audit-log-path=-): "
+		       "there is no file to capture",
+		       c->o.comm, (int)pid);
 	else if (err == -ESRCH)
 		return 0; /* gone already; its successor will exec */
 	else if (err)
@@ -484,8 +494,12 @@ static int on_guard_record(void *ctx, void *data, size_t size)
 	else if (i < 0)
 		c->tamper_elsewhere++;
 	if (i >= 0) {
-		struct capture_tamper t = {.what = &what, .pid = r->tgid, .tid = r->tid,
-					   .ppid = r->ppid, .uid = r->uid, .comm = comm,
+		struct capture_tamper t = {.what = &what,
+					   .pid = r->tgid,
+					   .tid = r->tid,
+					   .ppid = r->ppid,
+					   .uid = r->uid,
+					   .comm = comm,
 					   .ts_ns = r->hdr.ts_ns};
 
 		snprintf(comm, sizeof(comm), "%.*s", KH_COMM_LEN, r->comm);
@@ -504,16 +518,16 @@ static void on_line(void *ctx, const struct reasm_line *l)
 {
 	struct capture *c = ctx;
 	struct capture_line cl = {
-		.data = l->data,
-		.len = l->len,
-		.origin = l->file_id && l->file_id <= c->nw ? c->w[l->file_id - 1].origin : "live:?",
-		.line_no = l->line_no,
-		.flags = l->flags,
-		.cut = l->cut,
-		.ts_ns = l->ts_ns,
-		.dev = makedev(l->dev >> 20, l->dev & 0xfffff), /* the kernel's dev_t encoding */
-		.ino = l->ino,
-		.full_len = l->full_len,
+	    .data = l->data,
+	    .len = l->len,
+	    .origin = l->file_id && l->file_id <= c->nw ? c->w[l->file_id - 1].origin : "live:?",
+	    .line_no = l->line_no,
+	    .flags = l->flags,
+	    .cut = l->cut,
+	    .ts_ns = l->ts_ns,
+	    .dev = makedev(l->dev >> 20, l->dev & 0xfffff), /* the kernel's dev_t encoding */
+	    .ino = l->ino,
+	    .full_len = l->full_len,
 	};
 	int err;
 
@@ -543,7 +557,8 @@ static void uprobe_fall_back(struct capture *c)
 
 	c->uprobe_fallback = true;
 	/* attached before the switch: no write falls between the two paths */
-	snprintf(c->no_uprobe_why, sizeof(c->no_uprobe_why), "the uprobe path missed writes "
+	snprintf(c->no_uprobe_why, sizeof(c->no_uprobe_why),
+		 "the uprobe path missed writes "
 		 "earlier in this run (see above)");
 	if (err) {
 		kh_log(KH_LOG_ERROR, "falling back to the tracepoint path failed: %s",
@@ -589,10 +604,11 @@ static void check_bypass(struct capture *c, const uint64_t cnt[KH_TAP__NR])
 		    captured < w->seen_size) {
 			c->unseen_events++;
 			c->unseen_bytes += w->seen_size - captured;
-			kh_log(KH_LOG_ERROR, "%llu bytes reached %s that the uprobe path did not see: "
-					     "something writes it without going through %s (a Go "
-					     "version that writes otherwise, a non-Go writer, or "
-					     "another process)",
+			kh_log(KH_LOG_ERROR,
+			       "%llu bytes reached %s that the uprobe path did not see: "
+			       "something writes it without going through %s (a Go "
+			       "version that writes otherwise, a non-Go writer, or "
+			       "another process)",
 			       (unsigned long long)(w->seen_size - captured), w->path,
 			       GOSYM_WRITE_FUNC);
 			if (c->o.tap_mode == TAP_MODE_AUTO && !c->uprobe_fallback)
@@ -638,8 +654,10 @@ static void start_guard(struct capture *c)
 		return;
 	}
 	if (ring_buffer__add(c->rb, guard__ring_fd(c->guard), on_guard_record, c)) {
-		kh_log(KH_LOG_WARN, "cannot serve the audit guard's ring: %s; tampering with the "
-				    "audit log is not detected", strerror(errno));
+		kh_log(KH_LOG_WARN,
+		       "cannot serve the audit guard's ring: %s; tampering with the "
+		       "audit log is not detected",
+		       strerror(errno));
 		guard__free(c->guard);
 		c->guard = NULL;
 	}
@@ -828,55 +846,65 @@ void capture__print_stats(const struct capture *c, FILE *f)
 	if (!lost)
 		fprintf(f, "keyhole: capture: lost 0 writes\n");
 	else
-		fprintf(f,
-			"keyhole: capture: LOST %llu writes: %llu chunk records found the ring full, "
-			"%llu writes not tracked (in-flight map full), %llu unreadable buffers, "
-			"%llu over the copy budget; %llu partly received writes dropped by "
-			"reassembly (%llu bytes)\n",
-			(unsigned long long)lost, (unsigned long long)t[KH_TAP_LOST_CHUNKS],
-			(unsigned long long)t[KH_TAP_LOST_INFLIGHT],
-			(unsigned long long)t[KH_TAP_READ_FAULTS], (unsigned long long)t[KH_TAP_BUDGET],
-			(unsigned long long)s.reasm.gap_writes, (unsigned long long)s.reasm.gap_bytes);
+		fprintf(
+		    f,
+		    "keyhole: capture: LOST %llu writes: %llu chunk records found the ring full, "
+		    "%llu writes not tracked (in-flight map full), %llu unreadable buffers, "
+		    "%llu over the copy budget; %llu partly received writes dropped by "
+		    "reassembly (%llu bytes)\n",
+		    (unsigned long long)lost, (unsigned long long)t[KH_TAP_LOST_CHUNKS],
+		    (unsigned long long)t[KH_TAP_LOST_INFLIGHT],
+		    (unsigned long long)t[KH_TAP_READ_FAULTS], (unsigned long long)t[KH_TAP_BUDGET],
+		    (unsigned long long)s.reasm.gap_writes, (unsigned long long)s.reasm.gap_bytes);
 	if (t[KH_TAP_LOST_PROC])
-		fprintf(f, "keyhole: capture: LOST %llu exec/exit records (ring full; /proc "
-			   "rescanned)\n",
+		fprintf(f,
+			"keyhole: capture: LOST %llu exec/exit records (ring full; /proc "
+			"rescanned)\n",
 			(unsigned long long)t[KH_TAP_LOST_PROC]);
 	if (t[KH_TAP_TRUNCATED] || s.reasm.truncated_lines)
-		fprintf(f, "keyhole: capture: %llu writes over the cap kept head and tail only "
-			   "(%llu lines marked truncated)\n",
+		fprintf(f,
+			"keyhole: capture: %llu writes over the cap kept head and tail only "
+			"(%llu lines marked truncated)\n",
 			(unsigned long long)t[KH_TAP_TRUNCATED],
 			(unsigned long long)s.reasm.truncated_lines);
 	if (s.reasm.oversized_lines || s.reasm.partial_lines || s.reasm.bad_records)
-		fprintf(f, "keyhole: capture: %llu lines dropped (out of memory, or partial in more "
-			   "than 64 files), %llu unterminated "
-			   "lines at stop, %llu malformed records\n",
+		fprintf(f,
+			"keyhole: capture: %llu lines dropped (out of memory, or partial in more "
+			"than 64 files), %llu unterminated "
+			"lines at stop, %llu malformed records\n",
 			(unsigned long long)s.reasm.oversized_lines,
 			(unsigned long long)s.reasm.partial_lines,
 			(unsigned long long)s.reasm.bad_records);
 	if (s.guard)
-		fprintf(f, "keyhole: audit guard: %llu changes to the audit log by other processes, "
-			   "%llu lookalike names elsewhere, %s%llu records (ring full), %llu "
-			   "operations not followed (table full)\n",
-			(unsigned long long)s.tamper_reported, (unsigned long long)s.tamper_elsewhere,
+		fprintf(f,
+			"keyhole: audit guard: %llu changes to the audit log by other processes, "
+			"%llu lookalike names elsewhere, %s%llu records (ring full), %llu "
+			"operations not followed (table full)\n",
+			(unsigned long long)s.tamper_reported,
+			(unsigned long long)s.tamper_elsewhere,
 			s.guard_c[KH_GUARD_LOST] ? "LOST " : "lost ",
 			(unsigned long long)s.guard_c[KH_GUARD_LOST],
 			(unsigned long long)s.guard_c[KH_GUARD_PENDING_FULL]);
-	fprintf(f, "keyhole: capture: paths: %u apiserver process(es) by uprobe, %u by tracepoint "
-		   "(write tracepoints %s)%s\n",
+	fprintf(f,
+		"keyhole: capture: paths: %u apiserver process(es) by uprobe, %u by tracepoint "
+		"(write tracepoints %s)%s\n",
 		s.via_uprobe, s.via_tracepoint, s.write_tracepoints ? "attached" : "not attached",
 		s.uprobe_fallback ? "; fell back from the uprobe path" : "");
 	if (t[KH_TAP_UPROBE_HITS])
-		fprintf(f, "keyhole: capture: uprobe path: %llu calls of %s, %llu of them the "
-			   "same call hit again (not copied twice)\n",
+		fprintf(f,
+			"keyhole: capture: uprobe path: %llu calls of %s, %llu of them the "
+			"same call hit again (not copied twice)\n",
 			(unsigned long long)t[KH_TAP_UPROBE_HITS], GOSYM_WRITE_FUNC,
 			(unsigned long long)t[KH_TAP_UPROBE_REENTRY]);
 	if (s.unseen_events)
-		fprintf(f, "keyhole: capture: UNSEEN %llu bytes in %llu checks: the audit log grew "
-			   "by bytes the uprobe path did not capture\n",
+		fprintf(f,
+			"keyhole: capture: UNSEEN %llu bytes in %llu checks: the audit log grew "
+			"by bytes the uprobe path did not capture\n",
 			(unsigned long long)s.unseen_bytes, (unsigned long long)s.unseen_events);
 	if (t[KH_TAP_NAME_MATCHES] || t[KH_TAP_TARGET_EXECS])
-		fprintf(f, "keyhole: capture: %llu new audit log inodes picked up by name "
-			   "(rotation), %llu apiserver execs followed\n",
+		fprintf(f,
+			"keyhole: capture: %llu new audit log inodes picked up by name "
+			"(rotation), %llu apiserver execs followed\n",
 			(unsigned long long)t[KH_TAP_NAME_MATCHES],
 			(unsigned long long)t[KH_TAP_TARGET_EXECS]);
 	fflush(f);

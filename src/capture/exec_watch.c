@@ -137,5 +137,6 @@ int exec_watch__ring_fd(const struct exec_watch *w)
 
 int exec_watch__counters(const struct exec_watch *w, uint64_t out[KH_EXEC_WATCH__NR])
 {
-	return bpf_progs__sum_counters(w->skel->maps.exec_counters, w->ncpus, out, KH_EXEC_WATCH__NR);
+	return bpf_progs__sum_counters(w->skel->maps.exec_counters, w->ncpus, out,
+				       KH_EXEC_WATCH__NR);
 }

@@ -30,16 +30,21 @@
 #define CAP_BPF_ 39
 
 const struct kh_tracepoint kh_tap_tracepoints[] = {
-	{"syscalls", "sys_enter_write", true},	  {"syscalls", "sys_exit_write", true},
-	{"syscalls", "sys_enter_pwrite64", false}, {"syscalls", "sys_exit_pwrite64", false},
-	{"syscalls", "sys_enter_writev", false},  {"syscalls", "sys_exit_writev", false},
-	{"syscalls", "sys_enter_pwritev", false}, {"syscalls", "sys_exit_pwritev", false},
-	{"sched", "sched_process_exec", true},	  {"sched", "sched_process_exit", true},
-	{NULL, NULL, false},
+    {"syscalls", "sys_enter_write", true},
+    {"syscalls", "sys_exit_write", true},
+    {"syscalls", "sys_enter_pwrite64", false},
+    {"syscalls", "sys_exit_pwrite64", false},
+    {"syscalls", "sys_enter_writev", false},
+    {"syscalls", "sys_exit_writev", false},
+    {"syscalls", "sys_enter_pwritev", false},
+    {"syscalls", "sys_exit_pwritev", false},
+    {"sched", "sched_process_exec", true},
+    {"sched", "sched_process_exit", true},
+    {NULL, NULL, false},
 };
 
 static void set(struct kh_feature *f, enum kh_feat_state st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set(struct kh_feature *f, enum kh_feat_state st, const char *fmt, ...)
 {
@@ -115,14 +120,16 @@ static void probe_btf(struct kh_feature *f)
 {
 	struct stat st;
 
-	if (stat("/sys/kernel/btf/vmlinux", &st) == 0 && access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+	if (stat("/sys/kernel/btf/vmlinux", &st) == 0 &&
+	    access("/sys/kernel/btf/vmlinux", R_OK) == 0)
 		set(f, KH_FEAT_YES, "/sys/kernel/btf/vmlinux (%lld bytes)", (long long)st.st_size);
 	else if (errno == EACCES)
 		set(f, KH_FEAT_NO, "/sys/kernel/btf/vmlinux is not readable: run as root");
 	else
-		set(f, KH_FEAT_NO, "no /sys/kernel/btf/vmlinux: the kernel was built without "
-				   "CONFIG_DEBUG_INFO_BTF, which CO-RE needs (use a distribution kernel "
-				   "5.10 or newer)");
+		set(f, KH_FEAT_NO,
+		    "no /sys/kernel/btf/vmlinux: the kernel was built without "
+		    "CONFIG_DEBUG_INFO_BTF, which CO-RE needs (use a distribution kernel "
+		    "5.10 or newer)");
 }
 
 const char *features__mount_tracefs(void)
@@ -144,16 +151,18 @@ static void probe_tracefs(struct kh_feature *f, bool try_mount)
 			set(f, KH_FEAT_YES, "mounted tracefs at %s", fs);
 			return;
 		}
-		set(f, KH_FEAT_NO, "tracefs is not mounted and mounting it failed (%s): run "
-				   "`mount -t tracefs nodev " TRACEFS "` as root",
+		set(f, KH_FEAT_NO,
+		    "tracefs is not mounted and mounting it failed (%s): run "
+		    "`mount -t tracefs nodev " TRACEFS "` as root",
 		    strerror(errno));
 		return;
 	}
 	if (fs)
 		set(f, KH_FEAT_YES, "%s", fs);
 	else
-		set(f, KH_FEAT_NO, "tracefs is not mounted: `keyhole run` mounts it as root, or run "
-				   "`mount -t tracefs nodev " TRACEFS "`");
+		set(f, KH_FEAT_NO,
+		    "tracefs is not mounted: `keyhole run` mounts it as root, or run "
+		    "`mount -t tracefs nodev " TRACEFS "`");
 }
 
 static void probe_tracepoints(struct kh_feature *f, const struct kh_feature *tracefs)
@@ -171,17 +180,20 @@ static void probe_tracepoints(struct kh_feature *f, const struct kh_feature *tra
 		nmiss++;
 		nreq += t->required;
 		if (strlen(missing) + strlen(t->name) + 3 < sizeof(missing))
-			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
-				 nmiss > 1 ? ", " : "", t->name);
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+				 "%s%s", nmiss > 1 ? ", " : "", t->name);
 	}
 	if (!nmiss)
-		set(f, KH_FEAT_YES, "syscalls/sys_{enter,exit}_{write,pwrite64,writev,pwritev}, "
-				    "sched/sched_process_{exec,exit}");
+		set(f, KH_FEAT_YES,
+		    "syscalls/sys_{enter,exit}_{write,pwrite64,writev,pwritev}, "
+		    "sched/sched_process_{exec,exit}");
 	else if (!nreq)
 		set(f, KH_FEAT_YES, "required ones present; missing optional: %s", missing);
 	else
-		set(f, KH_FEAT_NO, "missing %s: the kernel needs CONFIG_FTRACE_SYSCALLS "
-				   "(syscall tracepoints)", missing);
+		set(f, KH_FEAT_NO,
+		    "missing %s: the kernel needs CONFIG_FTRACE_SYSCALLS "
+		    "(syscall tracepoints)",
+		    missing);
 }
 
 static void probe_ringbuf(struct kh_feature *f, const struct kh_feature *priv)
@@ -195,8 +207,9 @@ static void probe_ringbuf(struct kh_feature *f, const struct kh_feature *priv)
 	else if (priv->state != KH_FEAT_YES)
 		set(f, KH_FEAT_UNKNOWN, "cannot tell without privileges");
 	else
-		set(f, KH_FEAT_NO, "probing the BPF ring buffer failed: %s (bpf(2) denied: "
-				   "seccomp, lockdown, or kernel.unprivileged_bpf_disabled?)",
+		set(f, KH_FEAT_NO,
+		    "probing the BPF ring buffer failed: %s (bpf(2) denied: "
+		    "seccomp, lockdown, or kernel.unprivileged_bpf_disabled?)",
 		    strerror(-r));
 }
 
@@ -214,8 +227,9 @@ static void probe_lockdown(struct kh_feature *f)
 	fclose(fp);
 	line[strcspn(line, "\n")] = 0;
 	if (strstr(line, "[confidentiality]"))
-		set(f, KH_FEAT_NO, "kernel lockdown is 'confidentiality': BPF may not read kernel "
-				   "memory; boot with lockdown=integrity or none");
+		set(f, KH_FEAT_NO,
+		    "kernel lockdown is 'confidentiality': BPF may not read kernel "
+		    "memory; boot with lockdown=integrity or none");
 	else
 		set(f, KH_FEAT_YES, "lockdown: %s", line[0] ? line : "none");
 }
@@ -225,8 +239,9 @@ static void probe_bpffs(struct kh_feature *f)
 	if (is_fs("/sys/fs/bpf", BPF_FS_MAGIC_))
 		set(f, KH_FEAT_YES, "/sys/fs/bpf");
 	else
-		set(f, KH_FEAT_NO, "not mounted at /sys/fs/bpf (not needed: keyhole pins nothing; "
-				   "`mount -t bpf bpf /sys/fs/bpf` for bpftool)");
+		set(f, KH_FEAT_NO,
+		    "not mounted at /sys/fs/bpf (not needed: keyhole pins nothing; "
+		    "`mount -t bpf bpf /sys/fs/bpf` for bpftool)");
 }
 
 static void probe_bpf_loop(struct kh_feature *f, const struct kh_feature *priv)
@@ -234,24 +249,26 @@ static void probe_bpf_loop(struct kh_feature *f, const struct kh_feature *priv)
 	int r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, NULL);
 
 	if (r == 1)
-		set(f, KH_FEAT_YES, "bpf_loop (not used: the tap's copy loop uses tail calls, which "
-				    "every kernel of the matrix has)");
+		set(f, KH_FEAT_YES,
+		    "bpf_loop (not used: the tap's copy loop uses tail calls, which "
+		    "every kernel of the matrix has)");
 	else if (r == 0)
-		set(f, KH_FEAT_NO, "no bpf_loop (kernel < 5.17); not needed: the tap uses tail calls");
+		set(f, KH_FEAT_NO,
+		    "no bpf_loop (kernel < 5.17); not needed: the tap uses tail calls");
 	else
-		set(f, KH_FEAT_UNKNOWN, "%s", priv->state == KH_FEAT_YES ? strerror(-r) :
-				   "cannot tell without privileges");
+		set(f, KH_FEAT_UNKNOWN, "%s",
+		    priv->state == KH_FEAT_YES ? strerror(-r) : "cannot tell without privileges");
 }
 
 /* what bpf/exec_watch.bpf.c attaches to; open(2) is x86-only, openat2 5.6+ */
 static void probe_exec_watch(struct kh_feature *f, const struct kh_feature *tracefs)
 {
 	static const struct kh_tracepoint tps[] = {
-		{"syscalls", "sys_enter_setns", true},	  {"syscalls", "sys_exit_setns", true},
-		{"syscalls", "sys_enter_openat", true},	  {"syscalls", "sys_exit_openat", true},
-		{"syscalls", "sys_enter_openat2", false}, {"syscalls", "sys_enter_open", false},
-		{"sched", "sched_process_fork", true},	  {"sched", "sched_process_exec", true},
-		{"sched", "sched_process_exit", true},	  {NULL, NULL, false},
+	    {"syscalls", "sys_enter_setns", true},    {"syscalls", "sys_exit_setns", true},
+	    {"syscalls", "sys_enter_openat", true},   {"syscalls", "sys_exit_openat", true},
+	    {"syscalls", "sys_enter_openat2", false}, {"syscalls", "sys_enter_open", false},
+	    {"sched", "sched_process_fork", true},    {"sched", "sched_process_exec", true},
+	    {"sched", "sched_process_exit", true},    {NULL, NULL, false},
 	};
 	char missing[160] = "";
 
@@ -268,8 +285,9 @@ static void probe_exec_watch(struct kh_feature *f, const struct kh_feature *trac
 	if (missing[0])
 		set(f, KH_FEAT_NO, "missing %s: `run` goes on without the exec watch", missing);
 	else
-		set(f, KH_FEAT_YES, "syscalls/sys_{enter,exit}_{setns,openat%s%s}, raw "
-				    "sched/sched_process_{exec,fork,exit}",
+		set(f, KH_FEAT_YES,
+		    "syscalls/sys_{enter,exit}_{setns,openat%s%s}, raw "
+		    "sched/sched_process_{exec,fork,exit}",
 		    features__has_tracepoint("syscalls", "sys_enter_openat2") ? ",openat2" : "",
 		    features__has_tracepoint("syscalls", "sys_enter_open") ? ",open" : "");
 }
@@ -291,9 +309,11 @@ static void append_if_tracepoint(char *out, size_t size, const char *prefix, con
 static void probe_audit_guard(struct kh_feature *f, const struct kh_feature *tracefs)
 {
 	static const char *const required[] = {
-	    "sys_enter_unlinkat", "sys_exit_unlinkat", "sys_enter_renameat2", "sys_exit_renameat2",
-	    "sys_enter_truncate", "sys_exit_truncate", "sys_enter_ftruncate", "sys_exit_ftruncate",
-	    "sys_exit_openat",	  NULL,
+	    "sys_enter_unlinkat",  "sys_exit_unlinkat",
+	    "sys_enter_renameat2", "sys_exit_renameat2",
+	    "sys_enter_truncate",  "sys_exit_truncate",
+	    "sys_enter_ftruncate", "sys_exit_ftruncate",
+	    "sys_exit_openat",	   NULL,
 	};
 	static const char *const paths[] = {"unlink", "rename", "renameat", NULL};
 	static const char *const opens[] = {"openat2", "open", "creat", NULL};
@@ -315,8 +335,9 @@ static void probe_audit_guard(struct kh_feature *f, const struct kh_feature *tra
 		append_if_tracepoint(have, sizeof(have), "sys_enter_", *l);
 	for (const char *const *l = opens; *l; l++)
 		append_if_tracepoint(have_open, sizeof(have_open), "sys_exit_", *l);
-	set(f, KH_FEAT_YES, "syscalls/sys_{enter,exit}_{unlinkat,renameat2,truncate,ftruncate%s}, "
-			    "sys_exit_{openat%s}",
+	set(f, KH_FEAT_YES,
+	    "syscalls/sys_{enter,exit}_{unlinkat,renameat2,truncate,ftruncate%s}, "
+	    "sys_exit_{openat%s}",
 	    have, have_open);
 }
 
@@ -326,12 +347,16 @@ void features__probe(struct kh_features *out, bool try_mount)
 		const char *name;
 		bool required;
 	} meta[KH_FEAT__NR] = {
-		[KH_FEAT_PRIV] = {"privileges", true},	[KH_FEAT_BTF] = {"btf", true},
-		[KH_FEAT_TRACEFS] = {"tracefs", true},	[KH_FEAT_TRACEPOINTS] = {"tracepoints", true},
-		[KH_FEAT_RINGBUF] = {"ringbuf", true},	[KH_FEAT_LOCKDOWN] = {"lockdown", true},
-		[KH_FEAT_BPFFS] = {"bpffs", false},	[KH_FEAT_BPF_LOOP] = {"bpf_loop", false},
-		[KH_FEAT_EXEC_WATCH] = {"exec_watch", false},
-		[KH_FEAT_AUDIT_GUARD] = {"audit_guard", false},
+	    [KH_FEAT_PRIV] = {"privileges", true},
+	    [KH_FEAT_BTF] = {"btf", true},
+	    [KH_FEAT_TRACEFS] = {"tracefs", true},
+	    [KH_FEAT_TRACEPOINTS] = {"tracepoints", true},
+	    [KH_FEAT_RINGBUF] = {"ringbuf", true},
+	    [KH_FEAT_LOCKDOWN] = {"lockdown", true},
+	    [KH_FEAT_BPFFS] = {"bpffs", false},
+	    [KH_FEAT_BPF_LOOP] = {"bpf_loop", false},
+	    [KH_FEAT_EXEC_WATCH] = {"exec_watch", false},
+	    [KH_FEAT_AUDIT_GUARD] = {"audit_guard", false},
 	};
 	struct utsname u;
 

@@ -40,7 +40,8 @@ int privileges__drop_to_run(bool keep_perfmon)
 		    prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 1)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) {
-			/* without CAP_SETPCAP the bounding set stays; effective and permitted still shrink */
+			/* without CAP_SETPCAP the bounding set stays; effective and permitted still
+			 * shrink */
 			kh_log(KH_LOG_WARN, "cannot shrink the capability bounding set: %s",
 			       strerror(errno));
 			break;

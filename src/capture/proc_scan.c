@@ -107,7 +107,7 @@ const char *proc_scan__find_audit_arg(const char *args, size_t len)
 }
 
 int proc_scan__audit_log_path(pid_t pid, char *path, size_t path_len, char *host_path,
-			size_t host_len)
+			      size_t host_len)
 {
 	static char args[1 << 16];
 	char file[64];

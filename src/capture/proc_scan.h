@@ -23,7 +23,7 @@ int proc_scan__comm(const char *comm, void (*fn)(void *ctx, pid_t pid), void *ct
  * tap), -ESRCH when the process is gone, -ENAMETOOLONG.
  */
 int proc_scan__audit_log_path(pid_t pid, char *path, size_t path_len, char *host_path,
-			size_t host_len);
+			      size_t host_len);
 
 /*
  * Where the symlink at @host (an audit log path as this agent reaches it) leads: its target,

@@ -174,7 +174,8 @@ static struct stream *stream_get(struct reasm *r, uint64_t dev, uint64_t ino, ui
 		}
 		/* prefer a free slot, then an idle stream without a pending line */
 		if (!victim || (victim->used && !s->used) ||
-		    (victim->used && s->used && (s->pending.len == 0) > (victim->pending.len == 0)) ||
+		    (victim->used && s->used &&
+		     (s->pending.len == 0) > (victim->pending.len == 0)) ||
 		    (victim->used && s->used &&
 		     (s->pending.len == 0) == (victim->pending.len == 0) &&
 		     s->last_use < victim->last_use))
@@ -198,22 +199,22 @@ static struct stream *stream_get(struct reasm *r, uint64_t dev, uint64_t ino, ui
 	return victim;
 }
 
-static void emit(struct reasm *r, struct stream *s, const struct wmeta *m, const char *p,
-		 size_t n, bool trunc, size_t cut, uint64_t full)
+static void emit(struct reasm *r, struct stream *s, const struct wmeta *m, const char *p, size_t n,
+		 bool trunc, size_t cut, uint64_t full)
 {
 	struct reasm_line l = {
-		.data = p,
-		.len = n,
-		.file_id = m->file_id,
-		.flags = trunc ? KH_EV_TRUNCATED : 0,
-		.cut = trunc ? (uint32_t)cut : 0,
-		.tgid = m->tgid,
-		.tid = m->tid,
-		.ts_ns = m->ts_ns,
-		.line_no = ++s->line_no,
-		.dev = m->dev,
-		.ino = m->ino,
-		.full_len = full > n ? full : 0,
+	    .data = p,
+	    .len = n,
+	    .file_id = m->file_id,
+	    .flags = trunc ? KH_EV_TRUNCATED : 0,
+	    .cut = trunc ? (uint32_t)cut : 0,
+	    .tgid = m->tgid,
+	    .tid = m->tid,
+	    .ts_ns = m->ts_ns,
+	    .line_no = ++s->line_no,
+	    .dev = m->dev,
+	    .ino = m->ino,
+	    .full_len = full > n ? full : 0,
 	};
 
 	r->st.lines++;
@@ -344,7 +345,8 @@ static void deliver(struct reasm *r, const struct wmeta *m, const char *data, si
 	while (pos < len) {
 		const char *nl = memchr(data + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - data) : len;
-		/* the line holds bytes [pos, end] (its newline at end): does the hole fall in it? */
+		/* the line holds bytes [pos, end] (its newline at end): does the hole fall in it?
+		 */
 		bool trunc = gap_at != NO_GAP && pos <= gap_at && gap_at <= end;
 		size_t hole = trunc ? gap_at - pos : NO_GAP;
 

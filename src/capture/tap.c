@@ -32,8 +32,8 @@
  * instruction without a new attachment (which needs CAP_SYS_ADMIN, given up after the start).
  */
 struct tap_uprobe {
-	uint64_t dev, ino; /* the binary */
-	int refs;	   /* followed processes running it now */
+	uint64_t dev, ino;     /* the binary */
+	int refs;	       /* followed processes running it now */
 	struct bpf_link *link; /* NULL: a free slot */
 };
 
@@ -43,7 +43,7 @@ struct tap {
 	int nlinks;
 	struct bpf_link *wlinks[TAP_MAX_LINKS]; /* the write system calls: the tracepoint path */
 	int nwlinks;
-	bool writes;			   /* the tracepoint path is wanted (attached unless detached) */
+	bool writes; /* the tracepoint path is wanted (attached unless detached) */
 	struct tap_uprobe up[KH_TAP_MAX_TARGETS];
 	int ncpus;
 };
@@ -62,14 +62,17 @@ static int tap_configure(struct tap *t, const struct tap_opts *o)
 	uint32_t ring = o->ring_bytes ? o->ring_bytes : 16u << 20;
 	/* the config and the command line checked these, naming their key or flag */
 	if (strlen(comm) >= KH_COMM_LEN) {
-		kh_log(KH_LOG_ERROR, "process name '%s': at most %d bytes (the kernel truncates "
-				     "comm)", comm, KH_COMM_LEN - 1);
+		kh_log(KH_LOG_ERROR,
+		       "process name '%s': at most %d bytes (the kernel truncates "
+		       "comm)",
+		       comm, KH_COMM_LEN - 1);
 		return -EINVAL;
 	}
 	if (cap < KH_AUDIT_CAP_MIN || cap > KH_AUDIT_CAP_MAX) {
-		kh_log(KH_LOG_ERROR, "capture cap %llu: must be from %u to %u (the copy budget of "
-				     "one write)", (unsigned long long)cap, KH_AUDIT_CAP_MIN,
-		       KH_AUDIT_CAP_MAX);
+		kh_log(KH_LOG_ERROR,
+		       "capture cap %llu: must be from %u to %u (the copy budget of "
+		       "one write)",
+		       (unsigned long long)cap, KH_AUDIT_CAP_MIN, KH_AUDIT_CAP_MAX);
 		return -EINVAL;
 	}
 	if (!o->tail_bytes && tail > cap / 4)
@@ -101,12 +104,15 @@ static int tap_load(struct tap *t)
 	bpf_log__reset();
 	err = audit_tap_bpf__load(t->skel);
 	if (err) {
-		kh_log(KH_LOG_ERROR, "the kernel refused the audit tap's BPF programs (%s); "
-				     "libbpf and the verifier said:", strerror(-err));
+		kh_log(KH_LOG_ERROR,
+		       "the kernel refused the audit tap's BPF programs (%s); "
+		       "libbpf and the verifier said:",
+		       strerror(-err));
 		bpf_log__print_tail(stderr, "    ", 20);
 		if (bpf_log__contains("failed to find BTF") || bpf_log__contains("vmlinux BTF"))
-			kh_log(KH_LOG_ERROR, "the kernel's BTF is missing or unreadable: CO-RE needs "
-					     "/sys/kernel/btf/vmlinux");
+			kh_log(KH_LOG_ERROR,
+			       "the kernel's BTF is missing or unreadable: CO-RE needs "
+			       "/sys/kernel/btf/vmlinux");
 		return err;
 	}
 	fd = bpf_program__fd(t->skel->progs.tap_continue);
@@ -250,8 +256,10 @@ int tap__new(const struct tap_opts *opts, struct tap **out)
 	bpf_log__install(opts->verbose);
 	features__probe(&feat, true);
 	if (!features__run_ok(&feat, why, sizeof(why))) {
-		kh_log(KH_LOG_ERROR, "live capture cannot work here: %s (`keyhole probe` lists "
-				     "everything)", why);
+		kh_log(KH_LOG_ERROR,
+		       "live capture cannot work here: %s (`keyhole probe` lists "
+		       "everything)",
+		       why);
 		return -EOPNOTSUPP;
 	}
 	t = calloc(1, sizeof(*t));
@@ -262,8 +270,8 @@ int tap__new(const struct tap_opts *opts, struct tap **out)
 	t->skel = audit_tap_bpf__open();
 	if (!t->skel || t->ncpus <= 0) {
 		err = errno ? -errno : -EINVAL;
-		kh_log(KH_LOG_ERROR, "opening the audit tap's BPF object failed (%s):",
-		       strerror(-err));
+		kh_log(KH_LOG_ERROR,
+		       "opening the audit tap's BPF object failed (%s):", strerror(-err));
 		bpf_log__print_tail(stderr, "    ", 10);
 		goto err_free;
 	}

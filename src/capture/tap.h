@@ -17,11 +17,11 @@
 #include "keyhole/ring_abi.h"
 
 struct tap_opts {
-	const char *comm;    /* target process name (default "kube-apiserver"), <= 15 bytes */
-	uint64_t cap_bytes;  /* writes longer than this keep head and tail (default 1 MB) */
-	uint64_t tail_bytes; /* tail kept past the cap (default min(64 KB, cap / 4)) */
-	uint32_t ring_bytes; /* ring buffer size, power of two >= 4096 (default 16 MB) */
-	int verbose;	     /* copy libbpf's messages to stderr */
+	const char *comm;	   /* target process name (default "kube-apiserver"), <= 15 bytes */
+	uint64_t cap_bytes;	   /* writes longer than this keep head and tail (default 1 MB) */
+	uint64_t tail_bytes;	   /* tail kept past the cap (default min(64 KB, cap / 4)) */
+	uint32_t ring_bytes;	   /* ring buffer size, power of two >= 4096 (default 16 MB) */
+	int verbose;		   /* copy libbpf's messages to stderr */
 	bool no_write_tracepoints; /* start without the tracepoint path (tap__writes_attach) */
 };
 

@@ -147,8 +147,8 @@ bool fact__broadcast(const struct audit_event *ev)
 uint32_t fact__partition(const struct audit_event *ev, uint32_t partitions)
 {
 	char buf[512];
-	long n =
-	    kstr_present(ev->user.username) ? kstr__decode(ev->user.username, buf, sizeof(buf)) : -1;
+	long n = kstr_present(ev->user.username) ? kstr__decode(ev->user.username, buf, sizeof(buf))
+						 : -1;
 	uint64_t h;
 
 	/* the decoded name, as the rules compare it; a longer or broken one by its raw bytes */

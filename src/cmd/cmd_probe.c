@@ -18,25 +18,24 @@
 enum { O_JSON, O_COMM, O_TAP };
 
 static const struct opt probe_opts[] = {
-	{0, "json", NULL, "one JSON object instead of text", O_JSON, 0, NULL},
-	{0, "comm", "NAME", "the apiserver's process name (default kube-apiserver)", O_COMM, 0,
-	 NULL},
-	{0, "tap", "MODE", "the path choice to explain: auto (default), uprobe or tracepoint",
-	 O_TAP, 0, "auto uprobe tracepoint"},
-	{0},
+    {0, "json", NULL, "one JSON object instead of text", O_JSON, 0, NULL},
+    {0, "comm", "NAME", "the apiserver's process name (default kube-apiserver)", O_COMM, 0, NULL},
+    {0, "tap", "MODE", "the path choice to explain: auto (default), uprobe or tracepoint", O_TAP, 0,
+     "auto uprobe tracepoint"},
+    {0},
 };
 
 const struct cmd_spec probe_spec = {
-	.name = "probe",
-	.summary = "tell what this kernel supports and whether `run` will work",
-	.synopsis = "[--json] [--comm NAME] [--tap auto|uprobe|tracepoint]",
-	.description = "Tell what this kernel supports for live capture (privileges, BTF, tracefs, "
-		       "the\ntracepoints the audit tap uses, the BPF ring buffer, lockdown, bpffs) "
-		       "and whether\n`keyhole run` will work here; and for each running apiserver "
-		       "(--comm, default\nkube-apiserver), which capture path `keyhole run --tap` "
-		       "(default auto) gives it and why.",
-	.epilog = "Exit status: 0 when `run` will work, 1 when it will not, 2 usage error.",
-	.opts = probe_opts,
+    .name = "probe",
+    .summary = "tell what this kernel supports and whether `run` will work",
+    .synopsis = "[--json] [--comm NAME] [--tap auto|uprobe|tracepoint]",
+    .description = "Tell what this kernel supports for live capture (privileges, BTF, tracefs, "
+		   "the\ntracepoints the audit tap uses, the BPF ring buffer, lockdown, bpffs) "
+		   "and whether\n`keyhole run` will work here; and for each running apiserver "
+		   "(--comm, default\nkube-apiserver), which capture path `keyhole run --tap` "
+		   "(default auto) gives it and why.",
+    .epilog = "Exit status: 0 when `run` will work, 1 when it will not, 2 usage error.",
+    .opts = probe_opts,
 };
 
 static const char *state_name(enum kh_feat_state s)
@@ -136,13 +135,13 @@ static void print_tap(struct probe_tap *pt)
 	fprintf(pt->f, "tap: --tap %s; uprobes: %s\n", tap_mode_name(pt->mode),
 		pt->uprobes ? "yes (the uprobe PMU is there)" : pt->kernel_why);
 	if (tap_path_scan(pt->comm, tap_proc, pt) <= 0)
-		fprintf(pt->f, "tap: no %s running: the path is chosen when one starts (uprobe for "
-			       "a Go binary whose %s resolves, tracepoints otherwise)\n",
+		fprintf(pt->f,
+			"tap: no %s running: the path is chosen when one starts (uprobe for "
+			"a Go binary whose %s resolves, tracepoints otherwise)\n",
 			pt->comm, GOSYM_WRITE_FUNC);
 }
 
-static void print_json(const struct kh_features *ft, bool ok, const char *why,
-		       struct probe_tap *pt)
+static void print_json(const struct kh_features *ft, bool ok, const char *why, struct probe_tap *pt)
 {
 	printf("{\"kernel\":");
 	json_string(stdout, ft->kernel);
@@ -161,8 +160,7 @@ static void print_json(const struct kh_features *ft, bool ok, const char *why,
 	printf("}\n");
 }
 
-static void print_text(const struct kh_features *ft, bool ok, const char *why,
-		       struct probe_tap *pt)
+static void print_text(const struct kh_features *ft, bool ok, const char *why, struct probe_tap *pt)
 {
 	printf("kernel: %s\n", ft->kernel);
 	for (int i = 0; i < KH_FEAT__NR; i++) {

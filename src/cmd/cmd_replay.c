@@ -34,8 +34,10 @@ static const struct opt replay_opts[] = {
     {'o', "output", "FILE", "write alerts to FILE (appended) instead of stdout; - is stdout",
      O_OUTPUT, OPT_FILE, NULL},
     CMD_FORMAT_OPTS(O_FORMAT, O_COLOR),
-    {'r', "rules", "PATH", "Sigma rules: a file or a directory (repeatable; adds to the\n"
-     "config's rules.paths)", O_RULES, OPT_FILE, NULL},
+    {'r', "rules", "PATH",
+     "Sigma rules: a file or a directory (repeatable; adds to the\n"
+     "config's rules.paths)",
+     O_RULES, OPT_FILE, NULL},
     {'q', "quiet", NULL, "no per-input summary", O_QUIET, 0, NULL},
     {0, "resume", "STATE",
      "continue a previous replay of a growing set of files from the\n"

@@ -242,7 +242,7 @@ int cmd_report(int argc, char **argv)
 		ret = cmd__usage_error(NULL, "no output: -o report.html (or -o - for stdout)");
 	else if (a.alerts && a.n_baseline)
 		ret = cmd__usage_error(NULL,
-				      "--baseline reads audit logs; it does not go with --alerts");
+				       "--baseline reads audit logs; it does not go with --alerts");
 	if (!ret && (opts__check_inputs(a.baseline, a.n_baseline) || opts__check_inputs(files, n)))
 		ret = 2;
 	if (!ret && cmd__load_config(a.config, &cfg))

@@ -19,26 +19,26 @@
 enum { O_JSON, O_CONFIG_REF, O_CONFIG, O_RULES };
 
 static const struct opt rules_opts[] = {
-	{0, "json", NULL, "one JSON object per rule", O_JSON, 0, NULL},
-	{'c', "config", "FILE", "read rules.paths from this configuration file", O_CONFIG, OPT_FILE,
-	 NULL},
-	{'r', "rules", "PATH", "Sigma rules: a file or a directory (repeatable)", O_RULES, OPT_FILE,
-	 NULL},
-	{0, "config-reference", NULL, "every config file key: type, default, meaning (Markdown)",
-	 O_CONFIG_REF, 0, NULL},
-	{0},
+    {0, "json", NULL, "one JSON object per rule", O_JSON, 0, NULL},
+    {'c', "config", "FILE", "read rules.paths from this configuration file", O_CONFIG, OPT_FILE,
+     NULL},
+    {'r', "rules", "PATH", "Sigma rules: a file or a directory (repeatable)", O_RULES, OPT_FILE,
+     NULL},
+    {0, "config-reference", NULL, "every config file key: type, default, meaning (Markdown)",
+     O_CONFIG_REF, 0, NULL},
+    {0},
 };
 
 const struct cmd_spec rules_spec = {
-	.name = "rules",
-	.summary = "list the detection rules, or check Sigma rule files",
-	.synopsis = "[--json] [-c FILE] [-r PATH]...\ncheck PATH...\n--config-reference",
-	.description = "List the detection rules keyhole applies: the built-in ones, then the Sigma "
-		       "rules of the\nconfig's rules.paths and of each --rules PATH. `check` "
-		       "validates Sigma rule files (or\ndirectories of them) and prints each error "
-		       "as file:line:column: message.",
-	.epilog = "Exit status: 0; for check, 1 when any rule is invalid; 2 usage error.",
-	.opts = rules_opts,
+    .name = "rules",
+    .summary = "list the detection rules, or check Sigma rule files",
+    .synopsis = "[--json] [-c FILE] [-r PATH]...\ncheck PATH...\n--config-reference",
+    .description = "List the detection rules keyhole applies: the built-in ones, then the Sigma "
+		   "rules of the\nconfig's rules.paths and of each --rules PATH. `check` "
+		   "validates Sigma rule files (or\ndirectories of them) and prints each error "
+		   "as file:line:column: message.",
+    .epilog = "Exit status: 0; for check, 1 when any rule is invalid; 2 usage error.",
+    .opts = rules_opts,
 };
 
 struct rules_args {
@@ -53,9 +53,15 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 	struct rules_args *a = ctx;
 
 	switch (h->o->id) {
-	case O_JSON: a->json = 1; break;
-	case O_CONFIG_REF: a->reference = 1; break;
-	case O_CONFIG: a->config = h->val; break;
+	case O_JSON:
+		a->json = 1;
+		break;
+	case O_CONFIG_REF:
+		a->reference = 1;
+		break;
+	case O_CONFIG:
+		a->config = h->val;
+		break;
 	case O_RULES:
 		if (a->n_paths == KH_SIGMA_MAX_PATHS)
 			return cmd__usage_error(NULL, "at most %d rule paths", KH_SIGMA_MAX_PATHS);
@@ -107,8 +113,8 @@ static void print_row(const struct kh_rule_info *r)
 			strncat(tech, ",", sizeof(tech) - strlen(tech) - 1);
 		strncat(tech, ids[t], sizeof(tech) - strlen(tech) - 1);
 	}
-	printf("%-34s %-8s %4d  %-36s  %s\n    %s\n", r->id, r->severity, r->risk_score,
-	       r->uuid, tech, r->name);
+	printf("%-34s %-8s %4d  %-36s  %s\n    %s\n", r->id, r->severity, r->risk_score, r->uuid,
+	       tech, r->name);
 }
 
 /* keyhole rules check PATH...: every error on stderr, exit 1 if any */
@@ -159,7 +165,7 @@ int cmd__rules(int argc, char **argv)
 		return r == 1 ? 0 : 2;
 	if (n) {
 		r = cmd__usage_error(NULL, "unexpected argument '%s' (did you mean `rules check`?)",
-				    ops[0]);
+				     ops[0]);
 		free(ops);
 		return r;
 	}

@@ -35,79 +35,109 @@
 #include "keyhole/resume.h"
 
 enum {
-	O_AUDIT_LOG, O_OUTPUT, O_COMM, O_MAX_EVENT, O_RING, O_METRICS, O_NO_EXEC, O_NO_GUARD,
-	O_NO_BASELINE, O_CONFIG, O_VERBOSE, O_FORMAT, O_COLOR, O_CATCHUP_BYTES, O_CATCHUP_AGE, O_TAP,
-	O_CLUSTER, O_CLUSTER_NAME, O_CLUSTER_PASSWORD_FILE, O_NODE_NAME, O_ROLE, O_RULES,
+	O_AUDIT_LOG,
+	O_OUTPUT,
+	O_COMM,
+	O_MAX_EVENT,
+	O_RING,
+	O_METRICS,
+	O_NO_EXEC,
+	O_NO_GUARD,
+	O_NO_BASELINE,
+	O_CONFIG,
+	O_VERBOSE,
+	O_FORMAT,
+	O_COLOR,
+	O_CATCHUP_BYTES,
+	O_CATCHUP_AGE,
+	O_TAP,
+	O_CLUSTER,
+	O_CLUSTER_NAME,
+	O_CLUSTER_PASSWORD_FILE,
+	O_NODE_NAME,
+	O_ROLE,
+	O_RULES,
 };
 
 static const struct opt run_opts[] = {
-	{0, "audit-log", "PATH", "capture writes to PATH instead of the apiserver's own\n"
-				 "--audit-log-path (it may not exist yet)", O_AUDIT_LOG, OPT_FILE, NULL},
-	{'o', "output", "FILE|-|syslog[:FACILITY]", "where alerts go (default stdout; a FILE is "
-	 "appended and\nreopened on SIGHUP)", O_OUTPUT, OPT_FILE, NULL},
-	CMD_FORMAT_OPTS(O_FORMAT, O_COLOR),
-	{0, "comm", "NAME", "name of the apiserver process (default kube-apiserver)", O_COMM, 0,
-	 NULL},
-	{0, "max-event-bytes", "N", "events longer than N keep their head and tail only\n"
-				    "(default 1048576, at most 8388608; K and M suffixes)",
-	 O_MAX_EVENT, 0, NULL},
-	{0, "ring-bytes", "N", "BPF ring buffer size, a power of two (default 16M)", O_RING, 0,
-	 NULL},
-	{0, "tap", "auto|uprobe|tracepoint", "how writes are captured: a uprobe in the apiserver's own\n"
-					     "Go write function (costs no other process anything), or\n"
-					     "the write system call tracepoints (any writer); auto (the\n"
-					     "default) takes the uprobe where the binary resolves",
-	 O_TAP, 0, "auto uprobe tracepoint"},
-	{0, "metrics", "ADDR:PORT", "serve /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)",
-	 O_METRICS, 0, NULL},
-	{0, "no-exec-watch", NULL, "do not watch container exec sessions", O_NO_EXEC, 0, NULL},
-	{0, "no-audit-guard", NULL, "do not watch other processes changing the audit log",
-	 O_NO_GUARD, 0, NULL},
-	{0, "no-baseline", NULL, "do not learn history from the rotated audit logs first\n"
-				 "(first start; with a checkpoint in the state file, the\n"
-				 "run resumes from it instead)",
-	 O_NO_BASELINE, 0, NULL},
-	{0, "catchup-max-bytes", "N", "resuming after a restart, read at most N bytes of audit\n"
-				      "log; the oldest are skipped and reported (default 1G)",
-	 O_CATCHUP_BYTES, 0, NULL},
-	{0, "catchup-max-age", "SECONDS", "resuming, skip and report lines older than this\n"
-					  "(default 86400)",
-	 O_CATCHUP_AGE, 0, NULL},
-	{0, "cluster", "URL", "cluster mode: share facts over Redis Streams at URL\n"
-			      "(redis://[user[:password]@]host[:port][/db]); see\n"
-			      "docs/cluster.md. Without it everything runs here.",
-	 O_CLUSTER, 0, NULL},
-	{0, "cluster-name", "NAME", "prefix of every Redis key (default keyhole)", O_CLUSTER_NAME, 0,
-	 NULL},
-	{0, "cluster-password-file", "FILE", "the Redis password, first line (a mounted Secret)",
-	 O_CLUSTER_PASSWORD_FILE, OPT_FILE, NULL},
-	{0, "node-name", "NAME", "this instance in the cluster (default: the host name)",
-	 O_NODE_NAME, 0, NULL},
-	{0, "role", "auto|control-plane|node", "control-plane also correlates; auto: control-plane\n"
-						"when an apiserver (or --audit-log) is found",
-	 O_ROLE, 0, "auto control-plane node"},
-	{'c', "config", "FILE", "configuration file (YAML)", O_CONFIG, OPT_FILE, NULL},
-	{'r', "rules", "PATH", "Sigma rules: a file or a directory (repeatable; adds to\n"
-			     "the config's rules.paths; read again on SIGHUP)",
-	 O_RULES, OPT_FILE, NULL},
-	{'v', "verbose", NULL, "debug messages, libbpf's included", O_VERBOSE, 0, NULL},
-	{0},
+    {0, "audit-log", "PATH",
+     "capture writes to PATH instead of the apiserver's own\n"
+     "--audit-log-path (it may not exist yet)",
+     O_AUDIT_LOG, OPT_FILE, NULL},
+    {'o', "output", "FILE|-|syslog[:FACILITY]",
+     "where alerts go (default stdout; a FILE is "
+     "appended and\nreopened on SIGHUP)",
+     O_OUTPUT, OPT_FILE, NULL},
+    CMD_FORMAT_OPTS(O_FORMAT, O_COLOR),
+    {0, "comm", "NAME", "name of the apiserver process (default kube-apiserver)", O_COMM, 0, NULL},
+    {0, "max-event-bytes", "N",
+     "events longer than N keep their head and tail only\n"
+     "(default 1048576, at most 8388608; K and M suffixes)",
+     O_MAX_EVENT, 0, NULL},
+    {0, "ring-bytes", "N", "BPF ring buffer size, a power of two (default 16M)", O_RING, 0, NULL},
+    {0, "tap", "auto|uprobe|tracepoint",
+     "how writes are captured: a uprobe in the apiserver's own\n"
+     "Go write function (costs no other process anything), or\n"
+     "the write system call tracepoints (any writer); auto (the\n"
+     "default) takes the uprobe where the binary resolves",
+     O_TAP, 0, "auto uprobe tracepoint"},
+    {0, "metrics", "ADDR:PORT", "serve /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)",
+     O_METRICS, 0, NULL},
+    {0, "no-exec-watch", NULL, "do not watch container exec sessions", O_NO_EXEC, 0, NULL},
+    {0, "no-audit-guard", NULL, "do not watch other processes changing the audit log", O_NO_GUARD,
+     0, NULL},
+    {0, "no-baseline", NULL,
+     "do not learn history from the rotated audit logs first\n"
+     "(first start; with a checkpoint in the state file, the\n"
+     "run resumes from it instead)",
+     O_NO_BASELINE, 0, NULL},
+    {0, "catchup-max-bytes", "N",
+     "resuming after a restart, read at most N bytes of audit\n"
+     "log; the oldest are skipped and reported (default 1G)",
+     O_CATCHUP_BYTES, 0, NULL},
+    {0, "catchup-max-age", "SECONDS",
+     "resuming, skip and report lines older than this\n"
+     "(default 86400)",
+     O_CATCHUP_AGE, 0, NULL},
+    {0, "cluster", "URL",
+     "cluster mode: share facts over Redis Streams at URL\n"
+     "(redis://[user[:password]@]host[:port][/db]); see\n"
+     "docs/cluster.md. Without it everything runs here.",
+     O_CLUSTER, 0, NULL},
+    {0, "cluster-name", "NAME", "prefix of every Redis key (default keyhole)", O_CLUSTER_NAME, 0,
+     NULL},
+    {0, "cluster-password-file", "FILE", "the Redis password, first line (a mounted Secret)",
+     O_CLUSTER_PASSWORD_FILE, OPT_FILE, NULL},
+    {0, "node-name", "NAME", "this instance in the cluster (default: the host name)", O_NODE_NAME,
+     0, NULL},
+    {0, "role", "auto|control-plane|node",
+     "control-plane also correlates; auto: control-plane\n"
+     "when an apiserver (or --audit-log) is found",
+     O_ROLE, 0, "auto control-plane node"},
+    {'c', "config", "FILE", "configuration file (YAML)", O_CONFIG, OPT_FILE, NULL},
+    {'r', "rules", "PATH",
+     "Sigma rules: a file or a directory (repeatable; adds to\n"
+     "the config's rules.paths; read again on SIGHUP)",
+     O_RULES, OPT_FILE, NULL},
+    {'v', "verbose", NULL, "debug messages, libbpf's included", O_VERBOSE, 0, NULL},
+    {0},
 };
 
 const struct cmd_spec run_spec = {
-	.name = "run",
-	.summary = "capture the apiserver's audit writes live (BPF) and alert",
-	.synopsis = "[OPTIONS]",
-	.description =
-		"Capture the audit events the kube-apiserver writes to its audit log, live, with "
-		"BPF, and\nprint alerts as JSON lines. Running apiservers are found in /proc (their "
-		"--audit-log-path,\nthrough /proc/PID/root), restarted ones by exec; log rotation is "
-		"followed. Needs root (or\nCAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE) and a kernel with "
-		"BTF: `keyhole probe` tells.",
-	.epilog = "Signals: INT/TERM stop (after draining and flushing), USR1 prints the counters, "
-		  "HUP\nreopens the alert file and reloads the Sigma rules.\nExit status: 0 stopped cleanly, 1 capture or output "
-		  "failure, 2 usage error.",
-	.opts = run_opts,
+    .name = "run",
+    .summary = "capture the apiserver's audit writes live (BPF) and alert",
+    .synopsis = "[OPTIONS]",
+    .description =
+	"Capture the audit events the kube-apiserver writes to its audit log, live, with "
+	"BPF, and\nprint alerts as JSON lines. Running apiservers are found in /proc (their "
+	"--audit-log-path,\nthrough /proc/PID/root), restarted ones by exec; log rotation is "
+	"followed. Needs root (or\nCAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE) and a kernel with "
+	"BTF: `keyhole probe` tells.",
+    .epilog =
+	"Signals: INT/TERM stop (after draining and flushing), USR1 prints the counters, "
+	"HUP\nreopens the alert file and reloads the Sigma rules.\nExit status: 0 stopped cleanly, 1 capture or output "
+	"failure, 2 usage error.",
+    .opts = run_opts,
 };
 
 struct run_args {
@@ -186,32 +216,56 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 	uint64_t n;
 
 	switch (h->o->id) {
-	case O_AUDIT_LOG: a->audit_log = h->val; break;
-	case O_OUTPUT: a->output = h->val; break;
+	case O_AUDIT_LOG:
+		a->audit_log = h->val;
+		break;
+	case O_OUTPUT:
+		a->output = h->val;
+		break;
 	case O_COMM:
 		if (strlen(h->val) >= KH_COMM_LEN)
-			return cmd__usage_error(NULL, "--comm '%s': process names are at most %d bytes "
-					       "(the kernel truncates comm)", h->val, KH_COMM_LEN - 1);
+			return cmd__usage_error(NULL,
+						"--comm '%s': process names are at most %d bytes "
+						"(the kernel truncates comm)",
+						h->val, KH_COMM_LEN - 1);
 		a->comm = h->val;
 		break;
-	case O_METRICS: a->metrics = h->val; break;
-	case O_CONFIG: a->config = h->val; break;
+	case O_METRICS:
+		a->metrics = h->val;
+		break;
+	case O_CONFIG:
+		a->config = h->val;
+		break;
 	case O_VERBOSE:
 		a->verbose = 1;
 		log__set_level(KH_LOG_DEBUG);
 		break;
-	case O_NO_EXEC: a->no_exec_watch = 1; break;
-	case O_NO_GUARD: a->no_audit_guard = 1; break;
-	case O_NO_BASELINE: a->no_baseline = 1; break;
-	case O_CLUSTER: a->cluster = h->val; break;
-	case O_CLUSTER_NAME: a->cluster_name = h->val; break;
-	case O_CLUSTER_PASSWORD_FILE: a->cluster_password_file = h->val; break;
-	case O_NODE_NAME: a->node_name = h->val; break;
+	case O_NO_EXEC:
+		a->no_exec_watch = 1;
+		break;
+	case O_NO_GUARD:
+		a->no_audit_guard = 1;
+		break;
+	case O_NO_BASELINE:
+		a->no_baseline = 1;
+		break;
+	case O_CLUSTER:
+		a->cluster = h->val;
+		break;
+	case O_CLUSTER_NAME:
+		a->cluster_name = h->val;
+		break;
+	case O_CLUSTER_PASSWORD_FILE:
+		a->cluster_password_file = h->val;
+		break;
+	case O_NODE_NAME:
+		a->node_name = h->val;
+		break;
 	case O_ROLE:
 		if (strcmp(h->val, "auto") && strcmp(h->val, "control-plane") &&
 		    strcmp(h->val, "node"))
 			return cmd__usage_error(NULL, "--role '%s': auto, control-plane or node",
-					       h->val);
+						h->val);
 		a->role = h->val;
 		break;
 	case O_MAX_EVENT:
@@ -219,18 +273,20 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 			return cmd__usage_error(NULL, "--max-event-bytes '%s': not a size", h->val);
 		/* the bounds of capture.max_event_bytes (config.c): the tap's copy budget */
 		if (a->max_event_bytes < KH_AUDIT_CAP_MIN || a->max_event_bytes > KH_AUDIT_CAP_MAX)
-			return cmd__usage_error(NULL, "--max-event-bytes '%s': must be from %u to %u",
-					       h->val, KH_AUDIT_CAP_MIN, KH_AUDIT_CAP_MAX);
+			return cmd__usage_error(NULL,
+						"--max-event-bytes '%s': must be from %u to %u",
+						h->val, KH_AUDIT_CAP_MIN, KH_AUDIT_CAP_MAX);
 		break;
 	case O_CATCHUP_BYTES:
 		if (parse_size(h->val, &a->catchup_max_bytes))
-			return cmd__usage_error(NULL, "--catchup-max-bytes '%s': not a size", h->val);
+			return cmd__usage_error(NULL, "--catchup-max-bytes '%s': not a size",
+						h->val);
 		a->catchup_bytes_set = 1;
 		break;
 	case O_CATCHUP_AGE:
 		if (parse_size(h->val, &n) || n > 366ull * 86400)
-			return cmd__usage_error(NULL, "--catchup-max-age '%s': not a number of seconds",
-					       h->val);
+			return cmd__usage_error(
+			    NULL, "--catchup-max-age '%s': not a number of seconds", h->val);
 		a->catchup_max_age_ns = (int64_t)n * 1000000000;
 		a->catchup_age_set = 1;
 		break;
@@ -238,7 +294,8 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		enum tap_mode m;
 
 		if (tap_mode_parse(h->val, &m))
-			return cmd__usage_error(NULL, "--tap '%s': auto, uprobe or tracepoint", h->val);
+			return cmd__usage_error(NULL, "--tap '%s': auto, uprobe or tracepoint",
+						h->val);
 		a->tap = h->val;
 		break;
 	}
@@ -251,8 +308,8 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		if (parse_size(h->val, &n) || n > (1u << 30))
 			return cmd__usage_error(NULL, "--ring-bytes '%s': not a size", h->val);
 		if (n < 4096 || (n & (n - 1)))
-			return cmd__usage_error(NULL, "--ring-bytes '%s': must be a power of two from 4096",
-					       h->val);
+			return cmd__usage_error(
+			    NULL, "--ring-bytes '%s': must be a power of two from 4096", h->val);
 		a->ring_bytes = (uint32_t)n;
 		break;
 	default:
@@ -273,22 +330,29 @@ struct run {
 	struct exec_watch *ew;
 	struct node_source *ns;
 	struct kh_metrics *m;
-	struct kh_cluster *cl; /* cluster mode; NULL in single-node mode */
-	bool clustered;	       /* --cluster or cluster.url: the pipeline is the local half */
-	struct kh_resume *resume; /* the catch-up after a restart, and the seam */
+	struct kh_cluster *cl;	   /* cluster mode; NULL in single-node mode */
+	bool clustered;		   /* --cluster or cluster.url: the pipeline is the local half */
+	struct kh_resume *resume;  /* the catch-up after a restart, and the seam */
 	unsigned int watches_done; /* followed logs already caught up or learned */
-	uint64_t alerts_saved;	  /* alerts written when the state was last saved */
+	uint64_t alerts_saved;	   /* alerts written when the state was last saved */
 	int64_t last_alert_save_ns;
 };
 
 static int feed(void *ctx, const struct capture_line *l)
 {
 	struct run *r = ctx;
-	struct kh_origin o = {
-		.source = l->origin, .line_no = l->line_no, .flags = l->flags, .cut = l->cut,
-		.full_len = l->full_len};
-	struct kh_live_line ll = {.log = l->log, .host = l->host, .dev = l->dev, .ino = l->ino,
-				  .data = l->data, .len = l->len, .cut = l->cut != 0};
+	struct kh_origin o = {.source = l->origin,
+			      .line_no = l->line_no,
+			      .flags = l->flags,
+			      .cut = l->cut,
+			      .full_len = l->full_len};
+	struct kh_live_line ll = {.log = l->log,
+				  .host = l->host,
+				  .dev = l->dev,
+				  .ino = l->ino,
+				  .data = l->data,
+				  .len = l->len,
+				  .cut = l->cut != 0};
 	struct kh_file_pos pos;
 
 	if (r->resume) {
@@ -330,21 +394,23 @@ static void print_counters(const struct run *r)
 		uint64_t ec[KH_EXEC_WATCH__NR] = {0};
 
 		exec_watch__counters(r->ew, ec);
-		fprintf(stderr,
-			"keyhole: exec watch: %llu records, %llu sessions, lost %llu records "
-			"(ring full: %llu exec, %llu open, %llu exit), %llu processes untracked "
-			"(tables full: %llu untagged, %llu syscalls not followed), %llu environment "
-			"scans cut\n",
-			(unsigned long long)n->records, (unsigned long long)n->sessions,
-			(unsigned long long)(ec[KH_EXEC_WATCH_LOST_EXEC] + ec[KH_EXEC_WATCH_LOST_OPEN] +
-					     ec[KH_EXEC_WATCH_LOST_EXIT]),
-			(unsigned long long)ec[KH_EXEC_WATCH_LOST_EXEC],
-			(unsigned long long)ec[KH_EXEC_WATCH_LOST_OPEN],
-			(unsigned long long)ec[KH_EXEC_WATCH_LOST_EXIT],
-			(unsigned long long)(ec[KH_EXEC_WATCH_TAGS_FULL] + ec[KH_EXEC_WATCH_PENDING_FULL]),
-			(unsigned long long)ec[KH_EXEC_WATCH_TAGS_FULL],
-			(unsigned long long)ec[KH_EXEC_WATCH_PENDING_FULL],
-			(unsigned long long)ec[KH_EXEC_WATCH_ENV_CUT]);
+		fprintf(
+		    stderr,
+		    "keyhole: exec watch: %llu records, %llu sessions, lost %llu records "
+		    "(ring full: %llu exec, %llu open, %llu exit), %llu processes untracked "
+		    "(tables full: %llu untagged, %llu syscalls not followed), %llu environment "
+		    "scans cut\n",
+		    (unsigned long long)n->records, (unsigned long long)n->sessions,
+		    (unsigned long long)(ec[KH_EXEC_WATCH_LOST_EXEC] + ec[KH_EXEC_WATCH_LOST_OPEN] +
+					 ec[KH_EXEC_WATCH_LOST_EXIT]),
+		    (unsigned long long)ec[KH_EXEC_WATCH_LOST_EXEC],
+		    (unsigned long long)ec[KH_EXEC_WATCH_LOST_OPEN],
+		    (unsigned long long)ec[KH_EXEC_WATCH_LOST_EXIT],
+		    (unsigned long long)(ec[KH_EXEC_WATCH_TAGS_FULL] +
+					 ec[KH_EXEC_WATCH_PENDING_FULL]),
+		    (unsigned long long)ec[KH_EXEC_WATCH_TAGS_FULL],
+		    (unsigned long long)ec[KH_EXEC_WATCH_PENDING_FULL],
+		    (unsigned long long)ec[KH_EXEC_WATCH_ENV_CUT]);
 	}
 	fprintf(stderr,
 		"keyhole: pipeline: %llu lines, %llu parsed, %llu malformed (%llu oversized), "
@@ -355,9 +421,10 @@ static void print_counters(const struct run *r)
 	if (r->resume && resume__stats(r->resume)->logs) {
 		const struct kh_resume_stats *cs = resume__stats(r->resume);
 
-		fprintf(stderr, "keyhole: catch-up: %llu lines (%llu bytes) from %llu file(s), "
-				"%.1f s behind at start, %llu range(s) skipped (%llu bytes), %llu "
-				"file(s) vanished, %llu doubles dropped at the seam\n",
+		fprintf(stderr,
+			"keyhole: catch-up: %llu lines (%llu bytes) from %llu file(s), "
+			"%.1f s behind at start, %llu range(s) skipped (%llu bytes), %llu "
+			"file(s) vanished, %llu doubles dropped at the seam\n",
 			(unsigned long long)cs->lines, (unsigned long long)cs->bytes,
 			(unsigned long long)cs->files, cs->behind_ns / 1e9,
 			(unsigned long long)cs->skipped_ranges,
@@ -369,8 +436,10 @@ static void print_counters(const struct run *r)
 			"bytes); %llu alert lines read back, %llu not written again\n",
 			(unsigned long long)cs->warmup_lines, (unsigned long long)cs->warmup_bytes,
 			cs->warmup_span_ns / 1e9, (unsigned long long)k->warmup_alerts,
-			(unsigned long long)cs->warmup_cuts, (unsigned long long)cs->warmup_cut_bytes,
-			(unsigned long long)cs->written_noted, (unsigned long long)k->already_written);
+			(unsigned long long)cs->warmup_cuts,
+			(unsigned long long)cs->warmup_cut_bytes,
+			(unsigned long long)cs->written_noted,
+			(unsigned long long)k->already_written);
 	}
 }
 
@@ -441,9 +510,9 @@ static int run_loop(struct run *r)
 		if (r->m) {
 			capture__stats(r->c, &s);
 			metrics__heartbeat(r->m);
-			metrics__set_apiserver(r->m, s.followed || r->a.audit_log ?
-							     KH_APISERVER_FOUND :
-							     KH_APISERVER_UNKNOWN);
+			metrics__set_apiserver(r->m, s.followed || r->a.audit_log
+							 ? KH_APISERVER_FOUND
+							 : KH_APISERVER_UNKNOWN);
 		}
 	}
 	return 0;
@@ -463,10 +532,12 @@ static void start_exec_watch(struct run *r)
 		return;
 	}
 	r->ns = node_source__new(r->p, &no);
-	if (!r->ns || capture__add_ring(r->c, exec_watch__ring_fd(r->ew), node_source__on_record,
-					r->ns)) {
-		kh_log(KH_LOG_WARN, "cannot serve the exec watch's ring: %s; running the audit tap "
-				    "alone", strerror(errno));
+	if (!r->ns ||
+	    capture__add_ring(r->c, exec_watch__ring_fd(r->ew), node_source__on_record, r->ns)) {
+		kh_log(KH_LOG_WARN,
+		       "cannot serve the exec watch's ring: %s; running the audit tap "
+		       "alone",
+		       strerror(errno));
 		node_source__free(r->ns);
 		exec_watch__free(r->ew);
 		r->ns = NULL;
@@ -512,9 +583,11 @@ static void catch_up_unfollowed(struct run *r)
 
 	for (size_t i = 0; i < n; i++) {
 		if (baseline__list(logs[i], &files)) {
-			kh_log(KH_LOG_WARN, "catch-up: %s was being followed, no apiserver writes it "
-					    "now and it cannot be listed from here: caught up when its "
-					    "apiserver is found", logs[i]);
+			kh_log(KH_LOG_WARN,
+			       "catch-up: %s was being followed, no apiserver writes it "
+			       "now and it cannot be listed from here: caught up when its "
+			       "apiserver is found",
+			       logs[i]);
 			continue;
 		}
 		kh_log(KH_LOG_INFO, "catch-up: no apiserver writes %s now: reading it as it is",
@@ -551,8 +624,9 @@ static void catch_up_or_learn(struct run *r)
 			kh_log(KH_LOG_WARN, "baseline: cannot list the logs beside %s: %s", path,
 			       strerror(-err));
 		else if (st.files)
-			kh_log(KH_LOG_INFO, "baseline: learned history from %llu events in %llu "
-					    "file(s) beside %s",
+			kh_log(KH_LOG_INFO,
+			       "baseline: learned history from %llu events in %llu "
+			       "file(s) beside %s",
 			       (unsigned long long)st.lines, (unsigned long long)st.files, path);
 		if (r->resume)
 			resume__anchor(r->resume, log, path);
@@ -571,11 +645,11 @@ static int start_resume(struct run *r)
 
 	if (!pipeline__checkpoint(r->p))
 		return 0; /* no state_file: nothing to resume from, nothing to save to */
-	ro.max_bytes = r->a.catchup_bytes_set ? r->a.catchup_max_bytes
-					      : r->cfg->capture.catchup_max_bytes;
+	ro.max_bytes =
+	    r->a.catchup_bytes_set ? r->a.catchup_max_bytes : r->cfg->capture.catchup_max_bytes;
 	ro.warmup_max_bytes = r->cfg->capture.catchup_warmup_max_bytes;
-	ro.max_age_ns = r->a.catchup_age_set ? r->a.catchup_max_age_ns
-					     : r->cfg->capture.catchup_max_age_ns;
+	ro.max_age_ns =
+	    r->a.catchup_age_set ? r->a.catchup_max_age_ns : r->cfg->capture.catchup_max_age_ns;
 	r->resume = resume__new(r->p, &ro);
 	if (!r->resume) {
 		kh_log(KH_LOG_ERROR, "cannot start the catch-up: %s", strerror(errno));
@@ -594,8 +668,7 @@ static int start_metrics(struct run *r)
 	if (!r->m || metrics__add_pipeline(r->m, pipeline__counters(r->p)) ||
 	    (r->resume && resume__add_metrics(r->resume, r->m)) ||
 	    capture__add_metrics(r->c, r->m) || (r->cl && cluster__add_metrics(r->cl, r->m)) ||
-	    (r->ew && exec_watch__add_metrics(r->ew, r->m)) ||
-	    metrics__serve(r->m, addr)) {
+	    (r->ew && exec_watch__add_metrics(r->ew, r->m)) || metrics__serve(r->m, addr)) {
 		kh_log(KH_LOG_ERROR, "cannot serve metrics on %s", addr);
 		return 1;
 	}
@@ -690,12 +763,15 @@ static int run_start(struct run *r)
 	co.comm = r->a.comm ? r->a.comm : r->cfg->capture.comm;
 	co.audit_log = r->a.audit_log ? r->a.audit_log : r->cfg->capture.audit_log;
 	co.max_event_bytes =
-		r->a.max_event_bytes ? r->a.max_event_bytes : r->cfg->capture.max_event_bytes;
+	    r->a.max_event_bytes ? r->a.max_event_bytes : r->cfg->capture.max_event_bytes;
 	co.ring_bytes = r->a.ring_bytes;
-	if (tap_mode_parse(r->a.tap ? r->a.tap : r->cfg->capture.tap ? r->cfg->capture.tap : "auto",
+	if (tap_mode_parse(r->a.tap		 ? r->a.tap
+			   : r->cfg->capture.tap ? r->cfg->capture.tap
+						 : "auto",
 			   &co.tap_mode)) {
 		kh_log(KH_LOG_ERROR, "%s '%s': the tap is auto, uprobe or tracepoint",
-		       r->a.tap ? "--tap" : "capture.tap", r->a.tap ? r->a.tap : r->cfg->capture.tap);
+		       r->a.tap ? "--tap" : "capture.tap",
+		       r->a.tap ? r->a.tap : r->cfg->capture.tap);
 		return 2;
 	}
 	co.verbose = r->a.verbose;
@@ -713,8 +789,10 @@ static int run_start(struct run *r)
 	/* attached: from here on, only what following a restarted apiserver needs (before the
 	 * metrics thread starts, since capabilities are per thread) */
 	if ((err = privileges__drop_to_run(co.tap_mode != TAP_MODE_TRACEPOINT)) != 0)
-		kh_log(KH_LOG_WARN, "could not drop capabilities after attaching: %s; running "
-		       "with more privilege than needed", strerror(-err));
+		kh_log(KH_LOG_WARN,
+		       "could not drop capabilities after attaching: %s; running "
+		       "with more privilege than needed",
+		       strerror(-err));
 	if (start_metrics(r))
 		return 1;
 	catch_up_or_learn(r);

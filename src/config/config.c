@@ -52,8 +52,7 @@ const struct kh_config_key kh_config_top_keys[] = {
     KH_CFG_UINT_KEY("capture.catchup_max_bytes", T, capture.catchup_max_bytes, 0, UINT64_MAX,
 		    "after a restart, catch up at most this many bytes of audit log (the oldest "
 		    "are skipped and reported; 0: no bound)"),
-    KH_CFG_DURATION_KEY("capture.catchup_max_age", T, capture.catchup_max_age_ns, 0,
-			366 * KH_DAY_S,
+    KH_CFG_DURATION_KEY("capture.catchup_max_age", T, capture.catchup_max_age_ns, 0, 366 * KH_DAY_S,
 			"after a restart, skip (and report) audit lines older than this (0: no "
 			"bound)"),
     KH_CFG_UINT_KEY("capture.catchup_warmup_max_bytes", T, capture.catchup_warmup_max_bytes, 0,
@@ -333,7 +332,8 @@ static int parse_list(struct loader *L, const yaml_node_t *n, const struct kh_co
 					    : list_item(L, n, item, i, key, slot);
 		if (r)
 			return r;
-		if (k->type == KH_CFG_IPLIST && config_scalar__parse_ip(*slot, strlen(*slot), true, &ip))
+		if (k->type == KH_CFG_IPLIST &&
+		    config_scalar__parse_ip(*slot, strlen(*slot), true, &ip))
 			return fail(L, item, key,
 				    "item %zu: '%s' is not an IP address or CIDR prefix", i + 1,
 				    excerpt(*slot, b, sizeof(b)));
@@ -575,8 +575,9 @@ static int walk_rules(struct loader *L, const yaml_node_t *map)
 		if ((r = check_duplicate(L, map, p, kn, id, shown)))
 			return r;
 		if (!strcmp(id, "paths")) { /* Sigma rule files and directories, not a rule id */
-			static const struct kh_config_key pk = KH_CFG_LIST_KEY(
-				"paths", struct kh_config, rule_paths, "Sigma rule files or directories");
+			static const struct kh_config_key pk =
+			    KH_CFG_LIST_KEY("paths", struct kh_config, rule_paths,
+					    "Sigma rule files or directories");
 			struct cfg_val v;
 
 			if ((r = parse_value(L, vn, &pk, shown, &v)))
@@ -798,4 +799,3 @@ void config__rule_apply(const struct kh_config *cfg, const char *rule_id,
 		if (rv->vals[i].set)
 			config__store(&keys[i], target, &rv->vals[i]);
 }
-

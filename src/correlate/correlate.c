@@ -36,13 +36,13 @@
  * single-event rule k8s-secret-access-non-controller.
  */
 const struct kh_rule_info kh_rule_escalate_then_loot = {
-	.id = "k8s-escalate-then-loot",
-	.uuid = "6f0c1d2e-3b4a-4c5d-9e8f-7a6b5c4d3e2f",
-	.name = "Kubernetes Escalate-Then-Loot: RBAC Grant Followed by Secret Access",
-	.severity = "critical",
-	.risk_score = 99,
-	.techniques = {"T1098.006", "T1552.007", "T1609", "T1134"},
-	.source = "seed 004 (correlation); DESIGN.md Rules: escalate-then-loot",
+    .id = "k8s-escalate-then-loot",
+    .uuid = "6f0c1d2e-3b4a-4c5d-9e8f-7a6b5c4d3e2f",
+    .name = "Kubernetes Escalate-Then-Loot: RBAC Grant Followed by Secret Access",
+    .severity = "critical",
+    .risk_score = 99,
+    .techniques = {"T1098.006", "T1552.007", "T1609", "T1134"},
+    .source = "seed 004 (correlation); DESIGN.md Rules: escalate-then-loot",
 };
 
 /*
@@ -78,7 +78,8 @@ void correlate_opts__defaults(struct kh_correlate_opts *o)
 	o->max_incidents = KH_CORRELATE_DEFAULT_MAX_INCIDENTS;
 	o->max_steps = KH_CORRELATE_DEFAULT_MAX_STEPS;
 	o->open_on_forbidden = false;
-	/* what Helm applies is a release being deployed (the label is set by Helm 3 on everything) */
+	/* what Helm applies is a release being deployed (the label is set by Helm 3 on everything)
+	 */
 	o->ignore_helm_managed = true;
 	o->controller_prefixes = default_controllers;
 	o->ignore_user_agents = default_ignore_uas;
@@ -118,7 +119,7 @@ struct role_entry {
 struct kh_correlate {
 	struct kh_correlate_opts o;
 	struct kh_emit *e;
-	size_t rule_index; /* alerts_by_rule slot: after the per-event rules */
+	size_t rule_index;	      /* alerts_by_rule slot: after the per-event rules */
 	struct kh_subjects *subjects; /* principals holding grants */
 	/*
 	 * principals that read secrets successfully (prior access), in a table of their own so that
@@ -207,8 +208,8 @@ static void learn_role(struct kh_correlate *c, const struct audit_event *ev)
 	char rb[64], nb[256], names[256];
 	const char *res = dec(ev->object_ref.resource, rb, sizeof(rb));
 	const char *ns = kstr__eq(ev->object_ref.resource, "roles")
-				 ? dec(ev->object_ref.namespace_, nb, sizeof(nb))
-				 : "";
+			     ? dec(ev->object_ref.namespace_, nb, sizeof(nb))
+			     : "";
 	const char *name = dec(ev->object_ref.name, names, sizeof(names));
 	struct kh_rbac_object obj;
 	struct role_entry *r;
@@ -229,8 +230,8 @@ static void learn_role(struct kh_correlate *c, const struct audit_event *ev)
 	if (r) {
 		/* a full object (create/update) states all its rules; a patch only adds */
 		r->flags = (obj.flags & KH_RBAC_JSON_PATCH) || kstr__eq(ev->verb, "patch")
-				   ? r->flags | flags
-				   : flags;
+			       ? r->flags | flags
+			       : flags;
 	} else if (flags) {
 		c->roles[c->roles_next++ % KH_ROLE_REG] = (struct role_entry){key, flags};
 	}
@@ -510,9 +511,8 @@ static void consider_user(struct kh_correlate *c, struct match *m, const struct 
 	const char *name = dec(u->username, buf, sizeof(buf));
 
 	if (name)
-		consider(c, m,
-			 subjects__find(c->subjects, KH_PRINCIPAL_USER, name, strlen(name)), t,
-			 why);
+		consider(c, m, subjects__find(c->subjects, KH_PRINCIPAL_USER, name, strlen(name)),
+			 t, why);
 	for (uint32_t i = 0; i < u->groups.n; i++) {
 		name = dec(u->groups.v[i], buf, sizeof(buf));
 		if (name)
@@ -566,8 +566,8 @@ static bool read_before(const struct kh_subject *s, uint64_t nsh, const struct k
 
 static void remember_read(struct kh_correlate *c, const char *reader, uint64_t nsh, int64_t t)
 {
-	struct kh_subject *s = subjects__get(c->readers, KH_PRINCIPAL_USER, reader,
-					     strlen(reader), c->now_ns);
+	struct kh_subject *s =
+	    subjects__get(c->readers, KH_PRINCIPAL_USER, reader, strlen(reader), c->now_ns);
 	struct kh_subject_read *r = s ? subject__read_slot(s, nsh) : NULL;
 
 	if (!r)
@@ -579,15 +579,14 @@ static void remember_read(struct kh_correlate *c, const char *reader, uint64_t n
 	subjects__keep_until(c->readers, s, t + c->o.window_ns);
 }
 
-static void on_request(struct kh_correlate *c, const struct audit_event *ev,
-		       enum kh_step_kind kind)
+static void on_request(struct kh_correlate *c, const struct audit_event *ev, enum kh_step_kind kind)
 {
 	bool proxied = any_prefix(c->o.impersonation_proxies, ev->user.username) &&
 		       kstr_nonempty(ev->impersonated_user.username);
 	char rbuf[1024];
 	/* behind an authenticating proxy the requester is the user it impersonates */
-	const char *reader = dec(proxied ? ev->impersonated_user.username : ev->user.username,
-				 rbuf, sizeof(rbuf));
+	const char *reader =
+	    dec(proxied ? ev->impersonated_user.username : ev->user.username, rbuf, sizeof(rbuf));
 	bool ok = grant__succeeded(ev) && ev->response_code != 404;
 	uint64_t nsh = kind == KH_STEP_SECRET_READ ? ns_hash(ev) : 0;
 	struct kh_incident *inc;
@@ -601,7 +600,7 @@ static void on_request(struct kh_correlate *c, const struct audit_event *ev,
 	inc = incident_find(c, reader);
 	if (!inc && find_grant(c, ev, rbac ? &why : NULL, &m)) {
 		const struct kh_subject *self =
-			subjects__find(c->readers, KH_PRINCIPAL_USER, reader, strlen(reader));
+		    subjects__find(c->readers, KH_PRINCIPAL_USER, reader, strlen(reader));
 
 		if (kind != KH_STEP_SECRET_READ || !read_before(self, nsh, m.g))
 			inc = incident_open(c, reader, m.g, m.via, m.group ? m.group_name : NULL);

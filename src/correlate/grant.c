@@ -330,16 +330,19 @@ static void add_subjects(struct kh_grant *g, struct packer *pk, const struct aud
 		const struct kh_rbac_subject *s = &obj->subjects[i];
 
 		if (kstr__eq(s->kind, "ServiceAccount")) {
-			/* a RoleBinding's ServiceAccount subject defaults to the binding's namespace */
+			/* a RoleBinding's ServiceAccount subject defaults to the binding's
+			 * namespace */
 			struct kstr ns = kstr_nonempty(s->namespace_) ? s->namespace_
 								      : ev->object_ref.namespace_;
 
 			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, KH_SHOWN_SA,
 				pack_sa(pk, ns, s->name));
 		} else if (kstr__eq(s->kind, "Group")) {
-			add_ben(g, KH_PRINCIPAL_GROUP, KH_VIA_SUBJECT, KH_SHOWN_GROUP, pack(pk, s->name));
+			add_ben(g, KH_PRINCIPAL_GROUP, KH_VIA_SUBJECT, KH_SHOWN_GROUP,
+				pack(pk, s->name));
 		} else if (kstr__eq(s->kind, "User")) {
-			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, KH_SHOWN_USER, pack(pk, s->name));
+			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, KH_SHOWN_USER,
+				pack(pk, s->name));
 		}
 	}
 }
@@ -418,9 +421,11 @@ struct kh_grant *grant__new(const struct audit_event *ev, enum kh_step_kind kind
 		if (g->flags & KH_GRANT_SUBJECTS_VISIBLE) {
 			/* the actor gains nothing it is not bound to: only a short window for it */
 			if (!actor_is_beneficiary(g))
-				add_ben(g, KH_PRINCIPAL_USER, KH_VIA_ACTOR, KH_SHOWN_ACTOR, g->actor);
+				add_ben(g, KH_PRINCIPAL_USER, KH_VIA_ACTOR, KH_SHOWN_ACTOR,
+					g->actor);
 		} else {
-			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_ACTOR_FALLBACK, KH_SHOWN_ACTOR, g->actor);
+			add_ben(g, KH_PRINCIPAL_USER, KH_VIA_ACTOR_FALLBACK, KH_SHOWN_ACTOR,
+				g->actor);
 		}
 		break;
 	case KH_STEP_SA_TOKEN:
@@ -435,7 +440,8 @@ struct kh_grant *grant__new(const struct audit_event *ev, enum kh_step_kind kind
 	case KH_STEP_IMPERSONATION:
 	case KH_STEP_ROLE_VERB:
 	default:
-		/* the actor itself gains: the impersonated identity's rights, or its own new role */
+		/* the actor itself gains: the impersonated identity's rights, or its own new role
+		 */
 		g->flags |= KH_GRANT_SUBJECTS_VISIBLE;
 		g->total_subjects = 1;
 		add_ben(g, KH_PRINCIPAL_USER, KH_VIA_SUBJECT, KH_SHOWN_USER, g->actor);

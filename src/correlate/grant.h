@@ -55,9 +55,10 @@ bool grant__succeeded(const struct audit_event *ev);
 
 /* how a principal gained from a grant, which sets how long the grant counts for it */
 enum kh_via {
-	KH_VIA_SUBJECT = 1,   /* a subject of the binding (or the impersonator, the token holder) */
-	KH_VIA_ACTOR,	      /* the actor of a binding it is not a subject of: actor window */
-	KH_VIA_ACTOR_FALLBACK, /* the actor, because the subjects were not logged (see correlate.c) */
+	KH_VIA_SUBJECT = 1, /* a subject of the binding (or the impersonator, the token holder) */
+	KH_VIA_ACTOR,	    /* the actor of a binding it is not a subject of: actor window */
+	KH_VIA_ACTOR_FALLBACK, /* the actor, because the subjects were not logged (see correlate.c)
+				*/
 	KH_VIA_BINDING,	       /* whoever the authorizer later says this very binding allowed */
 };
 
@@ -77,7 +78,8 @@ struct kh_beneficiary {
 	uint8_t principal; /* enum kh_principal */
 	uint8_t via;	   /* enum kh_via */
 	uint8_t shown;	   /* enum kh_shown: the subject kind as logged */
-	const char *name;  /* username or group name (ServiceAccounts as system:serviceaccount:NS:N) */
+	const char *name;  /* username or group name (ServiceAccounts as system:serviceaccount:NS:N)
+			    */
 };
 
 /* grant flags */
@@ -91,15 +93,15 @@ struct kh_grant {
 	uint32_t refs;
 	uint8_t kind; /* enum kh_step_kind */
 	uint32_t flags;
-	int64_t t_ns;	   /* when it took effect: the request's completion */
-	int64_t req_ns;	   /* when it was requested (timeline order) */
+	int64_t t_ns;	/* when it took effect: the request's completion */
+	int64_t req_ns; /* when it was requested (timeline order) */
 	const char *audit_id;
 	const char *actor; /* user.username of the request */
 	const char *verb;
 	const char *resource; /* objectRef resource[/subresource] */
 	const char *namespace_;
-	const char *name;	  /* binding, role, or service account name */
-	const char *role_kind;	  /* roleRef, when logged */
+	const char *name;      /* binding, role, or service account name */
+	const char *role_kind; /* roleRef, when logged */
 	const char *role_name;
 	const char *binding_key;  /* "ClusterRoleBinding/NAME" or "RoleBinding/NS/NAME" */
 	const char *impersonated; /* impersonatedUser.username */

@@ -172,7 +172,8 @@ enum kh_step_add incident__add_grant(struct kh_incident *inc, struct kh_grant *g
 		if (inc->grants[i] == g)
 			return KH_ADD_DUP;
 		if (grant__same(inc->grants[i], g)) {
-			inc->grant_repeats++; /* the same impersonation again: counted, no new step */
+			inc->grant_repeats++; /* the same impersonation again: counted, no new step
+					       */
 			return KH_ADD_DUP;
 		}
 	}
@@ -335,8 +336,8 @@ static char *query_values(const char *uri, const char *param)
 	return any ? strdup(out) : NULL;
 }
 
-static enum kh_step_add note_exec(struct kh_incident *inc, const struct audit_event *ev,
-				  int64_t t, const char *command)
+static enum kh_step_add note_exec(struct kh_incident *inc, const struct audit_event *ev, int64_t t,
+				  const char *command)
 {
 	const struct kh_object_ref *o = &ev->object_ref;
 	struct kh_incident_exec *x;
@@ -544,8 +545,9 @@ static const char *via_name(uint8_t via, bool group)
 static void put_role(struct json_out *j, const char *kind, const char *name, uint32_t flags,
 		     const char *source)
 {
-	bool cadmin = (flags & KH_GRANT_CLUSTER_ADMIN) ||
-		      (kind && name && !strcmp(kind, "ClusterRole") && !strcmp(name, "cluster-admin"));
+	bool cadmin =
+	    (flags & KH_GRANT_CLUSTER_ADMIN) ||
+	    (kind && name && !strcmp(kind, "ClusterRole") && !strcmp(name, "cluster-admin"));
 
 	json_out__key(j, "role");
 	json_out__obj_begin(j);
@@ -684,7 +686,7 @@ static void put_timeline(struct json_out *j, const struct kh_incident *inc)
 	json_out__arr_begin(j);
 	for (uint32_t i = 0; i < inc->n_steps; i++) {
 		const struct kh_incident_step *s = &inc->steps[i];
-		const char *dk = s->kind == KH_STEP_EXEC		? "command"
+		const char *dk = s->kind == KH_STEP_EXEC	       ? "command"
 				 : s->kind == KH_STEP_NODE_SECRET_READ ? "path"
 				 : s->kind == KH_STEP_PORT_FORWARD     ? "ports"
 								       : "role";
@@ -791,9 +793,10 @@ void incident__write(const struct kh_incident *inc, struct json_out *j, int64_t 
 		   "subjects were not visible: the incident follows the actor that made it; log "
 		   "RBAC objects at Request level to see who was granted what");
 	{
-		bool cadmin = (g0->flags & KH_GRANT_CLUSTER_ADMIN) ||
-			      (inc->reason_role_name && !strcmp(inc->reason_role_kind, "ClusterRole") &&
-			       !strcmp(inc->reason_role_name, "cluster-admin"));
+		bool cadmin =
+		    (g0->flags & KH_GRANT_CLUSTER_ADMIN) ||
+		    (inc->reason_role_name && !strcmp(inc->reason_role_kind, "ClusterRole") &&
+		     !strcmp(inc->reason_role_name, "cluster-admin"));
 
 		put_bool(j, "cluster_admin", cadmin);
 		put_bool(j, "wildcard_role", cadmin || (g0->flags & KH_GRANT_WILDCARD));

@@ -33,8 +33,8 @@ struct kh_incident_step {
 	int64_t t_ns; /* when requested (node reads: when seen) */
 	int32_t code; /* responseStatus.code, -1 when not logged */
 	char *audit_id;
-	char *user;	/* user.username */
-	char *as;	/* impersonatedUser.username */
+	char *user; /* user.username */
+	char *as;   /* impersonatedUser.username */
 	char *verb;
 	char *resource; /* resource[/subresource] */
 	char *namespace_;
@@ -88,10 +88,10 @@ struct kh_incident {
 	char *source_ip, *user_agent; /* of the first loot step */
 	char *reason_role_kind;	      /* the first grant's role as authorization reasons name it */
 	char *reason_role_name;
-	int64_t first_ns, last_ns;    /* step times */
-	int64_t touched_ns;	      /* event time it last changed */
-	bool opened;		      /* written at least once */
-	bool pending;		      /* changed since it was last written */
+	int64_t first_ns, last_ns; /* step times */
+	int64_t touched_ns;	   /* event time it last changed */
+	bool opened;		   /* written at least once */
+	bool pending;		   /* changed since it was last written */
 };
 
 /* the outcome of adding a step */

@@ -19,8 +19,7 @@ struct jw {
 
 static void ws(struct jw *w)
 {
-	while (w->p < w->end &&
-	       (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
+	while (w->p < w->end && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
 		w->p++;
 }
 
@@ -302,7 +301,8 @@ static bool roleref_member(struct jw *w, struct kstr k, int depth, void *ctx)
 	return skip(w, depth);
 }
 
-/* ---- the object itself, or a merge patch shaped like it --------------------------------------- */
+/* ---- the object itself, or a merge patch shaped like it ---------------------------------------
+ */
 
 static bool object_member(struct jw *w, struct kstr k, int depth, void *ctx)
 {
@@ -323,7 +323,8 @@ static bool object_member(struct jw *w, struct kstr k, int depth, void *ctx)
 	return skip(w, depth);
 }
 
-/* ---- JSON patch: [{"op": "add", "path": "/subjects/-", "value": {...}}, ...] ------------------- */
+/* ---- JSON patch: [{"op": "add", "path": "/subjects/-", "value": {...}}, ...] -------------------
+ */
 
 struct patch_op {
 	struct kstr op, path;

@@ -31,7 +31,7 @@ struct kh_rbac_subject {
 };
 
 /* rbac object flags */
-#define KH_RBAC_SUBJECTS_SEEN 0x1u /* a subjects list (or subject patch op) was present */
+#define KH_RBAC_SUBJECTS_SEEN 0x1u  /* a subjects list (or subject patch op) was present */
 #define KH_RBAC_RULES_WILDCARD 0x2u /* some rule has verbs "*" and resources "*" */
 #define KH_RBAC_RULES_SECRETS 0x4u  /* some rule lets get/list/watch (or "*") read secrets */
 #define KH_RBAC_HELM 0x8u	    /* managed-by Helm label or a meta.helm.sh/release-name */

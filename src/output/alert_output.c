@@ -50,8 +50,9 @@ static void file_maybe_reopen(struct file_out *f)
 	f->gen = gen;
 	fd = file_open_fd(f->path);
 	if (fd < 0) {
-		kh_log(KH_LOG_ERROR, "cannot reopen output %s after SIGHUP: %s; still writing to "
-				     "the file opened before",
+		kh_log(KH_LOG_ERROR,
+		       "cannot reopen output %s after SIGHUP: %s; still writing to "
+		       "the file opened before",
 		       f->path, strerror(errno));
 		return;
 	}
@@ -164,11 +165,11 @@ static int syslog_facility(const char *name)
 		const char *name;
 		int facility;
 	} names[] = {
-		{"", LOG_DAEMON},	  {"daemon", LOG_DAEMON}, {"user", LOG_USER},
-		{"auth", LOG_AUTH},	  {"authpriv", LOG_AUTHPRIV}, {"local0", LOG_LOCAL0},
-		{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-		{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
-		{"local7", LOG_LOCAL7},
+	    {"", LOG_DAEMON},	    {"daemon", LOG_DAEMON},	{"user", LOG_USER},
+	    {"auth", LOG_AUTH},	    {"authpriv", LOG_AUTHPRIV}, {"local0", LOG_LOCAL0},
+	    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},	{"local3", LOG_LOCAL3},
+	    {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},	{"local6", LOG_LOCAL6},
+	    {"local7", LOG_LOCAL7},
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -184,8 +185,9 @@ static int open_syslog(const char *spec, FILE **out)
 	struct syslog_out *s;
 
 	if (facility < 0) {
-		kh_log(KH_LOG_ERROR, "output %s: unknown syslog facility; use syslog:daemon, "
-				     "syslog:user, syslog:auth, syslog:authpriv or syslog:local0..7",
+		kh_log(KH_LOG_ERROR,
+		       "output %s: unknown syslog facility; use syslog:daemon, "
+		       "syslog:user, syslog:auth, syslog:authpriv or syslog:local0..7",
 		       spec);
 		return -EINVAL;
 	}

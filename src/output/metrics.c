@@ -91,26 +91,28 @@ struct kh_metrics *metrics__new(void)
 	pthread_mutex_init(&m->lock, NULL);
 	m->start_time = (uint64_t)time(NULL);
 	m->stall_ns = KH_METRICS_STALL_SEC * 1000000000LL;
-	err = metrics__add(m, &(struct kh_metric){.name = "keyhole_build_info",
-						  .help = "keyhole's version; the value is always 1",
-						  .type = KH_METRIC_GAUGE,
-						  .label_name = "version",
-						  .label_value = KEYHOLE_VERSION,
-						  .value = &one});
+	err =
+	    metrics__add(m, &(struct kh_metric){.name = "keyhole_build_info",
+						.help = "keyhole's version; the value is always 1",
+						.type = KH_METRIC_GAUGE,
+						.label_name = "version",
+						.label_value = KEYHOLE_VERSION,
+						.value = &one});
 	if (!err)
-		err = metrics__add(m, &(struct kh_metric){
-					      .name = "keyhole_start_time_seconds",
-					      .help = "when the agent started, in unix seconds",
-					      .type = KH_METRIC_GAUGE,
-					      .value = &m->start_time});
+		err = metrics__add(
+		    m, &(struct kh_metric){.name = "keyhole_start_time_seconds",
+					   .help = "when the agent started, in unix seconds",
+					   .type = KH_METRIC_GAUGE,
+					   .value = &m->start_time});
 	if (!err)
-		err = metrics__add(m, &(struct kh_metric){
-					      .name = "keyhole_ready",
-					      .help = "1 when the sources are attached and the apiserver "
-						      "is found or declared absent (see /readyz)",
-					      .type = KH_METRIC_GAUGE,
-					      .fn = ready_gauge,
-					      .ctx = m});
+		err = metrics__add(
+		    m,
+		    &(struct kh_metric){.name = "keyhole_ready",
+					.help = "1 when the sources are attached and the apiserver "
+						"is found or declared absent (see /readyz)",
+					.type = KH_METRIC_GAUGE,
+					.fn = ready_gauge,
+					.ctx = m});
 	if (err) {
 		metrics__free(m);
 		errno = -err;
@@ -146,8 +148,8 @@ static int check_def(const struct kh_metric *d)
 		return -EINVAL;
 	if (!d->value == !d->fn)
 		return -EINVAL;
-	if (d->label_name && (!valid_name(d->label_name, 0) || !d->label_value ||
-			      !strncmp(d->label_name, "__", 2)))
+	if (d->label_name &&
+	    (!valid_name(d->label_name, 0) || !d->label_value || !strncmp(d->label_name, "__", 2)))
 		return -EINVAL;
 	if (d->type != KH_METRIC_COUNTER && d->type != KH_METRIC_GAUGE)
 		return -EINVAL;
@@ -262,9 +264,9 @@ int metrics__add(struct kh_metrics *m, const struct kh_metric *def)
 int metrics__add_counter(struct kh_metrics *m, const char *name, const char *help,
 			 const uint64_t *value)
 {
-	return metrics__add(m, &(struct kh_metric){
-				       .name = name, .help = help, .type = KH_METRIC_COUNTER,
-				       .value = value});
+	return metrics__add(
+	    m, &(struct kh_metric){
+		   .name = name, .help = help, .type = KH_METRIC_COUNTER, .value = value});
 }
 
 /* HELP text escapes backslash and newline; label values also escape the double quote */
@@ -384,15 +386,16 @@ int metrics__ready(struct kh_metrics *m, char *buf, size_t len)
 		say(buf, len, "not ready: no kube-apiserver found yet");
 		return 0;
 	}
-	say(buf, len, api == KH_APISERVER_FOUND ? "ready: capturing the kube-apiserver"
-						 : "ready: no kube-apiserver expected here");
+	say(buf, len,
+	    api == KH_APISERVER_FOUND ? "ready: capturing the kube-apiserver"
+				      : "ready: no kube-apiserver expected here");
 	return 1;
 }
 
 int metrics__serve(struct kh_metrics *m, const char *addr)
 {
 	static const struct metrics_server_pages pages = {
-		.render = metrics__render, .healthy = metrics__healthy, .ready = metrics__ready};
+	    .render = metrics__render, .healthy = metrics__healthy, .ready = metrics__ready};
 
 	if (m->server)
 		return -EALREADY;

@@ -263,7 +263,7 @@ static int server_setup(struct metrics_server *s, int fd)
 	evhttp_set_max_headers_size(s->http, KH_HTTP_MAX_HEADERS);
 	evhttp_set_max_body_size(s->http, 0);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-						    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+						EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	evhttp_set_cb(s->http, "/metrics", on_metrics, s);
 	evhttp_set_cb(s->http, "/healthz", on_healthz, s);
 	evhttp_set_cb(s->http, "/readyz", on_readyz, s);
@@ -312,8 +312,8 @@ struct metrics_server *metrics_server__start(const struct metrics_server_pages *
 		errno = -err;
 		return NULL;
 	}
-	kh_log(KH_LOG_INFO, "metrics: serving /metrics, /healthz and /readyz on %s (port %d)",
-	       addr, s->port);
+	kh_log(KH_LOG_INFO, "metrics: serving /metrics, /healthz and /readyz on %s (port %d)", addr,
+	       s->port);
 	return s;
 }
 

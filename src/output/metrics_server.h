@@ -16,7 +16,7 @@ struct metrics_server;
 
 /* what the server serves, each called on the server's thread with the @m given to start */
 struct metrics_server_pages {
-	int (*render)(struct kh_metrics *m, FILE *out);		      /* GET /metrics */
+	int (*render)(struct kh_metrics *m, FILE *out);		     /* GET /metrics */
 	int (*healthy)(struct kh_metrics *m, char *buf, size_t len); /* GET /healthz */
 	int (*ready)(struct kh_metrics *m, char *buf, size_t len);   /* GET /readyz */
 };

@@ -9,8 +9,8 @@
  * instead of acting on half of it. Keys are matched on their decoded form, so "\u0076erb" is
  * "verb". Unknown keys and nested values are skipped by structure at any depth (a bit per open
  * container, no recursion: a patch body nested 10,000 deep is audited as sent and must not hide
- * the event). String scanning finds the next quote, backslash or control byte 16 bytes at a time (SSE2) because
- * strings are nearly all of an audit line's bytes.
+ * the event). String scanning finds the next quote, backslash or control byte 16 bytes at a time
+ * (SSE2) because strings are nearly all of an audit line's bytes.
  *
  * Duplicate keys: the last one wins, as in json-c (the differential oracle), and a later value of
  * the wrong type clears the field ({"verb":"get","verb":null} has no verb).
@@ -754,7 +754,7 @@ void audit_parse__event_reset(struct audit_event *ev, const char *line, size_t l
 }
 
 int audit_parse__reject(const struct pctx *c, const char *at, const char *why,
-		    struct kh_parse_error *err)
+			struct kh_parse_error *err)
 {
 	if (err) {
 		err->offset = (size_t)(at - c->line);
@@ -769,7 +769,7 @@ int audit_parse__finish(const struct pctx *c, struct audit_event *ev, struct kh_
 		return audit_parse__reject(c, c->line, "not an audit event: no auditID", err);
 	if (c->kind_not_string || (ev->kind.p && !kstr__eq(ev->kind, "Event")))
 		return audit_parse__reject(c, c->line, "not an audit event: kind is not \"Event\"",
-				       err);
+					   err);
 	ev->request_received_ns = ts_ns(ev->request_received_timestamp);
 	ev->stage_ns = ts_ns(ev->stage_timestamp);
 	/* pre-v1 events carry one "timestamp": it is their received time */
@@ -778,7 +778,8 @@ int audit_parse__finish(const struct pctx *c, struct audit_event *ev, struct kh_
 	return 0;
 }
 
-int audit_parse__line(const char *line, size_t len, struct audit_event *ev, struct kh_parse_error *err)
+int audit_parse__line(const char *line, size_t len, struct audit_event *ev,
+		      struct kh_parse_error *err)
 {
 	struct pctx c = {.line = line, .end = line + len};
 	const char *p;
@@ -807,7 +808,8 @@ const char *audit_parse__object(struct pctx *c, const char *p, int depth, field_
 	return parse_object(c, p, depth, field, obj);
 }
 
-const char *audit_parse__members(struct pctx *c, const char *p, int depth, field_fn field, void *obj)
+const char *audit_parse__members(struct pctx *c, const char *p, int depth, field_fn field,
+				 void *obj)
 {
 	return parse_members(c, p, depth, field, obj);
 }
@@ -817,8 +819,8 @@ const char *audit_parse__skip_value(struct pctx *c, const char *p, int depth)
 	return skip_value(c, p, depth);
 }
 
-const char *audit_parse__top_field(struct pctx *c, const char *p, int depth, const char *k, size_t klen,
-			       void *ev)
+const char *audit_parse__top_field(struct pctx *c, const char *p, int depth, const char *k,
+				   size_t klen, void *ev)
 {
 	return top_field(c, p, depth, k, klen, ev);
 }

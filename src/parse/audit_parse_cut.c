@@ -7,8 +7,8 @@
  * are read, with audit_parse__line's own field readers (parse_internal.h).
  *
  * Head: parsed as a prefix. Every top-level member that completes before the cut is extracted as
- * audit_parse__line extracts it; the member the cut falls in is cleared (a number cut to "20" must not
- * read as 20); any syntax error other than running out of bytes rejects the line.
+ * audit_parse__line extracts it; the member the cut falls in is cleared (a number cut to "20" must
+ * not read as 20); any syntax error other than running out of bytes rejects the line.
  *
  * Tail: the tail starts anywhere, often inside a string of a body. It is read backward from the
  * final '}' one top-level member at a time (value, ':', key, ','), which for JSON is exact: going
@@ -252,7 +252,7 @@ static int parse_head(struct pctx *c, struct audit_event *ev, struct kh_parse_er
 }
 
 int audit_parse__cut(const char *line, size_t len, size_t cut, struct audit_event *ev,
-		    struct kh_parse_error *err)
+		     struct kh_parse_error *err)
 {
 	struct pctx c = {.line = line, .end = line + (cut < len ? cut : len)};
 	const char *r;
@@ -267,8 +267,8 @@ int audit_parse__cut(const char *line, size_t len, size_t cut, struct audit_even
 	if (ret)
 		return ret;
 	if (!ev->audit_id.p)
-		return audit_parse__reject(&c, line, "not an audit event: no auditID before the cut",
-				       err);
+		return audit_parse__reject(&c, line,
+					   "not an audit event: no auditID before the cut", err);
 
 	r = resync(line + cut, line + len);
 	if (r && tail_checks_out(line, r, line + len)) {

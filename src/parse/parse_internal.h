@@ -43,20 +43,22 @@ typedef const char *(*field_fn)(struct pctx *c, const char *p, int depth, const 
 				size_t klen, void *obj);
 
 /* the object at @p ('{') at nesting @depth (the top-level object is depth 1) */
-const char *audit_parse__object(struct pctx *c, const char *p, int depth, field_fn field, void *obj);
+const char *audit_parse__object(struct pctx *c, const char *p, int depth, field_fn field,
+				void *obj);
 /* the members of an object from @p (the opening quote of a key) through its closing '}' */
-const char *audit_parse__members(struct pctx *c, const char *p, int depth, field_fn field, void *obj);
+const char *audit_parse__members(struct pctx *c, const char *p, int depth, field_fn field,
+				 void *obj);
 /* any value at @p, validated and skipped */
 const char *audit_parse__skip_value(struct pctx *c, const char *p, int depth);
 /* audit_parse__line's reader of one top-level member: fills the event's field for key @k */
-const char *audit_parse__top_field(struct pctx *c, const char *p, int depth, const char *k, size_t klen,
-			       void *ev);
+const char *audit_parse__top_field(struct pctx *c, const char *p, int depth, const char *k,
+				   size_t klen, void *ev);
 
 /* every field absent, no flags */
 void audit_parse__event_reset(struct audit_event *ev, const char *line, size_t len);
 /* fill @err (when non-NULL) and return -EINVAL */
 int audit_parse__reject(const struct pctx *c, const char *at, const char *why,
-		    struct kh_parse_error *err);
+			struct kh_parse_error *err);
 /*
  * The checks every parsed line passes (an auditID, kind "Event" when present) and the
  * timestamps decoded; 0, or -EINVAL through audit_parse__reject().

@@ -29,7 +29,7 @@ struct kh_pipeline {
 	struct kh_correlate *correlate;
 	struct kh_ratelimit bad_rl;
 	uint64_t output_errors_seen;
-	struct kh_state *state; /* the rules' history on disk; NULL when no state_file */
+	struct kh_state *state;	  /* the rules' history on disk; NULL when no state_file */
 	struct kh_checkpoint *cp; /* positions in the audit logs, saved with it */
 	int64_t save_interval_ns;
 	const struct kh_rule **table; /* the scope's rules (NULL: every rule) */
@@ -98,8 +98,7 @@ static int load_sigma(struct kh_pipeline *p, const struct kh_pipeline_opts *opts
 	p->sigma = sigma__load(p->rule_paths, p->n_rule_paths, &errors);
 	if (!p->sigma)
 		return -1;
-	kh_log(KH_LOG_INFO, "sigma: %zu rules loaded, %zu refused", sigma__n(p->sigma),
-	       errors);
+	kh_log(KH_LOG_INFO, "sigma: %zu rules loaded, %zu refused", sigma__n(p->sigma), errors);
 	attach_sigma(p);
 	return 0;
 }
@@ -129,9 +128,9 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 	p->table = scope_table(opts->scope);
 	if (opts->scope != KH_SCOPE_ALL && !p->table)
 		goto err_free;
-	p->rules = p->table ? rules__new_table((const struct kh_rule *const *)p->table, opts->cfg,
-					       p->emit)
-			    : rules__new(opts->cfg, p->emit);
+	p->rules =
+	    p->table ? rules__new_table((const struct kh_rule *const *)p->table, opts->cfg, p->emit)
+		     : rules__new(opts->cfg, p->emit);
 	if (!p->rules)
 		goto err_free;
 	p->fact_fn = opts->fact_fn;
@@ -185,7 +184,8 @@ static void report_bad(struct kh_pipeline *p, const struct kh_origin *o,
 	if (!log__ratelimit_ok(&p->bad_rl, &dropped))
 		return;
 	if (dropped)
-		kh_log(KH_LOG_WARN, "%llu more malformed lines not shown", (unsigned long long)dropped);
+		kh_log(KH_LOG_WARN, "%llu more malformed lines not shown",
+		       (unsigned long long)dropped);
 	kh_log(KH_LOG_WARN, "%s:%llu: skipped a malformed audit line (%zu bytes): %s at byte %zu",
 	       o->source, (unsigned long long)o->line_no, len, pe->reason, pe->offset);
 }
@@ -335,8 +335,7 @@ size_t pipeline__reload_rules(struct kh_pipeline *p)
 	sigma__free(p->sigma);
 	p->sigma = s;
 	attach_sigma(p);
-	kh_log(KH_LOG_INFO, "sigma: reloaded, %zu rules loaded, %zu refused", sigma__n(s),
-	       errors);
+	kh_log(KH_LOG_INFO, "sigma: reloaded, %zu rules loaded, %zu refused", sigma__n(s), errors);
 	return errors;
 }
 

@@ -17,11 +17,11 @@ enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
 struct jnode {
 	enum jtype type;
 	const char *key; /* decoded, NUL-terminated; NULL outside an object */
-	const char
-	    *s;	   /* J_STR: decoded, NUL-terminated (\u0000 becomes U+FFFD); J_NUM, J_BOOL: text */
-	int first; /* J_ARR, J_OBJ: index of the first child, -1 if none */
-	int next;  /* next sibling, -1 if last */
-	int n;	   /* J_ARR, J_OBJ: number of children */
+	const char *s;	 /* J_STR: decoded, NUL-terminated (\u0000 becomes U+FFFD); J_NUM, J_BOOL:
+			    text */
+	int first;	 /* J_ARR, J_OBJ: index of the first child, -1 if none */
+	int next;	 /* next sibling, -1 if last */
+	int n;		 /* J_ARR, J_OBJ: number of children */
 };
 
 struct jdoc {

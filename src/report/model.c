@@ -101,7 +101,8 @@ void report__add_event(struct kh_report *r, const char *line, size_t len, size_t
 
 	if (!f || !len)
 		return;
-	if (cut ? audit_parse__cut(line, len, cut, &ev, NULL) : audit_parse__line(line, len, &ev, NULL)) {
+	if (cut ? audit_parse__cut(line, len, cut, &ev, NULL)
+		: audit_parse__line(line, len, &ev, NULL)) {
 		f->malformed++;
 		r->malformed++;
 		return;

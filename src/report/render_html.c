@@ -351,7 +351,8 @@ int report__write_html(const struct kh_report *r, FILE *f)
 		incident(f, &r->inc[i]);
 	fputs("<h2 id=\"plot\">Alerts over time, by severity</h2>\n", f);
 	svg_alert_plot(f, r);
-	fputs("<p class=\"muted\">By rule, over the same time axis (darker: more alerts).</p>\n", f);
+	fputs("<p class=\"muted\">By rule, over the same time axis (darker: more alerts).</p>\n",
+	      f);
 	svg_rule_strips(f, r);
 	rule_counts(f, r);
 	fputs("<h2 id=\"secret-access\">Behind the secret access</h2>\n<p class=\"muted\">Requests "

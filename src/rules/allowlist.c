@@ -16,7 +16,8 @@ bool config__ip_in_list(const char *const *list, const char *ip, size_t len)
 	if (!list || !*list || config_scalar__parse_ip(ip, len, false, &addr))
 		return false;
 	for (; *list; list++)
-		if (!config_scalar__parse_ip(*list, strlen(*list), true, &net) && config_scalar__ip_contains(&net, &addr))
+		if (!config_scalar__parse_ip(*list, strlen(*list), true, &net) &&
+		    config_scalar__ip_contains(&net, &addr))
 			return true;
 	return false;
 }

@@ -31,7 +31,7 @@ struct kh_emit {
 	size_t rule;
 	size_t count_rule; /* the alerts_by_rule slot of the running rule (rule, unless told) */
 	int muted;
-	int batched; /* replay: no flush per line (see emit__set_batched) */
+	int batched;	/* replay: no flush per line (see emit__set_batched) */
 	int64_t now_ns; /* latest event time seen */
 	struct json_out j;
 	enum building building;
@@ -483,7 +483,8 @@ static void put_audit(struct json_out *j, const struct audit_event *ev, uint64_t
 	}
 	json_out__kv_kstr(j, "requestReceivedTimestamp", ev->request_received_timestamp);
 	json_out__kv_kstr(j, "stageTimestamp", ev->stage_timestamp);
-	json_out__kv_kstr(j, "timestamp", ev->legacy_timestamp); /* audit.k8s.io v1alpha1, v1beta1 */
+	json_out__kv_kstr(j, "timestamp", ev->legacy_timestamp); /* audit.k8s.io v1alpha1, v1beta1
+								  */
 	if (kstr_present(ev->decision) || kstr_present(ev->reason)) {
 		json_out__key(j, "annotations");
 		json_out__obj_begin(j);
@@ -496,7 +497,7 @@ static void put_audit(struct json_out *j, const struct audit_event *ev, uint64_t
 }
 
 struct json_out *emit__alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
-			     const struct audit_event *ev)
+				   const struct audit_event *ev)
 {
 	uint64_t key;
 	long slot;
@@ -529,8 +530,8 @@ struct json_out *emit__alert_begin(struct kh_emit *e, const struct kh_rule_info 
 }
 
 struct json_out *emit__alert_begin_node(struct kh_emit *e, const struct kh_rule_info *rule,
-				  int64_t time_ns, const char *action, uint64_t key,
-				  const struct audit_event *joined)
+					int64_t time_ns, const char *action, uint64_t key,
+					const struct audit_event *joined)
 {
 	uint64_t k;
 

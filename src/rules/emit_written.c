@@ -32,8 +32,8 @@ static bool raw_value(const char *line, size_t len, const char *from, const char
 		return false;
 	p += nl;
 	for (q = p; q < end && *q != '"'; q++)
-		if (*q ==
-		    '\\') /* the key values we use never hold escapes: a plain scan is exact */
+		if (*q == '\\') /* the key values we use never hold escapes: a plain scan is exact
+				 */
 			return false;
 	if (q >= end)
 		return false;

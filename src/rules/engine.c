@@ -49,7 +49,8 @@ struct kh_rules *rules__new_table(const struct kh_rule *const *table, const stru
 	r->gidx = calloc(r->n ? r->n : 1, sizeof(*r->gidx));
 	if (!r->state || !r->off || !r->gidx)
 		goto err_free;
-	/* a subset of kh_rule_table (cluster mode's halves) counts its alerts under the full index */
+	/* a subset of kh_rule_table (cluster mode's halves) counts its alerts under the full index
+	 */
 	for (size_t i = 0; i < r->n; i++) {
 		r->gidx[i] = i;
 		for (size_t k = 0; table != kh_rule_table && kh_rule_table[k]; k++)

@@ -149,7 +149,8 @@ uint64_t match__hash_kstr(uint64_t h, struct kstr s)
 	else
 		h = match__hash_bytes(h, s.p, len = s.len);
 	len32 = (uint32_t)len;
-	return match__hash_bytes(h, &len32, sizeof(len32)); /* length ends the field: no ambiguity */
+	return match__hash_bytes(h, &len32, sizeof(len32)); /* length ends the field: no ambiguity
+							     */
 }
 
 uint64_t match__hash_final(uint64_t h)

@@ -43,7 +43,8 @@ struct kstr match__source_ip(const struct audit_event *ev);
 bool match__ip_eq(struct kstr s, const char *ip);
 bool match__any_ip_eq(struct kstr s, const char *const *ips);
 
-/* 64-bit hashing of decoded values, for the bounded sets (never returns 0 from match__hash_final) */
+/* 64-bit hashing of decoded values, for the bounded sets (never returns 0 from match__hash_final)
+ */
 #define KH_HASH_INIT 0xcbf29ce484222325ull
 uint64_t match__hash_bytes(uint64_t h, const void *p, size_t n);
 uint64_t match__hash_kstr(uint64_t h, struct kstr s); /* absent and "" hash differently */

@@ -23,19 +23,19 @@
 #include "rules/rules.h"
 
 static const struct kh_rule_info info = {
-	.id = "k8s-secret-access-non-controller",
-	.uuid = "3d9c1f75-6b48-4a29-8e17-5f2b7c4a1e09",
-	.name = "Kubernetes Secret Access / Exfiltration",
-	.severity = "high",
-	.risk_score = 73,
-	.techniques = {"T1552", "T1552.007"}, /* tags: attack.credential_access, attack.t1552.007 */
-	.source = "seed 004 (Sigma rule 3d9c1f75-6b48-4a29-8e17-5f2b7c4a1e09)",
+    .id = "k8s-secret-access-non-controller",
+    .uuid = "3d9c1f75-6b48-4a29-8e17-5f2b7c4a1e09",
+    .name = "Kubernetes Secret Access / Exfiltration",
+    .severity = "high",
+    .risk_score = 73,
+    .techniques = {"T1552", "T1552.007"}, /* tags: attack.credential_access, attack.t1552.007 */
+    .source = "seed 004 (Sigma rule 3d9c1f75-6b48-4a29-8e17-5f2b7c4a1e09)",
 };
 
 const struct secret_access_non_controller_tun secret_access_non_controller_defaults = {
-	.controller_prefixes = {"system:serviceaccount:kube-system:",
-				"system:serviceaccount:cert-manager:",
-				"system:serviceaccount:external-secrets:"},
+    .controller_prefixes = {"system:serviceaccount:kube-system:",
+			    "system:serviceaccount:cert-manager:",
+			    "system:serviceaccount:external-secrets:"},
 };
 
 static const char *const read_verbs[] = {"get", "list", "watch", NULL};
@@ -51,9 +51,9 @@ void *secret_access_non_controller__new_with(const struct secret_access_non_cont
 
 #define T struct secret_access_non_controller_tun
 static const struct kh_config_key config_keys[] = {
-	KH_CFG_LIST_KEY("controller_prefixes", T, controller_prefixes,
-			"user.username prefixes of controllers allowed to read secrets"),
-	KH_CFG_END,
+    KH_CFG_LIST_KEY("controller_prefixes", T, controller_prefixes,
+		    "user.username prefixes of controllers allowed to read secrets"),
+    KH_CFG_END,
 };
 #undef T
 
@@ -79,10 +79,10 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 }
 
 const struct kh_rule rule_secret_access_non_controller = {
-	.info = &info,
-	.state_new = state_new,
-	.state_free = free,
-	.on_event = on_event,
-	.config_keys = config_keys,
-	.config_defaults = &secret_access_non_controller_defaults,
+    .info = &info,
+    .state_new = state_new,
+    .state_free = free,
+    .on_event = on_event,
+    .config_keys = config_keys,
+    .config_defaults = &secret_access_non_controller_defaults,
 };

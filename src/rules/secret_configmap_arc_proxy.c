@@ -35,23 +35,23 @@
 #include "rules/rules.h"
 
 static const struct kh_rule_info info = {
-	.id = "k8s-secret-configmap-arc-proxy",
-	.uuid = "220d92c6-479d-4a49-9cc0-3a29756dad0c",
-	.name = "Kubernetes Secret or ConfigMap Access via Azure Arc Proxy",
-	.severity = "medium",
-	.risk_score = 47,
-	.techniques = {"T1552", "T1552.007", "T1213", "T1530", "T1565", "T1565.001"},
-	.source = "seed 003 (Elastic rule credential_access_azure_arc_proxy_secret_configmap_"
-		  "access.toml)",
+    .id = "k8s-secret-configmap-arc-proxy",
+    .uuid = "220d92c6-479d-4a49-9cc0-3a29756dad0c",
+    .name = "Kubernetes Secret or ConfigMap Access via Azure Arc Proxy",
+    .severity = "medium",
+    .risk_score = 47,
+    .techniques = {"T1552", "T1552.007", "T1213", "T1530", "T1565", "T1565.001"},
+    .source = "seed 003 (Elastic rule credential_access_azure_arc_proxy_secret_configmap_"
+	      "access.toml)",
 };
 
 const struct secret_configmap_arc_proxy_tun secret_configmap_arc_proxy_defaults = {
-	.user_prefixes = {"system:serviceaccount:azure-arc:"},
-	.excluded_namespaces = {"azure-arc", "azure-arc-release", "kube-system"},
-	.excluded_name_prefixes = {"sh.helm.release.v1"},
-	.window_ns = 5ll * 24 * 3600 * 1000000000ll, /* from = "now-5d" */
-	/* Arc callers are people and service principals of one tenant: thousands at most */
-	.max_users = 16384,
+    .user_prefixes = {"system:serviceaccount:azure-arc:"},
+    .excluded_namespaces = {"azure-arc", "azure-arc-release", "kube-system"},
+    .excluded_name_prefixes = {"sh.helm.release.v1"},
+    .window_ns = 5ll * 24 * 3600 * 1000000000ll, /* from = "now-5d" */
+    /* Arc callers are people and service principals of one tenant: thousands at most */
+    .max_users = 16384,
 };
 
 static const char *const resources[] = {"secrets", "configmaps", NULL};
@@ -99,17 +99,17 @@ void *secret_configmap_arc_proxy__new_with(const struct secret_configmap_arc_pro
 
 #define T struct secret_configmap_arc_proxy_tun
 static const struct kh_config_key config_keys[] = {
-	KH_CFG_LIST_KEY("user_prefixes", T, user_prefixes,
-			"user.username prefixes of the Arc proxy accounts"),
-	KH_CFG_LIST_KEY("excluded_namespaces", T, excluded_namespaces,
-			"objectRef.namespace values never alerted on"),
-	KH_CFG_LIST_KEY("excluded_name_prefixes", T, excluded_name_prefixes,
-			"objectRef.name prefixes never alerted on"),
-	KH_CFG_DURATION_KEY("window", T, window_ns, 60, 400 * KH_DAY_S,
-			    "an impersonated user unseen this long alerts again"),
-	KH_CFG_UINT_KEY("max_users", T, max_users, 1, 10000000,
-			"impersonated users remembered (least recent evicted, counted)"),
-	KH_CFG_END,
+    KH_CFG_LIST_KEY("user_prefixes", T, user_prefixes,
+		    "user.username prefixes of the Arc proxy accounts"),
+    KH_CFG_LIST_KEY("excluded_namespaces", T, excluded_namespaces,
+		    "objectRef.namespace values never alerted on"),
+    KH_CFG_LIST_KEY("excluded_name_prefixes", T, excluded_name_prefixes,
+		    "objectRef.name prefixes never alerted on"),
+    KH_CFG_DURATION_KEY("window", T, window_ns, 60, 400 * KH_DAY_S,
+			"an impersonated user unseen this long alerts again"),
+    KH_CFG_UINT_KEY("max_users", T, max_users, 1, 10000000,
+		    "impersonated users remembered (least recent evicted, counted)"),
+    KH_CFG_END,
 };
 #undef T
 
@@ -127,7 +127,8 @@ static bool matches(const struct secret_configmap_arc_proxy_tun *t, const struct
 
 	/* resource first: it rules out nearly every event */
 	return match__any_eq(o->resource, resources) &&
-	       match__any_prefix(ev->user.username, t->user_prefixes) && match__any_eq(ev->verb, verbs) &&
+	       match__any_prefix(ev->user.username, t->user_prefixes) &&
+	       match__any_eq(ev->verb, verbs) &&
 	       !match__any_eq(o->namespace_, t->excluded_namespaces) &&
 	       !match__any_prefix(o->name, t->excluded_name_prefixes);
 }
@@ -186,7 +187,8 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 	if (now <= prev.last_ns || now - prev.last_ns <= s->t.window_ns) {
 		touch(s, e, key,
 		      (struct seen){now > prev.last_ns ? now : prev.last_ns, prev.alert_req});
-		emit__alert_cancel(e, ev); /* seen within the window: a held RequestReceived is not due */
+		emit__alert_cancel(e, ev); /* seen within the window: a held RequestReceived is not
+					      due */
 		return;
 	}
 	touch(s, e, key, (struct seen){now, req});
@@ -194,10 +196,10 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 }
 
 const struct kh_rule rule_secret_configmap_arc_proxy = {
-	.info = &info,
-	.state_new = state_new,
-	.state_free = state_free,
-	.on_event = on_event,
-	.config_keys = config_keys,
-	.config_defaults = &secret_configmap_arc_proxy_defaults,
+    .info = &info,
+    .state_new = state_new,
+    .state_free = state_free,
+    .on_event = on_event,
+    .config_keys = config_keys,
+    .config_defaults = &secret_configmap_arc_proxy_defaults,
 };

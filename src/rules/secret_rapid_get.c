@@ -92,8 +92,9 @@ static const struct kh_config_key config_keys[] = {
 #define NS_CAP 63
 #define DEC_CAP 32
 #define ID_CAP 64
-#define ID_UUID 0x80 /* id_len flag: the auditID is a canonical lowercase UUID, kept as 16 bytes   \
-		      */
+#define ID_UUID                                                                                    \
+	0x80 /* id_len flag: the auditID is a canonical lowercase UUID, kept as 16 bytes           \
+	      */
 #define USER_CAP 1024
 #define IP_CAP 64
 #define UA_CAP 2048
@@ -525,7 +526,8 @@ static void alert(struct rapid_state *s, struct group *g, const struct audit_eve
 	json_out__kv_int(j, "requests", (long long)requests);
 	json_out__obj_end(j);
 	json_out__obj_end(j);
-	/* evidence: every request of the window; the triggering one is written by emit__alert_end */
+	/* evidence: every request of the window; the triggering one is written by emit__alert_end
+	 */
 	own = kstr_lit(idbuf, keybuf__copy_decoded(ev->audit_id, idbuf, sizeof(idbuf)));
 	emit__alert_end(e, v, audit_ids(g, from, txt, v, own));
 out:

@@ -45,7 +45,7 @@ static const struct kh_rule_info info = {
 };
 
 const struct unusual_decision_ua_tun unusual_decision_ua_defaults = {
-    .allow = {.usernames = {NULL}},				 /* the seed excludes nothing */
+    .allow = {.usernames = {NULL}},		 /* the seed excludes nothing */
     .history_ns = 10ll * 24 * 3600 * 1000000000, /* history_window_start = now-10d */
     /* decisions x users x client versions: tens of thousands in a busy cluster */
     .max_keys = 200000,

@@ -401,7 +401,7 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 			if (memchr(key, '\\', klen)) { /* an escaped key is compared decoded */
 				long dl =
 				    kstr__decode((struct kstr){key, (uint32_t)klen, KSTR_ESCAPED},
-						kbuf, sizeof(kbuf));
+						 kbuf, sizeof(kbuf));
 
 				if (dl >= 0 && (size_t)dl <= sizeof(kbuf)) {
 					key = kbuf;

@@ -31,16 +31,16 @@ struct line_reader {
 	bool skipping; /* inside an oversized line: drop until newline */
 	bool gz_member_done;
 	z_stream zs;
-	unsigned char *in; /* compressed input (gzip only) */
+	unsigned char *in;    /* compressed input (gzip only) */
 	uint64_t gz_in_total; /* compressed bytes consumed, for error offsets */
 	char *buf;
 	size_t cap, start, end, scan; /* [start,end) unread; scan: where '\n' search resumes */
 	size_t max_line;
 	size_t keep_tail; /* head-and-tail mode: tail bytes kept of an oversized line (0: off) */
-	bool cutting;	  /* inside an oversized line in head-and-tail mode: buf[0, cut) is its head */
-	size_t cut;	  /* head length of the line being (or last) cut */
-	uint64_t dropped; /* bytes of the current line dropped so far (skipped or cut out) */
-	uint64_t next_off;		/* input offset of the next line's first byte */
+	bool cutting; /* inside an oversized line in head-and-tail mode: buf[0, cut) is its head */
+	size_t cut;   /* head length of the line being (or last) cut */
+	uint64_t dropped;  /* bytes of the current line dropped so far (skipped or cut out) */
+	uint64_t next_off; /* input offset of the next line's first byte */
 	uint64_t last_off, last_size; /* of the last line returned */
 	uint64_t line_no;
 	char err[160];
@@ -347,7 +347,8 @@ int line_reader__next(struct line_reader *r, const char **line, size_t *len)
 			if (r->keep_tail) {
 				cut_begin(r);
 			} else {
-				/* drop what we hold of the oversized line, keep reading to its end */
+				/* drop what we hold of the oversized line, keep reading to its end
+				 */
 				r->dropped += r->end - r->start;
 				r->skipping = true;
 				r->start = r->scan = r->end = 0;

@@ -116,8 +116,8 @@ void checkpoint__advance(struct kh_checkpoint *cp, const struct kh_file_pos *pos
 
 	if (!e)
 		return;
-	if (e->file.ino != pos->ino ||
-	    !e->file.ino) /* dev: stat and the kernel may differ (btrfs) */
+	if (e->file.ino != pos->ino || !e->file.ino) /* dev: stat and the kernel may differ (btrfs)
+						      */
 		learn_head(e, pos);
 	e->offset = pos->end;
 	e->offset_known = pos->end_known;

@@ -288,8 +288,10 @@ static void remove_leftover(const struct kh_state *s)
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
 	if (unlink(tmp) == 0)
-		kh_log(KH_LOG_INFO, "state file %s: removed %s, left by a save that was "
-				    "interrupted (the state file itself is whole)", s->path, tmp);
+		kh_log(KH_LOG_INFO,
+		       "state file %s: removed %s, left by a save that was "
+		       "interrupted (the state file itself is whole)",
+		       s->path, tmp);
 }
 
 int state__load(struct kh_state *s)

@@ -86,8 +86,8 @@ Test(audit_tap, live_capture_equals_replay)
 	snprintf(input, sizeof(input), "%s/in.log", r.dir);
 	sample_input(input);
 	{
-		char *argv[] = {STANDIN, "--audit-log-path", r.path, "--input", input,
-				"--threads", "4", "--exit-when-done", NULL};
+		char *argv[] = {STANDIN, "--audit-log-path", r.path, "--input", input, "--threads",
+				"4",	 "--exit-when-done", NULL};
 
 		cr_assert_eq(run_until_exit(r.c, spawn_argv(argv), 60), 0);
 	}
@@ -129,9 +129,10 @@ Test(audit_tap, rotation_mid_stream_loses_nothing)
 	snprintf(input, sizeof(input), "%s/in.log", r.dir);
 	sample_input(input);
 	{
-		char *argv[] = {STANDIN, "--audit-log-path", r.path, "--input", input,
-				"--repeat", "8", "--threads", "4", "--rotate-bytes", "16384",
-				"--exit-when-done", NULL};
+		char *argv[] = {STANDIN, "--audit-log-path", r.path,  "--input",
+				input,	 "--repeat",	     "8",     "--threads",
+				"4",	 "--rotate-bytes",   "16384", "--exit-when-done",
+				NULL};
 
 		cr_assert_eq(run_until_exit(r.c, spawn_argv(argv), 120), 0);
 	}
@@ -156,9 +157,10 @@ static void restart_case(const char *tag, const char *mode)
 	snprintf(input, sizeof(input), "%s/in.log", r.dir);
 	sample_input(input);
 	{
-		char *argv[] = {STANDIN, "--audit-log-path", r.path, "--input", input,
-				"--repeat", "3", "--threads", "2", "--restart-after", "100",
-				"--restart-mode", (char *)mode, "--exit-when-done", NULL};
+		char *argv[] = {STANDIN,      "--audit-log-path", r.path, "--input",
+				input,	      "--repeat",	  "3",	  "--threads",
+				"2",	      "--restart-after",  "100",  "--restart-mode",
+				(char *)mode, "--exit-when-done", NULL};
 
 		cr_assert_eq(run_until_exit(r.c, spawn_argv(argv), 60), 0);
 	}
@@ -237,8 +239,9 @@ static void large_case(const char *tag, const char *sys)
 	snprintf(input, sizeof(input), "%s/in.log", r.dir);
 	write_big_input(input, &l500, &l5m);
 	{
-		char *argv[] = {STANDIN, "--audit-log-path", r.path, "--input", input,
-				"--syscall", (char *)sys, "--exit-when-done", NULL};
+		char *argv[] = {STANDIN, "--audit-log-path", r.path,	  "--input",
+				input,	 "--syscall",	     (char *)sys, "--exit-when-done",
+				NULL};
 
 		cr_assert_eq(run_until_exit(r.c, spawn_argv(argv), 60), 0);
 	}
@@ -251,7 +254,8 @@ static void large_case(const char *tag, const char *sys)
 		if (i == 2)
 			continue;
 		cr_assert_eq(r.got.v[i].len, want.v[i].len, "line %d", i + 1);
-		cr_assert(!memcmp(r.got.v[i].data, want.v[i].data, want.v[i].len), "line %d", i + 1);
+		cr_assert(!memcmp(r.got.v[i].data, want.v[i].data, want.v[i].len), "line %d",
+			  i + 1);
 		cr_assert_eq(r.got.v[i].flags, 0);
 	}
 	cr_assert_eq(want.v[1].len + 1, l500);
@@ -313,11 +317,13 @@ Test(audit_tap, other_process_and_other_file_not_captured)
 	sample_input(input);
 	cr_assert_eq(symlink(STANDIN, impostor), 0);
 	{
-		char *argv_b[] = {impostor, "--audit-log-path", r.path, "--generate", "300",
-				  "--rate", "3000", "--exit-when-done", NULL};
-		char *argv_a[] = {STANDIN, "--audit-log-path", r.path, "--input", input,
-				  "--repeat", "2", "--rate", "3000", "--other-file", other_file,
-				  "--exit-when-done", NULL};
+		char *argv_b[] = {impostor, "--audit-log-path", r.path, "--generate",
+				  "300",    "--rate",		"3000", "--exit-when-done",
+				  NULL};
+		char *argv_a[] = {STANDIN, "--audit-log-path", r.path,	   "--input",
+				  input,   "--repeat",	       "2",	   "--rate",
+				  "3000",  "--other-file",     other_file, "--exit-when-done",
+				  NULL};
 
 		b = spawn_argv(argv_b);
 		a = spawn_argv(argv_a);
@@ -371,8 +377,15 @@ static void overflow_case(const char *tag, const char *line_bytes)
 
 	run_start(&r, tag, &co);
 	{
-		char *argv[] = {STANDIN, "--audit-log-path", r.path, "--generate", "3000",
-				"--line-bytes", (char *)line_bytes, "--exit-when-done", NULL};
+		char *argv[] = {STANDIN,
+				"--audit-log-path",
+				r.path,
+				"--generate",
+				"3000",
+				"--line-bytes",
+				(char *)line_bytes,
+				"--exit-when-done",
+				NULL};
 
 		/* a burst with nobody reading: the 64 KB ring must overflow */
 		pid = spawn_argv(argv);
@@ -440,8 +453,18 @@ Test(audit_tap, discovery_by_proc_scan_and_exec)
 	}
 	cr_assert_eq(symlink(STANDIN, bin), 0);
 	{
-		char *argv[] = {bin, arg, "--generate", "120", "--rate", "20", "--restart-after",
-				"60", "--restart-mode", "spawn", "--exit-when-done", NULL};
+		char *argv[] = {bin,
+				arg,
+				"--generate",
+				"120",
+				"--rate",
+				"20",
+				"--restart-after",
+				"60",
+				"--restart-mode",
+				"spawn",
+				"--exit-when-done",
+				NULL};
 
 		pid = spawn_argv(argv);
 	}
@@ -464,7 +487,7 @@ Test(audit_tap, discovery_by_proc_scan_and_exec)
 	cr_assert_lt(k, 60, "the running apiserver's lines were not captured (from line %zu)", k);
 	for (size_t i = 0; i < r.got.n; i++)
 		cr_assert(r.got.v[i].len == want.v[k + i].len &&
-				  !memcmp(r.got.v[i].data, want.v[k + i].data, r.got.v[i].len),
+			      !memcmp(r.got.v[i].data, want.v[k + i].data, r.got.v[i].len),
 			  "captured line %zu is not written line %zu", i + 1, k + i + 1);
 	assert_nothing_lost(r.c);
 	cr_assert_geq(tap_counter(r.c, KH_TAP_TARGET_EXECS), 1);

@@ -61,17 +61,10 @@ Test(correlate_live, seed004_incident_live_equals_replay)
 	co.audit_log = path;
 	cr_assert_eq(capture__new(&co, &c), 0, "loading the audit tap failed");
 	{
-		char *argv[] = {STANDIN,
-				"--audit-log-path",
-				path,
-				"--input",
-				KH_TEST_DATA_DIR "/correlate/seed004.log",
-				"--threads",
-				"4",
+		char *argv[] = {STANDIN, "--audit-log-path", path, "--input",
+				KH_TEST_DATA_DIR "/correlate/seed004.log", "--threads", "4",
 				/* in input order: four threads could put a read before its grant */
-				"--ordered",
-				"--exit-when-done",
-				NULL};
+				"--ordered", "--exit-when-done", NULL};
 
 		cr_assert_eq(run_until_exit(c, spawn_argv(argv), 60), 0);
 	}

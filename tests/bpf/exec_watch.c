@@ -221,7 +221,9 @@ Test(exec_watch, runc_exec_cat_token_is_a_session_with_a_secret_open)
 	cr_assert_eq(count_type(KH_REC_NODE_EXIT), 1, "the session leader's exit");
 	cr_assert_eq(exec_watch__counters(w, c), 0);
 	cr_assert_geq(c[KH_EXEC_WATCH_SESSIONS], 1); /* machine-wide: other runs may exec too */
-	cr_assert_eq(c[KH_EXEC_WATCH_LOST_EXEC] + c[KH_EXEC_WATCH_LOST_OPEN] + c[KH_EXEC_WATCH_LOST_EXIT], 0);
+	cr_assert_eq(c[KH_EXEC_WATCH_LOST_EXEC] + c[KH_EXEC_WATCH_LOST_OPEN] +
+			 c[KH_EXEC_WATCH_LOST_EXIT],
+		     0);
 	cr_assert_eq(c[KH_EXEC_WATCH_TAGS_FULL] + c[KH_EXEC_WATCH_PENDING_FULL], 0);
 }
 

@@ -294,7 +294,7 @@ Test(exec_watch_alerts, e_request_verb_create_after_the_exec_names_user_and_comm
 			 "0a1b2c3d-bbbb-4ccc-8ddd-abcdefabcdef");
 	expect_requester(alert_lines__nth(&al, "node-secret-read-in-exec", 0),
 			 "0a1b2c3d-bbbb-4ccc-8ddd-abcdefabcdef");
-	cr_assert_str_eq(
-	    alert_str(alert_lines__nth(&al, "node-container-exec", 0), "kubernetes.audit.verb"),
-	    "create");
+	cr_assert_str_eq(alert_str(alert_lines__nth(&al, "node-container-exec", 0),
+				   "kubernetes.audit.verb"),
+			 "create");
 }

@@ -154,8 +154,8 @@ static inline void tlines_assert_equal(const struct tlines *got, const struct tl
 {
 	for (size_t i = 0; i < got->n && i < want->n; i++) {
 		cr_assert_eq(got->v[i].len, want->v[i].len,
-			     "line %zu: captured %zu bytes, written %zu bytes", i + 1, got->v[i].len,
-			     want->v[i].len);
+			     "line %zu: captured %zu bytes, written %zu bytes", i + 1,
+			     got->v[i].len, want->v[i].len);
 		cr_assert(memcmp(got->v[i].data, want->v[i].data, got->v[i].len) == 0,
 			  "line %zu: captured bytes differ from written bytes", i + 1);
 	}

@@ -6,9 +6,9 @@
  *  1. L as the capture might hand over anything, cut at v mod (len + 1): accepted events hold only
  *     slices inside L that decode cleanly, an auditID, no bodies, the truncated flag; a rejection
  *     carries a reason and an offset inside L.
- *  2. When L is an audit Event audit_parse__line() accepts, v also picks a hole [h, t) and the bytes
- *     L[0, h) + L[t, len) are parsed with cut h, as the tap would deliver them. The head is then a
- *     prefix of valid JSON and the tail a suffix of it, so the line may only be rejected as "not an
+ *  2. When L is an audit Event audit_parse__line() accepts, v also picks a hole [h, t) and the
+ * bytes L[0, h) + L[t, len) are parsed with cut h, as the tap would deliver them. The head is then
+ * a prefix of valid JSON and the tail a suffix of it, so the line may only be rejected as "not an
  *     audit event" (no auditID before the cut, kind), never for its syntax; and every field read
  *     from the tail must be exactly the whole line's field, at the same place in L: a resync
  *     point inside a string, or on a nested key, would break this.

@@ -180,10 +180,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (tail) {
 			size_t head = max - tail;
 
-			/* longer than the maximum: its head then its tail, its true size and offset */
+			/* longer than the maximum: its head then its tail, its true size and offset
+			 */
 			CHECK(st == LINE_CUT && len == max && line_reader__cut(r) == head);
 			if (ref_rc != -2)
-				CHECK(want_st == LINE_OVERSIZED && line_reader__line_size(r) == want_len &&
+				CHECK(want_st == LINE_OVERSIZED &&
+				      line_reader__line_size(r) == want_len &&
 				      line_reader__line_offset(r) == line_start &&
 				      !memcmp(l, want, head) &&
 				      !memcmp(l + head, want + want_len - tail, tail));

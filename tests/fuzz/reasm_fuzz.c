@@ -129,8 +129,8 @@ static void collect_line(void *ctx, const struct reasm_line *l)
 	CHECK(l->len <= max_line);
 	/* cut exactly when the line was longer than the maximum; then flagged, with its size */
 	CHECK(!!l->full_len == !!(l->flags & KH_EV_TRUNCATED));
-	CHECK(!l->full_len || (l->full_len > max_line && l->len == max_line &&
-			       l->cut == max_line - keep_tail));
+	CHECK(!l->full_len ||
+	      (l->full_len > max_line && l->len == max_line && l->cut == max_line - keep_tail));
 	push(&got[l->file_id - 1], l->data, l->len);
 	push(&got[l->file_id - 1], "\n", 1);
 }

@@ -50,7 +50,8 @@ json_object *alert_get(json_object *alert, const char *path)
 		memcpy(key, path, n);
 		key[n] = 0;
 		/* a number indexes an array: "parents.0.name" */
-		if (json_object_is_type(cur, json_type_array) && n && strspn(key, "0123456789") == n)
+		if (json_object_is_type(cur, json_type_array) && n &&
+		    strspn(key, "0123456789") == n)
 			cur = json_object_array_get_idx(cur, (size_t)atol(key));
 		else if (!json_object_object_get_ex(cur, key, &cur))
 			return NULL;

@@ -101,7 +101,7 @@ size_t rh_alerts(struct rh *h)
 		cr_assert_not_null(nl, "alert output does not end with a newline");
 		o = json_tokener_parse_ex(tok, p, (int)(nl - p));
 		cr_assert(o && json_tokener_get_error(tok) == json_tokener_success &&
-				  json_object_is_type(o, json_type_object),
+			      json_object_is_type(o, json_type_object),
 			  "alert line is not one JSON object: %.*s", (int)(nl - p), p);
 		cr_assert_eq(json_tokener_get_parse_end(tok), (size_t)(nl - p),
 			     "trailing bytes after the alert object");
@@ -189,8 +189,10 @@ char *ev_line(const struct ev_spec *s)
 		snprintf(id, sizeof(id), "%s", s->audit_id);
 	else
 		snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012lu", ++ev_counter);
-	fprintf(f, "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
-		   "\"auditID\":\"%s\",\"stage\":\"%s\",\"requestURI\":\"", id, stage);
+	fprintf(f,
+		"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
+		"\"auditID\":\"%s\",\"stage\":\"%s\",\"requestURI\":\"",
+		id, stage);
 	if (s->uri)
 		fputs(s->uri, f);
 	else
@@ -207,8 +209,10 @@ char *ev_line(const struct ev_spec *s)
 			s->pod_name);
 	fputc('}', f);
 	if (s->imp_user && later)
-		fprintf(f, ",\"impersonatedUser\":{\"username\":\"%s\",\"groups\":"
-			   "[\"system:authenticated\"]}", s->imp_user);
+		fprintf(f,
+			",\"impersonatedUser\":{\"username\":\"%s\",\"groups\":"
+			"[\"system:authenticated\"]}",
+			s->imp_user);
 	if (!s->ips || strcmp(s->ips, "-"))
 		fprintf(f, ",\"sourceIPs\":%s", s->ips ? s->ips : "[\"192.0.2.10\"]");
 	if (!s->ua || strcmp(s->ua, "-"))
@@ -231,8 +235,9 @@ char *ev_line(const struct ev_spec *s)
 	fprintf(f, ",\"requestReceivedTimestamp\":\"%s\",\"stageTimestamp\":\"%s\"", time,
 		s->stage_time ? s->stage_time : time);
 	if (later)
-		fprintf(f, ",\"annotations\":{\"authorization.k8s.io/decision\":\"%s\","
-			   "\"authorization.k8s.io/reason\":\"\"}",
+		fprintf(f,
+			",\"annotations\":{\"authorization.k8s.io/decision\":\"%s\","
+			"\"authorization.k8s.io/reason\":\"\"}",
 			s->decision ? s->decision : "allow");
 	fputc('}', f);
 	fclose(f);

@@ -55,22 +55,22 @@ struct json_object *rh_get(struct json_object *o, const char *path);
 const char *rh_str(struct json_object *o, const char *path);
 
 struct ev_spec {
-	const char *audit_id; /* default: a fresh uuid-like id per call */
-	const char *stage;    /* default ResponseComplete */
-	const char *verb;     /* default get */
-	const char *uri;      /* default built from resource/ns/name */
-	const char *user;     /* default "alice" */
-	const char *groups;   /* raw JSON array; default ["system:authenticated"] */
-	const char *pod_name; /* user.extra pod-name */
-	const char *imp_user; /* impersonatedUser.username */
-	const char *ips;      /* raw JSON array; default ["192.0.2.10"]; "-" omits sourceIPs */
-	const char *ua;	      /* default kubectl; "-" omits userAgent */
-	const char *resource; /* default secrets; "-" omits objectRef */
-	const char *ns;	      /* default default; "-" omits */
-	const char *name;     /* default db-credentials; "-" omits */
-	int code;	      /* default 200 at later stages */
-	const char *decision; /* default allow at later stages */
-	const char *time;     /* requestReceivedTimestamp; default 2026-11-23T10:00:00.000000Z */
+	const char *audit_id;	/* default: a fresh uuid-like id per call */
+	const char *stage;	/* default ResponseComplete */
+	const char *verb;	/* default get */
+	const char *uri;	/* default built from resource/ns/name */
+	const char *user;	/* default "alice" */
+	const char *groups;	/* raw JSON array; default ["system:authenticated"] */
+	const char *pod_name;	/* user.extra pod-name */
+	const char *imp_user;	/* impersonatedUser.username */
+	const char *ips;	/* raw JSON array; default ["192.0.2.10"]; "-" omits sourceIPs */
+	const char *ua;		/* default kubectl; "-" omits userAgent */
+	const char *resource;	/* default secrets; "-" omits objectRef */
+	const char *ns;		/* default default; "-" omits */
+	const char *name;	/* default db-credentials; "-" omits */
+	int code;		/* default 200 at later stages */
+	const char *decision;	/* default allow at later stages */
+	const char *time;	/* requestReceivedTimestamp; default 2026-11-23T10:00:00.000000Z */
 	const char *stage_time; /* default = time */
 	const char *request_object; /* raw JSON; only written at later stages */
 	const char *subresource;    /* objectRef.subresource; default none */

@@ -261,8 +261,8 @@ int runc_pod__start(struct runc_pod *p, const char *init_script)
 	}
 	{
 		char pidfile[256];
-		char *argv[] = {RUNC,	     "--root",	p->state,  "run", "-d", "--pid-file",
-				pidfile,     "--bundle", p->bundle, p->id, NULL};
+		char *argv[] = {RUNC,	 "--root",   p->state,	"run", "-d", "--pid-file",
+				pidfile, "--bundle", p->bundle, p->id, NULL};
 
 		snprintf(pidfile, sizeof(pidfile), "%s/init.pid", p->root);
 		err = kh_run(argv, false);
@@ -390,7 +390,7 @@ int runc_pod__start_debug(struct runc_pod *p, const char *name, const char *scri
 	if (symlink(target, path))
 		return -errno;
 	{
-		char *argv[] = {RUNC,	    "--root", p->state,    "run", "-d",
+		char *argv[] = {RUNC,	    "--root", p->state,	   "run", "-d",
 				"--bundle", bundle,   p->debug_id, NULL};
 
 		if (kh_run(argv, false))
@@ -420,7 +420,8 @@ static void remove_cgroups(const struct runc_pod *p)
 		snprintf(path, sizeof(path), "%s/%s%s/%s", dir, levels[0], pod, p->id);
 		rmdir(path);
 		if (p->debug_id[0]) {
-			snprintf(path, sizeof(path), "%s/%s%s/%s", dir, levels[0], pod, p->debug_id);
+			snprintf(path, sizeof(path), "%s/%s%s/%s", dir, levels[0], pod,
+				 p->debug_id);
 			rmdir(path);
 		}
 		snprintf(path, sizeof(path), "%s/%s%s", dir, levels[0], pod);

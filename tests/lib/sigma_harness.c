@@ -134,7 +134,7 @@ static const char *str_at(json_object *o, const char *path)
 			return NULL;
 		if (!dot)
 			return json_object_is_type(o, json_type_string) ? json_object_get_string(o)
-									 : NULL;
+									: NULL;
 		path = dot + 1;
 	}
 	return NULL;

@@ -53,7 +53,7 @@ struct opts {
 	long long restart_after;
 	int restart_spawn;
 	int exit_when_done;
-	int ordered; /* threads write in input order (a ticket per line) */
+	int ordered;	       /* threads write in input order (a ticket per line) */
 	long long split_bytes; /* write a line in pieces of at most this (0: one write) */
 	long long alert_every; /* generated lines: every Nth is a secret read by curl (alerts) */
 	long long repeat;
@@ -145,8 +145,9 @@ static void generate(void)
 		bool alert = o.alert_every > 0 && i % o.alert_every == 0;
 		const char *res = alert ? "secrets" : "configmaps";
 		const char *user = alert ? "bench-user" : "system:kube-controller-manager";
-		const char *ua = alert ? "curl/8.5.0" :
-					 "kube-controller-manager/v1.36.2 (linux/amd64) kubernetes/abc";
+		const char *ua =
+		    alert ? "curl/8.5.0"
+			  : "kube-controller-manager/v1.36.2 (linux/amd64) kubernetes/abc";
 		static const char sfx[] = "\",\"authorization.k8s.io/decision\":\"allow\","
 					  "\"authorization.k8s.io/reason\":\"\"}}";
 		char *p = malloc(o.line_bytes + 1024);
@@ -216,8 +217,7 @@ static void rotate(void)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H-%M-%S", &tm);
 	close(fd);
-	snprintf(to, sizeof(to), "%s%s-%s.%09ld-%lld.log", dir, base, stamp, ts.tv_nsec,
-		 rotations);
+	snprintf(to, sizeof(to), "%s%s-%s.%09ld-%lld.log", dir, base, stamp, ts.tv_nsec, rotations);
 	if (stat(o.path, &st) == 0 && rename(o.path, to) && errno != ENOENT)
 		die("rename");
 	rotations++;
@@ -264,7 +264,8 @@ static void write_line(long long idx, char *scratch)
 		size_t off = 0;
 
 		for (w = 0; off < n && w >= 0; off += (size_t)w) {
-			size_t k = n - off < (size_t)o.split_bytes ? n - off : (size_t)o.split_bytes;
+			size_t k =
+			    n - off < (size_t)o.split_bytes ? n - off : (size_t)o.split_bytes;
 
 			w = write(fd, p + off, k);
 		}
@@ -293,7 +294,8 @@ static void pace(long long idx)
 
 	if (o.rate <= 0)
 		return;
-	due = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec + (int64_t)((idx - o.skip) * 1e9 / o.rate);
+	due =
+	    (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec + (int64_t)((idx - o.skip) * 1e9 / o.rate);
 	ts.tv_sec = due / 1000000000;
 	ts.tv_nsec = due % 1000000000;
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
@@ -423,8 +425,9 @@ static void parse(int argc, char **argv)
 		else if (!strcmp(a, "--other-file"))
 			o.other_file = v;
 		else if (!strcmp(a, "--syscall"))
-			o.sys = !strcmp(v, "writev") ? SYS_WRITEV :
-				!strcmp(v, "pwrite") ? SYS_PWRITE : SYS_WRITE;
+			o.sys = !strcmp(v, "writev")   ? SYS_WRITEV
+				: !strcmp(v, "pwrite") ? SYS_PWRITE
+						       : SYS_WRITE;
 		else
 			usage();
 	}
@@ -466,19 +469,22 @@ int main(int argc, char **argv)
 	{
 		struct rusage ru;
 		double cpu;
-		double secs = (now_ns(CLOCK_MONOTONIC) -
-			       ((int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec)) / 1e9;
+		double secs =
+		    (now_ns(CLOCK_MONOTONIC) - ((int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec)) /
+		    1e9;
 
 		/* CPU time (user + system, BPF programs included) is the cost to this process */
 		getrusage(RUSAGE_SELF, &ru);
 		cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 		      (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-		fprintf(stderr, "kube-apiserver (stand-in): pid %d wrote %lld lines (%lld bytes), "
-				"%lld rotations, %.3f s, %.1f ns/line, %.1f ns/write(2), %.1f cpu "
-				"ns/line\n",
+		fprintf(stderr,
+			"kube-apiserver (stand-in): pid %d wrote %lld lines (%lld bytes), "
+			"%lld rotations, %.3f s, %.1f ns/line, %.1f ns/write(2), %.1f cpu "
+			"ns/line\n",
 			getpid(), (long long)written, (long long)bytes_written, rotations, secs,
 			written ? secs * 1e9 / written : 0.0,
-			written ? (double)write_ns / written : 0.0, written ? cpu * 1e9 / written : 0.0);
+			written ? (double)write_ns / written : 0.0,
+			written ? cpu * 1e9 / written : 0.0);
 	}
 	if (!o.exit_when_done)
 		for (;;)

@@ -72,8 +72,8 @@ enum exec_attrib_method {
 /* how a session was tied to its request (valid for the deliver call) */
 struct exec_attribution {
 	enum exec_attrib_method method;
-	uint32_t n_candidates;	/* requests that fit by pod and time */
-	uint32_t n_listed;	/* of them in candidates[], nearest first */
+	uint32_t n_candidates; /* requests that fit by pod and time */
+	uint32_t n_listed;     /* of them in candidates[], nearest first */
 	const char *candidates[KH_EXEC_JOIN_CANDIDATES];
 	bool audit_id_unmatched; /* the session carried an auditID that paired with no request */
 	/* no request: a nodes/proxy request running a command in the session's pod, or NULL */

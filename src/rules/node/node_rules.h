@@ -67,7 +67,8 @@ struct node_rule_state {
 	uint64_t repeats_suppressed;
 	/*
 	 * sessions of a new container in a running one's pid namespace with no ephemeral-container
-	 * request: counted, not alerted (a pod with shareProcessNamespace starts every container so)
+	 * request: counted, not alerted (a pod with shareProcessNamespace starts every container
+	 * so)
 	 */
 	uint64_t new_container_unpaired;
 };

@@ -105,7 +105,8 @@ static void put_tamper(struct json_out *j, const struct node_log_tamper *w)
 
 	json_out__key(j, "keyhole");
 	json_out__obj_begin(j);
-	/* every node alert says how it was attributed: nothing in the audit stream names this one */
+	/* every node alert says how it was attributed: nothing in the audit stream names this one
+	 */
 	json_out__key(j, "attribution");
 	json_out__obj_begin(j);
 	json_out__kv_str(j, "method", "none");

@@ -85,7 +85,8 @@ static void deliver(void *ctx, const struct node_event *ev, const struct audit_e
 
 	if (req || !s->who.pod_uid[0]) /* accounted for, or not a pod's container */
 		return;
-	/* a container started in a running one's pid namespace is kubectl debug's or the pod's own */
+	/* a container started in a running one's pid namespace is kubectl debug's or the pod's own
+	 */
 	if (node_rule__unpaired_new_container(c->s, ev, req))
 		return;
 	if (!at->proxy && node_rule__is_repeat(c->s, ev))

@@ -38,9 +38,8 @@ Test(json_out, nested_objects_and_arrays)
 	json_out__arr_end(&j);
 	json_out__kv_str(&j, "z", "last");
 	json_out__obj_end(&j);
-	cr_assert_str_eq(j.buf,
-			 "{\"a\":\"x\",\"rule\":{\"risk_score\":73},\"ids\":[\"1\",\"2\"],"
-			 "\"empty\":[],\"z\":\"last\"}");
+	cr_assert_str_eq(j.buf, "{\"a\":\"x\",\"rule\":{\"risk_score\":73},\"ids\":[\"1\",\"2\"],"
+				"\"empty\":[],\"z\":\"last\"}");
 	o = parse(&j);
 	cr_assert(json_object_object_get_ex(o, "ids", &v));
 	cr_assert_eq(json_object_array_length(v), 2);

@@ -98,12 +98,12 @@ Test(gosym, non_go_files_are_refused_with_a_reason)
 				    sizeof(why)),
 		     -ENOEXEC);
 	cr_assert(strstr(why, ".gopclntab"), "%s", why);
-	cr_assert_eq(
-	    gosym__resolve(KH_TEST_DATA_DIR "/attack.log", GOSYM_WRITE_FUNC, &f, why, sizeof(why)),
-	    -ENOEXEC);
-	cr_assert_eq(
-	    gosym__resolve("/nonexistent/kube-apiserver", GOSYM_WRITE_FUNC, &f, why, sizeof(why)),
-	    -ENOENT);
+	cr_assert_eq(gosym__resolve(KH_TEST_DATA_DIR "/attack.log", GOSYM_WRITE_FUNC, &f, why,
+				    sizeof(why)),
+		     -ENOEXEC);
+	cr_assert_eq(gosym__resolve("/nonexistent/kube-apiserver", GOSYM_WRITE_FUNC, &f, why,
+				    sizeof(why)),
+		     -ENOENT);
 }
 
 /* where .gopclntab sits in the file at @path: *off and *len */

@@ -42,7 +42,8 @@ Test(proc_scan, equals_form)
 
 Test(proc_scan, two_argument_form)
 {
-	const char *v[] = {"kube-apiserver", "--audit-log-path", "/var/log/b.log", "--v", "2", NULL};
+	const char *v[] = {
+	    "kube-apiserver", "--audit-log-path", "/var/log/b.log", "--v", "2", NULL};
 
 	cr_assert_str_eq(find(v), "/var/log/b.log");
 }

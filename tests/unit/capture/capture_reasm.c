@@ -57,8 +57,8 @@ struct wr {
 	uint32_t tid;
 	uint64_t write_id;
 	uint64_t ino;
-	const char *data; /* the whole write as the writer made it */
-	size_t chunk;	  /* bytes per chunk */
+	const char *data;	       /* the whole write as the writer made it */
+	size_t chunk;		       /* bytes per chunk */
 	uint64_t head_end, tail_start; /* truncation (0, 0: none) */
 };
 

@@ -283,13 +283,14 @@ static void expect_revisions(json_object **v, size_t n)
 		cr_assert_eq(int_at(v[i], "rule.risk_score"), 99);
 		for (size_t k = 1; k < json_object_array_length(tl); k++)
 			cr_assert(strcmp(str_at(json_object_array_get_idx(tl, k - 1), "@timestamp"),
-					 str_at(json_object_array_get_idx(tl, k), "@timestamp")) <= 0,
+					 str_at(json_object_array_get_idx(tl, k), "@timestamp")) <=
+				      0,
 				  "timeline out of order at %zu", k);
 		if (i)
-			cr_assert(json_object_array_length(tl) >=
-					  json_object_array_length(
-					      at(v[i - 1], "keyhole.incident.timeline")),
-				  "a revision never loses steps");
+			cr_assert(
+			    json_object_array_length(tl) >=
+				json_object_array_length(at(v[i - 1], "keyhole.incident.timeline")),
+			    "a revision never loses steps");
 	}
 }
 
@@ -344,8 +345,9 @@ Test(correlate, seed004_is_one_incident_with_every_step)
 	/* the secrets, with what happened to each */
 	s = find_secret(last, "default", "aws-credentials");
 	cr_assert_not_null(s);
-	cr_assert_eq(int_at(s, "allowed"), 2, "read twice after the grant; the denied probe "
-					      "before the grant is not part of it");
+	cr_assert_eq(int_at(s, "allowed"), 2,
+		     "read twice after the grant; the denied probe "
+		     "before the grant is not part of it");
 	cr_assert_eq(int_at(s, "forbidden"), 0);
 	cr_assert_not_null(find_secret(last, "default", "db-credentials"));
 	s = find_secret(last, "default", "vault-token");
@@ -518,8 +520,8 @@ static bool drop_checkout_reads_before_patch(json_object *ev)
 Test(correlate, benign_reapplied_binding_silenced_by_reads_before_it)
 {
 	json_object *v[64];
-	size_t n = count_incidents(DATA "benign-ops.log", NULL, drop_checkout_reads_before_patch,
-				   v, 64);
+	size_t n =
+	    count_incidents(DATA "benign-ops.log", NULL, drop_checkout_reads_before_patch, v, 64);
 
 	cr_assert(has_subject(v, n, "system:serviceaccount:shop:checkout"),
 		  "without its earlier reads the app's reads after the patch correlate");
@@ -721,16 +723,27 @@ static void bind_user(struct run *r, const char *id, const char *subject, int se
 		 "\"subjects\":[{\"kind\":\"User\",\"name\":\"%s\"}],"
 		 "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"cluster-admin\"}}",
 		 subject, subject);
-	feed(r, &(struct req){.id = id, .verb = "create", .user = "admin",
-			      .resource = "clusterrolebindings", .name = name,
-			      .code = 201, .reqobj = obj, .sec = sec});
+	feed(r, &(struct req){.id = id,
+			      .verb = "create",
+			      .user = "admin",
+			      .resource = "clusterrolebindings",
+			      .name = name,
+			      .code = 201,
+			      .reqobj = obj,
+			      .sec = sec});
 }
 
-static void read_secret(struct run *r, const char *id, const char *user, const char *name,
-			int code, const char *decision, int sec)
+static void read_secret(struct run *r, const char *id, const char *user, const char *name, int code,
+			const char *decision, int sec)
 {
-	feed(r, &(struct req){.id = id, .verb = "get", .user = user, .resource = "secrets",
-			      .ns = "prod", .name = name, .code = code, .decision = decision,
+	feed(r, &(struct req){.id = id,
+			      .verb = "get",
+			      .user = user,
+			      .resource = "secrets",
+			      .ns = "prod",
+			      .name = name,
+			      .code = code,
+			      .decision = decision,
 			      .sec = sec});
 }
 
@@ -784,8 +797,12 @@ Test(correlate, reads_before_the_grant_are_not_loot)
 	read_secret(&r, "l-1", "frank", "api-key", 200, "allow", 20);
 	cr_assert_eq(incidents(&r, v, 8), 0, "frank read prod's secrets before: nothing gained");
 	/* a namespace it never read before is new ground */
-	feed(&r, &(struct req){.id = "l-2", .verb = "list", .user = "frank",
-			       .resource = "secrets", .ns = "kube-system", .sec = 30});
+	feed(&r, &(struct req){.id = "l-2",
+			       .verb = "list",
+			       .user = "frank",
+			       .resource = "secrets",
+			       .ns = "kube-system",
+			       .sec = 30});
 	cr_assert_eq(incidents(&r, v, 8), 1);
 	cr_assert_not_null(find_secret(v[0], "kube-system", NULL));
 	cr_assert_null(find_secret(v[0], "prod", "api-key"));
@@ -824,14 +841,22 @@ Test(correlate, read_allowed_by_another_binding_is_not_the_grants)
 
 	run_open(&r, NULL);
 	bind_user(&r, "g-1", "gina", 0);
-	feed(&r, &(struct req){.id = "l-1", .verb = "get", .user = "gina", .resource = "secrets",
-			       .ns = "prod", .name = "a",
+	feed(&r, &(struct req){.id = "l-1",
+			       .verb = "get",
+			       .user = "gina",
+			       .resource = "secrets",
+			       .ns = "prod",
+			       .name = "a",
 			       .reason = "RBAC: allowed by RoleBinding \\\"old/prod\\\" of Role "
 					 "\\\"reader\\\" to User \\\"gina\\\"",
 			       .sec = 10});
 	cr_assert_eq(incidents(&r, v, 8), 0);
-	feed(&r, &(struct req){.id = "l-2", .verb = "get", .user = "gina", .resource = "secrets",
-			       .ns = "prod", .name = "b",
+	feed(&r, &(struct req){.id = "l-2",
+			       .verb = "get",
+			       .user = "gina",
+			       .resource = "secrets",
+			       .ns = "prod",
+			       .name = "b",
 			       .reason = "RBAC: allowed by ClusterRoleBinding \\\"b-gina\\\" of "
 					 "ClusterRole \\\"cluster-admin\\\" to User \\\"gina\\\"",
 			       .sec = 11});
@@ -859,8 +884,14 @@ Test(correlate, node_secret_read_in_exec_joins_and_opens)
 
 	run_open(&r, NULL);
 	bind_user(&r, "g-1", "hank", 0);
-	feed(&r, &(struct req){.id = "x-1", .verb = "get", .user = "hank", .resource = "pods",
-			       .sub = "exec", .ns = "prod", .name = "api-0", .code = 101,
+	feed(&r, &(struct req){.id = "x-1",
+			       .verb = "get",
+			       .user = "hank",
+			       .resource = "pods",
+			       .sub = "exec",
+			       .ns = "prod",
+			       .name = "api-0",
+			       .code = 101,
 			       .sec = 30});
 	cr_assert_eq(incidents(&r, v, 8), 0, "an exec alone is follow-on, not loot");
 	/* another pod's read does not join */
@@ -1090,8 +1121,14 @@ Test(correlate, port_forward_is_a_follow_on_step)
 
 	run_open(&r, NULL);
 	/* alone, a port-forward opens nothing */
-	feed(&r, &(struct req){.id = "pf-0", .verb = "get", .user = "ivan", .resource = "pods",
-			       .sub = "portforward", .ns = "prod", .name = "db-0", .code = 101,
+	feed(&r, &(struct req){.id = "pf-0",
+			       .verb = "get",
+			       .user = "ivan",
+			       .resource = "pods",
+			       .sub = "portforward",
+			       .ns = "prod",
+			       .name = "db-0",
+			       .code = 101,
 			       .sec = 5});
 	cr_assert_eq(incidents(&r, v, 8), 0);
 	bind_user(&r, "g-1", "ivan", 10);
@@ -1099,8 +1136,14 @@ Test(correlate, port_forward_is_a_follow_on_step)
 	n = incidents(&r, v, 8);
 	cr_assert_eq(n, 1);
 	put_all(v, n);
-	feed(&r, &(struct req){.id = "pf-1", .verb = "get", .user = "ivan", .resource = "pods",
-			       .sub = "portforward", .ns = "prod", .name = "db-0", .code = 101,
+	feed(&r, &(struct req){.id = "pf-1",
+			       .verb = "get",
+			       .user = "ivan",
+			       .resource = "pods",
+			       .sub = "portforward",
+			       .ns = "prod",
+			       .name = "db-0",
+			       .code = 101,
 			       .sec = 40});
 	n = incidents(&r, v, 8);
 	cr_assert_eq(n, 2, "the port-forward makes a new revision");

@@ -31,13 +31,14 @@ static void expect(struct kstr s, const char *want)
 Test(correlate_rbac_json, cluster_role_binding_as_kubectl_creates_it)
 {
 	/* the requestObject of `kubectl create clusterrolebinding` (key order as kubectl sends) */
-	const char *o = "{\"kind\":\"ClusterRoleBinding\",\"apiVersion\":\"rbac.authorization.k8s.io/v1\","
-			"\"metadata\":{\"name\":\"attacker-admin\",\"creationTimestamp\":null},"
-			"\"subjects\":[{\"kind\":\"User\",\"apiGroup\":\"rbac.authorization.k8s.io\","
-			"\"name\":\"attacker-admin\"},{\"kind\":\"Group\",\"name\":\"oncall\"},"
-			"{\"kind\":\"ServiceAccount\",\"name\":\"ci\",\"namespace\":\"build\"}],"
-			"\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"ClusterRole\","
-			"\"name\":\"cluster-admin\"}}";
+	const char *o =
+	    "{\"kind\":\"ClusterRoleBinding\",\"apiVersion\":\"rbac.authorization.k8s.io/v1\","
+	    "\"metadata\":{\"name\":\"attacker-admin\",\"creationTimestamp\":null},"
+	    "\"subjects\":[{\"kind\":\"User\",\"apiGroup\":\"rbac.authorization.k8s.io\","
+	    "\"name\":\"attacker-admin\"},{\"kind\":\"Group\",\"name\":\"oncall\"},"
+	    "{\"kind\":\"ServiceAccount\",\"name\":\"ci\",\"namespace\":\"build\"}],"
+	    "\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"ClusterRole\","
+	    "\"name\":\"cluster-admin\"}}";
 	struct kh_rbac_object r;
 
 	cr_assert_eq(rbac_json__read(span(o), &r), 0);
@@ -61,11 +62,12 @@ Test(correlate_rbac_json, cluster_role_binding_as_kubectl_creates_it)
 Test(correlate_rbac_json, helm_markers_and_unrelated_values_skipped)
 {
 	/* values of every JSON type in places the walker must step over */
-	const char *o = "{\"metadata\":{\"name\":\"op\",\"namespace\":\"mon\",\"labels\":{"
-			"\"app.kubernetes.io/managed-by\":\"Helm\",\"x\":\"y\"},\"annotations\":{"
-			"\"other\":\"{\\\"subjects\\\":[]}\"},\"finalizers\":[1,2.5e-3,true,null]},"
-			"\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"op\",\"extra\":{\"a\":[[]]}}],"
-			"\"roleRef\":{\"kind\":\"Role\",\"name\":\"r\"}}";
+	const char *o =
+	    "{\"metadata\":{\"name\":\"op\",\"namespace\":\"mon\",\"labels\":{"
+	    "\"app.kubernetes.io/managed-by\":\"Helm\",\"x\":\"y\"},\"annotations\":{"
+	    "\"other\":\"{\\\"subjects\\\":[]}\"},\"finalizers\":[1,2.5e-3,true,null]},"
+	    "\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"op\",\"extra\":{\"a\":[[]]}}],"
+	    "\"roleRef\":{\"kind\":\"Role\",\"name\":\"r\"}}";
 	struct kh_rbac_object r;
 
 	cr_assert_eq(rbac_json__read(span(o), &r), 0);
@@ -96,12 +98,13 @@ Test(correlate_rbac_json, escaped_keys_and_values_are_decoded)
 Test(correlate_rbac_json, json_patch_subject_ops)
 {
 	/* kubectl patch --type=json: one subject appended, one list replaced, one field edited */
-	const char *o = "[{\"op\":\"add\",\"path\":\"/subjects/-\",\"value\":{\"kind\":\"User\","
-			"\"name\":\"eve\"}},{\"value\":[{\"kind\":\"Group\",\"name\":\"g1\"},"
-			"{\"kind\":\"ServiceAccount\",\"name\":\"s\",\"namespace\":\"n\"}],\"op\":\"replace\","
-			"\"path\":\"/subjects\"},{\"op\":\"replace\",\"path\":\"/subjects/0/name\","
-			"\"value\":\"mallory\"},{\"op\":\"remove\",\"path\":\"/subjects/1\"},"
-			"{\"op\":\"test\",\"path\":\"/subjects/0\",\"value\":{\"kind\":\"User\",\"name\":\"x\"}}]";
+	const char *o =
+	    "[{\"op\":\"add\",\"path\":\"/subjects/-\",\"value\":{\"kind\":\"User\","
+	    "\"name\":\"eve\"}},{\"value\":[{\"kind\":\"Group\",\"name\":\"g1\"},"
+	    "{\"kind\":\"ServiceAccount\",\"name\":\"s\",\"namespace\":\"n\"}],\"op\":\"replace\","
+	    "\"path\":\"/subjects\"},{\"op\":\"replace\",\"path\":\"/subjects/0/name\","
+	    "\"value\":\"mallory\"},{\"op\":\"remove\",\"path\":\"/subjects/1\"},"
+	    "{\"op\":\"test\",\"path\":\"/subjects/0\",\"value\":{\"kind\":\"User\",\"name\":\"x\"}}]";
 	struct kh_rbac_object r;
 
 	cr_assert_eq(rbac_json__read(span(o), &r), 0);
@@ -117,8 +120,9 @@ Test(correlate_rbac_json, json_patch_rules_and_merge_patch_rules)
 {
 	const char *jp = "[{\"op\":\"add\",\"path\":\"/rules/-\",\"value\":{\"apiGroups\":[\"*\"],"
 			 "\"resources\":[\"*\"],\"verbs\":[\"*\"]}}]";
-	const char *mp = "{\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"pods\",\"secrets\"],"
-			 "\"verbs\":[\"get\"]},{\"resources\":[\"configmaps\"],\"verbs\":[\"*\"]}]}";
+	const char *mp =
+	    "{\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"pods\",\"secrets\"],"
+	    "\"verbs\":[\"get\"]},{\"resources\":[\"configmaps\"],\"verbs\":[\"*\"]}]}";
 	const char *none = "{\"rules\":[{\"resources\":[\"secrets\"],\"verbs\":[\"create\"]},"
 			   "{\"resources\":[\"pods\"],\"verbs\":[\"get\",\"list\"]}]}";
 	struct kh_rbac_object r;
@@ -141,8 +145,8 @@ Test(correlate_rbac_json, subjects_past_the_bound_are_counted)
 	struct kh_rbac_object r;
 
 	for (int i = 0; i < 40; i++)
-		n += (size_t)snprintf(o + n, sizeof(o) - n, "%s{\"kind\":\"User\",\"name\":\"u%d\"}",
-				      i ? "," : "", i);
+		n += (size_t)snprintf(o + n, sizeof(o) - n,
+				      "%s{\"kind\":\"User\",\"name\":\"u%d\"}", i ? "," : "", i);
 	snprintf(o + n, sizeof(o) - n, "]}");
 	cr_assert_eq(rbac_json__read(span(o), &r), 0);
 	cr_assert_eq(r.n_subjects, KH_RBAC_MAX_SUBJECTS);

@@ -105,8 +105,10 @@ Test(correlate_replay, file_stdin_and_rotated_halves_agree)
 	close(fa);
 	close(fb);
 	/* the first half of the lines (grant and first reads) in one file, the rest in the next */
-	snprintf(args, sizeof(args), "sh -c 'n=$(wc -l < %s); head -n $((n/2)) %s > %s; "
-		 "tail -n +$((n/2+1)) %s > %s'", log, log, a, log, b);
+	snprintf(args, sizeof(args),
+		 "sh -c 'n=$(wc -l < %s); head -n $((n/2)) %s > %s; "
+		 "tail -n +$((n/2+1)) %s > %s'",
+		 log, log, a, log, b);
 	cr_assert_eq(system(args), 0);
 
 	whole = replay(log);

@@ -161,8 +161,8 @@ static bool url_match(const struct strs *s, const char *path)
 	for (int i = 0; i < s->n; i++) {
 		size_t n = strlen(s->v[i]);
 
-		if (!strcmp(s->v[i], path) || (n && s->v[i][n - 1] == '*' &&
-					       !strncmp(s->v[i], path, n - 1)))
+		if (!strcmp(s->v[i], path) ||
+		    (n && s->v[i][n - 1] == '*' && !strncmp(s->v[i], path, n - 1)))
 			return true;
 	}
 	return false;
@@ -224,8 +224,16 @@ static enum level level_for(const struct policy *p, const struct req *q)
 	return L_NONE; /* the apiserver's default when no rule matches */
 }
 
-#define RES(u, g, v, ag, r, s, ns, nm) (struct req){u, g, v, ag, r, s, ns, nm, NULL}
-#define URL(u, g, v, path) (struct req){u, g, v, NULL, NULL, NULL, NULL, NULL, path}
+#define RES(u, g, v, ag, r, s, ns, nm)                                                             \
+	(struct req)                                                                               \
+	{                                                                                          \
+		u, g, v, ag, r, s, ns, nm, NULL                                                    \
+	}
+#define URL(u, g, v, path)                                                                         \
+	(struct req)                                                                               \
+	{                                                                                          \
+		u, g, v, NULL, NULL, NULL, NULL, NULL, path                                        \
+	}
 
 static void expect(const struct policy *p, struct req q, enum level want)
 {
@@ -260,30 +268,35 @@ Test(audit_policy, secrets_configmaps_tokenreviews_never_carry_bodies)
 	    {"system:serviceaccount:kube-system:x", "system:serviceaccounts"},
 	    {"system:apiserver", "system:masters"},
 	};
-	static const char *const verbs[] = {"get",    "list",  "watch",  "create",
+	static const char *const verbs[] = {"get",    "list",  "watch",	 "create",
 					    "update", "patch", "delete", "deletecollection"};
 
 	for (size_t u = 0; u < 5; u++)
 		for (size_t v = 0; v < 8; v++) {
-			expect(&pol, RES(users[u][0], users[u][1], verbs[v], "", "secrets", NULL,
-					 "prod", "db"),
+			expect(&pol,
+			       RES(users[u][0], users[u][1], verbs[v], "", "secrets", NULL, "prod",
+				   "db"),
 			       L_METADATA);
-			expect(&pol, RES(users[u][0], users[u][1], verbs[v], "", "configmaps",
-					 NULL, "kube-system", "cfg"),
+			expect(&pol,
+			       RES(users[u][0], users[u][1], verbs[v], "", "configmaps", NULL,
+				   "kube-system", "cfg"),
 			       L_METADATA);
 		}
-	expect(&pol, RES("system:apiserver", "system:masters", "create", "authentication.k8s.io",
-			 "tokenreviews", NULL, NULL, NULL),
+	expect(&pol,
+	       RES("system:apiserver", "system:masters", "create", "authentication.k8s.io",
+		   "tokenreviews", NULL, NULL, NULL),
 	       L_METADATA);
 }
 
 Test(audit_policy, token_requests_never_log_the_token)
 {
-	expect(&pol, RES("system:node:worker-1", "system:nodes", "create", "", "serviceaccounts",
-			 "token", "shop", "web"),
+	expect(&pol,
+	       RES("system:node:worker-1", "system:nodes", "create", "", "serviceaccounts", "token",
+		   "shop", "web"),
 	       L_REQUEST);
-	expect(&pol, RES("intruder", "system:authenticated", "create", "", "serviceaccounts",
-			 "token", "monitoring", "grafana"),
+	expect(&pol,
+	       RES("intruder", "system:authenticated", "create", "", "serviceaccounts", "token",
+		   "monitoring", "grafana"),
 	       L_REQUEST);
 }
 
@@ -295,29 +308,35 @@ Test(audit_policy, rbac_writes_carry_subjects_and_roles)
 
 	for (size_t r = 0; r < 4; r++) {
 		for (size_t v = 0; v < 4; v++)
-			expect(&pol, RES("system:serviceaccount:ci:deployer", "system:serviceaccounts",
-					 writes[v], "rbac.authorization.k8s.io", res[r], NULL,
-					 r % 2 ? NULL : "team-a", "x"),
+			expect(&pol,
+			       RES("system:serviceaccount:ci:deployer", "system:serviceaccounts",
+				   writes[v], "rbac.authorization.k8s.io", res[r], NULL,
+				   r % 2 ? NULL : "team-a", "x"),
 			       L_REQUEST_RESPONSE);
-		expect(&pol, RES("system:serviceaccount:op:op", "system:serviceaccounts", "list",
-				 "rbac.authorization.k8s.io", res[r], NULL, NULL, NULL),
+		expect(&pol,
+		       RES("system:serviceaccount:op:op", "system:serviceaccounts", "list",
+			   "rbac.authorization.k8s.io", res[r], NULL, NULL, NULL),
 		       L_METADATA);
 	}
 }
 
 Test(audit_policy, exec_and_attach_both_verbs)
 {
-	expect(&pol, RES("attacker-admin", "system:authenticated", "create", "", "pods", "exec",
-			 "prod", "api-0"),
+	expect(&pol,
+	       RES("attacker-admin", "system:authenticated", "create", "", "pods", "exec", "prod",
+		   "api-0"),
 	       L_REQUEST);
-	expect(&pol, RES("attacker-admin", "system:authenticated", "get", "", "pods", "exec",
-			 "prod", "api-0"),
+	expect(&pol,
+	       RES("attacker-admin", "system:authenticated", "get", "", "pods", "exec", "prod",
+		   "api-0"),
 	       L_REQUEST);
-	expect(&pol, RES("attacker-admin", "system:authenticated", "create", "", "pods", "attach",
-			 "prod", "api-0"),
+	expect(&pol,
+	       RES("attacker-admin", "system:authenticated", "create", "", "pods", "attach", "prod",
+		   "api-0"),
 	       L_REQUEST);
-	expect(&pol, RES("attacker-admin", "system:authenticated", "get", "", "pods", NULL, "prod",
-			 "api-0"),
+	expect(&pol,
+	       RES("attacker-admin", "system:authenticated", "get", "", "pods", NULL, "prod",
+		   "api-0"),
 	       L_METADATA);
 }
 
@@ -327,28 +346,35 @@ Test(audit_policy, noise_is_dropped_and_nothing_else)
 	expect(&pol, URL("system:anonymous", "system:unauthenticated", "get", "/livez/etcd"),
 	       L_NONE);
 	expect(&pol, URL("alice", "system:authenticated", "get", "/apis/apps/v1"), L_NONE);
-	expect(&pol, RES("system:node:worker-1", "system:nodes", "update", "coordination.k8s.io",
-			 "leases", NULL, "kube-node-lease", "worker-1"),
+	expect(&pol,
+	       RES("system:node:worker-1", "system:nodes", "update", "coordination.k8s.io",
+		   "leases", NULL, "kube-node-lease", "worker-1"),
 	       L_NONE);
-	expect(&pol, RES("system:kube-proxy", "system:authenticated", "watch", "discovery.k8s.io",
-			 "endpointslices", NULL, NULL, NULL),
+	expect(&pol,
+	       RES("system:kube-proxy", "system:authenticated", "watch", "discovery.k8s.io",
+		   "endpointslices", NULL, NULL, NULL),
 	       L_NONE);
-	expect(&pol, RES("system:node:worker-1", "system:nodes", "patch", "", "nodes", "status",
-			 NULL, "worker-1"),
+	expect(&pol,
+	       RES("system:node:worker-1", "system:nodes", "patch", "", "nodes", "status", NULL,
+		   "worker-1"),
 	       L_NONE);
-	/* but what rules read stays: kubelet and kube-proxy Secret reads, other users' node edits */
-	expect(&pol, RES("system:node:worker-1", "system:nodes", "get", "", "secrets", NULL, "shop",
-			 "web-tls"),
+	/* but what rules read stays: kubelet and kube-proxy Secret reads, other users' node edits
+	 */
+	expect(&pol,
+	       RES("system:node:worker-1", "system:nodes", "get", "", "secrets", NULL, "shop",
+		   "web-tls"),
 	       L_METADATA);
-	expect(&pol, RES("system:kube-proxy", "system:authenticated", "get", "", "secrets", NULL,
-			 "kube-system", "x"),
+	expect(&pol,
+	       RES("system:kube-proxy", "system:authenticated", "get", "", "secrets", NULL,
+		   "kube-system", "x"),
 	       L_METADATA);
 	expect(&pol, RES("alice", "system:authenticated", "patch", "", "nodes", NULL, NULL, "n1"),
 	       L_METADATA);
 	expect(&pol, URL("alice", "system:authenticated", "get", "/logs/"), L_METADATA);
 	/* unknown and custom resources: Metadata, never bodies */
-	expect(&pol, RES("alice", "system:authenticated", "create", "external-secrets.io",
-			 "secretstores", NULL, "prod", "aws"),
+	expect(&pol,
+	       RES("alice", "system:authenticated", "create", "external-secrets.io", "secretstores",
+		   NULL, "prod", "aws"),
 	       L_METADATA);
 }
 

@@ -78,23 +78,23 @@ Test(metrics, text_format_groups_escapes_and_reads_live_values)
 	cr_assert_not_null(m);
 	cr_assert_eq(metrics__add_counter(m, "t_total", "a counter", &c), 0);
 	cr_assert_eq(metrics__add(m, &(struct kh_metric){.name = "t_by_rule_total",
-						      .help = "with \\ backslash",
-						      .type = KH_METRIC_COUNTER,
-						      .label_name = "rule",
-						      .label_value = "a\"b\\c\nd",
-						      .value = &a}),
+							 .help = "with \\ backslash",
+							 .type = KH_METRIC_COUNTER,
+							 .label_name = "rule",
+							 .label_value = "a\"b\\c\nd",
+							 .value = &a}),
 		     0);
 	cr_assert_eq(metrics__add(m, &(struct kh_metric){.name = "t_by_rule_total",
-						      .help = "ignored: first help wins",
-						      .type = KH_METRIC_COUNTER,
-						      .label_name = "rule",
-						      .label_value = "plain",
-						      .value = &b}),
+							 .help = "ignored: first help wins",
+							 .type = KH_METRIC_COUNTER,
+							 .label_name = "rule",
+							 .label_value = "plain",
+							 .value = &b}),
 		     0);
 	c = 42;
 	t = render(m);
-	cr_assert_not_null(strstr(t, "# HELP t_total a counter\n# TYPE t_total counter\nt_total 42\n"),
-			   "%s", t);
+	cr_assert_not_null(
+	    strstr(t, "# HELP t_total a counter\n# TYPE t_total counter\nt_total 42\n"), "%s", t);
 	/* one header for the family, then both of its samples, escaped */
 	cr_assert_not_null(strstr(t, "# HELP t_by_rule_total with \\\\ backslash\n"
 				     "# TYPE t_by_rule_total counter\n"
@@ -120,10 +120,10 @@ Test(metrics, gauge_functions_are_called_at_scrape_time)
 	char *t;
 
 	cr_assert_eq(metrics__add(m, &(struct kh_metric){.name = "t_lag_seconds",
-						      .help = "lag",
-						      .type = KH_METRIC_GAUGE,
-						      .fn = half,
-						      .ctx = &v}),
+							 .help = "lag",
+							 .type = KH_METRIC_GAUGE,
+							 .fn = half,
+							 .ctx = &v}),
 		     0);
 	t = render(m);
 	cr_assert_not_null(strstr(t, "t_lag_seconds 1.5\n"), "%s", t);
@@ -144,14 +144,18 @@ Test(metrics, rejects_bad_definitions)
 	cr_assert_eq(metrics__add_counter(m, "has-dash", "h", &v), -EINVAL);
 	cr_assert_eq(metrics__add_counter(m, "x_total", "two\nlines", &v), -EINVAL);
 	cr_assert_eq(metrics__add_counter(m, "x_total", "no value", NULL), -EINVAL);
-	cr_assert_eq(metrics__add(m, &(struct kh_metric){.name = "x", .help = "h",
-						      .label_name = "__reserved",
-						      .label_value = "v", .value = &v}),
+	cr_assert_eq(metrics__add(m, &(struct kh_metric){.name = "x",
+							 .help = "h",
+							 .label_name = "__reserved",
+							 .label_value = "v",
+							 .value = &v}),
 		     -EINVAL);
 	cr_assert_eq(metrics__add_counter(m, "x_total", "h", &v), 0);
 	cr_assert_eq(metrics__add_counter(m, "x_total", "h", &v), -EEXIST, "duplicate series");
-	cr_assert_eq(metrics__add(m, &(struct kh_metric){.name = "x_total", .help = "h",
-						      .type = KH_METRIC_GAUGE, .value = &v}),
+	cr_assert_eq(metrics__add(m, &(struct kh_metric){.name = "x_total",
+							 .help = "h",
+							 .type = KH_METRIC_GAUGE,
+							 .value = &v}),
 		     -EEXIST, "same name, other type");
 	cr_assert_eq(metrics__add_counter(NULL, "x_total", "h", &v), 0, "no registry: no-op");
 	metrics__free(m);
@@ -242,16 +246,16 @@ Test(metrics, bad_or_busy_address_is_an_error)
 Test(metrics, pipeline_counters_move_as_lines_flow)
 {
 	static const char get_secret[] =
-		"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
-		"\"auditID\":\"6d1f0c1e-0000-4000-8000-00000000m001\",\"stage\":\"ResponseComplete\","
-		"\"requestURI\":\"/api/v1/namespaces/prod/secrets/db\",\"verb\":\"get\","
-		"\"user\":{\"username\":\"eve\",\"groups\":[\"system:authenticated\"]},"
-		"\"sourceIPs\":[\"198.51.100.7\"],\"userAgent\":\"curl/8.5.0\","
-		"\"objectRef\":{\"resource\":\"secrets\",\"namespace\":\"prod\",\"name\":\"db\","
-		"\"apiVersion\":\"v1\"},\"responseStatus\":{\"metadata\":{},\"code\":200},"
-		"\"requestReceivedTimestamp\":\"2026-11-20T10:00:01.000000Z\","
-		"\"stageTimestamp\":\"2026-11-20T10:00:01.004000Z\","
-		"\"annotations\":{\"authorization.k8s.io/decision\":\"allow\"}}";
+	    "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
+	    "\"auditID\":\"6d1f0c1e-0000-4000-8000-00000000m001\",\"stage\":\"ResponseComplete\","
+	    "\"requestURI\":\"/api/v1/namespaces/prod/secrets/db\",\"verb\":\"get\","
+	    "\"user\":{\"username\":\"eve\",\"groups\":[\"system:authenticated\"]},"
+	    "\"sourceIPs\":[\"198.51.100.7\"],\"userAgent\":\"curl/8.5.0\","
+	    "\"objectRef\":{\"resource\":\"secrets\",\"namespace\":\"prod\",\"name\":\"db\","
+	    "\"apiVersion\":\"v1\"},\"responseStatus\":{\"metadata\":{},\"code\":200},"
+	    "\"requestReceivedTimestamp\":\"2026-11-20T10:00:01.000000Z\","
+	    "\"stageTimestamp\":\"2026-11-20T10:00:01.004000Z\","
+	    "\"annotations\":{\"authorization.k8s.io/decision\":\"allow\"}}";
 	static const char garbage[] = "{\"kind\":\"Event\", this is not json";
 	struct kh_origin o = {.source = "test", .line_no = 1};
 	FILE *devnull = fopen("/dev/null", "w");
@@ -287,7 +291,8 @@ Test(metrics, pipeline_counters_move_as_lines_flow)
 	cr_assert_eq(sample(body, "keyhole_events_malformed_total"), 1);
 	cr_assert_eq(sample(body, "keyhole_alerts_total{rule=\"k8s-secret-suspicious-ua\"}"), 1,
 		     "%s", body);
-	cr_assert_eq(sample(body, "keyhole_alerts_total{rule=\"k8s-secret-access-non-controller\"}"),
+	cr_assert_eq(sample(body,
+			    "keyhole_alerts_total{rule=\"k8s-secret-access-non-controller\"}"),
 		     1, "%s", body);
 	/* a first (decision, user, user agent) combination is new to an empty history */
 	cr_assert_eq(sample(body, "keyhole_alerts_total{rule=\"k8s-unusual-decision-ua\"}"), 1,

@@ -205,9 +205,9 @@ Test(audit_parse, duplicate_keys_last_wins)
 			   &ev, NULL),
 		     0);
 	cr_assert(!kstr_present(ev.decision));
-	cr_assert_eq(
-	    parse("{\"auditID\":\"1\",\"responseStatus\":{\"code\":200,\"code\":403}}", &ev, NULL),
-	    0);
+	cr_assert_eq(parse("{\"auditID\":\"1\",\"responseStatus\":{\"code\":200,\"code\":403}}",
+			   &ev, NULL),
+		     0);
 	cr_assert_eq(ev.response_code, 403);
 }
 
@@ -384,8 +384,8 @@ Test(audit_parse, truncation_at_every_offset_is_rejected)
 
 		cr_assert_not_null(copy);
 		memcpy(copy, full_line, cut);
-		cr_assert_eq(audit_parse__line(copy, cut, &ev, &err), -EINVAL, "accepted cut at %zu",
-			     cut);
+		cr_assert_eq(audit_parse__line(copy, cut, &ev, &err), -EINVAL,
+			     "accepted cut at %zu", cut);
 		cr_assert(err.offset <= cut);
 		free(copy);
 	}
@@ -542,8 +542,8 @@ Test(audit_parse, rfc3339_timestamps)
 
 	cr_assert_eq(audit_parse__rfc3339_ns(ok[0].s, strlen(ok[0].s)), 0);
 	for (size_t i = 1; i < sizeof(ok) / sizeof(ok[0]); i++)
-		cr_assert_eq(audit_parse__rfc3339_ns(ok[i].s, strlen(ok[i].s)), base + ok[i].want, "%s",
-			     ok[i].s);
+		cr_assert_eq(audit_parse__rfc3339_ns(ok[i].s, strlen(ok[i].s)), base + ok[i].want,
+			     "%s", ok[i].s);
 	cr_assert_eq(audit_parse__rfc3339_ns("2026-11-23T21:06:46+02:00", 25), base);
 	cr_assert_eq(audit_parse__rfc3339_ns("2026-11-23T14:36:46.25-04:30", 28), base + 250000000);
 	cr_assert_eq(audit_parse__rfc3339_ns("2024-02-29T00:00:00Z", 20),
@@ -577,7 +577,8 @@ Test(audit_parse, rfc3339_timestamps)
 	    "9999-12-31T23:59:59Z", /* past int64 nanoseconds */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_assert_eq(audit_parse__rfc3339_ns(bad[i], strlen(bad[i])), 0, "accepted %s", bad[i]);
+		cr_assert_eq(audit_parse__rfc3339_ns(bad[i], strlen(bad[i])), 0, "accepted %s",
+			     bad[i]);
 }
 
 Test(audit_parse, escaped_timestamp_is_parsed)

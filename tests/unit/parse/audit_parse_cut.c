@@ -377,11 +377,11 @@ static void cmp_event(const struct cut *c, const struct audit_event *ev)
 		 W->request_received_timestamp);
 	/* with both v1 times lost, a pre-v1 "timestamp" still standing is the time */
 	if (ev->request_received_ns !=
-	    (w == GONE ? (ev->stage_ns || !ev->legacy_timestamp.p
-				  ? 0
-				  : audit_parse__rfc3339_ns(ev->legacy_timestamp.p,
-							ev->legacy_timestamp.len))
-		       : W->request_received_ns))
+	    (w == GONE
+		 ? (ev->stage_ns || !ev->legacy_timestamp.p
+			? 0
+			: audit_parse__rfc3339_ns(ev->legacy_timestamp.p, ev->legacy_timestamp.len))
+		 : W->request_received_ns))
 		FAIL(c, "requestReceivedTimestamp ns");
 	w = where_is(c, "stageTimestamp");
 	cmp_kstr(c, w, "stageTimestamp", ev->stage_timestamp, W->stage_timestamp);
@@ -553,8 +553,8 @@ static void cut_everywhere(const char *what, const char *line, size_t random_cut
 	const struct member *m;
 	size_t h, t;
 
-	cr_assert_eq(audit_parse__line(line, len, &whole, &err), 0, "%s: the whole line must parse: %s",
-		     what, err.reason);
+	cr_assert_eq(audit_parse__line(line, len, &whole, &err), 0,
+		     "%s: the whole line must parse: %s", what, err.reason);
 	scan_members(line, len, &lay);
 	for (size_t i = 0; i < lay.n; i++) {
 		m = &lay.m[i];
@@ -615,8 +615,7 @@ Test(audit_parse_cut, real_events_grown_to_megabytes_cut_everywhere, .timeout = 
 		if (real[i].file[0] == '/')
 			snprintf(path, sizeof(path), "%s", real[i].file);
 		else
-			snprintf(path, sizeof(path), "%s/%s", samples_dir(),
-				 real[i].file);
+			snprintf(path, sizeof(path), "%s/%s", samples_dir(), real[i].file);
 		line = read_line(path, real[i].line);
 		big = grow_bodies(line, real[i].grow);
 		cut_everywhere(path, big, real[i].random_cuts, &st);

@@ -5,12 +5,12 @@
  * For every line of the real audit samples (tests/data/audit-samples) and for thousands of
  * generated events (random key order and whitespace, escapes everywhere including surrogate pairs,
  * lone surrogates and \/, unknown keys, nested junk, duplicate keys, wrong value types), every
- * field audit_parse__line extracts must equal what json-c gives for the same line: strings compared as
- * decoded bytes, absent distinguished from empty, lists element by element, the object spans
+ * field audit_parse__line extracts must equal what json-c gives for the same line: strings compared
+ * as decoded bytes, absent distinguished from empty, lists element by element, the object spans
  * re-parsed and compared as JSON values, timestamps as text (and their nanoseconds against
  * timegm). Whether a line is an Event at all must agree too. Mutated lines check acceptance:
- * audit_parse__line takes exactly the lines json-c's strict mode takes, but for control bytes inside
- * strings, which RFC 8259 forbids and json-c lets through.
+ * audit_parse__line takes exactly the lines json-c's strict mode takes, but for control bytes
+ * inside strings, which RFC 8259 forbids and json-c lets through.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -998,7 +998,8 @@ Test(audit_parse_diff, mutated_lines_accepted_as_json_c_strict, .timeout = 300)
 		 * bytes in strings and malformed numbers ("00", "-.5"), which RFC 8259 forbids and
 		 * json-c lets through even when strict
 		 */
-		if (rc != 0 && strict && jc_is_event(strict) && !lax_number(g.buf, g.len, err.offset))
+		if (rc != 0 && strict && jc_is_event(strict) &&
+		    !lax_number(g.buf, g.len, err.offset))
 			cr_assert_str_eq(err.reason, "control character in string",
 					 "mutation %d: json-c strict takes it, rejected at %zu: %s",
 					 i, err.offset, err.reason);

@@ -22,12 +22,12 @@
  * opinion) and "cancel-me" (cancels a held alert); extra evidence for object name "extra"
  */
 static const struct kh_rule_info test_info = {
-	.id = "test-every-get",
-	.uuid = "00000000-0000-4000-8000-0000000000aa",
-	.name = "Every get",
-	.severity = "low",
-	.risk_score = 21,
-	.techniques = {"T1552.007", "T1613"},
+    .id = "test-every-get",
+    .uuid = "00000000-0000-4000-8000-0000000000aa",
+    .name = "Every get",
+    .severity = "low",
+    .risk_score = 21,
+    .techniques = {"T1552.007", "T1613"},
 };
 
 static void every_get(void *state, const struct audit_event *ev, struct kh_emit *e)
@@ -73,19 +73,19 @@ Test(emit, alert_carries_the_shared_fields)
 	struct rh *h = rh_new(only);
 	struct json_object *a;
 
-	rh_request(
-	    h, &(struct ev_spec){.audit_id = "5f0e9a3c-1b2d-4e6f-8a7b-9c0d1e2f3a4b",
-				 .user = "system:serviceaccount:prod:web",
-				 .groups = "[\"system:serviceaccounts\",\"system:authenticated\"]",
-				 .pod_name = "web-1",
-				 .imp_user = "bob",
-				 .ips = "[\"10.244.1.9\",\"10.0.0.1\"]",
-				 .ua = "curl/8.5.0",
-				 .ns = "prod",
-				 .name = "db",
-				 .time = T0,
-				 .code = 200,
-				 .stage_time = "2026-11-23T10:00:00.004100Z"});
+	rh_request(h, &(struct ev_spec){.audit_id = "5f0e9a3c-1b2d-4e6f-8a7b-9c0d1e2f3a4b",
+					.user = "system:serviceaccount:prod:web",
+					.groups =
+					    "[\"system:serviceaccounts\",\"system:authenticated\"]",
+					.pod_name = "web-1",
+					.imp_user = "bob",
+					.ips = "[\"10.244.1.9\",\"10.0.0.1\"]",
+					.ua = "curl/8.5.0",
+					.ns = "prod",
+					.name = "db",
+					.time = T0,
+					.code = 200,
+					.stage_time = "2026-11-23T10:00:00.004100Z"});
 	rh_flush(h);
 	cr_assert_eq(rh_count(h, NULL), 1);
 	a = rh_alert(h, NULL, 0);
@@ -177,10 +177,10 @@ Test(emit, request_and_response_bodies_never_reach_an_alert)
 {
 	struct rh *h = rh_new(only);
 
-	rh_request(h, &(struct ev_spec){
-			      .request_object = "{\"kind\":\"Secret\",\"data\":{\"password\":"
-						"\"U0VDUkVULVZBTFVFLVhZWg==\"},\"stringData\":{"
-						"\"token\":\"SECRET-VALUE-XYZ\"}}"});
+	rh_request(h, &(struct ev_spec){.request_object =
+					    "{\"kind\":\"Secret\",\"data\":{\"password\":"
+					    "\"U0VDUkVULVZBTFVFLVhZWg==\"},\"stringData\":{"
+					    "\"token\":\"SECRET-VALUE-XYZ\"}}"});
 	rh_flush(h);
 	cr_assert_eq(rh_count(h, NULL), 1);
 	fflush(h->out);
@@ -193,12 +193,12 @@ Test(emit, request_and_response_bodies_never_reach_an_alert)
 Test(emit, hostile_bytes_still_give_valid_json)
 {
 	static const char *const uas[] = {
-		"quote \\\" backslash \\\\ slash \\/ tab \\t newline \\n cr \\r",
-		"controls \\u0000 \\u0001 \\u001f \\u007f",
-		"lone surrogates \\ud800 \\udfff and a pair \\ud83d\\ude00",
-		"raw invalid utf-8 \xff\xfe \xc3\x28 \xe2\x82 overlong \xc0\xaf end",
-		"raw valid utf-8 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
-		"html <script>&amp;</script> \\u2028 \\u2029",
+	    "quote \\\" backslash \\\\ slash \\/ tab \\t newline \\n cr \\r",
+	    "controls \\u0000 \\u0001 \\u001f \\u007f",
+	    "lone surrogates \\ud800 \\udfff and a pair \\ud83d\\ude00",
+	    "raw invalid utf-8 \xff\xfe \xc3\x28 \xe2\x82 overlong \xc0\xaf end",
+	    "raw valid utf-8 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+	    "html <script>&amp;</script> \\u2028 \\u2029",
 	};
 	struct rh *h = rh_new(only);
 
@@ -287,8 +287,8 @@ Test(emit, a_hold_ends_after_sixty_seconds_of_event_time)
 	cr_assert_eq(rh_count(h, NULL), 1);
 	cr_expect_str_eq(rh_str(rh_alert(h, NULL, 0), "kubernetes.audit.stage"), "RequestReceived");
 	/* its ResponseComplete, late (a long watch), does not alert again */
-	rh_ev(h, &(struct ev_spec){.audit_id = "lost", .time = T0,
-				   .stage_time = "2026-11-23T10:05:00.000000Z"});
+	rh_ev(h, &(struct ev_spec){
+		     .audit_id = "lost", .time = T0, .stage_time = "2026-11-23T10:05:00.000000Z"});
 	cr_expect_eq(rh_count(h, NULL), 1);
 	cr_expect_eq(h->c.held_written_early, 0);
 	rh_free(h);
@@ -335,17 +335,26 @@ Test(emit, dedupe_memory_is_bounded)
 
 	for (int i = 0; i <= KH_EMIT_DONE_MAX; i++) {
 		snprintf(id, sizeof(id), "d-%d", i);
-		rh_ev(h, &(struct ev_spec){.audit_id = id, .ua = "-", .ips = "-", .resource = "-",
-					   .uri = "/x", .time = T0});
+		rh_ev(h, &(struct ev_spec){.audit_id = id,
+					   .ua = "-",
+					   .ips = "-",
+					   .resource = "-",
+					   .uri = "/x",
+					   .time = T0});
 	}
 	cr_expect_eq(h->c.alerts, KH_EMIT_DONE_MAX + 1);
 	cr_expect_eq(h->c.dedup_evictions, 1);
 	/* the forgotten one alerts again; the most recent is still remembered */
-	rh_ev(h, &(struct ev_spec){.audit_id = "d-0", .ua = "-", .ips = "-", .resource = "-",
-				   .uri = "/x", .time = T0});
+	rh_ev(h, &(struct ev_spec){.audit_id = "d-0",
+				   .ua = "-",
+				   .ips = "-",
+				   .resource = "-",
+				   .uri = "/x",
+				   .time = T0});
 	snprintf(id, sizeof(id), "d-%d", KH_EMIT_DONE_MAX);
-	rh_ev(h, &(struct ev_spec){.audit_id = id, .ua = "-", .ips = "-", .resource = "-",
-				   .uri = "/x", .time = T0});
+	rh_ev(h,
+	      &(struct ev_spec){
+		  .audit_id = id, .ua = "-", .ips = "-", .resource = "-", .uri = "/x", .time = T0});
 	cr_expect_eq(h->c.alerts, KH_EMIT_DONE_MAX + 2);
 	rh_free(h);
 }

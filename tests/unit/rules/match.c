@@ -61,7 +61,8 @@ Test(match, lists)
 	cr_expect(match__any_glob(raw("curl/8"), globs));
 	cr_expect(match__any_glob(raw("x-kali-amd64"), globs));
 	cr_expect_not(match__any_glob(raw("x-kali-amd64 "), globs));
-	cr_expect(match__any_prefix(raw("system:node:a"), (const char *const[]){"system:node:", NULL}));
+	cr_expect(
+	    match__any_prefix(raw("system:node:a"), (const char *const[]){"system:node:", NULL}));
 	g.v[0] = raw("system:authenticated");
 	g.v[1] = raw("system:serviceaccounts:cluster-fleet-local-local-abc");
 	cr_expect(match__strlist_any_glob(

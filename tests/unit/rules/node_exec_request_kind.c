@@ -66,9 +66,9 @@ Test(node_exec_request_kind, proxy_paths_that_run_a_command_name_the_pod)
 {
 	char ns[64], pod[254], ctr[64];
 
-	cr_assert_eq(
-	    target("/api/v1/nodes/node-1/proxy/exec/payments/api-0/app?command=id", ns, pod, ctr),
-	    0);
+	cr_assert_eq(target("/api/v1/nodes/node-1/proxy/exec/payments/api-0/app?command=id", ns,
+			    pod, ctr),
+		     0);
 	cr_assert_str_eq(ns, "payments");
 	cr_assert_str_eq(pod, "api-0");
 	cr_assert_str_eq(ctr, "app");

@@ -281,12 +281,12 @@ Test(node_rules, two_execs_into_one_pod_pair_by_time)
 	feed_open(&a, 1100, TOKEN, 3);
 	read_alerts();
 	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 2);
-	cr_assert_str_eq(
-	    alert_str(alert_lines__nth(&al, "node-container-exec", 0), "kubernetes.audit.auditID"),
-	    "req-b");
-	cr_assert_str_eq(
-	    alert_str(alert_lines__nth(&al, "node-container-exec", 1), "kubernetes.audit.auditID"),
-	    "req-a");
+	cr_assert_str_eq(alert_str(alert_lines__nth(&al, "node-container-exec", 0),
+				   "kubernetes.audit.auditID"),
+			 "req-b");
+	cr_assert_str_eq(alert_str(alert_lines__nth(&al, "node-container-exec", 1),
+				   "kubernetes.audit.auditID"),
+			 "req-a");
 	/* the secret rule pairs the same way, though it alerts on one session only */
 	cr_assert_str_eq(alert_str(alert_lines__nth(&al, "node-secret-read-in-exec", 0),
 				   "kubernetes.audit.auditID"),
@@ -377,12 +377,12 @@ Test(node_rules, node_read_joins_the_audit_exec_and_the_incident)
 	pipeline__flush(p);
 	read_alerts();
 	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 1);
-	cr_assert_str_eq(
-	    alert_str(alert_lines__nth(&al, "node-container-exec", 0), "kubernetes.audit.auditID"),
-	    "fc608790-5e64-4b01-a7ea-cd4ab7399642");
-	cr_assert_str_eq(
-	    alert_str(alert_lines__nth(&al, "node-secret-read-in-exec", 0), "user.name"),
-	    "attacker-admin");
+	cr_assert_str_eq(alert_str(alert_lines__nth(&al, "node-container-exec", 0),
+				   "kubernetes.audit.auditID"),
+			 "fc608790-5e64-4b01-a7ea-cd4ab7399642");
+	cr_assert_str_eq(alert_str(alert_lines__nth(&al, "node-secret-read-in-exec", 0),
+				   "user.name"),
+			 "attacker-admin");
 	for (size_t i = 0; alert_lines__nth(&al, "k8s-escalate-then-loot", i); i++)
 		inc = alert_lines__nth(&al, "k8s-escalate-then-loot", i);
 	cr_assert(inc, "the audit log alone makes an incident");
@@ -447,9 +447,9 @@ Test(node_rules, unjoined_repeats_of_a_command_in_a_container_alert_once)
 	pipeline__flush(p);
 	read_alerts();
 	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 4);
-	cr_assert_str_eq(
-	    alert_str(alert_lines__nth(&al, "node-container-exec", 2), "kubernetes.audit.auditID"),
-	    "req-probe-like");
+	cr_assert_str_eq(alert_str(alert_lines__nth(&al, "node-container-exec", 2),
+				   "kubernetes.audit.auditID"),
+			 "req-probe-like");
 }
 
 Test(node_rules, repeat_window_zero_alerts_every_session)

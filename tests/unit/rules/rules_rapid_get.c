@@ -104,16 +104,16 @@ Test(rapid_get, the_alert_carries_names_namespaces_decisions_and_every_audit_id)
 	cr_assert_eq(rh_count(h, ID), 1);
 	a = rh_alert(h, ID, 0);
 	cr_expect_eq(json_object_get_int(rh_get(a, "Esql.unique_credentials")), 3);
-	cr_expect_str_eq(
-	    json_object_to_json_string_ext(rh_get(a, "Esql.secrets_names"), JSON_C_TO_STRING_PLAIN),
-	    "[\"db\",\"bootstrap-token-abc\",\"tls\"]");
-	cr_expect_str_eq(
-	    json_object_to_json_string_ext(rh_get(a, "Esql.namespaces"), JSON_C_TO_STRING_PLAIN),
-	    "[\"prod\",\"kube-system\"]");
+	cr_expect_str_eq(json_object_to_json_string_ext(rh_get(a, "Esql.secrets_names"),
+							JSON_C_TO_STRING_PLAIN),
+			 "[\"db\",\"bootstrap-token-abc\",\"tls\"]");
+	cr_expect_str_eq(json_object_to_json_string_ext(rh_get(a, "Esql.namespaces"),
+							JSON_C_TO_STRING_PLAIN),
+			 "[\"prod\",\"kube-system\"]");
 	/* forbidden reads count, and the outcome lists both decisions */
-	cr_expect_str_eq(
-	    json_object_to_json_string_ext(rh_get(a, "Esql.outcome"), JSON_C_TO_STRING_PLAIN),
-	    "[\"allow\",\"forbid\"]");
+	cr_expect_str_eq(json_object_to_json_string_ext(rh_get(a, "Esql.outcome"),
+							JSON_C_TO_STRING_PLAIN),
+			 "[\"allow\",\"forbid\"]");
 	/* the alert is rendered from the ResponseComplete stage of the request that tipped it */
 	cr_expect_str_eq(rh_str(a, "kubernetes.audit.stage"), "ResponseComplete");
 	cr_expect_str_eq(rh_str(a, "kubernetes.audit.auditID"),

@@ -89,7 +89,8 @@ static size_t run_end(struct run *r, const char *const *covers, struct alert_id 
 		for (size_t i = 0; covers[i]; i++) {
 			if (strcmp(covers[i], json_object_get_string(rule)))
 				continue;
-			/* a per-request alert names its request (incidents list theirs in evidence) */
+			/* a per-request alert names its request (incidents list theirs in evidence)
+			 */
 			cr_assert(json_object_object_get_ex(a, "kubernetes", &aid) &&
 				  json_object_object_get_ex(aid, "audit", &aid) &&
 				  json_object_object_get_ex(aid, "auditID", &aid));

@@ -31,10 +31,11 @@ static size_t alerts_for(struct ev_spec s)
 Test(non_controller, reads_by_people_and_unknown_accounts_alert)
 {
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "attacker-admin"}), 1);
-	cr_expect_eq(alerts_for((struct ev_spec){.user = "attacker-admin", .verb = "list",
-						 .name = "-"}), 1);
-	cr_expect_eq(alerts_for((struct ev_spec){.user = "attacker-admin", .verb = "watch",
-						 .name = "-"}), 1);
+	cr_expect_eq(
+	    alerts_for((struct ev_spec){.user = "attacker-admin", .verb = "list", .name = "-"}), 1);
+	cr_expect_eq(
+	    alerts_for((struct ev_spec){.user = "attacker-admin", .verb = "watch", .name = "-"}),
+	    1);
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:serviceaccount:prod:web"}), 1);
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:node:worker-1"}), 1);
 	/* the rule has no source-IP or user-agent condition */
@@ -47,8 +48,9 @@ Test(non_controller, reads_by_people_and_unknown_accounts_alert)
 Test(non_controller, allowlisted_controllers_are_silent)
 {
 	cr_expect_eq(alerts_for((struct ev_spec){
-			     .user = "system:serviceaccount:kube-system:generic-garbage-collector",
-			     .verb = "watch", .name = "-"}),
+			 .user = "system:serviceaccount:kube-system:generic-garbage-collector",
+			 .verb = "watch",
+			 .name = "-"}),
 		     0);
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:serviceaccount:cert-manager:"
 							 "cert-manager"}),
@@ -70,12 +72,12 @@ Test(non_controller, allowlist_prefixes_are_exact)
 		     1);
 	/* the allowlist is on the authenticated user, not on whom it impersonates */
 	cr_expect_eq(alerts_for((struct ev_spec){
-			     .user = "system:admin",
-			     .imp_user = "system:serviceaccount:kube-system:namespace-controller"}),
+			 .user = "system:admin",
+			 .imp_user = "system:serviceaccount:kube-system:namespace-controller"}),
 		     1);
 	cr_expect_eq(alerts_for((struct ev_spec){
-			     .user = "system:serviceaccount:kube-system:namespace-controller",
-			     .imp_user = "mallory"}),
+			 .user = "system:serviceaccount:kube-system:namespace-controller",
+			 .imp_user = "mallory"}),
 		     0);
 }
 
@@ -103,8 +105,10 @@ Test(non_controller, alert_fields)
 	struct rh *h = rh_new(only);
 	struct json_object *a;
 
-	rh_request(h, &(struct ev_spec){.user = "attacker-admin", .ns = "prod",
-					.name = "aws-credentials", .ips = "[\"203.0.113.77\"]"});
+	rh_request(h, &(struct ev_spec){.user = "attacker-admin",
+					.ns = "prod",
+					.name = "aws-credentials",
+					.ips = "[\"203.0.113.77\"]"});
 	rh_flush(h);
 	cr_assert_eq(rh_count(h, ID), 1);
 	a = rh_alert(h, ID, 0);
@@ -139,8 +143,8 @@ Test(non_controller, allowlist_is_tunable)
 
 	tuned.state_new = tuned_new;
 	h = rh_new(table);
-	rh_request(
-	    h, &(struct ev_spec){.user = "system:serviceaccount:flux-system:source-controller"});
+	rh_request(h, &(struct ev_spec){.user =
+					    "system:serviceaccount:flux-system:source-controller"});
 	rh_request(h, &(struct ev_spec){.user = "system:serviceaccount:kube-system:x"});
 	rh_request(h, &(struct ev_spec){.user = "bob"});
 	rh_flush(h);

@@ -42,8 +42,11 @@ static const char *at(long secs)
 /* a request through the Arc proxy for @who (NULL: no impersonation) at @secs */
 static void arc(struct rh *h, const char *who, long secs)
 {
-	rh_request(h, &(struct ev_spec){.user = ARC_SA, .imp_user = who, .time = at(secs),
-					.ns = "prod", .name = "payments-db",
+	rh_request(h, &(struct ev_spec){.user = ARC_SA,
+					.imp_user = who,
+					.time = at(secs),
+					.ns = "prod",
+					.name = "payments-db",
 					.ips = "[\"10.244.0.9\"]"});
 }
 
@@ -94,9 +97,9 @@ Test(arc_proxy, five_days_since_last_seen)
 
 	arc(h, OID1, 0);
 	arc(h, OID1, 3 * DAY);
-	arc(h, OID1, 6 * DAY);		   /* seen 3 days before: no */
-	arc(h, OID1, 11 * DAY);		   /* exactly 5 days after the last: still within */
-	arc(h, OID1, 16 * DAY + 1);	   /* 5 days and a second: new again */
+	arc(h, OID1, 6 * DAY);		    /* seen 3 days before: no */
+	arc(h, OID1, 11 * DAY);		    /* exactly 5 days after the last: still within */
+	arc(h, OID1, 16 * DAY + 1);	    /* 5 days and a second: new again */
 	arc(h, OID1, 16 * DAY - 10 * HOUR); /* earlier than the last seen (out of order): no */
 	rh_flush(h);
 	cr_assert_eq(rh_count(h, ID), 2);
@@ -121,8 +124,8 @@ Test(arc_proxy, scope_of_the_query)
 		     0);
 	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:admin"}), 0,
 		     "impersonation by anyone else is not this rule");
-	for (const char *const *n = (const char *const[]){"azure-arc", "azure-arc-release",
-							    "kube-system", NULL};
+	for (const char *const *n =
+		 (const char *const[]){"azure-arc", "azure-arc-release", "kube-system", NULL};
 	     *n; n++)
 		cr_expect_eq(alerts_for((struct ev_spec){.ns = *n}), 0, "namespace %s", *n);
 	cr_expect_eq(alerts_for((struct ev_spec){.ns = "azure-arc-other"}), 1);
@@ -187,9 +190,13 @@ Test(arc_proxy, seen_caller_cancels_the_held_request_received)
 
 	arc(h, OID1, 0);
 	rh_ev(h, &(struct ev_spec){.audit_id = "aaaaaaaa-0000-4000-8000-000000000001",
-				   .stage = "RequestReceived", .user = ARC_SA, .time = at(30)});
+				   .stage = "RequestReceived",
+				   .user = ARC_SA,
+				   .time = at(30)});
 	rh_ev(h, &(struct ev_spec){.audit_id = "aaaaaaaa-0000-4000-8000-000000000001",
-				   .stage = "ResponseComplete", .user = ARC_SA, .imp_user = OID1,
+				   .stage = "ResponseComplete",
+				   .user = ARC_SA,
+				   .imp_user = OID1,
 				   .time = at(30)});
 	rh_flush(h);
 	cr_expect_eq(rh_count(h, ID), 1, "the second request's hold was cancelled, not written");
@@ -199,8 +206,12 @@ Test(arc_proxy, seen_caller_cancels_the_held_request_received)
 Test(arc_proxy, later_stages_of_the_alerting_request_do_not_repeat_it)
 {
 	struct rh *h = rh_new(only);
-	struct ev_spec s = {.audit_id = "bbbbbbbb-0000-4000-8000-000000000001", .user = ARC_SA,
-			    .imp_user = OID1, .time = at(0), .verb = "list", .name = "-"};
+	struct ev_spec s = {.audit_id = "bbbbbbbb-0000-4000-8000-000000000001",
+			    .user = ARC_SA,
+			    .imp_user = OID1,
+			    .time = at(0),
+			    .verb = "list",
+			    .name = "-"};
 
 	s.stage = "RequestReceived";
 	rh_ev(h, &s);

@@ -14,8 +14,9 @@
 #include "rules_harness.h"
 
 #define ID "k8s-secret-read-node-or-pod-sa"
-#define SA_GROUPS(ns) "[\"system:serviceaccounts\",\"system:serviceaccounts:" ns "\"," \
-		      "\"system:authenticated\"]"
+#define SA_GROUPS(ns)                                                                              \
+	"[\"system:serviceaccounts\",\"system:serviceaccounts:" ns "\","                           \
+	"\"system:authenticated\"]"
 
 static const struct kh_rule *const only[] = {&rule_secret_read_node_or_pod_sa, NULL};
 
@@ -36,8 +37,8 @@ static size_t sa_read(const char *ns_sa, const char *groups, const char *pod)
 	char user[256];
 
 	snprintf(user, sizeof(user), "system:serviceaccount:%s", ns_sa);
-	return alerts_for((struct ev_spec){.user = user, .groups = groups, .pod_name = pod,
-					   .ips = "[\"10.244.1.9\"]"});
+	return alerts_for((struct ev_spec){
+	    .user = user, .groups = groups, .pod_name = pod, .ips = "[\"10.244.1.9\"]"});
 }
 
 Test(node_or_pod_sa, pod_and_node_identities_alert)
@@ -47,12 +48,12 @@ Test(node_or_pod_sa, pod_and_node_identities_alert)
 						 .groups = "[\"system:nodes\"]",
 						 .ips = "[\"10.0.0.22\"]"}),
 		     1);
-	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:serviceaccount:prod:web",
-						 .verb = "list", .name = "-"}),
+	cr_expect_eq(alerts_for((struct ev_spec){
+			 .user = "system:serviceaccount:prod:web", .verb = "list", .name = "-"}),
 		     1);
 	/* a denied read is still an attempt */
-	cr_expect_eq(alerts_for((struct ev_spec){.user = "system:node:worker-2",
-						 .decision = "forbid", .code = 403}),
+	cr_expect_eq(alerts_for((struct ev_spec){
+			 .user = "system:node:worker-2", .decision = "forbid", .code = 403}),
 		     1);
 }
 
@@ -100,18 +101,17 @@ Test(node_or_pod_sa, group_exclusions)
 	cr_expect_eq(sa_read("ibm-csi:x", SA_GROUPS("ibm-csi"), NULL), 0);
 	cr_expect_eq(sa_read("harvester-system:x", SA_GROUPS("harvester-system"), NULL), 0);
 	cr_expect_eq(sa_read("cattle-system:x", SA_GROUPS("cattle-system"), NULL), 0);
-	cr_expect_eq(sa_read("cattle-monitoring-system:x", SA_GROUPS("cattle-monitoring-system"),
-			     NULL),
-		     0);
+	cr_expect_eq(
+	    sa_read("cattle-monitoring-system:x", SA_GROUPS("cattle-monitoring-system"), NULL), 0);
 	cr_expect_eq(sa_read("rabbitmq-system:x", SA_GROUPS("rabbitmq-system"), NULL), 0);
 	cr_expect_eq(sa_read("cattle-fleet-system:x", SA_GROUPS("cattle-fleet-system"), NULL), 0);
 	/* the one wildcard: system\:serviceaccounts\:cluster-fleet-local-local-* */
 	cr_expect_eq(sa_read("cluster-fleet-local-local-1a3d67d0a899:x",
 			     SA_GROUPS("cluster-fleet-local-local-1a3d67d0a899"), NULL),
 		     0);
-	cr_expect_eq(
-	    sa_read("cluster-fleet-local-local-:x", SA_GROUPS("cluster-fleet-local-local-"), NULL),
-	    0);
+	cr_expect_eq(sa_read("cluster-fleet-local-local-:x",
+			     SA_GROUPS("cluster-fleet-local-local-"), NULL),
+		     0);
 	cr_expect_eq(sa_read("cluster-fleet-local-x:x", SA_GROUPS("cluster-fleet-local-x"), NULL),
 		     1);
 	/* exact names elsewhere: a longer namespace is not excluded */
@@ -141,15 +141,15 @@ Test(node_or_pod_sa, service_account_and_pod_name_pairs)
 	/* a pair needs both halves */
 	cr_expect_eq(sa_read("cert-manager:cert-manager", SA_GROUPS("cert-manager"), NULL), 1,
 		     "no pod-name (a token not bound to a pod)");
-	cr_expect_eq(
-	    sa_read("cert-manager:cert-manager", SA_GROUPS("cert-manager"), "attacker-pod"), 1,
-	    "the account's token used from another pod");
+	cr_expect_eq(sa_read("cert-manager:cert-manager", SA_GROUPS("cert-manager"),
+			     "attacker-pod"),
+		     1, "the account's token used from another pod");
 	cr_expect_eq(sa_read("cert-manager:cert-manager-webhook", SA_GROUPS("cert-manager"),
 			     "cert-manager-webhook-6b9f-x"),
 		     1, "not one of the listed accounts, even with a matching pod name");
-	cr_expect_eq(
-	    sa_read("cert-manager:cert-manager", SA_GROUPS("cert-manager"), "cert-managerx-1"), 1,
-	    "cert-manager-* needs the dash");
+	cr_expect_eq(sa_read("cert-manager:cert-manager", SA_GROUPS("cert-manager"),
+			     "cert-managerx-1"),
+		     1, "cert-manager-* needs the dash");
 	cr_expect_eq(sa_read("security:trivy-operator", SA_GROUPS("security"), "trivy-operator"), 1,
 		     "trivy-operator-* needs the dash");
 	cr_expect_eq(sa_read("security:trivy-operator", SA_GROUPS("security"), "Trivy-operator-1"),
@@ -164,7 +164,8 @@ Test(node_or_pod_sa, alert_fields)
 	struct json_object *a, *pods;
 
 	rh_request(h, &(struct ev_spec){.user = "system:serviceaccount:prod:web",
-					.groups = SA_GROUPS("prod"), .pod_name = "web-1",
+					.groups = SA_GROUPS("prod"),
+					.pod_name = "web-1",
 					.ips = "[\"10.244.1.9\"]"});
 	rh_flush(h);
 	cr_assert_eq(rh_count(h, ID), 1);
@@ -186,8 +187,8 @@ static void *tuned_new(const struct kh_config *cfg)
 	(void)cfg;
 	t.excluded_source_ips[1] = "::1";
 	t.excluded_source_ips[2] = NULL;
-	t.excluded_pods[0] = (struct kh_pod_exclusion){"system:serviceaccount:ci:deployer",
-						       "runner-*"};
+	t.excluded_pods[0] =
+	    (struct kh_pod_exclusion){"system:serviceaccount:ci:deployer", "runner-*"};
 	t.excluded_pods[1] = (struct kh_pod_exclusion){NULL, NULL};
 	return secret_read_node_or_pod_sa__new_with(&t);
 }

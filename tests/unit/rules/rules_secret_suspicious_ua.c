@@ -37,20 +37,20 @@ static size_t ua_alerts(const char *ua)
 Test(suspicious_ua, every_pattern_matches_a_real_agent)
 {
 	static const char *const hits[] = {
-		"curl/8.5.0",
-		"python-requests/2.31.0",
-		"Python-urllib/3.11",
-		"wget/1.21.4",
-		"Go-http-client/1.1",
-		"perl/5.36 libwww-perl/6.72",
-		"java/17.0.9",
-		"node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
-		"php/8.2 GuzzleHttp/7",
-		"Boto3/1.34.0 lang/python#3.11.8 distrib#kali.2024 Botocore/1.34.0",
-		"kube-hunter/0.6.8 Linux/6.6.15-kali-amd64",
-		"nmap-k8s/7.94 (Linux 6.6.9-kali-arm64; aarch64)",
-		"kali-arm64",
-		"curl", /* a wildcard's * also matches nothing */
+	    "curl/8.5.0",
+	    "python-requests/2.31.0",
+	    "Python-urllib/3.11",
+	    "wget/1.21.4",
+	    "Go-http-client/1.1",
+	    "perl/5.36 libwww-perl/6.72",
+	    "java/17.0.9",
+	    "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+	    "php/8.2 GuzzleHttp/7",
+	    "Boto3/1.34.0 lang/python#3.11.8 distrib#kali.2024 Botocore/1.34.0",
+	    "kube-hunter/0.6.8 Linux/6.6.15-kali-amd64",
+	    "nmap-k8s/7.94 (Linux 6.6.9-kali-arm64; aarch64)",
+	    "kali-arm64",
+	    "curl", /* a wildcard's * also matches nothing */
 	};
 
 	for (size_t i = 0; i < sizeof(hits) / sizeof(hits[0]); i++)
@@ -60,19 +60,15 @@ Test(suspicious_ua, every_pattern_matches_a_real_agent)
 Test(suspicious_ua, patterns_are_case_sensitive_and_anchored)
 {
 	static const char *const misses[] = {
-		"Curl/8.4.0", /* curl* is case-sensitive */
-		"CURL/8.4.0",
-		"Wget/1.21",
-		"go-http-client/1.1", /* Go-http* */
-		"PYTHON-requests/2.31",
-		"Java/17.0.9",		      /* java* only: the JDK's own agent is capitalised */
-		"kubectl/v1.30.2 curl/8.5.0", /* curl*: a prefix, not a substring */
-		/* *kali-amd64 is a suffix */
-		"Mozilla/5.0 (X11; Linux 6.6.15-kali-amd64) Firefox/115.0",
-		"kali-amd64-extra",
-		"distrib#Kali", /* case */
-		"kubectl/v1.30.2 (linux/amd64) kubernetes/3968350",
-		"", /* present but empty */
+	    "Curl/8.4.0",				     /* curl* is case-sensitive */
+	    "CURL/8.4.0", "Wget/1.21", "go-http-client/1.1", /* Go-http* */
+	    "PYTHON-requests/2.31", "Java/17.0.9", /* java* only: the JDK's own agent is capitalised
+						    */
+	    "kubectl/v1.30.2 curl/8.5.0",	   /* curl*: a prefix, not a substring */
+	    /* *kali-amd64 is a suffix */
+	    "Mozilla/5.0 (X11; Linux 6.6.15-kali-amd64) Firefox/115.0", "kali-amd64-extra",
+	    "distrib#Kali",					    /* case */
+	    "kubectl/v1.30.2 (linux/amd64) kubernetes/3968350", "", /* present but empty */
 	};
 
 	for (size_t i = 0; i < sizeof(misses) / sizeof(misses[0]); i++)
@@ -98,8 +94,8 @@ Test(suspicious_ua, needs_a_source_ip)
 	cr_expect_eq(alerts_for((struct ev_spec){.ua = "curl/8", .ips = "[]"}), 0, "empty list");
 	cr_expect_eq(alerts_for((struct ev_spec){.ua = "curl/8", .ips = "[\"\"]"}), 0,
 		     "first source IP empty");
-	cr_expect_eq(alerts_for((struct ev_spec){.ua = "curl/8", .ips = "[\"\",\"192.0.2.1\"]"}),
-		     0, "source.ip is the first of sourceIPs");
+	cr_expect_eq(alerts_for((struct ev_spec){.ua = "curl/8", .ips = "[\"\",\"192.0.2.1\"]"}), 0,
+		     "source.ip is the first of sourceIPs");
 	cr_expect_eq(alerts_for((struct ev_spec){.ua = "curl/8", .ips = "[\"127.0.0.1\"]"}), 1,
 		     "loopback is a source IP to this rule");
 	cr_expect_eq(alerts_for((struct ev_spec){.ua = "curl/8", .ips = "[\"2001:db8::7\"]"}), 1);
@@ -132,7 +128,7 @@ Test(suspicious_ua, one_alert_per_request_with_the_decision)
 	cr_expect_str_eq(rh_str(a, "user_agent.original"), "curl/8.5.0");
 	cr_expect_str_eq(rh_str(a, "source.ip"), "192.0.2.10");
 	cr_expect_str_eq(json_object_get_string(json_object_array_get_idx(
-				 rh_get(a, "threat.technique.subtechnique.id"), 0)),
+			     rh_get(a, "threat.technique.subtechnique.id"), 0)),
 			 "T1552.007");
 	rh_free(h);
 }

@@ -62,9 +62,9 @@ Test(unusual_decision_ua, a_new_combination_alerts_once)
 	cr_assert_eq(rh_count(h, ID), 1);
 	a = rh_alert(h, ID, 0);
 	cr_expect_str_eq(rh_str(a, "kubernetes.audit.stage"), "ResponseComplete");
-	cr_expect_str_eq(
-	    json_object_to_json_string_ext(rh_get(a, "new_terms.values"), JSON_C_TO_STRING_PLAIN),
-	    "[\"allow\",\"alice\",\"kubectl\\/v1.30.2\"]");
+	cr_expect_str_eq(json_object_to_json_string_ext(rh_get(a, "new_terms.values"),
+							JSON_C_TO_STRING_PLAIN),
+			 "[\"allow\",\"alice\",\"kubectl\\/v1.30.2\"]");
 	cr_expect_null(rh_get(a, "new_terms.last_seen"), "never seen before: no last_seen");
 	cr_expect_str_eq(rh_str(a, "rule.uuid"), "8a1db198-da6f-4500-b985-7fe2457300af");
 	cr_expect_str_eq(rh_str(a, "rule.severity"), "low");

@@ -16,12 +16,13 @@ static size_t hits(const char *cond, const struct ev_spec *s)
 {
 	char yaml[2048];
 
-	snprintf(yaml, sizeof(yaml),
-		 "title: cond\nid: cond\nlogsource:\n  product: kubernetes\n  service: audit\n"
-		 "detection:\n  sel_get:\n    verb: get\n  sel_secrets:\n    objectRef.resource: secrets\n"
-		 "  alice:\n    user.username: alice\n  _x:\n    user.username: bob\n"
-		 "  condition: %s\n",
-		 cond);
+	snprintf(
+	    yaml, sizeof(yaml),
+	    "title: cond\nid: cond\nlogsource:\n  product: kubernetes\n  service: audit\n"
+	    "detection:\n  sel_get:\n    verb: get\n  sel_secrets:\n    objectRef.resource: secrets\n"
+	    "  alice:\n    user.username: alice\n  _x:\n    user.username: bob\n"
+	    "  condition: %s\n",
+	    cond);
 	return sh_hits(yaml, s);
 }
 
@@ -108,44 +109,43 @@ static void expect_error(const char *det, const char *where, const char *what)
 
 Test(sigma_conditions, errors_name_line_and_column)
 {
-	expect_error("  sel:\n    verb: get\n  condition: sel and nope\n", "rule.yml:9:22:",
-		     "'nope' is not a selection");
-	expect_error("  sel:\n    verb: get\n  condition: sel and\n", "rule.yml:9:",
-		     "expected a selection name");
-	expect_error("  sel:\n    verb: get\n  condition: (sel\n", "rule.yml:9:",
-		     "expected ')'");
-	expect_error("  sel:\n    verb: get\n  condition: 1 of x*\n", "rule.yml:9:",
-		     "names no selection");
-	expect_error("  sel:\n    verb: get\n  condition: sel | count() > 5\n", "rule.yml:9:",
-		     "correlation rule");
-	expect_error("  sel:\n    verb|sometimes: get\n  condition: sel\n", "rule.yml:8:5:",
-		     "unknown or unsupported value modifier 'sometimes'");
-	expect_error("  sel:\n    verb|re: 'get('\n  condition: sel\n", "rule.yml:8:",
-		     "regular expression");
-	expect_error("  sel:\n    sourceIPs|cidr: 10.0.0.0/33\n  condition: sel\n", "rule.yml:8:",
-		     "prefix length");
-	expect_error("  sel:\n    responseStatus.code|gt: many\n  condition: sel\n", "rule.yml:8:",
-		     "not a number");
+	expect_error("  sel:\n    verb: get\n  condition: sel and nope\n",
+		     "rule.yml:9:22:", "'nope' is not a selection");
+	expect_error("  sel:\n    verb: get\n  condition: sel and\n",
+		     "rule.yml:9:", "expected a selection name");
+	expect_error("  sel:\n    verb: get\n  condition: (sel\n", "rule.yml:9:", "expected ')'");
+	expect_error("  sel:\n    verb: get\n  condition: 1 of x*\n",
+		     "rule.yml:9:", "names no selection");
+	expect_error("  sel:\n    verb: get\n  condition: sel | count() > 5\n",
+		     "rule.yml:9:", "correlation rule");
+	expect_error("  sel:\n    verb|sometimes: get\n  condition: sel\n",
+		     "rule.yml:8:5:", "unknown or unsupported value modifier 'sometimes'");
+	expect_error("  sel:\n    verb|re: 'get('\n  condition: sel\n",
+		     "rule.yml:8:", "regular expression");
+	expect_error("  sel:\n    sourceIPs|cidr: 10.0.0.0/33\n  condition: sel\n",
+		     "rule.yml:8:", "prefix length");
+	expect_error("  sel:\n    responseStatus.code|gt: many\n  condition: sel\n",
+		     "rule.yml:8:", "not a number");
 	expect_error("  sel:\n    verb: get\n", "rule.yml:7:3:", "no condition");
 	expect_error("  sel:\n    verb: [get\n  condition: sel\n", "rule.yml:", "YAML");
-	expect_error("  sel:\n    verb: get\n  condition: sel\n  timeframe: 5m\n", "rule.yml:10:",
-		     "correlation rule");
+	expect_error("  sel:\n    verb: get\n  condition: sel\n  timeframe: 5m\n",
+		     "rule.yml:10:", "correlation rule");
 }
 
 Test(sigma_conditions, bad_rule_skipped_others_load)
 {
 	const char *yaml =
-		"title: good one\nid: good-1\nlogsource:\n  product: kubernetes\n  service: audit\n"
-		"detection:\n  sel:\n    verb: get\n  condition: sel\n"
-		"---\n"
-		"title: bad one\nid: bad-1\nlogsource:\n  product: kubernetes\n  service: audit\n"
-		"detection:\n  sel:\n    verb: get\n  condition: sel and missing\n"
-		"---\n"
-		"title: windows\nid: win-1\nlogsource:\n  product: windows\n  service: security\n"
-		"detection:\n  sel:\n    EventID: 4624\n  condition: sel\n"
-		"---\n"
-		"title: good two\nid: good-2\nlogsource:\n  product: kubernetes\n  service: audit\n"
-		"detection:\n  sel:\n    verb: get\n  condition: sel\n";
+	    "title: good one\nid: good-1\nlogsource:\n  product: kubernetes\n  service: audit\n"
+	    "detection:\n  sel:\n    verb: get\n  condition: sel\n"
+	    "---\n"
+	    "title: bad one\nid: bad-1\nlogsource:\n  product: kubernetes\n  service: audit\n"
+	    "detection:\n  sel:\n    verb: get\n  condition: sel and missing\n"
+	    "---\n"
+	    "title: windows\nid: win-1\nlogsource:\n  product: windows\n  service: security\n"
+	    "detection:\n  sel:\n    EventID: 4624\n  condition: sel\n"
+	    "---\n"
+	    "title: good two\nid: good-2\nlogsource:\n  product: kubernetes\n  service: audit\n"
+	    "detection:\n  sel:\n    verb: get\n  condition: sel\n";
 	struct sh *h = sh_new(yaml);
 	char *errs = NULL;
 
@@ -164,10 +164,10 @@ Test(sigma_conditions, bad_rule_skipped_others_load)
 Test(sigma_conditions, alert_envelope)
 {
 	const char *yaml =
-		"title: Secret read\nid: 11111111-2222-4333-8444-555555555555\nstatus: test\n"
-		"logsource:\n  product: kubernetes\n  service: audit\n"
-		"detection:\n  sel:\n    objectRef.resource: secrets\n  condition: sel\n"
-		"level: critical\ntags:\n  - attack.credential-access\n  - attack.t1552.007\n";
+	    "title: Secret read\nid: 11111111-2222-4333-8444-555555555555\nstatus: test\n"
+	    "logsource:\n  product: kubernetes\n  service: audit\n"
+	    "detection:\n  sel:\n    objectRef.resource: secrets\n  condition: sel\n"
+	    "level: critical\ntags:\n  - attack.credential-access\n  - attack.t1552.007\n";
 	struct sh *h = sh_new(yaml);
 	const char *id = "11111111-2222-4333-8444-555555555555";
 
@@ -188,8 +188,9 @@ Test(sigma_conditions, alert_envelope)
 
 Test(sigma_conditions, one_alert_per_request_across_stages)
 {
-	const char *yaml = "title: s\nid: s\nlogsource:\n  product: kubernetes\n  service: audit\n"
-			   "detection:\n  sel:\n    objectRef.resource: secrets\n  condition: sel\n";
+	const char *yaml =
+	    "title: s\nid: s\nlogsource:\n  product: kubernetes\n  service: audit\n"
+	    "detection:\n  sel:\n    objectRef.resource: secrets\n  condition: sel\n";
 	struct sh *h = sh_new(yaml);
 
 	sh_ev(h, &(struct ev_spec){.audit_id = "req-1", .stage = "RequestReceived"});

@@ -12,10 +12,10 @@
 #include "sigma_harness.h"
 
 #define BASE                                                                                       \
-	"title: secret get\nname: secret_get\nid: b-get\nlogsource:\n  product: kubernetes\n"    \
-	"  service: audit\ndetection:\n  sel:\n    objectRef.resource: secrets\n    verb: get\n"  \
+	"title: secret get\nname: secret_get\nid: b-get\nlogsource:\n  product: kubernetes\n"      \
+	"  service: audit\ndetection:\n  sel:\n    objectRef.resource: secrets\n    verb: get\n"   \
 	"  condition: sel\n---\n"                                                                  \
-	"title: binding\nname: binding\nid: b-bind\nlogsource:\n  product: kubernetes\n"         \
+	"title: binding\nname: binding\nid: b-bind\nlogsource:\n  product: kubernetes\n"           \
 	"  service: audit\ndetection:\n  sel:\n    objectRef.resource: clusterrolebindings\n"      \
 	"    verb: create\n  condition: sel\n---\n"
 
@@ -37,8 +37,12 @@ static void get(struct sh *h, const char *user, const char *name, int s)
 
 static void bind(struct sh *h, const char *user, int s)
 {
-	sh_ev(h, &(struct ev_spec){.verb = "create", .resource = "clusterrolebindings",
-				   .ns = "-", .name = "b", .user = user, .time = at(s)});
+	sh_ev(h, &(struct ev_spec){.verb = "create",
+				   .resource = "clusterrolebindings",
+				   .ns = "-",
+				   .name = "b",
+				   .user = user,
+				   .time = at(s)});
 }
 
 Test(sigma_correlation, event_count_window_and_group_by)
@@ -70,8 +74,9 @@ Test(sigma_correlation, event_count_window_and_group_by)
 
 Test(sigma_correlation, a_request_counts_once)
 {
-	struct sh *h = sh_new(BASE "title: many\nid: c-once\ncorrelation:\n  type: event_count\n"
-				   "  rules: secret_get\n  timespan: 1m\n  condition:\n    gte: 2\n");
+	struct sh *h =
+	    sh_new(BASE "title: many\nid: c-once\ncorrelation:\n  type: event_count\n"
+			"  rules: secret_get\n  timespan: 1m\n  condition:\n    gte: 2\n");
 
 	sh_ev(h, &(struct ev_spec){.audit_id = "r1", .stage = "RequestReceived", .time = at(0)});
 	sh_ev(h, &(struct ev_spec){.audit_id = "r1", .time = at(0)});
@@ -97,9 +102,10 @@ Test(sigma_correlation, generate_true_keeps_base_alerts)
 
 Test(sigma_correlation, value_count_distinct_names)
 {
-	struct sh *h = sh_new(BASE "title: names\nid: c-vals\ncorrelation:\n  type: value_count\n"
-				   "  rules: [secret_get]\n  group-by: [user.username]\n"
-				   "  timespan: 6m\n  condition:\n    field: objectRef.name\n    gte: 3\n");
+	struct sh *h =
+	    sh_new(BASE "title: names\nid: c-vals\ncorrelation:\n  type: value_count\n"
+			"  rules: [secret_get]\n  group-by: [user.username]\n"
+			"  timespan: 6m\n  condition:\n    field: objectRef.name\n    gte: 3\n");
 
 	get(h, "m", "a", 0);
 	get(h, "m", "a", 5);
@@ -192,8 +198,9 @@ Test(sigma_correlation, refused_at_load)
 		     1);
 	cr_expect(strstr(errs, "no rule named 'nope'"), "%s", errs);
 	free(errs);
-	cr_expect_eq(sh_check(BASE "title: x\nid: x\ncorrelation:\n  type: event_count\n"
-				   "  rules: [secret_get]\n  timespan: 1m\n  condition:\n    lt: 2\n",
+	cr_expect_eq(sh_check(BASE
+			      "title: x\nid: x\ncorrelation:\n  type: event_count\n"
+			      "  rules: [secret_get]\n  timespan: 1m\n  condition:\n    lt: 2\n",
 			      &errs),
 		     1);
 	cr_expect(strstr(errs, "lt, lte and neq"), "%s", errs);
@@ -205,8 +212,9 @@ Test(sigma_correlation, refused_at_load)
 		     1);
 	cr_expect(strstr(errs, "rule.yml:30:13: timespan"), "%s", errs);
 	free(errs);
-	cr_expect_eq(sh_check(BASE "title: x\nid: x\ncorrelation:\n  type: value_count\n"
-				   "  rules: [secret_get]\n  timespan: 5m\n  condition:\n    gte: 2\n",
+	cr_expect_eq(sh_check(BASE
+			      "title: x\nid: x\ncorrelation:\n  type: value_count\n"
+			      "  rules: [secret_get]\n  timespan: 5m\n  condition:\n    gte: 2\n",
 			      &errs),
 		     1);
 	cr_expect(strstr(errs, "condition.field"), "%s", errs);

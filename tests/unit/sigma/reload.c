@@ -19,8 +19,9 @@ static void write_rule(const char *path, const char *id, const char *verb, int b
 	FILE *f = fopen(path, "w");
 
 	cr_assert(f);
-	fprintf(f, "title: %s\nid: %s\nlogsource:\n  product: kubernetes\n  service: audit\n"
-		   "detection:\n  sel:\n    verb%s: %s\n  condition: sel\n",
+	fprintf(f,
+		"title: %s\nid: %s\nlogsource:\n  product: kubernetes\n  service: audit\n"
+		"detection:\n  sel:\n    verb%s: %s\n  condition: sel\n",
 		id, id, broken ? "|bogus" : "", verb);
 	fclose(f);
 }

@@ -24,37 +24,36 @@
 #include "sigma_harness.h"
 
 static const char seed000[] =
-	"title: Kubernetes Secret get or list with Suspicious User Agent (Sigma)\n"
-	"id: seed000-sigma\n"
-	"logsource:\n  product: kubernetes\n  service: audit\n"
-	"detection:\n"
-	"  selection:\n"
-	"    verb|cased: [get, list]\n"
-	"    objectRef.resource|cased: secrets\n"
-	"    userAgent|cased: ['curl*', 'python*', 'Python*', 'wget*', 'Go-http*', 'perl*',\n"
-	"                      'java*', 'node*', 'php*', '*distrib#kali*', '*kali-amd64',\n"
-	"                      '*kali-arm64*']\n"
-	"    sourceIPs.0: '?*'\n"
-	"  condition: selection\n"
-	"level: high\n"
-	"tags: [attack.credential-access, attack.t1552.007]\n";
+    "title: Kubernetes Secret get or list with Suspicious User Agent (Sigma)\n"
+    "id: seed000-sigma\n"
+    "logsource:\n  product: kubernetes\n  service: audit\n"
+    "detection:\n"
+    "  selection:\n"
+    "    verb|cased: [get, list]\n"
+    "    objectRef.resource|cased: secrets\n"
+    "    userAgent|cased: ['curl*', 'python*', 'Python*', 'wget*', 'Go-http*', 'perl*',\n"
+    "                      'java*', 'node*', 'php*', '*distrib#kali*', '*kali-amd64',\n"
+    "                      '*kali-arm64*']\n"
+    "    sourceIPs.0: '?*'\n"
+    "  condition: selection\n"
+    "level: high\n"
+    "tags: [attack.credential-access, attack.t1552.007]\n";
 
-static const char seed004[] =
-	"title: Kubernetes Secret Access / Exfiltration (Sigma)\n"
-	"id: seed004-sigma\n"
-	"logsource:\n  product: kubernetes\n  service: audit\n"
-	"detection:\n"
-	"  selection:\n"
-	"    objectRef.resource: 'secrets'\n"
-	"    verb:\n      - 'get'\n      - 'list'\n      - 'watch'\n"
-	"  filter_controllers:\n"
-	"    user.username|startswith|cased:\n"
-	"      - 'system:serviceaccount:kube-system:'\n"
-	"      - 'system:serviceaccount:cert-manager:'\n"
-	"      - 'system:serviceaccount:external-secrets:'\n"
-	"  condition: selection and not filter_controllers\n"
-	"level: high\n"
-	"tags: [attack.credential_access, attack.t1552.007]\n";
+static const char seed004[] = "title: Kubernetes Secret Access / Exfiltration (Sigma)\n"
+			      "id: seed004-sigma\n"
+			      "logsource:\n  product: kubernetes\n  service: audit\n"
+			      "detection:\n"
+			      "  selection:\n"
+			      "    objectRef.resource: 'secrets'\n"
+			      "    verb:\n      - 'get'\n      - 'list'\n      - 'watch'\n"
+			      "  filter_controllers:\n"
+			      "    user.username|startswith|cased:\n"
+			      "      - 'system:serviceaccount:kube-system:'\n"
+			      "      - 'system:serviceaccount:cert-manager:'\n"
+			      "      - 'system:serviceaccount:external-secrets:'\n"
+			      "  condition: selection and not filter_controllers\n"
+			      "level: high\n"
+			      "tags: [attack.credential_access, attack.t1552.007]\n";
 
 /* "auditID stage @timestamp" per alert of @rule_id, in output order, one per line */
 static char *keys_of(const char *out, size_t len, const char *rule_id)
@@ -71,8 +70,8 @@ static char *keys_of(const char *out, size_t len, const char *rule_id)
 		    json_object_object_get_ex(rule, "id", &id) &&
 		    !strcmp(json_object_get_string(id), rule_id)) {
 			const char *ts = json_object_object_get_ex(o, "@timestamp", &v)
-						 ? json_object_get_string(v)
-						 : "-";
+					     ? json_object_get_string(v)
+					     : "-";
 			json_object *ai = NULL, *st = NULL;
 
 			cr_assert(json_object_object_get_ex(o, "kubernetes", &audit));
@@ -146,9 +145,9 @@ static size_t compare(const char *log, const char *rules_file, size_t *n000, siz
 Test(sigma_seed_equivalence, every_bundled_log)
 {
 	static const char *const patterns[] = {
-		KH_TEST_DATA_DIR "/*.log",
-		KH_SAMPLES_DIR "/*/*.log",
-		KH_SAMPLES_DIR "/*/*.jsonl",
+	    KH_TEST_DATA_DIR "/*.log",
+	    KH_SAMPLES_DIR "/*/*.log",
+	    KH_SAMPLES_DIR "/*/*.jsonl",
 	};
 	char dir[] = "/tmp/kh-seed-XXXXXX", file[96];
 	size_t logs = 0, n000 = 0, n004 = 0;
@@ -175,8 +174,10 @@ Test(sigma_seed_equivalence, every_bundled_log)
 	/* the comparison must be about something: both rules alert on the bundled logs */
 	cr_expect_geq(n000, 5, "seed 000 alerts: %zu", n000);
 	cr_expect_geq(n004, 10, "seed 004 alerts: %zu", n004);
-	fprintf(stderr, "sigma_seed_equivalence: %zu logs, seed 000 %zu alerts, seed 004 %zu "
-			"alerts, identical\n", logs, n000, n004);
+	fprintf(stderr,
+		"sigma_seed_equivalence: %zu logs, seed 000 %zu alerts, seed 004 %zu "
+		"alerts, identical\n",
+		logs, n000, n004);
 }
 
 Test(sigma_seed_equivalence, the_cased_allowlist_matters)

@@ -25,72 +25,104 @@ struct upstream_case {
 };
 
 #define POD_HOSTPATH "{\"spec\":{\"volumes\":[{\"name\":\"h\",\"hostPath\":{\"path\":\"/etc\"}}]}}"
-#define POD_PLAIN "{\"spec\":{\"volumes\":[{\"name\":\"e\",\"emptyDir\":{}}],\"containers\":[{\"name\":\"c\"}]}}"
-#define POD_CAPS "{\"spec\":{\"containers\":[{\"name\":\"c\",\"securityContext\":{\"capabilities\":{\"add\":[\"SYS_ADMIN\"]}}}]}}"
+#define POD_PLAIN                                                                                  \
+	"{\"spec\":{\"volumes\":[{\"name\":\"e\",\"emptyDir\":{}}],\"containers\":[{\"name\":\"c\"}]}}"
+#define POD_CAPS                                                                                   \
+	"{\"spec\":{\"containers\":[{\"name\":\"c\",\"securityContext\":{\"capabilities\":{\"add\":[\"SYS_ADMIN\"]}}}]}}"
 
 static const struct upstream_case cases[] = {
-	{"kubernetes_audit_change_admission_controller.yml", "eed82177-38f5-4299-8a76-098d50d225ab",
-	 {.verb = "create", .resource = "mutatingwebhookconfigurations", .ns = "-", .name = "w",
-	  .api_group = "admissionregistration.k8s.io"},
-	 {.verb = "get", .resource = "mutatingwebhookconfigurations", .ns = "-", .name = "w",
-	  .api_group = "admissionregistration.k8s.io"}},
-	{"kubernetes_audit_cronjob_modification.yml", "0c9b3bda-41a6-4442-9345-356ae86343dc",
-	 {.verb = "patch", .resource = "cronjobs", .api_group = "batch"},
-	 {.verb = "list", .resource = "cronjobs", .api_group = "batch"}},
-	{"kubernetes_audit_deployment_deleted.yml", "40967487-139b-4811-81d9-c9767a92aa5a",
-	 {.verb = "delete", .resource = "deployments", .api_group = "apps"},
-	 {.verb = "delete", .resource = "replicasets", .api_group = "apps"}},
-	{"kubernetes_audit_events_deleted.yml", "3132570d-cab2-4561-9ea6-1743644b2290",
-	 {.verb = "delete", .resource = "events"},
-	 {.verb = "create", .resource = "events"}},
-	{"kubernetes_audit_exec_into_container.yml", "a1b0ca4e-7835-413e-8471-3ff2b8a66be6",
-	 {.verb = "create", .resource = "pods", .subresource = "exec"},
-	 /* kubectl >= 1.30 execs with get: the upstream rule misses it (INDEX.md) */
-	 {.verb = "get", .resource = "pods", .subresource = "exec"}},
-	{"kubernetes_audit_hostpath_mount.yml", "402b955c-8fe0-4a8c-b635-622b4ac5f902",
-	 {.verb = "create", .resource = "pods", .name = "-", .request_object = POD_HOSTPATH},
-	 {.verb = "create", .resource = "pods", .name = "-", .request_object = POD_PLAIN}},
-	{"kubernetes_audit_pod_in_system_namespace.yml", "a80d927d-ac6e-443f-a867-e8d6e3897318",
-	 {.verb = "create", .resource = "pods", .ns = "kube-system", .name = "-"},
-	 {.verb = "create", .resource = "pods", .ns = "kube-systems", .name = "-"}},
-	{"kubernetes_audit_potential_enumeration_activity.yml", "597a7e84-187d-458b-9e4f-2f5a0e676711",
-	 {0},
-	 /* a real apiserver line: the code is an integer, so this never fires on one */
-	 {.verb = "create", .resource = "pods", .subresource = "exec", .code = 200,
-	  .uri = "/api/v1/namespaces/default/pods/p/exec?command=%2fbin%2fsh&stdin=true"},
-	 "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
-	 "\"auditID\":\"enum-1\",\"stage\":\"ResponseComplete\",\"requestURI\":\"/api/v1/"
-	 "namespaces/default/pods/p/exec?command=%2fbin%2fsh\",\"verb\":\"create\","
-	 "\"user\":{\"username\":\"u\"},\"objectRef\":{\"resource\":\"pods\",\"subresource\":"
-	 "\"exec\"},\"responseStatus\":{\"code\":\"ALLOW\"},\"requestReceivedTimestamp\":"
-	 "\"2026-11-23T10:00:00.000000Z\",\"stageTimestamp\":\"2026-11-23T10:00:00.000000Z\"}"},
-	{"kubernetes_audit_privileged_pod_creation.yml", "c5cd1b20-36bb-488d-8c05-486be3d0cb97",
-	 {.verb = "create", .resource = "pods", .name = "-", .request_object = POD_CAPS},
-	 {.verb = "create", .resource = "pods", .name = "-", .request_object = POD_PLAIN}},
-	{"kubernetes_audit_rbac_permisions_listing.yml", "84b777bd-c946-4d17-aa2e-c39f5a454325",
-	 {.verb = "create", .resource = "selfsubjectrulesreviews", .ns = "-", .name = "-",
-	  .api_group = "authorization.k8s.io"},
-	 {.verb = "create", .resource = "selfsubjectaccessreviews", .ns = "-", .name = "-",
-	  .api_group = "authorization.k8s.io"}},
-	{"kubernetes_audit_rolebinding_modification.yml", "10b97915-ec8d-455f-a815-9a78926585f6",
-	 {.verb = "patch", .resource = "rolebindings", .api_group = "rbac.authorization.k8s.io"},
-	 {.verb = "get", .resource = "rolebindings", .api_group = "rbac.authorization.k8s.io"}},
-	{"kubernetes_audit_secrets_enumeration.yml", "eeb3e9e1-b685-44e4-9232-6bb701f925b5",
-	 {.verb = "list", .resource = "secrets", .name = "-"},
-	 {.verb = "get", .resource = "secrets"}},
-	{"kubernetes_audit_secrets_modified_or_deleted.yml", "58d31a75-a4f8-4c40-985b-373d58162ca2",
-	 {.verb = "delete", .resource = "secrets"},
-	 {.verb = "watch", .resource = "secrets"}},
-	{"kubernetes_audit_serviceaccount_creation.yml", "e31bae15-83ed-473e-bf31-faf4f8a17d36",
-	 {.verb = "create", .resource = "serviceaccounts"},
-	 {.verb = "delete", .resource = "serviceaccounts"}},
-	{"kubernetes_audit_sidecar_injection.yml", "ad9012a6-e518-4432-9890-f3b82b8fc71f",
-	 {.verb = "patch", .resource = "deployments", .api_group = "apps"},
-	 {.verb = "patch", .resource = "deployments", .api_group = "extensions"}},
-	{"kubernetes_audit_unauthorized_unauthenticated_actions.yml",
-	 "0d933542-1f1f-420d-97d4-21b2c3c492d9",
-	 {.code = 401, .decision = "forbid"},
-	 {.code = 404}},
+    {"kubernetes_audit_change_admission_controller.yml",
+     "eed82177-38f5-4299-8a76-098d50d225ab",
+     {.verb = "create",
+      .resource = "mutatingwebhookconfigurations",
+      .ns = "-",
+      .name = "w",
+      .api_group = "admissionregistration.k8s.io"},
+     {.verb = "get",
+      .resource = "mutatingwebhookconfigurations",
+      .ns = "-",
+      .name = "w",
+      .api_group = "admissionregistration.k8s.io"}},
+    {"kubernetes_audit_cronjob_modification.yml",
+     "0c9b3bda-41a6-4442-9345-356ae86343dc",
+     {.verb = "patch", .resource = "cronjobs", .api_group = "batch"},
+     {.verb = "list", .resource = "cronjobs", .api_group = "batch"}},
+    {"kubernetes_audit_deployment_deleted.yml",
+     "40967487-139b-4811-81d9-c9767a92aa5a",
+     {.verb = "delete", .resource = "deployments", .api_group = "apps"},
+     {.verb = "delete", .resource = "replicasets", .api_group = "apps"}},
+    {"kubernetes_audit_events_deleted.yml",
+     "3132570d-cab2-4561-9ea6-1743644b2290",
+     {.verb = "delete", .resource = "events"},
+     {.verb = "create", .resource = "events"}},
+    {"kubernetes_audit_exec_into_container.yml",
+     "a1b0ca4e-7835-413e-8471-3ff2b8a66be6",
+     {.verb = "create", .resource = "pods", .subresource = "exec"},
+     /* kubectl >= 1.30 execs with get: the upstream rule misses it (INDEX.md) */
+     {.verb = "get", .resource = "pods", .subresource = "exec"}},
+    {"kubernetes_audit_hostpath_mount.yml",
+     "402b955c-8fe0-4a8c-b635-622b4ac5f902",
+     {.verb = "create", .resource = "pods", .name = "-", .request_object = POD_HOSTPATH},
+     {.verb = "create", .resource = "pods", .name = "-", .request_object = POD_PLAIN}},
+    {"kubernetes_audit_pod_in_system_namespace.yml",
+     "a80d927d-ac6e-443f-a867-e8d6e3897318",
+     {.verb = "create", .resource = "pods", .ns = "kube-system", .name = "-"},
+     {.verb = "create", .resource = "pods", .ns = "kube-systems", .name = "-"}},
+    {"kubernetes_audit_potential_enumeration_activity.yml",
+     "597a7e84-187d-458b-9e4f-2f5a0e676711",
+     {0},
+     /* a real apiserver line: the code is an integer, so this never fires on one */
+     {.verb = "create",
+      .resource = "pods",
+      .subresource = "exec",
+      .code = 200,
+      .uri = "/api/v1/namespaces/default/pods/p/exec?command=%2fbin%2fsh&stdin=true"},
+     "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
+     "\"auditID\":\"enum-1\",\"stage\":\"ResponseComplete\",\"requestURI\":\"/api/v1/"
+     "namespaces/default/pods/p/exec?command=%2fbin%2fsh\",\"verb\":\"create\","
+     "\"user\":{\"username\":\"u\"},\"objectRef\":{\"resource\":\"pods\",\"subresource\":"
+     "\"exec\"},\"responseStatus\":{\"code\":\"ALLOW\"},\"requestReceivedTimestamp\":"
+     "\"2026-11-23T10:00:00.000000Z\",\"stageTimestamp\":\"2026-11-23T10:00:00.000000Z\"}"},
+    {"kubernetes_audit_privileged_pod_creation.yml",
+     "c5cd1b20-36bb-488d-8c05-486be3d0cb97",
+     {.verb = "create", .resource = "pods", .name = "-", .request_object = POD_CAPS},
+     {.verb = "create", .resource = "pods", .name = "-", .request_object = POD_PLAIN}},
+    {"kubernetes_audit_rbac_permisions_listing.yml",
+     "84b777bd-c946-4d17-aa2e-c39f5a454325",
+     {.verb = "create",
+      .resource = "selfsubjectrulesreviews",
+      .ns = "-",
+      .name = "-",
+      .api_group = "authorization.k8s.io"},
+     {.verb = "create",
+      .resource = "selfsubjectaccessreviews",
+      .ns = "-",
+      .name = "-",
+      .api_group = "authorization.k8s.io"}},
+    {"kubernetes_audit_rolebinding_modification.yml",
+     "10b97915-ec8d-455f-a815-9a78926585f6",
+     {.verb = "patch", .resource = "rolebindings", .api_group = "rbac.authorization.k8s.io"},
+     {.verb = "get", .resource = "rolebindings", .api_group = "rbac.authorization.k8s.io"}},
+    {"kubernetes_audit_secrets_enumeration.yml",
+     "eeb3e9e1-b685-44e4-9232-6bb701f925b5",
+     {.verb = "list", .resource = "secrets", .name = "-"},
+     {.verb = "get", .resource = "secrets"}},
+    {"kubernetes_audit_secrets_modified_or_deleted.yml",
+     "58d31a75-a4f8-4c40-985b-373d58162ca2",
+     {.verb = "delete", .resource = "secrets"},
+     {.verb = "watch", .resource = "secrets"}},
+    {"kubernetes_audit_serviceaccount_creation.yml",
+     "e31bae15-83ed-473e-bf31-faf4f8a17d36",
+     {.verb = "create", .resource = "serviceaccounts"},
+     {.verb = "delete", .resource = "serviceaccounts"}},
+    {"kubernetes_audit_sidecar_injection.yml",
+     "ad9012a6-e518-4432-9890-f3b82b8fc71f",
+     {.verb = "patch", .resource = "deployments", .api_group = "apps"},
+     {.verb = "patch", .resource = "deployments", .api_group = "extensions"}},
+    {"kubernetes_audit_unauthorized_unauthenticated_actions.yml",
+     "0d933542-1f1f-420d-97d4-21b2c3c492d9",
+     {.code = 401, .decision = "forbid"},
+     {.code = 404}},
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -109,8 +141,10 @@ static bool have_upstream(void)
 
 	if (stat(upstream_dir(), &st) == 0)
 		return true;
-	fprintf(stderr, "sigma_upstream: SKIPPED: %s is absent (shared/ must sit beside the "
-			"checkout, or set KH_SHARED_SIGMA_DIR)\n", upstream_dir());
+	fprintf(stderr,
+		"sigma_upstream: SKIPPED: %s is absent (shared/ must sit beside the "
+		"checkout, or set KH_SHARED_SIGMA_DIR)\n",
+		upstream_dir());
 	return false;
 }
 
