@@ -104,7 +104,7 @@ grep -q '"k8s-secret-rapid-get"' "$T/expected.json" || die "the input makes no r
 start_instance() {
 	local i=$1
 	local extra=()
-	[ "$i" = 0 ] && [ -n "${MPORT:-}" ] && extra=(--metrics "127.0.0.1:$MPORT")
+	[ -n "${MPORTS[$i]:-}" ] && extra=(--metrics "127.0.0.1:${MPORTS[$i]}")
 	mkdir -p "$T/log$i"
 	ln -sf "$B/tests/kube-apiserver" "$T/khc$i-$$"
 	"$KH" run --cluster "redis://127.0.0.1:$PORT" --cluster-name "$CNAME" -c "$T/kh.yaml" \
@@ -158,10 +158,12 @@ compare() {
 # ---- the cluster: three apiservers, three instances ------------------------------------------
 start_redis
 CNAME=kh$$a
-MPORT=$(free_port)
+MPORTS=()
+for i in $(seq 0 $((N - 1))); do MPORTS[$i]=$(free_port); done
 for i in $(seq 0 $((N - 1))); do start_instance "$i"; done
-M0=$MPORT
-MPORT=
+M0=${MPORTS[0]}
+M0_ALL=("${MPORTS[@]}")
+MPORTS=() # instances started later serve no /metrics
 wait_ready
 sleep 4 # a lease round: the partitions spread over the three
 write_logs
@@ -169,10 +171,17 @@ wait_logs
 sleep 4 # the lag, and a read round
 owned=0
 curl -sf "http://127.0.0.1:$M0/metrics" > "$T/metrics.txt" || bad "no /metrics from instance 0"
-for m in keyhole_cluster_facts_published_total keyhole_cluster_partitions_owned \
-	keyhole_cluster_facts_consumed_total; do
-	awk -v m="$m" '$1 == m && $2 > 0 { f = 1 } END { exit !f }' "$T/metrics.txt" && ok ||
-		bad "/metrics: $m is missing or zero"
+# every instance publishes its own apiserver's facts; which of them own partitions (and so
+# consume) is the leases' choice, so ownership and consumption are summed over the three
+for i in $(seq 0 $((N - 1))); do
+	curl -sf "http://127.0.0.1:${M0_ALL[$i]}/metrics" > "$T/metrics$i.txt" ||
+		bad "no /metrics from instance $i"
+	awk '$1 == "keyhole_cluster_facts_published_total" && $2 > 0 { f = 1 } END { exit !f }' \
+		"$T/metrics$i.txt" && ok || bad "/metrics $i: keyhole_cluster_facts_published_total is missing or zero"
+done
+for m in keyhole_cluster_partitions_owned keyhole_cluster_facts_consumed_total; do
+	cat "$T"/metrics[0-9]*.txt | awk -v m="$m" '$1 == m { s += $2 } END { exit !(s > 0) }' && ok ||
+		bad "/metrics: $m is missing or zero on every instance"
 done
 grep -q '^keyhole_cluster_facts_dropped_total 0' "$T/metrics.txt" && ok ||
 	bad "/metrics: keyhole_cluster_facts_dropped_total is not 0"
