@@ -284,7 +284,18 @@ static __always_inline int emit_chunk(struct inflight *st, __u32 tid, __u64 n, c
 	c = bpf_ringbuf_reserve(&events, KH_AUDIT_CHUNK_HDR_SIZE + class, 0);
 	if (!c)
 		return -KH_TAP_LOST_CHUNKS;
-	if (n > class || bpf_probe_read_user(c->data, n, (void *)(st->seg_base + st->seg_off))) {
+	/*
+	 * The bound the verifier must see on the very register the read gets: clang may test a
+	 * copy of @n and pass another, and verifiers before 5.11 do not carry bounds across
+	 * copies (seen on 5.10 and 6.1 with the uprobe path's inlined copy). The clamp is done in
+	 * BPF itself, so the compiler cannot move it away; n > class was refused just above.
+	 */
+	if (n > class) {
+		bpf_ringbuf_discard(c, BPF_RB_NO_WAKEUP);
+		return -KH_TAP_READ_FAULTS;
+	}
+	asm volatile("if %[n] <= %[c] goto +1; %[n] = %[c]" : [n] "+r"(n) : [c] "i"(class));
+	if (bpf_probe_read_user(c->data, n, (void *)(st->seg_base + st->seg_off))) {
 		bpf_ringbuf_discard(c, BPF_RB_NO_WAKEUP);
 		return -KH_TAP_READ_FAULTS;
 	}

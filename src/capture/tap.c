@@ -46,6 +46,7 @@ struct tap {
 	bool writes; /* the tracepoint path is wanted (attached unless detached) */
 	struct tap_uprobe up[KH_TAP_MAX_TARGETS];
 	int ncpus;
+	bool no_uprobe; /* this kernel's verifier refused the uprobe programs: tracepoints only */
 };
 
 uint64_t tap__kdev(dev_t dev)
@@ -118,7 +119,7 @@ static int tap_load(struct tap *t)
 	fd = bpf_program__fd(t->skel->progs.tap_continue);
 	err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.progs), &key, &fd, BPF_ANY);
 	fd = bpf_program__fd(t->skel->progs.tap_go_continue);
-	if (!err)
+	if (!err && !t->no_uprobe)
 		err = bpf_map_update_elem(bpf_map__fd(t->skel->maps.uprogs), &key, &fd, BPF_ANY);
 	if (err) {
 		err = -errno;
@@ -207,6 +208,9 @@ int tap__uprobe_attach(struct tap *t, uint64_t dev, uint64_t ino, const char *bi
 	struct tap_uprobe *slot = NULL;
 	struct bpf_link *l;
 
+	if (t->no_uprobe)
+		return -EOPNOTSUPP;
+
 	/* an unused probe stays for the binary's next start (a restart): it is reused first */
 	for (int i = 0; i < KH_TAP_MAX_TARGETS; i++) {
 		if (t->up[i].link && t->up[i].dev == dev && t->up[i].ino == ino) {
@@ -280,6 +284,28 @@ int tap__new(const struct tap_opts *opts, struct tap **out)
 	if (err)
 		goto err_free;
 	err = tap_load(t);
+	if (err && !t->no_uprobe) {
+		/*
+		 * The uprobe programs are the newest code in the object, and a verifier that
+		 * refuses them (seen on 5.10 and 6.1 amd64) must not take the tracepoint path down
+		 * with them: load again without them, and every apiserver gets tracepoints.
+		 */
+		kh_log(KH_LOG_WARN, "the audit tap's uprobe programs did not load on this kernel; "
+				    "loading the tracepoint path alone (every apiserver is tapped "
+				    "by its write system calls)");
+		audit_tap_bpf__destroy(t->skel);
+		t->skel = audit_tap_bpf__open();
+		if (!t->skel) {
+			err = errno ? -errno : -EINVAL;
+			goto err_free;
+		}
+		t->no_uprobe = true;
+		bpf_program__set_autoload(t->skel->progs.tap_go_write, false);
+		bpf_program__set_autoload(t->skel->progs.tap_go_continue, false);
+		err = tap_configure(t, opts);
+		if (!err)
+			err = tap_load(t);
+	}
 	if (err)
 		goto err_free;
 	err = tap_attach(t);
