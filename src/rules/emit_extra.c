@@ -135,13 +135,15 @@ static uint64_t put_values(struct json_out *j, struct walk *w)
 
 void emit_extra__write(struct json_out *j, struct kstr extra, uint64_t *cut_total)
 {
-	struct walk w = {extra.p, extra.p + extra.len};
+	struct walk w;
 	char key[KH_EXTRA_MAX_KEY_LEN + 1];
 	uint64_t cut = 0;
 	uint32_t keys = 0;
 
-	if (!kstr_present(extra) || extra.len < 2 || *w.p != '{')
+	/* an absent extra is a NULL slice: no pointer arithmetic on it (UBSan, found by fuzzing) */
+	if (!kstr_present(extra) || !extra.p || extra.len < 2 || *extra.p != '{')
 		return;
+	w = (struct walk){extra.p, extra.p + extra.len};
 	w.p++;
 	w.end--; /* the closing '}' */
 	json_out__key(j, "extra");
