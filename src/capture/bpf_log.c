@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture/bpf_log.h"
+#include "keyhole/log.h"
 
 static char kept[BPF_LOG_KEEP];
 static size_t kept_len;
@@ -81,4 +82,15 @@ void bpf_log__print_tail(FILE *f, const char *indent, int max_lines)
 int bpf_log__contains(const char *needle)
 {
 	return memmem(kept, kept_len, needle, strlen(needle)) != NULL;
+}
+
+void bpf_log__load_failed(const char *what, int err)
+{
+	kh_log(KH_LOG_ERROR,
+	       "the kernel refused %s's BPF programs (%s); libbpf and the verifier said:", what,
+	       strerror(-err));
+	bpf_log__print_tail(stderr, "    ", 20);
+	if (bpf_log__contains("failed to find BTF") || bpf_log__contains("vmlinux BTF"))
+		kh_log(KH_LOG_ERROR, "the kernel's BTF is missing or unreadable: CO-RE needs "
+				     "/sys/kernel/btf/vmlinux (see `keyhole probe`)");
 }

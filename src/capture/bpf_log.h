@@ -26,4 +26,10 @@ void bpf_log__print_tail(FILE *f, const char *indent, int max_lines);
 /* nonzero when the kept log contains @needle (to tell causes apart) */
 int bpf_log__contains(const char *needle);
 
+/*
+ * a BPF object's load failed with @err: say so once, naming @what ("the audit tap"), with the
+ * tail of what libbpf and the verifier said, and the cause when it is the kernel's BTF
+ */
+void bpf_log__load_failed(const char *what, int err);
+
 #endif /* KEYHOLE_CAPTURE_BPF_LOG_H */

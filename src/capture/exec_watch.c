@@ -55,17 +55,8 @@ static int exec_watch_load(struct exec_watch *w)
 
 	bpf_log__reset();
 	err = exec_watch_bpf__load(w->skel);
-	if (err) {
-		kh_log(KH_LOG_ERROR,
-		       "the kernel refused the exec watch's BPF programs (%s); "
-		       "libbpf and the verifier said:",
-		       strerror(-err));
-		bpf_log__print_tail(stderr, "    ", 20);
-		if (bpf_log__contains("failed to find BTF") || bpf_log__contains("vmlinux BTF"))
-			kh_log(KH_LOG_ERROR,
-			       "the kernel's BTF is missing or unreadable: CO-RE needs "
-			       "/sys/kernel/btf/vmlinux (see `keyhole probe`)");
-	}
+	if (err)
+		bpf_log__load_failed("the exec watch", err);
 	return err;
 }
 

@@ -74,11 +74,7 @@ int guard__new(const struct tap *t, int verbose, struct guard **out)
 	bpf_log__reset();
 	err = audit_guard_bpf__load(g->skel);
 	if (err) {
-		kh_log(KH_LOG_ERROR,
-		       "the kernel refused the audit guard's BPF programs (%s); "
-		       "libbpf and the verifier said:",
-		       strerror(-err));
-		bpf_log__print_tail(stderr, "    ", 20);
+		bpf_log__load_failed("the audit guard", err);
 		goto err_free;
 	}
 	err = bpf_progs__attach(g->skel->obj, "the audit guard", g->links, GUARD_MAX_LINKS,

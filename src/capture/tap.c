@@ -105,15 +105,7 @@ static int tap_load(struct tap *t)
 	bpf_log__reset();
 	err = audit_tap_bpf__load(t->skel);
 	if (err) {
-		kh_log(KH_LOG_ERROR,
-		       "the kernel refused the audit tap's BPF programs (%s); "
-		       "libbpf and the verifier said:",
-		       strerror(-err));
-		bpf_log__print_tail(stderr, "    ", 20);
-		if (bpf_log__contains("failed to find BTF") || bpf_log__contains("vmlinux BTF"))
-			kh_log(KH_LOG_ERROR,
-			       "the kernel's BTF is missing or unreadable: CO-RE needs "
-			       "/sys/kernel/btf/vmlinux");
+		bpf_log__load_failed("the audit tap", err);
 		return err;
 	}
 	fd = bpf_program__fd(t->skel->progs.tap_continue);
