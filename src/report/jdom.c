@@ -196,7 +196,8 @@ static int scalar(struct jp *j, int idx)
 {
 	char *s = j->p;
 
-	while (j->p < j->end && strchr("+-.0123456789eEtruefalsn", *j->p))
+	/* *j->p first: strchr finds a NUL byte in any string, and a NUL is never JSON */
+	while (j->p < j->end && *j->p && strchr("+-.0123456789eEtruefalsn", *j->p))
 		j->p++;
 	if (j->p == s)
 		return -EINVAL;

@@ -162,7 +162,13 @@ static void keep_incident(struct kh_report *r, const struct alert_view *v, const
 	if (in->json && v->revision < in->revision)
 		return;
 	free(in->json);
-	in->json = strndup(line, len);
+	/* a copy of all len bytes: strndup would stop at a NUL inside a string and leave
+	 * json_len naming bytes that were never copied */
+	in->json = malloc(len + 1);
+	if (in->json) {
+		memcpy(in->json, line, len);
+		in->json[len] = '\0';
+	}
 	in->json_len = in->json ? len : 0;
 	in->revision = v->revision;
 }

@@ -60,6 +60,17 @@ Test(jdom, rejects_bad_json_and_bounds_depth)
 	jdoc_free(&d);
 }
 
+/* a NUL byte is never JSON: inside a number it once passed the scalar scan (strchr finds the
+ * terminator), and the report then copied an incident by strndup, shorter than its length */
+Test(jdom, nul_byte_in_a_number_is_refused)
+{
+	static const char line[] = "{\"a\":9\0009}";
+	struct jdoc d;
+
+	cr_expect_neq(jdoc_parse(&d, line, sizeof(line) - 1), 0, "NUL inside a number accepted");
+	cr_expect_neq(jdoc_parse(&d, "\0", 1), 0, "a lone NUL accepted");
+}
+
 static char *esc(void (*fn)(FILE *, const char *, size_t), const char *s, size_t max)
 {
 	char *buf = NULL;
