@@ -274,6 +274,11 @@ uint64_t keytab__max(const struct keytab *t)
 	return t->max;
 }
 
+bool keytab__full(const struct keytab *t)
+{
+	return t->count >= t->max;
+}
+
 uint64_t keytab__evictions(const struct keytab *t)
 {
 	return t->evictions;
