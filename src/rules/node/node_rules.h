@@ -14,7 +14,7 @@
 #include "keyhole/node_event.h"
 #include "keyhole/rule.h"
 #include "rules/node/exec_join.h"
-#include "keyhole/fifo_map.h"
+#include "keyhole/keytab.h"
 
 struct node_rule_tun {
 	int64_t join_window_ns; /* pods/exec request to session start, either way; 0: 30 s */
@@ -62,8 +62,7 @@ extern const struct kh_rule rule_node_audit_log_tamper;
 struct node_rule_state {
 	struct exec_join *join;
 	struct node_rule_tun t;
-	struct fifo_map repeats; /* hash(container, command) -> slot in repeat_at */
-	int64_t *repeat_at;	 /* when that pair last alerted */
+	struct keytab *repeats; /* hash(container, command) -> when that pair last alerted */
 	uint64_t repeats_suppressed;
 	/*
 	 * sessions of a new container in a running one's pid namespace with no ephemeral-container
