@@ -499,7 +499,10 @@ static void consider(const struct kh_correlate *c, struct match *m, const struct
 		m->via = sg->via;
 		m->group = s->principal == KH_PRINCIPAL_GROUP;
 		if (m->group) {
-			snprintf(m->group_name, sizeof(m->group_name), "%s", s->key);
+			size_t len;
+			const char *name = subjects__name(c->subjects, s, &len);
+
+			snprintf(m->group_name, sizeof(m->group_name), "%.*s", (int)len, name);
 		}
 	}
 }
