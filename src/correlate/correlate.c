@@ -5,7 +5,7 @@
  * The per-event path is cheap for the events that matter to nobody here: grant__classify() looks
  * at objectRef and the verb only, and nearly every line (leases, events, configmaps...) stops
  * there. Grants are kept per principal in the subject table; an incident per looting principal,
- * in a list ordered by last change (for expiry and eviction) with a hash for lookup by name.
+ * in a table by name ordered by last change (for expiry and eviction).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 #include "correlate/rbac_json.h"
 #include "correlate/subjects.h"
 #include "keyhole/emit.h"
+#include "keyhole/keytab.h"
 #include "keyhole/rules_engine.h"
 
 #define NS_PER_S 1000000000ll
@@ -126,10 +127,8 @@ struct kh_correlate {
 	 * a flood of readers, which any workload can produce, never evicts a grant
 	 */
 	struct kh_subjects *readers;
-	struct kh_incident **ibuckets;
-	uint64_t imask;
-	struct kh_incident *oldest, *newest;
-	uint32_t n_incidents;
+	/* subject -> struct kh_incident *, least recently stepped first (expiry and eviction) */
+	struct keytab *incidents;
 	struct role_entry roles[KH_ROLE_REG];
 	uint32_t roles_next;
 	int64_t now_ns, swept_ns;
@@ -261,41 +260,31 @@ static uint32_t role_flags(struct kh_correlate *c, const struct audit_event *ev,
 
 /* ---- incidents: lookup, order, emission ---------------------------------------------------- */
 
-static struct kh_incident **ibucket(struct kh_correlate *c, const char *subject)
+/* the incidents' table entry of @subject, or NULL */
+static struct kh_incident **incident_slot(struct kh_correlate *c, const char *subject)
 {
-	return &c->ibuckets[hash_str(0xcbf29ce484222325ull, subject) & c->imask];
+	return keytab__find(c->incidents, subject, strlen(subject));
 }
 
 static struct kh_incident *incident_find(struct kh_correlate *c, const char *subject)
 {
-	for (struct kh_incident *i = *ibucket(c, subject); i; i = i->hnext)
-		if (!strcmp(i->subject, subject))
-			return i;
-	return NULL;
+	struct kh_incident **slot = incident_slot(c, subject);
+
+	return slot ? *slot : NULL;
 }
 
-static void list_unlink(struct kh_correlate *c, struct kh_incident *inc)
+/* the oldest incident (least recently stepped), or NULL */
+static struct kh_incident *incident_oldest(struct kh_correlate *c)
 {
-	if (inc->prev)
-		inc->prev->next = inc->next;
-	else
-		c->oldest = inc->next;
-	if (inc->next)
-		inc->next->prev = inc->prev;
-	else
-		c->newest = inc->prev;
-	inc->prev = inc->next = NULL;
+	struct kh_incident **slot = keytab__oldest(c->incidents);
+
+	return slot ? *slot : NULL;
 }
 
-static void list_append(struct kh_correlate *c, struct kh_incident *inc)
+static void incident_drop(void *value, void *arg)
 {
-	inc->prev = c->newest;
-	inc->next = NULL;
-	if (c->newest)
-		c->newest->next = inc;
-	else
-		c->oldest = inc;
-	c->newest = inc;
+	(void)arg;
+	incident__free(*(struct kh_incident **)value);
 }
 
 /* write the incident's next revision */
@@ -326,37 +315,31 @@ static void emit_incident(struct kh_correlate *c, struct kh_incident *inc)
 /* drop @inc, writing what it has not written yet */
 static void incident_close(struct kh_correlate *c, struct kh_incident *inc)
 {
-	struct kh_incident **pp = ibucket(c, inc->subject);
-
 	if (inc->opened && inc->pending)
 		emit_incident(c, inc);
 	c->st.steps_dropped += inc->steps_dropped;
-	while (*pp && *pp != inc)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = inc->hnext;
-	list_unlink(c, inc);
-	c->n_incidents--;
-	incident__free(inc);
+	keytab__remove(c->incidents, incident_slot(c, inc->subject)); /* its drop frees it */
 }
 
 static struct kh_incident *incident_open(struct kh_correlate *c, const char *subject,
 					 struct kh_grant *g, uint8_t via, const char *group)
 {
-	struct kh_incident *inc, **b;
+	struct kh_incident *inc, **slot;
+	bool created;
 
-	if (c->n_incidents >= c->o.max_incidents && c->oldest) {
-		incident_close(c, c->oldest);
+	if (keytab__full(c->incidents)) {
+		incident_close(c, incident_oldest(c));
 		c->st.incident_evictions++;
 	}
 	inc = incident__new(subject, g, via, group, c->o.max_steps);
 	if (!inc)
 		return NULL;
-	b = ibucket(c, subject);
-	inc->hnext = *b;
-	*b = inc;
-	list_append(c, inc);
-	c->n_incidents++;
+	slot = keytab__upsert(c->incidents, subject, strlen(subject), &created);
+	if (!slot) {
+		incident__free(inc);
+		return NULL;
+	}
+	*slot = inc;
 	return inc;
 }
 
@@ -366,8 +349,7 @@ static void stepped(struct kh_correlate *c, struct kh_incident *inc, enum kh_ste
 	if (r == KH_ADD_DUP)
 		return;
 	inc->touched_ns = c->now_ns;
-	list_unlink(c, inc);
-	list_append(c, inc);
+	keytab__touch(c->incidents, incident_slot(c, inc->subject));
 	if (!inc->opened || r == KH_ADD_NEW)
 		emit_incident(c, inc); /* opens it when loot is in, else waits */
 	else
@@ -380,6 +362,8 @@ static void stepped(struct kh_correlate *c, struct kh_incident *inc, enum kh_ste
 
 static void advance(struct kh_correlate *c, int64_t t)
 {
+	struct kh_incident *inc;
+
 	if (t <= c->now_ns)
 		return;
 	c->now_ns = t;
@@ -389,8 +373,8 @@ static void advance(struct kh_correlate *c, int64_t t)
 	c->swept_ns = c->now_ns;
 	subjects__expire(c->subjects, c->now_ns);
 	subjects__expire(c->readers, c->now_ns);
-	while (c->oldest && c->oldest->touched_ns + c->o.window_ns < c->now_ns)
-		incident_close(c, c->oldest);
+	while ((inc = incident_oldest(c)) && inc->touched_ns + c->o.window_ns < c->now_ns)
+		incident_close(c, inc);
 }
 
 /* ---- grants ------------------------------------------------------------------------------- */
@@ -662,13 +646,15 @@ void correlate__on_event(struct kh_correlate *c, const struct audit_event *ev)
 
 void correlate__on_node_secret_read(struct kh_correlate *c, const struct kh_node_secret_read *r)
 {
-	struct kh_incident *inc, *next;
+	struct kh_incident **slot, **next;
 
 	if (c->o.disabled)
 		return;
 	advance(c, r->t_ns);
-	for (inc = c->oldest; inc; inc = next) {
-		next = inc->next; /* stepped() moves inc to the end */
+	for (slot = keytab__oldest(c->incidents); slot; slot = next) {
+		struct kh_incident *inc = *slot;
+
+		next = keytab__newer(c->incidents, slot); /* stepped() moves inc to the end */
 		if (incident__execd_into(inc, r->pod_namespace, r->pod_name, r->t_ns))
 			stepped(c, inc, incident__add_node_read(inc, r));
 	}
@@ -676,9 +662,10 @@ void correlate__on_node_secret_read(struct kh_correlate *c, const struct kh_node
 
 void correlate__flush(struct kh_correlate *c)
 {
-	for (struct kh_incident *inc = c->oldest; inc; inc = inc->next)
-		if (inc->opened && inc->pending)
-			emit_incident(c, inc);
+	for (struct kh_incident **slot = keytab__oldest(c->incidents); slot;
+	     slot = keytab__newer(c->incidents, slot))
+		if ((*slot)->opened && (*slot)->pending)
+			emit_incident(c, *slot);
 }
 
 int64_t correlate__window_ns(const struct kh_correlate *c)
@@ -697,15 +684,15 @@ const struct kh_correlate_stats *correlate__stats(const struct kh_correlate *c)
 	m->st.readers_tracked = subjects__count(c->readers);
 	m->st.reader_evictions = subjects__evictions(c->readers);
 	m->st.steps_dropped_open = 0;
-	for (struct kh_incident *inc = c->oldest; inc; inc = inc->next)
-		m->st.steps_dropped_open += inc->steps_dropped;
+	for (struct kh_incident **slot = keytab__oldest(c->incidents); slot;
+	     slot = keytab__newer(c->incidents, slot))
+		m->st.steps_dropped_open += (*slot)->steps_dropped;
 	return &c->st;
 }
 
 struct kh_correlate *correlate__new_opts(const struct kh_correlate_opts *o, struct kh_emit *e)
 {
 	struct kh_correlate *c = calloc(1, sizeof(*c));
-	uint64_t n = 16;
 
 	if (!c)
 		return NULL;
@@ -716,11 +703,9 @@ struct kh_correlate *correlate__new_opts(const struct kh_correlate_opts *o, stru
 	c->rule_index = rules__count();
 	c->subjects = subjects__new(o->max_subjects);
 	c->readers = subjects__new(o->max_readers);
-	while (n < c->o.max_incidents)
-		n <<= 1;
-	c->ibuckets = calloc(n, sizeof(*c->ibuckets));
-	c->imask = n - 1;
-	if (!c->subjects || !c->readers || !c->ibuckets) {
+	c->incidents =
+	    keytab__new(sizeof(struct kh_incident *), c->o.max_incidents, incident_drop, NULL);
+	if (!c->subjects || !c->readers || !c->incidents) {
 		correlate__free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -738,16 +723,10 @@ struct kh_correlate *correlate__new(const struct kh_config *cfg, struct kh_emit 
 
 void correlate__free(struct kh_correlate *c)
 {
-	struct kh_incident *inc, *next;
-
 	if (!c)
 		return;
-	for (inc = c->oldest; inc; inc = next) {
-		next = inc->next;
-		incident__free(inc);
-	}
+	keytab__free(c->incidents); /* frees each incident, writing nothing more */
 	subjects__free(c->subjects);
 	subjects__free(c->readers);
-	free(c->ibuckets);
 	free(c);
 }

@@ -64,8 +64,6 @@ struct kh_incident_node_read {
 };
 
 struct kh_incident {
-	struct kh_incident *prev, *next; /* the correlator's list, oldest touched first */
-	struct kh_incident *hnext;	 /* the correlator's hash chain by subject */
 	char id[40];
 	uint32_t revision; /* lines written so far */
 	char *subject;	   /* the principal that looted (a username) */
