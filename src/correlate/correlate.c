@@ -109,13 +109,8 @@ void correlate_opts__from_config(struct kh_correlate_opts *o, const struct kh_co
 	o->disabled = !k->enabled;
 }
 
-/* roles seen created or changed with wildcard or secret-reading rules */
+/* roles seen created or changed with wildcard or secret-reading rules (first in, first out) */
 #define KH_ROLE_REG 1024
-
-struct role_entry {
-	uint64_t key;
-	uint32_t flags;
-};
 
 struct kh_correlate {
 	struct kh_correlate_opts o;
@@ -129,8 +124,7 @@ struct kh_correlate {
 	struct kh_subjects *readers;
 	/* subject -> struct kh_incident *, least recently stepped first (expiry and eviction) */
 	struct keytab *incidents;
-	struct role_entry roles[KH_ROLE_REG];
-	uint32_t roles_next;
+	struct keytab *roles; /* resource, namespace, name -> uint32_t KH_GRANT_* flags */
 	int64_t now_ns, swept_ns;
 	uint64_t evictions_reported; /* passed on to the pipeline's state_evictions */
 	struct kh_correlate_stats st;
@@ -189,31 +183,31 @@ static uint64_t hash_str(uint64_t h, const char *s)
 
 /* ---- the role registry -------------------------------------------------------------------- */
 
-static uint64_t role_key(const char *resource, const char *ns, const char *name)
+/* a role's key in @buf: resource, namespace and name, each with its NUL; its length */
+static size_t role_key(char buf[600], const char *resource, const char *ns, const char *name)
 {
-	return hash_str(hash_str(hash_str(0xcbf29ce484222325ull, resource), ns), name) | 1;
+	int n = snprintf(buf, 600, "%s%c%s%c%s", resource, 0, ns, 0, name);
+
+	return n < 0 ? 0 : (size_t)n + 1 < 600 ? (size_t)n + 1 : 600;
 }
 
-static struct role_entry *role_find(struct kh_correlate *c, uint64_t key)
+static uint32_t *role_find(struct kh_correlate *c, const char *key, size_t len)
 {
-	for (uint32_t i = 0; i < KH_ROLE_REG; i++)
-		if (c->roles[i].key == key)
-			return &c->roles[i];
-	return NULL;
+	return keytab__find(c->roles, key, len); /* not touched: the oldest learned goes first */
 }
 
 static void learn_role(struct kh_correlate *c, const struct audit_event *ev)
 {
-	char rb[64], nb[256], names[256];
+	char rb[64], nb[256], names[256], key[600];
 	const char *res = dec(ev->object_ref.resource, rb, sizeof(rb));
 	const char *ns = kstr__eq(ev->object_ref.resource, "roles")
 			     ? dec(ev->object_ref.namespace_, nb, sizeof(nb))
 			     : "";
 	const char *name = dec(ev->object_ref.name, names, sizeof(names));
 	struct kh_rbac_object obj;
-	struct role_entry *r;
-	uint32_t flags = 0;
-	uint64_t key;
+	uint32_t *r, flags = 0;
+	size_t len;
+	bool created;
 
 	if (!res || !ns || !name || !grant__succeeded(ev) || !kstr_present(ev->request_object))
 		return;
@@ -224,24 +218,23 @@ static void learn_role(struct kh_correlate *c, const struct audit_event *ev)
 		flags |= KH_GRANT_WILDCARD | KH_GRANT_SECRETS_ROLE;
 	if (obj.flags & KH_RBAC_RULES_SECRETS)
 		flags |= KH_GRANT_SECRETS_ROLE;
-	key = role_key(res, ns, name);
-	r = role_find(c, key);
+	len = role_key(key, res, ns, name);
+	r = role_find(c, key, len);
 	if (r) {
 		/* a full object (create/update) states all its rules; a patch only adds */
-		r->flags = (obj.flags & KH_RBAC_JSON_PATCH) || kstr__eq(ev->verb, "patch")
-			       ? r->flags | flags
-			       : flags;
-	} else if (flags) {
-		c->roles[c->roles_next++ % KH_ROLE_REG] = (struct role_entry){key, flags};
+		*r = (obj.flags & KH_RBAC_JSON_PATCH) || kstr__eq(ev->verb, "patch") ? *r | flags
+										     : flags;
+	} else if (flags && (r = keytab__upsert(c->roles, key, len, &created))) {
+		*r = flags; /* a full registry forgets the role learned first */
 	}
 }
 
 static uint32_t role_flags(struct kh_correlate *c, const struct audit_event *ev,
 			   const struct kh_rbac_object *obj)
 {
-	char kb[64], nb[256], names[256];
+	char kb[64], nb[256], names[256], key[600];
 	const char *kind, *ns = "", *name;
-	struct role_entry *r;
+	uint32_t *r;
 
 	if (!obj || !kstr_present(obj->role_name))
 		return 0;
@@ -254,8 +247,9 @@ static uint32_t role_flags(struct kh_correlate *c, const struct audit_event *ev,
 		if (!ns)
 			return 0;
 	}
-	r = role_find(c, role_key(!strcmp(kind, "Role") ? "roles" : "clusterroles", ns, name));
-	return r ? r->flags : 0;
+	r = role_find(c, key,
+		      role_key(key, !strcmp(kind, "Role") ? "roles" : "clusterroles", ns, name));
+	return r ? *r : 0;
 }
 
 /* ---- incidents: lookup, order, emission ---------------------------------------------------- */
@@ -705,7 +699,8 @@ struct kh_correlate *correlate__new_opts(const struct kh_correlate_opts *o, stru
 	c->readers = subjects__new(o->max_readers);
 	c->incidents =
 	    keytab__new(sizeof(struct kh_incident *), c->o.max_incidents, incident_drop, NULL);
-	if (!c->subjects || !c->readers || !c->incidents) {
+	c->roles = keytab__new(sizeof(uint32_t), KH_ROLE_REG, NULL, NULL);
+	if (!c->subjects || !c->readers || !c->incidents || !c->roles) {
 		correlate__free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -728,5 +723,6 @@ void correlate__free(struct kh_correlate *c)
 	keytab__free(c->incidents); /* frees each incident, writing nothing more */
 	subjects__free(c->subjects);
 	subjects__free(c->readers);
+	keytab__free(c->roles);
 	free(c);
 }
