@@ -135,6 +135,37 @@ const struct exec_join_stats *exec_join__stats(const struct exec_join *j)
 	return &j->st;
 }
 
+size_t exec_join__counters(const struct exec_join *j,
+			   struct kh_rule_counter out[KH_EXEC_JOIN_COUNTERS])
+{
+	const struct exec_join_stats *st = &j->st;
+	const struct kh_rule_counter c[] = {
+	    {"keyhole_exec_join_requests_total",
+	     "pods/exec, attach and debug requests the exec join kept (distinct)", &st->requests},
+	    {"keyhole_exec_join_sessions_joined_total", "exec sessions paired with their request",
+	     &st->joined},
+	    {"keyhole_exec_join_sessions_unjoined_total", "exec sessions settled without a request",
+	     &st->unjoined},
+	    {"keyhole_exec_join_sessions_exact_total",
+	     "of the joined sessions: paired by their own auditID", &st->exact},
+	    {"keyhole_exec_join_sessions_ambiguous_total",
+	     "of the joined sessions: more than one request fitted", &st->ambiguous},
+	    {"keyhole_exec_join_sessions_proxied_total",
+	     "of the unjoined sessions: a nodes/proxy request ran in their pod", &st->proxied},
+	    {"keyhole_exec_join_held_overflow_total",
+	     "node events delivered before their session was paired (its hold was full)",
+	     &st->held_overflow},
+	    {"keyhole_exec_join_request_evictions_total", "requests forgotten to make room",
+	     &st->request_evictions},
+	    {"keyhole_exec_join_session_evictions_total", "sessions forgotten to make room",
+	     &st->session_evictions},
+	};
+
+	_Static_assert(sizeof(c) / sizeof(c[0]) == KH_EXEC_JOIN_COUNTERS, "one per stat");
+	memcpy(out, c, sizeof(c));
+	return KH_EXEC_JOIN_COUNTERS;
+}
+
 /* |a - b| without overflow, whatever the two times are */
 static uint64_t absdiff(int64_t a, int64_t b)
 {

@@ -70,7 +70,16 @@ struct node_rule_state *node_rule_state__new(const struct node_rule_tun *t, exec
 		errno = ENOMEM;
 		return NULL;
 	}
+	s->n_counters = exec_join__counters(s->join, s->counters);
 	return s;
+}
+
+const struct kh_rule_counter *node_rule__counters(const void *state, size_t *n)
+{
+	const struct node_rule_state *s = state;
+
+	*n = s->n_counters;
+	return s->counters;
 }
 
 void node_rule_state__free(void *state)

@@ -70,7 +70,12 @@ struct node_rule_state {
 	 * so)
 	 */
 	uint64_t new_container_unpaired;
+	struct kh_rule_counter counters[KH_EXEC_JOIN_COUNTERS]; /* the join's, for /metrics */
+	size_t n_counters;
 };
+
+/* the rule counters of a node rule's state (kh_rule.counters) */
+const struct kh_rule_counter *node_rule__counters(const void *state, size_t *n);
 
 /* true (and counted) when @ev's session is a new container no kubectl debug accounts for */
 bool node_rule__unpaired_new_container(struct node_rule_state *s, const struct node_event *ev,
