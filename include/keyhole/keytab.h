@@ -60,8 +60,6 @@ uint64_t keytab__max(const struct keytab *t);
 /* true when the next new key evicts the oldest */
 bool keytab__full(const struct keytab *t);
 uint64_t keytab__evictions(const struct keytab *t);
-/* bytes the table holds now (entries, keys, buckets), without what values own */
-uint64_t keytab__bytes(const struct keytab *t);
 
 /* 16 unpredictable bytes (getrandom; the clock when the pool is not ready yet) */
 void keytab__random_key(uint8_t key[16]);

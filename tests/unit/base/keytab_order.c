@@ -2,11 +2,10 @@
 /*
  * Tests of src/base/keytab.c as every user drives it: the bound, the order entries leave in
  * (first in, first out for callers that find before they upsert, least recently used for those
- * that upsert), the eviction count, what the drop sees, and the bytes held. A random run is
- * checked against a plain ordered list, step by step.
+ * that upsert), the eviction count and what the drop sees. A random run is checked against a
+ * plain ordered list, step by step.
  */
 #include <criterion/criterion.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,35 +163,6 @@ Test(keytab_order, eviction_takes_the_oldest_and_drops_it)
 	cr_expect(!keytab__full(t));
 	keytab__free(t);
 	cr_expect_eq(drops, 7);
-}
-
-Test(keytab_order, bytes_follow_the_entries_and_come_back)
-{
-	struct keytab *t = keytab__new(24, 1000, NULL, NULL);
-	uint64_t empty = keytab__bytes(t), one, two;
-	char key[64];
-	bool created;
-
-	cr_expect_gt(empty, 0);
-	keytab__upsert(t, "k", 1, &created);
-	one = keytab__bytes(t) - empty;
-	memset(key, 'x', sizeof(key));
-	keytab__upsert(t, key, sizeof(key), &created);
-	two = keytab__bytes(t) - empty - one;
-	/* each entry costs its value, its key and a fixed header */
-	cr_expect_geq(one, 24 + 1);
-	cr_expect_eq(two - one, sizeof(key) - 1, "a longer key costs its extra bytes");
-	keytab__remove(t, keytab__find(t, "k", 1));
-	keytab__remove(t, keytab__find(t, key, sizeof(key)));
-	cr_expect_eq(keytab__bytes(t), empty);
-	/* buckets grow with the entries and are counted (never given back) */
-	for (int i = 0; i < 500; i++) {
-		int n = snprintf(key, sizeof(key), "key-%d", i);
-
-		keytab__upsert(t, key, (size_t)n, &created);
-	}
-	cr_expect_gt(keytab__bytes(t), empty + 500 * (24 + 5));
-	keytab__free(t);
 }
 
 Test(keytab_order, zero_sized_values_make_a_set)
