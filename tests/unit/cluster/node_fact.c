@@ -409,3 +409,15 @@ Test(node_fact, the_correlator_gets_the_node_step_single_node_mode_gets)
 	free(here);
 	free(there);
 }
+
+Test(node_fact, a_header_number_past_int64_is_refused)
+{
+	static const char big[] =
+	    "{\"khFact\":1,\"khT\":99999999999999999999,\"khP\":0,\"khB\":0,}";
+	static const char max[] = "{\"khFact\":1,\"khT\":9223372036854775807,\"khP\":0,\"khB\":0,}";
+	struct fact_header h;
+
+	cr_assert_eq(fact__header(big, sizeof(big) - 1, &h), -EINVAL);
+	cr_assert_eq(fact__header(max, sizeof(max) - 1, &h), 0);
+	cr_assert_eq(h.t_ns, INT64_MAX);
+}
