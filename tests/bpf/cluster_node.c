@@ -14,6 +14,8 @@
  * secret open as its node step. Then the node restart fault: worker-1 is killed (SIGKILL) and a
  * second pods/exec is logged while it is down; restarted, it must still name that request's user
  * (it reads the exec stream from before its start), and its counters must say nothing was lost.
+ * Last, Redis is killed and comes back empty, a third pods/exec is logged meanwhile: it must
+ * still reach the node's exec join and name its user.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -40,6 +42,7 @@
 #define ACL KH_TEST_DATA_DIR "/../../deploy/redis/users.acl"
 #define ID_EXEC "c0000000-0000-4000-8000-00000000e1e1"
 #define ID_EXEC2 "c0000000-0000-4000-8000-00000000e2e2"
+#define ID_EXEC3 "c0000000-0000-4000-8000-00000000e3e3"
 
 static struct runc_pod pod;
 static pid_t redis = -1, cp = -1, node = -1;
@@ -530,6 +533,23 @@ Test(cluster_node, node_alerts_name_the_user_of_another_nodes_pods_exec, .timeou
 	cr_assert_str_eq(alert_str(x, "user.name"), "frank@example.com");
 	cr_assert_str_eq(alert_str(x, "keyhole.attribution.method"), "audit-id");
 	cr_assert_eq(metric("keyhole_cluster_exec_requests_dropped_total"), 0);
+
+	/* Redis lost mid-stream and back empty: the publisher and the node feed reconnect */
+	kill_wait(&redis);
+	exec_request(lines, sizeof(lines), ID_EXEC3, "grace@example.com", 0);
+	apiserver_writes(lines); /* queued on cp0 while Redis is away */
+	start_redis();
+	wait_metric("keyhole_cluster_exec_requests_fed_total", 3, 60);
+	{
+		const char *env[] = {"KUBERNETES_EXEC_AUDIT_ID=" ID_EXEC3, NULL};
+
+		cr_assert_eq(runc_pod__exec_env(&pod, env, "exec cat /etc/hostname >/dev/null"), 0);
+	}
+	for (int i = 0; i < 100 && !node_alert(&al, out2, "node-container-exec", ID_EXEC3); i++)
+		usleep(100000);
+	x = node_alert(&al, out2, "node-container-exec", ID_EXEC3);
+	cr_assert(x, "worker-1 did not join an exec after Redis came back");
+	cr_assert_str_eq(alert_str(x, "user.name"), "grace@example.com");
 
 	kill(node, SIGTERM);
 	cr_assert_eq(wait_exit(node, 30), 0, "worker-1 did not stop cleanly");
