@@ -95,8 +95,10 @@ struct capture {
 	char no_uprobe_why[256]; /* and if not, why; or why auto gave the uprobe path up */
 	bool uprobe_fallback;	 /* auto gave up the uprobe path (bypass seen) */
 	uint64_t unseen_events, unseen_bytes;
-	uint64_t lost_seen; /* the tap's lost-writes counter at the last bypass check */
-	int sink_err;	    /* first error the line sink returned */
+	uint64_t uprobe_refused; /* processes the kernel refused a uprobe (tracepoint path then) */
+	bool started;		 /* capture__new is done: `run` may have dropped privileges */
+	uint64_t lost_seen;	 /* the tap's lost-writes counter at the last bypass check */
+	int sink_err;		 /* first error the line sink returned */
 	bool stopped;
 };
 
@@ -310,6 +312,30 @@ static uint32_t via_tracepoint(struct capture *c, pid_t pid, const char *why)
 	return KH_TAP_VIA_TRACEPOINT;
 }
 
+/*
+ * The kernel refused a new uprobe for lack of privilege. A new uprobe is a perf event of the
+ * uprobe PMU, which took CAP_PERFMON from Linux 5.8 until the 2025 fix (upstream ba677dbe77af,
+ * taken into the stable series) made it CAP_SYS_ADMIN again: a uprobe rewrites the text of every
+ * process mapping the file, and one placed mid-instruction (or on arm64, on data in the text)
+ * corrupts them. `run` gives CAP_SYS_ADMIN up once attached (a DaemonSet never has it), so a
+ * binary first seen later (an apiserver upgraded or replaced in place: a new inode) gets the
+ * tracepoint path under auto; the log says why and keyhole_capture_uprobe_refused_total counts
+ * it. A restart of a binary probed at the start needs no new uprobe (tap.c).
+ */
+static void uprobe_refused(struct capture *c, const char *exe, const struct stat *st, int err,
+			   char *why, size_t n)
+{
+	c->uprobe_refused++;
+	snprintf(why, n,
+		 "the kernel refused a uprobe on its binary %s (inode %llu): %s; this kernel wants "
+		 "CAP_SYS_ADMIN for a new uprobe, and keyhole %s",
+		 exe, (unsigned long long)st->st_ino, strerror(-err),
+		 c->started
+		     ? "gave it up after the start (an apiserver upgraded or replaced since, "
+		       "a new inode, cannot get one)"
+		     : "was not given it (the DaemonSet and the systemd unit grant none)");
+}
+
 /* the path that captures process @pid: its uprobe when it resolves and attaches (see above) */
 static uint32_t choose_path(struct capture *c, pid_t pid)
 {
@@ -333,13 +359,11 @@ static uint32_t choose_path(struct capture *c, pid_t pid)
 	if (!err) {
 		err = tap__uprobe_attach(c->tap, tap__kdev(st.st_dev), st.st_ino, exe,
 					 f.probe_offset);
-		if (err)
-			snprintf(why, sizeof(why), "the kernel refused the uprobe on %s: %s%s", exe,
-				 strerror(-err),
-				 err == -EACCES || err == -EPERM
-				     ? " (a uprobe on a binary not probed at the start needs "
-				       "CAP_SYS_ADMIN, which `run` gives up once attached)"
-				     : "");
+		if (err == -EACCES || err == -EPERM)
+			uprobe_refused(c, exe, &st, err, why, sizeof(why));
+		else if (err)
+			snprintf(why, sizeof(why), "the kernel refused the uprobe on %s: %s", exe,
+				 strerror(-err));
 	}
 	if (!err) {
 		tap_path_describe(&f, desc, sizeof(desc));
@@ -715,6 +739,7 @@ int capture__new(const struct capture_opts *opts, struct capture **out)
 	else if (n < 0)
 		kh_log(KH_LOG_WARN, "cannot scan /proc: %s", strerror(-n));
 	c->next_tick_ns = mono_ns() + 1000000000;
+	c->started = true;
 	*out = c;
 	return 0;
 err_free:
@@ -809,6 +834,7 @@ void capture__stats(const struct capture *c, struct capture_stats *s)
 	s->unseen_events = c->unseen_events;
 	s->unseen_bytes = c->unseen_bytes;
 	s->uprobe_fallback = c->uprobe_fallback;
+	s->uprobe_refused = c->uprobe_refused;
 }
 
 const char *capture__watch_path(const struct capture *c, unsigned int i)
@@ -887,9 +913,10 @@ void capture__print_stats(const struct capture *c, FILE *f)
 			(unsigned long long)s.guard_c[KH_GUARD_PENDING_FULL]);
 	fprintf(f,
 		"keyhole: capture: paths: %u apiserver process(es) by uprobe, %u by tracepoint "
-		"(write tracepoints %s)%s\n",
+		"(write tracepoints %s)%s; %llu refused a uprobe by the kernel\n",
 		s.via_uprobe, s.via_tracepoint, s.write_tracepoints ? "attached" : "not attached",
-		s.uprobe_fallback ? "; fell back from the uprobe path" : "");
+		s.uprobe_fallback ? "; fell back from the uprobe path" : "",
+		(unsigned long long)s.uprobe_refused);
 	if (t[KH_TAP_UPROBE_HITS])
 		fprintf(f,
 			"keyhole: capture: uprobe path: %llu calls of %s, %llu of them the "
