@@ -98,6 +98,7 @@ struct capture {
 	uint64_t unseen_events, unseen_bytes;
 	uint64_t uprobe_refused; /* processes the kernel refused a uprobe (tracepoint path then) */
 	bool started;		 /* capture__new is done: `run` may have dropped privileges */
+	bool keep_writes;	 /* auto: the write tracepoints could not be attached again later */
 	uint64_t lost_seen;	 /* the tap's lost-writes counter at the last bypass check */
 	int sink_err;		 /* first error the line sink returned */
 	bool stopped;
@@ -286,7 +287,8 @@ static void paths_update(struct capture *c)
 	int err;
 
 	if (c->o.tap_mode == TAP_MODE_AUTO)
-		want = path_count(c, KH_TAP_VIA_TRACEPOINT) || !path_count(c, KH_TAP_VIA_UPROBE);
+		want = c->keep_writes || path_count(c, KH_TAP_VIA_TRACEPOINT) ||
+		       !path_count(c, KH_TAP_VIA_UPROBE);
 	else
 		want = c->o.tap_mode == TAP_MODE_TRACEPOINT;
 	if (want == have)
@@ -711,7 +713,7 @@ int capture__new(const struct capture_opts *opts, struct capture **out)
 	struct tap_opts to = {0};
 	struct reasm_opts ro = {0};
 	struct capture *c;
-	int err, n;
+	int err, n, level;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -726,6 +728,19 @@ int capture__new(const struct capture_opts *opts, struct capture **out)
 	/* the tracepoint path is attached when a process needs it (choose_path) */
 	to.no_write_tracepoints = c->o.tap_mode == TAP_MODE_UPROBE;
 	c->kernel_uprobes = tap_path_kernel_uprobes(c->no_uprobe_why, sizeof(c->no_uprobe_why));
+	if (c->o.tap_mode == TAP_MODE_AUTO && tap_path_perf_restricted(&level)) {
+		/*
+		 * Detached, they could not come back after the privilege drop: a process that needs
+		 * them later (a replaced binary, a bypass) would go uncaptured. Correct first.
+		 */
+		c->keep_writes = true;
+		kh_log(KH_LOG_INFO,
+		       "perf_event_paranoid is %d (Debian's and Ubuntu's restriction: only "
+		       "CAP_SYS_ADMIN opens perf events), so the write tracepoints stay attached: "
+		       "once keyhole gives its privileges up it could not attach them again for an "
+		       "apiserver that needs them later (--tap uprobe leaves them off)",
+		       level);
+	}
 	if (!c->kernel_uprobes && c->o.tap_mode == TAP_MODE_UPROBE) {
 		kh_log(KH_LOG_ERROR, "--tap uprobe: %s", c->no_uprobe_why);
 		err = -EOPNOTSUPP;
