@@ -68,7 +68,8 @@ static uint64_t put_values(struct json_out *j, struct json_in *w)
 			if (*w->p == '"')
 				string(w);
 			else if (!json_in__skip(w))
-				w->p = w->end; /* a stray '}' or ':' (not JSON): it would never move */
+				w->p = w->end; /* a stray '}' or ':' (not JSON): it would never move
+						*/
 			cut++;
 			continue;
 		}
