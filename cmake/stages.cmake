@@ -77,10 +77,6 @@ function(kh_stages suffix)
 	if(KH_BPF_SKELETONS)
 		add_dependencies(keyhole_capture${suffix} keyhole_bpf_skels)
 	endif()
-	# The one cycle left (issue 12, phase 2): config walks kh_rule_table (rules) to know each
-	# rule's keys, and the rules read their values back through config__rule_apply(). Declared
-	# so that the static link resolves it, until the rule table is handed to config__load().
-	target_link_libraries(keyhole_config${suffix} INTERFACE keyhole_rules${suffix})
 
 	add_library(keyhole_core${suffix} INTERFACE)
 	target_link_libraries(keyhole_core${suffix} INTERFACE ${all})

@@ -275,6 +275,28 @@ void json_out__kstr(struct json_out *j, struct kstr s)
 		free(buf);
 }
 
+void json_out__raw(struct json_out *j, const char *p, size_t n)
+{
+	sep(j);
+	put(j, p, n);
+	after_value(j);
+}
+
+int json_out__write_str(FILE *f, const char *s)
+{
+	struct json_out j;
+	int r = 0;
+
+	json_out__init(&j);
+	put_escaped(&j, s, strlen(s));
+	if (j.oom)
+		r = -ENOMEM;
+	else
+		fwrite(j.buf, 1, j.len, f);
+	json_out__free(&j);
+	return r;
+}
+
 void json_out__int(struct json_out *j, long long v)
 {
 	char b[32];

@@ -21,7 +21,6 @@
 #include "config/config_impl.h"
 #include "keyhole/config_scalar.h"
 #include "keyhole/ring_abi.h" /* the capture bounds the BPF side can honour */
-#include "keyhole/rule.h"
 
 /* a config file is a few KB; refuse anything that cannot be one */
 #define CONFIG_MAX_BYTES (1u << 20)
@@ -604,7 +603,7 @@ static int walk_rules(struct loader *L, const yaml_node_t *map)
 
 /* ---- load ---- */
 
-static struct config_impl *impl_new(void)
+static struct config_impl *impl_new(const struct kh_config_rule *rules)
 {
 	struct config_impl *c = calloc(1, sizeof(*c));
 	size_t n = 0;
@@ -612,7 +611,7 @@ static struct config_impl *impl_new(void)
 	if (!c)
 		return NULL;
 	c->pub = defaults;
-	while (kh_rule_table[n])
+	while (rules && rules[n].id)
 		n++;
 	c->pub.rules = config__alloc(c, sizeof(*c->pub.rules) + n * sizeof(struct cfg_rule));
 	if (!c->pub.rules)
@@ -622,8 +621,8 @@ static struct config_impl *impl_new(void)
 		struct cfg_rule *rv = &c->pub.rules->v[i];
 		size_t nk = 0;
 
-		rv->id = kh_rule_table[i]->info->id;
-		rv->keys = kh_rule_table[i]->config_keys;
+		rv->id = rules[i].id;
+		rv->keys = rules[i].keys;
 		rv->enabled = -1;
 		while (rv->keys && rv->keys[nk].name)
 			nk++;
@@ -660,7 +659,8 @@ static int load_doc(struct loader *L, yaml_parser_t *parser)
 	return r;
 }
 
-int config__load_buf(const char *buf, size_t len, const char *name, struct kh_config **out,
+int config__load_buf(const char *buf, size_t len, const char *name,
+		     const struct kh_config_rule *rules, struct kh_config **out,
 		     struct kh_config_error *err)
 {
 	struct kh_config_error scratch;
@@ -673,7 +673,7 @@ int config__load_buf(const char *buf, size_t len, const char *name, struct kh_co
 	err = err ? err : &scratch;
 	memset(err, 0, sizeof(*err));
 	*out = NULL;
-	if (!(c = impl_new()))
+	if (!(c = impl_new(rules)))
 		return -ENOMEM;
 	if (name && !(c->pub.path = cfg_strdup(c, name, strlen(name)))) {
 		config__free(&c->pub);
@@ -705,7 +705,8 @@ int config__load_buf(const char *buf, size_t len, const char *name, struct kh_co
 	return 0;
 }
 
-int config__load(const char *path, struct kh_config **out, struct kh_config_error *err)
+int config__load(const char *path, const struct kh_config_rule *rules, struct kh_config **out,
+		 struct kh_config_error *err)
 {
 	struct kh_config_error scratch;
 	struct stat st;
@@ -745,7 +746,7 @@ int config__load(const char *path, struct kh_config **out, struct kh_config_erro
 		}
 		got += n;
 	}
-	r = config__load_buf(buf, (size_t)got, path, out, err);
+	r = config__load_buf(buf, (size_t)got, path, rules, out, err);
 out:
 	free(buf);
 	if (fd >= 0)

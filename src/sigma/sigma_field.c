@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyhole/json_in.h"
 #include "keyhole/kstr.h"
 #include "sigma/sigma_impl.h"
 
@@ -203,75 +204,25 @@ struct walk {
 
 #define WALK_MAX_DEPTH 64
 
-static const char *ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* past the string whose opening quote is at @p; NULL when unterminated */
+/* past the string whose opening quote is at @p (json_in's reader); NULL when unterminated */
 static const char *skip_str(const char *p, const char *end, bool *escaped)
 {
-	const char *s = p + 1, *q = s;
+	struct json_in r = json_in__span(p, (size_t)(end - p));
+	struct kstr k;
 
-	while (q < end) {
-		const char *b;
-
-		q = memchr(q, '"', (size_t)(end - q));
-		if (!q)
-			return NULL;
-		b = q;
-		while (b > s && b[-1] == '\\')
-			b--;
-		if (((q - b) & 1) == 0) { /* an even run of backslashes: the closing quote */
-			if (escaped && memchr(s, '\\', (size_t)(q - s)))
-				*escaped = true;
-			return q + 1;
-		}
-		q++;
-	}
-	return NULL;
+	if (!json_in__str(&r, &k))
+		return NULL;
+	if (escaped && (k.flags & KSTR_ESCAPED))
+		*escaped = true;
+	return r.p;
 }
 
-static const char *skip_value(const char *p, const char *end, int depth)
+/* past the value at @p, any depth, without recursion (json_in__skip); NULL when malformed */
+static const char *skip_value(const char *p, const char *end)
 {
-	p = ws(p, end);
-	if (p >= end || depth > WALK_MAX_DEPTH)
-		return NULL;
-	if (*p == '"')
-		return skip_str(p, end, NULL);
-	if (*p == '{' || *p == '[') {
-		char close = *p == '{' ? '}' : ']';
+	struct json_in r = json_in__span(p, (size_t)(end - p));
 
-		p = ws(p + 1, end);
-		if (p < end && *p == close)
-			return p + 1;
-		for (;;) {
-			if (close == '}') {
-				if (p >= end || *p != '"' || !(p = skip_str(p, end, NULL)))
-					return NULL;
-				p = ws(p, end);
-				if (p >= end || *p != ':')
-					return NULL;
-				p++;
-			}
-			if (!(p = skip_value(p, end, depth + 1)))
-				return NULL;
-			p = ws(p, end);
-			if (p >= end)
-				return NULL;
-			if (*p == close)
-				return p + 1;
-			if (*p != ',')
-				return NULL;
-			p = ws(p + 1, end);
-		}
-	}
-	while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
-	       *p != '\t' && *p != '\r')
-		p++;
-	return p;
+	return json_in__skip(&r) ? r.p : NULL;
 }
 
 /* record the scalar (or container) at @p; returns past it */
@@ -281,7 +232,7 @@ static const char *take(struct walk *w, struct sg_fieldvals *fv, const char *p, 
 	const char *q;
 	struct sg_val *v;
 
-	p = ws(p, w->end);
+	p = json_in__ws_at(p, w->end);
 	if (p >= w->end)
 		return NULL;
 	if (*p == '"') {
@@ -294,14 +245,14 @@ static const char *take(struct walk *w, struct sg_fieldvals *fv, const char *p, 
 		return q;
 	}
 	if (*p == '[' && !in_array) { /* a list of values: each is one */
-		p = ws(p + 1, w->end);
+		p = json_in__ws_at(p + 1, w->end);
 		fv->present = true;
 		if (p < w->end && *p == ']')
 			return p + 1;
 		for (;;) {
 			if (!(p = take(w, fv, p, depth + 1, true)))
 				return NULL;
-			p = ws(p, w->end);
+			p = json_in__ws_at(p, w->end);
 			if (p >= w->end)
 				return NULL;
 			if (*p == ']')
@@ -311,7 +262,7 @@ static const char *take(struct walk *w, struct sg_fieldvals *fv, const char *p, 
 			p++;
 		}
 	}
-	if (!(q = skip_value(p, w->end, depth)))
+	if (!(q = skip_value(p, w->end)))
 		return NULL;
 	fv->present = true;
 	v = new_val(w->s, fv);
@@ -383,11 +334,11 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 				sub[m++] = set[i];
 		return walk(w, p, sub, n - nd, depth);
 	}
-	p = ws(p, w->end);
+	p = json_in__ws_at(p, w->end);
 	if (p >= w->end)
 		return NULL;
 	if (*p == '{') {
-		p = ws(p + 1, w->end);
+		p = json_in__ws_at(p + 1, w->end);
 		if (p < w->end && *p == '}')
 			return p + 1;
 		for (;;) {
@@ -408,7 +359,7 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 					klen = (size_t)dl;
 				}
 			}
-			p = ws(q, w->end);
+			p = json_in__ws_at(q, w->end);
 			if (p >= w->end || *p != ':')
 				return NULL;
 			p++;
@@ -423,23 +374,23 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 					    r->p + rest, r->len - (uint32_t)rest, r->field, NULL};
 				}
 			}
-			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end, depth + 1);
+			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end);
 			if (!p)
 				return NULL;
-			p = ws(p, w->end);
+			p = json_in__ws_at(p, w->end);
 			if (p >= w->end)
 				return NULL;
 			if (*p == '}')
 				return p + 1;
 			if (*p != ',')
 				return NULL;
-			p = ws(p + 1, w->end);
+			p = json_in__ws_at(p + 1, w->end);
 		}
 	}
 	if (*p == '[') {
 		long i = 0;
 
-		p = ws(p + 1, w->end);
+		p = json_in__ws_at(p + 1, w->end);
 		if (p < w->end && *p == ']')
 			return p + 1;
 		for (;; i++) {
@@ -460,20 +411,20 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 					    r->p + rest, r->len - (uint32_t)rest, r->field, NULL};
 				}
 			}
-			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end, depth + 1);
+			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end);
 			if (!p)
 				return NULL;
-			p = ws(p, w->end);
+			p = json_in__ws_at(p, w->end);
 			if (p >= w->end)
 				return NULL;
 			if (*p == ']')
 				return p + 1;
 			if (*p != ',')
 				return NULL;
-			p = ws(p + 1, w->end);
+			p = json_in__ws_at(p + 1, w->end);
 		}
 	}
-	return skip_value(p, w->end, depth);
+	return skip_value(p, w->end);
 }
 
 /* walk the line once for @set; a line the capture cut is not JSON in its middle: skipped */
