@@ -594,6 +594,13 @@ static char **needles_of(const char *path)
 			n++;
 		p += len + (dot != NULL);
 	}
+	/* the last key (with its quote) first: the rarest, so an absent one costs one search */
+	if (n > 1) {
+		char *t = v[n - 1];
+
+		memmove(v + 1, v, (n - 1) * sizeof(*v));
+		v[0] = t;
+	}
 	return v;
 }
 
@@ -853,6 +860,7 @@ static void get_fast(struct kh_sigma *s, enum sg_fast f, struct sg_fieldvals *fv
 		exec_command(s, fv);
 		break;
 	case SG_F_RAW:
+	case SG_F_COUNT:
 		break;
 	}
 }

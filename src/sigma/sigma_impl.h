@@ -72,6 +72,7 @@ enum sg_fast {
 	SG_F_KIND,
 	SG_F_EVENT_APIVERSION,
 	SG_F_EXEC_COMMAND, /* keyhole.exec.command: requestURI's command= values, decoded */
+	SG_F_COUNT,
 };
 
 /* at most this many raw paths per field (a mapped name can stand for several) */
@@ -213,17 +214,54 @@ struct sg_rule {
 	uint32_t *feeds;
 	uint32_t n_feeds;
 
-	/* prefilter: lower-cased objectRef.resource values and a verb mask it can match */
-	char **resources; /* NULL: any resource */
-	uint32_t n_resources;
-	uint32_t verb_mask;  /* 0: any verb */
-	char **subresources; /* lower-cased objectRef.subresource values it can match; NULL: any */
-	uint32_t n_subresources;
+	/* prefilter (sigma_gate.c): the objectRef.resource bits it can match, and the clauses */
+	uint64_t res_mask;     /* ~0: any resource */
+	struct sg_gate *gates; /* all must hold */
+	struct sg_alt *alts;   /* the gates' alternatives, gate after gate */
+	uint32_t n_gates;
 };
 
-/* the verbs the prefilter knows; any other verb is bit 31 */
-uint32_t sg_verb_bit(const char *lower, size_t len);
-#define SG_VERB_OTHER (1u << 31)
+/* ---- the prefilter (sigma_gate.c) ----------------------------------------------------------- */
+
+/* values per field the prefilter tells apart (bits 2..63; bit 0 absent, bit 1 any other) */
+#define SG_GATE_VALUES 62
+/* longer values are never in the table: they are "any other" */
+#define SG_GATE_MAX_LEN 255
+/* resource buckets: one per bit, and the last for an event whose resource is not known */
+#define SG_GATE_BUCKETS (SG_GATE_VALUES + 3)
+
+/* open addressing over the values, at most half full */
+#define SG_GATE_SLOTS 128
+
+struct sg_vtab {
+	char *v[SG_GATE_VALUES]; /* lower-cased */
+	uint32_t len[SG_GATE_VALUES], hash[SG_GATE_VALUES];
+	uint8_t slot[SG_GATE_SLOTS];		   /* value index + 1; 0 empty */
+	uint64_t lens[(SG_GATE_MAX_LEN + 1) / 64]; /* bit n: some value is n bytes long */
+	uint32_t n, max_len;
+	bool used; /* some rule's gate tests this field */
+};
+
+/* one alternative of a gate: the event's bits of field @field meet @mask */
+struct sg_alt {
+	uint8_t field; /* enum sg_fast */
+	uint64_t mask;
+};
+
+struct sg_gate {
+	uint32_t first, n; /* in the rule's alts: any of them */
+};
+
+bool sg_gate_indexable(int f);
+/* derive rule @r's gates (a detection); 0 or -1 (memory) */
+int sg_gate_rule(struct kh_sigma *s, struct sg_rule *r);
+/* after every rule's gates: the buckets; 0 or -1 */
+int sg_gate_finish(struct kh_sigma *s);
+void sg_gate_free(struct kh_sigma *s);
+/* per event: the bits of every gated field, then per rule the test */
+void sg_gate_event(struct kh_sigma *s);
+bool sg_gate_pass(struct kh_sigma *s, const struct sg_rule *r);
+uint32_t sg_gate_bucket(const struct kh_sigma *s);
 
 /* ---- the set --------------------------------------------------------------------------------- */
 
@@ -240,11 +278,12 @@ struct kh_sigma {
 	size_t n_fields, cap_fields;
 	bool need_raw; /* some field must be walked from the raw line */
 
-	/* prefilter index: resource -> detection rules; rules with no resource constraint */
-	struct sg_bucket *buckets;
-	size_t n_buckets;
-	uint32_t *any_res;
-	size_t n_any_res;
+	/* prefilter (sigma_gate.c): value tables, the event's bits, rules per resource bit */
+	struct sg_vtab vtab[SG_F_COUNT];
+	uint64_t ev_bits[SG_F_COUNT];
+	uint64_t bits_gen[SG_F_COUNT]; /* ev_bits[f] is this event's when bits_gen[f] == gen */
+	uint32_t *bucket[SG_GATE_BUCKETS];
+	uint32_t bucket_n[SG_GATE_BUCKETS];
 
 	struct kh_emit *emit;
 	size_t count_index, key_base;
@@ -265,17 +304,9 @@ struct kh_sigma {
 	uint8_t *sel_cache; /* per selection of the rule running: 0 unknown, 1 false, 2 true */
 	size_t sel_cache_cap;
 	const struct audit_event *ev;
-	char ev_sub[64]; /* the event's subresource, lower-cased, for the prefilter */
 };
 
 struct rpath;
-
-struct sg_bucket {
-	char *resource;
-	uint64_t hash;
-	uint32_t *rules;
-	size_t n;
-};
 
 /* intern field @name (with mapping) into @s; returns the slot or -1 with @e filled */
 int sg_field_intern(struct kh_sigma *s, const char *name, struct sg_err *e, unsigned line,

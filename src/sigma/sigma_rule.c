@@ -668,12 +668,8 @@ void sg_rule_free(struct sg_rule *r)
 		free(r->techniques[i]);
 		free(r->tactics[i]);
 	}
-	for (uint32_t i = 0; i < r->n_resources; i++)
-		free(r->resources[i]);
-	free(r->resources);
-	for (uint32_t i = 0; i < r->n_subresources; i++)
-		free(r->subresources[i]);
-	free(r->subresources);
+	free(r->gates);
+	free(r->alts);
 	free(r->feeds);
 	sg_corr_state_free(r->state);
 	free(r->id);
