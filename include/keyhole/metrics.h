@@ -66,6 +66,8 @@ int metrics__add_counter(struct kh_metrics *m, const char *name, const char *hel
  * ...). @c must outlive the registry; defined in metrics_pipeline.c.
  */
 int metrics__add_pipeline(struct kh_metrics *m, const struct kh_counters *c);
+/* the Sigma rules' alert series not yet registered (after a reload brought new ids) */
+int metrics__add_sigma(struct kh_metrics *m, const struct kh_counters *c);
 
 /* Write every sample in the Prometheus text exposition format 0.0.4. Returns 0 or -EIO. */
 int metrics__render(struct kh_metrics *m, FILE *out);

@@ -56,6 +56,8 @@ const char *sigma__kind(const struct kh_sigma *s, size_t i);
  * with keys that never collide with the built-in rules' (@key_base and up).
  */
 void sigma__attach(struct kh_sigma *s, struct kh_emit *e, size_t count_index, size_t key_base);
+/* count rule @i's alerts under alerts_by_rule[@count_index] instead (a series of its own) */
+void sigma__count_as(struct kh_sigma *s, size_t i, size_t count_index);
 
 /* one parsed event; emits through the attached emitter */
 void sigma__on_event(struct kh_sigma *s, const struct audit_event *ev);

@@ -351,7 +351,7 @@ static void corr_alert(struct kh_sigma *s, struct sg_rule *r, struct sg_gstate *
 
 	if (!s->emit || r->silent)
 		return;
-	j = emit__incident_begin(s->emit, &r->info, s->count_index, t, kind_names[r->kind]);
+	j = emit__incident_begin(s->emit, &r->info, r->count_index, t, kind_names[r->kind]);
 	if (!j)
 		return;
 	json_out__key(j, "sigma");

@@ -209,6 +209,7 @@ struct sg_rule {
 	int count_field;       /* value_count: field slot */
 	unsigned line, column; /* of the rule in its file, for late errors */
 	struct sg_corr_state *state;
+	size_t count_index; /* the alerts_by_rule slot its alerts count in */
 
 	/* the correlations fed by this rule's matches */
 	uint32_t *feeds;

@@ -279,6 +279,14 @@ void sigma__attach(struct kh_sigma *s, struct kh_emit *e, size_t count_index, si
 	s->emit = e;
 	s->count_index = count_index;
 	s->key_base = key_base;
+	for (size_t i = 0; i < s->n; i++)
+		s->rules[i]->count_index = count_index;
+}
+
+void sigma__count_as(struct kh_sigma *s, size_t i, size_t count_index)
+{
+	if (s && i < s->n)
+		s->rules[i]->count_index = count_index;
 }
 
 uint64_t sigma__evictions(const struct kh_sigma *s)
@@ -338,7 +346,7 @@ void sg_alert(struct kh_sigma *s, uint32_t i, const struct audit_event *ev)
 {
 	struct json_out *j;
 
-	emit__set_rule_counted(s->emit, s->key_base + i, s->count_index);
+	emit__set_rule_counted(s->emit, s->key_base + i, s->rules[i]->count_index);
 	j = emit__alert_begin(s->emit, &s->rules[i]->info, ev);
 	if (j)
 		emit__alert_end(s->emit, NULL, 0);
