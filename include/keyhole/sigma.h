@@ -61,6 +61,8 @@ void sigma__count_as(struct kh_sigma *s, size_t i, size_t count_index);
 
 /* one parsed event; emits through the attached emitter */
 void sigma__on_event(struct kh_sigma *s, const struct audit_event *ev);
+/* the input ended: decide the open windows of lt/lte/neq correlations (NULL: no-op) */
+void sigma__flush(struct kh_sigma *s);
 
 /* state entries dropped to stay in bounds (correlation groups), since load */
 uint64_t sigma__evictions(const struct kh_sigma *s);

@@ -307,6 +307,7 @@ int pipeline__feed_node_event(struct kh_pipeline *p, const struct node_event *ev
 void pipeline__flush(struct kh_pipeline *p)
 {
 	rules__flush(p->rules);
+	sigma__flush(p->sigma);
 	if (p->correlate)
 		correlate__flush(p->correlate);
 	if (p->batch_output && p->out && fflush(p->out))

@@ -204,8 +204,15 @@ struct sg_rule {
 	char *alias_text[SG_MAX_GROUP_BY][SG_MAX_REFS]; /* alias -> per-rule field names */
 	uint32_t n_group_by;
 	int64_t timespan_ns;
-	enum sg_cmp cmp;
+	enum sg_cmp cmp; /* the lower bound (or the one comparison): sizes the arrival window */
 	uint64_t threshold;
+	/* every comparison of the condition, AND'ed (a range is two) */
+	struct {
+		uint8_t cmp; /* enum sg_cmp */
+		uint64_t v;
+	} conds[SG_CMP_NEQ + 1];
+	uint32_t n_conds;
+	bool windowed;	       /* an upper bound (lt, lte, neq): decided when the window closes */
 	int count_field;       /* value_count: field slot */
 	unsigned line, column; /* of the rule in its file, for late errors */
 	struct sg_corr_state *state;
@@ -288,6 +295,9 @@ struct kh_sigma {
 
 	struct kh_emit *emit;
 	size_t count_index, key_base;
+	int64_t now_ns;	    /* the newest event time seen */
+	uint32_t *windowed; /* the correlations decided at their window's end */
+	uint32_t n_windowed;
 	uint64_t evictions;
 
 	/* per-event scratch */
@@ -359,6 +369,9 @@ int sg_corr_link(struct kh_sigma *s, size_t i, struct sg_err *e);
 void sg_corr_feed(struct kh_sigma *s, uint32_t corr, const struct audit_event *ev, int64_t t,
 		  uint32_t from_rule, int depth);
 void sg_corr_state_free(struct sg_corr_state *st);
+
+/* close the windows of lt/lte/neq correlations that ended before @now (all of them: @all) */
+void sg_corr_advance(struct kh_sigma *s, int64_t now, bool all);
 
 /* parse a Sigma timespan ("30s", "5m", "1h", "2d", "1w"); ns, or -1 */
 int64_t sg_timespan(const char *s);

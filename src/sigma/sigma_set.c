@@ -164,6 +164,7 @@ static int finish(struct loadctx *L)
 	/* link correlations; one that names a missing rule goes, and the links are redone */
 	for (bool again = true; again;) {
 		again = false;
+		s->n_windowed = 0;
 		for (size_t i = 0; i < s->n; i++) {
 			s->rules[i]->silent = false;
 			s->rules[i]->n_feeds = 0;
@@ -248,6 +249,7 @@ void sigma__free(struct kh_sigma *s)
 	}
 	free(s->fields);
 	sg_gate_free(s);
+	free(s->windowed);
 	free(s->field_gen);
 	free(s->vals);
 	sg_fields_free(s);
@@ -287,6 +289,12 @@ void sigma__count_as(struct kh_sigma *s, size_t i, size_t count_index)
 {
 	if (s && i < s->n)
 		s->rules[i]->count_index = count_index;
+}
+
+void sigma__flush(struct kh_sigma *s)
+{
+	if (s && s->n_windowed)
+		sg_corr_advance(s, INT64_MAX, true);
 }
 
 uint64_t sigma__evictions(const struct kh_sigma *s)
@@ -374,6 +382,13 @@ void sigma__on_event(struct kh_sigma *s, const struct audit_event *ev)
 
 	if (!s || !s->n)
 		return;
+	if (s->n_windowed) { /* lt/lte/neq windows that ended before this event are decided */
+		int64_t t = audit_event_time_ns(ev);
+
+		if (t > s->now_ns)
+			s->now_ns = t;
+		sg_corr_advance(s, s->now_ns, false);
+	}
 	sg_fields_begin(s, ev);
 	sg_gate_event(s);
 	b = sg_gate_bucket(s);
