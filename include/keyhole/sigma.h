@@ -45,6 +45,13 @@ void sigma__free(struct kh_sigma *s);
  */
 size_t sigma__check(const char *const *paths, size_t n_paths, FILE *err);
 
+/*
+ * Load the rules of one file's text (@len bytes at @buf, named @name in errors and alerts); errors
+ * go to @err as sigma__check writes them (NULL: through kh_log). For tests and the fuzzer.
+ */
+struct kh_sigma *sigma__load_mem(const char *buf, size_t len, const char *name, FILE *err,
+				 size_t *n_errors);
+
 /* rules in the set (detection and correlation), and rule @i's alert identity */
 size_t sigma__n(const struct kh_sigma *s);
 const struct kh_rule_info *sigma__info(const struct kh_sigma *s, size_t i);

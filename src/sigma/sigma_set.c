@@ -44,19 +44,13 @@ static void report(struct loadctx *L, const struct sg_err *e)
 		       e->msg);
 }
 
-static void load_file(struct loadctx *L, const char *path)
+/* every YAML document of @f (named @path in errors and alerts) */
+static void load_stream(struct loadctx *L, FILE *f, const char *path)
 {
-	FILE *f = fopen(path, "rb");
 	yaml_parser_t parser;
 	struct sg_err e = {.file = path};
 
-	if (!f) {
-		sg_fail(&e, 0, 0, "cannot open: %s", strerror(errno));
-		report(L, &e);
-		return;
-	}
 	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
 		sg_fail(&e, 0, 0, "out of memory");
 		report(L, &e);
 		return;
@@ -84,6 +78,19 @@ static void load_file(struct loadctx *L, const char *path)
 		yaml_document_delete(&doc);
 	}
 	yaml_parser_delete(&parser);
+}
+
+static void load_file(struct loadctx *L, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct sg_err e = {.file = path};
+
+	if (!f) {
+		sg_fail(&e, 0, 0, "cannot open: %s", strerror(errno));
+		report(L, &e);
+		return;
+	}
+	load_stream(L, f, path);
 	fclose(f);
 }
 
@@ -222,6 +229,30 @@ struct kh_sigma *sigma__load(const char *const *paths, size_t n_paths, size_t *n
 	if (n_errors)
 		*n_errors = L.errors;
 	return s;
+}
+
+struct kh_sigma *sigma__load_mem(const char *buf, size_t len, const char *name, FILE *err,
+				 size_t *n_errors)
+{
+	struct loadctx L = {.err = err};
+	FILE *f;
+
+	L.s = calloc(1, sizeof(*L.s));
+	if (!L.s)
+		return NULL;
+	/* fmemopen refuses an empty buffer: an empty file holds no rule */
+	if (len && (f = fmemopen((void *)buf, len, "rb"))) {
+		load_stream(&L, f, name);
+		fclose(f);
+	}
+	if (finish(&L)) {
+		sigma__free(L.s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (n_errors)
+		*n_errors = L.errors;
+	return L.s;
 }
 
 size_t sigma__check(const char *const *paths, size_t n_paths, FILE *err)
