@@ -310,7 +310,9 @@ struct kh_sigma {
 	size_t raw_first[4];  /* raw_paths of group g: raw_first[g] .. raw_first[g + 1] - 1 */
 	uint8_t *field_group; /* per field: 0 inside requestObject, 1 responseObject, 2 the line */
 	uint32_t *field_first, *field_npaths; /* per raw field: its paths in raw_paths */
-	char *scratch;			      /* decoded escaped strings, numbers */
+	uint64_t *needle_gen; /* per distinct needle: searched in this event when == gen */
+	bool *needle_hit;
+	char *scratch; /* decoded escaped strings, numbers */
 	size_t scratch_cap, scratch_used;
 	uint8_t *sel_cache; /* per selection of the rule running: 0 unknown, 1 false, 2 true */
 	size_t sel_cache_cap;
