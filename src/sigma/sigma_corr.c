@@ -464,12 +464,10 @@ void sg_corr_advance(struct kh_sigma *s, int64_t now, bool all)
 	for (uint32_t w = 0; w < s->n_windowed; w++) {
 		struct sg_rule *r = s->rules[s->windowed[w]];
 		struct sg_corr_state *st = r->state;
-		uint64_t key;
-		uint32_t slot;
+		struct sg_gstate *g;
 
 		/* groups open in event-time order, so the oldest window closes first */
-		while (st && fifo_map__oldest(&st->map, &key, &slot)) {
-			struct sg_gstate *g = &st->g[slot];
+		while (st && (g = keytab__oldest(st->groups))) {
 			int64_t end = g->start + r->timespan_ns;
 			uint64_t value;
 
@@ -478,10 +476,7 @@ void sg_corr_advance(struct kh_sigma *s, int64_t now, bool all)
 			value = window_value(r, g);
 			if (cmp_ok(r, value))
 				corr_alert(s, r, g, end < s->now_ns ? end : s->now_ns, value);
-			free(g->ts);
-			free(g->vh);
-			*g = (struct sg_gstate){0};
-			fifo_map__remove(&st->map, key);
+			keytab__remove(st->groups, g); /* its drop frees the window */
 		}
 	}
 }
