@@ -9,6 +9,8 @@
 #ifndef KEYHOLE_PIPELINE_H
 #define KEYHOLE_PIPELINE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -41,6 +43,9 @@ struct kh_origin {
 };
 
 /* Counters a pipeline keeps; monotonically increasing. */
+/* Sigma rule ids counted apart, since start (a reload that brings new ids adds to them) */
+#define KH_SIGMA_SERIES 256
+
 struct kh_counters {
 	uint64_t lines;	    /* lines fed in (events in) */
 	uint64_t parsed;    /* lines parsed as audit Events */
@@ -59,9 +64,27 @@ struct kh_counters {
 	uint64_t fields_cut; /* alert fields cut by their bound (user.extra keys, values, bytes) */
 	uint64_t warmup_alerts;	  /* alerts a resume warm-up re-derived and did not write */
 	uint64_t already_written; /* alerts not written: the output file's tail holds them */
-	/* indexed like kh_rule_table; then the correlator's slot, then the Sigma rules' */
+	/*
+	 * indexed like kh_rule_table; then the correlator's slot, the slot of Sigma rules past
+	 * KH_SIGMA_SERIES, then one per Sigma rule id (pipeline__sigma_slot)
+	 */
 	uint64_t *alerts_by_rule;
+	/* the Sigma rule ids with a slot of their own, in the order first loaded (reloads add) */
+	char *sigma_ids[KH_SIGMA_SERIES];
+	size_t n_sigma_ids;
+	bool sigma_overflow; /* some id found no slot: counted together, as rule "sigma" */
 };
+
+/* the slots of alerts_by_rule: the built-in rules, the correlator, the Sigma rules */
+size_t pipeline__alert_slots(void);
+/* Sigma id @k's slot in alerts_by_rule */
+size_t pipeline__sigma_slot(size_t k);
+/*
+ * The Sigma rules that alerted between @before (a copy of alerts_by_rule, or NULL for zeros)
+ * and @now, as " (id N, id N)" in @buf ("" when none).
+ */
+void pipeline__sigma_summary(const struct kh_counters *now, const uint64_t *before, char *buf,
+			     size_t len);
 
 struct kh_config;
 struct kh_pipeline;

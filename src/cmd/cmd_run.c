@@ -418,6 +418,11 @@ static void print_counters(const struct run *r)
 		(unsigned long long)k->lines, (unsigned long long)k->parsed,
 		(unsigned long long)k->malformed, (unsigned long long)k->oversized,
 		(unsigned long long)k->truncated, (unsigned long long)k->alerts);
+	char sigma[2048];
+
+	pipeline__sigma_summary(k, NULL, sigma, sizeof(sigma));
+	if (*sigma)
+		fprintf(stderr, "keyhole: Sigma alerts by rule:%s\n", sigma);
 	if (r->resume && resume__stats(r->resume)->logs) {
 		const struct kh_resume_stats *cs = resume__stats(r->resume);
 
@@ -511,6 +516,9 @@ static int run_loop(struct run *r)
 		if (reload_requested) {
 			reload_requested = 0;
 			pipeline__reload_rules(r->p);
+			/* a reload may bring Sigma rule ids: their alert series */
+			if (metrics__add_sigma(r->m, pipeline__counters(r->p)))
+				kh_log(KH_LOG_WARN, "metrics: the new Sigma rules' series failed");
 		}
 		save_after_alerts(r);
 		catch_up_new_watches(r);

@@ -16,6 +16,7 @@
 #include "keyhole/node_event.h"
 #include "keyhole/pipeline.h"
 #include "keyhole/sigma.h"
+#include "pipeline/sigma_counts.h"
 #include "keyhole/checkpoint.h"
 #include "keyhole/correlate.h"
 #include "keyhole/state_file.h"
@@ -79,8 +80,13 @@ static const struct kh_rule **scope_table(enum kh_pipeline_scope scope)
 /* Sigma alerts: counted in the slot after the correlator's, keyed after the table's rules */
 static void attach_sigma(struct kh_pipeline *p)
 {
-	if (p->sigma)
-		sigma__attach(p->sigma, p->emit, rules__count() + 1, rules__count() + 1);
+	if (!p->sigma)
+		return;
+	sigma__attach(p->sigma, p->emit, rules__count() + 1, rules__count() + 1);
+	/* each rule id its own alert series (sigma_counts.c) */
+	for (size_t i = 0; i < sigma__n(p->sigma); i++)
+		sigma__count_as(p->sigma, i,
+				sigma_counts__slot(&p->c, sigma__info(p->sigma, i)->id));
 }
 
 static int load_sigma(struct kh_pipeline *p, const struct kh_pipeline_opts *opts)
@@ -113,7 +119,7 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 		return NULL;
 	/* ten messages at once, then one a second: enough to see the problem, not a flood */
 	p->bad_rl = (struct kh_ratelimit)KH_RATELIMIT_INIT(10, 1);
-	p->c.alerts_by_rule = calloc(rules__count() + 2, sizeof(uint64_t));
+	p->c.alerts_by_rule = calloc(pipeline__alert_slots(), sizeof(uint64_t));
 	if (!p->c.alerts_by_rule)
 		goto err_free;
 	p->emit = emit__new(opts->out, &p->c);
@@ -175,6 +181,7 @@ void pipeline__free(struct kh_pipeline *p)
 	emit__free(p->emit);
 	free(p->table);
 	free(p->c.alerts_by_rule);
+	sigma_counts__free(&p->c);
 	free(p);
 }
 
@@ -325,6 +332,7 @@ void pipeline__feed_node_secret_read(struct kh_pipeline *p, const struct kh_node
 void pipeline__flush(struct kh_pipeline *p)
 {
 	rules__flush(p->rules);
+	sigma__flush(p->sigma);
 	if (p->correlate)
 		correlate__flush(p->correlate);
 	if (p->batch_output && p->out && fflush(p->out))

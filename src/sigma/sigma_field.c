@@ -192,6 +192,7 @@ struct rpath {
 	uint32_t len;
 	int field;
 	char **needles; /* each key of the path with its closing quote: all must be in the text */
+	uint32_t *needle_ids; /* per needle: its index among the distinct (text, needle) pairs */
 };
 
 /* raw paths followed at once; more (never in practice) are walked in further passes */
@@ -370,8 +371,9 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 				    (klen == r->len || r->p[klen] == '.')) {
 					size_t rest = klen == r->len ? klen : klen + 1;
 
-					sub[m++] = (struct rpath){
-					    r->p + rest, r->len - (uint32_t)rest, r->field, NULL};
+					sub[m++] =
+					    (struct rpath){r->p + rest, r->len - (uint32_t)rest,
+							   r->field, NULL, NULL};
 				}
 			}
 			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end);
@@ -407,8 +409,9 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 				} else if (strtol(r->p, NULL, 10) == i) {
 					size_t rest = dot ? clen + 1 : clen;
 
-					sub[m++] = (struct rpath){
-					    r->p + rest, r->len - (uint32_t)rest, r->field, NULL};
+					sub[m++] =
+					    (struct rpath){r->p + rest, r->len - (uint32_t)rest,
+							   r->field, NULL, NULL};
 				}
 			}
 			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end);
@@ -508,8 +511,21 @@ static void get_raw_field(struct kh_sigma *s, int slot)
 	for (size_t i = 0; i < n && !any; i++) {
 		char **nd = rp[i].needles;
 
-		for (any = true; !esc && nd && *nd && any; nd++)
-			any = has_needle(span.p, span.len, *nd, strlen(*nd));
+		any = true;
+		for (size_t k = 0; any && !esc && nd && nd[k]; k++) {
+			/* several paths share a key ("privileged\"" in three): searched once */
+			uint32_t id = rp[i].needle_ids ? rp[i].needle_ids[k] : UINT32_MAX;
+
+			if (id != UINT32_MAX && s->needle_gen[id] == s->gen) {
+				any = s->needle_hit[id];
+			} else {
+				any = has_needle(span.p, span.len, nd[k], strlen(nd[k]));
+				if (id != UINT32_MAX) {
+					s->needle_gen[id] = s->gen;
+					s->needle_hit[id] = any;
+				}
+			}
+		}
 	}
 	if (!any)
 		return;
@@ -545,6 +561,13 @@ static char **needles_of(const char *path)
 			n++;
 		p += len + (dot != NULL);
 	}
+	/* the last key (with its quote) first: the rarest, so an absent one costs one search */
+	if (n > 1) {
+		char *t = v[n - 1];
+
+		memmove(v + 1, v, (n - 1) * sizeof(*v));
+		v[0] = t;
+	}
 	return v;
 }
 
@@ -554,12 +577,15 @@ void sg_fields_free(struct kh_sigma *s)
 		for (char **n = s->raw_paths[i].needles; n && *n; n++)
 			free(*n);
 		free(s->raw_paths[i].needles);
+		free(s->raw_paths[i].needle_ids);
 	}
 	free(s->raw_paths);
 	free(s->field_first);
 	free(s->field_npaths);
 	free(s->field_group);
 	free(s->field_vals);
+	free(s->needle_gen);
+	free(s->needle_hit);
 }
 
 /* @path inside @obj ("requestObject.spec.x" in requestObject is "spec.x"), or NULL */
@@ -568,6 +594,45 @@ static const char *inside(const char *path, const char *obj)
 	size_t n = strlen(obj);
 
 	return !strncmp(path, obj, n) && path[n] == '.' ? path + n + 1 : NULL;
+}
+
+/*
+ * Give each distinct needle of one text (request body, response body, line) an index, so an
+ * event searches it once however many paths hold it. Without memory, paths keep no index.
+ */
+static int number_needles(struct kh_sigma *s)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < s->n_raw_paths; i++) {
+		struct rpath *r = &s->raw_paths[i];
+		size_t k = 0;
+
+		while (r->needles && r->needles[k])
+			k++;
+		if (!k || !(r->needle_ids = calloc(k, sizeof(*r->needle_ids))))
+			continue;
+		for (size_t a = 0; a < k; a++) {
+			uint32_t id = n;
+
+			/* the same text and the same needle, in an earlier path */
+			for (size_t j = 0; j < i && id == n; j++) {
+				const struct rpath *o = &s->raw_paths[j];
+
+				if (s->field_group[o->field] != s->field_group[r->field] ||
+				    !o->needle_ids)
+					continue;
+				for (size_t b = 0; o->needles[b]; b++)
+					if (!strcmp(o->needles[b], r->needles[a]))
+						id = o->needle_ids[b];
+			}
+			r->needle_ids[a] = id;
+			n += id == n;
+		}
+	}
+	s->needle_gen = calloc(n + 1, sizeof(*s->needle_gen));
+	s->needle_hit = calloc(n + 1, sizeof(*s->needle_hit));
+	return s->needle_gen && s->needle_hit ? 0 : -1;
 }
 
 int sg_fields_finish(struct kh_sigma *s)
@@ -616,12 +681,12 @@ int sg_fields_finish(struct kh_sigma *s)
 				if (!s->field_npaths[i])
 					s->field_first[i] = s->n_raw_paths;
 				s->field_npaths[i]++;
-				s->raw_paths[s->n_raw_paths++] =
-				    (struct rpath){p, (uint32_t)strlen(p), (int)i, needles_of(p)};
+				s->raw_paths[s->n_raw_paths++] = (struct rpath){
+				    p, (uint32_t)strlen(p), (int)i, needles_of(p), NULL};
 			}
 	}
 	s->raw_first[3] = s->n_raw_paths;
-	return 0;
+	return number_needles(s);
 }
 
 static int hexval(char c)
@@ -784,7 +849,8 @@ static void get_fast(struct kh_sigma *s, enum sg_fast f, struct sg_fieldvals *fv
 		 * RequestReceived, which has no response (half of a busy log, skipped for speed)
 		 */
 		if (ev->response_code < 0) {
-			struct rpath code = {"responseStatus.code", 19, (int)(fv - s->vals), NULL};
+			struct rpath code = {"responseStatus.code", 19, (int)(fv - s->vals), NULL,
+					     NULL};
 
 			if (!kstr__eq(ev->stage, "RequestReceived"))
 				walk_line(s, &code, 1);
@@ -804,6 +870,7 @@ static void get_fast(struct kh_sigma *s, enum sg_fast f, struct sg_fieldvals *fv
 		exec_command(s, fv);
 		break;
 	case SG_F_RAW:
+	case SG_F_COUNT:
 		break;
 	}
 }
