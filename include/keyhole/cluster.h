@@ -36,18 +36,17 @@ struct kh_cluster_opts {
 	const char *name;	   /* prefix of every key: "<name>:" */
 	const char *node_name;	   /* this instance; NULL: the host name */
 	enum kh_cluster_role role;
-	uint32_t partitions;	   /* fact streams; ownership moves per partition */
-	int64_t lease_ns;	   /* a dead owner's partitions move after at most this */
-	int64_t lag_ns;		   /* facts are held this long to be put in event-time order */
-	uint32_t queue_max;	   /* facts kept in memory while Redis is away (then dropped) */
-	uint32_t stream_maxlen;	   /* facts kept per partition stream (XADD MAXLEN ~) */
-	int64_t dedup_ttl_ns;	   /* how long an alert line's fence key lives */
-	const char *tls_ca_file;   /* rediss://: CA file (NULL: the system store) */
-	const char *tls_cert_file; /* rediss://: client certificate and key (both or neither) */
-	const char *tls_key_file;
-	const char *tls_server_name; /* rediss://: name to verify and send (NULL: the URL's host) */
+	uint32_t partitions;	     /* fact streams; ownership moves per partition */
+	int64_t lease_ns;	     /* a dead owner's partitions move after at most this */
+	int64_t lag_ns;		     /* facts are held this long to be put in event-time order */
+	uint32_t queue_max;	     /* facts kept in memory while Redis is away (then dropped) */
+	uint32_t stream_maxlen;	     /* facts kept per partition stream (XADD MAXLEN ~) */
+	int64_t dedup_ttl_ns;	     /* how long an alert line's fence key lives */
 	FILE *out;		     /* where the correlator writes alert lines */
 	const struct kh_config *cfg; /* the rules' settings for the correlator's pipelines */
+	/* rediss:// only: the CA file (NULL: the system store), a client certificate and its key
+	 * (both or neither), the name the certificate must hold (NULL: the URL's host) */
+	const char *tls_ca_file, *tls_cert_file, *tls_key_file, *tls_server_name;
 };
 
 /* Counters, all monotonic except the gauges marked so. */

@@ -21,8 +21,7 @@ struct bus_url {
 	bool tls;
 	char user[128];
 	char pass[512];
-	/* rediss:// (tls_link.h): NULL for the system store, no client certificate, the URL's host
-	 */
+	/* rediss:// (tls_link.h); NULL: the system store, no client certificate, the URL's host */
 	const char *tls_ca_file, *tls_cert_file, *tls_key_file, *tls_server_name;
 };
 
@@ -41,12 +40,13 @@ struct bus {
 	const struct bus_url *u;
 	const char *who; /* "publisher", "correlator": for messages */
 	redisContext *ctx;
-	struct tls_link *link; /* rediss://: the TLS session under ctx; NULL for redis:// */
-	int64_t next_try_ns;   /* backoff: no attempt before this (monotonic) */
+	int64_t next_try_ns; /* backoff: no attempt before this (monotonic) */
 	int64_t backoff_ns;
 	uint64_t reconnects;
 	bool said_down; /* "unreachable" reported once per outage */
 	bool ever_up;
+	/* rediss://: the TLS session under ctx; NULL for redis:// */
+	struct tls_link *link;
 };
 
 void bus__init(struct bus *b, const struct bus_url *u, const char *who);
