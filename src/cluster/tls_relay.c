@@ -7,8 +7,8 @@
  * through one 16 KiB buffer per direction, so its memory is fixed. It polls only what can make
  * progress: hiredis's end while the outgoing buffer is empty, the TLS socket for what OpenSSL
  * last asked for. It ends when hiredis closes its end (redisFree on a drop or a stop) or when
- * the session ends, and in the second case shuts hiredis's end so its read sees the loss after
- * the reason is recorded for the bus's message.
+ * the session ends, and in the second case shuts the way to hiredis so its read sees the loss
+ * after the reason is recorded for the bus's message.
  */
 #include <errno.h>
 #include <poll.h>
@@ -169,7 +169,8 @@ static void *relay_main(void *arg)
 	if (!l->fatal)
 		SSL_shutdown(l->ssl); /* close_notify, best effort, never waited for */
 	ERR_clear_error();
-	shutdown(l->mine, SHUT_RDWR);
+	/* hiredis reads the end; its writes still land (unread), so none raises SIGPIPE */
+	shutdown(l->mine, SHUT_WR);
 	return NULL;
 }
 
