@@ -44,6 +44,9 @@ struct kh_cluster_opts {
 	int64_t dedup_ttl_ns;	     /* how long an alert line's fence key lives */
 	FILE *out;		     /* where the correlator writes alert lines */
 	const struct kh_config *cfg; /* the rules' settings for the correlator's pipelines */
+	/* rediss:// only: the CA file (NULL: the system store), a client certificate and its key
+	 * (both or neither), the name the certificate must hold (NULL: the URL's host) */
+	const char *tls_ca_file, *tls_cert_file, *tls_key_file, *tls_server_name;
 };
 
 /* Counters, all monotonic except the gauges marked so. */

@@ -125,6 +125,10 @@ struct kh_cluster_config {
 	uint32_t queue_max;
 	uint32_t stream_maxlen;
 	int64_t alert_fence_ttl_ns;
+	const char *tls_ca_file;     /* rediss://: the CA to trust (NULL: the system store) */
+	const char *tls_cert_file;   /* rediss://: client certificate (tls-auth-clients) */
+	const char *tls_key_file;    /* its private key, unencrypted PEM */
+	const char *tls_server_name; /* the name the certificate must hold (NULL: the URL's host) */
 };
 
 struct kh_metrics_config {

@@ -17,6 +17,7 @@
 #include "cluster/fact.h"
 #include "cluster/node_fact.h"
 #include "cluster/node_feed.h"
+#include "cluster/tls_link.h"
 #include "keyhole/config.h"
 #include "keyhole/log.h"
 #include "keyhole/rules_engine.h"
@@ -63,6 +64,10 @@ void cluster_opts__from_config(struct kh_cluster_opts *o, const struct kh_config
 	o->queue_max = k->queue_max;
 	o->stream_maxlen = k->stream_maxlen;
 	o->dedup_ttl_ns = k->alert_fence_ttl_ns;
+	o->tls_ca_file = k->tls_ca_file;
+	o->tls_cert_file = k->tls_cert_file;
+	o->tls_key_file = k->tls_key_file;
+	o->tls_server_name = k->tls_server_name;
 	o->cfg = cfg;
 }
 
@@ -97,6 +102,10 @@ static int setup(struct kh_cluster *c, const struct kh_cluster_opts *o)
 	}
 	if (o->password_file &&
 	    (e = bus_url__read_password(&c->url, o->password_file, err, sizeof(err)))) {
+		kh_log(KH_LOG_ERROR, "%s", err);
+		return e;
+	}
+	if ((e = tls_link__configure(&c->url, o, err, sizeof(err)))) {
 		kh_log(KH_LOG_ERROR, "%s", err);
 		return e;
 	}

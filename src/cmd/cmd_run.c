@@ -54,6 +54,7 @@ enum {
 	O_CLUSTER,
 	O_CLUSTER_NAME,
 	O_CLUSTER_PASSWORD_FILE,
+	O_CLUSTER_TLS_CA,
 	O_NODE_NAME,
 	O_ROLE,
 	O_RULES,
@@ -101,13 +102,18 @@ static const struct opt run_opts[] = {
      O_CATCHUP_AGE, 0, NULL},
     {0, "cluster", "URL",
      "cluster mode: share facts over Redis Streams at URL\n"
-     "(redis://[user[:password]@]host[:port][/db]); see\n"
-     "docs/cluster.md. Without it everything runs here.",
+     "(redis://[user[:password]@]host[:port][/db], rediss://\n"
+     "for TLS); see docs/cluster.md. Without it everything\n"
+     "runs here.",
      O_CLUSTER, 0, NULL},
     {0, "cluster-name", "NAME", "prefix of every Redis key (default keyhole)", O_CLUSTER_NAME, 0,
      NULL},
     {0, "cluster-password-file", "FILE", "the Redis password, first line (a mounted Secret)",
      O_CLUSTER_PASSWORD_FILE, OPT_FILE, NULL},
+    {0, "cluster-tls-ca", "FILE",
+     "rediss://: the CA that signs Redis's certificate (PEM;\n"
+     "default: the system store)",
+     O_CLUSTER_TLS_CA, OPT_FILE, NULL},
     {0, "node-name", "NAME", "this instance in the cluster (default: the host name)", O_NODE_NAME,
      0, NULL},
     {0, "role", "auto|control-plane|node",
@@ -159,6 +165,7 @@ struct run_args {
 	const char *cluster;
 	const char *cluster_name;
 	const char *cluster_password_file;
+	const char *cluster_tls_ca;
 	const char *node_name;
 	const char *role;
 	uint64_t catchup_max_bytes;
@@ -257,6 +264,9 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		break;
 	case O_CLUSTER_PASSWORD_FILE:
 		a->cluster_password_file = h->val;
+		break;
+	case O_CLUSTER_TLS_CA:
+		a->cluster_tls_ca = h->val;
 		break;
 	case O_NODE_NAME:
 		a->node_name = h->val;
@@ -735,6 +745,8 @@ static int start_cluster(struct run *r, const char *audit_log)
 	o.node_name = r->a.node_name ? r->a.node_name : o.node_name;
 	if (r->a.cluster_password_file)
 		o.password_file = r->a.cluster_password_file;
+	if (r->a.cluster_tls_ca)
+		o.tls_ca_file = r->a.cluster_tls_ca;
 	if (r->a.role)
 		o.role = role_named(r->a.role);
 	else if (r->cfg->cluster.role && strcmp(r->cfg->cluster.role, "auto") &&

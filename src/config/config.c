@@ -114,6 +114,16 @@ const struct kh_config_key kh_config_top_keys[] = {
     KH_CFG_DURATION_KEY("cluster.alert_fence_ttl", T, cluster.alert_fence_ttl_ns, 60,
 			365 * KH_DAY_S,
 			"how long an alert line's write-once key lives (cover the streams' span)"),
+    KH_CFG_STRING_KEY("cluster.tls_ca_file", T, cluster.tls_ca_file, 1, 4000,
+		      "rediss://: PEM file of the CA that signs Redis's certificate (null: the "
+		      "system store)"),
+    KH_CFG_STRING_KEY("cluster.tls_cert_file", T, cluster.tls_cert_file, 1, 4000,
+		      "rediss://: client certificate (PEM) for a server with tls-auth-clients"),
+    KH_CFG_STRING_KEY("cluster.tls_key_file", T, cluster.tls_key_file, 1, 4000,
+		      "rediss://: the client certificate's private key (PEM, unencrypted)"),
+    KH_CFG_STRING_KEY("cluster.tls_server_name", T, cluster.tls_server_name, 1, 253,
+		      "rediss://: the name Redis's certificate must hold, sent as SNI (null: "
+		      "the URL's host)"),
     KH_CFG_END,
 };
 #undef T
