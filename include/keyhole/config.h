@@ -124,6 +124,8 @@ struct kh_cluster_config {
 	uint32_t queue_max;
 	uint32_t stream_maxlen;
 	int64_t alert_fence_ttl_ns;
+	const char *queue_dir;	  /* facts not acknowledged kept on disk here; NULL: memory only */
+	uint64_t queue_max_bytes; /* the disk queue's bound */
 };
 
 struct kh_metrics_config {

@@ -54,6 +54,7 @@ enum {
 	O_CLUSTER,
 	O_CLUSTER_NAME,
 	O_CLUSTER_PASSWORD_FILE,
+	O_CLUSTER_QUEUE_DIR,
 	O_NODE_NAME,
 	O_ROLE,
 	O_RULES,
@@ -108,6 +109,10 @@ static const struct opt run_opts[] = {
      NULL},
     {0, "cluster-password-file", "FILE", "the Redis password, first line (a mounted Secret)",
      O_CLUSTER_PASSWORD_FILE, OPT_FILE, NULL},
+    {0, "cluster-queue-dir", "DIR",
+     "keep facts Redis has not acknowledged on disk in DIR\n"
+     "(they survive a restart; cluster.queue_dir)",
+     O_CLUSTER_QUEUE_DIR, OPT_FILE, NULL},
     {0, "node-name", "NAME", "this instance in the cluster (default: the host name)", O_NODE_NAME,
      0, NULL},
     {0, "role", "auto|control-plane|node",
@@ -159,6 +164,7 @@ struct run_args {
 	const char *cluster;
 	const char *cluster_name;
 	const char *cluster_password_file;
+	const char *cluster_queue_dir;
 	const char *node_name;
 	const char *role;
 	uint64_t catchup_max_bytes;
@@ -257,6 +263,9 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		break;
 	case O_CLUSTER_PASSWORD_FILE:
 		a->cluster_password_file = h->val;
+		break;
+	case O_CLUSTER_QUEUE_DIR:
+		a->cluster_queue_dir = h->val;
 		break;
 	case O_NODE_NAME:
 		a->node_name = h->val;
@@ -707,6 +716,8 @@ static int start_cluster(struct run *r, const char *audit_log)
 	o.node_name = r->a.node_name ? r->a.node_name : o.node_name;
 	if (r->a.cluster_password_file)
 		o.password_file = r->a.cluster_password_file;
+	if (r->a.cluster_queue_dir)
+		o.queue_dir = r->a.cluster_queue_dir;
 	if (r->a.role)
 		o.role = role_named(r->a.role);
 	else if (r->cfg->cluster.role && strcmp(r->cfg->cluster.role, "auto") &&
