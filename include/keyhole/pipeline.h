@@ -82,6 +82,12 @@ struct kh_pipeline_opts {
 	/* KH_SCOPE_LOCAL: called with every parsed event, after the local rules */
 	void (*fact_fn)(void *ctx, const struct audit_event *ev);
 	void *fact_ctx;
+	/*
+	 * KH_SCOPE_LOCAL with a state file: the checkpoint gate (cluster__fact_mark/_durable). A
+	 * line's position is saved only once the facts queued up to it are durable.
+	 */
+	uint64_t (*fact_mark)(void *ctx);
+	uint64_t (*fact_durable)(void *ctx);
 	/* Sigma rule files or directories, loaded after the config's rules.paths (keyhole/sigma.h)
 	 */
 	const char *const *rule_paths;

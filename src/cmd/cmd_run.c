@@ -694,6 +694,17 @@ static void publish(void *ctx, const struct audit_event *ev)
 		cluster__publish(r->cl, ev);
 }
 
+/* the checkpoint gate: a line's position waits for its facts to be safe (0 before the start) */
+static uint64_t fact_mark(void *ctx)
+{
+	return cluster__fact_mark(((struct run *)ctx)->cl);
+}
+
+static uint64_t fact_durable(void *ctx)
+{
+	return cluster__fact_durable(((struct run *)ctx)->cl);
+}
+
 static enum kh_cluster_role role_named(const char *s)
 {
 	if (s && !strcmp(s, "control-plane"))
@@ -761,6 +772,8 @@ static int run_start(struct run *r)
 	if (r->clustered) {
 		po.scope = KH_SCOPE_LOCAL;
 		po.fact_fn = publish;
+		po.fact_mark = fact_mark;
+		po.fact_durable = fact_durable;
 		po.fact_ctx = r;
 	}
 	r->p = pipeline__new(&po);
@@ -816,6 +829,8 @@ static int run_finish(struct run *r, int ret)
 		capture__stop(r->c);
 		pipeline__flush(r->p);
 		cluster__stop(r->cl);
+		if (r->cl && pipeline__checkpoint(r->p)) /* the positions the drain made safe */
+			pipeline__save_state(r->p);
 		if (fflush(r->out) || ferror(r->out)) {
 			kh_log(KH_LOG_ERROR, "writing alerts failed: %s", strerror(errno));
 			ret = 1;
