@@ -68,6 +68,8 @@ struct kh_cluster_stats {
 	uint64_t disk_recovered;    /* facts an earlier run left on disk, found at start */
 	uint64_t disk_corrupt;	    /* damaged records (or cursor) found and cut away */
 	uint64_t disk_write_errors; /* appends the disk refused (the fact counted dropped) */
+	uint64_t terms_loaded;	    /* new terms read back from Redis at takeovers */
+	uint64_t terms_lost;	    /* new terms not stored: Redis away too long, or refused */
 };
 
 /* defaults for every field but url, out and cfg */

@@ -178,4 +178,12 @@ void pipeline__set_learn_only(struct kh_pipeline *p, int on);
 
 const struct kh_counters *pipeline__counters(const struct kh_pipeline *p);
 
+/*
+ * The histories the pipeline's rules keep (new terms): up to @cap, each with its rule id.
+ * Returns how many. For cluster mode's correlator, which shares them through Redis.
+ */
+struct kh_history;
+size_t pipeline__histories(struct kh_pipeline *p, const char **ids, struct kh_history **hs,
+			   size_t cap);
+
 #endif /* KEYHOLE_PIPELINE_H */

@@ -269,6 +269,8 @@ void cluster__stats(struct kh_cluster *c, struct kh_cluster_stats *s)
 	s->takeovers = atomic_load(&c->takeovers);
 	s->bus_lag_ns = atomic_load(&c->lag_ns);
 	s->connected = atomic_load(&c->connected);
+	s->terms_loaded = atomic_load(&c->terms_loaded);
+	s->terms_lost = atomic_load(&c->terms_lost);
 	if (c->dq) {
 		struct dq_stats d;
 
@@ -298,12 +300,14 @@ void cluster__print_stats(struct kh_cluster *c, FILE *f)
 	fprintf(f,
 		"keyhole: cluster: %llu facts published, %llu queued, %llu dropped, %llu too big; "
 		"correlator: %llu facts consumed, %llu bad, %llu alerts written, %llu fenced, "
-		"%llu partitions owned, %llu takeovers; %llu reconnects",
+		"%llu partitions owned, %llu takeovers, %llu new terms loaded, %llu lost; "
+		"%llu reconnects",
 		(unsigned long long)s.facts_published, (unsigned long long)s.facts_queued,
 		(unsigned long long)s.facts_dropped, (unsigned long long)s.facts_too_big,
 		(unsigned long long)s.facts_consumed, (unsigned long long)s.facts_bad,
 		(unsigned long long)s.alerts_written, (unsigned long long)s.alerts_fenced,
 		(unsigned long long)s.partitions_owned, (unsigned long long)s.takeovers,
+		(unsigned long long)s.terms_loaded, (unsigned long long)s.terms_lost,
 		(unsigned long long)s.reconnects);
 	if (c->dq)
 		fprintf(f,

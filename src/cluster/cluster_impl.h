@@ -55,6 +55,7 @@ struct kh_cluster {
 	/* the checkpoint gate: facts queued so far, and how many of them (in order) are safe,
 	 * acknowledged by Redis or synced to the disk queue */
 	atomic_uint_fast64_t issued, durable;
+	atomic_uint_fast64_t terms_loaded, terms_lost; /* the shared new-terms history */
 };
 
 void *publisher__main(void *arg);

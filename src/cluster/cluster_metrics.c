@@ -30,6 +30,8 @@ U64(fenced)
 U64(reconnects)
 U64(owned)
 U64(takeovers)
+U64(terms_loaded)
+U64(terms_lost)
 
 static double m_lag(void *ctx)
 {
@@ -80,6 +82,12 @@ static const struct series series[] = {
      KH_METRIC_GAUGE, m_lag},
     {"keyhole_cluster_connected", "1 while the publisher's Redis connection is up", KH_METRIC_GAUGE,
      m_connected},
+    {"keyhole_cluster_terms_loaded_total",
+     "new terms read back from Redis at takeovers (the shared history)", KH_METRIC_COUNTER,
+     m_terms_loaded},
+    {"keyhole_cluster_terms_lost_total",
+     "new terms not stored in Redis (it was away too long, or refused)", KH_METRIC_COUNTER,
+     m_terms_lost},
     {"keyhole_cluster_disk_queue_bytes", "bytes of facts in the disk queue not acknowledged",
      KH_METRIC_GAUGE, m_disk_bytes},
     {"keyhole_cluster_disk_queue_recovered_total",

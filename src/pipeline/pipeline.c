@@ -339,6 +339,22 @@ void pipeline__flush(struct kh_pipeline *p)
 		state__save_changed(p->state);
 }
 
+size_t pipeline__histories(struct kh_pipeline *p, const char **ids, struct kh_history **hs,
+			   size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rules__n(p->rules) && n < cap; i++) {
+		struct kh_history *h = rules__history(p->rules, i);
+
+		if (h) {
+			ids[n] = rules__rule(p->rules, i)->info->id;
+			hs[n++] = h;
+		}
+	}
+	return n;
+}
+
 struct kh_checkpoint *pipeline__checkpoint(struct kh_pipeline *p)
 {
 	return p->cp;

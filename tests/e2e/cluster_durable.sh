@@ -83,6 +83,7 @@ cluster:
   lag: 8s
 YAML
 N=3
+CFG=$T/kh.yaml
 python3 "$S/tests/lib/cluster_split.py" "$T" "$N" "$S/tests/data/attack.log" \
 	"$S/tests/data/rapid-get.log"
 "$KH" replay "$T/merged.log" > "$T/expected.json" 2> /dev/null
@@ -95,7 +96,7 @@ start_instance() {
 	local i=$1 tag=${2:-}
 	mkdir -p "$T/log$i"
 	ln -sf "$B/tests/kube-apiserver" "$T/khd$i-$$"
-	"$KH" run --cluster "redis://127.0.0.1:$PORT" --cluster-name "$CNAME" -c "$T/kh.yaml" \
+	"$KH" run --cluster "redis://127.0.0.1:$PORT" --cluster-name "$CNAME" -c "$CFG" \
 		--node-name "cp$i" --role control-plane --comm "khd$i-$$" \
 		--cluster-queue-dir "$T/q$i" --audit-log "$T/log$i/audit.log" --no-exec-watch \
 		--no-audit-guard --no-baseline -o "$T/out$i$tag.json" 2> "$T/run$i$tag.err" &
@@ -159,6 +160,60 @@ else
 	diff "$T/expected.sorted" "$T/got.sorted" | cut -c1-300 | head -20 || true
 fi
 [ -z "$(uniq -d "$T/got.sorted")" ] && ok || bad "an alert line was written twice"
+
+# ---- the shared new-terms history: a takeover after the streams were trimmed ----------------
+CNAME=kh$$b
+sed 's/lag: 8s/lag: 1s/' "$T/kh.yaml" > "$T/kh2.yaml"
+CFG=$T/kh2.yaml
+# terms_phase I INPUT TAG: instance I alone (so it owns every partition) taps INPUT, then stops
+terms_phase() {
+	local i=$1 input=$2 tag=$3
+	rm -rf "$T/log$i" "$T/q$i"
+	start_instance "$i" "$tag"
+	wait_ready "$i" "$tag"
+	sleep 5 # lease rounds: the members of the phase before have expired, it owns every partition
+	"$T/khd$i-$$" --audit-log-path "$T/log$i/audit.log" --input "$input" --threads 1 --ordered \
+		--rate 400 --exit-when-done 2> "$T/standin$i$tag.err" || die "a stand-in apiserver failed"
+	sleep 4 # the lag, a read round
+	kill -TERM "${PIDS[$i]}"
+	wait "${PIDS[$i]}" || bad "instance $i ($tag) exited with $?"
+	PIDS[$i]=
+	grep -q 'took partition 3' "$T/run$i$tag.err" || bad "$tag: partition 3 was never taken"
+}
+trim() { # every stream of the cluster emptied, as MAXLEN does to old facts
+	for k in $("${RCLI[@]}" --raw keys "$CNAME:facts:*"); do
+		"${RCLI[@]}" xtrim "$k" MAXLEN 0 > /dev/null
+	done
+}
+unusual() { grep -c '"k8s-unusual-decision-ua"' "$1" || true; }
+"$KH" replay "$S/tests/data/attack.log" > "$T/expected1.json" 2> /dev/null
+want=$(unusual "$T/expected1.json")
+[ "$want" -gt 5 ] || die "the attack log makes too few new terms ($want)"
+terms_phase 0 "$S/tests/data/attack.log" t1
+[ "$(unusual "$T/out0t1.json")" = "$want" ] && ok ||
+	bad "first owner: $(unusual "$T/out0t1.json") new-terms alerts, replay has $want"
+stored=0
+for k in $("${RCLI[@]}" --raw keys "$CNAME:terms:*"); do
+	stored=$((stored + $("${RCLI[@]}" zcard "$k")))
+done
+[ "$stored" -ge "$want" ] && ok || bad "only $stored new terms stored in Redis ($want seen)"
+trim
+# the same users and agents an hour later (new requests), and one new user
+python3 "$S/tests/lib/shift_log.py" "$S/tests/data/attack.log" "$T/later.log" 1 -later kh-new-user
+terms_phase 1 "$T/later.log" t2
+got=$(unusual "$T/out1t2.json")
+[ "$got" = 1 ] && ok || bad "the next owner alerted on $got new terms, not just the new user's"
+grep '"k8s-unusual-decision-ua"' "$T/out1t2.json" | grep -q kh-new-user && ok ||
+	bad "the new user's term did not alert"
+grep -q 'new terms loaded' "$T/run1t2.err" && ! grep -q ' 0 new terms loaded' "$T/run1t2.err" &&
+	ok || bad "the next owner loaded no terms: $(grep 'cluster:' "$T/run1t2.err" | tail -1)"
+# the control: without the terms in Redis, the same trimmed takeover alerts on them all again
+trim
+for k in $("${RCLI[@]}" --raw keys "$CNAME:terms:*"); do "${RCLI[@]}" del "$k" > /dev/null; done
+python3 "$S/tests/lib/shift_log.py" "$S/tests/data/attack.log" "$T/later2.log" 2 -later2
+terms_phase 2 "$T/later2.log" t3
+[ "$(unusual "$T/out2t3.json")" -ge "$want" ] && ok ||
+	bad "control: without the stored terms only $(unusual "$T/out2t3.json") alerts (the test is blind)"
 
 stop_redis
 echo "$pass passed, $failed failed"
