@@ -79,12 +79,12 @@ static ssize_t cookie_write(void *cookie, const char *data, size_t n)
 
 static void part_drop(struct part *pt)
 {
+	terms__free(pt->terms); /* first: it unhooks itself from the pipeline's histories */
+	pt->terms = NULL;
 	pipeline__free(pt->p);
 	if (pt->out)
 		fclose(pt->out);
 	reorder__fini(&pt->ro);
-	terms__free(pt->terms);
-	pt->terms = NULL;
 	free(pt->buf);
 	pt->p = NULL;
 	pt->out = NULL;
