@@ -65,6 +65,7 @@ struct kh_counters {
 
 struct kh_config;
 struct kh_pipeline;
+struct kh_node_secret_read;
 
 /*
  * Which detections a pipeline runs. Single-node mode runs them all. Cluster mode splits them:
@@ -88,6 +89,9 @@ struct kh_pipeline_opts {
 	 */
 	uint64_t (*fact_mark)(void *ctx);
 	uint64_t (*fact_durable)(void *ctx);
+	/* KH_SCOPE_LOCAL: called (with fact_ctx) for every secret-material open of an exec session
+	 */
+	void (*node_fact_fn)(void *ctx, const struct kh_node_secret_read *r);
 	/* Sigma rule files or directories, loaded after the config's rules.paths (keyhole/sigma.h)
 	 */
 	const char *const *rule_paths;
@@ -117,6 +121,17 @@ int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
  */
 int pipeline__feed_fact(struct kh_pipeline *p, const char *line, size_t len,
 			const struct kh_origin *o, int rules_too);
+
+/*
+ * A pods/exec (attach, debug, nodes/proxy exec) request another instance captured, as a fact
+ * line (cluster mode's node feed): parsed and given to the exec join only, so this node's exec
+ * alerts name its user; not counted as a line, not published again. Returns 0, -EINVAL when it
+ * does not parse, or -EIO when the output failed.
+ */
+int pipeline__feed_remote_request(struct kh_pipeline *p, const char *line, size_t len);
+
+/* a node's secret-material open (cluster mode's correlator): to escalate-then-loot only */
+void pipeline__feed_node_secret_read(struct kh_pipeline *p, const struct kh_node_secret_read *r);
 
 /*
  * Count and report a line its source could not deliver whole (longer than the line maximum):
@@ -177,6 +192,9 @@ void pipeline__forget_written(struct kh_pipeline *p);
 void pipeline__set_learn_only(struct kh_pipeline *p, int on);
 
 const struct kh_counters *pipeline__counters(const struct kh_pipeline *p);
+/* the pipeline's rules engine (for metrics__add_rules) */
+struct kh_rules;
+const struct kh_rules *pipeline__rules(const struct kh_pipeline *p);
 
 /*
  * The histories the pipeline's rules keep (new terms): up to @cap, each with its rule id.

@@ -11,6 +11,7 @@
 #ifndef KEYHOLE_RULES_ENGINE_H
 #define KEYHOLE_RULES_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "keyhole/audit_event.h"
@@ -31,6 +32,17 @@ struct kh_rules *rules__new_table(const struct kh_rule *const *table, const stru
 void rules__on_event(struct kh_rules *r, const struct audit_event *ev);
 /* a node event (exec watch) to every rule that takes them */
 void rules__on_node_event(struct kh_rules *r, const struct node_event *ev);
+/*
+ * An audit event another instance captured (cluster mode's pods/exec requests, src/cluster):
+ * only to the rules that pair audit requests with node events (the exec join), so the per-event
+ * rules, which ran where it was captured, do not alert on it twice.
+ */
+void rules__on_remote_event(struct kh_rules *r, const struct audit_event *ev);
+/*
+ * What a node's exec join keeps (pods/exec, pods/attach, an ephemeral container, a nodes/proxy
+ * request running a command in a pod): what cluster mode sends to every node.
+ */
+bool rules__is_exec_request(const struct audit_event *ev);
 void rules__flush(struct kh_rules *r);
 void rules__free(struct kh_rules *r);
 
@@ -40,6 +52,8 @@ int64_t rules__window_ns(const struct kh_rules *r);
 size_t rules__n(const struct kh_rules *r);
 const struct kh_rule *rules__rule(const struct kh_rules *r, size_t i);
 struct kh_history *rules__history(const struct kh_rules *r, size_t i);
+/* the counters rule @i's state keeps (*@n of them; NULL and 0: none, or disabled) */
+const struct kh_rule_counter *rules__counters(const struct kh_rules *r, size_t i, size_t *n);
 
 /* entries in kh_rule_table (the size of kh_counters.alerts_by_rule) */
 size_t rules__count(void);

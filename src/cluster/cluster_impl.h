@@ -16,9 +16,10 @@
 struct queued_fact {
 	char *line;
 	uint32_t len;
-	int32_t partition; /* -1: every partition */
+	int32_t partition; /* -1: every partition; QF_EXEC_STREAM: the exec stream (node_feed.h) */
 	uint64_t seq;	   /* the checkpoint gate's sequence (memory queue) */
 };
+#define QF_EXEC_STREAM (-2)
 
 struct disk_queue;
 
@@ -46,6 +47,8 @@ struct kh_cluster {
 	pthread_t cor_thread;
 	bool cor_started;
 	atomic_bool cor_stop;
+
+	struct node_feed *nf; /* the exec stream's reader, while this node's exec watch runs */
 
 	/* counters (kh_cluster_stats), written by one thread each */
 	atomic_uint_fast64_t published, dropped, too_big, consumed, bad, written, fenced,

@@ -173,8 +173,11 @@ static int header_int(const char *line, size_t len, size_t *pos, const char *key
 		neg = 1, i++;
 	if (i >= len || line[i] < '0' || line[i] > '9')
 		return -1;
-	for (*v = 0; i < len && line[i] >= '0' && line[i] <= '9'; i++)
+	for (*v = 0; i < len && line[i] >= '0' && line[i] <= '9'; i++) {
+		if (*v > (INT64_MAX - (line[i] - '0')) / 10)
+			return -1; /* not a number a fact holds (a stream entry is input too) */
 		*v = *v * 10 + (line[i] - '0');
+	}
 	if (neg)
 		*v = -*v;
 	if (i >= len || line[i] != ',')

@@ -492,11 +492,22 @@ static void install_signals(void)
 static void catch_up_new_watches(struct run *r);
 
 /* the loop: poll, flush alerts after each batch, counters on SIGUSR1, heartbeat */
+/* cluster mode: another instance's pods/exec request, for this node's exec join */
+static int feed_remote(void *ctx, const char *line, size_t len)
+{
+	struct run *r = ctx;
+
+	return pipeline__feed_remote_request(r->p, line, len);
+}
+
 static int run_loop(struct run *r)
 {
 	while (!stop_requested) {
 		struct capture_stats s;
 		int n = capture__poll(r->c, 100);
+
+		if (n >= 0 && r->cl)
+			n += (int)cluster__drain_exec_requests(r->cl, feed_remote, r);
 
 		if (n < 0) {
 			kh_log(KH_LOG_ERROR, "capture stopped: %s", strerror(-n));
@@ -675,6 +686,7 @@ static int start_metrics(struct run *r)
 		return 0;
 	r->m = metrics__new();
 	if (!r->m || metrics__add_pipeline(r->m, pipeline__counters(r->p)) ||
+	    metrics__add_rules(r->m, pipeline__rules(r->p)) ||
 	    (r->resume && resume__add_metrics(r->resume, r->m)) ||
 	    capture__add_metrics(r->c, r->m) || (r->cl && cluster__add_metrics(r->cl, r->m)) ||
 	    (r->ew && exec_watch__add_metrics(r->ew, r->m)) || metrics__serve(r->m, addr)) {
@@ -703,6 +715,14 @@ static uint64_t fact_mark(void *ctx)
 static uint64_t fact_durable(void *ctx)
 {
 	return cluster__fact_durable(((struct run *)ctx)->cl);
+}
+
+static void publish_node_read(void *ctx, const struct kh_node_secret_read *sr)
+{
+	struct run *r = ctx;
+
+	if (r->cl)
+		cluster__publish_node_read(r->cl, sr);
 }
 
 static enum kh_cluster_role role_named(const char *s)
@@ -774,6 +794,7 @@ static int run_start(struct run *r)
 		po.fact_fn = publish;
 		po.fact_mark = fact_mark;
 		po.fact_durable = fact_durable;
+		po.node_fact_fn = publish_node_read;
 		po.fact_ctx = r;
 	}
 	r->p = pipeline__new(&po);
@@ -810,6 +831,8 @@ static int run_start(struct run *r)
 	if (r->clustered && (err = start_cluster(r, co.audit_log)) != 0)
 		return err;
 	start_exec_watch(r);
+	if (r->cl && r->ns)
+		cluster__start_node_feed(r->cl); /* reported; the exec watch runs on without it */
 	/* attached: from here on, only what following a restarted apiserver needs (before the
 	 * metrics thread starts, since capabilities are per thread) */
 	if ((err = privileges__drop_to_run(co.tap_mode != TAP_MODE_TRACEPOINT)) != 0)

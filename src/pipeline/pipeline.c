@@ -37,7 +37,8 @@ struct kh_pipeline {
 	void (*fact_fn)(void *ctx, const struct audit_event *ev);
 	void *fact_ctx;
 	uint64_t (*fact_mark)(void *ctx), (*fact_durable)(void *ctx);
-	struct ckpt_gate gate;	/* gate.ring NULL: positions go straight to the checkpoint */
+	struct ckpt_gate gate; /* gate.ring NULL: positions go straight to the checkpoint */
+	void (*node_fact_fn)(void *ctx, const struct kh_node_secret_read *r);
 	struct kh_sigma *sigma; /* Sigma rules from files; NULL when no path was given */
 	const char *rule_paths[KH_SIGMA_MAX_PATHS];
 	size_t n_rule_paths;
@@ -138,6 +139,7 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 		goto err_free;
 	p->fact_fn = opts->fact_fn;
 	p->fact_ctx = opts->fact_ctx;
+	p->node_fact_fn = opts->node_fact_fn;
 	/* the local half of cluster mode leaves escalate-then-loot to the correlators */
 	if (opts->scope != KH_SCOPE_LOCAL) {
 		p->correlate = correlate__new(opts->cfg, p->emit);
@@ -318,12 +320,35 @@ int pipeline__feed_node_event(struct kh_pipeline *p, const struct node_event *ev
 		node_event__secret_read(ev, &r, id, sizeof(id));
 		if (p->correlate)
 			correlate__on_node_secret_read(p->correlate, &r);
+		if (p->node_fact_fn)
+			p->node_fact_fn(p->fact_ctx, &r);
 	}
 	if (p->c.output_errors != p->output_errors_seen) {
 		p->output_errors_seen = p->c.output_errors;
 		return -EIO;
 	}
 	return 0;
+}
+
+int pipeline__feed_remote_request(struct kh_pipeline *p, const char *line, size_t len)
+{
+	struct kh_parse_error pe = {0, "unknown"};
+	struct audit_event ev;
+
+	if (audit_parse__line(line, len, &ev, &pe) != 0)
+		return -EINVAL;
+	rules__on_remote_event(p->rules, &ev);
+	if (p->c.output_errors != p->output_errors_seen) {
+		p->output_errors_seen = p->c.output_errors;
+		return -EIO;
+	}
+	return 0;
+}
+
+void pipeline__feed_node_secret_read(struct kh_pipeline *p, const struct kh_node_secret_read *r)
+{
+	if (p->correlate)
+		correlate__on_node_secret_read(p->correlate, r);
 }
 
 void pipeline__flush(struct kh_pipeline *p)
@@ -421,4 +446,9 @@ void pipeline__set_learn_only(struct kh_pipeline *p, int on)
 const struct kh_counters *pipeline__counters(const struct kh_pipeline *p)
 {
 	return &p->c;
+}
+
+const struct kh_rules *pipeline__rules(const struct kh_pipeline *p)
+{
+	return p->rules;
 }

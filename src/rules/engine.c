@@ -108,6 +108,18 @@ void rules__on_event(struct kh_rules *r, const struct audit_event *ev)
 	emit__event_end(r->e, ev, r->n_idx);
 }
 
+void rules__on_remote_event(struct kh_rules *r, const struct audit_event *ev)
+{
+	emit__event_begin(r->e, ev);
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->off[i] || !r->table[i]->on_event || !r->table[i]->on_node_event)
+			continue;
+		emit__set_rule(r->e, r->gidx[i]);
+		r->table[i]->on_event(r->state[i], ev, r->e);
+	}
+	emit__event_end(r->e, ev, r->n_idx);
+}
+
 void rules__on_node_event(struct kh_rules *r, const struct node_event *ev)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -152,6 +164,14 @@ size_t rules__n(const struct kh_rules *r)
 const struct kh_rule *rules__rule(const struct kh_rules *r, size_t i)
 {
 	return i < r->n ? r->table[i] : NULL;
+}
+
+const struct kh_rule_counter *rules__counters(const struct kh_rules *r, size_t i, size_t *n)
+{
+	*n = 0;
+	if (i >= r->n || r->off[i] || !r->table[i]->counters || !r->state[i])
+		return NULL;
+	return r->table[i]->counters(r->state[i], n);
 }
 
 struct kh_history *rules__history(const struct kh_rules *r, size_t i)

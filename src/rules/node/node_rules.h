@@ -14,7 +14,7 @@
 #include "keyhole/node_event.h"
 #include "keyhole/rule.h"
 #include "rules/node/exec_join.h"
-#include "keyhole/fifo_map.h"
+#include "keyhole/keytab.h"
 
 struct node_rule_tun {
 	int64_t join_window_ns; /* pods/exec request to session start, either way; 0: 30 s */
@@ -62,8 +62,7 @@ extern const struct kh_rule rule_node_audit_log_tamper;
 struct node_rule_state {
 	struct exec_join *join;
 	struct node_rule_tun t;
-	struct fifo_map repeats; /* hash(container, command) -> slot in repeat_at */
-	int64_t *repeat_at;	 /* when that pair last alerted */
+	struct keytab *repeats; /* hash(container, command) -> when that pair last alerted */
 	uint64_t repeats_suppressed;
 	/*
 	 * sessions of a new container in a running one's pid namespace with no ephemeral-container
@@ -71,7 +70,12 @@ struct node_rule_state {
 	 * so)
 	 */
 	uint64_t new_container_unpaired;
+	struct kh_rule_counter counters[KH_EXEC_JOIN_COUNTERS]; /* the join's, for /metrics */
+	size_t n_counters;
 };
+
+/* the rule counters of a node rule's state (kh_rule.counters) */
+const struct kh_rule_counter *node_rule__counters(const void *state, size_t *n);
 
 /* true (and counted) when @ev's session is a new container no kubectl debug accounts for */
 bool node_rule__unpaired_new_container(struct node_rule_state *s, const struct node_event *ev,
