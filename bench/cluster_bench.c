@@ -51,6 +51,8 @@ static void publish_one(struct kh_cluster *c, long i, const char *run)
 		cluster__publish(c, &ev);
 }
 
+static const char *queue_dir; /* the disk queue of the next start (NULL: memory) */
+
 static struct kh_cluster *start(const char *url, const char *name, enum kh_cluster_role role,
 				FILE *out, int64_t lag_ns)
 {
@@ -65,6 +67,7 @@ static struct kh_cluster *start(const char *url, const char *name, enum kh_clust
 	o.lag_ns = lag_ns;
 	o.lease_ns = 2ll * 1000000000;
 	o.queue_max = 1000000;
+	o.queue_dir = queue_dir;
 	o.out = out;
 	o.tls_ca_file = getenv("KH_BENCH_TLS_CA"); /* rediss:// (cluster-bench --tls) */
 	if (cluster__start(&o, &c)) {
@@ -93,8 +96,8 @@ static void bench_throughput(const char *url, const char *run)
 	for (long i = 0; i < n; i++)
 		publish_one(c, i, run);
 	wait_published(c, n);
-	printf("facts through redis (publish, XADD acknowledged): %.0f facts/s (%ld facts)\n",
-	       n / ((now_ns() - t0) / 1e9), n);
+	printf("facts through redis (publish, %sXADD acknowledged): %.0f facts/s (%ld facts)\n",
+	       queue_dir ? "disk queue, " : "", n / ((now_ns() - t0) / 1e9), n);
 	cluster__stop(c);
 	cluster__free(c);
 }
@@ -247,6 +250,12 @@ int main(int argc, char **argv)
 	}
 	snprintf(run, sizeof(run), "b%d", (int)getpid());
 	bench_throughput(argv[1], strcat(run, "t"));
+	if (getenv("KH_BENCH_QUEUE_DIR")) { /* the same through the disk queue */
+		queue_dir = getenv("KH_BENCH_QUEUE_DIR");
+		run[strlen(run) - 1] = 'd';
+		bench_throughput(argv[1], run);
+		queue_dir = NULL;
+	}
 	run[strlen(run) - 1] = 'l';
 	bench_latency(argv[1], run, 0);
 	run[strlen(run) - 1] = 'm';

@@ -42,6 +42,8 @@ struct kh_cluster_opts {
 	uint32_t queue_max;	     /* facts kept in memory while Redis is away (then dropped) */
 	uint32_t stream_maxlen;	     /* facts kept per partition stream (XADD MAXLEN ~) */
 	int64_t dedup_ttl_ns;	     /* how long an alert line's fence key lives */
+	const char *queue_dir;	     /* the on-disk fact queue (NULL: memory only) */
+	uint64_t queue_max_bytes;    /* its bound */
 	FILE *out;		     /* where the correlator writes alert lines */
 	const struct kh_config *cfg; /* the rules' settings for the correlator's pipelines */
 	/* rediss:// only: the CA file (NULL: the system store), a client certificate and its key
@@ -64,6 +66,13 @@ struct kh_cluster_stats {
 	uint64_t takeovers;	   /* partitions acquired (each rebuilt from its stream) */
 	int64_t bus_lag_ns;	   /* gauge: arrival - event time of the last fact consumed */
 	int connected;		   /* gauge: the publisher's connection is up */
+	/* the disk queue (cluster.queue_dir); all 0 without one */
+	uint64_t disk_bytes;	    /* gauge: bytes of facts on disk not acknowledged */
+	uint64_t disk_recovered;    /* facts an earlier run left on disk, found at start */
+	uint64_t disk_corrupt;	    /* damaged records (or cursor) found and cut away */
+	uint64_t disk_write_errors; /* appends the disk refused (the fact counted dropped) */
+	uint64_t terms_loaded;	    /* new terms read back from Redis at takeovers */
+	uint64_t terms_lost;	    /* new terms not stored: Redis away too long, or refused */
 	/* the node feed (this node's exec join; zero without one) */
 	uint64_t exec_requests_received; /* other instances' requests read from the exec stream */
 	uint64_t exec_requests_fed;	 /* of them, given to the exec join */
@@ -101,6 +110,17 @@ int cluster__start_node_feed(struct kh_cluster *c);
  */
 size_t cluster__drain_exec_requests(struct kh_cluster *c,
 				    int (*fn)(void *ctx, const char *line, size_t len), void *ctx);
+
+/*
+ * The checkpoint gate (with a state file): facts are numbered in the order they were queued.
+ * cluster__fact_mark() is the number of the last one queued, cluster__fact_durable() the number
+ * up to which every fact is safe: acknowledged by Redis, or synced to the disk queue. An audit
+ * line's position may be saved once the mark taken after its fact is durable, so a crash never
+ * leaves a line behind the checkpoint whose fact was only in memory. (A dropped fact is counted,
+ * not waited for.) Both are 0 for a NULL @c.
+ */
+uint64_t cluster__fact_mark(struct kh_cluster *c);
+uint64_t cluster__fact_durable(struct kh_cluster *c);
 
 /*
  * Stop: publish what is queued (up to a short deadline, the rest counted as dropped), let the

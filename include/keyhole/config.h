@@ -129,6 +129,8 @@ struct kh_cluster_config {
 	const char *tls_cert_file;   /* rediss://: client certificate (tls-auth-clients) */
 	const char *tls_key_file;    /* its private key, unencrypted PEM */
 	const char *tls_server_name; /* the name the certificate must hold (NULL: the URL's host) */
+	const char *queue_dir;	  /* facts not acknowledged kept on disk here; NULL: memory only */
+	uint64_t queue_max_bytes; /* the disk queue's bound */
 };
 
 struct kh_metrics_config {

@@ -34,6 +34,15 @@ int history__lookup(const struct kh_history *h, const void *key, size_t len, int
 		    int64_t *last_ns);
 
 /*
+ * Call @fn after every history__see() that recorded (not after a restore): the key, the event
+ * time and when it was last seen before (0: new). Cluster mode's correlator keeps the history in
+ * Redis this way. NULL @fn: no observer.
+ */
+typedef void (*history_observe_fn)(const void *key, size_t len, int64_t t_ns, int64_t prev_last_ns,
+				   void *arg);
+void history__observe(struct kh_history *h, history_observe_fn fn, void *arg);
+
+/*
  * Forget keys last seen before @cutoff_ns, oldest first, stopping at the first key that is not
  * (the order is touch order, so with events in time order this is exact). Cheap enough to call
  * on every event.

@@ -106,6 +106,12 @@ struct kh_pipeline_opts {
 	/* KH_SCOPE_LOCAL: called with every parsed event, after the local rules */
 	void (*fact_fn)(void *ctx, const struct audit_event *ev);
 	void *fact_ctx;
+	/*
+	 * KH_SCOPE_LOCAL with a state file: the checkpoint gate (cluster__fact_mark/_durable). A
+	 * line's position is saved only once the facts queued up to it are durable.
+	 */
+	uint64_t (*fact_mark)(void *ctx);
+	uint64_t (*fact_durable)(void *ctx);
 	/* KH_SCOPE_LOCAL: called (with fact_ctx) for every secret-material open of an exec session
 	 */
 	void (*node_fact_fn)(void *ctx, const struct kh_node_secret_read *r);
@@ -212,5 +218,13 @@ const struct kh_counters *pipeline__counters(const struct kh_pipeline *p);
 /* the pipeline's rules engine (for metrics__add_rules) */
 struct kh_rules;
 const struct kh_rules *pipeline__rules(const struct kh_pipeline *p);
+
+/*
+ * The histories the pipeline's rules keep (new terms): up to @cap, each with its rule id.
+ * Returns how many. For cluster mode's correlator, which shares them through Redis.
+ */
+struct kh_history;
+size_t pipeline__histories(struct kh_pipeline *p, const char **ids, struct kh_history **hs,
+			   size_t cap);
 
 #endif /* KEYHOLE_PIPELINE_H */

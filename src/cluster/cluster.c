@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster_impl.h"
+#include "cluster/disk_queue.h"
 #include "cluster/fact.h"
 #include "cluster/node_fact.h"
 #include "cluster/node_feed.h"
@@ -38,6 +39,7 @@ void cluster_opts__defaults(struct kh_cluster_opts *o)
 	o->queue_max = 100000;
 	o->stream_maxlen = 1000000;
 	o->dedup_ttl_ns = 7ll * 24 * 3600 * 1000000000;
+	o->queue_max_bytes = 1ull << 30;
 }
 
 void cluster_opts__from_config(struct kh_cluster_opts *o, const struct kh_config *cfg)
@@ -68,6 +70,8 @@ void cluster_opts__from_config(struct kh_cluster_opts *o, const struct kh_config
 	o->tls_cert_file = k->tls_cert_file;
 	o->tls_key_file = k->tls_key_file;
 	o->tls_server_name = k->tls_server_name;
+	o->queue_dir = k->queue_dir;
+	o->queue_max_bytes = k->queue_max_bytes;
 	o->cfg = cfg;
 }
 
@@ -120,7 +124,9 @@ static int setup(struct kh_cluster *c, const struct kh_cluster_opts *o)
 	snprintf(c->owner, sizeof(c->owner), "%s/%d/%016llx", c->node, (int)getpid(),
 		 (unsigned long long)tag);
 	c->q = calloc(o->queue_max, sizeof(*c->q));
-	return c->q ? 0 : -ENOMEM;
+	if (!c->q)
+		return -ENOMEM;
+	return cluster_disk__open(c);
 }
 
 /* one attempt now, so a refused login or a TLS URL stops the start with its reason */
@@ -134,6 +140,12 @@ static int first_contact(struct kh_cluster *c)
 	if (f == BUS_FAIL_CONFIG) {
 		kh_log(KH_LOG_ERROR, "cluster: %s", err);
 		return -EACCES;
+	}
+	if (c->dq) {
+		struct dq_stats s;
+
+		dq__stats(c->dq, &s);
+		atomic_store(&c->queued, s.pending);
 	}
 	if (f == BUS_OK)
 		kh_log(KH_LOG_INFO,
@@ -193,6 +205,11 @@ static void enqueue(struct kh_cluster *c, int32_t partition)
 	}
 	memcpy(f.line, c->j.buf, f.len + 1);
 	f.partition = partition;
+	if (c->dq) {
+		cluster_disk__publish(c, f.line, f.len, f.partition);
+		free(f.line);
+		return;
+	}
 	pthread_mutex_lock(&c->mu);
 	if (c->q_len == c->o.queue_max) {
 		pthread_mutex_unlock(&c->mu);
@@ -200,6 +217,7 @@ static void enqueue(struct kh_cluster *c, int32_t partition)
 		atomic_fetch_add(&c->dropped, 1);
 		return;
 	}
+	f.seq = atomic_fetch_add(&c->issued, 1) + 1;
 	c->q[(c->q_head + c->q_len) % c->o.queue_max] = f;
 	c->q_len++;
 	atomic_store(&c->queued, c->q_len);
@@ -275,6 +293,7 @@ void cluster__free(struct kh_cluster *c)
 	for (size_t i = 0; i < c->q_len; i++)
 		free(c->q[(c->q_head + i) % c->o.queue_max].line);
 	free(c->q);
+	dq__close(c->dq);
 	node_feed__free(c->nf);
 	bus__fini(&c->pub_bus);
 	json_out__free(&c->j);
@@ -300,6 +319,17 @@ void cluster__stats(struct kh_cluster *c, struct kh_cluster_stats *s)
 	s->takeovers = atomic_load(&c->takeovers);
 	s->bus_lag_ns = atomic_load(&c->lag_ns);
 	s->connected = atomic_load(&c->connected);
+	s->terms_loaded = atomic_load(&c->terms_loaded);
+	s->terms_lost = atomic_load(&c->terms_lost);
+	if (c->dq) {
+		struct dq_stats d;
+
+		dq__stats(c->dq, &d);
+		s->disk_bytes = d.bytes;
+		s->disk_recovered = d.recovered;
+		s->disk_corrupt = d.corrupt;
+		s->disk_write_errors = d.write_errors;
+	}
 	if (c->nf) {
 		struct node_feed_stats f;
 
@@ -310,6 +340,16 @@ void cluster__stats(struct kh_cluster *c, struct kh_cluster_stats *s)
 	}
 }
 
+uint64_t cluster__fact_mark(struct kh_cluster *c)
+{
+	return c ? atomic_load(&c->issued) : 0;
+}
+
+uint64_t cluster__fact_durable(struct kh_cluster *c)
+{
+	return c ? atomic_load(&c->durable) : 0;
+}
+
 void cluster__print_stats(struct kh_cluster *c, FILE *f)
 {
 	struct kh_cluster_stats s;
@@ -318,13 +358,23 @@ void cluster__print_stats(struct kh_cluster *c, FILE *f)
 	fprintf(f,
 		"keyhole: cluster: %llu facts published, %llu queued, %llu dropped, %llu too big; "
 		"correlator: %llu facts consumed, %llu bad, %llu alerts written, %llu fenced, "
-		"%llu partitions owned, %llu takeovers; %llu reconnects\n",
+		"%llu partitions owned, %llu takeovers, %llu new terms loaded, %llu lost; "
+		"%llu reconnects",
 		(unsigned long long)s.facts_published, (unsigned long long)s.facts_queued,
 		(unsigned long long)s.facts_dropped, (unsigned long long)s.facts_too_big,
 		(unsigned long long)s.facts_consumed, (unsigned long long)s.facts_bad,
 		(unsigned long long)s.alerts_written, (unsigned long long)s.alerts_fenced,
 		(unsigned long long)s.partitions_owned, (unsigned long long)s.takeovers,
+		(unsigned long long)s.terms_loaded, (unsigned long long)s.terms_lost,
 		(unsigned long long)s.reconnects);
+	if (c->dq)
+		fprintf(f,
+			"; disk queue: %llu bytes, %llu facts recovered at start, %llu damaged "
+			"records, %llu write errors",
+			(unsigned long long)s.disk_bytes, (unsigned long long)s.disk_recovered,
+			(unsigned long long)s.disk_corrupt,
+			(unsigned long long)s.disk_write_errors);
+	fputc('\n', f);
 	if (c->nf)
 		fprintf(f,
 			"keyhole: cluster node feed: %llu pods/exec requests of other instances "

@@ -30,11 +30,26 @@ U64(fenced)
 U64(reconnects)
 U64(owned)
 U64(takeovers)
+U64(terms_loaded)
+U64(terms_lost)
 
 static double m_lag(void *ctx)
 {
 	return (double)atomic_load(&((struct kh_cluster *)ctx)->lag_ns) / 1e9;
 }
+
+/* the disk queue's (0 without cluster.queue_dir) */
+#define DISK(field)                                                                                \
+	static double m_##field(void *ctx)                                                         \
+	{                                                                                          \
+		struct kh_cluster_stats s;                                                         \
+		cluster__stats(ctx, &s);                                                           \
+		return (double)s.field;                                                            \
+	}
+DISK(disk_bytes)
+DISK(disk_recovered)
+DISK(disk_corrupt)
+DISK(disk_write_errors)
 
 static double m_connected(void *ctx)
 {
@@ -79,6 +94,22 @@ static const struct series series[] = {
      KH_METRIC_GAUGE, m_lag},
     {"keyhole_cluster_connected", "1 while the publisher's Redis connection is up", KH_METRIC_GAUGE,
      m_connected},
+    {"keyhole_cluster_terms_loaded_total",
+     "new terms read back from Redis at takeovers (the shared history)", KH_METRIC_COUNTER,
+     m_terms_loaded},
+    {"keyhole_cluster_terms_lost_total",
+     "new terms not stored in Redis (it was away too long, or refused)", KH_METRIC_COUNTER,
+     m_terms_lost},
+    {"keyhole_cluster_disk_queue_bytes", "bytes of facts in the disk queue not acknowledged",
+     KH_METRIC_GAUGE, m_disk_bytes},
+    {"keyhole_cluster_disk_queue_recovered_total",
+     "facts an earlier run left in the disk queue, found at start", KH_METRIC_COUNTER,
+     m_disk_recovered},
+    {"keyhole_cluster_disk_queue_corrupt_total",
+     "damaged disk queue records (or cursor) found and cut away", KH_METRIC_COUNTER,
+     m_disk_corrupt},
+    {"keyhole_cluster_disk_queue_write_errors_total",
+     "facts the disk refused (counted as dropped too)", KH_METRIC_COUNTER, m_disk_write_errors},
     {"keyhole_cluster_exec_requests_received_total",
      "pods/exec requests of other instances read from the exec stream", KH_METRIC_COUNTER,
      m_exec_received},

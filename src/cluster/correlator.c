@@ -30,6 +30,7 @@
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
 #include "cluster/hash.h"
+#include "cluster/terms_store.h"
 
 #define READ_COUNT 1000
 #define REORDER_MAX 200000 /* facts held per partition at most (then released early) */
@@ -44,6 +45,8 @@ struct part {
 	size_t len, cap;
 	struct reorder ro;
 	uint64_t line_no;
+	struct terms *terms; /* its new-terms history in Redis */
+	uint64_t terms_lost;
 };
 
 struct cor {
@@ -78,6 +81,8 @@ static ssize_t cookie_write(void *cookie, const char *data, size_t n)
 
 static void part_drop(struct part *pt)
 {
+	terms__free(pt->terms); /* first: it unhooks itself from the pipeline's histories */
+	pt->terms = NULL;
 	pipeline__free(pt->p);
 	if (pt->out)
 		fclose(pt->out);
@@ -88,6 +93,40 @@ static void part_drop(struct part *pt)
 	pt->buf = NULL;
 	pt->len = pt->cap = 0;
 	pt->owned = false;
+}
+
+/* the partition's new terms from Redis into its new pipeline, before its stream */
+static int part_terms(struct cor *k, struct part *pt)
+{
+	char key[300];
+	long n;
+
+	cluster_key(k->c, key, sizeof(key), "terms", pt->id);
+	pt->terms = terms__new(key, pt->p);
+	if (!pt->terms)
+		return -ENOMEM;
+	pt->terms_lost = 0;
+	n = terms__load(pt->terms, &k->bus);
+	if (n < 0) {
+		terms__free(pt->terms);
+		pt->terms = NULL;
+		return -EIO;
+	}
+	atomic_fetch_add(&k->c->terms_loaded, (uint64_t)n);
+	return 0;
+}
+
+/* after the partition's alert lines: what its rules learned, to Redis */
+static void part_terms_flush(struct cor *k, struct part *pt)
+{
+	uint64_t lost;
+
+	terms__flush(pt->terms, &k->bus);
+	lost = terms__lost(pt->terms);
+	if (lost != pt->terms_lost) {
+		atomic_fetch_add(&k->c->terms_lost, lost - pt->terms_lost);
+		pt->terms_lost = lost;
+	}
 }
 
 static int part_start(struct cor *k, struct part *pt)
@@ -104,6 +143,13 @@ static int part_start(struct cor *k, struct part *pt)
 		fclose(pt->out);
 		pt->out = NULL;
 		return -ENOMEM;
+	}
+	if (part_terms(k, pt)) {
+		pipeline__free(pt->p);
+		pt->p = NULL;
+		fclose(pt->out);
+		pt->out = NULL;
+		return -EIO;
 	}
 	reorder__init(&pt->ro, REORDER_MAX);
 	snprintf(pt->last_id, sizeof(pt->last_id), "0-0"); /* rebuild from the first fact */
@@ -323,8 +369,8 @@ static void try_take(struct cor *k, struct part *pt, const char *key, long long 
 	if (!won)
 		return;
 	if (part_start(k, pt)) {
-		kh_log(KH_LOG_ERROR, "cluster correlator: cannot start partition %u: out of memory",
-		       pt->id);
+		kh_log(KH_LOG_ERROR, "cluster correlator: cannot start partition %u (%s); retrying",
+		       pt->id, k->bus.ctx ? "out of memory" : "redis went away");
 		if ((r = cmd(k, "DEL %s", key)))
 			freeReplyObject(r);
 		return;
@@ -451,6 +497,7 @@ static void step(struct cor *k)
 		if (k->parts[i].owned) {
 			release(k, &k->parts[i], 0);
 			drain_lines(k, &k->parts[i]);
+			part_terms_flush(k, &k->parts[i]);
 		}
 }
 
@@ -470,6 +517,7 @@ static void finish(struct cor *k)
 		release(k, pt, 1);
 		pipeline__flush(pt->p);
 		drain_lines(k, pt);
+		part_terms_flush(k, pt);
 		cluster_key(c, key, sizeof(key), "lease", i);
 		if (k->bus.ctx && lease_is_mine(k, key)) {
 			redisReply *r = cmd(k, "DEL %s", key);

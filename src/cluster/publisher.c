@@ -107,6 +107,8 @@ static size_t peek(struct kh_cluster *c, struct queued_fact *batch)
 	for (size_t i = 0; i < n; i++)
 		batch[i] = *q_at(c, i);
 	pthread_mutex_unlock(&c->mu);
+	if (c->dq)
+		n = cluster_disk__peek(c, batch, BATCH);
 	return n;
 }
 
@@ -115,6 +117,7 @@ static void pop(struct kh_cluster *c, size_t n)
 	pthread_mutex_lock(&c->mu);
 	for (size_t i = 0; i < n; i++)
 		free(q_at(c, i)->line);
+	atomic_store(&c->durable, q_at(c, n - 1)->seq);
 	c->q_head = (c->q_head + n) % q_cap(c);
 	c->q_len -= n;
 	atomic_store(&c->queued, c->q_len);
@@ -122,14 +125,17 @@ static void pop(struct kh_cluster *c, size_t n)
 	atomic_fetch_add(&c->published, n);
 }
 
-/* wait for facts or stop; returns false when stopping with nothing left to try */
-static bool wait_work(struct kh_cluster *c, int64_t deadline)
+/*
+ * wait for facts or stop (@down: Redis is away, wait even with facts queued, so an outage does
+ * not spin); returns false when stopping with nothing left to try
+ */
+static bool wait_work(struct kh_cluster *c, int64_t deadline, bool down)
 {
 	struct timespec ts;
 	bool go;
 
 	pthread_mutex_lock(&c->mu);
-	if (!c->q_len && !c->stopping) {
+	if ((down || !atomic_load(&c->queued)) && !c->kick && !c->stopping) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 100 * 1000000;
 		if (ts.tv_nsec >= 1000000000) {
@@ -138,7 +144,8 @@ static bool wait_work(struct kh_cluster *c, int64_t deadline)
 		}
 		pthread_cond_timedwait(&c->cv, &c->mu, &ts);
 	}
-	go = !c->stopping || (c->q_len && bus_now_ns() < deadline);
+	c->kick = false;
+	go = !c->stopping || (atomic_load(&c->queued) && bus_now_ns() < deadline);
 	pthread_mutex_unlock(&c->mu);
 	return go;
 }
@@ -149,15 +156,19 @@ void *publisher__main(void *arg)
 	struct queued_fact batch[BATCH];
 	int64_t deadline = INT64_MAX;
 	char err[512];
+	bool down = false;
 
 	for (;;) {
 		size_t n, sent;
 
 		if (c->stopping && deadline == INT64_MAX)
 			deadline = bus_now_ns() + 2000ll * 1000000; /* drain for two seconds */
-		if (!wait_work(c, deadline))
+		if (!wait_work(c, deadline, down))
 			break;
-		if (bus__ensure(&c->pub_bus, err, sizeof(err)) != BUS_OK) {
+		if (c->dq)
+			cluster_disk__sync(c, false);
+		down = bus__ensure(&c->pub_bus, err, sizeof(err)) != BUS_OK;
+		if (down) {
 			atomic_store(&c->connected, 0);
 			if (c->stopping)
 				break; /* no Redis at stop: what is queued is counted lost below */
@@ -169,8 +180,19 @@ void *publisher__main(void *arg)
 		if (!n)
 			continue;
 		sent = send_batch(c, batch, n);
-		if (sent)
+		if (c->dq)
+			cluster_disk__done(c, batch, n, sent);
+		else if (sent)
 			pop(c, sent);
+	}
+	if (c->dq) { /* what is left stays on disk for the next start */
+		cluster_disk__sync(c, true);
+		if (atomic_load(&c->queued))
+			kh_log(KH_LOG_INFO,
+			       "cluster publisher: %llu facts not published at stop stay in the "
+			       "disk queue %s for the next start",
+			       (unsigned long long)atomic_load(&c->queued), c->o.queue_dir);
+		return NULL;
 	}
 	pthread_mutex_lock(&c->mu);
 	if (c->q_len)

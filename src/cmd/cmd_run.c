@@ -55,6 +55,7 @@ enum {
 	O_CLUSTER_NAME,
 	O_CLUSTER_PASSWORD_FILE,
 	O_CLUSTER_TLS_CA,
+	O_CLUSTER_QUEUE_DIR,
 	O_NODE_NAME,
 	O_ROLE,
 	O_RULES,
@@ -114,6 +115,10 @@ static const struct opt run_opts[] = {
      "rediss://: the CA that signs Redis's certificate (PEM;\n"
      "default: the system store)",
      O_CLUSTER_TLS_CA, OPT_FILE, NULL},
+    {0, "cluster-queue-dir", "DIR",
+     "keep facts Redis has not acknowledged on disk in DIR\n"
+     "(they survive a restart; cluster.queue_dir)",
+     O_CLUSTER_QUEUE_DIR, OPT_FILE, NULL},
     {0, "node-name", "NAME", "this instance in the cluster (default: the host name)", O_NODE_NAME,
      0, NULL},
     {0, "role", "auto|control-plane|node",
@@ -166,6 +171,7 @@ struct run_args {
 	const char *cluster_name;
 	const char *cluster_password_file;
 	const char *cluster_tls_ca;
+	const char *cluster_queue_dir;
 	const char *node_name;
 	const char *role;
 	uint64_t catchup_max_bytes;
@@ -267,6 +273,9 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		break;
 	case O_CLUSTER_TLS_CA:
 		a->cluster_tls_ca = h->val;
+		break;
+	case O_CLUSTER_QUEUE_DIR:
+		a->cluster_queue_dir = h->val;
 		break;
 	case O_NODE_NAME:
 		a->node_name = h->val;
@@ -715,6 +724,17 @@ static void publish(void *ctx, const struct audit_event *ev)
 		cluster__publish(r->cl, ev);
 }
 
+/* the checkpoint gate: a line's position waits for its facts to be safe (0 before the start) */
+static uint64_t fact_mark(void *ctx)
+{
+	return cluster__fact_mark(((struct run *)ctx)->cl);
+}
+
+static uint64_t fact_durable(void *ctx)
+{
+	return cluster__fact_durable(((struct run *)ctx)->cl);
+}
+
 static void publish_node_read(void *ctx, const struct kh_node_secret_read *sr)
 {
 	struct run *r = ctx;
@@ -747,6 +767,8 @@ static int start_cluster(struct run *r, const char *audit_log)
 		o.password_file = r->a.cluster_password_file;
 	if (r->a.cluster_tls_ca)
 		o.tls_ca_file = r->a.cluster_tls_ca;
+	if (r->a.cluster_queue_dir)
+		o.queue_dir = r->a.cluster_queue_dir;
 	if (r->a.role)
 		o.role = role_named(r->a.role);
 	else if (r->cfg->cluster.role && strcmp(r->cfg->cluster.role, "auto") &&
@@ -790,6 +812,8 @@ static int run_start(struct run *r)
 	if (r->clustered) {
 		po.scope = KH_SCOPE_LOCAL;
 		po.fact_fn = publish;
+		po.fact_mark = fact_mark;
+		po.fact_durable = fact_durable;
 		po.node_fact_fn = publish_node_read;
 		po.fact_ctx = r;
 	}
@@ -848,6 +872,8 @@ static int run_finish(struct run *r, int ret)
 		capture__stop(r->c);
 		pipeline__flush(r->p);
 		cluster__stop(r->cl);
+		if (r->cl && pipeline__checkpoint(r->p)) /* the positions the drain made safe */
+			pipeline__save_state(r->p);
 		if (fflush(r->out) || ferror(r->out)) {
 			kh_log(KH_LOG_ERROR, "writing alerts failed: %s", strerror(errno));
 			ret = 1;

@@ -22,6 +22,7 @@
 #include "keyhole/state_file.h"
 #include "keyhole/emit.h"
 #include "keyhole/rules_engine.h"
+#include "pipeline/ckpt_gate.h"
 
 struct kh_pipeline {
 	struct kh_counters c;
@@ -36,6 +37,8 @@ struct kh_pipeline {
 	const struct kh_rule **table; /* the scope's rules (NULL: every rule) */
 	void (*fact_fn)(void *ctx, const struct audit_event *ev);
 	void *fact_ctx;
+	uint64_t (*fact_mark)(void *ctx), (*fact_durable)(void *ctx);
+	struct ckpt_gate gate; /* gate.ring NULL: positions go straight to the checkpoint */
 	void (*node_fact_fn)(void *ctx, const struct kh_node_secret_read *r);
 	struct kh_sigma *sigma; /* Sigma rules from files; NULL when no path was given */
 	const char *rule_paths[KH_SIGMA_MAX_PATHS];
@@ -159,6 +162,13 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 		if (!p->state)
 			goto err_free;
 		p->save_interval_ns = opts->cfg->state_save_interval_ns;
+		if (opts->fact_mark && opts->fact_durable &&
+		    ckpt_gate__init(&p->gate, p->cp) == 0) {
+			p->fact_mark = opts->fact_mark;
+			p->fact_durable = opts->fact_durable;
+		} else if (opts->fact_mark) {
+			goto err_free;
+		}
 	}
 	return p;
 
@@ -176,6 +186,7 @@ void pipeline__free(struct kh_pipeline *p)
 	correlate__free(p->correlate);
 	sigma__free(p->sigma);
 	state__free(p->state);
+	ckpt_gate__fini(&p->gate);
 	checkpoint__free(p->cp);
 	rules__free(p->rules);
 	emit__free(p->emit);
@@ -221,6 +232,24 @@ static int is_blank(const char *s, size_t n)
 static int feed(struct kh_pipeline *p, const char *line, size_t len, const struct kh_origin *o,
 		int rules_too);
 
+/* the line at @pos was processed: its position, now or once its facts are safe (ckpt_gate.h) */
+static void advance(struct kh_pipeline *p, const struct kh_file_pos *pos, struct kstr audit_id,
+		    struct kstr stage, int64_t time_ns)
+{
+	if (!p->gate.ring) {
+		checkpoint__advance(p->cp, pos, audit_id, stage, time_ns);
+		return;
+	}
+	ckpt_gate__push(&p->gate, pos, audit_id, stage, time_ns, p->fact_mark(p->fact_ctx));
+	ckpt_gate__release(&p->gate, p->fact_durable(p->fact_ctx));
+}
+
+static void gate_release(struct kh_pipeline *p)
+{
+	if (p->gate.ring)
+		ckpt_gate__release(&p->gate, p->fact_durable(p->fact_ctx));
+}
+
 int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
 			const struct kh_origin *o)
 {
@@ -253,7 +282,7 @@ static int feed(struct kh_pipeline *p, const char *line, size_t len, const struc
 		p->c.malformed++;
 		report_bad(p, o, &pe, len);
 		if (o->pos && p->cp) /* past it: a restart need not read it again */
-			checkpoint__advance(p->cp, o->pos, (struct kstr){0}, (struct kstr){0}, 0);
+			advance(p, o->pos, (struct kstr){0}, (struct kstr){0}, 0);
 		return 0;
 	}
 	ev.flags |= o->flags;
@@ -267,7 +296,7 @@ static int feed(struct kh_pipeline *p, const char *line, size_t len, const struc
 	if (p->fact_fn)
 		p->fact_fn(p->fact_ctx, &ev);
 	if (o->pos && p->cp)
-		checkpoint__advance(p->cp, o->pos, ev.audit_id, ev.stage, audit_event_time_ns(&ev));
+		advance(p, o->pos, ev.audit_id, ev.stage, audit_event_time_ns(&ev));
 	/* the clock is cheap (vDSO), the save itself runs once per interval at most */
 	if (p->state && (p->c.parsed & 63) == 0)
 		state__maybe_save(p->state, p->save_interval_ns);
@@ -338,8 +367,25 @@ void pipeline__flush(struct kh_pipeline *p)
 	if (p->batch_output && p->out && fflush(p->out))
 		p->c.output_errors++;
 	/* flushed twice (replay's last input, then the end), the history is written once */
+	gate_release(p);
 	if (p->state)
 		state__save_changed(p->state);
+}
+
+size_t pipeline__histories(struct kh_pipeline *p, const char **ids, struct kh_history **hs,
+			   size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rules__n(p->rules) && n < cap; i++) {
+		struct kh_history *h = rules__history(p->rules, i);
+
+		if (h) {
+			ids[n] = rules__rule(p->rules, i)->info->id;
+			hs[n++] = h;
+		}
+	}
+	return n;
 }
 
 struct kh_checkpoint *pipeline__checkpoint(struct kh_pipeline *p)
@@ -349,6 +395,7 @@ struct kh_checkpoint *pipeline__checkpoint(struct kh_pipeline *p)
 
 int pipeline__save_state(struct kh_pipeline *p)
 {
+	gate_release(p);
 	return p->state ? state__save(p->state) : 0;
 }
 

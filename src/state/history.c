@@ -18,6 +18,8 @@ struct seen {
 struct kh_history {
 	struct keytab *t;
 	uint64_t generation;
+	history_observe_fn observe;
+	void *observe_arg;
 };
 
 struct kh_history *history__new(uint64_t max_keys)
@@ -63,7 +65,20 @@ static int record(struct kh_history *h, const void *key, size_t len, int64_t fir
 int history__see(struct kh_history *h, const void *key, size_t len, int64_t t_ns,
 		 int64_t *prev_last_ns)
 {
-	return record(h, key, len, t_ns, t_ns, prev_last_ns);
+	int64_t prev = 0;
+	int err = record(h, key, len, t_ns, t_ns, &prev);
+
+	if (prev_last_ns)
+		*prev_last_ns = prev;
+	if (!err && h->observe)
+		h->observe(key, len, t_ns, prev, h->observe_arg);
+	return err;
+}
+
+void history__observe(struct kh_history *h, history_observe_fn fn, void *arg)
+{
+	h->observe = fn;
+	h->observe_arg = arg;
 }
 
 int history__restore(struct kh_history *h, const void *key, size_t len, int64_t first_ns,
