@@ -15,7 +15,8 @@
 struct req {
 	char *line; /* the latest stage's line, owned */
 	size_t len;
-	int64_t t_ns; /* requestReceivedTimestamp (else stageTimestamp) */
+	int64_t t_ns;	/* requestReceivedTimestamp (else stageTimestamp) */
+	int64_t end_ns; /* its ResponseComplete (or Panic) stage's time; 0 while it streams */
 	char ns[64], pod[254], container[64];
 	char audit_id[KH_NODE_AUDIT_ID_MAX];
 	uint64_t key;	     /* its key in the request map */
@@ -44,6 +45,7 @@ struct jsession {
 	uint64_t proxy_key; /* unpaired: the nodes/proxy request that ran in its pod, 0 for none */
 	char audit_id[KH_NODE_AUDIT_ID_MAX]; /* from its environment, "" when none */
 	bool new_container;		     /* kubectl debug: pairs with ephemeral containers */
+	bool attach;			     /* input on a container's stdin: pairs with attaches */
 	bool id_unmatched;
 	enum exec_attrib_method method;
 	uint32_t n_cand;
@@ -75,6 +77,8 @@ struct exec_join *exec_join__new(const struct exec_join_opts *opts, exec_join_de
 		j->o = *opts;
 	if (j->o.window_ns <= 0)
 		j->o.window_ns = KH_EXEC_JOIN_WINDOW_NS;
+	if (j->o.attach_window_ns <= 0)
+		j->o.attach_window_ns = KH_EXEC_JOIN_ATTACH_WINDOW_NS;
 	if (j->o.wait_ns <= 0)
 		j->o.wait_ns = KH_EXEC_JOIN_WAIT_NS;
 	if (!j->o.max_requests)
@@ -152,6 +156,8 @@ static bool kind_fits(const struct req *r, const struct jsession *js)
 {
 	if (js->new_container)
 		return r->kind == EXEC_REQ_DEBUG;
+	if (js->attach)
+		return r->kind == EXEC_REQ_ATTACH;
 	return r->kind == EXEC_REQ_EXEC || r->kind == EXEC_REQ_ATTACH;
 }
 
@@ -161,6 +167,22 @@ static bool same_pod(const struct req *r, const struct jsession *js)
 		return false;
 	/* the container only tells apart when both sides name one */
 	return !r->container[0] || !js->container[0] || !strcmp(r->container, js->container);
+}
+
+/*
+ * Is @r near enough in time to have started @js? An exec starts its session at once; an attach
+ * opens a stream the user may type into much later, so for an attach session a request received
+ * up to attach_window before the first input fits, unless its stream had ended by then.
+ */
+static bool time_fits(const struct exec_join *j, const struct req *r, const struct jsession *js)
+{
+	if (js->attach && r->t_ns <= js->start_ns) {
+		if ((uint64_t)js->start_ns - (uint64_t)r->t_ns > (uint64_t)j->o.attach_window_ns)
+			return false;
+		return !r->end_ns || r->end_ns >= js->start_ns ||
+		       absdiff(r->end_ns, js->start_ns) <= (uint64_t)j->o.window_ns;
+	}
+	return absdiff(r->t_ns, js->start_ns) <= (uint64_t)j->o.window_ns;
 }
 
 static const struct req *req_by_key(struct exec_join *j, uint64_t key)
@@ -322,7 +344,7 @@ static void pair_waiting(struct exec_join *j, struct req *r, void *ctx)
 			}
 			continue;
 		}
-		if (absdiff(r->t_ns, js->start_ns) > (uint64_t)j->o.window_ns)
+		if (!time_fits(j, r, js))
 			continue;
 		if (!best || absdiff(r->t_ns, js->start_ns) < absdiff(r->t_ns, best->start_ns))
 			best = js;
@@ -359,6 +381,8 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 	slot = fifo_map__find(&j->reqs, key);
 	if (slot >= 0) { /* a later stage of a known request: keep the fuller line */
 		r = &j->req[slot];
+		if (kstr__eq(ev->stage, "ResponseComplete") || kstr__eq(ev->stage, "Panic"))
+			r->end_ns = audit_event_time_ns(ev);
 		free(r->line);
 		r->line = line;
 		r->len = ev->len;
@@ -371,6 +395,8 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 	r->key = key;
 	r->kind = kind;
 	r->t_ns = ev->request_received_ns ? ev->request_received_ns : ev->stage_ns;
+	if (kstr__eq(ev->stage, "ResponseComplete") || kstr__eq(ev->stage, "Panic"))
+		r->end_ns = audit_event_time_ns(ev);
 	if (!kcopy(r->audit_id, sizeof(r->audit_id), ev->audit_id))
 		r->audit_id[0] = 0;
 	if (kind == EXEC_REQ_PROXY) {
@@ -454,8 +480,7 @@ static void pair_by_time(struct exec_join *j, struct jsession *js)
 		struct req *r = &j->req[i];
 
 		if (!r->live || !r->ns[0] || (r->exact && r->claimed_by != js->id) ||
-		    !kind_fits(r, js) || !same_pod(r, js) ||
-		    absdiff(r->t_ns, js->start_ns) > (uint64_t)j->o.window_ns)
+		    !kind_fits(r, js) || !same_pod(r, js) || !time_fits(j, r, js))
 			continue;
 		add_candidate(js, r, dist);
 		if (r->claimed_by)
@@ -512,6 +537,7 @@ static struct jsession *session_insert(struct exec_join *j, const struct node_ev
 	if (!s->audit_id_truncated)
 		snprintf(js->audit_id, sizeof(js->audit_id), "%s", s->audit_id);
 	js->new_container = s->new_container;
+	js->attach = s->attach && !s->new_container;
 	j->n_waiting++;
 	pair_session(j, js, false);
 	if (js->req_key || !js->ns[0] || !js->pod[0]) {

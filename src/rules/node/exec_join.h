@@ -22,7 +22,10 @@
  * window, not claimed exactly by another session) is a candidate: one is a unique match, more
  * are ambiguous and listed. pods/attach requests pair like pods/exec; ephemeral-container
  * patches (kubectl debug) pair only with sessions the kernel saw start a new container in a
- * running pod. A session left without a request is checked against the nodes/proxy requests
+ * running pod. An attach session (no process started: a container process read input from its
+ * container's stdin) pairs only with pods/attach requests, and, since the user may type long after
+ * attaching, with one received up to attach_window (10 min) before that input whose stream was
+ * still open. A session left without a request is checked against the nodes/proxy requests
  * whose kubelet path runs a command in its pod (the kubelet API, reached without pods/exec).
  *
  * The pairing depends only on the order of the events fed in, so two rules each owning a join
@@ -43,10 +46,13 @@ struct exec_join_opts {
 	uint32_t max_requests; /* pods/exec requests remembered; 0: 1024 */
 	uint32_t max_sessions; /* sessions remembered; 0: 1024 */
 	uint32_t max_held;     /* node events held per waiting session; 0: 16 */
+	/* an attach session: how long before its first input its pods/attach may be; 0: 10 min */
+	int64_t attach_window_ns;
 };
 
 #define KH_EXEC_JOIN_WINDOW_NS (30ll * 1000 * 1000 * 1000)
 #define KH_EXEC_JOIN_WAIT_NS (5ll * 1000 * 1000 * 1000)
+#define KH_EXEC_JOIN_ATTACH_WINDOW_NS (600ll * 1000 * 1000 * 1000)
 
 struct exec_join_stats {
 	uint64_t requests;	    /* pods/exec requests seen (distinct) */

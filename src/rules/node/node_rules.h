@@ -115,6 +115,8 @@ void node_alert__write_open(struct json_out *j, const struct node_event *ev,
  */
 void node_alert__attribution(struct json_out *j, const struct node_session *s,
 			     const struct exec_attribution *at);
+/* keyhole.exec_session.kind: "exec", "attach" or "debug-container" */
+const char *node_alert__session_kind(const struct node_session *s);
 /* keyhole.exec_session.parents: the first process's parent chain (pid, name, command line) */
 void node_alert__parents(struct json_out *j, const struct node_session *s);
 
