@@ -408,3 +408,88 @@ Test(node_attribution, debug_container_pairs_with_its_ephemeral_container_patch)
 	cr_assert_str_eq(method(a), "none");
 	cr_assert_eq(alert_lines__count(&al, "node-exec-without-audit"), 1);
 }
+
+/* a pods/@sub request of alice's for api-0 at T0 + @ms, at @stage (stamped @stage_ms) */
+static void feed_staged(const char *sub, const char *id, const char *stage, long ms, long stage_ms)
+{
+	char line[2048], ts[64], sts[64];
+	struct kh_origin o = {.source = "test", .line_no = 1};
+
+	stamp(ts, sizeof(ts), ms);
+	stamp(sts, sizeof(sts), stage_ms);
+	snprintf(
+	    line, sizeof(line),
+	    "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
+	    "\"auditID\":\"%s\",\"stage\":\"%s\",\"requestURI\":"
+	    "\"/api/v1/namespaces/payments/pods/api-0/%s?container=api\\u0026stdin=true\","
+	    "\"verb\":\"create\",\"user\":{\"username\":\"alice\"},\"sourceIPs\":"
+	    "[\"203.0.113.9\"],\"objectRef\":{\"resource\":\"pods\",\"namespace\":\"payments\","
+	    "\"name\":\"api-0\",\"apiVersion\":\"v1\",\"subresource\":\"%s\"},"
+	    "\"requestReceivedTimestamp\":\"%s\",\"stageTimestamp\":\"%s\"}",
+	    id, stage, sub, sub, ts, sts);
+	cr_assert_eq(pipeline__feed_line(p, line, strlen(line), &o), 0);
+}
+
+Test(node_attribution, attach_session_pairs_only_with_an_attach)
+{
+	struct node_session s = sess(50, "api-0", 1000, NULL);
+	json_object *a;
+
+	s.attach = true;
+	feed_exec_request("id-exec", "bob", 990); /* nearer, but an exec starts a process */
+	feed_staged("attach", "id-attach", "ResponseStarted", 500, 500);
+	feed_exec(&s, 1000, "sh");
+	pipeline__flush(p);
+	read_alerts();
+	a = only("node-container-exec");
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_session.kind"), "attach");
+	cr_assert_str_eq(method(a), "unique-match");
+	cr_assert_str_eq(alert_str(a, "kubernetes.audit.auditID"), "id-attach");
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_request.subresource"), "attach");
+	cr_assert_eq(alert_lines__count(&al, "node-exec-without-audit"), 0);
+}
+
+Test(node_attribution, attach_input_minutes_after_the_attach_still_pairs)
+{
+	struct node_session s = sess(51, "api-0", 300000, NULL); /* typed 5 min after attaching */
+
+	s.attach = true;
+	feed_staged("attach", "id-attach", "ResponseStarted", 0, 0);
+	feed_exec(&s, 300000, "sh");
+	pipeline__flush(p);
+	read_alerts();
+	cr_assert_str_eq(alert_str(only("node-container-exec"), "kubernetes.audit.auditID"),
+			 "id-attach");
+	cr_assert_eq(alert_lines__count(&al, "node-exec-without-audit"), 0);
+}
+
+Test(node_attribution, attach_that_ended_or_is_too_old_does_not_pair)
+{
+	struct node_session s = sess(52, "api-0", 300000, NULL);
+	struct node_session t = sess(53, "api-0", 1300000, NULL);
+
+	s.attach = t.attach = true;
+	/* an attach whose stream ended 4 min before the input */
+	feed_staged("attach", "id-ended", "ResponseStarted", 0, 0);
+	feed_staged("attach", "id-ended", "ResponseComplete", 0, 60000);
+	feed_exec(&s, 300000, "sh");
+	/* an attach 11 min before the input, still streaming */
+	feed_staged("attach", "id-old", "ResponseStarted", 640000, 640000);
+	feed_exec(&t, 1300000, "bash"); /* not a repeat of the first */
+	pipeline__flush(p);
+	read_alerts();
+	cr_assert_eq(alert_lines__count(&al, "node-exec-without-audit"), 2);
+	for (size_t i = 0; i < 2; i++)
+		cr_assert_str_eq(method(alert_lines__nth(&al, "node-container-exec", i)), "none");
+}
+
+Test(node_attribution, exec_session_does_not_pair_with_an_attach_from_minutes_ago)
+{
+	struct node_session s = sess(54, "api-0", 300000, NULL);
+
+	feed_staged("attach", "id-attach", "ResponseStarted", 0, 0);
+	feed_exec(&s, 300000, "sh");
+	pipeline__flush(p);
+	read_alerts();
+	cr_assert_str_eq(method(only("node-container-exec")), "none");
+}
