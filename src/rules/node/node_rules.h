@@ -16,6 +16,8 @@
 #include "rules/node/exec_join.h"
 #include "keyhole/fifo_map.h"
 
+#define KH_NODE_PROBES_MAX 64
+
 struct node_rule_tun {
 	int64_t join_window_ns; /* pods/exec request to session start, either way; 0: 30 s */
 	int64_t join_wait_ns;	/* how long an alert waits for its request; 0: 5 s */
@@ -27,6 +29,12 @@ struct node_rule_tun {
 	 */
 	int64_t repeat_window_ns;
 	uint32_t max_repeats; /* (container, command) pairs remembered; 0: 4096 */
+	/*
+	 * the kubelet's exec probe commands (argv joined by single spaces, exactly): a session
+	 * without a request that runs one of them through the container runtime (no login session
+	 * among its parents) is counted, not alerted; NULL-terminated, empty by default
+	 */
+	const char *probe_commands[KH_NODE_PROBES_MAX + 1];
 };
 
 extern const struct node_rule_tun node_rule_defaults;
@@ -71,7 +79,18 @@ struct node_rule_state {
 	 * so)
 	 */
 	uint64_t new_container_unpaired;
+	char **probes; /* copies of t.probe_commands */
+	uint32_t n_probes;
+	uint64_t probes_allowed; /* sessions counted, not alerted, as allowlisted exec probes */
 };
+
+/*
+ * true (and counted) when @ev's session, which no request accounts for, is an allowlisted exec
+ * probe: its first command is exactly one of probe_commands, it came through the container
+ * runtime (neither it nor a parent has an audit login uid: no one typed it on the node), and it
+ * is an exec (not an attach or a new container)
+ */
+bool node_rule__is_allowed_probe(struct node_rule_state *s, const struct node_event *ev);
 
 /* true (and counted) when @ev's session is a new container no kubectl debug accounts for */
 bool node_rule__unpaired_new_container(struct node_rule_state *s, const struct node_event *ev,

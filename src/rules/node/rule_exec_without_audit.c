@@ -56,6 +56,10 @@ static const struct kh_config_key config_keys[] = {
 			"window is counted, not alerted (exec probes; 0s: off)"),
     KH_CFG_UINT_KEY("max_repeats", T, max_repeats, 1, 10000000,
 		    "(container, command) pairs remembered for repeat_window"),
+    KH_CFG_LIST_KEY("probe_commands", T, probe_commands,
+		    "the kubelet's exec probe commands (argv joined by spaces, exact): a session "
+		    "with no request running one through the container runtime is counted, not "
+		    "alerted"),
     KH_CFG_END,
 };
 #undef T
@@ -88,6 +92,8 @@ static void deliver(void *ctx, const struct node_event *ev, const struct audit_e
 	/* a container started in a running one's pid namespace is kubectl debug's or the pod's own
 	 */
 	if (node_rule__unpaired_new_container(c->s, ev, req))
+		return;
+	if (!at->proxy && node_rule__is_allowed_probe(c->s, ev))
 		return;
 	if (!at->proxy && node_rule__is_repeat(c->s, ev))
 		return;

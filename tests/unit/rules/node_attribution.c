@@ -493,3 +493,112 @@ Test(node_attribution, exec_session_does_not_pair_with_an_attach_from_minutes_ag
 	read_alerts();
 	cr_assert_str_eq(method(only("node-container-exec")), "none");
 }
+
+/* a pipeline configured by @yaml (replacing the suite's); the caller frees the returned config */
+static struct kh_config *reconfigure(const char *yaml)
+{
+	struct kh_config *cfg;
+	struct kh_config_error err;
+	struct kh_pipeline_opts o = {0};
+
+	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "test.yaml", &cfg, &err), 0, "%s",
+		     err.msg);
+	pipeline__free(p);
+	o.out = out;
+	o.cfg = cfg;
+	p = pipeline__new(&o);
+	cr_assert(p);
+	return cfg;
+}
+
+static void feed_argv(const struct node_session *s, long ms, const char *const *argv)
+{
+	struct node_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = NODE_EV_EXEC;
+	ev.time_ns = T0 * SEC + ms * 1000000ll;
+	ev.session = s;
+	ev.proc.pid = s->leader_pid;
+	snprintf(ev.proc.comm, sizeof(ev.proc.comm), "%s", argv[0]);
+	ev.session_start = true;
+	ev.exe = argv[0];
+	while (argv[ev.argc])
+		ev.argv[ev.argc] = argv[ev.argc], ev.argc++;
+	ev.argc_total = ev.argc;
+	cr_assert_eq(pipeline__feed_node_event(p, &ev), 0);
+}
+
+Test(node_attribution, allowlisted_probe_is_counted_not_alerted)
+{
+	static const char yaml[] =
+	    "rules:\n"
+	    "  node-exec-without-audit:\n"
+	    "    repeat_window: 0s\n"
+	    "    probe_commands: [\"cat /tmp/healthy\", \"/bin/grpc_health_probe -addr=:8080\"]\n"
+	    "  node-container-exec:\n"
+	    "    repeat_window: 0s\n"
+	    "    probe_commands: [\"cat /tmp/healthy\"]\n";
+	static const char *const probe[] = {"cat", "/tmp/healthy", NULL};
+	static const char *const grpc[] = {"/bin/grpc_health_probe", "-addr=:8080", NULL};
+	static const char *const other_args[] = {"cat", "/var/run/secrets/token", NULL};
+	static const char *const more_args[] = {"cat", "/tmp/healthy", "/etc/shadow", NULL};
+	struct kh_config *cfg = reconfigure(yaml);
+	struct node_session s[6];
+	json_object *a;
+
+	for (int i = 0; i < 6; i++)
+		s[i] = sess(60 + i, "api-0", i * 1000, NULL);
+	/* someone logged in to the node ran the probe's command by hand */
+	s[4].anc[0] =
+	    (struct node_ancestor){.pid = 800, .loginuid = 1000, .sessionid = 3, .comm = "bash"};
+	s[4].n_ancestors = 1;
+	s[5].attach = true; /* typed into an attached stdin, not run by the kubelet */
+	feed_argv(&s[0], 0, probe);
+	feed_argv(&s[1], 1000, grpc);
+	feed_argv(&s[2], 2000, other_args);
+	feed_argv(&s[3], 3000, more_args);
+	feed_argv(&s[4], 4000, probe);
+	feed_argv(&s[5], 5000, probe);
+	pipeline__flush(p);
+	read_alerts();
+	/* the same command with other or more arguments, by hand, or attached: alerted */
+	cr_assert_eq(alert_lines__count(&al, "node-exec-without-audit"), 4);
+	a = alert_lines__nth(&al, "node-exec-without-audit", 0);
+	cr_assert_str_eq(alert_str(a, "process.args.1"), "/var/run/secrets/token");
+	a = alert_lines__nth(&al, "node-exec-without-audit", 1);
+	cr_assert_str_eq(alert_str(a, "process.args.2"), "/etc/shadow");
+	/* each rule has its own list: grpc is allowlisted for one only */
+	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 5);
+	pipeline__free(p);
+	p = NULL;
+	config__free(cfg);
+}
+
+Test(node_attribution, probe_allowlist_does_not_hide_a_request_or_a_proxy)
+{
+	static const char yaml[] = "rules:\n"
+				   "  node-exec-without-audit:\n"
+				   "    probe_commands: [\"cat /tmp/healthy\"]\n"
+				   "  node-container-exec:\n"
+				   "    probe_commands: [\"cat /tmp/healthy\"]\n";
+	static const char *const probe[] = {"cat", "/tmp/healthy", NULL};
+	struct kh_config *cfg = reconfigure(yaml);
+	struct node_session a = sess(70, "api-0", 1000, NULL), b = sess(71, "api-1", 1000, NULL);
+
+	feed_exec_request("id-1", "alice", 900);
+	feed_proxy("id-proxy", "exec/payments/api-1/api?command=cat", 950);
+	feed_argv(&a, 1000, probe);
+	feed_argv(&b, 1000, probe);
+	pipeline__flush(p);
+	read_alerts();
+	/* alice's exec is alerted with her name; the proxied one by the rule, naming eve */
+	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 1);
+	cr_assert_str_eq(alert_str(alert_lines__nth(&al, "node-container-exec", 0), "user.name"),
+			 "alice");
+	cr_assert_str_eq(alert_str(only("node-exec-without-audit"), "keyhole.exec_path.via"),
+			 "kubelet-proxy");
+	pipeline__free(p);
+	p = NULL;
+	config__free(cfg);
+}
