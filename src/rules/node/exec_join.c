@@ -65,6 +65,7 @@ struct exec_join {
 	int64_t next_deadline; /* earliest deadline of a waiting session */
 	int64_t now;
 	struct exec_join_stats st;
+	char node[254]; /* o.node_name's copy, "" when not checked */
 };
 
 struct exec_join *exec_join__new(const struct exec_join_opts *opts, exec_join_deliver_fn fn)
@@ -87,6 +88,9 @@ struct exec_join *exec_join__new(const struct exec_join_opts *opts, exec_join_de
 		j->o.max_sessions = 1024;
 	if (!j->o.max_held)
 		j->o.max_held = 16;
+	if (j->o.node_name)
+		snprintf(j->node, sizeof(j->node), "%s", j->o.node_name);
+	j->o.node_name = NULL; /* the caller's string may go */
 	j->fn = fn;
 	j->req = calloc(j->o.max_requests, sizeof(*j->req));
 	j->s = calloc(j->o.max_sessions, sizeof(*j->s));
@@ -373,6 +377,11 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 	/* of the kubelet API through nodes/proxy, only what runs a command in a pod is kept */
 	if (kind == EXEC_REQ_PROXY && exec_request__proxy_target(ev->request_uri, pns, ppod, pctr))
 		return;
+	/* through another node's kubelet: not a command run here */
+	if (kind == EXEC_REQ_PROXY && j->node[0] && !kstr__eq(ev->object_ref.name, j->node)) {
+		j->st.proxy_other_node++;
+		return;
+	}
 	key = emit__request_key(ev);
 	line = malloc(ev->len ? ev->len : 1);
 	if (!line)

@@ -48,6 +48,11 @@ struct exec_join_opts {
 	uint32_t max_held;     /* node events held per waiting session; 0: 16 */
 	/* an attach session: how long before its first input its pods/attach may be; 0: 10 min */
 	int64_t attach_window_ns;
+	/*
+	 * the Kubernetes name of the node the sessions run on: a nodes/proxy request for another
+	 * node is not kept (its kubelet cannot have run a command here); NULL: not checked
+	 */
+	const char *node_name;
 };
 
 #define KH_EXEC_JOIN_WINDOW_NS (30ll * 1000 * 1000 * 1000)
@@ -61,6 +66,7 @@ struct exec_join_stats {
 	uint64_t exact;		    /* of the joined: by the session's auditID */
 	uint64_t ambiguous;	    /* of the joined: more than one request fitted */
 	uint64_t proxied;	    /* of the unjoined: a nodes/proxy request ran in their pod */
+	uint64_t proxy_other_node;  /* nodes/proxy requests running a command on another node */
 	uint64_t held_overflow;	    /* events delivered early: the session's hold was full */
 	uint64_t request_evictions; /* requests forgotten to make room */
 	uint64_t session_evictions; /* sessions forgotten to make room */

@@ -94,6 +94,7 @@ struct node_rule_state *node_rule_state__new(const struct node_rule_tun *t, exec
 	}
 	o.window_ns = t->join_window_ns;
 	o.wait_ns = t->join_wait_ns;
+	o.node_name = t->node_name;
 	s->join = exec_join__new(&o, fn);
 	if (!s->join) {
 		node_rule_state__free(s);

@@ -35,6 +35,8 @@ struct node_rule_tun {
 	 * among its parents) is counted, not alerted; NULL-terminated, empty by default
 	 */
 	const char *probe_commands[KH_NODE_PROBES_MAX + 1];
+	/* node-exec-without-audit: this node's Kubernetes name (see exec_join_opts.node_name) */
+	const char *node_name;
 };
 
 extern const struct node_rule_tun node_rule_defaults;

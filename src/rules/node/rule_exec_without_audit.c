@@ -60,6 +60,10 @@ static const struct kh_config_key config_keys[] = {
 		    "the kubelet's exec probe commands (argv joined by spaces, exact): a session "
 		    "with no request running one through the container runtime is counted, not "
 		    "alerted"),
+    KH_CFG_STRING_KEY("node_name", T, node_name, 1, 253,
+		      "this node's Kubernetes name: a nodes/proxy request through another node's "
+		      "kubelet is not taken for a session's (default: cluster.node_name; neither "
+		      "set: not checked)"),
     KH_CFG_END,
 };
 #undef T
@@ -126,6 +130,8 @@ static void *state_new(const struct kh_config *cfg)
 	struct node_rule_tun t = defaults;
 
 	config__rule_apply(cfg, info.id, config_keys, &t);
+	if (!t.node_name && cfg)
+		t.node_name = cfg->cluster.node_name;
 	return node_exec_without_audit_new_with(&t);
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alert_lines.h"
 #include "keyhole/config.h"
@@ -601,4 +602,39 @@ Test(node_attribution, probe_allowlist_does_not_hide_a_request_or_a_proxy)
 	pipeline__free(p);
 	p = NULL;
 	config__free(cfg);
+}
+
+/* one session in api-0 after a nodes/proxy exec into it through node n1; its exec_path.via */
+static const char *via_after_proxy_on_n1(const char *yaml)
+{
+	struct kh_config *cfg = reconfigure(yaml);
+	struct node_session s = sess(80, "api-0", 1000, NULL);
+	static char via[32];
+
+	/* a fresh output for each configuration */
+	fflush(out);
+	cr_assert_eq(ftruncate(fileno(out), 0), 0);
+	rewind(out);
+	feed_proxy("id-proxy", "exec/payments/api-0/api?command=sh", 950);
+	feed_exec(&s, 1000, "id");
+	pipeline__flush(p);
+	read_alerts();
+	snprintf(via, sizeof(via), "%s",
+		 alert_str(only("node-exec-without-audit"), "keyhole.exec_path.via"));
+	pipeline__free(p);
+	p = NULL;
+	config__free(cfg);
+	return via;
+}
+
+Test(node_attribution, nodes_proxy_through_another_node_is_not_taken)
+{
+	cr_assert_str_eq(
+	    via_after_proxy_on_n1("rules:\n  node-exec-without-audit:\n    node_name: n2\n"),
+	    "node");
+	cr_assert_str_eq(
+	    via_after_proxy_on_n1("rules:\n  node-exec-without-audit:\n    node_name: n1\n"),
+	    "kubelet-proxy");
+	/* the cluster's node name when the rule names none */
+	cr_assert_str_eq(via_after_proxy_on_n1("cluster:\n  node_name: n2\n"), "node");
 }
