@@ -140,6 +140,12 @@ void node_rule__on_node(void *state, const struct node_event *ev, bool deliver,
 
 	if (ev->kind == NODE_EV_LOG_TAMPER)
 		return; /* not an exec session's */
+	/*
+	 * stdin read in a pid namespace that is no pod's (`unshare -p` in a terminal, a sandbox):
+	 * kubectl attach reaches only pods
+	 */
+	if (ev->session->attach && !ev->session->who.pod_uid[0])
+		return;
 	exec_join__on_node(ctx.s->join, ev, deliver, &ctx);
 }
 

@@ -638,3 +638,16 @@ Test(node_attribution, nodes_proxy_through_another_node_is_not_taken)
 	/* the cluster's node name when the rule names none */
 	cr_assert_str_eq(via_after_proxy_on_n1("cluster:\n  node_name: n2\n"), "node");
 }
+
+Test(node_attribution, attach_session_outside_a_pod_is_not_reported)
+{
+	struct node_session s = sess(90, "api-0", 1000, NULL);
+
+	s.attach = true;
+	s.who.pod_uid[0] = s.who.pod_namespace[0] = s.who.pod_name[0] = 0;
+	s.who.container_id[0] = 0;
+	feed_exec(&s, 1000, "bash");
+	pipeline__flush(p);
+	read_alerts();
+	cr_assert_eq(al.n, 0, "%zu alerts for a terminal read in an unshared pid namespace", al.n);
+}
