@@ -12,7 +12,9 @@
  *      waiting on its stdin with nothing written: no session, no alert;
  *  (d) kubectl debug without --target: a second container with its own pid namespace (joining
  *      only the pod's network and ipc), its ephemeral-container patch and the attach kubectl
- *      debug -i makes: what is typed in it is an attach session attributed to the attach.
+ *      debug -i makes: what is typed in it is an attach session attributed to the attach;
+ *  (e) with node.attach_watch off (exec_watch_opts.no_attach), input opens no session, and an
+ *      exec is still seen.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -151,4 +153,22 @@ Test(exec_attach, d_debug_without_target_is_attributed_through_its_attach)
 	cr_assert_str_eq(alert_str(a, "container.id"), h.pod.debug_id);
 	cr_assert_str_eq(alert_str(a, "user.name"), "alice@example.com");
 	cr_assert_eq(alert_lines__count(&h.al, "node-exec-without-audit"), 0);
+}
+
+static void setup_no_attach(void)
+{
+	struct exec_watch_opts o = {.no_attach = true};
+
+	ew_harness__setup_opts(&h, "exec_attach", INIT_SCRIPT, "init-done", true, &o);
+}
+
+Test(exec_attach, e_attach_watch_off_sees_no_attach, .init = setup_no_attach)
+{
+	type(false, "cat " TOKEN " >/dev/null");
+	ew_harness__alerts_final(&h);
+	cr_assert_eq(h.al.n, 0, "%zu alerts with the attach hooks left out", h.al.n);
+	cr_assert_eq(runc_pod__exec(&h.pod, "id >/dev/null"), 0);
+	ew_harness__alerts_final(&h);
+	cr_assert_str_eq(alert_str(only("node-container-exec"), "keyhole.exec_session.kind"),
+			 "exec");
 }

@@ -13,6 +13,12 @@
 void ew_harness__setup(struct ew_harness *h, const char *test, const char *init_script,
 		       const char *ready, bool attachable)
 {
+	ew_harness__setup_opts(h, test, init_script, ready, attachable, NULL);
+}
+
+void ew_harness__setup_opts(struct ew_harness *h, const char *test, const char *init_script,
+			    const char *ready, bool attachable, const struct exec_watch_opts *o)
+{
 	static char why[256];
 	struct kh_pipeline_opts po = {0};
 	struct node_decode_opts no = {0};
@@ -20,7 +26,7 @@ void ew_harness__setup(struct ew_harness *h, const char *test, const char *init_
 
 	memset(h, 0, sizeof(*h));
 	bpf_need(test, runc_pod__unavailable());
-	err = exec_watch__new(NULL, &h->w);
+	err = exec_watch__new(o, &h->w);
 	if (err) {
 		snprintf(why, sizeof(why), "exec watch did not load: %s", strerror(-err));
 		bpf_need(test, why);

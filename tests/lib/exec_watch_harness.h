@@ -36,6 +36,9 @@ struct ew_harness {
  */
 void ew_harness__setup(struct ew_harness *h, const char *test, const char *init_script,
 		       const char *ready, bool attachable);
+/* the same with the exec watch loaded with @o */
+void ew_harness__setup_opts(struct ew_harness *h, const char *test, const char *init_script,
+			    const char *ready, bool attachable, const struct exec_watch_opts *o);
 void ew_harness__teardown(struct ew_harness *h);
 
 /* poll the ring for @ms */
