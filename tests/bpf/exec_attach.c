@@ -162,7 +162,10 @@ static void setup_no_attach(void)
 	ew_harness__setup_opts(&h, "exec_attach", INIT_SCRIPT, "init-done", true, &o);
 }
 
-Test(exec_attach, e_attach_watch_off_sees_no_attach, .init = setup_no_attach)
+/* a suite of its own: a test's .init would run after the suite's, not instead of it */
+TestSuite(exec_attach_off, .init = setup_no_attach, .fini = teardown, .timeout = 150);
+
+Test(exec_attach_off, e_attach_watch_off_sees_no_attach)
 {
 	type(false, "cat " TOKEN " >/dev/null");
 	ew_harness__alerts_final(&h);
