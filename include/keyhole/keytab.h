@@ -2,11 +2,19 @@
 /*
  * keytab: a bounded map from byte-string keys to fixed-size values, in least-recently-used order.
  *
- * Every window, set and history of the agent is one of these: the bound (max_keys) is fixed at
- * creation, and inserting past it evicts the least recently touched entry (counted). The order
- * is also how stale entries are found without a scan: the oldest are at the front. Keys are
- * hashed with SipHash-2-4 under a per-table random key, so audit lines crafted to collide cannot
- * turn lookups into list walks.
+ * Every window, set, history and table of the agent is one of these (the rules' dedupe and held
+ * alerts, the new-terms history, the exec join, the node decoder's sessions, the Sigma
+ * correlation groups, the correlator's principals, incidents and roles, the report's tallies):
+ * the bound (max_keys) is fixed at creation, and inserting past it evicts the least recently
+ * touched entry (counted). The order is also how stale entries are found without a scan: the
+ * oldest are at the front. Keys are hashed with SipHash-2-4 under a per-table random key, so
+ * audit lines crafted to collide cannot turn lookups into list walks.
+ *
+ * Two orders from one list: keytab__upsert() touches what it finds (least recently used first),
+ * while keytab__find() does not, so a caller that finds before it upserts keeps insertion order
+ * (first in, first out). A caller that must act on what leaves (write a held alert, count it
+ * under its own name) evicts by hand before a full table would: keytab__full(), then
+ * keytab__oldest() and keytab__remove().
  *
  * Values are handed out as pointers into the entry; they stay valid until the entry is removed
  * or evicted. The table never looks inside a value: @drop (optional) releases what a value owns.
@@ -49,9 +57,9 @@ void *keytab__newer(const struct keytab *t, const void *value);
 const void *keytab__key(const struct keytab *t, const void *value, size_t *len);
 uint64_t keytab__count(const struct keytab *t);
 uint64_t keytab__max(const struct keytab *t);
+/* true when the next new key evicts the oldest */
+bool keytab__full(const struct keytab *t);
 uint64_t keytab__evictions(const struct keytab *t);
-/* bytes the table holds now (entries, keys, buckets), without what values own */
-uint64_t keytab__bytes(const struct keytab *t);
 
 /* 16 unpredictable bytes (getrandom; the clock when the pool is not ready yet) */
 void keytab__random_key(uint8_t key[16]);

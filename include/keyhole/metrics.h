@@ -67,6 +67,13 @@ int metrics__add_counter(struct kh_metrics *m, const char *name, const char *hel
  */
 int metrics__add_pipeline(struct kh_metrics *m, const struct kh_counters *c);
 
+/*
+ * Register the counters the rules' states keep (the exec join's, ...), each labelled with its
+ * rule's id. @r must outlive the registry; defined in metrics_pipeline.c.
+ */
+struct kh_rules;
+int metrics__add_rules(struct kh_metrics *m, const struct kh_rules *r);
+
 /* Write every sample in the Prometheus text exposition format 0.0.4. Returns 0 or -EIO. */
 int metrics__render(struct kh_metrics *m, FILE *out);
 

@@ -171,5 +171,8 @@ void pipeline__forget_written(struct kh_pipeline *p);
 void pipeline__set_learn_only(struct kh_pipeline *p, int on);
 
 const struct kh_counters *pipeline__counters(const struct kh_pipeline *p);
+/* the pipeline's rules engine (for metrics__add_rules) */
+struct kh_rules;
+const struct kh_rules *pipeline__rules(const struct kh_pipeline *p);
 
 #endif /* KEYHOLE_PIPELINE_H */

@@ -37,6 +37,13 @@ struct kh_config_key;
 struct kh_history;
 struct node_event;
 
+/* one counter a rule's state keeps, served in /metrics as NAME{rule="<rule id>"} */
+struct kh_rule_counter {
+	const char *name; /* keyhole_..._total */
+	const char *help;
+	const uint64_t *value; /* into the state: valid while the state lives */
+};
+
 struct kh_rule {
 	const struct kh_rule_info *info;
 	/* optional: per-rule state; NULL return with errno set fails start-up */
@@ -65,6 +72,8 @@ struct kh_rule {
 	 * re-reads that much of the log before its checkpoint to rebuild the state (issue 19)
 	 */
 	int64_t (*window_ns)(const void *state);
+	/* optional: the counters this rule's state keeps, *@n of them (for /metrics) */
+	const struct kh_rule_counter *(*counters)(const void *state, size_t *n);
 };
 
 /* the table, in the order `keyhole rules` lists them; NULL-terminated */

@@ -40,6 +40,8 @@ int64_t rules__window_ns(const struct kh_rules *r);
 size_t rules__n(const struct kh_rules *r);
 const struct kh_rule *rules__rule(const struct kh_rules *r, size_t i);
 struct kh_history *rules__history(const struct kh_rules *r, size_t i);
+/* the counters rule @i's state keeps (*@n of them; NULL and 0: none, or disabled) */
+const struct kh_rule_counter *rules__counters(const struct kh_rules *r, size_t i, size_t *n);
 
 /* entries in kh_rule_table (the size of kh_counters.alerts_by_rule) */
 size_t rules__count(void);

@@ -29,7 +29,7 @@ struct keytab {
 	size_t nbuckets; /* power of two */
 	size_t max_buckets;
 	size_t vsize; /* value size rounded up to 8 */
-	uint64_t count, max, evictions, bytes;
+	uint64_t count, max, evictions;
 	struct kt_ent *oldest, *newest;
 	keytab_drop_fn drop;
 	void *drop_arg;
@@ -86,7 +86,6 @@ struct keytab *keytab__new(size_t value_size, uint64_t max_keys, keytab_drop_fn 
 		free(t);
 		return NULL;
 	}
-	t->bytes = sizeof(*t) + t->nbuckets * sizeof(*t->buckets);
 	keytab__random_key(t->seed);
 	return t;
 }
@@ -129,7 +128,6 @@ static void ent_free(struct keytab *t, struct kt_ent *e)
 {
 	if (t->drop)
 		t->drop(e->value, t->drop_arg);
-	t->bytes -= sizeof(*e) + t->vsize + e->klen;
 	t->count--;
 	free(e);
 }
@@ -164,7 +162,6 @@ static void maybe_grow(struct keytab *t)
 		b[e->hash & (nb - 1)] = e;
 	}
 	free(t->buckets);
-	t->bytes += (nb - t->nbuckets) * sizeof(*b);
 	t->buckets = b;
 	t->nbuckets = nb;
 }
@@ -218,7 +215,6 @@ void *keytab__upsert(struct keytab *t, const void *key, size_t len, bool *create
 	t->buckets[h & (t->nbuckets - 1)] = e;
 	lru_append(t, e);
 	t->count++;
-	t->bytes += sizeof(*e) + t->vsize + len;
 	maybe_grow(t);
 	*created = true;
 	return e->value;
@@ -274,12 +270,12 @@ uint64_t keytab__max(const struct keytab *t)
 	return t->max;
 }
 
+bool keytab__full(const struct keytab *t)
+{
+	return t->count >= t->max;
+}
+
 uint64_t keytab__evictions(const struct keytab *t)
 {
 	return t->evictions;
-}
-
-uint64_t keytab__bytes(const struct keytab *t)
-{
-	return t->bytes;
 }

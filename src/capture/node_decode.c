@@ -13,13 +13,13 @@
 #include "capture/cgroup_path.h"
 #include "keyhole/node_decode.h"
 #include "capture/pods_dir.h"
-#include "keyhole/fifo_map.h"
+#include "keyhole/keytab.h"
 #include "capture/proc_chain.h"
 
 struct node_decoder {
 	struct node_decode_opts o;
-	struct fifo_map map; /* session id -> slot in sessions */
-	struct node_session *sessions;
+	struct keytab *sessions;       /* session id -> session, oldest first */
+	struct node_session no_memory; /* the session of an event no entry could be made for */
 	struct node_decode_stats st;
 	char exe[KH_NODE_PATH_MAX + 1];
 	char args[KH_NODE_ARGS_MAX + 1];
@@ -50,8 +50,8 @@ struct node_decoder *node_decoder__new(const struct node_decode_opts *opts)
 		d->o.proc_dir = "/proc";
 	if (!d->o.max_sessions)
 		d->o.max_sessions = 1024;
-	d->sessions = calloc(d->o.max_sessions, sizeof(*d->sessions));
-	if (!d->sessions || fifo_map__init(&d->map, d->o.max_sessions)) {
+	d->sessions = keytab__new(sizeof(struct node_session), d->o.max_sessions, NULL, NULL);
+	if (!d->sessions) {
 		node_decoder__free(d);
 		errno = ENOMEM;
 		return NULL;
@@ -63,8 +63,7 @@ void node_decoder__free(struct node_decoder *d)
 {
 	if (!d)
 		return;
-	fifo_map__fini(&d->map);
-	free(d->sessions);
+	keytab__free(d->sessions);
 	free(d);
 }
 
@@ -171,25 +170,25 @@ static void cgroup_from_proc(struct node_decoder *d, uint32_t pid, struct node_i
 
 static struct node_session *session_get(struct node_decoder *d, uint64_t id)
 {
-	long slot = fifo_map__find(&d->map, id);
-
-	return slot >= 0 ? &d->sessions[slot] : NULL;
+	return keytab__find(d->sessions, &id, sizeof(id));
 }
 
 static struct node_session *session_new(struct node_decoder *d, const struct kh_node_proc *p,
 					int64_t t)
 {
 	struct node_session *s;
-	uint64_t old;
-	uint32_t slot;
+	bool created;
 
-	if (fifo_map__full(&d->map) && fifo_map__oldest(&d->map, &old, &slot)) {
-		fifo_map__remove(&d->map, old);
+	/* first in, first out: a session is found (keytab__find), never touched */
+	if (keytab__full(d->sessions)) {
+		keytab__remove(d->sessions, keytab__oldest(d->sessions));
 		d->st.session_evictions++;
 	}
-	slot = fifo_map__insert(&d->map, p->session_id);
-	s = &d->sessions[slot];
-	memset(s, 0, sizeof(*s));
+	s = keytab__upsert(d->sessions, &p->session_id, sizeof(p->session_id), &created);
+	if (!s) { /* out of memory: decoded all the same, remembered by nobody */
+		s = &d->no_memory;
+		memset(s, 0, sizeof(*s));
+	}
 	s->id = p->session_id;
 	s->start_ns = t;
 	s->leader_pid = p->session_leader;

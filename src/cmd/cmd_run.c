@@ -667,6 +667,7 @@ static int start_metrics(struct run *r)
 		return 0;
 	r->m = metrics__new();
 	if (!r->m || metrics__add_pipeline(r->m, pipeline__counters(r->p)) ||
+	    metrics__add_rules(r->m, pipeline__rules(r->p)) ||
 	    (r->resume && resume__add_metrics(r->resume, r->m)) ||
 	    capture__add_metrics(r->c, r->m) || (r->cl && cluster__add_metrics(r->cl, r->m)) ||
 	    (r->ew && exec_watch__add_metrics(r->ew, r->m)) || metrics__serve(r->m, addr)) {

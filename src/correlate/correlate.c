@@ -5,7 +5,7 @@
  * The per-event path is cheap for the events that matter to nobody here: grant__classify() looks
  * at objectRef and the verb only, and nearly every line (leases, events, configmaps...) stops
  * there. Grants are kept per principal in the subject table; an incident per looting principal,
- * in a list ordered by last change (for expiry and eviction) with a hash for lookup by name.
+ * in a table by name ordered by last change (for expiry and eviction).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 #include "correlate/rbac_json.h"
 #include "correlate/subjects.h"
 #include "keyhole/emit.h"
+#include "keyhole/keytab.h"
 #include "keyhole/rules_engine.h"
 
 #define NS_PER_S 1000000000ll
@@ -108,13 +109,8 @@ void correlate_opts__from_config(struct kh_correlate_opts *o, const struct kh_co
 	o->disabled = !k->enabled;
 }
 
-/* roles seen created or changed with wildcard or secret-reading rules */
+/* roles seen created or changed with wildcard or secret-reading rules (first in, first out) */
 #define KH_ROLE_REG 1024
-
-struct role_entry {
-	uint64_t key;
-	uint32_t flags;
-};
 
 struct kh_correlate {
 	struct kh_correlate_opts o;
@@ -126,12 +122,9 @@ struct kh_correlate {
 	 * a flood of readers, which any workload can produce, never evicts a grant
 	 */
 	struct kh_subjects *readers;
-	struct kh_incident **ibuckets;
-	uint64_t imask;
-	struct kh_incident *oldest, *newest;
-	uint32_t n_incidents;
-	struct role_entry roles[KH_ROLE_REG];
-	uint32_t roles_next;
+	/* subject -> struct kh_incident *, least recently stepped first (expiry and eviction) */
+	struct keytab *incidents;
+	struct keytab *roles; /* resource, namespace, name -> uint32_t KH_GRANT_* flags */
 	int64_t now_ns, swept_ns;
 	uint64_t evictions_reported; /* passed on to the pipeline's state_evictions */
 	struct kh_correlate_stats st;
@@ -190,31 +183,31 @@ static uint64_t hash_str(uint64_t h, const char *s)
 
 /* ---- the role registry -------------------------------------------------------------------- */
 
-static uint64_t role_key(const char *resource, const char *ns, const char *name)
+/* a role's key in @buf: resource, namespace and name, each with its NUL; its length */
+static size_t role_key(char buf[600], const char *resource, const char *ns, const char *name)
 {
-	return hash_str(hash_str(hash_str(0xcbf29ce484222325ull, resource), ns), name) | 1;
+	int n = snprintf(buf, 600, "%s%c%s%c%s", resource, 0, ns, 0, name);
+
+	return n < 0 ? 0 : (size_t)n + 1 < 600 ? (size_t)n + 1 : 600;
 }
 
-static struct role_entry *role_find(struct kh_correlate *c, uint64_t key)
+static uint32_t *role_find(struct kh_correlate *c, const char *key, size_t len)
 {
-	for (uint32_t i = 0; i < KH_ROLE_REG; i++)
-		if (c->roles[i].key == key)
-			return &c->roles[i];
-	return NULL;
+	return keytab__find(c->roles, key, len); /* not touched: the oldest learned goes first */
 }
 
 static void learn_role(struct kh_correlate *c, const struct audit_event *ev)
 {
-	char rb[64], nb[256], names[256];
+	char rb[64], nb[256], names[256], key[600];
 	const char *res = dec(ev->object_ref.resource, rb, sizeof(rb));
 	const char *ns = kstr__eq(ev->object_ref.resource, "roles")
 			     ? dec(ev->object_ref.namespace_, nb, sizeof(nb))
 			     : "";
 	const char *name = dec(ev->object_ref.name, names, sizeof(names));
 	struct kh_rbac_object obj;
-	struct role_entry *r;
-	uint32_t flags = 0;
-	uint64_t key;
+	uint32_t *r, flags = 0;
+	size_t len;
+	bool created;
 
 	if (!res || !ns || !name || !grant__succeeded(ev) || !kstr_present(ev->request_object))
 		return;
@@ -225,24 +218,23 @@ static void learn_role(struct kh_correlate *c, const struct audit_event *ev)
 		flags |= KH_GRANT_WILDCARD | KH_GRANT_SECRETS_ROLE;
 	if (obj.flags & KH_RBAC_RULES_SECRETS)
 		flags |= KH_GRANT_SECRETS_ROLE;
-	key = role_key(res, ns, name);
-	r = role_find(c, key);
+	len = role_key(key, res, ns, name);
+	r = role_find(c, key, len);
 	if (r) {
 		/* a full object (create/update) states all its rules; a patch only adds */
-		r->flags = (obj.flags & KH_RBAC_JSON_PATCH) || kstr__eq(ev->verb, "patch")
-			       ? r->flags | flags
-			       : flags;
-	} else if (flags) {
-		c->roles[c->roles_next++ % KH_ROLE_REG] = (struct role_entry){key, flags};
+		*r = (obj.flags & KH_RBAC_JSON_PATCH) || kstr__eq(ev->verb, "patch") ? *r | flags
+										     : flags;
+	} else if (flags && (r = keytab__upsert(c->roles, key, len, &created))) {
+		*r = flags; /* a full registry forgets the role learned first */
 	}
 }
 
 static uint32_t role_flags(struct kh_correlate *c, const struct audit_event *ev,
 			   const struct kh_rbac_object *obj)
 {
-	char kb[64], nb[256], names[256];
+	char kb[64], nb[256], names[256], key[600];
 	const char *kind, *ns = "", *name;
-	struct role_entry *r;
+	uint32_t *r;
 
 	if (!obj || !kstr_present(obj->role_name))
 		return 0;
@@ -255,47 +247,38 @@ static uint32_t role_flags(struct kh_correlate *c, const struct audit_event *ev,
 		if (!ns)
 			return 0;
 	}
-	r = role_find(c, role_key(!strcmp(kind, "Role") ? "roles" : "clusterroles", ns, name));
-	return r ? r->flags : 0;
+	r = role_find(c, key,
+		      role_key(key, !strcmp(kind, "Role") ? "roles" : "clusterroles", ns, name));
+	return r ? *r : 0;
 }
 
 /* ---- incidents: lookup, order, emission ---------------------------------------------------- */
 
-static struct kh_incident **ibucket(struct kh_correlate *c, const char *subject)
+/* the incidents' table entry of @subject, or NULL */
+static struct kh_incident **incident_slot(struct kh_correlate *c, const char *subject)
 {
-	return &c->ibuckets[hash_str(0xcbf29ce484222325ull, subject) & c->imask];
+	return keytab__find(c->incidents, subject, strlen(subject));
 }
 
 static struct kh_incident *incident_find(struct kh_correlate *c, const char *subject)
 {
-	for (struct kh_incident *i = *ibucket(c, subject); i; i = i->hnext)
-		if (!strcmp(i->subject, subject))
-			return i;
-	return NULL;
+	struct kh_incident **slot = incident_slot(c, subject);
+
+	return slot ? *slot : NULL;
 }
 
-static void list_unlink(struct kh_correlate *c, struct kh_incident *inc)
+/* the oldest incident (least recently stepped), or NULL */
+static struct kh_incident *incident_oldest(struct kh_correlate *c)
 {
-	if (inc->prev)
-		inc->prev->next = inc->next;
-	else
-		c->oldest = inc->next;
-	if (inc->next)
-		inc->next->prev = inc->prev;
-	else
-		c->newest = inc->prev;
-	inc->prev = inc->next = NULL;
+	struct kh_incident **slot = keytab__oldest(c->incidents);
+
+	return slot ? *slot : NULL;
 }
 
-static void list_append(struct kh_correlate *c, struct kh_incident *inc)
+static void incident_drop(void *value, void *arg)
 {
-	inc->prev = c->newest;
-	inc->next = NULL;
-	if (c->newest)
-		c->newest->next = inc;
-	else
-		c->oldest = inc;
-	c->newest = inc;
+	(void)arg;
+	incident__free(*(struct kh_incident **)value);
 }
 
 /* write the incident's next revision */
@@ -326,37 +309,31 @@ static void emit_incident(struct kh_correlate *c, struct kh_incident *inc)
 /* drop @inc, writing what it has not written yet */
 static void incident_close(struct kh_correlate *c, struct kh_incident *inc)
 {
-	struct kh_incident **pp = ibucket(c, inc->subject);
-
 	if (inc->opened && inc->pending)
 		emit_incident(c, inc);
 	c->st.steps_dropped += inc->steps_dropped;
-	while (*pp && *pp != inc)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = inc->hnext;
-	list_unlink(c, inc);
-	c->n_incidents--;
-	incident__free(inc);
+	keytab__remove(c->incidents, incident_slot(c, inc->subject)); /* its drop frees it */
 }
 
 static struct kh_incident *incident_open(struct kh_correlate *c, const char *subject,
 					 struct kh_grant *g, uint8_t via, const char *group)
 {
-	struct kh_incident *inc, **b;
+	struct kh_incident *inc, **slot;
+	bool created;
 
-	if (c->n_incidents >= c->o.max_incidents && c->oldest) {
-		incident_close(c, c->oldest);
+	if (keytab__full(c->incidents)) {
+		incident_close(c, incident_oldest(c));
 		c->st.incident_evictions++;
 	}
 	inc = incident__new(subject, g, via, group, c->o.max_steps);
 	if (!inc)
 		return NULL;
-	b = ibucket(c, subject);
-	inc->hnext = *b;
-	*b = inc;
-	list_append(c, inc);
-	c->n_incidents++;
+	slot = keytab__upsert(c->incidents, subject, strlen(subject), &created);
+	if (!slot) {
+		incident__free(inc);
+		return NULL;
+	}
+	*slot = inc;
 	return inc;
 }
 
@@ -366,8 +343,7 @@ static void stepped(struct kh_correlate *c, struct kh_incident *inc, enum kh_ste
 	if (r == KH_ADD_DUP)
 		return;
 	inc->touched_ns = c->now_ns;
-	list_unlink(c, inc);
-	list_append(c, inc);
+	keytab__touch(c->incidents, incident_slot(c, inc->subject));
 	if (!inc->opened || r == KH_ADD_NEW)
 		emit_incident(c, inc); /* opens it when loot is in, else waits */
 	else
@@ -380,6 +356,8 @@ static void stepped(struct kh_correlate *c, struct kh_incident *inc, enum kh_ste
 
 static void advance(struct kh_correlate *c, int64_t t)
 {
+	struct kh_incident *inc;
+
 	if (t <= c->now_ns)
 		return;
 	c->now_ns = t;
@@ -389,8 +367,8 @@ static void advance(struct kh_correlate *c, int64_t t)
 	c->swept_ns = c->now_ns;
 	subjects__expire(c->subjects, c->now_ns);
 	subjects__expire(c->readers, c->now_ns);
-	while (c->oldest && c->oldest->touched_ns + c->o.window_ns < c->now_ns)
-		incident_close(c, c->oldest);
+	while ((inc = incident_oldest(c)) && inc->touched_ns + c->o.window_ns < c->now_ns)
+		incident_close(c, inc);
 }
 
 /* ---- grants ------------------------------------------------------------------------------- */
@@ -499,7 +477,10 @@ static void consider(const struct kh_correlate *c, struct match *m, const struct
 		m->via = sg->via;
 		m->group = s->principal == KH_PRINCIPAL_GROUP;
 		if (m->group) {
-			snprintf(m->group_name, sizeof(m->group_name), "%s", s->key);
+			size_t len;
+			const char *name = subjects__name(c->subjects, s, &len);
+
+			snprintf(m->group_name, sizeof(m->group_name), "%.*s", (int)len, name);
 		}
 	}
 }
@@ -659,13 +640,15 @@ void correlate__on_event(struct kh_correlate *c, const struct audit_event *ev)
 
 void correlate__on_node_secret_read(struct kh_correlate *c, const struct kh_node_secret_read *r)
 {
-	struct kh_incident *inc, *next;
+	struct kh_incident **slot, **next;
 
 	if (c->o.disabled)
 		return;
 	advance(c, r->t_ns);
-	for (inc = c->oldest; inc; inc = next) {
-		next = inc->next; /* stepped() moves inc to the end */
+	for (slot = keytab__oldest(c->incidents); slot; slot = next) {
+		struct kh_incident *inc = *slot;
+
+		next = keytab__newer(c->incidents, slot); /* stepped() moves inc to the end */
 		if (incident__execd_into(inc, r->pod_namespace, r->pod_name, r->t_ns))
 			stepped(c, inc, incident__add_node_read(inc, r));
 	}
@@ -673,9 +656,10 @@ void correlate__on_node_secret_read(struct kh_correlate *c, const struct kh_node
 
 void correlate__flush(struct kh_correlate *c)
 {
-	for (struct kh_incident *inc = c->oldest; inc; inc = inc->next)
-		if (inc->opened && inc->pending)
-			emit_incident(c, inc);
+	for (struct kh_incident **slot = keytab__oldest(c->incidents); slot;
+	     slot = keytab__newer(c->incidents, slot))
+		if ((*slot)->opened && (*slot)->pending)
+			emit_incident(c, *slot);
 }
 
 int64_t correlate__window_ns(const struct kh_correlate *c)
@@ -694,15 +678,15 @@ const struct kh_correlate_stats *correlate__stats(const struct kh_correlate *c)
 	m->st.readers_tracked = subjects__count(c->readers);
 	m->st.reader_evictions = subjects__evictions(c->readers);
 	m->st.steps_dropped_open = 0;
-	for (struct kh_incident *inc = c->oldest; inc; inc = inc->next)
-		m->st.steps_dropped_open += inc->steps_dropped;
+	for (struct kh_incident **slot = keytab__oldest(c->incidents); slot;
+	     slot = keytab__newer(c->incidents, slot))
+		m->st.steps_dropped_open += (*slot)->steps_dropped;
 	return &c->st;
 }
 
 struct kh_correlate *correlate__new_opts(const struct kh_correlate_opts *o, struct kh_emit *e)
 {
 	struct kh_correlate *c = calloc(1, sizeof(*c));
-	uint64_t n = 16;
 
 	if (!c)
 		return NULL;
@@ -713,11 +697,10 @@ struct kh_correlate *correlate__new_opts(const struct kh_correlate_opts *o, stru
 	c->rule_index = rules__count();
 	c->subjects = subjects__new(o->max_subjects);
 	c->readers = subjects__new(o->max_readers);
-	while (n < c->o.max_incidents)
-		n <<= 1;
-	c->ibuckets = calloc(n, sizeof(*c->ibuckets));
-	c->imask = n - 1;
-	if (!c->subjects || !c->readers || !c->ibuckets) {
+	c->incidents =
+	    keytab__new(sizeof(struct kh_incident *), c->o.max_incidents, incident_drop, NULL);
+	c->roles = keytab__new(sizeof(uint32_t), KH_ROLE_REG, NULL, NULL);
+	if (!c->subjects || !c->readers || !c->incidents || !c->roles) {
 		correlate__free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -735,16 +718,11 @@ struct kh_correlate *correlate__new(const struct kh_config *cfg, struct kh_emit 
 
 void correlate__free(struct kh_correlate *c)
 {
-	struct kh_incident *inc, *next;
-
 	if (!c)
 		return;
-	for (inc = c->oldest; inc; inc = next) {
-		next = inc->next;
-		incident__free(inc);
-	}
+	keytab__free(c->incidents); /* frees each incident, writing nothing more */
 	subjects__free(c->subjects);
 	subjects__free(c->readers);
-	free(c->ibuckets);
+	keytab__free(c->roles);
 	free(c);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "correlate/incident.h"
+#include "keyhole/keytab.h"
 
 /* a node read may be stamped a little before the exec's audit line (different clocks) */
 #define KH_NODE_SLACK_NS (5ll * 1000 * 1000 * 1000)
@@ -49,7 +50,8 @@ struct kh_incident *incident__new(const char *subject, struct kh_grant *g, uint8
 	inc->steps = calloc(inc->max_steps, sizeof(*inc->steps));
 	inc->subject = strdup(subject);
 	inc->via_group = via_group ? strdup(via_group) : NULL;
-	if (!inc->steps || !inc->subject || (via_group && !inc->via_group)) {
+	inc->seen = keytab__new(0, KH_INCIDENT_SEEN, NULL, NULL);
+	if (!inc->steps || !inc->subject || (via_group && !inc->via_group) || !inc->seen) {
 		incident__free(inc);
 		return NULL;
 	}
@@ -113,6 +115,7 @@ void incident__free(struct kh_incident *inc)
 	free(inc->user_agent);
 	free(inc->reason_role_kind);
 	free(inc->reason_role_name);
+	keytab__free(inc->seen);
 	free(inc);
 }
 
@@ -120,10 +123,11 @@ void incident__free(struct kh_incident *inc)
 
 static bool seen(struct kh_incident *inc, uint64_t key)
 {
-	for (uint32_t i = 0; i < KH_INCIDENT_SEEN; i++)
-		if (inc->seen[i] == key)
-			return true;
-	inc->seen[inc->seen_next++ % KH_INCIDENT_SEEN] = key;
+	bool created;
+
+	if (keytab__find(inc->seen, &key, sizeof(key)))
+		return true; /* not touched: the oldest key is forgotten first */
+	keytab__upsert(inc->seen, &key, sizeof(key), &created);
 	return false;
 }
 

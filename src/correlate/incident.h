@@ -63,9 +63,9 @@ struct kh_incident_node_read {
 	int64_t t_ns;
 };
 
+struct keytab;
+
 struct kh_incident {
-	struct kh_incident *prev, *next; /* the correlator's list, oldest touched first */
-	struct kh_incident *hnext;	 /* the correlator's hash chain by subject */
 	char id[40];
 	uint32_t revision; /* lines written so far */
 	char *subject;	   /* the principal that looted (a username) */
@@ -82,8 +82,7 @@ struct kh_incident {
 	uint32_t n_execs, execs_dropped;
 	struct kh_incident_node_read node_reads[KH_INCIDENT_MAX_NODE_READS];
 	uint32_t n_node_reads, node_reads_dropped;
-	uint64_t seen[KH_INCIDENT_SEEN]; /* ring of step keys */
-	uint32_t seen_next;
+	struct keytab *seen; /* recent step keys, first in first out */
 	uint32_t loot_allowed, loot_forbidden, loot_not_found;
 	char *source_ip, *user_agent; /* of the first loot step */
 	char *reason_role_kind;	      /* the first grant's role as authorization reasons name it */

@@ -1,166 +1,102 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * subjects: chained hash table plus a touch-ordered list (see subjects.h).
+ * subjects: the principals' table on a keytab (see subjects.h).
  *
- * Keys are compared in full, never by hash alone, so two principals can never share state
- * however their names were chosen. The bucket count is the next power of two above the maximum,
- * so chains stay short at any fill.
+ * Keys (the principal kind, then the name) are compared in full, never by hash alone, so two
+ * principals can never share state however their names were chosen.
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "correlate/subjects.h"
+#include "keyhole/keytab.h"
+
+/* a table's key: the principal kind, then the name */
+#define KEY_MAX KEYTAB_MAX_KEY
 
 struct kh_subjects {
-	struct kh_subject **buckets;
-	uint64_t mask;
-	struct kh_subject *oldest, *newest;
-	uint32_t count, max;
-	uint64_t evictions;
+	struct keytab *t; /* (principal, name) -> struct kh_subject, least recently touched first */
 };
 
-uint64_t subjects__hash(uint8_t principal, const char *name, size_t len)
+static void entry_drop(void *value, void *arg)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	struct kh_subject *s = value;
 
-	h = (h ^ principal) * 0x100000001b3ull;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ull;
-	return h;
+	(void)arg;
+	for (int i = 0; i < s->n_grants; i++)
+		grant__put(s->grants[i].g);
+	free(s->grants);
+	free(s->reads);
 }
 
 struct kh_subjects *subjects__new(uint32_t max)
 {
 	struct kh_subjects *t = calloc(1, sizeof(*t));
-	uint64_t n = 16;
 
 	if (!t)
 		return NULL;
-	if (!max)
-		max = 1;
-	while (n < max)
-		n <<= 1;
-	t->buckets = calloc(n, sizeof(*t->buckets));
-	if (!t->buckets) {
+	t->t = keytab__new(sizeof(struct kh_subject), max ? max : 1, entry_drop, NULL);
+	if (!t->t) {
 		free(t);
-		errno = ENOMEM;
 		return NULL;
 	}
-	t->mask = n - 1;
-	t->max = max;
 	return t;
-}
-
-static void entry_free(struct kh_subject *s)
-{
-	for (int i = 0; i < s->n_grants; i++)
-		grant__put(s->grants[i].g);
-	free(s->grants);
-	free(s->reads);
-	free(s);
-}
-
-static void list_unlink(struct kh_subjects *t, struct kh_subject *s)
-{
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		t->oldest = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	else
-		t->newest = s->prev;
-	s->prev = s->next = NULL;
-}
-
-static void list_append(struct kh_subjects *t, struct kh_subject *s)
-{
-	s->prev = t->newest;
-	s->next = NULL;
-	if (t->newest)
-		t->newest->next = s;
-	else
-		t->oldest = s;
-	t->newest = s;
-}
-
-static void remove_entry(struct kh_subjects *t, struct kh_subject *s)
-{
-	struct kh_subject **pp = &t->buckets[s->hash & t->mask];
-
-	while (*pp && *pp != s)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = s->hnext;
-	list_unlink(t, s);
-	t->count--;
-	entry_free(s);
 }
 
 void subjects__free(struct kh_subjects *t)
 {
-	struct kh_subject *s, *next;
-
 	if (!t)
 		return;
-	for (s = t->oldest; s; s = next) {
-		next = s->next;
-		entry_free(s);
-	}
-	free(t->buckets);
+	keytab__free(t->t);
 	free(t);
+}
+
+/* the key of (@principal, @name[@len]) in @buf, its length; a name past the bound is cut */
+static size_t make_key(char buf[KEY_MAX], uint8_t principal, const char *name, size_t len)
+{
+	if (len > KEY_MAX - 1)
+		len = KEY_MAX - 1; /* no real principal name is this long; keep a prefix */
+	buf[0] = (char)principal;
+	memcpy(buf + 1, name, len);
+	return len + 1;
 }
 
 struct kh_subject *subjects__find(struct kh_subjects *t, uint8_t principal, const char *name,
 				  size_t len)
 {
-	uint64_t h = subjects__hash(principal, name, len);
-	struct kh_subject *s;
+	char key[KEY_MAX];
 
-	for (s = t->buckets[h & t->mask]; s; s = s->hnext)
-		if (s->hash == h && s->principal == principal && s->klen == len &&
-		    !memcmp(s->key, name, len))
-			return s;
-	return NULL;
+	return keytab__find(t->t, key, make_key(key, principal, name, len));
 }
 
 struct kh_subject *subjects__get(struct kh_subjects *t, uint8_t principal, const char *name,
 				 size_t len, int64_t now_ns)
 {
+	char key[KEY_MAX];
 	struct kh_subject *s;
-	uint64_t h;
+	bool created;
 
-	if (len > UINT16_MAX)
-		len = UINT16_MAX; /* no real principal name is this long; keep a prefix */
-	s = subjects__find(t, principal, name, len);
-	if (s) {
-		list_unlink(t, s);
-		if (now_ns > s->touched_ns)
-			s->touched_ns = now_ns;
-		list_append(t, s);
-		return s;
-	}
-	if (t->count >= t->max && t->oldest) {
-		remove_entry(t, t->oldest);
-		t->evictions++;
-	}
-	s = calloc(1, sizeof(*s) + len + 1);
+	/* found: touched; absent: created, evicting the least recently touched of a full table */
+	s = keytab__upsert(t->t, key, make_key(key, principal, name, len), &created);
 	if (!s)
 		return NULL;
-	h = subjects__hash(principal, name, len);
-	s->hash = h;
-	s->principal = principal;
-	s->klen = (uint16_t)len;
-	memcpy(s->key, name, len);
-	s->touched_ns = now_ns;
-	s->expire_ns = now_ns;
-	s->hnext = t->buckets[h & t->mask];
-	t->buckets[h & t->mask] = s;
-	list_append(t, s);
-	t->count++;
+	if (created) {
+		s->principal = principal;
+		s->touched_ns = now_ns;
+		s->expire_ns = now_ns;
+	} else if (now_ns > s->touched_ns) {
+		s->touched_ns = now_ns;
+	}
 	return s;
+}
+
+const char *subjects__name(const struct kh_subjects *t, const struct kh_subject *s, size_t *len)
+{
+	const char *key = keytab__key(t->t, s, len);
+
+	--*len;
+	return key + 1;
 }
 
 void subjects__keep_until(struct kh_subjects *t, struct kh_subject *s, int64_t until_ns)
@@ -229,20 +165,22 @@ struct kh_subject_read *subject__read_slot(struct kh_subject *s, uint64_t ns_has
 
 void subjects__expire(struct kh_subjects *t, int64_t now_ns)
 {
+	struct kh_subject *s;
+
 	/*
 	 * Touch order is expiry order up to the window: an entry is only ever kept for a window
 	 * past its last touch. Stop at the first entry still counting.
 	 */
-	while (t->oldest && t->oldest->expire_ns < now_ns)
-		remove_entry(t, t->oldest);
+	while ((s = keytab__oldest(t->t)) && s->expire_ns < now_ns)
+		keytab__remove(t->t, s);
 }
 
 uint32_t subjects__count(const struct kh_subjects *t)
 {
-	return t->count;
+	return (uint32_t)keytab__count(t->t);
 }
 
 uint64_t subjects__evictions(const struct kh_subjects *t)
 {
-	return t->evictions;
+	return keytab__evictions(t->t);
 }

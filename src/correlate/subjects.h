@@ -44,22 +44,17 @@ struct kh_subject_read {
  * ~30 and ~80 MiB.
  */
 struct kh_subject {
-	struct kh_subject *hnext;	/* hash chain */
-	struct kh_subject *prev, *next; /* touch order, oldest first */
 	int64_t touched_ns;
-	int64_t expire_ns; /* nothing counts past this */
-	uint64_t hash;
+	int64_t expire_ns;		 /* nothing counts past this */
 	struct kh_subject_grant *grants; /* n_grants of them */
 	struct kh_subject_read *reads;	 /* n_reads of them */
 	uint8_t n_grants, n_reads;
 	uint8_t principal; /* enum kh_principal */
-	uint16_t klen;
-	char key[]; /* the name, NUL-terminated */
 };
 
 struct kh_subjects;
 
-/* a table of at most @max entries (>= 1); NULL with errno */
+/* a table of at most @max entries (0 counts as 1); NULL with errno */
 struct kh_subjects *subjects__new(uint32_t max);
 void subjects__free(struct kh_subjects *t);
 
@@ -92,7 +87,7 @@ void subjects__expire(struct kh_subjects *t, int64_t now_ns);
 uint32_t subjects__count(const struct kh_subjects *t);
 uint64_t subjects__evictions(const struct kh_subjects *t);
 
-/* 64-bit FNV-1a of a name (with its principal kind), as the table hashes it */
-uint64_t subjects__hash(uint8_t principal, const char *name, size_t len);
+/* the name of @s (@len bytes, not NUL-terminated) */
+const char *subjects__name(const struct kh_subjects *t, const struct kh_subject *s, size_t *len);
 
 #endif /* KEYHOLE_CORRELATE_SUBJECTS_H */

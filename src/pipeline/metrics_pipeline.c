@@ -78,3 +78,26 @@ int metrics__add_pipeline(struct kh_metrics *m, const struct kh_counters *c)
 						.label_value = "sigma",
 						.value = &c->alerts_by_rule[rules__count() + 1]});
 }
+
+int metrics__add_rules(struct kh_metrics *m, const struct kh_rules *r)
+{
+	for (size_t i = 0; r && i < rules__n(r); i++) {
+		size_t n;
+		const struct kh_rule_counter *c = rules__counters(r, i, &n);
+
+		for (size_t k = 0; k < n; k++) {
+			int err = metrics__add(m, &(struct kh_metric){
+						      .name = c[k].name,
+						      .help = c[k].help,
+						      .type = KH_METRIC_COUNTER,
+						      .label_name = "rule",
+						      .label_value = rules__rule(r, i)->info->id,
+						      .value = c[k].value,
+						  });
+
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}

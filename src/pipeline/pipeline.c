@@ -375,3 +375,8 @@ const struct kh_counters *pipeline__counters(const struct kh_pipeline *p)
 {
 	return &p->c;
 }
+
+const struct kh_rules *pipeline__rules(const struct kh_pipeline *p)
+{
+	return p->rules;
+}

@@ -21,10 +21,12 @@ struct tally_ent {
 	uint64_t n;
 };
 
+struct keytab;
+
 /* counts by string key; past TALLY_MAX keys, new ones count as "other" */
 struct tally {
-	struct tally_ent *v; /* open addressing, cap slots */
-	size_t n, cap;
+	struct keytab *t; /* key -> struct tally_ent; made at the first key */
+	size_t n;	  /* keys counted */
 	uint64_t other;
 };
 

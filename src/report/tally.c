@@ -1,64 +1,43 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * tally: string -> count, open addressing with FNV-1a, capped at TALLY_MAX keys so a log set
- * with a million distinct user agents costs bounded memory (the rest count as "other").
+ * tally: string -> count on a keytab, capped at TALLY_MAX keys so a log set with a million
+ * distinct user agents costs bounded memory (the rest count as "other", nothing is evicted).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyhole/keytab.h"
 #include "report/model.h"
 
-static uint64_t fnv(const char *s, size_t n)
+static void ent_drop(void *value, void *arg)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-	return h;
-}
-
-static struct tally_ent *slot(struct tally *t, const char *key, size_t len)
-{
-	size_t i = (size_t)fnv(key, len) & (t->cap - 1);
-
-	while (t->v[i].key && (strlen(t->v[i].key) != len || memcmp(t->v[i].key, key, len)))
-		i = (i + 1) & (t->cap - 1);
-	return &t->v[i];
-}
-
-static int grow(struct tally *t)
-{
-	struct tally old = *t;
-
-	t->cap = old.cap ? old.cap * 2 : 64;
-	t->v = calloc(t->cap, sizeof(*t->v));
-	if (!t->v) {
-		*t = old;
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.v[i].key)
-			*slot(t, old.v[i].key, strlen(old.v[i].key)) = old.v[i];
-	free(old.v);
-	return 0;
+	(void)arg;
+	free(((struct tally_ent *)value)->key);
 }
 
 int tally__add(struct tally *t, const char *key, size_t len, uint64_t n)
 {
 	struct tally_ent *e;
+	bool created;
 
-	if ((t->n + 1) * 2 > t->cap && t->n < TALLY_MAX && grow(t))
+	if (!t->t && !(t->t = keytab__new(sizeof(struct tally_ent), TALLY_MAX, ent_drop, NULL)))
 		return -ENOMEM;
-	e = slot(t, key, len);
-	if (!e->key) {
-		if (t->n >= TALLY_MAX) {
+	e = keytab__find(t->t, key, len);
+	if (!e) {
+		if (keytab__full(t->t) || len > KEYTAB_MAX_KEY) { /* never evicts: the rest is other
+								   */
 			t->other += n;
 			return 0;
 		}
-		e->key = strndup(key, len);
-		if (!e->key)
+		e = keytab__upsert(t->t, key, len, &created);
+		if (!e)
 			return -ENOMEM;
+		e->key = strndup(key, len);
+		if (!e->key) {
+			keytab__remove(t->t, e);
+			return -ENOMEM;
+		}
 		t->n++;
 	}
 	e->n += n;
@@ -69,7 +48,7 @@ int tally__seen(struct tally *t, const char *key)
 {
 	size_t len = strlen(key);
 
-	if (t->cap && slot(t, key, len)->key)
+	if (t->t && keytab__find(t->t, key, len))
 		return 1;
 	tally__add(t, key, len, 1);
 	return 0;
@@ -93,17 +72,15 @@ size_t tally__top(const struct tally *t, size_t k, const struct tally_ent ***out
 	*out = all;
 	if (!all)
 		return 0;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->v[i].key)
-			all[n++] = &t->v[i];
+	for (const struct tally_ent *e = t->t ? keytab__oldest(t->t) : NULL; e;
+	     e = keytab__newer(t->t, e))
+		all[n++] = e;
 	qsort(all, n, sizeof(*all), by_count);
 	return n < k ? n : k;
 }
 
 void tally__free(struct tally *t)
 {
-	for (size_t i = 0; i < t->cap; i++)
-		free(t->v[i].key);
-	free(t->v);
+	keytab__free(t->t);
 	memset(t, 0, sizeof(*t));
 }

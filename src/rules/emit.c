@@ -12,11 +12,12 @@
 
 #include "keyhole/emit.h"
 #include "rules/emit_extra.h"
-#include "keyhole/fifo_map.h"
+#include "keyhole/keytab.h"
 #include "rules/match.h"
 
 struct held {
-	char *line; /* the rendered alert, without newline */
+	uint64_t key; /* its (rule, request) key */
+	char *line;   /* the rendered alert, without newline */
 	size_t len;
 	size_t rule;
 	int64_t at_ns; /* event time it was held at */
@@ -38,13 +39,19 @@ struct kh_emit {
 	uint64_t building_key;
 	size_t building_rule; /* B_INCIDENT: the alerts_by_rule index to count it under */
 	const struct audit_event *building_ev;
-	struct fifo_map done;	 /* (rule, request) keys already alerted */
-	struct fifo_map pending; /* (rule, request) keys held at RequestReceived */
-	struct held *held;	 /* indexed by pending slot */
-	int warm;		 /* resume warm-up: state as live, nothing written */
-	struct fifo_map written; /* emit_line_key() of lines a previous run wrote */
-	bool written_on;
+	struct keytab *done;	/* (rule, request) keys already alerted, first in first out */
+	struct keytab *pending; /* (rule, request) key -> struct held, held at RequestReceived */
+	int warm;		/* resume warm-up: state as live, nothing written */
+	struct keytab *written; /* emit_line_key() of lines a previous run wrote, or NULL */
 };
+
+static void held_drop(void *value, void *arg)
+{
+	struct held *h = value;
+
+	(void)arg;
+	free(h->line);
+}
 
 struct kh_emit *emit__new(FILE *out, struct kh_counters *c)
 {
@@ -55,9 +62,9 @@ struct kh_emit *emit__new(FILE *out, struct kh_counters *c)
 	e->out = out;
 	e->c = c ? c : &e->own;
 	json_out__init(&e->j);
-	e->held = calloc(KH_EMIT_PENDING_MAX, sizeof(*e->held));
-	if (!e->held || fifo_map__init(&e->done, KH_EMIT_DONE_MAX) ||
-	    fifo_map__init(&e->pending, KH_EMIT_PENDING_MAX)) {
+	e->done = keytab__new(0, KH_EMIT_DONE_MAX, NULL, NULL);
+	e->pending = keytab__new(sizeof(struct held), KH_EMIT_PENDING_MAX, held_drop, NULL);
+	if (!e->done || !e->pending) {
 		emit__free(e);
 		errno = ENOMEM;
 		return NULL;
@@ -69,12 +76,8 @@ void emit__free(struct kh_emit *e)
 {
 	if (!e)
 		return;
-	if (e->held)
-		for (size_t i = 0; i < KH_EMIT_PENDING_MAX; i++)
-			free(e->held[i].line);
-	free(e->held);
-	fifo_map__fini(&e->done);
-	fifo_map__fini(&e->pending);
+	keytab__free(e->done);
+	keytab__free(e->pending);
 	emit__forget_written(e);
 	json_out__free(&e->j);
 	free(e);
@@ -123,18 +126,26 @@ static uint64_t alert_key(uint64_t request, size_t rule)
 	return match__hash_final(request ^ ((uint64_t)(rule + 1) * 0x9e3779b97f4a7c15ull));
 }
 
+static bool has(const struct keytab *t, uint64_t key)
+{
+	return keytab__find(t, &key, sizeof(key)) != NULL;
+}
+
+/* add @key to the first-in-first-out set @t; true when that pushed the oldest key out */
+static bool set_add(struct keytab *t, uint64_t key)
+{
+	uint64_t evictions = keytab__evictions(t);
+	bool created;
+
+	if (!has(t, key))
+		keytab__upsert(t, &key, sizeof(key), &created);
+	return keytab__evictions(t) != evictions;
+}
+
 static void remember(struct kh_emit *e, uint64_t key)
 {
-	uint64_t old;
-	uint32_t slot;
-
-	if (fifo_map__find(&e->done, key) >= 0)
-		return;
-	if (fifo_map__full(&e->done) && fifo_map__oldest(&e->done, &old, &slot)) {
-		fifo_map__remove(&e->done, old);
+	if (set_add(e->done, key))
 		e->c->dedup_evictions++;
-	}
-	fifo_map__insert(&e->done, key);
 }
 
 static void write_line(struct kh_emit *e, const char *line, size_t len, size_t rule)
@@ -143,7 +154,7 @@ static void write_line(struct kh_emit *e, const char *line, size_t len, size_t r
 		e->c->warmup_alerts++;
 		return;
 	}
-	if (e->written_on && fifo_map__find(&e->written, emit_line_key(line, len)) >= 0) {
+	if (e->written && has(e->written, emit_line_key(line, len))) {
 		e->c->already_written++;
 		return;
 	}
@@ -163,38 +174,40 @@ static void write_line(struct kh_emit *e, const char *line, size_t len, size_t r
 		e->c->alerts_by_rule[rule]++;
 }
 
-/* drop the held alert in @slot without writing it */
-static void drop_held(struct kh_emit *e, uint64_t key, uint32_t slot)
+static struct held *held_find(const struct kh_emit *e, uint64_t key)
 {
-	fifo_map__remove(&e->pending, key);
-	free(e->held[slot].line);
-	e->held[slot] = (struct held){0};
+	return keytab__find(e->pending, &key, sizeof(key));
 }
 
-/* write the held alert in @slot and remember it as alerted */
-static void release_held(struct kh_emit *e, uint64_t key, uint32_t slot)
+/* drop the held alert @h without writing it */
+static void drop_held(struct kh_emit *e, struct held *h)
 {
-	struct held h = e->held[slot];
+	keytab__remove(e->pending, h); /* held_drop frees the line */
+}
 
-	e->held[slot] = (struct held){0};
-	fifo_map__remove(&e->pending, key);
+/* write the held alert @hp and remember it as alerted */
+static void release_held(struct kh_emit *e, struct held *hp)
+{
+	struct held h = *hp;
+
+	hp->line = NULL; /* now ours */
+	keytab__remove(e->pending, hp);
 	write_line(e, h.line, h.len, h.rule);
-	remember(e, key);
+	remember(e, h.key);
 	free(h.line);
 }
 
 static void release_oldest(struct kh_emit *e)
 {
-	uint64_t key;
-	uint32_t slot;
+	struct held *h = keytab__oldest(e->pending);
 
-	if (fifo_map__oldest(&e->pending, &key, &slot))
-		release_held(e, key, slot);
+	if (h)
+		release_held(e, h);
 }
 
 void emit__flush(struct kh_emit *e)
 {
-	while (e->pending.count)
+	while (keytab__count(e->pending))
 		release_oldest(e);
 }
 
@@ -212,41 +225,28 @@ void emit__set_warm(struct kh_emit *e, int on)
 
 int emit__note_written(struct kh_emit *e, const char *line, size_t len)
 {
-	uint64_t key = emit_line_key(line, len), old;
-	uint32_t slot;
-
-	if (!e->written_on) {
-		if (fifo_map__init(&e->written, KH_EMIT_WRITTEN_MAX))
-			return -ENOMEM;
-		e->written_on = true;
-	}
-	if (fifo_map__find(&e->written, key) >= 0)
-		return 0;
-	if (fifo_map__full(&e->written) && fifo_map__oldest(&e->written, &old, &slot))
-		fifo_map__remove(&e->written, old);
-	fifo_map__insert(&e->written, key);
+	if (!e->written && !(e->written = keytab__new(0, KH_EMIT_WRITTEN_MAX, NULL, NULL)))
+		return -ENOMEM;
+	set_add(e->written, emit_line_key(line, len));
 	return 0;
 }
 
 void emit__forget_written(struct kh_emit *e)
 {
-	if (e->written_on)
-		fifo_map__fini(&e->written);
-	e->written_on = false;
+	keytab__free(e->written);
+	e->written = NULL;
 }
 
 void emit__event_begin(struct kh_emit *e, const struct audit_event *ev)
 {
 	int64_t t = audit_event_time_ns(ev);
-	uint64_t key;
-	uint32_t slot;
+	struct held *h;
 
 	if (t > e->now_ns)
 		e->now_ns = t;
 	/* held in event-time order (at_ns is the running maximum), so the oldest expires first */
-	while (fifo_map__oldest(&e->pending, &key, &slot) &&
-	       e->now_ns - e->held[slot].at_ns > KH_EMIT_HOLD_NS)
-		release_held(e, key, slot);
+	while ((h = keytab__oldest(e->pending)) && e->now_ns - h->at_ns > KH_EMIT_HOLD_NS)
+		release_held(e, h);
 }
 
 void emit__event_end(struct kh_emit *e, const struct audit_event *ev, size_t n_rules)
@@ -259,25 +259,23 @@ void emit__event_end_range(struct kh_emit *e, const struct audit_event *ev, size
 {
 	uint64_t req;
 
-	if (!e->pending.count || emit__is_request_received(ev))
+	if (!keytab__count(e->pending) || emit__is_request_received(ev))
 		return;
 	req = emit__request_key(ev);
-	for (size_t r = first; r < first + n_rules && e->pending.count; r++) {
-		uint64_t key = alert_key(req, r);
-		long slot = fifo_map__find(&e->pending, key);
+	for (size_t r = first; r < first + n_rules && keytab__count(e->pending); r++) {
+		struct held *h = held_find(e, alert_key(req, r));
 
-		if (slot >= 0)
-			release_held(e, key, (uint32_t)slot);
+		if (h)
+			release_held(e, h);
 	}
 }
 
 void emit__alert_cancel(struct kh_emit *e, const struct audit_event *ev)
 {
-	uint64_t key = alert_key(emit__request_key(ev), e->rule);
-	long slot = fifo_map__find(&e->pending, key);
+	struct held *h = held_find(e, alert_key(emit__request_key(ev), e->rule));
 
-	if (slot >= 0)
-		drop_held(e, key, (uint32_t)slot);
+	if (h)
+		drop_held(e, h);
 }
 
 /* ---- the fields every alert shares ---------------------------------------------------------- */
@@ -499,25 +497,25 @@ static void put_audit(struct json_out *j, const struct audit_event *ev, uint64_t
 struct json_out *emit__alert_begin(struct kh_emit *e, const struct kh_rule_info *rule,
 				   const struct audit_event *ev)
 {
+	struct held *held;
 	uint64_t key;
-	long slot;
 	int hold;
 
 	if (e->muted)
 		return NULL;
 	key = alert_key(emit__request_key(ev), e->rule);
-	if (fifo_map__find(&e->done, key) >= 0) {
+	if (has(e->done, key)) {
 		e->c->dedup_suppressed++;
 		return NULL;
 	}
 	hold = emit__is_request_received(ev);
-	slot = fifo_map__find(&e->pending, key);
-	if (slot >= 0) {
+	held = held_find(e, key);
+	if (held) {
 		if (hold) { /* the same RequestReceived line again */
 			e->c->dedup_suppressed++;
 			return NULL;
 		}
-		drop_held(e, key, (uint32_t)slot); /* the fuller, later stage replaces it */
+		drop_held(e, held); /* the fuller, later stage replaces it */
 	}
 	e->building = hold ? B_HOLD : B_WRITE;
 	e->building_key = key;
@@ -538,7 +536,7 @@ struct json_out *emit__alert_begin_node(struct kh_emit *e, const struct kh_rule_
 	if (e->muted)
 		return NULL;
 	k = alert_key(key ? key : 1, e->rule);
-	if (fifo_map__find(&e->done, k) >= 0) {
+	if (has(e->done, k)) {
 		e->c->dedup_suppressed++;
 		return NULL;
 	}
@@ -557,8 +555,10 @@ struct json_out *emit__alert_begin_node(struct kh_emit *e, const struct kh_rule_
 
 static void hold_alert(struct kh_emit *e)
 {
-	struct held h = {.len = e->j.len, .rule = e->count_rule, .at_ns = e->now_ns};
-	uint32_t slot;
+	struct held h = {
+	    .key = e->building_key, .len = e->j.len, .rule = e->count_rule, .at_ns = e->now_ns};
+	struct held *at;
+	bool created;
 
 	h.line = malloc(h.len);
 	if (!h.line) {
@@ -566,12 +566,17 @@ static void hold_alert(struct kh_emit *e)
 		return;
 	}
 	memcpy(h.line, e->j.buf, h.len);
-	if (fifo_map__full(&e->pending)) {
+	if (keytab__full(e->pending)) {
 		release_oldest(e);
 		e->c->held_written_early++;
 	}
-	slot = fifo_map__insert(&e->pending, e->building_key);
-	e->held[slot] = h;
+	at = keytab__upsert(e->pending, &h.key, sizeof(h.key), &created);
+	if (!at) {
+		free(h.line);
+		e->c->output_errors++;
+		return;
+	}
+	*at = h;
 }
 
 void emit__alert_end(struct kh_emit *e, const struct kstr *extra_ids, size_t n_extra)

@@ -154,6 +154,14 @@ const struct kh_rule *rules__rule(const struct kh_rules *r, size_t i)
 	return i < r->n ? r->table[i] : NULL;
 }
 
+const struct kh_rule_counter *rules__counters(const struct kh_rules *r, size_t i, size_t *n)
+{
+	*n = 0;
+	if (i >= r->n || r->off[i] || !r->table[i]->counters || !r->state[i])
+		return NULL;
+	return r->table[i]->counters(r->state[i], n);
+}
+
 struct kh_history *rules__history(const struct kh_rules *r, size_t i)
 {
 	if (i >= r->n || r->off[i] || !r->table[i]->history || !r->state[i])

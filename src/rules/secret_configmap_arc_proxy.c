@@ -31,7 +31,7 @@
 #include <stdlib.h>
 
 #include "keyhole/emit.h"
-#include "keyhole/fifo_map.h"
+#include "keyhole/keytab.h"
 #include "rules/rules.h"
 
 static const struct kh_rule_info info = {
@@ -64,8 +64,7 @@ struct seen {
 
 struct arc_state {
 	struct secret_configmap_arc_proxy_tun t;
-	struct fifo_map users; /* hashed impersonated username -> seen, least recently seen first */
-	struct seen *seen;     /* indexed by slot */
+	struct keytab *users; /* hashed impersonated username -> seen, least recently seen first */
 };
 
 static void state_free(void *p)
@@ -74,8 +73,7 @@ static void state_free(void *p)
 
 	if (!s)
 		return;
-	fifo_map__fini(&s->users);
-	free(s->seen);
+	keytab__free(s->users);
 	free(s);
 }
 
@@ -88,8 +86,8 @@ void *secret_configmap_arc_proxy__new_with(const struct secret_configmap_arc_pro
 	s->t = *t;
 	if (s->t.max_users == 0)
 		s->t.max_users = 1;
-	s->seen = calloc(s->t.max_users, sizeof(*s->seen));
-	if (!s->seen || fifo_map__init(&s->users, s->t.max_users)) {
+	s->users = keytab__new(sizeof(struct seen), s->t.max_users, NULL, NULL);
+	if (!s->users) {
 		state_free(s);
 		errno = ENOMEM;
 		return NULL;
@@ -140,19 +138,16 @@ static void alert(struct kh_emit *e, const struct audit_event *ev)
 }
 
 /* record @key as seen at @now (most recently used), evicting the least recent when full */
-static struct seen *touch(struct arc_state *s, struct kh_emit *e, uint64_t key, struct seen v)
+static void touch(struct arc_state *s, struct kh_emit *e, uint64_t key, struct seen v)
 {
-	long slot = fifo_map__remove(&s->users, key);
-	uint64_t old;
-	uint32_t oslot;
+	uint64_t evictions = keytab__evictions(s->users);
+	bool created;
+	struct seen *at = keytab__upsert(s->users, &key, sizeof(key), &created);
 
-	if (slot < 0 && fifo_map__full(&s->users) && fifo_map__oldest(&s->users, &old, &oslot)) {
-		fifo_map__remove(&s->users, old);
+	if (keytab__evictions(s->users) != evictions)
 		emit__count_state_eviction(e);
-	}
-	slot = fifo_map__insert(&s->users, key);
-	s->seen[slot] = v;
-	return &s->seen[slot];
+	if (at)
+		*at = v;
 }
 
 static void on_event(void *state, const struct audit_event *ev, struct kh_emit *e)
@@ -161,8 +156,8 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 	struct kstr who = ev->impersonated_user.username;
 	int64_t now = audit_event_time_ns(ev);
 	uint64_t req, key;
+	const struct seen *found;
 	struct seen prev;
-	long slot;
 
 	if (!matches(&s->t, ev))
 		return;
@@ -172,13 +167,13 @@ static void on_event(void *state, const struct audit_event *ev, struct kh_emit *
 	}
 	req = emit__request_key(ev);
 	key = match__hash_final(match__hash_kstr(KH_HASH_INIT, who));
-	slot = fifo_map__find(&s->users, key);
-	if (slot < 0) {
+	found = keytab__find(s->users, &key, sizeof(key));
+	if (!found) {
 		touch(s, e, key, (struct seen){now, req});
 		alert(e, ev);
 		return;
 	}
-	prev = s->seen[slot];
+	prev = *found;
 	if (prev.alert_req == req) { /* a later stage of the request that alerted */
 		touch(s, e, key, (struct seen){now > prev.last_ns ? now : prev.last_ns, req});
 		alert(e, ev);

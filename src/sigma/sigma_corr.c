@@ -23,7 +23,6 @@
 
 #include "keyhole/json_out.h"
 #include "keyhole/emit.h"
-#include "keyhole/fifo_map.h"
 #include "keyhole/keytab.h"
 #include "sigma/sigma_impl.h"
 
@@ -50,21 +49,24 @@ struct sg_gstate {
 };
 
 struct sg_corr_state {
-	struct fifo_map map;
-	struct sg_gstate *g; /* indexed by map slot */
-	uint32_t need;	     /* window capacity */
+	struct keytab *groups; /* group key -> struct sg_gstate, first in first out */
+	uint32_t need;	       /* window capacity */
 };
+
+static void gstate_drop(void *value, void *arg)
+{
+	struct sg_gstate *g = value;
+
+	(void)arg;
+	free(g->ts);
+	free(g->vh);
+}
 
 void sg_corr_state_free(struct sg_corr_state *st)
 {
 	if (!st)
 		return;
-	for (uint32_t i = 0; st->g && i < SG_MAX_GROUPS; i++) {
-		free(st->g[i].ts);
-		free(st->g[i].vh);
-	}
-	free(st->g);
-	fifo_map__fini(&st->map);
+	keytab__free(st->groups);
 	free(st);
 }
 
@@ -121,8 +123,8 @@ int sg_corr_link(struct kh_sigma *s, size_t i, struct sg_err *e)
 		}
 	}
 	r->state = calloc(1, sizeof(*r->state));
-	if (!r->state || fifo_map__init(&r->state->map, SG_MAX_GROUPS) ||
-	    !(r->state->g = calloc(SG_MAX_GROUPS, sizeof(*r->state->g))))
+	if (!r->state || !(r->state->groups = keytab__new(sizeof(struct sg_gstate), SG_MAX_GROUPS,
+							  gstate_drop, NULL)))
 		return sg_fail(e, r->line, r->column, "out of memory");
 	r->state->need = r->cmp == SG_CMP_GT ? (uint32_t)r->threshold + 1 : (uint32_t)r->threshold;
 	if (!r->state->need)
@@ -145,14 +147,11 @@ static bool hash_key_set;
 
 static uint64_t hash_bytes(const void *p, size_t n)
 {
-	uint64_t h;
-
 	if (!hash_key_set) {
 		keytab__random_key(hash_key);
 		hash_key_set = true;
 	}
-	h = siphash__24(hash_key, p, n);
-	return h ? h : 1; /* fifo_map keys are never 0 */
+	return siphash__24(hash_key, p, n);
 }
 
 /* the group of @ev for correlation @r as seen from referenced rule position @k */
@@ -192,34 +191,23 @@ static struct sg_gstate *group_get(struct kh_sigma *s, struct sg_rule *r, uint64
 				   const char *text, uint32_t text_len)
 {
 	struct sg_corr_state *st = r->state;
-	long slot = fifo_map__find(&st->map, key);
-	struct sg_gstate *g;
+	struct sg_gstate *g = keytab__find(st->groups, &key, sizeof(key));
+	bool created;
 
-	if (slot >= 0)
-		return &st->g[slot];
-	if (fifo_map__full(&st->map)) {
-		uint64_t old;
-		uint32_t os;
-
-		if (fifo_map__oldest(&st->map, &old, &os)) {
-			fifo_map__remove(&st->map, old);
-			free(st->g[os].ts);
-			free(st->g[os].vh);
-			st->g[os] = (struct sg_gstate){0};
-			s->evictions++;
-		}
+	if (g)
+		return g; /* found, not touched: the oldest group goes first */
+	if (keytab__full(st->groups)) {
+		keytab__remove(st->groups, keytab__oldest(st->groups));
+		s->evictions++;
 	}
-	slot = fifo_map__insert(&st->map, key);
-	g = &st->g[slot];
-	*g = (struct sg_gstate){0};
+	g = keytab__upsert(st->groups, &key, sizeof(key), &created);
+	if (!g)
+		return NULL;
 	if (r->kind == SG_EVENT_COUNT || r->kind == SG_VALUE_COUNT) {
 		g->ts = calloc(st->need, sizeof(*g->ts));
 		g->vh = r->kind == SG_VALUE_COUNT ? calloc(st->need, sizeof(*g->vh)) : NULL;
 		if (!g->ts || (r->kind == SG_VALUE_COUNT && !g->vh)) {
-			free(g->ts);
-			free(g->vh);
-			fifo_map__remove(&st->map, key);
-			*g = (struct sg_gstate){0};
+			keytab__remove(st->groups, g); /* its drop frees what was allocated */
 			return NULL;
 		}
 	}

@@ -10,7 +10,7 @@
 #include "rules/node/exec_join.h"
 #include "rules/node/exec_request.h"
 #include "keyhole/emit.h"
-#include "keyhole/fifo_map.h"
+#include "keyhole/keytab.h"
 
 struct req {
 	char *line; /* the latest stage's line, owned */
@@ -23,7 +23,6 @@ struct req {
 	uint64_t claimed_by; /* session id, 0 while free */
 	enum exec_request_kind kind;
 	bool exact; /* claimed by the session's own auditID: no other session's candidate */
-	bool live;
 };
 
 /* a node event copied with everything it points to, while its session waits */
@@ -58,15 +57,31 @@ struct jsession {
 struct exec_join {
 	struct exec_join_opts o;
 	exec_join_deliver_fn fn;
-	struct fifo_map reqs, sess;
-	struct req *req;
-	struct jsession *s;
+	/*
+	 * request key -> struct req, session id -> struct jsession; both first in, first out
+	 * (found, never touched), and walked oldest first
+	 */
+	struct keytab *reqs, *sess;
 	uint32_t n_waiting;
 	int64_t next_deadline; /* earliest deadline of a waiting session */
 	int64_t now;
 	struct exec_join_stats st;
 	char node[254]; /* o.node_name's copy, "" when not checked */
 };
+
+static void free_held(struct jsession *js);
+
+static void req_drop(void *value, void *arg)
+{
+	(void)arg;
+	free(((struct req *)value)->line);
+}
+
+static void session_drop(void *value, void *arg)
+{
+	(void)arg;
+	free_held(value);
+}
 
 struct exec_join *exec_join__new(const struct exec_join_opts *opts, exec_join_deliver_fn fn)
 {
@@ -92,10 +107,9 @@ struct exec_join *exec_join__new(const struct exec_join_opts *opts, exec_join_de
 		snprintf(j->node, sizeof(j->node), "%s", j->o.node_name);
 	j->o.node_name = NULL; /* the caller's string may go */
 	j->fn = fn;
-	j->req = calloc(j->o.max_requests, sizeof(*j->req));
-	j->s = calloc(j->o.max_sessions, sizeof(*j->s));
-	if (!j->req || !j->s || fifo_map__init(&j->reqs, j->o.max_requests) ||
-	    fifo_map__init(&j->sess, j->o.max_sessions)) {
+	j->reqs = keytab__new(sizeof(struct req), j->o.max_requests, req_drop, NULL);
+	j->sess = keytab__new(sizeof(struct jsession), j->o.max_sessions, session_drop, NULL);
+	if (!j->reqs || !j->sess) {
 		exec_join__free(j);
 		errno = ENOMEM;
 		return NULL;
@@ -119,20 +133,48 @@ void exec_join__free(struct exec_join *j)
 {
 	if (!j)
 		return;
-	for (uint32_t i = 0; j->req && i < j->o.max_requests; i++)
-		free(j->req[i].line);
-	for (uint32_t i = 0; j->s && i < j->o.max_sessions; i++)
-		free_held(&j->s[i]);
-	fifo_map__fini(&j->reqs);
-	fifo_map__fini(&j->sess);
-	free(j->req);
-	free(j->s);
+	keytab__free(j->reqs);
+	keytab__free(j->sess);
 	free(j);
 }
 
 const struct exec_join_stats *exec_join__stats(const struct exec_join *j)
 {
 	return &j->st;
+}
+
+size_t exec_join__counters(const struct exec_join *j,
+			   struct kh_rule_counter out[KH_EXEC_JOIN_COUNTERS])
+{
+	const struct exec_join_stats *st = &j->st;
+	const struct kh_rule_counter c[] = {
+	    {"keyhole_exec_join_requests_total",
+	     "pods/exec, attach and debug requests the exec join kept (distinct)", &st->requests},
+	    {"keyhole_exec_join_sessions_joined_total", "exec sessions paired with their request",
+	     &st->joined},
+	    {"keyhole_exec_join_sessions_unjoined_total", "exec sessions settled without a request",
+	     &st->unjoined},
+	    {"keyhole_exec_join_sessions_exact_total",
+	     "of the joined sessions: paired by their own auditID", &st->exact},
+	    {"keyhole_exec_join_sessions_ambiguous_total",
+	     "of the joined sessions: more than one request fitted", &st->ambiguous},
+	    {"keyhole_exec_join_sessions_proxied_total",
+	     "of the unjoined sessions: a nodes/proxy request ran in their pod", &st->proxied},
+	    {"keyhole_exec_join_proxy_other_node_total",
+	     "nodes/proxy requests running a command through another node's kubelet, not kept",
+	     &st->proxy_other_node},
+	    {"keyhole_exec_join_held_overflow_total",
+	     "node events delivered before their session was paired (its hold was full)",
+	     &st->held_overflow},
+	    {"keyhole_exec_join_request_evictions_total", "requests forgotten to make room",
+	     &st->request_evictions},
+	    {"keyhole_exec_join_session_evictions_total", "sessions forgotten to make room",
+	     &st->session_evictions},
+	};
+
+	_Static_assert(sizeof(c) / sizeof(c[0]) == KH_EXEC_JOIN_COUNTERS, "one per stat");
+	memcpy(out, c, sizeof(c));
+	return KH_EXEC_JOIN_COUNTERS;
 }
 
 /* |a - b| without overflow, whatever the two times are */
@@ -191,9 +233,7 @@ static bool time_fits(const struct exec_join *j, const struct req *r, const stru
 
 static const struct req *req_by_key(struct exec_join *j, uint64_t key)
 {
-	long slot = key ? fifo_map__find(&j->reqs, key) : -1;
-
-	return slot >= 0 ? &j->req[slot] : NULL;
+	return key ? keytab__find(j->reqs, &key, sizeof(key)) : NULL;
 }
 
 /*
@@ -231,10 +271,8 @@ static void find_proxy(struct exec_join *j, struct jsession *js)
 {
 	const struct req *best = NULL;
 
-	for (uint32_t i = 0; i < j->o.max_requests; i++) {
-		const struct req *r = &j->req[i];
-
-		if (!r->live || r->kind != EXEC_REQ_PROXY || !same_pod(r, js) ||
+	for (const struct req *r = keytab__oldest(j->reqs); r; r = keytab__newer(j->reqs, r)) {
+		if (r->kind != EXEC_REQ_PROXY || !same_pod(r, js) ||
 		    absdiff(r->t_ns, js->start_ns) > (uint64_t)j->o.window_ns)
 			continue;
 		if (!best || absdiff(r->t_ns, js->start_ns) < absdiff(best->t_ns, js->start_ns))
@@ -279,10 +317,9 @@ static void expire(struct exec_join *j, void *ctx)
 
 	if (!j->n_waiting || j->now < j->next_deadline)
 		return;
-	for (uint32_t i = 0; i < j->o.max_sessions && j->n_waiting; i++) {
-		struct jsession *js = &j->s[i];
-
-		if (!js->id || js->final)
+	for (struct jsession *js = keytab__oldest(j->sess); js && j->n_waiting;
+	     js = keytab__newer(j->sess, js)) {
+		if (js->final)
 			continue;
 		if (js->deadline_ns <= j->now)
 			finalize(j, js, ctx);
@@ -313,18 +350,13 @@ static bool kcopy(char *dst, size_t size, struct kstr s)
 
 static struct req *req_insert(struct exec_join *j, uint64_t key)
 {
-	uint64_t old;
-	uint32_t slot;
+	bool created;
 
-	if (fifo_map__full(&j->reqs) && fifo_map__oldest(&j->reqs, &old, &slot)) {
-		fifo_map__remove(&j->reqs, old);
-		free(j->req[slot].line);
-		memset(&j->req[slot], 0, sizeof(j->req[slot]));
+	if (keytab__full(j->reqs)) {
+		keytab__remove(j->reqs, keytab__oldest(j->reqs)); /* its drop frees the line */
 		j->st.request_evictions++;
 	}
-	slot = fifo_map__insert(&j->reqs, key);
-	memset(&j->req[slot], 0, sizeof(j->req[slot]));
-	return &j->req[slot];
+	return keytab__upsert(j->reqs, &key, sizeof(key), &created);
 }
 
 /*
@@ -336,10 +368,9 @@ static void pair_waiting(struct exec_join *j, struct req *r, void *ctx)
 {
 	struct jsession *best = NULL;
 
-	for (uint32_t i = 0; i < j->o.max_sessions && j->n_waiting; i++) {
-		struct jsession *js = &j->s[i];
-
-		if (!js->id || js->final || !kind_fits(r, js) || !same_pod(r, js))
+	for (struct jsession *js = keytab__oldest(j->sess); js && j->n_waiting;
+	     js = keytab__newer(j->sess, js)) {
+		if (js->final || !kind_fits(r, js) || !same_pod(r, js))
 			continue;
 		if (js->audit_id[0]) {
 			if (r->audit_id[0] && !strcmp(js->audit_id, r->audit_id)) {
@@ -367,7 +398,6 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 	struct exec_command cmd;
 	uint64_t key;
 	struct req *r;
-	long slot;
 	char *line;
 
 	advance(j, audit_event_time_ns(ev), ctx);
@@ -387,9 +417,8 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 	if (!line)
 		return;
 	memcpy(line, ev->line, ev->len);
-	slot = fifo_map__find(&j->reqs, key);
-	if (slot >= 0) { /* a later stage of a known request: keep the fuller line */
-		r = &j->req[slot];
+	r = keytab__find(j->reqs, &key, sizeof(key));
+	if (r) { /* a later stage of a known request: keep the fuller line */
 		if (kstr__eq(ev->stage, "ResponseComplete") || kstr__eq(ev->stage, "Panic"))
 			r->end_ns = audit_event_time_ns(ev);
 		free(r->line);
@@ -398,9 +427,12 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 		return;
 	}
 	r = req_insert(j, key);
+	if (!r) {
+		free(line);
+		return;
+	}
 	r->line = line;
 	r->len = ev->len;
-	r->live = true;
 	r->key = key;
 	r->kind = kind;
 	r->t_ns = ev->request_received_ns ? ev->request_received_ns : ev->stage_ns;
@@ -429,10 +461,8 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 /* the request whose auditID the session carries, if it is one that could have started it */
 static bool pair_by_id(struct exec_join *j, struct jsession *js)
 {
-	for (uint32_t i = 0; i < j->o.max_requests; i++) {
-		struct req *r = &j->req[i];
-
-		if (!r->live || !r->audit_id[0] || strcmp(r->audit_id, js->audit_id))
+	for (struct req *r = keytab__oldest(j->reqs); r; r = keytab__newer(j->reqs, r)) {
+		if (!r->audit_id[0] || strcmp(r->audit_id, js->audit_id))
 			continue;
 		if (!kind_fits(r, js) || !same_pod(r, js) ||
 		    (r->claimed_by && r->exact && r->claimed_by != js->id)) {
@@ -441,10 +471,11 @@ static bool pair_by_id(struct exec_join *j, struct jsession *js)
 		}
 		if (r->claimed_by && r->claimed_by != js->id) {
 			/* a session paired by time took it: the ID is the stronger claim */
-			long slot = fifo_map__find(&j->sess, r->claimed_by);
+			struct jsession *by =
+			    keytab__find(j->sess, &r->claimed_by, sizeof(r->claimed_by));
 
-			if (slot >= 0 && j->s[slot].req_key == r->key)
-				j->s[slot].method = EXEC_ATTRIB_AMBIGUOUS;
+			if (by && by->req_key == r->key)
+				by->method = EXEC_ATTRIB_AMBIGUOUS;
 		}
 		r->claimed_by = js->id;
 		r->exact = true;
@@ -485,11 +516,9 @@ static void pair_by_time(struct exec_join *j, struct jsession *js)
 	struct req *best = NULL;
 
 	js->n_cand = 0;
-	for (uint32_t i = 0; i < j->o.max_requests; i++) {
-		struct req *r = &j->req[i];
-
-		if (!r->live || !r->ns[0] || (r->exact && r->claimed_by != js->id) ||
-		    !kind_fits(r, js) || !same_pod(r, js) || !time_fits(j, r, js))
+	for (struct req *r = keytab__oldest(j->reqs); r; r = keytab__newer(j->reqs, r)) {
+		if (!r->ns[0] || (r->exact && r->claimed_by != js->id) || !kind_fits(r, js) ||
+		    !same_pod(r, js) || !time_fits(j, r, js))
 			continue;
 		add_candidate(js, r, dist);
 		if (r->claimed_by)
@@ -526,17 +555,17 @@ static struct jsession *session_insert(struct exec_join *j, const struct node_ev
 {
 	const struct node_session *s = ev->session;
 	struct jsession *js;
-	uint64_t old;
-	uint32_t slot;
+	bool created;
 
-	if (fifo_map__full(&j->sess) && fifo_map__oldest(&j->sess, &old, &slot)) {
-		finalize(j, &j->s[slot], ctx);
-		fifo_map__remove(&j->sess, old);
+	if (keytab__full(j->sess)) {
+		js = keytab__oldest(j->sess);
+		finalize(j, js, ctx);
+		keytab__remove(j->sess, js);
 		j->st.session_evictions++;
 	}
-	slot = fifo_map__insert(&j->sess, s->id);
-	js = &j->s[slot];
-	memset(js, 0, sizeof(*js));
+	js = keytab__upsert(j->sess, &s->id, sizeof(s->id), &created);
+	if (!js)
+		return NULL;
 	js->id = s->id;
 	js->start_ns = s->start_ns;
 	js->tail = &js->head;
@@ -602,10 +631,17 @@ static void hold(struct exec_join *j, struct jsession *js, const struct node_eve
 void exec_join__on_node(struct exec_join *j, const struct node_event *ev, bool deliver_it,
 			void *ctx)
 {
-	long slot = fifo_map__find(&j->sess, ev->session->id);
-	struct jsession *js = slot >= 0 ? &j->s[slot] : session_insert(j, ev, ctx);
+	struct jsession *js = keytab__find(j->sess, &ev->session->id, sizeof(ev->session->id));
 
-	if (deliver_it) {
+	if (!js)
+		js = session_insert(j, ev, ctx);
+	if (!js) { /* out of memory: delivered unpaired, as an overflow is */
+		struct exec_attribution none = {0};
+
+		j->st.held_overflow++;
+		if (deliver_it)
+			j->fn(ctx, ev, NULL, &none);
+	} else if (deliver_it) {
 		if (js->final)
 			deliver(j, ev, js, ctx);
 		else
@@ -616,7 +652,8 @@ void exec_join__on_node(struct exec_join *j, const struct node_event *ev, bool d
 
 void exec_join__flush(struct exec_join *j, void *ctx)
 {
-	for (uint32_t i = 0; i < j->o.max_sessions && j->n_waiting; i++)
-		if (j->s[i].id && !j->s[i].final)
-			finalize(j, &j->s[i], ctx);
+	for (struct jsession *js = keytab__oldest(j->sess); js && j->n_waiting;
+	     js = keytab__newer(j->sess, js))
+		if (!js->final)
+			finalize(j, js, ctx);
 }

@@ -35,10 +35,12 @@
 #define KEYHOLE_NODE_EXEC_JOIN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "keyhole/audit_event.h"
 #include "keyhole/node_event.h"
+#include "keyhole/rule.h"
 
 struct exec_join_opts {
 	int64_t window_ns;     /* |request time - session start|; 0: 30 s */
@@ -119,5 +121,10 @@ void exec_join__on_node(struct exec_join *j, const struct node_event *ev, bool d
 void exec_join__flush(struct exec_join *j, void *ctx);
 
 const struct exec_join_stats *exec_join__stats(const struct exec_join *j);
+
+/* the stats above as rule counters for /metrics: fills @out, returns how many */
+#define KH_EXEC_JOIN_COUNTERS 10
+size_t exec_join__counters(const struct exec_join *j,
+			   struct kh_rule_counter out[KH_EXEC_JOIN_COUNTERS]);
 
 #endif /* KEYHOLE_NODE_EXEC_JOIN_H */

@@ -81,8 +81,8 @@ struct node_rule_state *node_rule_state__new(const struct node_rule_tun *t, exec
 	s->t = *t;
 	if (!s->t.max_repeats)
 		s->t.max_repeats = 4096;
-	s->repeat_at = calloc(s->t.max_repeats, sizeof(*s->repeat_at));
-	if (!s->repeat_at || fifo_map__init(&s->repeats, s->t.max_repeats)) {
+	s->repeats = keytab__new(sizeof(int64_t), s->t.max_repeats, NULL, NULL);
+	if (!s->repeats) {
 		node_rule_state__free(s);
 		errno = ENOMEM;
 		return NULL;
@@ -101,7 +101,20 @@ struct node_rule_state *node_rule_state__new(const struct node_rule_tun *t, exec
 		errno = ENOMEM;
 		return NULL;
 	}
+	s->n_counters = exec_join__counters(s->join, s->counters);
+	s->counters[s->n_counters++] = (struct kh_rule_counter){
+	    "keyhole_exec_probes_allowed_total",
+	    "sessions counted, not alerted, as allowlisted exec probes (probe_commands)",
+	    &s->probes_allowed};
 	return s;
+}
+
+const struct kh_rule_counter *node_rule__counters(const void *state, size_t *n)
+{
+	const struct node_rule_state *s = state;
+
+	*n = s->n_counters;
+	return s->counters;
 }
 
 void node_rule_state__free(void *state)
@@ -114,8 +127,7 @@ void node_rule_state__free(void *state)
 	for (uint32_t i = 0; i < s->n_probes; i++)
 		free(s->probes[i]);
 	free(s->probes);
-	fifo_map__fini(&s->repeats);
-	free(s->repeat_at);
+	keytab__free(s->repeats);
 	free(s);
 }
 
@@ -152,27 +164,25 @@ void node_rule__on_node(void *state, const struct node_event *ev, bool deliver,
 bool node_rule__is_repeat(struct node_rule_state *s, const struct node_event *ev)
 {
 	const char *cid = ev->session->who.container_id;
-	uint64_t h = match__hash_bytes(KH_HASH_INIT, cid, strlen(cid) + 1), old;
-	uint32_t slot;
-	long at;
+	uint64_t h = match__hash_bytes(KH_HASH_INIT, cid, strlen(cid) + 1);
+	int64_t *at;
+	bool created;
 
 	if (s->t.repeat_window_ns <= 0)
 		return false;
 	for (uint32_t i = 0; i < ev->argc; i++)
 		h = match__hash_bytes(h, ev->argv[i], strlen(ev->argv[i]) + 1);
 	h = match__hash_final(h);
-	at = fifo_map__find(&s->repeats, h);
-	if (at >= 0 && ev->time_ns >= s->repeat_at[at] &&
-	    (uint64_t)ev->time_ns - (uint64_t)s->repeat_at[at] < (uint64_t)s->t.repeat_window_ns) {
+	at = keytab__find(s->repeats, &h, sizeof(h)); /* not touched: first in, first out */
+	if (at && ev->time_ns >= *at &&
+	    (uint64_t)ev->time_ns - (uint64_t)*at < (uint64_t)s->t.repeat_window_ns) {
 		s->repeats_suppressed++;
 		return true;
 	}
-	if (at < 0) {
-		if (fifo_map__full(&s->repeats) && fifo_map__oldest(&s->repeats, &old, &slot))
-			fifo_map__remove(&s->repeats, old);
-		at = fifo_map__insert(&s->repeats, h);
-	}
-	s->repeat_at[at] = ev->time_ns;
+	if (!at)
+		at = keytab__upsert(s->repeats, &h, sizeof(h), &created);
+	if (at)
+		*at = ev->time_ns;
 	return false;
 }
 

@@ -14,7 +14,7 @@
 #include "keyhole/node_event.h"
 #include "keyhole/rule.h"
 #include "rules/node/exec_join.h"
-#include "keyhole/fifo_map.h"
+#include "keyhole/keytab.h"
 
 #define KH_NODE_PROBES_MAX 64
 
@@ -72,8 +72,7 @@ extern const struct kh_rule rule_node_audit_log_tamper;
 struct node_rule_state {
 	struct exec_join *join;
 	struct node_rule_tun t;
-	struct fifo_map repeats; /* hash(container, command) -> slot in repeat_at */
-	int64_t *repeat_at;	 /* when that pair last alerted */
+	struct keytab *repeats; /* hash(container, command) -> when that pair last alerted */
 	uint64_t repeats_suppressed;
 	/*
 	 * sessions of a new container in a running one's pid namespace with no ephemeral-container
@@ -84,7 +83,13 @@ struct node_rule_state {
 	char **probes; /* copies of t.probe_commands */
 	uint32_t n_probes;
 	uint64_t probes_allowed; /* sessions counted, not alerted, as allowlisted exec probes */
+	/* the join's counters and probes_allowed, for /metrics */
+	struct kh_rule_counter counters[KH_EXEC_JOIN_COUNTERS + 1];
+	size_t n_counters;
 };
+
+/* the rule counters of a node rule's state (kh_rule.counters) */
+const struct kh_rule_counter *node_rule__counters(const void *state, size_t *n);
 
 /*
  * true (and counted) when @ev's session, which no request accounts for, is an allowlisted exec

@@ -72,6 +72,7 @@ const struct kh_rule rule_node_container_exec = {
     .state_new = state_new,
     .state_free = node_rule_state__free,
     .on_event = node_rule__on_audit,
+    .counters = node_rule__counters,
     .flush = node_rule__flush,
     .on_node_event = on_node_event,
     .config_keys = node_exec_rule_config_keys,

@@ -13,6 +13,7 @@
 
 #include "alert_lines.h"
 #include "keyhole/config.h"
+#include "keyhole/metrics.h"
 #include "keyhole/node_event.h"
 #include "keyhole/pipeline.h"
 
@@ -571,6 +572,25 @@ Test(node_attribution, allowlisted_probe_is_counted_not_alerted)
 	cr_assert_str_eq(alert_str(a, "process.args.2"), "/etc/shadow");
 	/* each rule has its own list: grpc is allowlisted for one only */
 	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 5);
+	/* counted, where /metrics shows it */
+	{
+		struct kh_metrics *m = metrics__new();
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		cr_assert(m && f);
+		cr_assert_eq(metrics__add_rules(m, pipeline__rules(p)), 0);
+		cr_assert_eq(metrics__render(m, f), 0);
+		fclose(f);
+		cr_assert_not_null(strstr(text, "\nkeyhole_exec_probes_allowed_total{rule=\""
+						"node-exec-without-audit\"} 2\n"),
+				   "%s", text);
+		cr_assert_not_null(strstr(text, "\nkeyhole_exec_probes_allowed_total{rule=\""
+						"node-container-exec\"} 1\n"));
+		free(text);
+		metrics__free(m);
+	}
 	pipeline__free(p);
 	p = NULL;
 	config__free(cfg);
