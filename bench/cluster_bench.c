@@ -66,6 +66,7 @@ static struct kh_cluster *start(const char *url, const char *name, enum kh_clust
 	o.lease_ns = 2ll * 1000000000;
 	o.queue_max = 1000000;
 	o.out = out;
+	o.tls_ca_file = getenv("KH_BENCH_TLS_CA"); /* rediss:// (cluster-bench --tls) */
 	if (cluster__start(&o, &c)) {
 		fprintf(stderr, "cluster_bench: cannot start cluster mode at %s\n", url);
 		exit(1);

@@ -21,6 +21,7 @@
 
 #include "keyhole/config.h"
 #include "keyhole/pipeline.h"
+#include "keyhole/rule.h"
 #include "keyhole/state_file.h"
 
 static long rss_kib(void)
@@ -113,7 +114,8 @@ int main(int argc, char **argv)
 		 rapid_only ? "false" : "true", only || rapid_only ? "false" : "true",
 		 only || rapid_only ? "false" : "true", only || rapid_only ? "false" : "true",
 		 only || rapid_only ? "false" : "true");
-	if (config__load_buf(cfgtext, strlen(cfgtext), "bench", &cfg, &err)) {
+	if (config__load_buf(cfgtext, strlen(cfgtext), "bench", rules__config_schema(), &cfg,
+			     &err)) {
 		fprintf(stderr, "config: %s: %s\n", err.key, err.msg);
 		return 1;
 	}

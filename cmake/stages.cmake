@@ -27,7 +27,7 @@ set(KH_STAGE_DEPS_correlate rules parse config base)
 set(KH_STAGE_DEPS_output base)
 set(KH_STAGE_DEPS_report parse base)
 set(KH_STAGE_DEPS_pipeline sigma correlate rules state parse config output base)
-set(KH_STAGE_DEPS_cluster pipeline correlate output config base)
+set(KH_STAGE_DEPS_cluster pipeline correlate rules parse output config base)
 set(KH_STAGE_DEPS_capture pipeline output config base)
 set(KH_STAGE_DEPS_source pipeline base)
 set(KH_STAGE_DEPS_resume pipeline source state parse output base)
@@ -72,15 +72,12 @@ function(kh_stages suffix)
 	target_link_libraries(keyhole_source${suffix} PUBLIC PkgConfig::ZLIB)
 	target_link_libraries(keyhole_output${suffix} PUBLIC PkgConfig::EVENT m)
 	target_link_libraries(keyhole_capture${suffix} PUBLIC PkgConfig::LIBBPF PkgConfig::LIBELF)
-	target_link_libraries(keyhole_cluster${suffix} PUBLIC PkgConfig::HIREDIS Threads::Threads)
+	target_link_libraries(keyhole_cluster${suffix} PUBLIC PkgConfig::HIREDIS PkgConfig::OPENSSL
+			      Threads::Threads)
 	target_include_directories(keyhole_capture${suffix} PRIVATE ${CMAKE_BINARY_DIR}/bpf)
 	if(KH_BPF_SKELETONS)
 		add_dependencies(keyhole_capture${suffix} keyhole_bpf_skels)
 	endif()
-	# The one cycle left (issue 12, phase 2): config walks kh_rule_table (rules) to know each
-	# rule's keys, and the rules read their values back through config__rule_apply(). Declared
-	# so that the static link resolves it, until the rule table is handed to config__load().
-	target_link_libraries(keyhole_config${suffix} INTERFACE keyhole_rules${suffix})
 
 	add_library(keyhole_core${suffix} INTERFACE)
 	target_link_libraries(keyhole_core${suffix} INTERFACE ${all})

@@ -83,6 +83,7 @@ struct capture_stats {
 	uint64_t unseen_events;		/* times a log grew by bytes no path captured */
 	uint64_t unseen_bytes;		/* and by how many bytes */
 	bool uprobe_fallback;		/* --tap auto gave up the uprobe path after that */
+	uint64_t uprobe_refused;	/* processes whose uprobe the kernel refused (privilege) */
 };
 
 struct capture;

@@ -44,6 +44,9 @@ struct kh_cluster_opts {
 	int64_t dedup_ttl_ns;	     /* how long an alert line's fence key lives */
 	FILE *out;		     /* where the correlator writes alert lines */
 	const struct kh_config *cfg; /* the rules' settings for the correlator's pipelines */
+	/* rediss:// only: the CA file (NULL: the system store), a client certificate and its key
+	 * (both or neither), the name the certificate must hold (NULL: the URL's host) */
+	const char *tls_ca_file, *tls_cert_file, *tls_key_file, *tls_server_name;
 };
 
 /* Counters, all monotonic except the gauges marked so. */
@@ -61,6 +64,10 @@ struct kh_cluster_stats {
 	uint64_t takeovers;	   /* partitions acquired (each rebuilt from its stream) */
 	int64_t bus_lag_ns;	   /* gauge: arrival - event time of the last fact consumed */
 	int connected;		   /* gauge: the publisher's connection is up */
+	/* the node feed (this node's exec join; zero without one) */
+	uint64_t exec_requests_received; /* other instances' requests read from the exec stream */
+	uint64_t exec_requests_fed;	 /* of them, given to the exec join */
+	uint64_t exec_requests_dropped;	 /* of them, lost (queue full, or not a request) */
 };
 
 /* defaults for every field but url, out and cfg */
@@ -78,6 +85,22 @@ int cluster__start(const struct kh_cluster_opts *o, struct kh_cluster **out);
 
 /* The pipeline's fact hook: queue @ev's fact (never blocks; a full queue drops and counts). */
 void cluster__publish(void *cluster, const struct audit_event *ev);
+
+/* The pipeline's node fact hook: queue a secret-material open's fact (for escalate-then-loot) */
+struct kh_node_secret_read;
+void cluster__publish_node_read(void *cluster, const struct kh_node_secret_read *r);
+
+/*
+ * This node's exec watch runs: read the pods/exec (attach, debug, nodes/proxy exec) requests
+ * the other instances captured, for its exec join. 0 or a negative errno (reported).
+ */
+int cluster__start_node_feed(struct kh_cluster *c);
+/*
+ * From the capturing thread: hand the requests read since the last call to @fn (one fact line
+ * each; pipeline__feed_remote_request). Returns how many; 0 without a node feed.
+ */
+size_t cluster__drain_exec_requests(struct kh_cluster *c,
+				    int (*fn)(void *ctx, const char *line, size_t len), void *ctx);
 
 /*
  * Stop: publish what is queued (up to a short deadline, the rest counted as dropped), let the

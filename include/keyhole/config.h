@@ -5,10 +5,11 @@
  * Every key is optional; what the file does not set keeps the seed documents' value. The schema
  * is data: the top-level keys are a table in src/config/, and each rule declares the tunables it
  * accepts under `rules.<rule id>` as a kh_config_key table on its struct kh_rule (config_keys),
- * with offsets into the rule's own tunables struct. The loader checks every key of the file
- * against those tables when it loads, so an unknown key, a wrong type or an out-of-range value is
- * an error naming the key and its line before anything runs; a rule then copies what the file set
- * over its defaults with config__rule_apply().
+ * with offsets into the rule's own tunables struct, handed to the loader as kh_config_rule
+ * entries (the rules stage's table: config sits below the rules and never calls them). The loader
+ * checks every key of the file against those tables when it loads, so an unknown key, a wrong type
+ * or an out-of-range value is an error naming the key and its line before anything runs; a rule
+ * then copies what the file set over its defaults with config__rule_apply().
  *
  * A kh_config and every string it hands out live until config__free().
  */
@@ -125,6 +126,10 @@ struct kh_cluster_config {
 	uint32_t queue_max;
 	uint32_t stream_maxlen;
 	int64_t alert_fence_ttl_ns;
+	const char *tls_ca_file;     /* rediss://: the CA to trust (NULL: the system store) */
+	const char *tls_cert_file;   /* rediss://: client certificate (tls-auth-clients) */
+	const char *tls_key_file;    /* its private key, unencrypted PEM */
+	const char *tls_server_name; /* the name the certificate must hold (NULL: the URL's host) */
 };
 
 struct kh_metrics_config {
@@ -168,6 +173,18 @@ struct kh_correlate_config {
 
 struct kh_config_rules; /* per-rule values, read through config__rule_*() */
 
+/*
+ * What the loader knows of one rule: its id and the keys it accepts under `rules.<id>`. The
+ * caller hands the loader these (the rules stage's table, rules__config_schema() in
+ * keyhole/rule.h), so config never reaches up into the rules: an array ended by a NULL id.
+ */
+struct kh_config_rule {
+	const char *id;
+	const char *name, *source;	  /* for the reference */
+	const struct kh_config_key *keys; /* may be NULL: only `enabled` */
+	const void *defaults;		  /* with keys: the seed's values (for the reference) */
+};
+
 struct kh_config {
 	const char *path;		/* the file it was loaded from; NULL for the defaults */
 	const char *state_file;		/* new-terms history file; NULL: history is not kept */
@@ -192,12 +209,15 @@ struct kh_config_error {
 };
 
 /*
- * Load @path (or the @len bytes at @buf, named @name in messages). Returns 0 and a new config in
- * *@out, or a negative errno (-EINVAL for a bad file, -ENOENT etc. when unreadable, -ENOMEM)
- * with @err filled in. Nothing is reported here: the caller prints the error once.
+ * Load @path (or the @len bytes at @buf, named @name in messages), checking `rules.<id>` against
+ * @rules (NULL: no rule ids are known). Returns 0 and a new config in *@out, or a negative errno
+ * (-EINVAL for a bad file, -ENOENT etc. when unreadable, -ENOMEM) with @err filled in. Nothing is
+ * reported here: the caller prints the error once.
  */
-int config__load(const char *path, struct kh_config **out, struct kh_config_error *err);
-int config__load_buf(const char *buf, size_t len, const char *name, struct kh_config **out,
+int config__load(const char *path, const struct kh_config_rule *rules, struct kh_config **out,
+		 struct kh_config_error *err);
+int config__load_buf(const char *buf, size_t len, const char *name,
+		     const struct kh_config_rule *rules, struct kh_config **out,
 		     struct kh_config_error *err);
 void config__free(const struct kh_config *cfg);
 
@@ -223,7 +243,7 @@ void config__rule_apply(const struct kh_config *cfg, const char *rule_id,
  * The configuration reference in Markdown: every key of the top level and of each rule, its type,
  * default and meaning, written from the schema and the defaults the loader fills.
  */
-void config__write_reference(FILE *f);
+void config__write_reference(FILE *f, const struct kh_config_rule *rules);
 /* the value of key @k in the struct at @base, as YAML (flow style) */
 void config__write_value(FILE *f, const struct kh_config_key *k, const void *base);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * json_out: a small JSON writer into a growable buffer, for alerts.
+ * json_out: a small JSON writer into a growable buffer, for alerts; and the one JSON string
+ * escaper, which every JSON writer in the tree goes through.
  *
  * Strings are escaped so the output is valid JSON (and valid UTF-8) whatever bytes the input
  * held: invalid UTF-8 becomes U+FFFD, control bytes become \u00XX. kstr slices are decoded from
@@ -12,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "keyhole/kstr.h"
 
@@ -41,6 +43,15 @@ void json_out__bool(struct json_out *j, bool v);
 void json_out__null(struct json_out *j);
 /* RFC 3339 UTC with nanoseconds from ns since the epoch */
 void json_out__time_ns(struct json_out *j, int64_t ns);
+
+/* @n bytes of JSON the caller vouches for (the parser validated them), as one value */
+void json_out__raw(struct json_out *j, const char *p, size_t n);
+
+/*
+ * One JSON string for output that is not built as a document (keyhole probe --json): @s escaped
+ * exactly as json_out__str escapes it, quotes included, to @f. -ENOMEM when out of memory.
+ */
+int json_out__write_str(FILE *f, const char *s);
 
 /* key + value shorthands; the kstr one writes nothing when the slice is absent */
 void json_out__kv_str(struct json_out *j, const char *key, const char *s);

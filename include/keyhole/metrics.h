@@ -66,6 +66,8 @@ int metrics__add_counter(struct kh_metrics *m, const char *name, const char *hel
  * ...). @c must outlive the registry; defined in metrics_pipeline.c.
  */
 int metrics__add_pipeline(struct kh_metrics *m, const struct kh_counters *c);
+/* the Sigma rules' alert series not yet registered (after a reload brought new ids) */
+int metrics__add_sigma(struct kh_metrics *m, const struct kh_counters *c);
 
 /*
  * Register the counters the rules' states keep (the exec join's, ...), each labelled with its

@@ -9,6 +9,8 @@
 #ifndef KEYHOLE_PIPELINE_H
 #define KEYHOLE_PIPELINE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -41,6 +43,9 @@ struct kh_origin {
 };
 
 /* Counters a pipeline keeps; monotonically increasing. */
+/* Sigma rule ids counted apart, since start (a reload that brings new ids adds to them) */
+#define KH_SIGMA_SERIES 256
+
 struct kh_counters {
 	uint64_t lines;	    /* lines fed in (events in) */
 	uint64_t parsed;    /* lines parsed as audit Events */
@@ -59,12 +64,31 @@ struct kh_counters {
 	uint64_t fields_cut; /* alert fields cut by their bound (user.extra keys, values, bytes) */
 	uint64_t warmup_alerts;	  /* alerts a resume warm-up re-derived and did not write */
 	uint64_t already_written; /* alerts not written: the output file's tail holds them */
-	/* indexed like kh_rule_table; then the correlator's slot, then the Sigma rules' */
+	/*
+	 * indexed like kh_rule_table; then the correlator's slot, the slot of Sigma rules past
+	 * KH_SIGMA_SERIES, then one per Sigma rule id (pipeline__sigma_slot)
+	 */
 	uint64_t *alerts_by_rule;
+	/* the Sigma rule ids with a slot of their own, in the order first loaded (reloads add) */
+	char *sigma_ids[KH_SIGMA_SERIES];
+	size_t n_sigma_ids;
+	bool sigma_overflow; /* some id found no slot: counted together, as rule "sigma" */
 };
+
+/* the slots of alerts_by_rule: the built-in rules, the correlator, the Sigma rules */
+size_t pipeline__alert_slots(void);
+/* Sigma id @k's slot in alerts_by_rule */
+size_t pipeline__sigma_slot(size_t k);
+/*
+ * The Sigma rules that alerted between @before (a copy of alerts_by_rule, or NULL for zeros)
+ * and @now, as " (id N, id N)" in @buf ("" when none).
+ */
+void pipeline__sigma_summary(const struct kh_counters *now, const uint64_t *before, char *buf,
+			     size_t len);
 
 struct kh_config;
 struct kh_pipeline;
+struct kh_node_secret_read;
 
 /*
  * Which detections a pipeline runs. Single-node mode runs them all. Cluster mode splits them:
@@ -82,6 +106,9 @@ struct kh_pipeline_opts {
 	/* KH_SCOPE_LOCAL: called with every parsed event, after the local rules */
 	void (*fact_fn)(void *ctx, const struct audit_event *ev);
 	void *fact_ctx;
+	/* KH_SCOPE_LOCAL: called (with fact_ctx) for every secret-material open of an exec session
+	 */
+	void (*node_fact_fn)(void *ctx, const struct kh_node_secret_read *r);
 	/* Sigma rule files or directories, loaded after the config's rules.paths (keyhole/sigma.h)
 	 */
 	const char *const *rule_paths;
@@ -111,6 +138,17 @@ int pipeline__feed_line(struct kh_pipeline *p, const char *line, size_t len,
  */
 int pipeline__feed_fact(struct kh_pipeline *p, const char *line, size_t len,
 			const struct kh_origin *o, int rules_too);
+
+/*
+ * A pods/exec (attach, debug, nodes/proxy exec) request another instance captured, as a fact
+ * line (cluster mode's node feed): parsed and given to the exec join only, so this node's exec
+ * alerts name its user; not counted as a line, not published again. Returns 0, -EINVAL when it
+ * does not parse, or -EIO when the output failed.
+ */
+int pipeline__feed_remote_request(struct kh_pipeline *p, const char *line, size_t len);
+
+/* a node's secret-material open (cluster mode's correlator): to escalate-then-loot only */
+void pipeline__feed_node_secret_read(struct kh_pipeline *p, const struct kh_node_secret_read *r);
 
 /*
  * Count and report a line its source could not deliver whole (longer than the line maximum):

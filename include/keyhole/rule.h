@@ -34,6 +34,7 @@ struct kh_rule_info {
 struct kh_emit;
 struct kh_config;
 struct kh_config_key;
+struct kh_config_rule;
 struct kh_history;
 struct node_event;
 
@@ -78,6 +79,12 @@ struct kh_rule {
 
 /* the table, in the order `keyhole rules` lists them; NULL-terminated */
 extern const struct kh_rule *const kh_rule_table[];
+
+/*
+ * The table as the config loader takes it (config__load(), config__write_reference()): each
+ * rule's id, name, source, config keys and defaults, in table order, ended by a NULL id.
+ */
+const struct kh_config_rule *rules__config_schema(void);
 
 /*
  * Alert construction. emit__alert_begin() opens the alert object and writes @timestamp (the event's

@@ -11,6 +11,7 @@
 #ifndef KEYHOLE_RULES_ENGINE_H
 #define KEYHOLE_RULES_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "keyhole/audit_event.h"
@@ -31,6 +32,17 @@ struct kh_rules *rules__new_table(const struct kh_rule *const *table, const stru
 void rules__on_event(struct kh_rules *r, const struct audit_event *ev);
 /* a node event (exec watch) to every rule that takes them */
 void rules__on_node_event(struct kh_rules *r, const struct node_event *ev);
+/*
+ * An audit event another instance captured (cluster mode's pods/exec requests, src/cluster):
+ * only to the rules that pair audit requests with node events (the exec join), so the per-event
+ * rules, which ran where it was captured, do not alert on it twice.
+ */
+void rules__on_remote_event(struct kh_rules *r, const struct audit_event *ev);
+/*
+ * What a node's exec join keeps (pods/exec, pods/attach, an ephemeral container, a nodes/proxy
+ * request running a command in a pod): what cluster mode sends to every node.
+ */
+bool rules__is_exec_request(const struct audit_event *ev);
 void rules__flush(struct kh_rules *r);
 void rules__free(struct kh_rules *r);
 

@@ -45,6 +45,13 @@ void sigma__free(struct kh_sigma *s);
  */
 size_t sigma__check(const char *const *paths, size_t n_paths, FILE *err);
 
+/*
+ * Load the rules of one file's text (@len bytes at @buf, named @name in errors and alerts); errors
+ * go to @err as sigma__check writes them (NULL: through kh_log). For tests and the fuzzer.
+ */
+struct kh_sigma *sigma__load_mem(const char *buf, size_t len, const char *name, FILE *err,
+				 size_t *n_errors);
+
 /* rules in the set (detection and correlation), and rule @i's alert identity */
 size_t sigma__n(const struct kh_sigma *s);
 const struct kh_rule_info *sigma__info(const struct kh_sigma *s, size_t i);
@@ -56,9 +63,13 @@ const char *sigma__kind(const struct kh_sigma *s, size_t i);
  * with keys that never collide with the built-in rules' (@key_base and up).
  */
 void sigma__attach(struct kh_sigma *s, struct kh_emit *e, size_t count_index, size_t key_base);
+/* count rule @i's alerts under alerts_by_rule[@count_index] instead (a series of its own) */
+void sigma__count_as(struct kh_sigma *s, size_t i, size_t count_index);
 
 /* one parsed event; emits through the attached emitter */
 void sigma__on_event(struct kh_sigma *s, const struct audit_event *ev);
+/* the input ended: decide the open windows of lt/lte/neq correlations (NULL: no-op) */
+void sigma__flush(struct kh_sigma *s);
 
 /* state entries dropped to stay in bounds (correlation groups), since load */
 uint64_t sigma__evictions(const struct kh_sigma *s);

@@ -27,6 +27,14 @@ const char *tap_mode_name(enum tap_mode m);
 bool tap_path_kernel_uprobes(char *why, size_t n);
 
 /*
+ * Whether perf_event_paranoid is 3 or more (@level gets it): Debian's and Ubuntu's kernels
+ * (CONFIG_SECURITY_PERF_EVENTS_RESTRICT, Debian's default) then let no process without
+ * CAP_SYS_ADMIN open a perf event, CAP_PERFMON or not, so `run` could not attach the write
+ * tracepoints again once it gave its privileges up.
+ */
+bool tap_path_perf_restricted(int *level);
+
+/*
  * Resolve the write function in process @pid's binary (through /proc/PID/exe, which reaches a
  * containerized apiserver's file whatever its mount namespace). Returns 0 with *f and @exe (the
  * path to attach to), or a negative errno with the reason in @why (gosym__resolve's codes, or

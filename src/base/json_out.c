@@ -168,51 +168,60 @@ static inline bool plain8(const unsigned char *p)
 	return !(((x - ones * 0x20) | (q - ones) | (b - ones) | x) & highs);
 }
 
+/*
+ * The quoted, escaped form of @s. Room for the worst case (six bytes per input byte, "\u00XX")
+ * is reserved once, and bytes are written straight into the buffer: a call per plain run cost
+ * more than the escaping itself on alert-heavy logs.
+ */
 static void put_escaped(struct json_out *j, const char *s, size_t n)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0;
-	char esc[8];
+	size_t i = 0;
+	char *o;
 
-	putc_(j, '"');
+	if (n > (SIZE_MAX - 3) / 6 || !reserve(j, 6 * n + 2)) {
+		j->oom = true;
+		return;
+	}
+	o = j->buf + j->len;
+	*o++ = '"';
 	while (i < n) {
 		unsigned char c;
 		size_t l;
 
 		/* eight plain bytes at a time (no control, quote, backslash or non-ASCII byte) */
-		while (i + 8 <= n && plain8(p + i)) {
-			i += 8;
-			run += 8;
-		}
+		for (; i + 8 <= n && plain8(p + i); i += 8, o += 8)
+			memcpy(o, p + i, 8);
 		if (i >= n)
 			break;
 		c = p[i];
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			*o++ = (char)c;
 			i++;
-			run++;
-			continue;
-		}
-		put(j, s + i - run, run);
-		run = 0;
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			put(j, esc, 2);
+		} else if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
 			i++;
 		} else if (c < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			put(j, esc, 6);
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
 			i++;
 		} else if ((l = utf8_len(p + i, n - i)) != 0) {
-			put(j, s + i, l);
+			memcpy(o, s + i, l);
+			o += l;
 			i += l;
 		} else {
-			put(j, "\xef\xbf\xbd", 3); /* U+FFFD for a byte that is not UTF-8 */
+			memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD for a byte that is not UTF-8 */
+			o += 3;
 			i++;
 		}
 	}
-	put(j, s + i - run, run);
-	putc_(j, '"');
+	*o++ = '"';
+	j->len = (size_t)(o - j->buf);
+	j->buf[j->len] = '\0';
 }
 
 void json_out__key(struct json_out *j, const char *key)
@@ -273,6 +282,28 @@ void json_out__kstr(struct json_out *j, struct kstr s)
 		json_out__strn(j, buf, (size_t)n);
 	if (buf != stackbuf)
 		free(buf);
+}
+
+void json_out__raw(struct json_out *j, const char *p, size_t n)
+{
+	sep(j);
+	put(j, p, n);
+	after_value(j);
+}
+
+int json_out__write_str(FILE *f, const char *s)
+{
+	struct json_out j;
+	int r = 0;
+
+	json_out__init(&j);
+	put_escaped(&j, s, strlen(s));
+	if (j.oom)
+		r = -ENOMEM;
+	else
+		fwrite(j.buf, 1, j.len, f);
+	json_out__free(&j);
+	return r;
 }
 
 void json_out__int(struct json_out *j, long long v)

@@ -5,155 +5,30 @@
  * A slice without escapes is compared on its raw bytes, which is the common case and costs a
  * memcmp. A slice flagged KSTR_ESCAPED is decoded first (into a stack buffer, or a heap one for
  * long values), so every comparison is on the exact decoded value and an escaped spelling such
- * as "secr\u0065ts" can never dodge a rule. Decoding follows json-c: \uXXXX becomes UTF-8, a
- * surrogate pair one 4-byte sequence, a lone surrogate U+FFFD.
+ * as "secr\u0065ts" can never dodge a rule. The decoding is json_in's (keyhole/json_in.h), the
+ * one JSON string decoder.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyhole/json_in.h"
 #include "keyhole/kstr.h"
 
 /* decoded values up to this size never touch the heap (audit strings are far shorter) */
 #define KSTR_STACK_BUF 1024
 
-static int hex4(const char *p, uint32_t *out)
-{
-	uint32_t v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		unsigned char c = (unsigned char)p[i];
-		uint32_t d;
-
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-			d = (c | 0x20) - 'a' + 10;
-		else
-			return -1;
-		v = v << 4 | d;
-	}
-	*out = v;
-	return 0;
-}
-
-/* append one byte if it fits; the count always advances so the caller learns the full length */
-static inline void put(char *buf, size_t cap, size_t *n, unsigned char c)
-{
-	if (*n < cap)
-		buf[*n] = (char)c;
-	(*n)++;
-}
-
-static void put_utf8(char *buf, size_t cap, size_t *n, uint32_t cp)
-{
-	if (cp < 0x80) {
-		put(buf, cap, n, cp);
-	} else if (cp < 0x800) {
-		put(buf, cap, n, 0xc0 | cp >> 6);
-		put(buf, cap, n, 0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		put(buf, cap, n, 0xe0 | cp >> 12);
-		put(buf, cap, n, 0x80 | (cp >> 6 & 0x3f));
-		put(buf, cap, n, 0x80 | (cp & 0x3f));
-	} else {
-		put(buf, cap, n, 0xf0 | cp >> 18);
-		put(buf, cap, n, 0x80 | (cp >> 12 & 0x3f));
-		put(buf, cap, n, 0x80 | (cp >> 6 & 0x3f));
-		put(buf, cap, n, 0x80 | (cp & 0x3f));
-	}
-}
-
-/*
- * Decode one \uXXXX escape at @p (pointing at the backslash), joining a following low surrogate.
- * Returns the bytes consumed or -EINVAL. As json-c does, a high surrogate not followed by a low
- * one becomes U+FFFD and whatever follows is decoded on its own.
- */
-static long decode_u(const char *p, const char *end, uint32_t *cp)
-{
-	uint32_t hi, lo;
-
-	if (end - p < 6 || hex4(p + 2, &hi))
-		return -EINVAL;
-	if (hi >= 0xdc00 && hi <= 0xdfff) {
-		*cp = 0xfffd;
-		return 6;
-	}
-	if (hi < 0xd800 || hi > 0xdbff) {
-		*cp = hi;
-		return 6;
-	}
-	if (end - p >= 12 && p[6] == '\\' && p[7] == 'u' && !hex4(p + 8, &lo) && lo >= 0xdc00 &&
-	    lo <= 0xdfff) {
-		*cp = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
-		return 12;
-	}
-	*cp = 0xfffd;
-	return 6;
-}
-
 long kstr__decode(struct kstr s, char *buf, size_t cap)
 {
-	const char *p = s.p, *end;
-	size_t n = 0;
-
 	if (!s.p)
 		return 0;
-	end = s.p + s.len; /* not before the check: NULL + 0 is undefined */
 	if (!(s.flags & KSTR_ESCAPED)) {
 		if (cap)
 			memcpy(buf, s.p, s.len < cap ? s.len : cap);
 		return s.len;
 	}
-	while (p < end) {
-		const char *bs = memchr(p, '\\', end - p);
-		size_t run = (size_t)((bs ? bs : end) - p);
-		uint32_t cp;
-		long used;
-
-		if (n < cap)
-			memcpy(buf + n, p, run < cap - n ? run : cap - n);
-		n += run;
-		p += run;
-		if (!bs)
-			break;
-		if (end - p < 2)
-			return -EINVAL;
-		switch (p[1]) {
-		case '"':
-		case '\\':
-		case '/':
-			put(buf, cap, &n, p[1]);
-			break;
-		case 'b':
-			put(buf, cap, &n, '\b');
-			break;
-		case 'f':
-			put(buf, cap, &n, '\f');
-			break;
-		case 'n':
-			put(buf, cap, &n, '\n');
-			break;
-		case 'r':
-			put(buf, cap, &n, '\r');
-			break;
-		case 't':
-			put(buf, cap, &n, '\t');
-			break;
-		case 'u':
-			used = decode_u(p, end, &cp);
-			if (used < 0)
-				return used;
-			put_utf8(buf, cap, &n, cp);
-			p += used;
-			continue;
-		default:
-			return -EINVAL;
-		}
-		p += 2;
-	}
-	return (long)n;
+	return json_in__decode(s.p, s.len, buf, cap, 0);
 }
 
 /*

@@ -65,6 +65,7 @@ struct watch {
 	/* the bypass check: the file as the last housekeeping found it */
 	bool seen_valid;
 	uint64_t seen_dev, seen_ino, seen_size;
+	uint64_t suspect_size; /* the last check found the file longer than captured: its size */
 };
 
 /* a followed apiserver process and the path that captures it */
@@ -95,8 +96,11 @@ struct capture {
 	char no_uprobe_why[256]; /* and if not, why; or why auto gave the uprobe path up */
 	bool uprobe_fallback;	 /* auto gave up the uprobe path (bypass seen) */
 	uint64_t unseen_events, unseen_bytes;
-	uint64_t lost_seen; /* the tap's lost-writes counter at the last bypass check */
-	int sink_err;	    /* first error the line sink returned */
+	uint64_t uprobe_refused; /* processes the kernel refused a uprobe (tracepoint path then) */
+	bool started;		 /* capture__new is done: `run` may have dropped privileges */
+	bool keep_writes;	 /* auto: the write tracepoints could not be attached again later */
+	uint64_t lost_seen;	 /* the tap's lost-writes counter at the last bypass check */
+	int sink_err;		 /* first error the line sink returned */
 	bool stopped;
 };
 
@@ -283,7 +287,8 @@ static void paths_update(struct capture *c)
 	int err;
 
 	if (c->o.tap_mode == TAP_MODE_AUTO)
-		want = path_count(c, KH_TAP_VIA_TRACEPOINT) || !path_count(c, KH_TAP_VIA_UPROBE);
+		want = c->keep_writes || path_count(c, KH_TAP_VIA_TRACEPOINT) ||
+		       !path_count(c, KH_TAP_VIA_UPROBE);
 	else
 		want = c->o.tap_mode == TAP_MODE_TRACEPOINT;
 	if (want == have)
@@ -310,6 +315,30 @@ static uint32_t via_tracepoint(struct capture *c, pid_t pid, const char *why)
 	return KH_TAP_VIA_TRACEPOINT;
 }
 
+/*
+ * The kernel refused a new uprobe for lack of privilege. A new uprobe is a perf event of the
+ * uprobe PMU, which took CAP_PERFMON from Linux 5.8 until the 2025 fix (upstream ba677dbe77af,
+ * taken into the stable series) made it CAP_SYS_ADMIN again: a uprobe rewrites the text of every
+ * process mapping the file, and one placed mid-instruction (or on arm64, on data in the text)
+ * corrupts them. `run` gives CAP_SYS_ADMIN up once attached (a DaemonSet never has it), so a
+ * binary first seen later (an apiserver upgraded or replaced in place: a new inode) gets the
+ * tracepoint path under auto; the log says why and keyhole_capture_uprobe_refused_total counts
+ * it. A restart of a binary probed at the start needs no new uprobe (tap.c).
+ */
+static void uprobe_refused(struct capture *c, const char *exe, const struct stat *st, int err,
+			   char *why, size_t n)
+{
+	c->uprobe_refused++;
+	snprintf(why, n,
+		 "the kernel refused a uprobe on its binary %s (inode %llu): %s; this kernel wants "
+		 "CAP_SYS_ADMIN for a new uprobe, and keyhole %s",
+		 exe, (unsigned long long)st->st_ino, strerror(-err),
+		 c->started
+		     ? "gave it up after the start (an apiserver upgraded or replaced since, "
+		       "a new inode, cannot get one)"
+		     : "was not given it (the DaemonSet and the systemd unit grant none)");
+}
+
 /* the path that captures process @pid: its uprobe when it resolves and attaches (see above) */
 static uint32_t choose_path(struct capture *c, pid_t pid)
 {
@@ -333,13 +362,11 @@ static uint32_t choose_path(struct capture *c, pid_t pid)
 	if (!err) {
 		err = tap__uprobe_attach(c->tap, tap__kdev(st.st_dev), st.st_ino, exe,
 					 f.probe_offset);
-		if (err)
-			snprintf(why, sizeof(why), "the kernel refused the uprobe on %s: %s%s", exe,
-				 strerror(-err),
-				 err == -EACCES || err == -EPERM
-				     ? " (a uprobe on a binary not probed at the start needs "
-				       "CAP_SYS_ADMIN, which `run` gives up once attached)"
-				     : "");
+		if (err == -EACCES || err == -EPERM)
+			uprobe_refused(c, exe, &st, err, why, sizeof(why));
+		else if (err)
+			snprintf(why, sizeof(why), "the kernel refused the uprobe on %s: %s", exe,
+				 strerror(-err));
 	}
 	if (!err) {
 		tap_path_describe(&f, desc, sizeof(desc));
@@ -580,42 +607,60 @@ static void uprobe_fall_back(struct capture *c)
 /*
  * The uprobe path's safety net: bytes in a log that no chunk accounted for. The file a second
  * ago is compared with what was captured since: the uprobe fires before the bytes land, so
- * everything in the file then has reached the ring by now. Writes the tap counted lost are
- * reported as losses already: a tick with new losses only resynchronizes.
+ * everything in the file then has reached the ring by now, and the ring is drained first so
+ * that it has been counted too, however far behind a loaded machine left the agent. A process
+ * on the tracepoint path beside it (a replaced binary) sends its bytes after they land, and on a
+ * loaded machine it can be preempted for long between the two: while one is followed, a deficit
+ * is reported only when the next check finds the file still short of its size at the first.
+ * Writes the tap counted lost are reported as losses already: a tick with new losses only
+ * resynchronizes. (A size check: bytes appended by another process can be hidden for as long
+ * as the apiserver's own later writes outweigh them in each interval; they show once it pauses.)
  */
 static void check_bypass(struct capture *c, const uint64_t cnt[KH_TAP__NR])
 {
-	bool lost = cnt[KH_TAP_LOST_WRITES] != c->lost_seen;
+	bool lost = cnt[KH_TAP_LOST_WRITES] != c->lost_seen, mixed;
 
 	c->lost_seen = cnt[KH_TAP_LOST_WRITES];
+	mixed = path_count(c, KH_TAP_VIA_TRACEPOINT) > 0;
+	if (path_count(c, KH_TAP_VIA_UPROBE) && ring_buffer__consume(c->rb) < 0)
+		return; /* the line sink failed: the loop stops on its error */
 	for (unsigned int i = 0; i < c->nw; i++) {
 		struct watch *w = &c->w[i];
 		uint64_t dev, ino, captured;
+		bool short_now;
 		struct stat st;
 
 		if (!path_count(c, KH_TAP_VIA_UPROBE) || !w->armed || stat(w->host, &st)) {
 			w->seen_valid = false;
+			w->suspect_size = 0;
 			continue;
 		}
 		dev = tap__kdev(st.st_dev);
 		ino = st.st_ino;
 		captured = dev == w->cur_dev && ino == w->cur_ino ? w->min_size : 0;
-		if (w->seen_valid && !lost && dev == w->seen_dev && ino == w->seen_ino &&
-		    captured < w->seen_size) {
+		short_now = w->seen_valid && !lost && dev == w->seen_dev && ino == w->seen_ino &&
+			    captured < w->seen_size;
+		if (short_now && !mixed)
+			w->suspect_size = w->seen_size;
+		if (short_now && w->suspect_size && captured < w->suspect_size) {
 			c->unseen_events++;
-			c->unseen_bytes += w->seen_size - captured;
+			c->unseen_bytes += w->suspect_size - captured;
 			kh_log(KH_LOG_ERROR,
 			       "%llu bytes reached %s that the uprobe path did not see: "
 			       "something writes it without going through %s (a Go "
 			       "version that writes otherwise, a non-Go writer, or "
 			       "another process)",
-			       (unsigned long long)(w->seen_size - captured), w->path,
+			       (unsigned long long)(w->suspect_size - captured), w->path,
 			       GOSYM_WRITE_FUNC);
 			if (c->o.tap_mode == TAP_MODE_AUTO && !c->uprobe_fallback)
 				uprobe_fall_back(c);
+			w->suspect_size = 0;
+		} else {
+			/* short for the first time: the next check decides */
+			w->suspect_size = short_now ? w->seen_size : 0;
+			short_now = false;
 		}
-		if (lost || (w->seen_valid && dev == w->seen_dev && ino == w->seen_ino &&
-			     captured < w->seen_size)) {
+		if (lost || short_now) {
 			/* reported, or lost: accounted for, the next check starts from here */
 			w->cur_dev = dev;
 			w->cur_ino = ino;
@@ -668,7 +713,7 @@ int capture__new(const struct capture_opts *opts, struct capture **out)
 	struct tap_opts to = {0};
 	struct reasm_opts ro = {0};
 	struct capture *c;
-	int err, n;
+	int err, n, level;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -683,6 +728,19 @@ int capture__new(const struct capture_opts *opts, struct capture **out)
 	/* the tracepoint path is attached when a process needs it (choose_path) */
 	to.no_write_tracepoints = c->o.tap_mode == TAP_MODE_UPROBE;
 	c->kernel_uprobes = tap_path_kernel_uprobes(c->no_uprobe_why, sizeof(c->no_uprobe_why));
+	if (c->o.tap_mode == TAP_MODE_AUTO && tap_path_perf_restricted(&level)) {
+		/*
+		 * Detached, they could not come back after the privilege drop: a process that needs
+		 * them later (a replaced binary, a bypass) would go uncaptured. Correct first.
+		 */
+		c->keep_writes = true;
+		kh_log(KH_LOG_INFO,
+		       "perf_event_paranoid is %d (Debian's and Ubuntu's restriction: only "
+		       "CAP_SYS_ADMIN opens perf events), so the write tracepoints stay attached: "
+		       "once keyhole gives its privileges up it could not attach them again for an "
+		       "apiserver that needs them later (--tap uprobe leaves them off)",
+		       level);
+	}
 	if (!c->kernel_uprobes && c->o.tap_mode == TAP_MODE_UPROBE) {
 		kh_log(KH_LOG_ERROR, "--tap uprobe: %s", c->no_uprobe_why);
 		err = -EOPNOTSUPP;
@@ -715,6 +773,7 @@ int capture__new(const struct capture_opts *opts, struct capture **out)
 	else if (n < 0)
 		kh_log(KH_LOG_WARN, "cannot scan /proc: %s", strerror(-n));
 	c->next_tick_ns = mono_ns() + 1000000000;
+	c->started = true;
 	*out = c;
 	return 0;
 err_free:
@@ -753,9 +812,17 @@ int capture__poll(struct capture *c, int timeout_ms)
 	if (now - c->last_data_ns < CAPTURE_ACTIVE_NS && timeout_ms > CAPTURE_ACTIVE_POLL_MS)
 		timeout_ms = CAPTURE_ACTIVE_POLL_MS;
 	n = ring_buffer__poll(c->rb, timeout_ms);
-	/* epoll reports only woken rings: records sent without a wakeup are taken here */
-	if (n == 0 || n == -EINTR)
-		n = ring_buffer__consume(c->rb);
+	/*
+	 * epoll reports only woken rings: records sent without a wakeup are taken here, also when
+	 * another ring woke us. (Taken only on a timeout, the tap's records sent between its
+	 * wakeups waited for as long as the exec watch's or the guard's ring kept waking us: on a
+	 * busy node, seconds, which delayed lines and made the bypass check see bytes unseen.)
+	 */
+	if (n >= 0 || n == -EINTR) {
+		int m = ring_buffer__consume(c->rb);
+
+		n = m < 0 ? m : (n > 0 ? n : 0) + m;
+	}
 	if (n > 0)
 		c->last_data_ns = mono_ns();
 
@@ -809,6 +876,7 @@ void capture__stats(const struct capture *c, struct capture_stats *s)
 	s->unseen_events = c->unseen_events;
 	s->unseen_bytes = c->unseen_bytes;
 	s->uprobe_fallback = c->uprobe_fallback;
+	s->uprobe_refused = c->uprobe_refused;
 }
 
 const char *capture__watch_path(const struct capture *c, unsigned int i)
@@ -887,9 +955,10 @@ void capture__print_stats(const struct capture *c, FILE *f)
 			(unsigned long long)s.guard_c[KH_GUARD_PENDING_FULL]);
 	fprintf(f,
 		"keyhole: capture: paths: %u apiserver process(es) by uprobe, %u by tracepoint "
-		"(write tracepoints %s)%s\n",
+		"(write tracepoints %s)%s; %llu refused a uprobe by the kernel\n",
 		s.via_uprobe, s.via_tracepoint, s.write_tracepoints ? "attached" : "not attached",
-		s.uprobe_fallback ? "; fell back from the uprobe path" : "");
+		s.uprobe_fallback ? "; fell back from the uprobe path" : "",
+		(unsigned long long)s.uprobe_refused);
 	if (t[KH_TAP_UPROBE_HITS])
 		fprintf(f,
 			"keyhole: capture: uprobe path: %llu calls of %s, %llu of them the "

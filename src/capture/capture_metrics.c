@@ -11,11 +11,12 @@
 #include "keyhole/capture.h"
 #include "keyhole/metrics.h"
 
-enum src { TAP, GUARD, REASM, LAG };
+enum src { TAP, GUARD, REASM, LAG, STAT };
 
 static const struct {
 	enum src src;
-	size_t idx; /* enum kh_tap_counter or kh_guard_counter, or offset in struct reasm_stats */
+	size_t idx; /* enum kh_tap_counter or kh_guard_counter, or offset in struct reasm_stats or
+		       (a uint64_t) in struct capture_stats */
 	enum kh_metric_type type;
 	const char *name;
 	const char *help;
@@ -54,6 +55,13 @@ static const struct {
     {REASM, offsetof(struct reasm_stats, oversized_lines), KH_METRIC_COUNTER,
      "keyhole_capture_oversized_lines_total",
      "captured lines dropped: out of memory, or partial in over 64 files"},
+    {STAT, offsetof(struct capture_stats, uprobe_refused), KH_METRIC_COUNTER,
+     "keyhole_capture_uprobe_refused_total",
+     "apiserver processes put on the tracepoint path: the kernel refused their binary a uprobe "
+     "(first seen after the privilege drop)"},
+    {STAT, offsetof(struct capture_stats, unseen_bytes), KH_METRIC_COUNTER,
+     "keyhole_capture_unseen_bytes_total",
+     "bytes that reached a watched log while on the uprobe path and that no path captured"},
     {LAG, 0, KH_METRIC_GAUGE, "keyhole_capture_lag_seconds",
      "kernel capture to pipeline, for the last line delivered"},
 };
@@ -80,6 +88,8 @@ static double value(void *arg)
 		return (double)*(const uint64_t *)((const char *)&s.reasm + series[x->i].idx);
 	case LAG:
 		return s.lag_ns_last / 1e9;
+	case STAT:
+		return (double)*(const uint64_t *)((const char *)&s + series[x->i].idx);
 	}
 	return 0;
 }

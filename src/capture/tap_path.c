@@ -43,6 +43,20 @@ bool tap_path_kernel_uprobes(char *why, size_t n)
 	return false;
 }
 
+bool tap_path_perf_restricted(int *level)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+	int v = 2;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 2;
+		fclose(f);
+	}
+	*level = v;
+	return v >= 3;
+}
+
 int tap_path_resolve(pid_t pid, struct gosym_func *f, char *exe, size_t exe_len, char *why,
 		     size_t why_len)
 {

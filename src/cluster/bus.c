@@ -2,7 +2,9 @@
 /*
  * bus: connect to Redis, log in, pick the database, back off while it is away.
  *
- * A refused login or a TLS URL this build cannot serve are configuration faults, named as such;
+ * rediss:// runs over our own TLS session (tls_link.h), since Debian 12's hiredis has none. A
+ * refused login, an untrusted or mismatched certificate, a refused handshake and a server that
+ * speaks the other protocol (plain text or TLS) are configuration faults, named as such;
  * everything else (refused connection, timeout, a dropped link) is an outage, retried with a
  * doubling backoff and reported once per outage so a long one does not flood the log.
  */
@@ -13,6 +15,7 @@
 #include <time.h>
 
 #include "cluster/bus.h"
+#include "cluster/tls_link.h"
 #include "keyhole/log.h"
 
 #define BACKOFF_MIN_NS (100ll * 1000000)
@@ -158,6 +161,34 @@ void bus__drop(struct bus *b)
 	if (b->ctx)
 		redisFree(b->ctx);
 	b->ctx = NULL;
+	tls_link__close(b->link); /* after redisFree closed hiredis's end: the relay has ended */
+	b->link = NULL;
+}
+
+/* why a command got no reply: the TLS session's end when there is one, else hiredis's words */
+static const char *lost_why(struct bus *b, bool *refused)
+{
+	const char *tls = tls_link__error(b->link, refused);
+
+	return tls ? tls : b->ctx ? b->ctx->errstr : "no connection";
+}
+
+/* no reply at all to the first command on a plain connection: a TLS port drops clear text */
+static enum bus_fail first_reply_lost(struct bus *b, char *err, size_t cap)
+{
+	const struct bus_url *u = b->u;
+	bool refused;
+	const char *why = lost_why(b, &refused);
+
+	if (!u->tls && (b->ctx->err == REDIS_ERR_EOF || strstr(why, "reset"))) {
+		snprintf(err, cap,
+			 "redis %s:%d closed the connection at the first command (%s): if it is "
+			 "a TLS port, use rediss://",
+			 u->host, u->port, why);
+		return BUS_FAIL_CONFIG;
+	}
+	snprintf(err, cap, "redis %s:%d: %s", u->host, u->port, why);
+	return refused ? BUS_FAIL_CONFIG : BUS_FAIL_RETRY;
 }
 
 void bus__fini(struct bus *b)
@@ -184,10 +215,8 @@ static enum bus_fail login(struct bus *b, char *err, size_t cap)
 			       : redisCommand(b->ctx, "AUTH %s", u->pass);
 	else
 		r = redisCommand(b->ctx, "PING");
-	if (!r) {
-		snprintf(err, cap, "redis %s:%d: %s", u->host, u->port, b->ctx->errstr);
-		return BUS_FAIL_RETRY;
-	}
+	if (!r)
+		return first_reply_lost(b, err, cap);
 	if (r->type == REDIS_REPLY_ERROR) {
 		/* WRONGPASS, NOAUTH, NOPERM: Redis's own words, never the password */
 		snprintf(err, cap, "redis %s:%d refused the login of user '%s': %.200s", u->host,
@@ -216,14 +245,13 @@ static enum bus_fail connect_once(struct bus *b, char *err, size_t cap)
 	enum bus_fail f;
 
 	if (b->u->tls) {
-		/* Debian 12's hiredis (0.14) has no TLS; hiredis_ssl arrives with hiredis 1.0 */
-		snprintf(err, cap,
-			 "rediss:// needs hiredis built with TLS (hiredis_ssl, hiredis 1.0 "
-			 "or later); this keyhole was built without it: use redis:// through a "
-			 "TLS tunnel (stunnel, a service mesh), see docs/cluster.md");
-		return BUS_FAIL_CONFIG;
+		/* Debian 12's hiredis (0.14) has no hiredis_ssl: the TLS session is ours */
+		f = tls_link__connect(b->u, 3000, &b->ctx, &b->link, err, cap);
+		if (f != BUS_OK)
+			return f;
+	} else {
+		b->ctx = redisConnectWithTimeout(b->u->host, b->u->port, tv);
 	}
-	b->ctx = redisConnectWithTimeout(b->u->host, b->u->port, tv);
 	if (!b->ctx || b->ctx->err) {
 		snprintf(err, cap, "cannot reach redis at %s:%d: %s", b->u->host, b->u->port,
 			 b->ctx ? b->ctx->errstr : "out of memory");
@@ -269,10 +297,12 @@ enum bus_fail bus__ensure(struct bus *b, char *err, size_t cap)
 
 bool bus__bad_reply(struct bus *b, redisReply *r)
 {
+	bool refused;
+
 	if (!r) {
 		if (!b->said_down)
 			kh_log(KH_LOG_WARN, "cluster %s: lost redis at %s:%d: %s", b->who,
-			       b->u->host, b->u->port, b->ctx ? b->ctx->errstr : "no connection");
+			       b->u->host, b->u->port, lost_why(b, &refused));
 		b->said_down = true;
 		bus__drop(b);
 		backoff(b);

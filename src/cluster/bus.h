@@ -21,6 +21,8 @@ struct bus_url {
 	bool tls;
 	char user[128];
 	char pass[512];
+	/* rediss:// (tls_link.h); NULL: the system store, no client certificate, the URL's host */
+	const char *tls_ca_file, *tls_cert_file, *tls_key_file, *tls_server_name;
 };
 
 /* redis://[user[:password]@]host[:port][/db], rediss://...; -EINVAL with @err filled */
@@ -43,6 +45,8 @@ struct bus {
 	uint64_t reconnects;
 	bool said_down; /* "unreachable" reported once per outage */
 	bool ever_up;
+	/* rediss://: the TLS session under ctx; NULL for redis:// */
+	struct tls_link *link;
 };
 
 void bus__init(struct bus *b, const struct bus_url *u, const char *who);

@@ -15,8 +15,12 @@
 
 #include "cluster/cluster_impl.h"
 #include "cluster/fact.h"
+#include "cluster/node_fact.h"
+#include "cluster/node_feed.h"
+#include "cluster/tls_link.h"
 #include "keyhole/config.h"
 #include "keyhole/log.h"
+#include "keyhole/rules_engine.h"
 
 const char *cluster_role__name(enum kh_cluster_role r)
 {
@@ -60,6 +64,10 @@ void cluster_opts__from_config(struct kh_cluster_opts *o, const struct kh_config
 	o->queue_max = k->queue_max;
 	o->stream_maxlen = k->stream_maxlen;
 	o->dedup_ttl_ns = k->alert_fence_ttl_ns;
+	o->tls_ca_file = k->tls_ca_file;
+	o->tls_cert_file = k->tls_cert_file;
+	o->tls_key_file = k->tls_key_file;
+	o->tls_server_name = k->tls_server_name;
 	o->cfg = cfg;
 }
 
@@ -94,6 +102,10 @@ static int setup(struct kh_cluster *c, const struct kh_cluster_opts *o)
 	}
 	if (o->password_file &&
 	    (e = bus_url__read_password(&c->url, o->password_file, err, sizeof(err)))) {
+		kh_log(KH_LOG_ERROR, "%s", err);
+		return e;
+	}
+	if ((e = tls_link__configure(&c->url, o, err, sizeof(err)))) {
 		kh_log(KH_LOG_ERROR, "%s", err);
 		return e;
 	}
@@ -168,17 +180,11 @@ int cluster__start(const struct kh_cluster_opts *o, struct kh_cluster **out)
 	return 0;
 }
 
-void cluster__publish(void *ctx, const struct audit_event *ev)
+/* queue the encoded fact in c->j for @partition (-1: all, QF_EXEC_STREAM: the exec stream) */
+static void enqueue(struct kh_cluster *c, int32_t partition)
 {
-	struct kh_cluster *c = ctx;
 	struct queued_fact f;
-	int err;
 
-	err = fact__encode(ev, c->node, c->o.partitions, &c->j);
-	if (err) {
-		atomic_fetch_add(err == -E2BIG ? &c->too_big : &c->dropped, 1);
-		return;
-	}
 	f.len = (uint32_t)c->j.len;
 	f.line = malloc(f.len + 1);
 	if (!f.line) {
@@ -186,7 +192,7 @@ void cluster__publish(void *ctx, const struct audit_event *ev)
 		return;
 	}
 	memcpy(f.line, c->j.buf, f.len + 1);
-	f.partition = fact__broadcast(ev) ? -1 : (int32_t)fact__partition(ev, c->o.partitions);
+	f.partition = partition;
 	pthread_mutex_lock(&c->mu);
 	if (c->q_len == c->o.queue_max) {
 		pthread_mutex_unlock(&c->mu);
@@ -201,6 +207,48 @@ void cluster__publish(void *ctx, const struct audit_event *ev)
 	pthread_mutex_unlock(&c->mu);
 }
 
+void cluster__publish(void *ctx, const struct audit_event *ev)
+{
+	struct kh_cluster *c = ctx;
+	int err;
+
+	err = fact__encode(ev, c->node, c->o.partitions, &c->j);
+	if (err) {
+		atomic_fetch_add(err == -E2BIG ? &c->too_big : &c->dropped, 1);
+		return;
+	}
+	enqueue(c, fact__broadcast(ev) ? -1 : (int32_t)fact__partition(ev, c->o.partitions));
+	/* and to every node's exec join (node_feed.h) */
+	if (rules__is_exec_request(ev))
+		enqueue(c, QF_EXEC_STREAM);
+}
+
+void cluster__publish_node_read(void *ctx, const struct kh_node_secret_read *r)
+{
+	struct kh_cluster *c = ctx;
+
+	if (node_fact__encode(r, c->node, &c->j)) {
+		atomic_fetch_add(&c->dropped, 1);
+		return;
+	}
+	enqueue(c, -1); /* the open names no principal: every partition's incidents look */
+}
+
+int cluster__start_node_feed(struct kh_cluster *c)
+{
+	int err = c->nf ? 0 : node_feed__start(c, &c->nf);
+
+	if (err)
+		kh_log(KH_LOG_ERROR, "cluster: cannot read the exec stream: %s", strerror(-err));
+	return err;
+}
+
+size_t cluster__drain_exec_requests(struct kh_cluster *c,
+				    int (*fn)(void *ctx, const char *line, size_t len), void *ctx)
+{
+	return c && c->nf ? node_feed__drain(c->nf, fn, ctx) : 0;
+}
+
 void cluster__stop(struct kh_cluster *c)
 {
 	if (!c)
@@ -213,6 +261,7 @@ void cluster__stop(struct kh_cluster *c)
 	if (c->pub_started)
 		pthread_join(c->pub_thread, NULL);
 	c->pub_started = false;
+	node_feed__stop(c->nf);
 	atomic_store(&c->cor_stop, true);
 	if (c->cor_started)
 		pthread_join(c->cor_thread, NULL);
@@ -226,6 +275,7 @@ void cluster__free(struct kh_cluster *c)
 	for (size_t i = 0; i < c->q_len; i++)
 		free(c->q[(c->q_head + i) % c->o.queue_max].line);
 	free(c->q);
+	node_feed__free(c->nf);
 	bus__fini(&c->pub_bus);
 	json_out__free(&c->j);
 	pthread_mutex_destroy(&c->mu);
@@ -250,6 +300,14 @@ void cluster__stats(struct kh_cluster *c, struct kh_cluster_stats *s)
 	s->takeovers = atomic_load(&c->takeovers);
 	s->bus_lag_ns = atomic_load(&c->lag_ns);
 	s->connected = atomic_load(&c->connected);
+	if (c->nf) {
+		struct node_feed_stats f;
+
+		node_feed__stats(c->nf, &f);
+		s->exec_requests_received = f.received;
+		s->exec_requests_fed = f.fed;
+		s->exec_requests_dropped = f.dropped;
+	}
 }
 
 void cluster__print_stats(struct kh_cluster *c, FILE *f)
@@ -267,4 +325,11 @@ void cluster__print_stats(struct kh_cluster *c, FILE *f)
 		(unsigned long long)s.alerts_written, (unsigned long long)s.alerts_fenced,
 		(unsigned long long)s.partitions_owned, (unsigned long long)s.takeovers,
 		(unsigned long long)s.reconnects);
+	if (c->nf)
+		fprintf(f,
+			"keyhole: cluster node feed: %llu pods/exec requests of other instances "
+			"read, %llu fed to the exec join, %llu dropped\n",
+			(unsigned long long)s.exec_requests_received,
+			(unsigned long long)s.exec_requests_fed,
+			(unsigned long long)s.exec_requests_dropped);
 }

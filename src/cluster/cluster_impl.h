@@ -16,8 +16,9 @@
 struct queued_fact {
 	char *line;
 	uint32_t len;
-	int32_t partition; /* -1: every partition */
+	int32_t partition; /* -1: every partition; QF_EXEC_STREAM: the exec stream (node_feed.h) */
 };
+#define QF_EXEC_STREAM (-2)
 
 struct kh_cluster {
 	struct kh_cluster_opts o;
@@ -40,6 +41,8 @@ struct kh_cluster {
 	pthread_t cor_thread;
 	bool cor_started;
 	atomic_bool cor_stop;
+
+	struct node_feed *nf; /* the exec stream's reader, while this node's exec watch runs */
 
 	/* counters (kh_cluster_stats), written by one thread each */
 	atomic_uint_fast64_t published, dropped, too_big, consumed, bad, written, fenced,

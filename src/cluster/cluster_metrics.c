@@ -41,6 +41,18 @@ static double m_connected(void *ctx)
 	return (double)atomic_load(&((struct kh_cluster *)ctx)->connected);
 }
 
+/* the node feed's: read at scrape time, zero while there is none */
+#define FEED(field)                                                                                \
+	static double m_exec_##field(void *ctx)                                                    \
+	{                                                                                          \
+		struct kh_cluster_stats s;                                                         \
+		cluster__stats(ctx, &s);                                                           \
+		return (double)s.exec_requests_##field;                                            \
+	}
+FEED(received)
+FEED(fed)
+FEED(dropped)
+
 static const struct series series[] = {
     {"keyhole_cluster_facts_published_total", "facts Redis acknowledged (XADD)", KH_METRIC_COUNTER,
      m_published},
@@ -67,6 +79,14 @@ static const struct series series[] = {
      KH_METRIC_GAUGE, m_lag},
     {"keyhole_cluster_connected", "1 while the publisher's Redis connection is up", KH_METRIC_GAUGE,
      m_connected},
+    {"keyhole_cluster_exec_requests_received_total",
+     "pods/exec requests of other instances read from the exec stream", KH_METRIC_COUNTER,
+     m_exec_received},
+    {"keyhole_cluster_exec_requests_fed_total", "of them, given to this node's exec join",
+     KH_METRIC_COUNTER, m_exec_fed},
+    {"keyhole_cluster_exec_requests_dropped_total",
+     "of them, lost: the node feed's queue was full, or not a request", KH_METRIC_COUNTER,
+     m_exec_dropped},
 };
 
 int cluster__add_metrics(struct kh_cluster *c, struct kh_metrics *m)

@@ -23,6 +23,8 @@
 
 #include "cluster/cluster_impl.h"
 #include "cluster/fact.h"
+#include "cluster/node_fact.h"
+#include "keyhole/audit_parse.h"
 #include "cluster/reorder.h"
 #include "keyhole/config.h"
 #include "keyhole/log.h"
@@ -189,6 +191,20 @@ static void drain_lines(struct cor *k, struct part *pt)
 	pt->len -= off;
 }
 
+/* a node's secret-material open (node_fact.h): to escalate-then-loot */
+static void feed_node_fact(struct cor *k, struct part *pt, const struct held_fact *f)
+{
+	struct kh_parse_error pe;
+	struct kh_node_secret_read r;
+	struct audit_event ev;
+
+	if (audit_parse__line(f->line, f->len, &ev, &pe) || node_fact__read(&ev, f->t_ns, &r)) {
+		atomic_fetch_add(&k->c->bad, 1);
+		return;
+	}
+	pipeline__feed_node_secret_read(pt->p, &r);
+}
+
 /* feed what the reorder buffer releases (@all: everything, at stop) */
 static void release(struct cor *k, struct part *pt, int all)
 {
@@ -203,8 +219,11 @@ static void release(struct cor *k, struct part *pt, int all)
 		struct kh_origin o = {.source = src, .line_no = ++pt->line_no};
 
 		fact__header(f.line, f.len, &h); /* checked at arrival */
-		pipeline__feed_fact(pt->p, f.line, f.len, &o,
-				    !h.broadcast || h.partition == pt->id);
+		if (node_fact__is(f.line, f.len))
+			feed_node_fact(k, pt, &f);
+		else
+			pipeline__feed_fact(pt->p, f.line, f.len, &o,
+					    !h.broadcast || h.partition == pt->id);
 		atomic_fetch_add(&c->consumed, 1);
 		atomic_store(&c->lag_ns, bus_wall_ns() - f.t_ns);
 		free(f.line);

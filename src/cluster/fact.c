@@ -30,27 +30,6 @@ static void put_list(struct json_out *j, const char *k, const struct kstr *v, ui
 	json_out__arr_end(j);
 }
 
-/* @n raw bytes of JSON the parser validated, as the value of the key just written */
-static void put_raw(struct json_out *j, const char *p, size_t n)
-{
-	if (j->len + n + 1 > j->cap) {
-		size_t nc = j->len + n + 1 + 256;
-		char *nb = realloc(j->buf, nc);
-
-		if (!nb) {
-			j->oom = true;
-			return;
-		}
-		j->buf = nb;
-		j->cap = nc;
-	}
-	memcpy(j->buf + j->len, p, n);
-	j->len += n;
-	j->buf[j->len] = 0;
-	if (j->depth < sizeof(j->need_comma))
-		j->need_comma[j->depth] = true;
-}
-
 static void put_user(struct json_out *j, const char *k, const struct kh_user *u)
 {
 	json_out__key(j, k);
@@ -62,7 +41,7 @@ static void put_user(struct json_out *j, const char *k, const struct kh_user *u)
 	/* credential id, bound node and pod: identifiers the alerts name, never a credential */
 	if (kstr_present(u->extra)) {
 		json_out__key(j, "extra");
-		put_raw(j, u->extra.p, u->extra.len);
+		json_out__raw(j, u->extra.p, u->extra.len);
 	}
 	json_out__obj_end(j);
 }
@@ -173,8 +152,11 @@ static int header_int(const char *line, size_t len, size_t *pos, const char *key
 		neg = 1, i++;
 	if (i >= len || line[i] < '0' || line[i] > '9')
 		return -1;
-	for (*v = 0; i < len && line[i] >= '0' && line[i] <= '9'; i++)
+	for (*v = 0; i < len && line[i] >= '0' && line[i] <= '9'; i++) {
+		if (*v > (INT64_MAX - (line[i] - '0')) / 10)
+			return -1; /* not a number a fact holds (a stream entry is input too) */
 		*v = *v * 10 + (line[i] - '0');
+	}
 	if (neg)
 		*v = -*v;
 	if (i >= len || line[i] != ',')

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cluster/cluster_impl.h"
+#include "cluster/node_feed.h"
 #include "keyhole/log.h"
 
 #define BATCH 256
@@ -36,16 +37,17 @@ static struct queued_fact *q_at(struct kh_cluster *c, size_t i)
 	return &c->q[(c->q_head + i) % q_cap(c)];
 }
 
-/* XADD <name>:facts:<p> MAXLEN ~ <n> * f <fact> */
+/* XADD <name>:facts:<p> (or <name>:exec, node_feed.h) MAXLEN ~ <n> * f <fact> */
 static void append_xadd(struct kh_cluster *c, const struct queued_fact *f, uint32_t p)
 {
 	char key[300], maxlen[24];
 	const char *argv[7] = {"XADD", key, "MAXLEN", "~", maxlen, "*", "f"};
 	const char *args[8];
 	size_t lens[8];
+	bool exec = f->partition == QF_EXEC_STREAM;
 
-	cluster_key(c, key, sizeof(key), "facts", p);
-	snprintf(maxlen, sizeof(maxlen), "%u", c->o.stream_maxlen);
+	cluster_key(c, key, sizeof(key), exec ? "exec" : "facts", exec ? -1 : (long)p);
+	snprintf(maxlen, sizeof(maxlen), "%u", exec ? KH_EXEC_STREAM_MAXLEN : c->o.stream_maxlen);
 	for (int i = 0; i < 7; i++) {
 		args[i] = argv[i];
 		lens[i] = strlen(argv[i]);
@@ -62,14 +64,14 @@ static size_t send_batch(struct kh_cluster *c, struct queued_fact *batch, size_t
 	size_t done = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (batch[i].partition >= 0)
+		if (batch[i].partition != -1)
 			append_xadd(c, &batch[i], (uint32_t)batch[i].partition);
 		else
 			for (uint32_t p = 0; p < c->o.partitions; p++)
 				append_xadd(c, &batch[i], p);
 	}
 	for (size_t i = 0; i < n; i++) {
-		uint32_t k = batch[i].partition >= 0 ? 1 : c->o.partitions;
+		uint32_t k = batch[i].partition != -1 ? 1 : c->o.partitions;
 		bool ok = true;
 
 		for (uint32_t r = 0; r < k; r++) {

@@ -9,6 +9,7 @@
 #include "cmd/cmd_common.h"
 #include "keyhole/config.h"
 #include "keyhole/log.h"
+#include "keyhole/rule.h"
 
 int cmd__load_config(const char *path, const struct kh_config **cfg)
 {
@@ -19,7 +20,7 @@ int cmd__load_config(const char *path, const struct kh_config **cfg)
 	*cfg = NULL;
 	if (!path)
 		return 0;
-	if (config__load(path, &c, &err)) {
+	if (config__load(path, rules__config_schema(), &c, &err)) {
 		config__format_error(&err, path, msg, sizeof(msg));
 		kh_log(KH_LOG_ERROR, "config %s", msg);
 		return 1;

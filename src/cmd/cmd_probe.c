@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "keyhole/features.h"
+#include "keyhole/json_out.h"
 #include "keyhole/tap_path.h"
 #include "cmd/cmd_common.h"
 #include "cmd/commands.h"
@@ -43,19 +44,10 @@ static const char *state_name(enum kh_feat_state s)
 	return s == KH_FEAT_YES ? "yes" : s == KH_FEAT_NO ? "no" : "unknown";
 }
 
-/* the probe's strings are ours and ASCII; escape quotes, backslashes and controls anyway */
+/* the one JSON string escaper (json_out's): the details quote kernel and file text */
 static void json_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
+	json_out__write_str(f, s);
 }
 
 /* the path `run --tap @mode` would give the running apiservers named @comm */
@@ -86,8 +78,6 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		return cmd__usage_error(NULL, "--tap '%s': auto, uprobe or tracepoint", h->val);
 	return 0;
 }
-
-static void json_string(FILE *f, const char *s);
 
 static void tap_proc(void *ctx, pid_t pid)
 {

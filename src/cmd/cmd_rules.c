@@ -171,7 +171,7 @@ int cmd__rules(int argc, char **argv)
 	}
 	free(ops);
 	if (a.reference) {
-		config__write_reference(stdout);
+		config__write_reference(stdout, rules__config_schema());
 		return 0;
 	}
 	json = a.json;

@@ -54,6 +54,7 @@ enum {
 	O_CLUSTER,
 	O_CLUSTER_NAME,
 	O_CLUSTER_PASSWORD_FILE,
+	O_CLUSTER_TLS_CA,
 	O_NODE_NAME,
 	O_ROLE,
 	O_RULES,
@@ -101,13 +102,18 @@ static const struct opt run_opts[] = {
      O_CATCHUP_AGE, 0, NULL},
     {0, "cluster", "URL",
      "cluster mode: share facts over Redis Streams at URL\n"
-     "(redis://[user[:password]@]host[:port][/db]); see\n"
-     "docs/cluster.md. Without it everything runs here.",
+     "(redis://[user[:password]@]host[:port][/db], rediss://\n"
+     "for TLS); see docs/cluster.md. Without it everything\n"
+     "runs here.",
      O_CLUSTER, 0, NULL},
     {0, "cluster-name", "NAME", "prefix of every Redis key (default keyhole)", O_CLUSTER_NAME, 0,
      NULL},
     {0, "cluster-password-file", "FILE", "the Redis password, first line (a mounted Secret)",
      O_CLUSTER_PASSWORD_FILE, OPT_FILE, NULL},
+    {0, "cluster-tls-ca", "FILE",
+     "rediss://: the CA that signs Redis's certificate (PEM;\n"
+     "default: the system store)",
+     O_CLUSTER_TLS_CA, OPT_FILE, NULL},
     {0, "node-name", "NAME", "this instance in the cluster (default: the host name)", O_NODE_NAME,
      0, NULL},
     {0, "role", "auto|control-plane|node",
@@ -159,6 +165,7 @@ struct run_args {
 	const char *cluster;
 	const char *cluster_name;
 	const char *cluster_password_file;
+	const char *cluster_tls_ca;
 	const char *node_name;
 	const char *role;
 	uint64_t catchup_max_bytes;
@@ -257,6 +264,9 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		break;
 	case O_CLUSTER_PASSWORD_FILE:
 		a->cluster_password_file = h->val;
+		break;
+	case O_CLUSTER_TLS_CA:
+		a->cluster_tls_ca = h->val;
 		break;
 	case O_NODE_NAME:
 		a->node_name = h->val;
@@ -418,6 +428,11 @@ static void print_counters(const struct run *r)
 		(unsigned long long)k->lines, (unsigned long long)k->parsed,
 		(unsigned long long)k->malformed, (unsigned long long)k->oversized,
 		(unsigned long long)k->truncated, (unsigned long long)k->alerts);
+	char sigma[2048];
+
+	pipeline__sigma_summary(k, NULL, sigma, sizeof(sigma));
+	if (*sigma)
+		fprintf(stderr, "keyhole: Sigma alerts by rule:%s\n", sigma);
 	if (r->resume && resume__stats(r->resume)->logs) {
 		const struct kh_resume_stats *cs = resume__stats(r->resume);
 
@@ -483,11 +498,22 @@ static void install_signals(void)
 static void catch_up_new_watches(struct run *r);
 
 /* the loop: poll, flush alerts after each batch, counters on SIGUSR1, heartbeat */
+/* cluster mode: another instance's pods/exec request, for this node's exec join */
+static int feed_remote(void *ctx, const char *line, size_t len)
+{
+	struct run *r = ctx;
+
+	return pipeline__feed_remote_request(r->p, line, len);
+}
+
 static int run_loop(struct run *r)
 {
 	while (!stop_requested) {
 		struct capture_stats s;
 		int n = capture__poll(r->c, 100);
+
+		if (n >= 0 && r->cl)
+			n += (int)cluster__drain_exec_requests(r->cl, feed_remote, r);
 
 		if (n < 0) {
 			kh_log(KH_LOG_ERROR, "capture stopped: %s", strerror(-n));
@@ -500,6 +526,9 @@ static int run_loop(struct run *r)
 		if (reload_requested) {
 			reload_requested = 0;
 			pipeline__reload_rules(r->p);
+			/* a reload may bring Sigma rule ids: their alert series */
+			if (metrics__add_sigma(r->m, pipeline__counters(r->p)))
+				kh_log(KH_LOG_WARN, "metrics: the new Sigma rules' series failed");
 		}
 		save_after_alerts(r);
 		catch_up_new_watches(r);
@@ -687,6 +716,14 @@ static void publish(void *ctx, const struct audit_event *ev)
 		cluster__publish(r->cl, ev);
 }
 
+static void publish_node_read(void *ctx, const struct kh_node_secret_read *sr)
+{
+	struct run *r = ctx;
+
+	if (r->cl)
+		cluster__publish_node_read(r->cl, sr);
+}
+
 static enum kh_cluster_role role_named(const char *s)
 {
 	if (s && !strcmp(s, "control-plane"))
@@ -709,6 +746,8 @@ static int start_cluster(struct run *r, const char *audit_log)
 	o.node_name = r->a.node_name ? r->a.node_name : o.node_name;
 	if (r->a.cluster_password_file)
 		o.password_file = r->a.cluster_password_file;
+	if (r->a.cluster_tls_ca)
+		o.tls_ca_file = r->a.cluster_tls_ca;
 	if (r->a.role)
 		o.role = role_named(r->a.role);
 	else if (r->cfg->cluster.role && strcmp(r->cfg->cluster.role, "auto") &&
@@ -752,6 +791,7 @@ static int run_start(struct run *r)
 	if (r->clustered) {
 		po.scope = KH_SCOPE_LOCAL;
 		po.fact_fn = publish;
+		po.node_fact_fn = publish_node_read;
 		po.fact_ctx = r;
 	}
 	r->p = pipeline__new(&po);
@@ -788,6 +828,8 @@ static int run_start(struct run *r)
 	if (r->clustered && (err = start_cluster(r, co.audit_log)) != 0)
 		return err;
 	start_exec_watch(r);
+	if (r->cl && r->ns)
+		cluster__start_node_feed(r->cl); /* reported; the exec watch runs on without it */
 	/* attached: from here on, only what following a restarted apiserver needs (before the
 	 * metrics thread starts, since capabilities are per thread) */
 	if ((err = privileges__drop_to_run(co.tap_mode != TAP_MODE_TRACEPOINT)) != 0)

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -30,9 +31,10 @@ uint64_t feed__total_bytes(char *const *files, int n)
 }
 
 static void print_summary(const char *name, const struct kh_counters *now,
-			  const struct kh_counters *before, const uint64_t *alerts_before)
+			  const struct kh_counters *before, const uint64_t *alerts_before,
+			  const uint64_t *sigma_before)
 {
-	char rules[1024] = "";
+	char rules[1024] = "", sigma[2048];
 	size_t off = 0;
 
 	for (size_t i = 0; i <= rules__count() && i < 64; i++) {
@@ -47,10 +49,15 @@ static void print_summary(const char *name, const struct kh_counters *now,
 	}
 	if (off && off < sizeof(rules) - 1)
 		strcat(rules, ")");
-	kh_log(KH_LOG_INFO, "replay %s: %llu events, %llu malformed, %llu alerts%s", name,
+	/* the Sigma rules by id, when the copy of their counters could be taken */
+	sigma[0] = 0;
+	if (sigma_before)
+		pipeline__sigma_summary(now, sigma_before, sigma, sizeof(sigma));
+	kh_log(KH_LOG_INFO, "replay %s: %llu events, %llu malformed, %llu alerts%s%s%s", name,
 	       (unsigned long long)(now->lines - before->lines),
 	       (unsigned long long)(now->malformed - before->malformed),
-	       (unsigned long long)(now->alerts - before->alerts), rules);
+	       (unsigned long long)(now->alerts - before->alerts), rules, *sigma ? ", Sigma" : "",
+	       sigma);
 }
 
 static void tick(struct feed *f, struct line_reader *r, const struct kh_counters *c)
@@ -112,10 +119,16 @@ int feed__file(struct feed *f, const char *name, int last)
 	struct line_reader *r;
 	int ret;
 
+	uint64_t *sigma_before = malloc(pipeline__alert_slots() * sizeof(*sigma_before));
+
 	for (size_t i = 0; i <= rules__count() && i < 64; i++)
 		alerts_before[i] = c->alerts_by_rule[i];
+	if (sigma_before)
+		memcpy(sigma_before, c->alerts_by_rule,
+		       pipeline__alert_slots() * sizeof(*sigma_before));
 	r = line_reader__open(name, 0);
 	if (!r) {
+		free(sigma_before);
 		kh_log(KH_LOG_ERROR, "cannot read %s: %s", strcmp(name, "-") ? name : "stdin",
 		       strerror(errno));
 		return 2;
@@ -129,7 +142,8 @@ int feed__file(struct feed *f, const char *name, int last)
 		pipeline__flush(f->p);
 	progress__clear(f->prog);
 	if (!f->quiet)
-		print_summary(name, c, &before, alerts_before);
+		print_summary(name, c, &before, alerts_before, sigma_before);
+	free(sigma_before);
 	return ret;
 }
 

@@ -21,7 +21,6 @@
 #include "config/config_impl.h"
 #include "keyhole/config_scalar.h"
 #include "keyhole/ring_abi.h" /* the capture bounds the BPF side can honour */
-#include "keyhole/rule.h"
 
 /* a config file is a few KB; refuse anything that cannot be one */
 #define CONFIG_MAX_BYTES (1u << 20)
@@ -118,6 +117,16 @@ const struct kh_config_key kh_config_top_keys[] = {
     KH_CFG_DURATION_KEY("cluster.alert_fence_ttl", T, cluster.alert_fence_ttl_ns, 60,
 			365 * KH_DAY_S,
 			"how long an alert line's write-once key lives (cover the streams' span)"),
+    KH_CFG_STRING_KEY("cluster.tls_ca_file", T, cluster.tls_ca_file, 1, 4000,
+		      "rediss://: PEM file of the CA that signs Redis's certificate (null: the "
+		      "system store)"),
+    KH_CFG_STRING_KEY("cluster.tls_cert_file", T, cluster.tls_cert_file, 1, 4000,
+		      "rediss://: client certificate (PEM) for a server with tls-auth-clients"),
+    KH_CFG_STRING_KEY("cluster.tls_key_file", T, cluster.tls_key_file, 1, 4000,
+		      "rediss://: the client certificate's private key (PEM, unencrypted)"),
+    KH_CFG_STRING_KEY("cluster.tls_server_name", T, cluster.tls_server_name, 1, 253,
+		      "rediss://: the name Redis's certificate must hold, sent as SNI (null: "
+		      "the URL's host)"),
     KH_CFG_END,
 };
 #undef T
@@ -607,7 +616,7 @@ static int walk_rules(struct loader *L, const yaml_node_t *map)
 
 /* ---- load ---- */
 
-static struct config_impl *impl_new(void)
+static struct config_impl *impl_new(const struct kh_config_rule *rules)
 {
 	struct config_impl *c = calloc(1, sizeof(*c));
 	size_t n = 0;
@@ -615,7 +624,7 @@ static struct config_impl *impl_new(void)
 	if (!c)
 		return NULL;
 	c->pub = defaults;
-	while (kh_rule_table[n])
+	while (rules && rules[n].id)
 		n++;
 	c->pub.rules = config__alloc(c, sizeof(*c->pub.rules) + n * sizeof(struct cfg_rule));
 	if (!c->pub.rules)
@@ -625,8 +634,8 @@ static struct config_impl *impl_new(void)
 		struct cfg_rule *rv = &c->pub.rules->v[i];
 		size_t nk = 0;
 
-		rv->id = kh_rule_table[i]->info->id;
-		rv->keys = kh_rule_table[i]->config_keys;
+		rv->id = rules[i].id;
+		rv->keys = rules[i].keys;
 		rv->enabled = -1;
 		while (rv->keys && rv->keys[nk].name)
 			nk++;
@@ -663,7 +672,8 @@ static int load_doc(struct loader *L, yaml_parser_t *parser)
 	return r;
 }
 
-int config__load_buf(const char *buf, size_t len, const char *name, struct kh_config **out,
+int config__load_buf(const char *buf, size_t len, const char *name,
+		     const struct kh_config_rule *rules, struct kh_config **out,
 		     struct kh_config_error *err)
 {
 	struct kh_config_error scratch;
@@ -676,7 +686,7 @@ int config__load_buf(const char *buf, size_t len, const char *name, struct kh_co
 	err = err ? err : &scratch;
 	memset(err, 0, sizeof(*err));
 	*out = NULL;
-	if (!(c = impl_new()))
+	if (!(c = impl_new(rules)))
 		return -ENOMEM;
 	if (name && !(c->pub.path = cfg_strdup(c, name, strlen(name)))) {
 		config__free(&c->pub);
@@ -708,7 +718,8 @@ int config__load_buf(const char *buf, size_t len, const char *name, struct kh_co
 	return 0;
 }
 
-int config__load(const char *path, struct kh_config **out, struct kh_config_error *err)
+int config__load(const char *path, const struct kh_config_rule *rules, struct kh_config **out,
+		 struct kh_config_error *err)
 {
 	struct kh_config_error scratch;
 	struct stat st;
@@ -748,7 +759,7 @@ int config__load(const char *path, struct kh_config **out, struct kh_config_erro
 		}
 		got += n;
 	}
-	r = config__load_buf(buf, (size_t)got, path, out, err);
+	r = config__load_buf(buf, (size_t)got, path, rules, out, err);
 out:
 	free(buf);
 	if (fd >= 0)

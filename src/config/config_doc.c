@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "keyhole/config.h"
-#include "keyhole/rule.h"
 
 static const char *type_name(const struct kh_config_key *k)
 {
@@ -147,7 +146,7 @@ static void table(FILE *f, const char *prefix, const struct kh_config_key *keys,
 		row(f, prefix, k->name, type_name(k), k, base, k->doc);
 }
 
-void config__write_reference(FILE *f)
+void config__write_reference(FILE *f, const struct kh_config_rule *rules)
 {
 	fputs("### Top level\n\n", f);
 	table(f, "", kh_config_top_keys, config__defaults(), false);
@@ -155,11 +154,8 @@ void config__write_reference(FILE *f)
 	fputs("| `rules.paths` | list of strings | `[]` | Sigma rule files or directories, loaded "
 	      "before --rules (docs/writing-rules.md) |\n",
 	      f);
-	for (size_t i = 0; kh_rule_table[i]; i++) {
-		const struct kh_rule *r = kh_rule_table[i];
-
-		fprintf(f, "\n### `rules.%s`\n\n%s (%s).\n\n", r->info->id, r->info->name,
-			r->info->source);
-		table(f, "", r->config_keys, r->config_defaults, true);
+	for (const struct kh_config_rule *r = rules; r && r->id; r++) {
+		fprintf(f, "\n### `rules.%s`\n\n%s (%s).\n\n", r->id, r->name, r->source);
+		table(f, "", r->keys, r->defaults, true);
 	}
 }

@@ -31,7 +31,7 @@ struct cfg_rule {
 
 struct kh_config_rules {
 	size_t n;
-	struct cfg_rule v[]; /* one per rule of kh_rule_table, same order */
+	struct cfg_rule v[]; /* one per rule the loader was handed, same order */
 };
 
 struct cfg_blk {

@@ -12,6 +12,13 @@
  * the event). String scanning finds the next quote, backslash or control byte 16 bytes at a time
  * (SSE2) because strings are nearly all of an audit line's bytes.
  *
+ * Why this is not json_in's cursor (keyhole/json_in.h, the reader every other JSON reader uses):
+ * this is the one reader that validates, and it must say where and why a line fails (and whether
+ * more bytes could have made it valid, for the capture's cut lines), check every escape and
+ * number as it passes, and keep pace with the apiserver. So it keeps its own validating scanners,
+ * built on json_in's primitives: the vector string-stop scan (json_in__str_stop), hex digits and
+ * whitespace are the same code; its strings decode with json_in__decode (through kstr).
+ *
  * Duplicate keys: the last one wins, as in json-c (the differential oracle), and a later value of
  * the wrong type clears the field ({"verb":"get","verb":null} has no verb).
  */
@@ -20,11 +27,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "keyhole/audit_parse.h"
+#include "keyhole/json_in.h"
 #include "parse/parse_internal.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -54,51 +59,12 @@ static __attribute__((cold, noinline)) const char *starve(struct pctx *c, const 
 	return NULL;
 }
 
-/* bytes that stop the string scan: quote, backslash, and the control bytes JSON forbids */
-static const uint8_t str_stop[256] = {
-    [0x00 ... 0x1f] = 1,
-    ['"'] = 1,
-    ['\\'] = 1,
-};
-
-static inline const char *find_stop(const char *p, const char *end)
-{
-#if defined(__SSE2__)
-	const __m128i quote = _mm_set1_epi8('"');
-	const __m128i bslash = _mm_set1_epi8('\\');
-	const __m128i ctl = _mm_set1_epi8(0x1f);
-
-	while (end - p >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
-		int bits;
-
-		/* unsigned v <= 0x1f exactly when min(v, 0x1f) == v */
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
-		bits = _mm_movemask_epi8(m);
-		if (bits)
-			return p + __builtin_ctz((unsigned)bits);
-		p += 16;
-	}
-#endif
-	while (p < end && !str_stop[(unsigned char)*p])
-		p++;
-	return p;
-}
-
-static inline bool is_hex(char ch)
-{
-	unsigned char c = (unsigned char)ch;
-
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
 /* a \u escape at @p that is not 4 hex digits: cut short by the end, or simply bad */
 static __attribute__((cold, noinline)) const char *bad_u_escape(struct pctx *c, const char *p)
 {
 	const char *q = p + 2;
 
-	while (q < c->end && q < p + 6 && is_hex(*q))
+	while (q < c->end && q < p + 6 && json_in__is_hex(*q))
 		q++;
 	if (q == c->end)
 		return starve(c, p, "bad \\u escape in string");
@@ -112,7 +78,7 @@ static inline const char *scan_str(struct pctx *c, const char *p, struct kstr *o
 	uint32_t flags = 0;
 
 	for (;;) {
-		p = find_stop(p, end);
+		p = json_in__str_stop(p, end);
 		if (unlikely(p >= end))
 			return fail(c, p, "unterminated string");
 		if (likely(*p == '"'))
@@ -133,8 +99,8 @@ static inline const char *scan_str(struct pctx *c, const char *p, struct kstr *o
 			p += 2;
 			break;
 		case 'u':
-			if (end - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) ||
-			    !is_hex(p[5]))
+			if (end - p < 6 || !json_in__is_hex(p[2]) || !json_in__is_hex(p[3]) ||
+			    !json_in__is_hex(p[4]) || !json_in__is_hex(p[5]))
 				return bad_u_escape(c, p);
 			p += 6;
 			break;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "keyhole/audit_parse.h"
+#include "keyhole/json_in.h"
 
 /* one parse: the bytes [line, end) and the first failure */
 struct pctx {
@@ -28,11 +29,10 @@ struct pctx {
 	bool starved;
 };
 
+/* JSON whitespace: json_in's (the one reader's) primitive */
 static inline const char *ws(const char *p, const char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
-	return p;
+	return json_in__ws_at(p, end);
 }
 
 /*

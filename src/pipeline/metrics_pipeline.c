@@ -4,6 +4,7 @@
  * registry, under names a Prometheus user would look for. Apart from metrics.c so the registry
  * itself does not depend on the rule table.
  */
+#include <errno.h>
 #include <stddef.h>
 
 #include "keyhole/metrics.h"
@@ -69,14 +70,28 @@ int metrics__add_pipeline(struct kh_metrics *m, const struct kh_counters *c)
 						  .value = &c->alerts_by_rule[rules__count()]});
 	if (err)
 		return err;
-	/* the Sigma rules loaded from files, together, in the slot after that */
-	return metrics__add(m,
-			    &(struct kh_metric){.name = "keyhole_alerts_total",
-						.help = "alerts written, by rule",
-						.type = KH_METRIC_COUNTER,
-						.label_name = "rule",
-						.label_value = "sigma",
-						.value = &c->alerts_by_rule[rules__count() + 1]});
+	return metrics__add_sigma(m, c);
+}
+
+int metrics__add_sigma(struct kh_metrics *m, const struct kh_counters *c)
+{
+	int err = 0;
+
+	/* one series per Sigma rule id loaded so far; those already there stay (-EEXIST) */
+	for (size_t k = 0; k <= c->n_sigma_ids && (!err || err == -EEXIST); k++) {
+		if (k == c->n_sigma_ids && !c->sigma_overflow)
+			break;
+		err = metrics__add(
+		    m, &(struct kh_metric){
+			   .name = "keyhole_alerts_total",
+			   .help = "alerts written, by rule",
+			   .type = KH_METRIC_COUNTER,
+			   .label_name = "rule",
+			   .label_value = k < c->n_sigma_ids ? c->sigma_ids[k] : "sigma",
+			   .value = &c->alerts_by_rule[k < c->n_sigma_ids ? pipeline__sigma_slot(k)
+									  : rules__count() + 1]});
+	}
+	return err == -EEXIST ? 0 : err;
 }
 
 int metrics__add_rules(struct kh_metrics *m, const struct kh_rules *r)

@@ -16,6 +16,7 @@
 #include "keyhole/node_event.h"
 #include "keyhole/pipeline.h"
 #include "keyhole/sigma.h"
+#include "pipeline/sigma_counts.h"
 #include "keyhole/checkpoint.h"
 #include "keyhole/correlate.h"
 #include "keyhole/state_file.h"
@@ -35,6 +36,7 @@ struct kh_pipeline {
 	const struct kh_rule **table; /* the scope's rules (NULL: every rule) */
 	void (*fact_fn)(void *ctx, const struct audit_event *ev);
 	void *fact_ctx;
+	void (*node_fact_fn)(void *ctx, const struct kh_node_secret_read *r);
 	struct kh_sigma *sigma; /* Sigma rules from files; NULL when no path was given */
 	const char *rule_paths[KH_SIGMA_MAX_PATHS];
 	size_t n_rule_paths;
@@ -78,8 +80,13 @@ static const struct kh_rule **scope_table(enum kh_pipeline_scope scope)
 /* Sigma alerts: counted in the slot after the correlator's, keyed after the table's rules */
 static void attach_sigma(struct kh_pipeline *p)
 {
-	if (p->sigma)
-		sigma__attach(p->sigma, p->emit, rules__count() + 1, rules__count() + 1);
+	if (!p->sigma)
+		return;
+	sigma__attach(p->sigma, p->emit, rules__count() + 1, rules__count() + 1);
+	/* each rule id its own alert series (sigma_counts.c) */
+	for (size_t i = 0; i < sigma__n(p->sigma); i++)
+		sigma__count_as(p->sigma, i,
+				sigma_counts__slot(&p->c, sigma__info(p->sigma, i)->id));
 }
 
 static int load_sigma(struct kh_pipeline *p, const struct kh_pipeline_opts *opts)
@@ -112,7 +119,7 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 		return NULL;
 	/* ten messages at once, then one a second: enough to see the problem, not a flood */
 	p->bad_rl = (struct kh_ratelimit)KH_RATELIMIT_INIT(10, 1);
-	p->c.alerts_by_rule = calloc(rules__count() + 2, sizeof(uint64_t));
+	p->c.alerts_by_rule = calloc(pipeline__alert_slots(), sizeof(uint64_t));
 	if (!p->c.alerts_by_rule)
 		goto err_free;
 	p->emit = emit__new(opts->out, &p->c);
@@ -135,6 +142,7 @@ struct kh_pipeline *pipeline__new(const struct kh_pipeline_opts *opts)
 		goto err_free;
 	p->fact_fn = opts->fact_fn;
 	p->fact_ctx = opts->fact_ctx;
+	p->node_fact_fn = opts->node_fact_fn;
 	/* the local half of cluster mode leaves escalate-then-loot to the correlators */
 	if (opts->scope != KH_SCOPE_LOCAL) {
 		p->correlate = correlate__new(opts->cfg, p->emit);
@@ -173,6 +181,7 @@ void pipeline__free(struct kh_pipeline *p)
 	emit__free(p->emit);
 	free(p->table);
 	free(p->c.alerts_by_rule);
+	sigma_counts__free(&p->c);
 	free(p);
 }
 
@@ -289,6 +298,8 @@ int pipeline__feed_node_event(struct kh_pipeline *p, const struct node_event *ev
 		node_event__secret_read(ev, &r, id, sizeof(id));
 		if (p->correlate)
 			correlate__on_node_secret_read(p->correlate, &r);
+		if (p->node_fact_fn)
+			p->node_fact_fn(p->fact_ctx, &r);
 	}
 	if (p->c.output_errors != p->output_errors_seen) {
 		p->output_errors_seen = p->c.output_errors;
@@ -297,9 +308,31 @@ int pipeline__feed_node_event(struct kh_pipeline *p, const struct node_event *ev
 	return 0;
 }
 
+int pipeline__feed_remote_request(struct kh_pipeline *p, const char *line, size_t len)
+{
+	struct kh_parse_error pe = {0, "unknown"};
+	struct audit_event ev;
+
+	if (audit_parse__line(line, len, &ev, &pe) != 0)
+		return -EINVAL;
+	rules__on_remote_event(p->rules, &ev);
+	if (p->c.output_errors != p->output_errors_seen) {
+		p->output_errors_seen = p->c.output_errors;
+		return -EIO;
+	}
+	return 0;
+}
+
+void pipeline__feed_node_secret_read(struct kh_pipeline *p, const struct kh_node_secret_read *r)
+{
+	if (p->correlate)
+		correlate__on_node_secret_read(p->correlate, r);
+}
+
 void pipeline__flush(struct kh_pipeline *p)
 {
 	rules__flush(p->rules);
+	sigma__flush(p->sigma);
 	if (p->correlate)
 		correlate__flush(p->correlate);
 	if (p->batch_output && p->out && fflush(p->out))

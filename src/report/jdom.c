@@ -2,12 +2,14 @@
 /*
  * jdom: recursive-descent JSON into an array of nodes, strings decoded in place in a private
  * copy of the line (a decoded string is never longer than its escaped form plus quotes, so it
- * fits where it was and can end with a NUL where its closing quote stood).
+ * fits where it was and can end with a NUL where its closing quote stood). Strings are read and
+ * decoded by json_in (keyhole/json_in.h), the one JSON reader; the tree and its bounds are jdom's.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyhole/json_in.h"
 #include "report/jdom.h"
 
 struct jp {
@@ -18,8 +20,7 @@ struct jp {
 
 static void ws(struct jp *j)
 {
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-		j->p++;
+	j->p = (char *)json_in__ws_at(j->p, j->end);
 }
 
 static int new_node(struct jp *j, enum jtype t)
@@ -41,108 +42,21 @@ static int new_node(struct jp *j, enum jtype t)
 	return d->n++;
 }
 
-static int hex4(const char *p, unsigned *out)
-{
-	unsigned v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static char *put_utf8(char *w, unsigned cp)
-{
-	if (cp == 0 || (cp >= 0xd800 && cp < 0xe000))
-		cp = 0xfffd;
-	if (cp < 0x80) {
-		*w++ = (char)cp;
-	} else if (cp < 0x800) {
-		*w++ = (char)(0xc0 | (cp >> 6));
-		*w++ = (char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		*w++ = (char)(0xe0 | (cp >> 12));
-		*w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-		*w++ = (char)(0x80 | (cp & 0x3f));
-	} else {
-		*w++ = (char)(0xf0 | (cp >> 18));
-		*w++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-		*w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-		*w++ = (char)(0x80 | (cp & 0x3f));
-	}
-	return w;
-}
-
 /* at the opening quote; decodes in place, returns the string start or NULL */
 static char *string(struct jp *j)
 {
-	char *start = ++j->p, *w = start;
+	struct json_in r = {j->p, j->end, true}; /* strict: a control byte is not JSON */
+	struct kstr k;
+	long n;
 
-	while (j->p < j->end && *j->p != '"') {
-		char c = *j->p++;
-		unsigned cp, lo;
-
-		if ((unsigned char)c < 0x20)
-			return NULL;
-		if (c != '\\') {
-			*w++ = c;
-			continue;
-		}
-		if (j->p >= j->end)
-			return NULL;
-		c = *j->p++;
-		switch (c) {
-		case 'n':
-			*w++ = '\n';
-			break;
-		case 't':
-			*w++ = '\t';
-			break;
-		case 'r':
-			*w++ = '\r';
-			break;
-		case 'b':
-			*w++ = '\b';
-			break;
-		case 'f':
-			*w++ = '\f';
-			break;
-		case '"':
-		case '\\':
-		case '/':
-			*w++ = c;
-			break;
-		case 'u':
-			if (j->end - j->p < 4 || hex4(j->p, &cp))
-				return NULL;
-			j->p += 4;
-			if (cp >= 0xd800 && cp < 0xdc00 && j->end - j->p >= 6 && j->p[0] == '\\' &&
-			    j->p[1] == 'u' && !hex4(j->p + 2, &lo) && lo >= 0xdc00 && lo < 0xe000) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				j->p += 6;
-			}
-			w = put_utf8(w, cp);
-			break;
-		default:
-			return NULL;
-		}
-	}
-	if (j->p >= j->end)
+	if (!json_in__str(&r, &k))
 		return NULL;
-	j->p++;
-	*w = '\0';
-	return start;
+	j->p = (char *)r.p;
+	n = json_in__decode(k.p, k.len, (char *)k.p, k.len, JSON_IN_NUL_FFFD);
+	if (n < 0)
+		return NULL;
+	((char *)k.p)[n] = '\0'; /* never past the closing quote: decoding only shrinks */
+	return (char *)k.p;
 }
 
 static int value(struct jp *j);

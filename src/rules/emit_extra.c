@@ -3,78 +3,22 @@
  * emit_extra__write: walk a user.extra object span and write it out, bounded (see emit_extra.h).
  *
  * The span was validated as JSON by the audit parser, so this walker only has to find the ends
- * of strings and values; it still never reads outside the span. The apiserver writes extra as
+ * of strings and values (json_in's cursor, keyhole/json_in.h); it still never reads outside the
+ * span. The apiserver writes extra as
  * map[string][]string: a value of any other shape is not carried, and is counted as cut.
  */
 #include <string.h>
 
+#include "keyhole/json_in.h"
 #include "rules/emit_extra.h"
 
-struct walk {
-	const char *p, *end;
-};
-
-static void ws(struct walk *w)
+/* w->p at an opening quote: the string's slice (to the span's end when unterminated) */
+static struct kstr string(struct json_in *w)
 {
-	while (w->p < w->end && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
-		w->p++;
-}
+	struct kstr k;
 
-/* w->p at an opening quote: the string's slice, w->p past its closing quote */
-static struct kstr string(struct walk *w)
-{
-	struct kstr k = {++w->p, 0, 0};
-
-	while (w->p < w->end && *w->p != '"') {
-		if (*w->p == '\\') {
-			k.flags = KSTR_ESCAPED;
-			w->p++;
-		}
-		w->p++;
-	}
-	if (w->p > w->end) /* a backslash ended the span: never past it */
-		w->p = w->end;
-	k.len = (uint32_t)(w->p - k.p);
-	if (w->p < w->end)
-		w->p++;
+	json_in__str(w, &k);
 	return k;
-}
-
-/* step over one value, any depth, brackets counted (the span is valid JSON) */
-static void skip(struct walk *w)
-{
-	size_t open = 0;
-
-	do {
-		ws(w);
-		if (w->p >= w->end)
-			return;
-		switch (*w->p) {
-		case '"':
-			string(w);
-			continue;
-		case '{':
-		case '[':
-			open++;
-			break;
-		case '}':
-		case ']':
-			if (!open)
-				return;
-			open--;
-			break;
-		case ',':
-		case ':':
-			if (!open)
-				return;
-			break;
-		default:
-			while (w->p + 1 < w->end && !strchr(",:]}[{\" \t\r\n", w->p[1]))
-				w->p++;
-			break;
-		}
-		w->p++;
-	} while (open);
 }
 
 /* one value string, its start kept when longer than the bound; returns cuts made */
@@ -97,19 +41,19 @@ static uint64_t put_value(struct json_out *j, struct kstr v)
 }
 
 /* w->p at a key's value: its strings into the open array; returns cuts made */
-static uint64_t put_values(struct json_out *j, struct walk *w)
+static uint64_t put_values(struct json_out *j, struct json_in *w)
 {
 	uint64_t cut = 0;
 	uint32_t n = 0;
 
-	ws(w);
+	json_in__ws(w);
 	if (w->p >= w->end || *w->p != '[') {
-		skip(w);
+		json_in__skip(w);
 		return 1;
 	}
 	w->p++;
 	for (;;) {
-		ws(w);
+		json_in__ws(w);
 		if (w->p >= w->end)
 			return cut;
 		if (*w->p == ']') {
@@ -123,8 +67,9 @@ static uint64_t put_values(struct json_out *j, struct walk *w)
 		if (*w->p != '"' || n >= KH_EXTRA_MAX_VALUES) {
 			if (*w->p == '"')
 				string(w);
-			else
-				skip(w);
+			else if (!json_in__skip(w))
+				w->p = w->end; /* a stray '}' or ':' (not JSON): it would never move
+						*/
 			cut++;
 			continue;
 		}
@@ -135,7 +80,7 @@ static uint64_t put_values(struct json_out *j, struct walk *w)
 
 void emit_extra__write(struct json_out *j, struct kstr extra, uint64_t *cut_total)
 {
-	struct walk w;
+	struct json_in w;
 	char key[KH_EXTRA_MAX_KEY_LEN + 1];
 	uint64_t cut = 0;
 	uint32_t keys = 0;
@@ -143,7 +88,7 @@ void emit_extra__write(struct json_out *j, struct kstr extra, uint64_t *cut_tota
 	/* an absent extra is a NULL slice: no pointer arithmetic on it (UBSan, found by fuzzing) */
 	if (!kstr_present(extra) || !extra.p || extra.len < 2 || *extra.p != '{')
 		return;
-	w = (struct walk){extra.p, extra.p + extra.len};
+	w = json_in__span(extra.p, extra.len);
 	w.p++;
 	w.end--; /* the closing '}' */
 	json_out__key(j, "extra");
@@ -152,7 +97,7 @@ void emit_extra__write(struct json_out *j, struct kstr extra, uint64_t *cut_tota
 		struct kstr k;
 		long n;
 
-		ws(&w);
+		json_in__ws(&w);
 		if (w.p < w.end && *w.p == ',') {
 			w.p++;
 			continue;
@@ -160,7 +105,7 @@ void emit_extra__write(struct json_out *j, struct kstr extra, uint64_t *cut_tota
 		if (w.p >= w.end || *w.p != '"')
 			break;
 		k = string(&w);
-		ws(&w);
+		json_in__ws(&w);
 		if (w.p < w.end && *w.p == ':')
 			w.p++;
 		n = kstr__decode(k, key, KH_EXTRA_MAX_KEY_LEN);
@@ -168,7 +113,7 @@ void emit_extra__write(struct json_out *j, struct kstr extra, uint64_t *cut_tota
 		 */
 		if (keys >= KH_EXTRA_MAX_KEYS || n < 0 || n > KH_EXTRA_MAX_KEY_LEN ||
 		    memchr(key, '\0', (size_t)n)) {
-			skip(&w);
+			json_in__skip(&w);
 			cut++;
 			continue;
 		}

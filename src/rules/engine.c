@@ -108,6 +108,18 @@ void rules__on_event(struct kh_rules *r, const struct audit_event *ev)
 	emit__event_end(r->e, ev, r->n_idx);
 }
 
+void rules__on_remote_event(struct kh_rules *r, const struct audit_event *ev)
+{
+	emit__event_begin(r->e, ev);
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->off[i] || !r->table[i]->on_event || !r->table[i]->on_node_event)
+			continue;
+		emit__set_rule(r->e, r->gidx[i]);
+		r->table[i]->on_event(r->state[i], ev, r->e);
+	}
+	emit__event_end(r->e, ev, r->n_idx);
+}
+
 void rules__on_node_event(struct kh_rules *r, const struct node_event *ev)
 {
 	for (size_t i = 0; i < r->n; i++) {

@@ -3,7 +3,10 @@
  * rule_table: every rule keyhole applies, in the order `keyhole rules` lists them and the engine
  * runs them. Adding a rule is its file plus one line here (and its declaration in rules.h).
  */
+#include <pthread.h>
 #include <stddef.h>
+
+#include "keyhole/config.h"
 
 #include "rules/node/node_rules.h"
 #include "rules/rules.h"
@@ -21,3 +24,23 @@ const struct kh_rule *const kh_rule_table[] = {
     &rule_node_audit_log_tamper,
     NULL,
 };
+
+/* what config needs of each rule, in the same order (config sits below rules: it is handed this) */
+static struct kh_config_rule schema[sizeof(kh_rule_table) / sizeof(kh_rule_table[0])];
+static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
+
+static void schema_fill(void)
+{
+	for (size_t i = 0; kh_rule_table[i]; i++) {
+		const struct kh_rule *r = kh_rule_table[i];
+
+		schema[i] = (struct kh_config_rule){r->info->id, r->info->name, r->info->source,
+						    r->config_keys, r->config_defaults};
+	}
+}
+
+const struct kh_config_rule *rules__config_schema(void)
+{
+	pthread_once(&schema_once, schema_fill);
+	return schema; /* the last entry stays zero: its NULL id ends the list */
+}

@@ -12,8 +12,11 @@
  *  - temporal_ordered: the named rules matched in the order given, within the window.
  * It fires when the condition becomes true, then the group starts over, so one burst gives one
  * alert. A request is logged once per stage; a match is counted once per auditID within a group.
- * Conditions are tested as matches arrive, so gt, gte and eq are supported; lt, lte and neq
- * would need the end of each window and are refused at load (docs/writing-rules.md).
+ * A condition of lower bounds (gt, gte, eq) is tested as matches arrive. One with an upper bound
+ * (lt, lte, neq, or a range such as gt and lte) can only be decided once the count can no longer
+ * grow: its window is tumbling, opened by a group's first match and closed `timespan` later in
+ * event time (or when the input ends), and it fires then if the count meets the condition. A
+ * group without matches has no window, so `lt: 3` means one or two matches, never none.
  * A correlation may name another correlation (chaining): its firing is a match of that rule, on
  * the event that completed it. Groups are bounded per rule (oldest evicted first, counted).
  */
@@ -46,6 +49,7 @@ struct sg_gstate {
 	uint32_t n_ids, id_next;
 	char key[512]; /* group-by values, NUL-separated, for the alert */
 	uint32_t key_len;
+	int64_t start; /* the first match: a tumbling window's opening */
 };
 
 struct sg_corr_state {
@@ -94,14 +98,26 @@ int sg_corr_link(struct kh_sigma *s, size_t i, struct sg_err *e)
 {
 	struct sg_rule *r = s->rules[i];
 
+	uint32_t need = 1;
+
 	e->file = r->file;
-	if (r->cmp == SG_CMP_LT || r->cmp == SG_CMP_LTE || r->cmp == SG_CMP_NEQ)
-		return sg_fail(e, r->line, r->column,
-			       "correlation condition lt, lte and neq are not supported (keyhole "
-			       "tests conditions as matches arrive): use gt, gte or eq");
-	if (r->threshold > SG_MAX_THRESHOLD)
-		return sg_fail(e, r->line, r->column, "correlation threshold above %d",
-			       SG_MAX_THRESHOLD);
+	if (r->windowed && r->kind == SG_TEMPORAL_ORDERED)
+		return sg_fail(
+		    e, r->line, r->column,
+		    "temporal_ordered: lt, lte and neq do not apply (the order completes "
+		    "as matches arrive): use temporal for a count of rules");
+	for (uint32_t c = 0; c < r->n_conds; c++) {
+		uint64_t v = r->conds[c].v;
+
+		if (v > SG_MAX_THRESHOLD)
+			return sg_fail(e, r->line, r->column, "correlation threshold above %d",
+				       SG_MAX_THRESHOLD);
+		/* the window keeps enough to decide: one past a gt, lte or neq bound */
+		v += r->conds[c].cmp == SG_CMP_GT || r->conds[c].cmp == SG_CMP_LTE ||
+		     r->conds[c].cmp == SG_CMP_NEQ;
+		if (v > need)
+			need = (uint32_t)v;
+	}
 	if ((r->kind == SG_TEMPORAL || r->kind == SG_TEMPORAL_ORDERED) && r->threshold > r->n_refs)
 		return sg_fail(e, r->line, r->column,
 			       "temporal: the condition asks for more rules "
@@ -114,6 +130,12 @@ int sg_corr_link(struct kh_sigma *s, size_t i, struct sg_err *e)
 				       "correlation: no rule named '%s' is loaded",
 				       r->refs_text[k]);
 		r->refs[k] = (uint32_t)j;
+		if (s->rules[j]->windowed)
+			return sg_fail(
+			    e, r->line, r->column,
+			    "correlation: '%s' decides at its window's end (lt, lte, neq) "
+			    "and cannot be chained",
+			    r->refs_text[k]);
 		for (uint32_t g = 0; g < r->n_group_by; g++) {
 			const char *f =
 			    r->alias_text[g][k] ? r->alias_text[g][k] : r->group_by_names[g];
@@ -126,9 +148,15 @@ int sg_corr_link(struct kh_sigma *s, size_t i, struct sg_err *e)
 	if (!r->state || !(r->state->groups = keytab__new(sizeof(struct sg_gstate), SG_MAX_GROUPS,
 							  gstate_drop, NULL)))
 		return sg_fail(e, r->line, r->column, "out of memory");
-	r->state->need = r->cmp == SG_CMP_GT ? (uint32_t)r->threshold + 1 : (uint32_t)r->threshold;
-	if (!r->state->need)
-		r->state->need = 1;
+	r->state->need = need;
+	if (r->windowed) {
+		uint32_t *nw = realloc(s->windowed, (s->n_windowed + 1) * sizeof(*nw));
+
+		if (!nw)
+			return sg_fail(e, r->line, r->column, "out of memory");
+		s->windowed = nw;
+		s->windowed[s->n_windowed++] = (uint32_t)i;
+	}
 	for (uint32_t k = 0; k < r->n_refs; k++) {
 		if (add_feed(s->rules[r->refs[k]], (uint32_t)i))
 			return sg_fail(e, r->line, r->column, "out of memory");
@@ -188,7 +216,7 @@ static uint64_t group_key(struct kh_sigma *s, const struct sg_rule *r, uint32_t 
 }
 
 static struct sg_gstate *group_get(struct kh_sigma *s, struct sg_rule *r, uint64_t key,
-				   const char *text, uint32_t text_len)
+				   const char *text, uint32_t text_len, int64_t t)
 {
 	struct sg_corr_state *st = r->state;
 	struct sg_gstate *g = keytab__find(st->groups, &key, sizeof(key));
@@ -213,6 +241,7 @@ static struct sg_gstate *group_get(struct kh_sigma *s, struct sg_rule *r, uint64
 	}
 	memcpy(g->key, text, text_len);
 	g->key_len = text_len;
+	g->start = t;
 	return g;
 }
 
@@ -315,16 +344,34 @@ static bool ordered_done(struct sg_rule *r, struct sg_gstate *g, uint32_t from, 
 
 static bool cmp_ok(const struct sg_rule *r, uint64_t v)
 {
-	switch (r->cmp) {
-	case SG_CMP_GT:
-		return v > r->threshold;
-	case SG_CMP_GTE:
-		return v >= r->threshold;
-	case SG_CMP_EQ:
-		return v == r->threshold;
-	default:
-		return false;
+	for (uint32_t c = 0; c < r->n_conds; c++) {
+		uint64_t t = r->conds[c].v;
+		bool ok;
+
+		switch (r->conds[c].cmp) {
+		case SG_CMP_GT:
+			ok = v > t;
+			break;
+		case SG_CMP_GTE:
+			ok = v >= t;
+			break;
+		case SG_CMP_LT:
+			ok = v < t;
+			break;
+		case SG_CMP_LTE:
+			ok = v <= t;
+			break;
+		case SG_CMP_EQ:
+			ok = v == t;
+			break;
+		default:
+			ok = v != t;
+			break;
+		}
+		if (!ok)
+			return false;
 	}
+	return true;
 }
 
 static const char *const kind_names[] = {"detection", "event_count", "value_count", "temporal",
@@ -339,7 +386,7 @@ static void corr_alert(struct kh_sigma *s, struct sg_rule *r, struct sg_gstate *
 
 	if (!s->emit || r->silent)
 		return;
-	j = emit__incident_begin(s->emit, &r->info, s->count_index, t, kind_names[r->kind]);
+	j = emit__incident_begin(s->emit, &r->info, r->count_index, t, kind_names[r->kind]);
 	if (!j)
 		return;
 	json_out__key(j, "sigma");
@@ -369,6 +416,71 @@ static void corr_alert(struct kh_sigma *s, struct sg_rule *r, struct sg_gstate *
 	emit__incident_end(s->emit, ids, g->n_ids);
 }
 
+/* a match into a tumbling window: its count (saturating at the capacity, enough to decide) */
+static void window_add(struct kh_sigma *s, struct sg_rule *r, struct sg_gstate *g,
+		       uint32_t from_rule, int64_t t)
+{
+	uint32_t need = r->state->need, i;
+	const struct sg_fieldvals *fv;
+	uint64_t h;
+
+	switch (r->kind) {
+	case SG_EVENT_COUNT:
+		g->n += g->n < need;
+		break;
+	case SG_VALUE_COUNT:
+		fv = sg_field_get(s, r->count_field);
+		if (!fv->n)
+			break;
+		h = hash_bytes(fv->v[0].p, fv->v[0].len);
+		for (i = 0; i < g->n && g->vh[i] != h; i++)
+			;
+		if (i == g->n && g->n < need)
+			g->vh[g->n++] = h;
+		break;
+	case SG_TEMPORAL:
+		for (uint32_t k = 0; k < r->n_refs; k++)
+			if (r->refs[k] == from_rule)
+				g->step[k] = t;
+		break;
+	default:
+		break;
+	}
+}
+
+static uint64_t window_value(const struct sg_rule *r, const struct sg_gstate *g)
+{
+	uint64_t n = 0;
+
+	if (r->kind != SG_TEMPORAL)
+		return g->n;
+	for (uint32_t k = 0; k < r->n_refs; k++)
+		n += g->step[k] != 0;
+	return n;
+}
+
+void sg_corr_advance(struct kh_sigma *s, int64_t now, bool all)
+{
+	for (uint32_t w = 0; w < s->n_windowed; w++) {
+		struct sg_rule *r = s->rules[s->windowed[w]];
+		struct sg_corr_state *st = r->state;
+		struct sg_gstate *g;
+
+		/* groups open in event-time order, so the oldest window closes first */
+		while (st && (g = keytab__oldest(st->groups))) {
+			int64_t end = g->start + r->timespan_ns;
+			uint64_t value;
+
+			if (!all && now - g->start <= r->timespan_ns)
+				break;
+			value = window_value(r, g);
+			if (cmp_ok(r, value))
+				corr_alert(s, r, g, end < s->now_ns ? end : s->now_ns, value);
+			keytab__remove(st->groups, g); /* its drop frees the window */
+		}
+	}
+}
+
 void sg_corr_feed(struct kh_sigma *s, uint32_t corr, const struct audit_event *ev, int64_t t,
 		  uint32_t from_rule, int depth)
 {
@@ -386,12 +498,16 @@ void sg_corr_feed(struct kh_sigma *s, uint32_t corr, const struct audit_event *e
 	if (k == r->n_refs)
 		return;
 	key = group_key(s, r, k, text, &text_len);
-	g = group_get(s, r, key, text, text_len);
+	g = group_get(s, r, key, text, text_len, t);
 	if (!g)
 		return;
 	/* a chained match stands for many requests: it is not one request's stage */
 	if (depth == 0 && !note_id(g, ev))
 		return;
+	if (r->windowed) { /* counted now, decided when the window closes */
+		window_add(s, r, g, from_rule, t);
+		return;
+	}
 	switch (r->kind) {
 	case SG_EVENT_COUNT:
 		value = count_events(r, g, t);

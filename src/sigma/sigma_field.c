@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyhole/json_in.h"
 #include "keyhole/kstr.h"
 #include "sigma/sigma_impl.h"
 
@@ -191,6 +192,7 @@ struct rpath {
 	uint32_t len;
 	int field;
 	char **needles; /* each key of the path with its closing quote: all must be in the text */
+	uint32_t *needle_ids; /* per needle: its index among the distinct (text, needle) pairs */
 };
 
 /* raw paths followed at once; more (never in practice) are walked in further passes */
@@ -203,75 +205,25 @@ struct walk {
 
 #define WALK_MAX_DEPTH 64
 
-static const char *ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* past the string whose opening quote is at @p; NULL when unterminated */
+/* past the string whose opening quote is at @p (json_in's reader); NULL when unterminated */
 static const char *skip_str(const char *p, const char *end, bool *escaped)
 {
-	const char *s = p + 1, *q = s;
+	struct json_in r = json_in__span(p, (size_t)(end - p));
+	struct kstr k;
 
-	while (q < end) {
-		const char *b;
-
-		q = memchr(q, '"', (size_t)(end - q));
-		if (!q)
-			return NULL;
-		b = q;
-		while (b > s && b[-1] == '\\')
-			b--;
-		if (((q - b) & 1) == 0) { /* an even run of backslashes: the closing quote */
-			if (escaped && memchr(s, '\\', (size_t)(q - s)))
-				*escaped = true;
-			return q + 1;
-		}
-		q++;
-	}
-	return NULL;
+	if (!json_in__str(&r, &k))
+		return NULL;
+	if (escaped && (k.flags & KSTR_ESCAPED))
+		*escaped = true;
+	return r.p;
 }
 
-static const char *skip_value(const char *p, const char *end, int depth)
+/* past the value at @p, any depth, without recursion (json_in__skip); NULL when malformed */
+static const char *skip_value(const char *p, const char *end)
 {
-	p = ws(p, end);
-	if (p >= end || depth > WALK_MAX_DEPTH)
-		return NULL;
-	if (*p == '"')
-		return skip_str(p, end, NULL);
-	if (*p == '{' || *p == '[') {
-		char close = *p == '{' ? '}' : ']';
+	struct json_in r = json_in__span(p, (size_t)(end - p));
 
-		p = ws(p + 1, end);
-		if (p < end && *p == close)
-			return p + 1;
-		for (;;) {
-			if (close == '}') {
-				if (p >= end || *p != '"' || !(p = skip_str(p, end, NULL)))
-					return NULL;
-				p = ws(p, end);
-				if (p >= end || *p != ':')
-					return NULL;
-				p++;
-			}
-			if (!(p = skip_value(p, end, depth + 1)))
-				return NULL;
-			p = ws(p, end);
-			if (p >= end)
-				return NULL;
-			if (*p == close)
-				return p + 1;
-			if (*p != ',')
-				return NULL;
-			p = ws(p + 1, end);
-		}
-	}
-	while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
-	       *p != '\t' && *p != '\r')
-		p++;
-	return p;
+	return json_in__skip(&r) ? r.p : NULL;
 }
 
 /* record the scalar (or container) at @p; returns past it */
@@ -281,7 +233,7 @@ static const char *take(struct walk *w, struct sg_fieldvals *fv, const char *p, 
 	const char *q;
 	struct sg_val *v;
 
-	p = ws(p, w->end);
+	p = json_in__ws_at(p, w->end);
 	if (p >= w->end)
 		return NULL;
 	if (*p == '"') {
@@ -294,14 +246,14 @@ static const char *take(struct walk *w, struct sg_fieldvals *fv, const char *p, 
 		return q;
 	}
 	if (*p == '[' && !in_array) { /* a list of values: each is one */
-		p = ws(p + 1, w->end);
+		p = json_in__ws_at(p + 1, w->end);
 		fv->present = true;
 		if (p < w->end && *p == ']')
 			return p + 1;
 		for (;;) {
 			if (!(p = take(w, fv, p, depth + 1, true)))
 				return NULL;
-			p = ws(p, w->end);
+			p = json_in__ws_at(p, w->end);
 			if (p >= w->end)
 				return NULL;
 			if (*p == ']')
@@ -311,7 +263,7 @@ static const char *take(struct walk *w, struct sg_fieldvals *fv, const char *p, 
 			p++;
 		}
 	}
-	if (!(q = skip_value(p, w->end, depth)))
+	if (!(q = skip_value(p, w->end)))
 		return NULL;
 	fv->present = true;
 	v = new_val(w->s, fv);
@@ -383,11 +335,11 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 				sub[m++] = set[i];
 		return walk(w, p, sub, n - nd, depth);
 	}
-	p = ws(p, w->end);
+	p = json_in__ws_at(p, w->end);
 	if (p >= w->end)
 		return NULL;
 	if (*p == '{') {
-		p = ws(p + 1, w->end);
+		p = json_in__ws_at(p + 1, w->end);
 		if (p < w->end && *p == '}')
 			return p + 1;
 		for (;;) {
@@ -408,7 +360,7 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 					klen = (size_t)dl;
 				}
 			}
-			p = ws(q, w->end);
+			p = json_in__ws_at(q, w->end);
 			if (p >= w->end || *p != ':')
 				return NULL;
 			p++;
@@ -419,27 +371,28 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 				    (klen == r->len || r->p[klen] == '.')) {
 					size_t rest = klen == r->len ? klen : klen + 1;
 
-					sub[m++] = (struct rpath){
-					    r->p + rest, r->len - (uint32_t)rest, r->field, NULL};
+					sub[m++] =
+					    (struct rpath){r->p + rest, r->len - (uint32_t)rest,
+							   r->field, NULL, NULL};
 				}
 			}
-			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end, depth + 1);
+			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end);
 			if (!p)
 				return NULL;
-			p = ws(p, w->end);
+			p = json_in__ws_at(p, w->end);
 			if (p >= w->end)
 				return NULL;
 			if (*p == '}')
 				return p + 1;
 			if (*p != ',')
 				return NULL;
-			p = ws(p + 1, w->end);
+			p = json_in__ws_at(p + 1, w->end);
 		}
 	}
 	if (*p == '[') {
 		long i = 0;
 
-		p = ws(p + 1, w->end);
+		p = json_in__ws_at(p + 1, w->end);
 		if (p < w->end && *p == ']')
 			return p + 1;
 		for (;; i++) {
@@ -456,24 +409,25 @@ static const char *walk(struct walk *w, const char *p, const struct rpath *set, 
 				} else if (strtol(r->p, NULL, 10) == i) {
 					size_t rest = dot ? clen + 1 : clen;
 
-					sub[m++] = (struct rpath){
-					    r->p + rest, r->len - (uint32_t)rest, r->field, NULL};
+					sub[m++] =
+					    (struct rpath){r->p + rest, r->len - (uint32_t)rest,
+							   r->field, NULL, NULL};
 				}
 			}
-			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end, depth + 1);
+			p = m ? walk(w, p, sub, m, depth + 1) : skip_value(p, w->end);
 			if (!p)
 				return NULL;
-			p = ws(p, w->end);
+			p = json_in__ws_at(p, w->end);
 			if (p >= w->end)
 				return NULL;
 			if (*p == ']')
 				return p + 1;
 			if (*p != ',')
 				return NULL;
-			p = ws(p + 1, w->end);
+			p = json_in__ws_at(p + 1, w->end);
 		}
 	}
-	return skip_value(p, w->end, depth);
+	return skip_value(p, w->end);
 }
 
 /* walk the line once for @set; a line the capture cut is not JSON in its middle: skipped */
@@ -557,8 +511,21 @@ static void get_raw_field(struct kh_sigma *s, int slot)
 	for (size_t i = 0; i < n && !any; i++) {
 		char **nd = rp[i].needles;
 
-		for (any = true; !esc && nd && *nd && any; nd++)
-			any = has_needle(span.p, span.len, *nd, strlen(*nd));
+		any = true;
+		for (size_t k = 0; any && !esc && nd && nd[k]; k++) {
+			/* several paths share a key ("privileged\"" in three): searched once */
+			uint32_t id = rp[i].needle_ids ? rp[i].needle_ids[k] : UINT32_MAX;
+
+			if (id != UINT32_MAX && s->needle_gen[id] == s->gen) {
+				any = s->needle_hit[id];
+			} else {
+				any = has_needle(span.p, span.len, nd[k], strlen(nd[k]));
+				if (id != UINT32_MAX) {
+					s->needle_gen[id] = s->gen;
+					s->needle_hit[id] = any;
+				}
+			}
+		}
 	}
 	if (!any)
 		return;
@@ -594,6 +561,13 @@ static char **needles_of(const char *path)
 			n++;
 		p += len + (dot != NULL);
 	}
+	/* the last key (with its quote) first: the rarest, so an absent one costs one search */
+	if (n > 1) {
+		char *t = v[n - 1];
+
+		memmove(v + 1, v, (n - 1) * sizeof(*v));
+		v[0] = t;
+	}
 	return v;
 }
 
@@ -603,12 +577,15 @@ void sg_fields_free(struct kh_sigma *s)
 		for (char **n = s->raw_paths[i].needles; n && *n; n++)
 			free(*n);
 		free(s->raw_paths[i].needles);
+		free(s->raw_paths[i].needle_ids);
 	}
 	free(s->raw_paths);
 	free(s->field_first);
 	free(s->field_npaths);
 	free(s->field_group);
 	free(s->field_vals);
+	free(s->needle_gen);
+	free(s->needle_hit);
 }
 
 /* @path inside @obj ("requestObject.spec.x" in requestObject is "spec.x"), or NULL */
@@ -617,6 +594,45 @@ static const char *inside(const char *path, const char *obj)
 	size_t n = strlen(obj);
 
 	return !strncmp(path, obj, n) && path[n] == '.' ? path + n + 1 : NULL;
+}
+
+/*
+ * Give each distinct needle of one text (request body, response body, line) an index, so an
+ * event searches it once however many paths hold it. Without memory, paths keep no index.
+ */
+static int number_needles(struct kh_sigma *s)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < s->n_raw_paths; i++) {
+		struct rpath *r = &s->raw_paths[i];
+		size_t k = 0;
+
+		while (r->needles && r->needles[k])
+			k++;
+		if (!k || !(r->needle_ids = calloc(k, sizeof(*r->needle_ids))))
+			continue;
+		for (size_t a = 0; a < k; a++) {
+			uint32_t id = n;
+
+			/* the same text and the same needle, in an earlier path */
+			for (size_t j = 0; j < i && id == n; j++) {
+				const struct rpath *o = &s->raw_paths[j];
+
+				if (s->field_group[o->field] != s->field_group[r->field] ||
+				    !o->needle_ids)
+					continue;
+				for (size_t b = 0; o->needles[b]; b++)
+					if (!strcmp(o->needles[b], r->needles[a]))
+						id = o->needle_ids[b];
+			}
+			r->needle_ids[a] = id;
+			n += id == n;
+		}
+	}
+	s->needle_gen = calloc(n + 1, sizeof(*s->needle_gen));
+	s->needle_hit = calloc(n + 1, sizeof(*s->needle_hit));
+	return s->needle_gen && s->needle_hit ? 0 : -1;
 }
 
 int sg_fields_finish(struct kh_sigma *s)
@@ -665,12 +681,12 @@ int sg_fields_finish(struct kh_sigma *s)
 				if (!s->field_npaths[i])
 					s->field_first[i] = s->n_raw_paths;
 				s->field_npaths[i]++;
-				s->raw_paths[s->n_raw_paths++] =
-				    (struct rpath){p, (uint32_t)strlen(p), (int)i, needles_of(p)};
+				s->raw_paths[s->n_raw_paths++] = (struct rpath){
+				    p, (uint32_t)strlen(p), (int)i, needles_of(p), NULL};
 			}
 	}
 	s->raw_first[3] = s->n_raw_paths;
-	return 0;
+	return number_needles(s);
 }
 
 static int hexval(char c)
@@ -833,7 +849,8 @@ static void get_fast(struct kh_sigma *s, enum sg_fast f, struct sg_fieldvals *fv
 		 * RequestReceived, which has no response (half of a busy log, skipped for speed)
 		 */
 		if (ev->response_code < 0) {
-			struct rpath code = {"responseStatus.code", 19, (int)(fv - s->vals), NULL};
+			struct rpath code = {"responseStatus.code", 19, (int)(fv - s->vals), NULL,
+					     NULL};
 
 			if (!kstr__eq(ev->stage, "RequestReceived"))
 				walk_line(s, &code, 1);
@@ -853,6 +870,7 @@ static void get_fast(struct kh_sigma *s, enum sg_fast f, struct sg_fieldvals *fv
 		exec_command(s, fv);
 		break;
 	case SG_F_RAW:
+	case SG_F_COUNT:
 		break;
 	}
 }

@@ -72,6 +72,7 @@ enum sg_fast {
 	SG_F_KIND,
 	SG_F_EVENT_APIVERSION,
 	SG_F_EXEC_COMMAND, /* keyhole.exec.command: requestURI's command= values, decoded */
+	SG_F_COUNT,
 };
 
 /* at most this many raw paths per field (a mapped name can stand for several) */
@@ -203,27 +204,72 @@ struct sg_rule {
 	char *alias_text[SG_MAX_GROUP_BY][SG_MAX_REFS]; /* alias -> per-rule field names */
 	uint32_t n_group_by;
 	int64_t timespan_ns;
-	enum sg_cmp cmp;
+	enum sg_cmp cmp; /* the lower bound (or the one comparison): sizes the arrival window */
 	uint64_t threshold;
+	/* every comparison of the condition, AND'ed (a range is two) */
+	struct {
+		uint8_t cmp; /* enum sg_cmp */
+		uint64_t v;
+	} conds[SG_CMP_NEQ + 1];
+	uint32_t n_conds;
+	bool windowed;	       /* an upper bound (lt, lte, neq): decided when the window closes */
 	int count_field;       /* value_count: field slot */
 	unsigned line, column; /* of the rule in its file, for late errors */
 	struct sg_corr_state *state;
+	size_t count_index; /* the alerts_by_rule slot its alerts count in */
 
 	/* the correlations fed by this rule's matches */
 	uint32_t *feeds;
 	uint32_t n_feeds;
 
-	/* prefilter: lower-cased objectRef.resource values and a verb mask it can match */
-	char **resources; /* NULL: any resource */
-	uint32_t n_resources;
-	uint32_t verb_mask;  /* 0: any verb */
-	char **subresources; /* lower-cased objectRef.subresource values it can match; NULL: any */
-	uint32_t n_subresources;
+	/* prefilter (sigma_gate.c): the objectRef.resource bits it can match, and the clauses */
+	uint64_t res_mask;     /* ~0: any resource */
+	struct sg_gate *gates; /* all must hold */
+	struct sg_alt *alts;   /* the gates' alternatives, gate after gate */
+	uint32_t n_gates;
 };
 
-/* the verbs the prefilter knows; any other verb is bit 31 */
-uint32_t sg_verb_bit(const char *lower, size_t len);
-#define SG_VERB_OTHER (1u << 31)
+/* ---- the prefilter (sigma_gate.c) ----------------------------------------------------------- */
+
+/* values per field the prefilter tells apart (bits 2..63; bit 0 absent, bit 1 any other) */
+#define SG_GATE_VALUES 62
+/* longer values are never in the table: they are "any other" */
+#define SG_GATE_MAX_LEN 255
+/* resource buckets: one per bit, and the last for an event whose resource is not known */
+#define SG_GATE_BUCKETS (SG_GATE_VALUES + 3)
+
+/* open addressing over the values, at most half full */
+#define SG_GATE_SLOTS 128
+
+struct sg_vtab {
+	char *v[SG_GATE_VALUES]; /* lower-cased */
+	uint32_t len[SG_GATE_VALUES], hash[SG_GATE_VALUES];
+	uint8_t slot[SG_GATE_SLOTS];		   /* value index + 1; 0 empty */
+	uint64_t lens[(SG_GATE_MAX_LEN + 1) / 64]; /* bit n: some value is n bytes long */
+	uint32_t n, max_len;
+	bool used; /* some rule's gate tests this field */
+};
+
+/* one alternative of a gate: the event's bits of field @field meet @mask */
+struct sg_alt {
+	uint8_t field; /* enum sg_fast */
+	uint64_t mask;
+};
+
+struct sg_gate {
+	uint32_t first, n; /* in the rule's alts: any of them */
+};
+
+bool sg_gate_indexable(int f);
+/* derive rule @r's gates (a detection); 0 or -1 (memory) */
+int sg_gate_rule(struct kh_sigma *s, struct sg_rule *r);
+/* after every rule's gates: the buckets; 0 or -1 */
+int sg_gate_finish(struct kh_sigma *s);
+void sg_gate_free(struct kh_sigma *s);
+/* per event: the bits of every gated field, then per rule the test */
+void sg_gate_event(struct kh_sigma *s);
+bool sg_gate_pass(struct kh_sigma *s, const struct sg_rule *r);
+uint32_t sg_gate_bucket(const struct kh_sigma *s);
 
 /* ---- the set --------------------------------------------------------------------------------- */
 
@@ -240,14 +286,18 @@ struct kh_sigma {
 	size_t n_fields, cap_fields;
 	bool need_raw; /* some field must be walked from the raw line */
 
-	/* prefilter index: resource -> detection rules; rules with no resource constraint */
-	struct sg_bucket *buckets;
-	size_t n_buckets;
-	uint32_t *any_res;
-	size_t n_any_res;
+	/* prefilter (sigma_gate.c): value tables, the event's bits, rules per resource bit */
+	struct sg_vtab vtab[SG_F_COUNT];
+	uint64_t ev_bits[SG_F_COUNT];
+	uint64_t bits_gen[SG_F_COUNT]; /* ev_bits[f] is this event's when bits_gen[f] == gen */
+	uint32_t *bucket[SG_GATE_BUCKETS];
+	uint32_t bucket_n[SG_GATE_BUCKETS];
 
 	struct kh_emit *emit;
 	size_t count_index, key_base;
+	int64_t now_ns;	    /* the newest event time seen */
+	uint32_t *windowed; /* the correlations decided at their window's end */
+	uint32_t n_windowed;
 	uint64_t evictions;
 
 	/* per-event scratch */
@@ -260,22 +310,16 @@ struct kh_sigma {
 	size_t raw_first[4];  /* raw_paths of group g: raw_first[g] .. raw_first[g + 1] - 1 */
 	uint8_t *field_group; /* per field: 0 inside requestObject, 1 responseObject, 2 the line */
 	uint32_t *field_first, *field_npaths; /* per raw field: its paths in raw_paths */
-	char *scratch;			      /* decoded escaped strings, numbers */
+	uint64_t *needle_gen; /* per distinct needle: searched in this event when == gen */
+	bool *needle_hit;
+	char *scratch; /* decoded escaped strings, numbers */
 	size_t scratch_cap, scratch_used;
 	uint8_t *sel_cache; /* per selection of the rule running: 0 unknown, 1 false, 2 true */
 	size_t sel_cache_cap;
 	const struct audit_event *ev;
-	char ev_sub[64]; /* the event's subresource, lower-cased, for the prefilter */
 };
 
 struct rpath;
-
-struct sg_bucket {
-	char *resource;
-	uint64_t hash;
-	uint32_t *rules;
-	size_t n;
-};
 
 /* intern field @name (with mapping) into @s; returns the slot or -1 with @e filled */
 int sg_field_intern(struct kh_sigma *s, const char *name, struct sg_err *e, unsigned line,
@@ -327,6 +371,9 @@ int sg_corr_link(struct kh_sigma *s, size_t i, struct sg_err *e);
 void sg_corr_feed(struct kh_sigma *s, uint32_t corr, const struct audit_event *ev, int64_t t,
 		  uint32_t from_rule, int depth);
 void sg_corr_state_free(struct sg_corr_state *st);
+
+/* close the windows of lt/lte/neq correlations that ended before @now (all of them: @all) */
+void sg_corr_advance(struct kh_sigma *s, int64_t now, bool all);
 
 /* parse a Sigma timespan ("30s", "5m", "1h", "2d", "1w"); ns, or -1 */
 int64_t sg_timespan(const char *s);

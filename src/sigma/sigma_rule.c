@@ -461,6 +461,9 @@ static int read_condition(struct kh_sigma *s, struct sg_rule *r, yaml_document_t
 		if (r->kind == SG_TEMPORAL || r->kind == SG_TEMPORAL_ORDERED) {
 			r->cmp = SG_CMP_GTE; /* every referenced rule */
 			r->threshold = r->n_refs;
+			r->conds[0].cmp = SG_CMP_GTE;
+			r->conds[0].v = r->n_refs;
+			r->n_conds = 1;
 			return 0;
 		}
 		return sg_fail(e, r->line, r->column, "correlation: a condition is needed");
@@ -491,19 +494,33 @@ static int read_condition(struct kh_sigma *s, struct sg_rule *r, yaml_document_t
 			return sg_fail(e, LN(kn), COL(kn),
 				       "correlation condition: expected gt, gte, lt, lte, eq, neq "
 				       "or field");
-		if (found++)
-			return sg_fail(e, LN(kn), COL(kn), "correlation condition: one comparison");
+		/* several comparisons are AND'ed (the spec's range: gt: 100 and lte: 200) */
+		for (uint32_t j = 0; j < r->n_conds; j++)
+			if (r->conds[j].cmp == i)
+				return sg_fail(e, LN(kn), COL(kn),
+					       "correlation condition: %s given twice", k);
 		if (want_scalar(vn, k, e))
 			return -1;
 		{
 			char *endp;
-			unsigned long long v = strtoull(scalar(vn), &endp, 10);
+			const char *sv = scalar(vn);
+			unsigned long long v = strtoull(sv, &endp, 10);
 
-			if (*endp || endp == scalar(vn))
+			if (*endp || endp == sv || *sv == '-')
 				return sg_fail(e, LN(vn), COL(vn), "expected a whole number");
-			r->threshold = v;
+			r->conds[r->n_conds].cmp = (uint8_t)i;
+			r->conds[r->n_conds++].v = v;
+			found++;
 		}
-		r->cmp = (enum sg_cmp)i;
+	}
+	/* an upper bound is only known when the window ends; the first comparison is the one
+	 * error messages and the temporal check speak of */
+	for (uint32_t j = 0; j < r->n_conds; j++)
+		r->windowed |= r->conds[j].cmp == SG_CMP_LT || r->conds[j].cmp == SG_CMP_LTE ||
+			       r->conds[j].cmp == SG_CMP_NEQ;
+	if (r->n_conds) {
+		r->cmp = (enum sg_cmp)r->conds[0].cmp;
+		r->threshold = r->conds[0].v;
 	}
 	if (!found)
 		return sg_fail(e, LN(c), COL(c), "correlation condition: no comparison");
@@ -668,12 +685,8 @@ void sg_rule_free(struct sg_rule *r)
 		free(r->techniques[i]);
 		free(r->tactics[i]);
 	}
-	for (uint32_t i = 0; i < r->n_resources; i++)
-		free(r->resources[i]);
-	free(r->resources);
-	for (uint32_t i = 0; i < r->n_subresources; i++)
-		free(r->subresources[i]);
-	free(r->subresources);
+	free(r->gates);
+	free(r->alts);
 	free(r->feeds);
 	sg_corr_state_free(r->state);
 	free(r->id);

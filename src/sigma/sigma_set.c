@@ -6,12 +6,9 @@
  * order), each YAML document one rule; a rule that fails is reported as file:line:column and
  * left out, the rest load. Correlations are linked once all files are in.
  *
- * The prefilter: from each detection's condition, the objectRef.resource values and verbs it
- * can possibly match are derived (a selection that requires `objectRef.resource: secrets`, an
- * AND with such a selection, an OR whose every branch has one). Rules are bucketed by resource;
- * an event runs the rules of its resource's bucket and the few rules without a resource
- * constraint, and skips those whose verb mask excludes its verb. The derivation only ever widens
- * (a rule it cannot analyse runs on every event), so it never changes what matches.
+ * The per-event pass runs the rules of the event's resource bucket (and those on any resource)
+ * that the prefilter of sigma_gate.c lets through; the prefilter only ever widens, so it never
+ * changes what matches.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -27,212 +24,6 @@
 
 #define SG_SCRATCH (256 * 1024)
 #define SG_DIR_DEPTH 8
-
-static const char *const verbs[] = {"get",	   "list",    "watch",	  "create",
-				    "update",	   "patch",   "delete",	  "deletecollection",
-				    "proxy",	   "connect", "escalate", "bind",
-				    "impersonate", "approve", "sign",	  "use"};
-
-uint32_t sg_verb_bit(const char *lower, size_t len)
-{
-	/* per event: compare the first byte and the length before the bytes */
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (verbs[i][0] == lower[0] && !strncmp(verbs[i], lower, len) && !verbs[i][len])
-			return 1u << i;
-	return SG_VERB_OTHER;
-}
-
-/* FNV-1a of a lower-cased resource name, for the bucket lookup */
-static uint64_t res_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return h;
-}
-
-/* ---- prefilter analysis ---------------------------------------------------------------------- */
-
-struct strset {
-	char **v;
-	uint32_t n;
-	bool any; /* unconstrained */
-};
-
-static void strset_free(struct strset *s)
-{
-	for (uint32_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	*s = (struct strset){.any = true};
-}
-
-static int strset_add(struct strset *s, const char *v)
-{
-	char **nv;
-
-	for (uint32_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i], v))
-			return 0;
-	nv = realloc(s->v, (s->n + 1) * sizeof(*nv));
-	if (!nv)
-		return -1;
-	s->v = nv;
-	s->v[s->n] = strdup(v);
-	if (!s->v[s->n])
-		return -1;
-	for (char *p = s->v[s->n]; *p; p++)
-		*p = (char)sg_lower((unsigned char)*p);
-	s->n++;
-	return 0;
-}
-
-/* the values a group requires of fast field @f (an EQ item on it), or any */
-static struct strset group_set(const struct kh_sigma *s, const struct sg_group *g, enum sg_fast f)
-{
-	struct strset out = {.any = true};
-
-	for (uint32_t i = 0; i < g->n; i++) {
-		const struct sg_item *it = &g->items[i];
-		bool ok = it->field >= 0 && s->fields[it->field].fast == f && it->n &&
-			  (!it->all || it->n == 1);
-
-		for (uint32_t k = 0; ok && k < it->n; k++)
-			ok = it->m[k].op == SG_EQ;
-		if (!ok)
-			continue;
-		out.any = false;
-		for (uint32_t k = 0; k < it->n; k++)
-			if (strset_add(&out, it->m[k].lit)) {
-				strset_free(&out);
-				return out;
-			}
-		return out;
-	}
-	return out;
-}
-
-static int strset_merge(struct strset *into, struct strset *from)
-{
-	for (uint32_t i = 0; i < from->n; i++)
-		if (strset_add(into, from->v[i]))
-			return -1;
-	return 0;
-}
-
-static struct strset cond_set(const struct kh_sigma *s, const struct sg_rule *r,
-			      const struct sg_cond *c, enum sg_fast f)
-{
-	struct strset out = {.any = true};
-
-	switch (c->op) {
-	case SG_C_SEL: {
-		const struct sg_selection *sel = &r->sels[c->sel];
-
-		out.any = false;
-		for (uint32_t g = 0; g < sel->n; g++) {
-			struct strset gs = group_set(s, &sel->groups[g], f);
-
-			if (gs.any || strset_merge(&out, &gs)) {
-				strset_free(&gs);
-				strset_free(&out);
-				return out;
-			}
-			strset_free(&gs);
-		}
-		return out;
-	}
-	case SG_C_AND:
-		for (uint32_t k = 0; k < c->n; k++) {
-			out = cond_set(s, r, c->kids[k], f);
-			if (!out.any)
-				return out;
-		}
-		return out;
-	case SG_C_OR:
-		out.any = false;
-		for (uint32_t k = 0; k < c->n; k++) {
-			struct strset ks = cond_set(s, r, c->kids[k], f);
-
-			if (ks.any || strset_merge(&out, &ks)) {
-				strset_free(&ks);
-				strset_free(&out);
-				return out;
-			}
-			strset_free(&ks);
-		}
-		return out;
-	default:
-		return out;
-	}
-}
-
-static int index_rule(struct kh_sigma *s, uint32_t i)
-{
-	struct sg_rule *r = s->rules[i];
-	struct strset res = cond_set(s, r, r->cond, SG_F_RESOURCE);
-	struct strset vb = cond_set(s, r, r->cond, SG_F_VERB);
-	int err = 0;
-
-	struct strset sub = cond_set(s, r, r->cond, SG_F_SUBRESOURCE);
-
-	if (!vb.any)
-		for (uint32_t k = 0; k < vb.n; k++)
-			r->verb_mask |= sg_verb_bit(vb.v[k], strlen(vb.v[k]));
-	strset_free(&vb);
-	if (!sub.any) { /* the subresources it can match: kept lower-case, for run_rule */
-		r->subresources = sub.v;
-		r->n_subresources = sub.n;
-		sub.v = NULL;
-		sub.n = 0;
-	}
-	strset_free(&sub);
-	if (res.any) {
-		uint32_t *na = realloc(s->any_res, (s->n_any_res + 1) * sizeof(*na));
-
-		if (!na)
-			return -1;
-		s->any_res = na;
-		s->any_res[s->n_any_res++] = i;
-		return 0;
-	}
-	for (uint32_t k = 0; k < res.n && !err; k++) {
-		struct sg_bucket *b = NULL;
-
-		for (size_t j = 0; j < s->n_buckets; j++)
-			if (!strcmp(s->buckets[j].resource, res.v[k]))
-				b = &s->buckets[j];
-		if (!b) {
-			struct sg_bucket *nb =
-			    realloc(s->buckets, (s->n_buckets + 1) * sizeof(*nb));
-
-			if (!nb) {
-				err = -1;
-				break;
-			}
-			s->buckets = nb;
-			b = &s->buckets[s->n_buckets++];
-			*b = (struct sg_bucket){.resource = strdup(res.v[k]),
-						.hash = res_hash(res.v[k])};
-			if (!b->resource) {
-				err = -1;
-				break;
-			}
-		}
-		uint32_t *nr = realloc(b->rules, (b->n + 1) * sizeof(*nr));
-
-		if (!nr) {
-			err = -1;
-			break;
-		}
-		b->rules = nr;
-		b->rules[b->n++] = i;
-	}
-	r->resources = res.v;
-	r->n_resources = res.n;
-	return err;
-}
 
 /* ---- loading ----------------------------------------------------------------------------------
  */
@@ -253,19 +44,13 @@ static void report(struct loadctx *L, const struct sg_err *e)
 		       e->msg);
 }
 
-static void load_file(struct loadctx *L, const char *path)
+/* every YAML document of @f (named @path in errors and alerts) */
+static void load_stream(struct loadctx *L, FILE *f, const char *path)
 {
-	FILE *f = fopen(path, "rb");
 	yaml_parser_t parser;
 	struct sg_err e = {.file = path};
 
-	if (!f) {
-		sg_fail(&e, 0, 0, "cannot open: %s", strerror(errno));
-		report(L, &e);
-		return;
-	}
 	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
 		sg_fail(&e, 0, 0, "out of memory");
 		report(L, &e);
 		return;
@@ -293,6 +78,19 @@ static void load_file(struct loadctx *L, const char *path)
 		yaml_document_delete(&doc);
 	}
 	yaml_parser_delete(&parser);
+}
+
+static void load_file(struct loadctx *L, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct sg_err e = {.file = path};
+
+	if (!f) {
+		sg_fail(&e, 0, 0, "cannot open: %s", strerror(errno));
+		report(L, &e);
+		return;
+	}
+	load_stream(L, f, path);
 	fclose(f);
 }
 
@@ -373,6 +171,7 @@ static int finish(struct loadctx *L)
 	/* link correlations; one that names a missing rule goes, and the links are redone */
 	for (bool again = true; again;) {
 		again = false;
+		s->n_windowed = 0;
 		for (size_t i = 0; i < s->n; i++) {
 			s->rules[i]->silent = false;
 			s->rules[i]->n_feeds = 0;
@@ -390,8 +189,10 @@ static int finish(struct loadctx *L)
 		}
 	}
 	for (size_t i = 0; i < s->n; i++)
-		if (s->rules[i]->kind == SG_DETECTION && index_rule(s, (uint32_t)i))
+		if (s->rules[i]->kind == SG_DETECTION && sg_gate_rule(s, s->rules[i]))
 			return -1;
+	if (sg_gate_finish(s))
+		return -1;
 	if (sg_fields_finish(s))
 		return -1;
 	s->scratch_cap = SG_SCRATCH;
@@ -430,6 +231,30 @@ struct kh_sigma *sigma__load(const char *const *paths, size_t n_paths, size_t *n
 	return s;
 }
 
+struct kh_sigma *sigma__load_mem(const char *buf, size_t len, const char *name, FILE *err,
+				 size_t *n_errors)
+{
+	struct loadctx L = {.err = err};
+	FILE *f;
+
+	L.s = calloc(1, sizeof(*L.s));
+	if (!L.s)
+		return NULL;
+	/* fmemopen refuses an empty buffer: an empty file holds no rule */
+	if (len && (f = fmemopen((void *)buf, len, "rb"))) {
+		load_stream(&L, f, name);
+		fclose(f);
+	}
+	if (finish(&L)) {
+		sigma__free(L.s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (n_errors)
+		*n_errors = L.errors;
+	return L.s;
+}
+
 size_t sigma__check(const char *const *paths, size_t n_paths, FILE *err)
 {
 	struct loadctx L = {.err = err};
@@ -454,12 +279,8 @@ void sigma__free(struct kh_sigma *s)
 			free(s->fields[i].paths[k]);
 	}
 	free(s->fields);
-	for (size_t i = 0; i < s->n_buckets; i++) {
-		free(s->buckets[i].resource);
-		free(s->buckets[i].rules);
-	}
-	free(s->buckets);
-	free(s->any_res);
+	sg_gate_free(s);
+	free(s->windowed);
 	free(s->field_gen);
 	free(s->vals);
 	sg_fields_free(s);
@@ -491,6 +312,20 @@ void sigma__attach(struct kh_sigma *s, struct kh_emit *e, size_t count_index, si
 	s->emit = e;
 	s->count_index = count_index;
 	s->key_base = key_base;
+	for (size_t i = 0; i < s->n; i++)
+		s->rules[i]->count_index = count_index;
+}
+
+void sigma__count_as(struct kh_sigma *s, size_t i, size_t count_index)
+{
+	if (s && i < s->n)
+		s->rules[i]->count_index = count_index;
+}
+
+void sigma__flush(struct kh_sigma *s)
+{
+	if (s && s->n_windowed)
+		sg_corr_advance(s, INT64_MAX, true);
 }
 
 uint64_t sigma__evictions(const struct kh_sigma *s)
@@ -550,27 +385,18 @@ void sg_alert(struct kh_sigma *s, uint32_t i, const struct audit_event *ev)
 {
 	struct json_out *j;
 
-	emit__set_rule_counted(s->emit, s->key_base + i, s->count_index);
+	emit__set_rule_counted(s->emit, s->key_base + i, s->rules[i]->count_index);
 	j = emit__alert_begin(s->emit, &s->rules[i]->info, ev);
 	if (j)
 		emit__alert_end(s->emit, NULL, 0);
 }
 
-static void run_rule(struct kh_sigma *s, uint32_t i, const struct audit_event *ev,
-		     uint32_t verb_bit)
+static void run_rule(struct kh_sigma *s, uint32_t i, const struct audit_event *ev)
 {
 	const struct sg_rule *r = s->rules[i];
 
-	if (r->verb_mask && !(r->verb_mask & verb_bit))
+	if (!sg_gate_pass(s, r))
 		return;
-	if (r->n_subresources) {
-		uint32_t k;
-
-		for (k = 0; k < r->n_subresources && strcmp(r->subresources[k], s->ev_sub); k++)
-			;
-		if (k == r->n_subresources)
-			return;
-	}
 	memset(s->sel_cache, 0, r->n_sels);
 	if (!eval(s, r, r->cond))
 		return;
@@ -580,56 +406,27 @@ static void run_rule(struct kh_sigma *s, uint32_t i, const struct audit_event *e
 		sg_corr_feed(s, r->feeds[f], ev, audit_event_time_ns(ev), i, 0);
 }
 
-/* the event's value of a fast field, lower-cased into @buf (NUL-terminated); its length */
-static size_t lower_field(struct kh_sigma *s, enum sg_fast f, char *buf, size_t cap)
-{
-	struct sg_fieldvals fv = {0};
-	struct kstr k = f == SG_F_VERB		? s->ev->verb
-			: f == SG_F_SUBRESOURCE ? s->ev->object_ref.subresource
-						: s->ev->object_ref.resource;
-	char tmp[128];
-	long n;
-
-	(void)fv;
-	if (!kstr_present(k))
-		return (size_t)-1;
-	n = (k.flags & KSTR_ESCAPED) ? kstr__decode(k, tmp, sizeof(tmp)) : (long)k.len;
-	if (n < 0 || (size_t)n >= cap)
-		return (size_t)-1;
-	for (long i = 0; i < n; i++)
-		buf[i] =
-		    (char)sg_lower((unsigned char)((k.flags & KSTR_ESCAPED) ? tmp[i] : k.p[i]));
-	buf[n] = 0;
-	return (size_t)n;
-}
-
 void sigma__on_event(struct kh_sigma *s, const struct audit_event *ev)
 {
-	char res[128], verb[64];
-	size_t rn, vn;
-	uint32_t verb_bit;
+	const uint32_t *rules;
+	uint32_t b, n;
 
 	if (!s || !s->n)
 		return;
-	sg_fields_begin(s, ev);
-	vn = lower_field(s, SG_F_VERB, verb, sizeof(verb));
-	verb_bit = vn == (size_t)-1 ? SG_VERB_OTHER : sg_verb_bit(verb, vn);
-	/* absent or too long: "\x01", which no rule's subresource equals */
-	if (lower_field(s, SG_F_SUBRESOURCE, s->ev_sub, sizeof(s->ev_sub)) == (size_t)-1)
-		strcpy(s->ev_sub, "\x01");
-	rn = lower_field(s, SG_F_RESOURCE, res, sizeof(res));
-	if (rn != (size_t)-1) {
-		uint64_t h = res_hash(res);
+	if (s->n_windowed) { /* lt/lte/neq windows that ended before this event are decided */
+		int64_t t = audit_event_time_ns(ev);
 
-		for (size_t b = 0; b < s->n_buckets; b++)
-			if (s->buckets[b].hash == h && !strcmp(s->buckets[b].resource, res)) {
-				for (size_t k = 0; k < s->buckets[b].n; k++)
-					run_rule(s, s->buckets[b].rules[k], ev, verb_bit);
-				break;
-			}
+		if (t > s->now_ns)
+			s->now_ns = t;
+		sg_corr_advance(s, s->now_ns, false);
 	}
-	for (size_t k = 0; k < s->n_any_res; k++)
-		run_rule(s, s->any_res[k], ev, verb_bit);
+	sg_fields_begin(s, ev);
+	sg_gate_event(s);
+	b = sg_gate_bucket(s);
+	rules = s->bucket[b];
+	n = s->bucket_n[b];
+	for (uint32_t k = 0; k < n; k++)
+		run_rule(s, rules[k], ev);
 	if (s->emit)
 		emit__event_end_range(s->emit, ev, s->key_base, s->n);
 }

@@ -9,7 +9,8 @@
 #     logs merged in time order, each line exactly once across the three outputs;
 #   - the correlators shared the partitions (each owned some);
 #   - what went to Redis has no secret marker and no body but RBAC ones (XRANGE dump);
-#   - faults: a wrong URL, a refused ACL login and rediss:// are clear errors; Redis down at the
+#   - faults: a wrong URL, a refused ACL login and rediss:// to this plain port are clear errors
+#     (tests/e2e/cluster_tls.sh has the TLS ones); Redis down at the
 #     start then up: facts queue and drain, same alerts.
 # Needs root and BPF (the tap): without them it says so and passes, unless KEYHOLE_REQUIRE_BPF=1.
 #
@@ -231,8 +232,8 @@ printf 'cluster:\n  user: keyhole\n  password_file: %s\n' "$T/wrongpw" > "$T/wro
 run_err acl --cluster "redis://127.0.0.1:$PORT" --role node -c "$T/wrong.yaml" && grep -q "refused the login of user 'keyhole'" "$T/acl.txt" &&
 	ok || bad "a refused login is not named: $(cat "$T/acl.txt")"
 grep -q wrong "$T/acl.txt" && bad "the password was printed" || ok
-run_err tls --cluster "rediss://127.0.0.1:$PORT" && grep -q "rediss:// needs hiredis built with TLS" "$T/tls.txt" &&
-	ok || bad "rediss:// without TLS support is not named: $(cat "$T/tls.txt")"
+run_err tls --cluster "rediss://127.0.0.1:$PORT" && grep -q "speaks plain text, not TLS" "$T/tls.txt" &&
+	ok || bad "rediss:// to a plain-text port is not named: $(cat "$T/tls.txt")"
 
 # ---- faults: Redis down at the start, up later: facts queue, then drain ----------------------
 stop_redis

@@ -37,6 +37,9 @@ kubectl kustomize "$deploy" >"$tmp/base.yaml" || fail "kubectl kustomize $deploy
 kubectl kustomize "$deploy/legacy-kernel" >"$tmp/legacy.yaml" ||
 	fail "kubectl kustomize $deploy/legacy-kernel"
 kubectl kustomize "$deploy/cluster" >"$tmp/cluster.yaml" || fail "kubectl kustomize $deploy/cluster"
+kubectl kustomize "$deploy/cluster-tls" >"$tmp/cluster-tls.yaml" ||
+	fail "kubectl kustomize $deploy/cluster-tls"
+grep -q 'rediss://' "$tmp/cluster-tls.yaml" || fail "cluster-tls does not reach Redis by rediss://"
 
 # ---- the checkers can fail: a typo, a bad quantity, an extra capability, privileged ----
 sed 's/readOnlyRootFilesystem/readOnlyRootFileSystem/' "$tmp/base.yaml" >"$tmp/typo.yaml"
@@ -61,7 +64,7 @@ done
 # ---- the real manifests ----
 mapfile -t files < <(find "$deploy" -name '*.yaml' ! -name kustomization.yaml | sort)
 validate "${files[@]}" || fail "manifest files do not validate"
-validate "$tmp/base.yaml" "$tmp/legacy.yaml" "$tmp/cluster.yaml" ||
+validate "$tmp/base.yaml" "$tmp/legacy.yaml" "$tmp/cluster.yaml" "$tmp/cluster-tls.yaml" ||
 	fail "rendered kustomizations do not validate"
 policy "$tmp/base.yaml" base || fail "the DaemonSet breaks its policy"
 policy "$tmp/legacy.yaml" legacy-kernel || fail "the legacy-kernel DaemonSet breaks its policy"

@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kh_config_error err;
 	struct kh_config *cfg = NULL;
 	char msg[512];
-	int r = config__load_buf((const char *)data, size, "fuzz.yaml", &cfg, &err);
+	int r = config__load_buf((const char *)data, size, "fuzz.yaml", rules__config_schema(),
+				 &cfg, &err);
 
 	if (r) {
 		CHECK(!cfg);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyhole/rules_engine.h"
 #include "rules/node/exec_request.h"
 
 enum exec_request_kind exec_request__kind(const struct audit_event *ev)
@@ -99,4 +100,15 @@ int exec_request__proxy_target(struct kstr request_uri, char ns[64], char pod[25
 exit_free:
 	free(uri);
 	return rc;
+}
+
+bool rules__is_exec_request(const struct audit_event *ev)
+{
+	enum exec_request_kind k = exec_request__kind(ev);
+	char ns[64], pod[254], container[64];
+
+	if (k != EXEC_REQ_PROXY)
+		return k != EXEC_REQ_NONE;
+	/* of the kubelet API, only what runs a command in a pod (as exec_join keeps) */
+	return exec_request__proxy_target(ev->request_uri, ns, pod, container) == 0;
 }

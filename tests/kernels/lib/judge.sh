@@ -2,7 +2,7 @@
 #
 # judge.sh: turns one kernel's report (the @@KH lines kernel-test wrote) into a table row, for
 # run-matrix, which sources it. The guest only reports; every pass/fail decision is made here.
-# Expects: $out, $boot_only, $expected, $KH_CACHE. Sets failed=1 when a row does not pass.
+# Expects: $out, $boot_only, $expected, $expected_twice, $KH_CACHE. Sets failed=1 when a row does not pass.
 
 failed=0
 
@@ -67,8 +67,8 @@ verifier_complaints() {
 }
 
 table_header() {
-	echo "| suite | kernel | boot s | wall s | BPF | BTF | syscall tp | ringbuf | objs load | loaded | captured | alerts | exec watch | audit guard | lost | verifier | result | notes |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	echo "| suite | kernel | boot s | wall s | BPF | BTF | syscall tp | ringbuf | objs load | loaded | captured | alerts | exec watch | audit guard | uprobe | lost | verifier | result | notes |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 }
 
 # judge_suite SUITE DIR: print the row for one kernel.
@@ -76,7 +76,7 @@ judge_suite() {
 	local s=$1 d=$2 rep=$2/results.log rc wall
 	rc=$(cat "$d/rc" 2>/dev/null || echo '?')
 	wall=$(cat "$d/wall" 2>/dev/null || echo '?')
-	local kernel=- boot=- bpf=- btf=- tp=- rb=- objs=- loaded=- captured=- alerts=- execw=- guard=- lost=-
+	local kernel=- boot=- bpf=- btf=- tp=- rb=- objs=- loaded=- captured=- alerts=- execw=- guard=- uprobe=- lost=-
 	local verifier=-
 	local result notes=""
 
@@ -166,7 +166,8 @@ judge_suite() {
 		*) notes="$notes; keyhole run not ready in time (no line matching the ready pattern)" ;;
 		esac
 	fi
-	verifier=$(verifier_complaints "$d/probe.out" "$d/run.out" "$d"/bpfload_*.out)
+	file_get "$rep" uprobe_run >"$d/uprobe_run.out"
+	verifier=$(verifier_complaints "$d/probe.out" "$d/run.out" "$d/uprobe_run.out" "$d"/bpfload_*.out)
 	[ -n "$verifier" ] && result=FAIL || verifier=none
 	[ -z "$objs_failed" ] || result=FAIL
 
@@ -191,6 +192,7 @@ judge_suite() {
 		judge_exec "$rep" "$d"
 		judge_guard "$rep" "$d"
 	fi
+	judge_uprobe "$rep" "$d"
 	notes=${notes#; }
 	row
 }
@@ -379,6 +381,94 @@ judge_guard() {
 	[ "$nx" -le 0 ] || { result=FAIL; notes="$notes; audit guard: $nx unexpected tamper alerts"; }
 }
 
+# judge_uprobe REPORT DIR: the uprobe capture test (column "uprobe"): a second keyhole run
+# while the Go stand-in, started first, writes the attack log; then a copy of its binary (a new
+# inode, first seen after keyhole dropped its privileges) writes it again. The column says which
+# path each got and what was captured: "uprobe 744/744, late tracepoint". The first process must get the uprobe path (the write tracepoints detached) unless
+# the kernel refused it (no uprobe PMU, the attach refused: reported in the notes, still a pass);
+# the late one gets either, and the notes say why it took the tracepoints. Every line captured,
+# none lost, no bytes unseen by the uprobe path, the alerts equal replay's of the attack log
+# written twice ($expected_twice, computed by run-matrix). "-" when the test was
+# turned off (KH_UPROBE_TEST=0), "not built" when the Go stand-in was missing.
+judge_uprobe() {
+	local rep=$1 d=$2 test why pid lpid via late sent lsent lwritten got want
+	test=$(kv_get "$rep" uprobe_test)
+	case $test in
+	run) ;;
+	missing) uprobe="not built" result=FAIL notes="$notes; uprobe: no Go stand-in in the guest" ;;
+	*) return ;;
+	esac
+	[ "$test" = run ] || return
+	file_get "$rep" uprobe_alerts >"$d/uprobe_alerts.json"
+	file_get "$rep" uprobe_standin >"$d/uprobe_standin.out"
+	file_get "$rep" uprobe_late >"$d/uprobe_late.out"
+	if [ "$(kv_get "$rep" uprobe_ready)" != ready ]; then
+		uprobe="not ready" result=FAIL
+		notes="$notes; uprobe: keyhole run $(kv_get "$rep" uprobe_ready) before it was ready"
+		return
+	fi
+	pid=$(kv_get "$rep" uprobe_standin_pid)
+	lpid=$(kv_get "$rep" uprobe_late_pid)
+	if grep -q "pid $pid: uprobe path:" "$d/uprobe_run.out"; then
+		via=uprobe
+		# detached once every apiserver is on its uprobe, unless keyhole said why they stay:
+		# perf_event_paranoid 3 (Debian's kernels) would not let it attach them again later
+		if grep -q 'write tracepoints stay attached' "$d/uprobe_run.out"; then
+			notes="$notes; uprobe: write tracepoints kept attached ($(grep -o 'perf_event_paranoid is [0-9]*' "$d/uprobe_run.out" | head -n1))"
+		elif ! grep -q 'write tracepoints detached' "$d/uprobe_run.out"; then
+			result=FAIL notes="$notes; uprobe: the write tracepoints stayed attached"
+		fi
+	elif why=$(grep -m1 "pid $pid: tracepoint path: " "$d/uprobe_run.out"); then
+		via=fallback
+		why=${why#*tracepoint path: }
+		notes="$notes; uprobe: fell back to the tracepoints: $(echo "$why" | cut -c1-160)"
+		case $why in
+		*kernel*) ;; # the kernel's refusal, reported: the tracepoint path is the design's answer
+		*) result=FAIL ;;
+		esac
+	else
+		via="?" result=FAIL notes="$notes; uprobe: keyhole run named no path for pid $pid"
+	fi
+	if grep -q "pid $lpid: uprobe path:" "$d/uprobe_run.out"; then
+		late=uprobe
+	elif why=$(grep -m1 "pid $lpid: tracepoint path: " "$d/uprobe_run.out"); then
+		late=tracepoint
+		notes="$notes; uprobe: the late binary: $(echo "${why#*tracepoint path: }" | cut -c1-200)"
+	else
+		late="?" result=FAIL notes="$notes; uprobe: keyhole run named no path for the late binary"
+	fi
+	sent=$(kv_get "$rep" events_sent)
+	lsent=$(kv_get "$rep" uprobe_late_sent)
+	lwritten=$(kv_get "$rep" uprobe_late_written)
+	want=$((sent + ${lsent:-0}))
+	got=$(count_re "$d/uprobe_run.out" "$captured_re")
+	uprobe="$via ${got:-?}/$want, late $late"
+	[ "$(kv_get "$rep" uprobe_events_written)" = "$sent" ] && [ "$lwritten" = "$lsent" ] ||
+		{ result=FAIL; notes="$notes; uprobe: the stand-ins wrote $(kv_get "$rep" uprobe_events_written)+$lwritten of $sent+$lsent"; }
+	[ "$(kv_get "$rep" uprobe_standin_rc)" = 0 ] && [ "$(kv_get "$rep" uprobe_late_rc)" = 0 ] ||
+		{ result=FAIL; notes="$notes; uprobe: stand-in rc $(kv_get "$rep" uprobe_standin_rc), late $(kv_get "$rep" uprobe_late_rc)"; }
+	[ "$got" = "$want" ] || { result=FAIL; notes="$notes; uprobe: captured ${got:-?} of $want"; }
+	[ "$(count_re "$d/uprobe_run.out" "$lost_re")" = 0 ] ||
+		{ result=FAIL; notes="$notes; uprobe: lost $(count_re "$d/uprobe_run.out" "$lost_re")"; }
+	! grep -qE 'UNSEEN|the uprobe path did not see' "$d/uprobe_run.out" ||
+		{ result=FAIL; notes="$notes; uprobe: bytes unseen by the uprobe path"; }
+	[ "$(kv_get "$rep" uprobe_run_rc)" = 0 ] && [ -z "$(kv_get "$rep" uprobe_run_stop)" ] ||
+		{ result=FAIL; notes="$notes; uprobe: keyhole run rc $(kv_get "$rep" uprobe_run_rc) $(kv_get "$rep" uprobe_run_stop)"; }
+	if [ ! -f "${expected_twice:-}" ]; then
+		result=FAIL notes="$notes; uprobe: replay gave no expected alerts"
+	else
+		sort "$expected_twice" >"$d/uprobe_expected.sorted"
+		sort "$d/uprobe_alerts.json" >"$d/uprobe_alerts.sorted"
+		if ! cmp -s "$d/uprobe_expected.sorted" "$d/uprobe_alerts.sorted"; then
+			result=FAIL
+			uprobe="$uprobe, alerts differ"
+			notes="$notes; uprobe: alerts differ from replay: $d/uprobe_alerts.diff"
+			diff "$d/uprobe_expected.sorted" "$d/uprobe_alerts.sorted" \
+				>"$d/uprobe_alerts.diff" || true
+		fi
+	fi
+}
+
 # last_line FILE: its last non-empty line, trimmed for a table cell.
 last_line() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n1 | cut -c1-200 | tr '|' '/'; }
 
@@ -392,5 +482,5 @@ runc_error() {
 
 row() {
 	case $result in PASS | BOOTED) ;; *) failed=1 ;; esac
-	echo "| $s | $kernel | $boot | $wall | $bpf | $btf | $tp | $rb | $objs | $loaded | $captured | $alerts | $execw | $guard | $lost | $verifier | $result | ${notes:--} |"
+	echo "| $s | $kernel | $boot | $wall | $bpf | $btf | $tp | $rb | $objs | $loaded | $captured | $alerts | $execw | $guard | $uprobe | $lost | $verifier | $result | ${notes:--} |"
 }

@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -230,6 +231,10 @@ func main() {
 		os.Getpid(), l.written, l.bytes, l.rotations, secs, per(secs*1e9),
 		per(float64(l.writeNs)), per(cpu*1e9))
 	if !*exitDone {
-		select {}
+		// run on, idle, like a real apiserver, until stopped (a bare select{} is a fatal
+		// "all goroutines are asleep" in the runtime once nothing else can run)
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+		<-stop
 	}
 }

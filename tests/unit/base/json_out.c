@@ -2,6 +2,8 @@
 /* Tests for src/base/json_out.c: output stays valid JSON and UTF-8 for any input bytes. */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "keyhole/json_out.h"
@@ -100,5 +102,48 @@ Test(json_out, time_is_rfc3339_utc)
 	json_out__init(&j);
 	json_out__time_ns(&j, 1795460806123456789LL);
 	cr_assert_str_eq(j.buf, "\"2026-11-23T19:06:46.123456Z\"");
+	json_out__free(&j);
+}
+
+/* the one escaper: a string written alone to a FILE is the bytes json_out__str puts in a document
+ */
+Test(json_out, write_str_is_the_same_escaper)
+{
+	const char *cases[] = {"",
+			       "plain",
+			       "q\"b\\s/",
+			       "\x01\x1f\x7f",
+			       "caf\xc3\xa9 \xff\xfe",
+			       "\xf0\x9f\x98\x80\xed\xa0\x80"};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_out j;
+		char *mem = NULL;
+		size_t n = 0;
+		FILE *f = open_memstream(&mem, &n);
+
+		cr_assert_not_null(f);
+		cr_assert_eq(json_out__write_str(f, cases[i]), 0);
+		fclose(f);
+		json_out__init(&j);
+		json_out__str(&j, cases[i]);
+		cr_expect_eq(n, j.len, "case %zu", i);
+		cr_expect(!memcmp(mem, j.buf, n), "case %zu: %s vs %s", i, mem, j.buf);
+		json_out__free(&j);
+		free(mem);
+	}
+}
+
+Test(json_out, raw_value_after_a_key)
+{
+	struct json_out j;
+
+	json_out__init(&j);
+	json_out__obj_begin(&j);
+	json_out__key(&j, "extra");
+	json_out__raw(&j, "{\"a\":[\"b\"]}", 11);
+	json_out__kv_int(&j, "n", 1);
+	json_out__obj_end(&j);
+	cr_expect_str_eq(j.buf, "{\"extra\":{\"a\":[\"b\"]},\"n\":1}");
 	json_out__free(&j);
 }

@@ -21,7 +21,7 @@ static struct kh_config_error err;
 static struct kh_config *load(const char *yaml)
 {
 	struct kh_config *c = NULL;
-	int r = config__load_buf(yaml, strlen(yaml), "test.yaml", &c, &err);
+	int r = config__load_buf(yaml, strlen(yaml), "test.yaml", rules__config_schema(), &c, &err);
 
 	cr_assert_eq(r, 0, "config refused: line %u: %s: %s", err.line, err.key, err.msg);
 	return c;
@@ -31,7 +31,7 @@ static struct kh_config *load(const char *yaml)
 static void refused(const char *yaml, const char *key, unsigned line, const char *frag)
 {
 	struct kh_config *c = NULL;
-	int r = config__load_buf(yaml, strlen(yaml), "test.yaml", &c, &err);
+	int r = config__load_buf(yaml, strlen(yaml), "test.yaml", rules__config_schema(), &c, &err);
 
 	cr_assert_eq(r, -EINVAL, "accepted:\n%s", yaml);
 	cr_assert_null(c);
@@ -293,12 +293,13 @@ Test(config, files_that_cannot_be_read)
 	int fd = mkstemp(path);
 
 	cr_assert_geq(fd, 0);
-	cr_expect_eq(config__load("/nonexistent/keyhole.yaml", &c, &err), -ENOENT);
+	cr_expect_eq(config__load("/nonexistent/keyhole.yaml", rules__config_schema(), &c, &err),
+		     -ENOENT);
 	cr_expect(strstr(err.msg, "cannot read") != NULL);
-	cr_expect_eq(config__load("/tmp", &c, &err), -EINVAL);
+	cr_expect_eq(config__load("/tmp", rules__config_schema(), &c, &err), -EINVAL);
 	cr_expect(write(fd, "rules:\n  k8s-secret-rapid-get:\n    window: 90s\n", 46) == 46);
 	close(fd);
-	cr_assert_eq(config__load(path, &c, &err), 0, "%s", err.msg);
+	cr_assert_eq(config__load(path, rules__config_schema(), &c, &err), 0, "%s", err.msg);
 	cr_expect_str_eq(c->path, path);
 	config__free(c);
 	unlink(path);
@@ -346,8 +347,9 @@ Test(config, example_config_loads)
 {
 	struct kh_config *c;
 
-	cr_assert_eq(config__load(SOURCE_DIR "/deploy/keyhole.example.yaml", &c, &err), 0,
-		     "deploy/keyhole.example.yaml:%u: %s: %s", err.line, err.key, err.msg);
+	cr_assert_eq(config__load(SOURCE_DIR "/deploy/keyhole.example.yaml", rules__config_schema(),
+				  &c, &err),
+		     0, "deploy/keyhole.example.yaml:%u: %s: %s", err.line, err.key, err.msg);
 	cr_expect_str_eq(c->state_file, "/var/lib/keyhole/history.khs");
 	config__free(c);
 }
@@ -376,7 +378,7 @@ Test(config, docs_reference_is_current)
 	size_t len = 0;
 	FILE *m = open_memstream(&gen, &len);
 
-	config__write_reference(m);
+	config__write_reference(m, rules__config_schema());
 	fclose(m);
 	from = strstr(doc, begin);
 	cr_assert_not_null(from, "docs/configuration.md lacks its generated section");
@@ -439,8 +441,8 @@ static void round_trip(enum where w, const char *id, const struct kh_config_key 
 	config__write_value(m, k, defaults);
 	fputc('\n', m);
 	fclose(m);
-	cr_assert_eq(config__load_buf(yaml, len, "ref", &c, &err), 0, "%s %s: %s\n%s", id, k->name,
-		     err.msg, yaml);
+	cr_assert_eq(config__load_buf(yaml, len, "ref", rules__config_schema(), &c, &err), 0,
+		     "%s %s: %s\n%s", id, k->name, err.msg, yaml);
 	memset(target, 0, sizeof(target));
 	if (w == IN_RULE)
 		config__rule_apply(c, id, keys, target);

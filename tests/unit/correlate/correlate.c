@@ -1019,14 +1019,16 @@ Test(correlate, reader_flood_does_not_evict_grants)
 /* ---- the config file's correlate: section ------------------------------------------------- */
 
 #include "keyhole/config.h"
+#include "keyhole/rule.h"
 
 static struct kh_config *cfg_from(const char *yaml)
 {
 	struct kh_config *cfg = NULL;
 	struct kh_config_error err;
 
-	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "test.yaml", &cfg, &err), 0,
-		     "%s:%u: %s: %s", "test.yaml", err.line, err.key, err.msg);
+	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "test.yaml", rules__config_schema(), &cfg,
+				      &err),
+		     0, "%s:%u: %s: %s", "test.yaml", err.line, err.key, err.msg);
 	return cfg;
 }
 
@@ -1106,7 +1108,8 @@ Test(correlate, config_errors_name_the_key)
 		struct kh_config *cfg = NULL;
 		struct kh_config_error err;
 
-		cr_assert_neq(config__load_buf(bad[i][0], strlen(bad[i][0]), "t.yaml", &cfg, &err),
+		cr_assert_neq(config__load_buf(bad[i][0], strlen(bad[i][0]), "t.yaml",
+					       rules__config_schema(), &cfg, &err),
 			      0, "accepted: %s", bad[i][0]);
 		cr_assert_str_eq(err.key, bad[i][1], "case %zu: %s", i, err.msg);
 	}

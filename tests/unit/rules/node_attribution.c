@@ -16,6 +16,7 @@
 #include "keyhole/metrics.h"
 #include "keyhole/node_event.h"
 #include "keyhole/pipeline.h"
+#include "keyhole/rule.h"
 
 #define SEC 1000000000ll
 /* 2026-11-23T10:00:00Z */
@@ -374,8 +375,9 @@ Test(node_attribution, window_from_the_config_file)
 	struct kh_pipeline_opts o = {0};
 	struct node_session s = sess(30, "api-0", 0, NULL);
 
-	cr_assert_eq(config__load_buf(yaml, sizeof(yaml) - 1, "test.yaml", &cfg, &err), 0, "%s",
-		     err.msg);
+	cr_assert_eq(config__load_buf(yaml, sizeof(yaml) - 1, "test.yaml", rules__config_schema(),
+				      &cfg, &err),
+		     0, "%s", err.msg);
 	pipeline__free(p);
 	o.out = out;
 	o.cfg = cfg;

@@ -14,6 +14,7 @@
 #include "keyhole/config.h"
 #include "keyhole/node_event.h"
 #include "keyhole/pipeline.h"
+#include "keyhole/rule.h"
 
 #define SEC 1000000000ll
 /* 2026-11-23T10:00:00Z */
@@ -404,8 +405,9 @@ Test(node_rules, join_window_and_wait_from_the_config_file)
 	struct kh_pipeline_opts o = {0};
 	struct node_session a = sess(61, "api-0", 0), b = sess(62, "api-0", 10000);
 
-	cr_assert_eq(config__load_buf(yaml, sizeof(yaml) - 1, "test.yaml", &cfg, &err), 0, "%s",
-		     err.msg);
+	cr_assert_eq(config__load_buf(yaml, sizeof(yaml) - 1, "test.yaml", rules__config_schema(),
+				      &cfg, &err),
+		     0, "%s", err.msg);
 	pipeline__free(p);
 	o.out = out;
 	o.cfg = cfg;
@@ -461,8 +463,9 @@ Test(node_rules, repeat_window_zero_alerts_every_session)
 	struct kh_pipeline_opts o = {0};
 	struct node_session a = sess(81, "api-0", 0), b = sess(82, "api-0", 10000);
 
-	cr_assert_eq(config__load_buf(yaml, sizeof(yaml) - 1, "test.yaml", &cfg, &err), 0, "%s",
-		     err.msg);
+	cr_assert_eq(config__load_buf(yaml, sizeof(yaml) - 1, "test.yaml", rules__config_schema(),
+				      &cfg, &err),
+		     0, "%s", err.msg);
 	pipeline__free(p);
 	o.out = out;
 	o.cfg = cfg;

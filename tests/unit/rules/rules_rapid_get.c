@@ -15,6 +15,7 @@
 
 #include "keyhole/config.h"
 #include "keyhole/emit.h"
+#include "keyhole/rule.h"
 #include "rules/rules.h"
 #include "rules_harness.h"
 
@@ -347,8 +348,9 @@ static struct kh_config *cfg_of(const char *yaml)
 	struct kh_config_error err;
 	struct kh_config *c;
 
-	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "t.yaml", &c, &err), 0, "%s: %s", err.key,
-		     err.msg);
+	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "t.yaml", rules__config_schema(), &c,
+				      &err),
+		     0, "%s: %s", err.key, err.msg);
 	return c;
 }
 

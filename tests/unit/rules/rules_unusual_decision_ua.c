@@ -16,6 +16,7 @@
 #include "keyhole/config.h"
 #include "keyhole/history.h"
 #include "keyhole/emit.h"
+#include "keyhole/rule.h"
 #include "rules/rules.h"
 #include "rules_harness.h"
 
@@ -195,7 +196,8 @@ Test(unusual_decision_ua, the_history_is_bounded_and_evictions_counted)
 	const char *yaml = "rules: {k8s-unusual-decision-ua: {max_keys: 2}}\n";
 	struct rh *h;
 
-	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "t", &c, &err), 0);
+	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "t", rules__config_schema(), &c, &err),
+		     0);
 	h = rh_new_config(only, c);
 	req(h, "u1", "ua", "allow", 0);
 	req(h, "u2", "ua", "allow", 1);
@@ -222,7 +224,8 @@ Test(unusual_decision_ua, config_excludes_and_shortens_the_history)
 			   "    excluded_username_prefixes: [\"system:node:\"]\n";
 	struct rh *h;
 
-	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "t", &c, &err), 0, "%s", err.msg);
+	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "t", rules__config_schema(), &c, &err), 0,
+		     "%s", err.msg);
 	h = rh_new_config(only, c);
 	req(h, "system:serviceaccount:x:y", "kubelet/v1.30.2 (linux/amd64)", "allow", 0);
 	req(h, "system:node:n1", "kube-proxy/v1.30", "allow", 0);

@@ -2,7 +2,8 @@
 /*
  * Sigma correlation rules (src/sigma/sigma_corr.c): event_count, value_count, temporal and
  * temporal_ordered on event time, group-by and aliases, generate, chaining, once per request,
- * and the conditions refused at load.
+ * the upper bounds (lt, lte, neq, ranges) decided when the window closes, and the conditions
+ * refused at load.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -198,9 +199,10 @@ Test(sigma_correlation, refused_at_load)
 		     1);
 	cr_expect(strstr(errs, "no rule named 'nope'"), "%s", errs);
 	free(errs);
-	cr_expect_eq(sh_check(BASE
-			      "title: x\nid: x\ncorrelation:\n  type: event_count\n"
-			      "  rules: [secret_get]\n  timespan: 1m\n  condition:\n    lt: 2\n",
+	/* an upper bound on an ordered sequence means nothing: refused (event_count takes it) */
+	cr_expect_eq(sh_check(BASE "title: x\nid: x\ncorrelation:\n  type: temporal_ordered\n"
+				   "  rules: [secret_get, binding]\n  timespan: 1m\n  condition:\n"
+				   "    lt: 2\n",
 			      &errs),
 		     1);
 	cr_expect(strstr(errs, "lt, lte and neq"), "%s", errs);
@@ -239,4 +241,91 @@ Test(sigma_correlation, groups_are_bounded)
 	cr_expect_eq(sh_count(h, "c-bound"), 1);
 	cr_expect_geq(sh_evictions(h), 1);
 	sh_free(h);
+}
+
+/* lt: a group whose window closes with fewer matches fires then, not before; more do not */
+Test(sigma_correlation, lt_decided_when_the_window_closes)
+{
+	struct sh *h = sh_new(BASE "title: few gets\nid: c-lt\ncorrelation:\n"
+				   "  type: event_count\n  rules: [secret_get]\n"
+				   "  group-by: [user.username]\n  timespan: 1m\n"
+				   "  condition:\n    lt: 3\nlevel: low\n");
+
+	cr_assert_eq(sh_rules(h), 3);
+	get(h, "alice", "a", 0);
+	get(h, "alice", "b", 30);
+	get(h, "mallory", "a", 5);
+	get(h, "mallory", "b", 10);
+	get(h, "mallory", "c", 20);
+	cr_expect_eq(sh_count(h, "c-lt"), 0, "decided before the window closed");
+	bind(h, "bob", 60); /* any event moves event time; alice's window is 0 s .. 60 s */
+	cr_expect_eq(sh_count(h, "c-lt"), 0, "alice's window is still open");
+	bind(h, "bob", 70); /* both windows closed: alice had 2 (< 3), mallory 3 */
+	cr_expect_eq(sh_count(h, "c-lt"), 1);
+	cr_expect(strstr(sh_line(h, "c-lt", 0), "\"group_by\":{\"user.username\":\"alice\"}"), "%s",
+		  sh_line(h, "c-lt", 0));
+	cr_expect_str_eq(sh_str(h, "c-lt", 0, "sigma.correlation.type"), "event_count");
+	/* a new window for alice opens with her next match and closes at the end of input */
+	get(h, "alice", "c", 100);
+	sh_flush(h);
+	cr_expect_eq(sh_count(h, "c-lt"), 2);
+	sh_free(h);
+}
+
+/* the spec's range (AND of comparisons), lte, and neq; on value_count and temporal too */
+Test(sigma_correlation, ranges_lte_and_neq)
+{
+	struct sh *h = sh_new(BASE "title: range\nid: c-range\ncorrelation:\n"
+				   "  type: event_count\n  rules: [secret_get]\n"
+				   "  group-by: [user.username]\n  timespan: 1m\n"
+				   "  condition:\n    gt: 1\n    lte: 3\n---\n"
+				   "title: names\nid: c-names\ncorrelation:\n  type: value_count\n"
+				   "  rules: [secret_get]\n  group-by: [user.username]\n"
+				   "  timespan: 1m\n  condition:\n    field: objectRef.name\n"
+				   "    lte: 1\n---\n"
+				   "title: not two\nid: c-neq\ncorrelation:\n  type: temporal\n"
+				   "  rules: [secret_get, binding]\n  group-by: [user.username]\n"
+				   "  timespan: 1m\n  condition:\n    neq: 2\n");
+	int s = 0;
+
+	cr_assert_eq(sh_rules(h), 5);
+	/* u1: 1 get (below the range), u2: 2 gets of one name, u3: 4 gets, u4: a get, a bind */
+	get(h, "u1", "a", s++);
+	get(h, "u2", "a", s++);
+	get(h, "u2", "a", s++);
+	for (int i = 0; i < 4; i++)
+		get(h, "u3", i % 2 ? "a" : "b", s++);
+	get(h, "u4", "a", s++);
+	bind(h, "u4", s++);
+	sh_flush(h);
+	cr_expect_eq(sh_count(h, "c-range"), 1, "u2 alone has 2 or 3 gets");
+	cr_expect(strstr(sh_line(h, "c-range", 0), "\"user.username\":\"u2\""));
+	cr_expect_eq(sh_count(h, "c-names"), 3, "u1, u2 and u4 read one name");
+	cr_expect_eq(sh_count(h, "c-neq"), 3, "u1, u2, u3 matched one rule; u4 both");
+	for (size_t i = 0; i < sh_count(h, "c-neq"); i++)
+		cr_expect(!strstr(sh_line(h, "c-neq", i), "\"user.username\":\"u4\""));
+	sh_free(h);
+}
+
+Test(sigma_correlation, windowed_refused_where_it_cannot_work)
+{
+	char *errs = NULL;
+
+	/* a window decided at its end has no event to hand a chained correlation */
+	cr_expect_eq(sh_check(BASE "title: few\nname: few\nid: few\ncorrelation:\n"
+				   "  type: event_count\n  rules: [secret_get]\n  timespan: 1m\n"
+				   "  condition:\n    lt: 2\n---\n"
+				   "title: y\nid: y\ncorrelation:\n  type: event_count\n"
+				   "  rules: [few]\n  timespan: 1h\n  condition:\n    gte: 2\n",
+			      &errs),
+		     1);
+	cr_expect(strstr(errs, "cannot be chained"), "%s", errs);
+	free(errs);
+	cr_expect_eq(sh_check(BASE "title: z\nid: z\ncorrelation:\n  type: event_count\n"
+				   "  rules: [secret_get]\n  timespan: 1m\n  condition:\n"
+				   "    lt: 2\n    lt: 3\n",
+			      &errs),
+		     1);
+	cr_expect(strstr(errs, "given twice"), "%s", errs);
+	free(errs);
 }
