@@ -115,7 +115,8 @@ Test(tls_settings, configured_from_the_config_file)
 	struct bus_url u = tls_url("rediss://10.96.0.20:6380");
 	char err[512] = "";
 
-	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "t.yaml", &c, &cerr), 0, "%s", cerr.msg);
+	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "t.yaml", NULL, &c, &cerr), 0, "%s",
+		     cerr.msg);
 	cluster_opts__from_config(&o, c);
 	cr_expect_str_eq(o.tls_ca_file, "/etc/keyhole/redis-ca.crt");
 	cr_expect_str_eq(o.tls_cert_file, "/etc/keyhole/client.crt");
