@@ -505,8 +505,9 @@ static struct kh_config *reconfigure(const char *yaml)
 	struct kh_config_error err;
 	struct kh_pipeline_opts o = {0};
 
-	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "test.yaml", &cfg, &err), 0, "%s",
-		     err.msg);
+	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "test.yaml", rules__config_schema(), &cfg,
+				      &err),
+		     0, "%s", err.msg);
 	pipeline__free(p);
 	o.out = out;
 	o.cfg = cfg;
