@@ -12,6 +12,10 @@
  *                   looks such a file up)
  *   getpid          a syscall the exec watch does not hook: the cost every syscall pays once
  *                   any syscall tracepoint is enabled (the kernel's tracepoint slow path)
+ *   read            1-byte reads of /dev/zero on fd 3: the attach hooks' cost on any read (one
+ *                   compare of the fd on enter, one load on exit)
+ *   read-stdin      the same on fd 0, in the host's pid namespace: what a read of stdin by a
+ *                   process outside any container pays (the pid namespace level is loaded)
  *
  * Three conditions, rotated within each round:
  *   none        nothing attached
@@ -123,6 +127,17 @@ static double open_loop(long n)
 	return (thread_cpu_s() - t0) * 1e9 / (double)n;
 }
 
+static double read_loop(long n, int fd)
+{
+	double t0 = thread_cpu_s();
+	char c;
+
+	for (long i = 0; i < n; i++)
+		if (read(fd, &c, 1) != 1)
+			exit(1);
+	return (thread_cpu_s() - t0) * 1e9 / (double)n;
+}
+
 static double getpid_loop(long n)
 {
 	double t0 = thread_cpu_s();
@@ -134,11 +149,14 @@ static double getpid_loop(long n)
 
 #define MAX_ROUNDS 256
 #define NCOND 4
+#define NLOOP 6
 
 int main(int argc, char **argv)
 {
-	static double t[NCOND][4][MAX_ROUNDS];
-	static const char *const loops[4] = {"fork+exec+open", "open", "open-write", "getpid"};
+	static double t[NCOND][NLOOP][MAX_ROUNDS];
+	static const char *const loops[NLOOP] = {"fork+exec+open", "open", "open-write",
+						 "getpid",	   "read", "read-stdin"};
+	int zfd;
 	char scratch[] = "/tmp/kh-exec-overhead.XXXXXX";
 	int sfd;
 	static const char *const conds[NCOND] = {"none", "syscall-tp", "exec-watch", "sensor"};
@@ -157,6 +175,10 @@ int main(int argc, char **argv)
 		return child_main();
 	sfd = mkstemp(scratch);
 	if (sfd < 0)
+		return 1;
+	/* /dev/zero as fd 3 and as stdin (fork_exec_open's children do not read it) */
+	zfd = open("/dev/zero", O_RDONLY);
+	if (zfd < 0 || dup2(zfd, 0) < 0)
 		return 1;
 	if (rounds < 1 || rounds > MAX_ROUNDS || forks < 1 || opens < 1) {
 		fprintf(stderr, "usage: exec_overhead [ROUNDS(1-256) [FORKS [OPENS]]]\n");
@@ -209,6 +231,8 @@ int main(int argc, char **argv)
 			open_flags = O_WRONLY | O_APPEND;
 			t[c][2][r] = open_loop(opens);
 			t[c][3][r] = getpid_loop(opens);
+			t[c][4][r] = read_loop(opens, zfd);
+			t[c][5][r] = read_loop(opens, 0);
 			if (pfd >= 0)
 				close(pfd);
 			if (c == 3) {
@@ -225,12 +249,12 @@ int main(int argc, char **argv)
 	close(sfd);
 	unlink(scratch);
 	printf(
-	    "exec_overhead: %d rounds of %ld fork+exec+open, %ld open, %ld open-write, %ld getpid; "
-	    "median CPU ns per iteration\n",
-	    rounds, forks, opens, opens, opens);
+	    "exec_overhead: %d rounds of %ld fork+exec+open, %ld open, %ld open-write, %ld getpid, "
+	    "%ld read, %ld read-stdin; median CPU ns per iteration\n",
+	    rounds, forks, opens, opens, opens, opens, opens);
 	printf("%-16s %12s %12s %12s %12s %10s %10s %10s\n", "loop", conds[0], conds[1], conds[2],
 	       conds[3], "watch/none", "watch/tp", "sensor/none");
-	for (int l = 0; l < 4; l++) {
+	for (int l = 0; l < NLOOP; l++) {
 		double m[NCOND];
 
 		for (int c = 0; c < NCOND; c++)

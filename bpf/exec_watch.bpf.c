@@ -15,6 +15,8 @@
  *                                        the new environment (bounded scan)
  *   exec of a SESSION process         -> record
  *   open of secret material (SESSION) -> record (path as given, result, device)
+ *   read of fd 0 returning data, by an untagged process whose stdin is its container init's
+ *   pipe or terminal (kubectl attach) -> new session: tags[tgid] = SESSION, record (attach)
  *   last thread of a tagged process   -> tag removed; the session leader's exit is recorded
  *
  * While no process on the node is tagged (almost always), every hook but setns returns after
@@ -90,6 +92,16 @@ struct {
 	__type(key, __u32); /* tid */
 	__type(value, struct open_pending);
 } open_inflight SEC(".maps");
+
+/* a read of fd 0 by a container process that may be input from kubectl attach (see below) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32); /* tid */
+	__type(value, __u32);
+} stdin_inflight SEC(".maps");
+
+__s64 n_stdin_inflight = 0;
 
 /* 256 KB: one exec record is 1.9 KB; exec sessions are interactive, so bursts are small */
 struct {
@@ -338,6 +350,25 @@ static __always_inline void read_audit_id(struct kh_rec_node_exec *r, struct tas
 	}
 }
 
+/* an exec record's header, process, argv and cgroup; the session-start fields zeroed */
+static __always_inline void fill_exec_common(struct kh_rec_node_exec *r, struct task_struct *t,
+					     const struct tag *tag, __u32 flags)
+{
+	r->hdr.type = KH_REC_NODE_EXEC;
+	r->hdr.size = sizeof(*r);
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	fill_proc(&r->proc, t, tag);
+	r->flags = flags;
+	r->_pad = 0;
+	fill_args(r, t);
+	fill_cgroup(r, t);
+	r->env_scanned = 0;
+	r->n_ancestors = 0;
+	r->loginuid = 0;
+	r->sessionid = 0;
+	r->audit_id[0] = 0;
+}
+
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -378,23 +409,11 @@ int BPF_PROG(exec_watch_exec, struct task_struct *t, pid_t old_pid, struct linux
 		count(KH_EXEC_WATCH_LOST_EXEC);
 		return 0;
 	}
-	r->hdr.type = KH_REC_NODE_EXEC;
-	r->hdr.size = sizeof(*r);
-	r->hdr.ts_ns = bpf_ktime_get_ns();
-	fill_proc(&r->proc, t, tag);
-	r->flags = flags;
-	r->_pad = 0;
+	fill_exec_common(r, t, tag, flags);
 	n = bpf_probe_read_kernel_str(r->filename, sizeof(r->filename),
 				      BPF_CORE_READ(bprm, filename));
 	if (n == sizeof(r->filename))
 		r->flags |= KH_NODE_F_PATH_TRUNC;
-	fill_args(r, t);
-	fill_cgroup(r, t);
-	r->env_scanned = 0;
-	r->n_ancestors = 0;
-	r->loginuid = 0;
-	r->sessionid = 0;
-	r->audit_id[0] = 0;
 	if (flags & KH_NODE_F_SESSION_START) {
 		fill_ancestors(r, t);
 		read_audit_id(r, t);
@@ -430,6 +449,12 @@ int BPF_PROG(exec_watch_fork, struct task_struct *parent, struct task_struct *ch
 	return 0;
 }
 
+static __always_inline void drop_stdin_inflight(__u32 tid)
+{
+	if (!bpf_map_delete_elem(&stdin_inflight, &tid))
+		__sync_fetch_and_add(&n_stdin_inflight, -1);
+}
+
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(exec_watch_exit, struct task_struct *t)
 {
@@ -437,6 +462,8 @@ int BPF_PROG(exec_watch_exit, struct task_struct *t)
 	struct kh_rec_node_exit *r;
 	struct tag *tag;
 
+	if (n_stdin_inflight) /* a thread that left in a read of its stdin (no sys_exit) */
+		drop_stdin_inflight(BPF_CORE_READ(t, pid));
 	if (!n_tags)
 		return 0;
 	tgid = BPF_CORE_READ(t, tgid);
@@ -744,4 +771,142 @@ SEC("tp/syscalls/sys_exit_open")
 int exec_watch_open_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	return open_exit(ctx->ret);
+}
+
+/*
+ * kubectl attach starts no process: the runtime writes what the user types into the container's
+ * stdin (the pipe or terminal its init was started with), and the container's own processes run
+ * it. The first read that returns data from that stdin, by a process of the container that is
+ * in no session, opens an attach session on the reader (KH_NODE_F_ATTACH): it is tagged like an
+ * exec session's first process, so what it then runs and opens is recorded. Only reads of fd 0
+ * are looked at: the enter hook returns after one compare for any other read, the exit hook after
+ * loading one global while no container process waits in such a read.
+ */
+#define S_IFMT 0170000
+#define S_IFIFO 0010000
+#define S_IFCHR 0020000
+#define TTY_MAJOR 4
+#define TTYAUX_MAJOR 5
+#define PTS_MAJOR_FIRST 136 /* UNIX98_PTY_SLAVE_MAJOR, and the 7 after it */
+#define PTS_MAJOR_LAST 143
+
+static __always_inline struct inode *fd_inode(struct task_struct *t, unsigned int fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fda = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_core_read(&f, sizeof(f), &fda[fd]);
+	return f ? BPF_CORE_READ(f, f_inode) : NULL;
+}
+
+/* a pipe, or a terminal (not /dev/null, /dev/zero or another character device) */
+static __always_inline bool stdin_kind(struct inode *ino)
+{
+	umode_t mode = BPF_CORE_READ(ino, i_mode);
+	__u32 major;
+
+	if ((mode & S_IFMT) == S_IFIFO)
+		return true;
+	if ((mode & S_IFMT) != S_IFCHR)
+		return false;
+	major = BPF_CORE_READ(ino, i_rdev) >> 20;
+	return major == TTY_MAJOR || major == TTYAUX_MAJOR ||
+	       (major >= PTS_MAJOR_FIRST && major <= PTS_MAJOR_LAST);
+}
+
+/*
+ * Is fd 0 of @t the container's stdin: in a pid namespace other than the host's, the same pipe
+ * or terminal as fd 0 of that namespace's init?
+ */
+static __always_inline bool reads_container_stdin(struct task_struct *t)
+{
+	struct pid *tp = BPF_CORE_READ(t, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level);
+	struct task_struct *init;
+	struct inode *mine;
+	struct upid up = {};
+
+	if (!level)
+		return false;
+	bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level]);
+	init = BPF_CORE_READ(up.ns, child_reaper);
+	mine = fd_inode(t, 0);
+	if (!init || !mine || fd_inode(init, 0) != mine)
+		return false;
+	return stdin_kind(mine);
+}
+
+SEC("tp/syscalls/sys_enter_read")
+int exec_watch_read_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 pid_tgid;
+	__u32 tid, tgid, one = 1;
+
+	if (ctx->args[0] != 0)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	tid = (__u32)pid_tgid;
+	tgid = pid_tgid >> 32;
+	if (n_tags && bpf_map_lookup_elem(&tags, &tgid))
+		return 0; /* in a session (or about to open one) already */
+	if (!reads_container_stdin((struct task_struct *)bpf_get_current_task()))
+		return 0;
+	if (!bpf_map_update_elem(&stdin_inflight, &tid, &one, BPF_NOEXIST))
+		__sync_fetch_and_add(&n_stdin_inflight, 1);
+	else if (bpf_map_update_elem(&stdin_inflight, &tid, &one, BPF_EXIST))
+		count(KH_EXEC_WATCH_PENDING_FULL);
+	return 0;
+}
+
+/* the attach session's first record: the reader, as an exec record without an exec */
+static __always_inline void attach_start(struct task_struct *t, __u32 tgid)
+{
+	struct tag tag = {.session_id = bpf_ktime_get_ns(), .leader = tgid, .state = TAG_SESSION};
+	struct kh_rec_node_exec *r;
+	struct file *exe;
+	long err, n;
+
+	err = bpf_map_update_elem(&tags, &tgid, &tag, BPF_NOEXIST);
+	if (err) {
+		if (err == -E2BIG)
+			count(KH_EXEC_WATCH_TAGS_FULL);
+		return; /* tagged meanwhile: that session goes on */
+	}
+	__sync_fetch_and_add(&n_tags, 1);
+	count(KH_EXEC_WATCH_SESSIONS);
+	r = bpf_ringbuf_reserve(&exec_events, sizeof(*r), 0);
+	if (!r) {
+		count(KH_EXEC_WATCH_LOST_EXEC);
+		return;
+	}
+	fill_exec_common(r, t, &tag, KH_NODE_F_SESSION_START | KH_NODE_F_ATTACH);
+	/* no execve to give a path: the name of the running program's file */
+	exe = BPF_CORE_READ(t, mm, exe_file);
+	n = bpf_probe_read_kernel_str(r->filename, sizeof(r->filename),
+				      BPF_CORE_READ(exe, f_path.dentry, d_name.name));
+	if (n < 0)
+		r->filename[0] = 0;
+	fill_ancestors(r, t);
+	bpf_ringbuf_submit(r, 0);
+}
+
+SEC("tp/syscalls/sys_exit_read")
+int exec_watch_read_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 pid_tgid;
+	__u32 tid;
+
+	if (!n_stdin_inflight)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	tid = (__u32)pid_tgid;
+	if (!bpf_map_lookup_elem(&stdin_inflight, &tid))
+		return 0;
+	drop_stdin_inflight(tid);
+	if (ctx->ret > 0)
+		attach_start((struct task_struct *)bpf_get_current_task(), pid_tgid >> 32);
+	return 0;
 }

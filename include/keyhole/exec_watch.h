@@ -17,6 +17,7 @@
 struct exec_watch_opts {
 	uint32_t max_tags; /* tagged-process table size; 0: the object's default (16384) */
 	int verbose;	   /* copy libbpf's messages to stderr */
+	bool no_attach;	   /* leave out the read hooks (kubectl attach sessions) */
 };
 
 struct exec_watch;

@@ -32,6 +32,7 @@ struct node_decode_stats {
 	uint64_t late_sessions;	    /* sessions first seen after their first exec (record lost) */
 	uint64_t audit_ids;	    /* sessions whose environment held KUBERNETES_EXEC_AUDIT_ID */
 	uint64_t env_cut;	    /* sessions whose environment scan stopped at its bound */
+	uint64_t attaches;	    /* of the sessions: opened by input on a container's stdin */
 };
 
 struct node_decoder;

@@ -63,6 +63,8 @@ struct node_session {
 	bool audit_id_truncated;	     /* longer than the record holds: never matches */
 	bool env_cut;			     /* the environment scan stopped at its bound */
 	bool new_container; /* a container started in a running one's namespaces (kubectl debug) */
+	bool attach;	    /* no exec: a container process read input from its container's stdin
+			       (kubectl attach); leader_exe is the running program's file name */
 	uint32_t env_scanned;	      /* environment bytes scanned */
 	uint32_t loginuid, sessionid; /* the first process's own audit login uid/session */
 	uint32_t n_ancestors;

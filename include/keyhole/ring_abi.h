@@ -268,6 +268,9 @@ struct kh_base_key {
 #define KH_NODE_F_NEW_CONTAINER                                                                    \
 	0x100u /* session start: a new container in a running container's                          \
 		  namespaces (kubectl debug), not an exec */
+#define KH_NODE_F_ATTACH                                                                           \
+	0x200u /* session start: a container process read its container's stdin (kubectl           \
+		  attach); no exec: filename is the running program's file name */
 
 /*
  * The environment scan at a session's first exec (KEP-6035's KUBERNETES_EXEC_AUDIT_ID): one

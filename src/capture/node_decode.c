@@ -233,6 +233,9 @@ static void session_start_facts(struct node_decoder *d, struct node_session *s,
 	s->audit_id_truncated = r->flags & KH_NODE_F_AUDIT_ID_TRUNC;
 	s->env_cut = r->flags & KH_NODE_F_ENV_CUT;
 	s->new_container = r->flags & KH_NODE_F_NEW_CONTAINER;
+	s->attach = r->flags & KH_NODE_F_ATTACH;
+	if (s->attach)
+		d->st.attaches++;
 	s->env_scanned = r->env_scanned;
 	if (s->env_cut)
 		d->st.env_cut++;

@@ -560,7 +560,8 @@ static int run_loop(struct run *r)
 static void start_exec_watch(struct run *r)
 {
 	struct node_decode_opts no = {.pods_log_dir = r->cfg->node.pods_log_dir};
-	struct exec_watch_opts eo = {.verbose = r->a.verbose};
+	struct exec_watch_opts eo = {.verbose = r->a.verbose,
+				     .no_attach = !r->cfg->node.attach_watch};
 
 	if (r->a.no_exec_watch || !r->cfg->node.exec_watch)
 		return;

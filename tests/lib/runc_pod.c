@@ -2,6 +2,7 @@
 /*
  * runc_pod: a real runc container dressed as a Kubernetes pod (see runc_pod.h).
  */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -52,6 +53,35 @@ int kh_run(char *const argv[], bool quiet)
 	if (waitpid(pid, &st, 0) < 0)
 		return -errno;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* `runc run -d` passes its stdio through: the container's stdin is the read end of a new pipe */
+static int run_attachable(char *const argv[], int *stdin_w)
+{
+	int fds[2], st;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		st = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return st;
+	}
+	if (pid == 0) {
+		dup2(fds[0], 0);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[0]);
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		close(fds[1]);
+		return -EIO;
+	}
+	*stdin_w = fds[1];
+	return 0;
 }
 
 static int mkdirs(const char *path)
@@ -223,7 +253,7 @@ static int write_config(struct runc_pod *p, const char *init_script)
 	return err;
 }
 
-int runc_pod__start(struct runc_pod *p, const char *init_script)
+static int start(struct runc_pod *p, const char *init_script, bool attachable)
 {
 	char uid[33], tmpl[] = "/tmp/kh-exec-XXXXXX";
 	int err;
@@ -265,7 +295,7 @@ int runc_pod__start(struct runc_pod *p, const char *init_script)
 				pidfile, "--bundle", p->bundle, p->id, NULL};
 
 		snprintf(pidfile, sizeof(pidfile), "%s/init.pid", p->root);
-		err = kh_run(argv, false);
+		err = attachable ? run_attachable(argv, &p->stdin_w) : kh_run(argv, false);
 		if (!err)
 			p->init_pid = read_pid(pidfile);
 	}
@@ -275,6 +305,26 @@ int runc_pod__start(struct runc_pod *p, const char *init_script)
 	}
 	p->running = true;
 	return 0;
+}
+
+int runc_pod__start(struct runc_pod *p, const char *init_script)
+{
+	return start(p, init_script, false);
+}
+
+int runc_pod__start_attachable(struct runc_pod *p, const char *init_script)
+{
+	return start(p, init_script, true);
+}
+
+int runc_pod__attach_input(struct runc_pod *p, bool debug, const char *text)
+{
+	int fd = debug ? p->debug_stdin_w : p->stdin_w;
+	size_t n = strlen(text);
+
+	if (fd <= 0)
+		return -EBADF;
+	return write(fd, text, n) == (ssize_t)n ? 0 : -EIO;
 }
 
 int runc_pod__exec(struct runc_pod *p, const char *script)
@@ -320,9 +370,11 @@ bool runc_pod__wait_file(const struct runc_pod *p, const char *name, int ms)
 }
 
 /* the second bundle: the first one's config with the namespaces, cgroup and args changed */
-static int write_debug_config(struct runc_pod *p, const char *bundle, const char *script)
+static int write_debug_config(struct runc_pod *p, const char *bundle, const char *script,
+			      bool share_pid)
 {
-	static const char *const joined[] = {"pid", "network", "ipc"};
+	static const char *const joined[] = {"network", "ipc", "pid"};
+	size_t n_joined = share_pid ? 3 : 2;
 	char path[512], cg[256], ns[64];
 	json_object *c, *proc, *args, *linux_, *nss, *root;
 	int err;
@@ -344,7 +396,7 @@ static int write_debug_config(struct runc_pod *p, const char *bundle, const char
 	snprintf(cg, sizeof(cg), "/kubepods/besteffort/pod%s/%s", p->pod_uid, p->debug_id);
 	json_object_object_add(linux_, "cgroupsPath", json_object_new_string(cg));
 	nss = json_object_new_array();
-	for (size_t i = 0; i < sizeof(joined) / sizeof(joined[0]); i++) {
+	for (size_t i = 0; i < n_joined; i++) {
 		json_object *n = json_object_new_object();
 
 		snprintf(ns, sizeof(ns), "/proc/%d/ns/%s", (int)p->init_pid,
@@ -353,7 +405,8 @@ static int write_debug_config(struct runc_pod *p, const char *bundle, const char
 		json_object_object_add(n, "path", json_object_new_string(ns));
 		json_object_array_add(nss, n);
 	}
-	for (const char *t = "uts\0mount\0"; *t; t += strlen(t) + 1) {
+	for (const char *t = share_pid ? "uts\0mount\0" : "uts\0mount\0pid\0"; *t;
+	     t += strlen(t) + 1) {
 		json_object *n = json_object_new_object();
 
 		json_object_object_add(n, "type", json_object_new_string(t));
@@ -366,7 +419,7 @@ static int write_debug_config(struct runc_pod *p, const char *bundle, const char
 	return err;
 }
 
-int runc_pod__start_debug(struct runc_pod *p, const char *name, const char *script)
+static int start_debug(struct runc_pod *p, const char *name, const char *script, bool alone)
 {
 	char bundle[256], path[512], target[600];
 	int err;
@@ -376,7 +429,7 @@ int runc_pod__start_debug(struct runc_pod *p, const char *name, const char *scri
 	random_hex(p->debug_id, 64);
 	snprintf(p->debug_container, sizeof(p->debug_container), "%s", name);
 	snprintf(bundle, sizeof(bundle), "%s/debug-bundle", p->root);
-	if ((err = mkdirs(bundle)) || (err = write_debug_config(p, bundle, script)))
+	if ((err = mkdirs(bundle)) || (err = write_debug_config(p, bundle, script, !alone)))
 		return err;
 	snprintf(path, sizeof(path), "%s/%s_%s_%s/%s", p->pods_log_dir, p->ns, p->pod, p->pod_uid,
 		 name);
@@ -393,11 +446,21 @@ int runc_pod__start_debug(struct runc_pod *p, const char *name, const char *scri
 		char *argv[] = {RUNC,	    "--root", p->state,	   "run", "-d",
 				"--bundle", bundle,   p->debug_id, NULL};
 
-		if (kh_run(argv, false))
+		if (alone ? run_attachable(argv, &p->debug_stdin_w) : kh_run(argv, false))
 			return -EIO;
 	}
 	p->debug_running = true;
 	return 0;
+}
+
+int runc_pod__start_debug(struct runc_pod *p, const char *name, const char *script)
+{
+	return start_debug(p, name, script, false);
+}
+
+int runc_pod__start_debug_alone(struct runc_pod *p, const char *name, const char *script)
+{
+	return start_debug(p, name, script, true);
 }
 
 /* rmdir the pod's cgroups bottom-up in every mounted hierarchy (v1 and v2) */
@@ -439,6 +502,11 @@ void runc_pod__stop(struct runc_pod *p)
 {
 	if (!p->root[0])
 		return;
+	if (p->stdin_w > 0)
+		close(p->stdin_w);
+	if (p->debug_stdin_w > 0)
+		close(p->debug_stdin_w);
+	p->stdin_w = p->debug_stdin_w = 0;
 	if (p->debug_running) {
 		char *kill_[] = {RUNC, "--root", p->state, "kill", p->debug_id, "KILL", NULL};
 		char *del[] = {RUNC, "--root", p->state, "delete", "-f", p->debug_id, NULL};

@@ -40,6 +40,9 @@ struct runc_pod {
 	char debug_container[32];
 	bool debug_running;
 	int volumes_mounted;
+	/* write ends of the containers' stdin pipes (the runtime's side of kubectl attach), 0: none
+	 */
+	int stdin_w, debug_stdin_w;
 };
 
 /*
@@ -54,6 +57,16 @@ const char *runc_pod__unavailable(void);
  */
 int runc_pod__start(struct runc_pod *p, const char *init_script);
 
+/*
+ * The same with the container's stdin a pipe the test holds the other end of, as a runtime
+ * holds a container's stdin for kubectl attach: runc_pod__attach_input writes into it.
+ */
+int runc_pod__start_attachable(struct runc_pod *p, const char *init_script);
+
+/* write @text into the stdin of the pod's container (@debug: of its debug container); 0 or -errno
+ */
+int runc_pod__attach_input(struct runc_pod *p, bool debug, const char *text);
+
 /* `runc exec <id> sh -c @script`; returns the exit status, or -errno */
 int runc_pod__exec(struct runc_pod *p, const char *script);
 
@@ -67,6 +80,13 @@ int runc_pod__exec_env(struct runc_pod *p, const char *const *env, const char *s
  * -errno.
  */
 int runc_pod__start_debug(struct runc_pod *p, const char *name, const char *script);
+
+/*
+ * The same as kubectl debug without --target starts it: in the pod's network and ipc namespaces
+ * but a pid namespace of its own, its stdin a pipe for runc_pod__attach_input (kubectl debug -i
+ * attaches to it).
+ */
+int runc_pod__start_debug_alone(struct runc_pod *p, const char *name, const char *script);
 
 /* wait up to @ms for <shared>/@name to exist; true when it does */
 bool runc_pod__wait_file(const struct runc_pod *p, const char *name, int ms);

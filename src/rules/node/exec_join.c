@@ -15,7 +15,8 @@
 struct req {
 	char *line; /* the latest stage's line, owned */
 	size_t len;
-	int64_t t_ns; /* requestReceivedTimestamp (else stageTimestamp) */
+	int64_t t_ns;	/* requestReceivedTimestamp (else stageTimestamp) */
+	int64_t end_ns; /* its ResponseComplete (or Panic) stage's time; 0 while it streams */
 	char ns[64], pod[254], container[64];
 	char audit_id[KH_NODE_AUDIT_ID_MAX];
 	uint64_t key;	     /* its key in the request map */
@@ -43,6 +44,7 @@ struct jsession {
 	uint64_t proxy_key; /* unpaired: the nodes/proxy request that ran in its pod, 0 for none */
 	char audit_id[KH_NODE_AUDIT_ID_MAX]; /* from its environment, "" when none */
 	bool new_container;		     /* kubectl debug: pairs with ephemeral containers */
+	bool attach;			     /* input on a container's stdin: pairs with attaches */
 	bool id_unmatched;
 	enum exec_attrib_method method;
 	uint32_t n_cand;
@@ -64,6 +66,7 @@ struct exec_join {
 	int64_t next_deadline; /* earliest deadline of a waiting session */
 	int64_t now;
 	struct exec_join_stats st;
+	char node[254]; /* o.node_name's copy, "" when not checked */
 };
 
 static void free_held(struct jsession *js);
@@ -90,6 +93,8 @@ struct exec_join *exec_join__new(const struct exec_join_opts *opts, exec_join_de
 		j->o = *opts;
 	if (j->o.window_ns <= 0)
 		j->o.window_ns = KH_EXEC_JOIN_WINDOW_NS;
+	if (j->o.attach_window_ns <= 0)
+		j->o.attach_window_ns = KH_EXEC_JOIN_ATTACH_WINDOW_NS;
 	if (j->o.wait_ns <= 0)
 		j->o.wait_ns = KH_EXEC_JOIN_WAIT_NS;
 	if (!j->o.max_requests)
@@ -98,6 +103,9 @@ struct exec_join *exec_join__new(const struct exec_join_opts *opts, exec_join_de
 		j->o.max_sessions = 1024;
 	if (!j->o.max_held)
 		j->o.max_held = 16;
+	if (j->o.node_name)
+		snprintf(j->node, sizeof(j->node), "%s", j->o.node_name);
+	j->o.node_name = NULL; /* the caller's string may go */
 	j->fn = fn;
 	j->reqs = keytab__new(sizeof(struct req), j->o.max_requests, req_drop, NULL);
 	j->sess = keytab__new(sizeof(struct jsession), j->o.max_sessions, session_drop, NULL);
@@ -152,6 +160,9 @@ size_t exec_join__counters(const struct exec_join *j,
 	     "of the joined sessions: more than one request fitted", &st->ambiguous},
 	    {"keyhole_exec_join_sessions_proxied_total",
 	     "of the unjoined sessions: a nodes/proxy request ran in their pod", &st->proxied},
+	    {"keyhole_exec_join_proxy_other_node_total",
+	     "nodes/proxy requests running a command through another node's kubelet, not kept",
+	     &st->proxy_other_node},
 	    {"keyhole_exec_join_held_overflow_total",
 	     "node events delivered before their session was paired (its hold was full)",
 	     &st->held_overflow},
@@ -191,6 +202,8 @@ static bool kind_fits(const struct req *r, const struct jsession *js)
 {
 	if (js->new_container)
 		return r->kind == EXEC_REQ_DEBUG;
+	if (js->attach)
+		return r->kind == EXEC_REQ_ATTACH;
 	return r->kind == EXEC_REQ_EXEC || r->kind == EXEC_REQ_ATTACH;
 }
 
@@ -200,6 +213,22 @@ static bool same_pod(const struct req *r, const struct jsession *js)
 		return false;
 	/* the container only tells apart when both sides name one */
 	return !r->container[0] || !js->container[0] || !strcmp(r->container, js->container);
+}
+
+/*
+ * Is @r near enough in time to have started @js? An exec starts its session at once; an attach
+ * opens a stream the user may type into much later, so for an attach session a request received
+ * up to attach_window before the first input fits, unless its stream had ended by then.
+ */
+static bool time_fits(const struct exec_join *j, const struct req *r, const struct jsession *js)
+{
+	if (js->attach && r->t_ns <= js->start_ns) {
+		if ((uint64_t)js->start_ns - (uint64_t)r->t_ns > (uint64_t)j->o.attach_window_ns)
+			return false;
+		return !r->end_ns || r->end_ns >= js->start_ns ||
+		       absdiff(r->end_ns, js->start_ns) <= (uint64_t)j->o.window_ns;
+	}
+	return absdiff(r->t_ns, js->start_ns) <= (uint64_t)j->o.window_ns;
 }
 
 static const struct req *req_by_key(struct exec_join *j, uint64_t key)
@@ -350,7 +379,7 @@ static void pair_waiting(struct exec_join *j, struct req *r, void *ctx)
 			}
 			continue;
 		}
-		if (absdiff(r->t_ns, js->start_ns) > (uint64_t)j->o.window_ns)
+		if (!time_fits(j, r, js))
 			continue;
 		if (!best || absdiff(r->t_ns, js->start_ns) < absdiff(r->t_ns, best->start_ns))
 			best = js;
@@ -378,6 +407,11 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 	/* of the kubelet API through nodes/proxy, only what runs a command in a pod is kept */
 	if (kind == EXEC_REQ_PROXY && exec_request__proxy_target(ev->request_uri, pns, ppod, pctr))
 		return;
+	/* through another node's kubelet: not a command run here */
+	if (kind == EXEC_REQ_PROXY && j->node[0] && !kstr__eq(ev->object_ref.name, j->node)) {
+		j->st.proxy_other_node++;
+		return;
+	}
 	key = emit__request_key(ev);
 	line = malloc(ev->len ? ev->len : 1);
 	if (!line)
@@ -385,6 +419,8 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 	memcpy(line, ev->line, ev->len);
 	r = keytab__find(j->reqs, &key, sizeof(key));
 	if (r) { /* a later stage of a known request: keep the fuller line */
+		if (kstr__eq(ev->stage, "ResponseComplete") || kstr__eq(ev->stage, "Panic"))
+			r->end_ns = audit_event_time_ns(ev);
 		free(r->line);
 		r->line = line;
 		r->len = ev->len;
@@ -400,6 +436,8 @@ void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void
 	r->key = key;
 	r->kind = kind;
 	r->t_ns = ev->request_received_ns ? ev->request_received_ns : ev->stage_ns;
+	if (kstr__eq(ev->stage, "ResponseComplete") || kstr__eq(ev->stage, "Panic"))
+		r->end_ns = audit_event_time_ns(ev);
 	if (!kcopy(r->audit_id, sizeof(r->audit_id), ev->audit_id))
 		r->audit_id[0] = 0;
 	if (kind == EXEC_REQ_PROXY) {
@@ -480,7 +518,7 @@ static void pair_by_time(struct exec_join *j, struct jsession *js)
 	js->n_cand = 0;
 	for (struct req *r = keytab__oldest(j->reqs); r; r = keytab__newer(j->reqs, r)) {
 		if (!r->ns[0] || (r->exact && r->claimed_by != js->id) || !kind_fits(r, js) ||
-		    !same_pod(r, js) || absdiff(r->t_ns, js->start_ns) > (uint64_t)j->o.window_ns)
+		    !same_pod(r, js) || !time_fits(j, r, js))
 			continue;
 		add_candidate(js, r, dist);
 		if (r->claimed_by)
@@ -537,6 +575,7 @@ static struct jsession *session_insert(struct exec_join *j, const struct node_ev
 	if (!s->audit_id_truncated)
 		snprintf(js->audit_id, sizeof(js->audit_id), "%s", s->audit_id);
 	js->new_container = s->new_container;
+	js->attach = s->attach && !s->new_container;
 	j->n_waiting++;
 	pair_session(j, js, false);
 	if (js->req_key || !js->ns[0] || !js->pod[0]) {

@@ -22,7 +22,10 @@
  * window, not claimed exactly by another session) is a candidate: one is a unique match, more
  * are ambiguous and listed. pods/attach requests pair like pods/exec; ephemeral-container
  * patches (kubectl debug) pair only with sessions the kernel saw start a new container in a
- * running pod. A session left without a request is checked against the nodes/proxy requests
+ * running pod. An attach session (no process started: a container process read input from its
+ * container's stdin) pairs only with pods/attach requests, and, since the user may type long after
+ * attaching, with one received up to attach_window (10 min) before that input whose stream was
+ * still open. A session left without a request is checked against the nodes/proxy requests
  * whose kubelet path runs a command in its pod (the kubelet API, reached without pods/exec).
  *
  * The pairing depends only on the order of the events fed in, so two rules each owning a join
@@ -45,10 +48,18 @@ struct exec_join_opts {
 	uint32_t max_requests; /* pods/exec requests remembered; 0: 1024 */
 	uint32_t max_sessions; /* sessions remembered; 0: 1024 */
 	uint32_t max_held;     /* node events held per waiting session; 0: 16 */
+	/* an attach session: how long before its first input its pods/attach may be; 0: 10 min */
+	int64_t attach_window_ns;
+	/*
+	 * the Kubernetes name of the node the sessions run on: a nodes/proxy request for another
+	 * node is not kept (its kubelet cannot have run a command here); NULL: not checked
+	 */
+	const char *node_name;
 };
 
 #define KH_EXEC_JOIN_WINDOW_NS (30ll * 1000 * 1000 * 1000)
 #define KH_EXEC_JOIN_WAIT_NS (5ll * 1000 * 1000 * 1000)
+#define KH_EXEC_JOIN_ATTACH_WINDOW_NS (600ll * 1000 * 1000 * 1000)
 
 struct exec_join_stats {
 	uint64_t requests;	    /* pods/exec requests seen (distinct) */
@@ -57,6 +68,7 @@ struct exec_join_stats {
 	uint64_t exact;		    /* of the joined: by the session's auditID */
 	uint64_t ambiguous;	    /* of the joined: more than one request fitted */
 	uint64_t proxied;	    /* of the unjoined: a nodes/proxy request ran in their pod */
+	uint64_t proxy_other_node;  /* nodes/proxy requests running a command on another node */
 	uint64_t held_overflow;	    /* events delivered early: the session's hold was full */
 	uint64_t request_evictions; /* requests forgotten to make room */
 	uint64_t session_evictions; /* sessions forgotten to make room */
@@ -111,7 +123,7 @@ void exec_join__flush(struct exec_join *j, void *ctx);
 const struct exec_join_stats *exec_join__stats(const struct exec_join *j);
 
 /* the stats above as rule counters for /metrics: fills @out, returns how many */
-#define KH_EXEC_JOIN_COUNTERS 9
+#define KH_EXEC_JOIN_COUNTERS 10
 size_t exec_join__counters(const struct exec_join *j,
 			   struct kh_rule_counter out[KH_EXEC_JOIN_COUNTERS]);
 

@@ -219,6 +219,13 @@ static const char *session_origin(const struct node_session *s)
 	return "unknown";
 }
 
+const char *node_alert__session_kind(const struct node_session *s)
+{
+	if (s->new_container)
+		return "debug-container";
+	return s->attach ? "attach" : "exec";
+}
+
 /* the first process's parents as the kernel saw them at the session's start */
 void node_alert__parents(struct json_out *j, const struct node_session *s)
 {
@@ -270,7 +277,7 @@ void node_alert__write_open(struct json_out *j, const struct node_event *ev,
 	json_out__kv_str(j, "id", id);
 	json_out__key(j, "start");
 	json_out__time_ns(j, s->start_ns);
-	json_out__kv_str(j, "kind", s->new_container ? "debug-container" : "exec");
+	json_out__kv_str(j, "kind", node_alert__session_kind(s));
 	if (s->n_ancestors) {
 		json_out__kv_str(j, "origin", session_origin(s));
 		node_alert__parents(j, s);

@@ -40,9 +40,34 @@ const struct kh_config_key node_exec_rule_config_keys[] = {
 			"same container within this window is counted, not alerted (0s: off)"),
     KH_CFG_UINT_KEY("max_repeats", T, max_repeats, 1, 10000000,
 		    "(container, command) pairs remembered for repeat_window"),
+    KH_CFG_LIST_KEY("probe_commands", T, probe_commands,
+		    "exec probe commands (argv joined by spaces, exact): a session with no request "
+		    "running one through the container runtime is counted, not alerted"),
     KH_CFG_END,
 };
 #undef T
+
+/* the allowlist outlives the config it came from */
+static int copy_probes(struct node_rule_state *s)
+{
+	uint32_t n = 0;
+
+	while (n < KH_NODE_PROBES_MAX && s->t.probe_commands[n])
+		n++;
+	if (!n)
+		return 0;
+	s->probes = calloc(n, sizeof(*s->probes));
+	if (!s->probes)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		s->probes[i] = strdup(s->t.probe_commands[i] ? s->t.probe_commands[i] : "");
+		if (!s->probes[i])
+			return -ENOMEM;
+		s->n_probes++;
+	}
+	s->t.probe_commands[0] = NULL; /* the config's strings may go: s->probes is read */
+	return 0;
+}
 
 struct node_rule_state *node_rule_state__new(const struct node_rule_tun *t, exec_join_deliver_fn fn)
 {
@@ -62,8 +87,14 @@ struct node_rule_state *node_rule_state__new(const struct node_rule_tun *t, exec
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (copy_probes(s)) {
+		node_rule_state__free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
 	o.window_ns = t->join_window_ns;
 	o.wait_ns = t->join_wait_ns;
+	o.node_name = t->node_name;
 	s->join = exec_join__new(&o, fn);
 	if (!s->join) {
 		node_rule_state__free(s);
@@ -71,6 +102,10 @@ struct node_rule_state *node_rule_state__new(const struct node_rule_tun *t, exec
 		return NULL;
 	}
 	s->n_counters = exec_join__counters(s->join, s->counters);
+	s->counters[s->n_counters++] = (struct kh_rule_counter){
+	    "keyhole_exec_probes_allowed_total",
+	    "sessions counted, not alerted, as allowlisted exec probes (probe_commands)",
+	    &s->probes_allowed};
 	return s;
 }
 
@@ -89,6 +124,9 @@ void node_rule_state__free(void *state)
 	if (!s)
 		return;
 	exec_join__free(s->join);
+	for (uint32_t i = 0; i < s->n_probes; i++)
+		free(s->probes[i]);
+	free(s->probes);
 	keytab__free(s->repeats);
 	free(s);
 }
@@ -114,6 +152,12 @@ void node_rule__on_node(void *state, const struct node_event *ev, bool deliver,
 
 	if (ev->kind == NODE_EV_LOG_TAMPER)
 		return; /* not an exec session's */
+	/*
+	 * stdin read in a pid namespace that is no pod's (`unshare -p` in a terminal, a sandbox):
+	 * kubectl attach reaches only pods
+	 */
+	if (ev->session->attach && !ev->session->who.pod_uid[0])
+		return;
 	exec_join__on_node(ctx.s->join, ev, deliver, &ctx);
 }
 
@@ -149,4 +193,44 @@ bool node_rule__unpaired_new_container(struct node_rule_state *s, const struct n
 		return false;
 	s->new_container_unpaired++;
 	return true;
+}
+
+/* did anyone log in to the node on the way to this session? */
+static bool from_login(const struct node_session *s)
+{
+	if (s->loginuid != KH_NODE_LOGINUID_UNSET)
+		return true;
+	for (uint32_t i = 0; i < s->n_ancestors && i < KH_NODE_ANCESTORS; i++)
+		if (s->anc[i].loginuid != KH_NODE_LOGINUID_UNSET)
+			return true;
+	return false;
+}
+
+bool node_rule__is_allowed_probe(struct node_rule_state *s, const struct node_event *ev)
+{
+	const struct node_session *ss = ev->session;
+	char cmd[KH_NODE_ARGS_MAX + 1];
+	size_t at = 0;
+
+	if (!s->n_probes || ss->attach || ss->new_container || ev->args_truncated ||
+	    ev->argc < ev->argc_total || !ev->argc || from_login(ss))
+		return false;
+	for (uint32_t i = 0; i < ev->argc; i++) {
+		size_t n = strlen(ev->argv[i]);
+
+		if (at + n + 1 > sizeof(cmd))
+			return false;
+		if (i)
+			cmd[at++] = ' ';
+		memcpy(cmd + at, ev->argv[i], n);
+		at += n;
+	}
+	cmd[at] = 0;
+	for (uint32_t i = 0; i < s->n_probes; i++) {
+		if (!strcmp(cmd, s->probes[i])) {
+			s->probes_allowed++;
+			return true;
+		}
+	}
+	return false;
 }

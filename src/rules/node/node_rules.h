@@ -16,6 +16,8 @@
 #include "rules/node/exec_join.h"
 #include "keyhole/keytab.h"
 
+#define KH_NODE_PROBES_MAX 64
+
 struct node_rule_tun {
 	int64_t join_window_ns; /* pods/exec request to session start, either way; 0: 30 s */
 	int64_t join_wait_ns;	/* how long an alert waits for its request; 0: 5 s */
@@ -27,6 +29,14 @@ struct node_rule_tun {
 	 */
 	int64_t repeat_window_ns;
 	uint32_t max_repeats; /* (container, command) pairs remembered; 0: 4096 */
+	/*
+	 * the kubelet's exec probe commands (argv joined by single spaces, exactly): a session
+	 * without a request that runs one of them through the container runtime (no login session
+	 * among its parents) is counted, not alerted; NULL-terminated, empty by default
+	 */
+	const char *probe_commands[KH_NODE_PROBES_MAX + 1];
+	/* node-exec-without-audit: this node's Kubernetes name (see exec_join_opts.node_name) */
+	const char *node_name;
 };
 
 extern const struct node_rule_tun node_rule_defaults;
@@ -70,12 +80,24 @@ struct node_rule_state {
 	 * so)
 	 */
 	uint64_t new_container_unpaired;
-	struct kh_rule_counter counters[KH_EXEC_JOIN_COUNTERS]; /* the join's, for /metrics */
+	char **probes; /* copies of t.probe_commands */
+	uint32_t n_probes;
+	uint64_t probes_allowed; /* sessions counted, not alerted, as allowlisted exec probes */
+	/* the join's counters and probes_allowed, for /metrics */
+	struct kh_rule_counter counters[KH_EXEC_JOIN_COUNTERS + 1];
 	size_t n_counters;
 };
 
 /* the rule counters of a node rule's state (kh_rule.counters) */
 const struct kh_rule_counter *node_rule__counters(const void *state, size_t *n);
+
+/*
+ * true (and counted) when @ev's session, which no request accounts for, is an allowlisted exec
+ * probe: its first command is exactly one of probe_commands, it came through the container
+ * runtime (neither it nor a parent has an audit login uid: no one typed it on the node), and it
+ * is an exec (not an attach or a new container)
+ */
+bool node_rule__is_allowed_probe(struct node_rule_state *s, const struct node_event *ev);
 
 /* true (and counted) when @ev's session is a new container no kubectl debug accounts for */
 bool node_rule__unpaired_new_container(struct node_rule_state *s, const struct node_event *ev,
@@ -119,6 +141,8 @@ void node_alert__write_open(struct json_out *j, const struct node_event *ev,
  */
 void node_alert__attribution(struct json_out *j, const struct node_session *s,
 			     const struct exec_attribution *at);
+/* keyhole.exec_session.kind: "exec", "attach" or "debug-container" */
+const char *node_alert__session_kind(const struct node_session *s);
 /* keyhole.exec_session.parents: the first process's parent chain (pid, name, command line) */
 void node_alert__parents(struct json_out *j, const struct node_session *s);
 

@@ -38,6 +38,8 @@ static void deliver(void *ctx, const struct node_event *ev, const struct audit_e
 
 	if (node_rule__unpaired_new_container(c->s, ev, req))
 		return;
+	if (!req && node_rule__is_allowed_probe(c->s, ev))
+		return;
 	if (!req && node_rule__is_repeat(c->s, ev))
 		return;
 	j = emit__alert_begin_node(e, &info, ev->time_ns, "exec", ev->session->id, req);

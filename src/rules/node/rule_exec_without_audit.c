@@ -56,6 +56,14 @@ static const struct kh_config_key config_keys[] = {
 			"window is counted, not alerted (exec probes; 0s: off)"),
     KH_CFG_UINT_KEY("max_repeats", T, max_repeats, 1, 10000000,
 		    "(container, command) pairs remembered for repeat_window"),
+    KH_CFG_LIST_KEY("probe_commands", T, probe_commands,
+		    "the kubelet's exec probe commands (argv joined by spaces, exact): a session "
+		    "with no request running one through the container runtime is counted, not "
+		    "alerted"),
+    KH_CFG_STRING_KEY("node_name", T, node_name, 1, 253,
+		      "this node's Kubernetes name: a nodes/proxy request through another node's "
+		      "kubelet is not taken for a session's (default: cluster.node_name; neither "
+		      "set: not checked)"),
     KH_CFG_END,
 };
 #undef T
@@ -89,6 +97,8 @@ static void deliver(void *ctx, const struct node_event *ev, const struct audit_e
 	 */
 	if (node_rule__unpaired_new_container(c->s, ev, req))
 		return;
+	if (!at->proxy && node_rule__is_allowed_probe(c->s, ev))
+		return;
 	if (!at->proxy && node_rule__is_repeat(c->s, ev))
 		return;
 	/* the proxy request is the one the API server saw: it names who, as a joined request */
@@ -120,6 +130,8 @@ static void *state_new(const struct kh_config *cfg)
 	struct node_rule_tun t = defaults;
 
 	config__rule_apply(cfg, info.id, config_keys, &t);
+	if (!t.node_name && cfg)
+		t.node_name = cfg->cluster.node_name;
 	return node_exec_without_audit_new_with(&t);
 }
 

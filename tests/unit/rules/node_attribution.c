@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alert_lines.h"
 #include "keyhole/config.h"
+#include "keyhole/metrics.h"
 #include "keyhole/node_event.h"
 #include "keyhole/pipeline.h"
 #include "keyhole/rule.h"
@@ -409,4 +411,266 @@ Test(node_attribution, debug_container_pairs_with_its_ephemeral_container_patch)
 	a = alert_lines__nth(&al, "node-container-exec", 1);
 	cr_assert_str_eq(method(a), "none");
 	cr_assert_eq(alert_lines__count(&al, "node-exec-without-audit"), 1);
+}
+
+/* a pods/@sub request of alice's for api-0 at T0 + @ms, at @stage (stamped @stage_ms) */
+static void feed_staged(const char *sub, const char *id, const char *stage, long ms, long stage_ms)
+{
+	char line[2048], ts[64], sts[64];
+	struct kh_origin o = {.source = "test", .line_no = 1};
+
+	stamp(ts, sizeof(ts), ms);
+	stamp(sts, sizeof(sts), stage_ms);
+	snprintf(
+	    line, sizeof(line),
+	    "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
+	    "\"auditID\":\"%s\",\"stage\":\"%s\",\"requestURI\":"
+	    "\"/api/v1/namespaces/payments/pods/api-0/%s?container=api\\u0026stdin=true\","
+	    "\"verb\":\"create\",\"user\":{\"username\":\"alice\"},\"sourceIPs\":"
+	    "[\"203.0.113.9\"],\"objectRef\":{\"resource\":\"pods\",\"namespace\":\"payments\","
+	    "\"name\":\"api-0\",\"apiVersion\":\"v1\",\"subresource\":\"%s\"},"
+	    "\"requestReceivedTimestamp\":\"%s\",\"stageTimestamp\":\"%s\"}",
+	    id, stage, sub, sub, ts, sts);
+	cr_assert_eq(pipeline__feed_line(p, line, strlen(line), &o), 0);
+}
+
+Test(node_attribution, attach_session_pairs_only_with_an_attach)
+{
+	struct node_session s = sess(50, "api-0", 1000, NULL);
+	json_object *a;
+
+	s.attach = true;
+	feed_exec_request("id-exec", "bob", 990); /* nearer, but an exec starts a process */
+	feed_staged("attach", "id-attach", "ResponseStarted", 500, 500);
+	feed_exec(&s, 1000, "sh");
+	pipeline__flush(p);
+	read_alerts();
+	a = only("node-container-exec");
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_session.kind"), "attach");
+	cr_assert_str_eq(method(a), "unique-match");
+	cr_assert_str_eq(alert_str(a, "kubernetes.audit.auditID"), "id-attach");
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_request.subresource"), "attach");
+	cr_assert_eq(alert_lines__count(&al, "node-exec-without-audit"), 0);
+}
+
+Test(node_attribution, attach_input_minutes_after_the_attach_still_pairs)
+{
+	struct node_session s = sess(51, "api-0", 300000, NULL); /* typed 5 min after attaching */
+
+	s.attach = true;
+	feed_staged("attach", "id-attach", "ResponseStarted", 0, 0);
+	feed_exec(&s, 300000, "sh");
+	pipeline__flush(p);
+	read_alerts();
+	cr_assert_str_eq(alert_str(only("node-container-exec"), "kubernetes.audit.auditID"),
+			 "id-attach");
+	cr_assert_eq(alert_lines__count(&al, "node-exec-without-audit"), 0);
+}
+
+Test(node_attribution, attach_that_ended_or_is_too_old_does_not_pair)
+{
+	struct node_session s = sess(52, "api-0", 300000, NULL);
+	struct node_session t = sess(53, "api-0", 1300000, NULL);
+
+	s.attach = t.attach = true;
+	/* an attach whose stream ended 4 min before the input */
+	feed_staged("attach", "id-ended", "ResponseStarted", 0, 0);
+	feed_staged("attach", "id-ended", "ResponseComplete", 0, 60000);
+	feed_exec(&s, 300000, "sh");
+	/* an attach 11 min before the input, still streaming */
+	feed_staged("attach", "id-old", "ResponseStarted", 640000, 640000);
+	feed_exec(&t, 1300000, "bash"); /* not a repeat of the first */
+	pipeline__flush(p);
+	read_alerts();
+	cr_assert_eq(alert_lines__count(&al, "node-exec-without-audit"), 2);
+	for (size_t i = 0; i < 2; i++)
+		cr_assert_str_eq(method(alert_lines__nth(&al, "node-container-exec", i)), "none");
+}
+
+Test(node_attribution, exec_session_does_not_pair_with_an_attach_from_minutes_ago)
+{
+	struct node_session s = sess(54, "api-0", 300000, NULL);
+
+	feed_staged("attach", "id-attach", "ResponseStarted", 0, 0);
+	feed_exec(&s, 300000, "sh");
+	pipeline__flush(p);
+	read_alerts();
+	cr_assert_str_eq(method(only("node-container-exec")), "none");
+}
+
+/* a pipeline configured by @yaml (replacing the suite's); the caller frees the returned config */
+static struct kh_config *reconfigure(const char *yaml)
+{
+	struct kh_config *cfg;
+	struct kh_config_error err;
+	struct kh_pipeline_opts o = {0};
+
+	cr_assert_eq(config__load_buf(yaml, strlen(yaml), "test.yaml", rules__config_schema(), &cfg,
+				      &err),
+		     0, "%s", err.msg);
+	pipeline__free(p);
+	o.out = out;
+	o.cfg = cfg;
+	p = pipeline__new(&o);
+	cr_assert(p);
+	return cfg;
+}
+
+static void feed_argv(const struct node_session *s, long ms, const char *const *argv)
+{
+	struct node_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = NODE_EV_EXEC;
+	ev.time_ns = T0 * SEC + ms * 1000000ll;
+	ev.session = s;
+	ev.proc.pid = s->leader_pid;
+	snprintf(ev.proc.comm, sizeof(ev.proc.comm), "%s", argv[0]);
+	ev.session_start = true;
+	ev.exe = argv[0];
+	while (argv[ev.argc])
+		ev.argv[ev.argc] = argv[ev.argc], ev.argc++;
+	ev.argc_total = ev.argc;
+	cr_assert_eq(pipeline__feed_node_event(p, &ev), 0);
+}
+
+Test(node_attribution, allowlisted_probe_is_counted_not_alerted)
+{
+	static const char yaml[] =
+	    "rules:\n"
+	    "  node-exec-without-audit:\n"
+	    "    repeat_window: 0s\n"
+	    "    probe_commands: [\"cat /tmp/healthy\", \"/bin/grpc_health_probe -addr=:8080\"]\n"
+	    "  node-container-exec:\n"
+	    "    repeat_window: 0s\n"
+	    "    probe_commands: [\"cat /tmp/healthy\"]\n";
+	static const char *const probe[] = {"cat", "/tmp/healthy", NULL};
+	static const char *const grpc[] = {"/bin/grpc_health_probe", "-addr=:8080", NULL};
+	static const char *const other_args[] = {"cat", "/var/run/secrets/token", NULL};
+	static const char *const more_args[] = {"cat", "/tmp/healthy", "/etc/shadow", NULL};
+	struct kh_config *cfg = reconfigure(yaml);
+	struct node_session s[6];
+	json_object *a;
+
+	for (int i = 0; i < 6; i++)
+		s[i] = sess(60 + i, "api-0", i * 1000, NULL);
+	/* someone logged in to the node ran the probe's command by hand */
+	s[4].anc[0] =
+	    (struct node_ancestor){.pid = 800, .loginuid = 1000, .sessionid = 3, .comm = "bash"};
+	s[4].n_ancestors = 1;
+	s[5].attach = true; /* typed into an attached stdin, not run by the kubelet */
+	feed_argv(&s[0], 0, probe);
+	feed_argv(&s[1], 1000, grpc);
+	feed_argv(&s[2], 2000, other_args);
+	feed_argv(&s[3], 3000, more_args);
+	feed_argv(&s[4], 4000, probe);
+	feed_argv(&s[5], 5000, probe);
+	pipeline__flush(p);
+	read_alerts();
+	/* the same command with other or more arguments, by hand, or attached: alerted */
+	cr_assert_eq(alert_lines__count(&al, "node-exec-without-audit"), 4);
+	a = alert_lines__nth(&al, "node-exec-without-audit", 0);
+	cr_assert_str_eq(alert_str(a, "process.args.1"), "/var/run/secrets/token");
+	a = alert_lines__nth(&al, "node-exec-without-audit", 1);
+	cr_assert_str_eq(alert_str(a, "process.args.2"), "/etc/shadow");
+	/* each rule has its own list: grpc is allowlisted for one only */
+	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 5);
+	/* counted, where /metrics shows it */
+	{
+		struct kh_metrics *m = metrics__new();
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		cr_assert(m && f);
+		cr_assert_eq(metrics__add_rules(m, pipeline__rules(p)), 0);
+		cr_assert_eq(metrics__render(m, f), 0);
+		fclose(f);
+		cr_assert_not_null(strstr(text, "\nkeyhole_exec_probes_allowed_total{rule=\""
+						"node-exec-without-audit\"} 2\n"),
+				   "%s", text);
+		cr_assert_not_null(strstr(text, "\nkeyhole_exec_probes_allowed_total{rule=\""
+						"node-container-exec\"} 1\n"));
+		free(text);
+		metrics__free(m);
+	}
+	pipeline__free(p);
+	p = NULL;
+	config__free(cfg);
+}
+
+Test(node_attribution, probe_allowlist_does_not_hide_a_request_or_a_proxy)
+{
+	static const char yaml[] = "rules:\n"
+				   "  node-exec-without-audit:\n"
+				   "    probe_commands: [\"cat /tmp/healthy\"]\n"
+				   "  node-container-exec:\n"
+				   "    probe_commands: [\"cat /tmp/healthy\"]\n";
+	static const char *const probe[] = {"cat", "/tmp/healthy", NULL};
+	struct kh_config *cfg = reconfigure(yaml);
+	struct node_session a = sess(70, "api-0", 1000, NULL), b = sess(71, "api-1", 1000, NULL);
+
+	feed_exec_request("id-1", "alice", 900);
+	feed_proxy("id-proxy", "exec/payments/api-1/api?command=cat", 950);
+	feed_argv(&a, 1000, probe);
+	feed_argv(&b, 1000, probe);
+	pipeline__flush(p);
+	read_alerts();
+	/* alice's exec is alerted with her name; the proxied one by the rule, naming eve */
+	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 1);
+	cr_assert_str_eq(alert_str(alert_lines__nth(&al, "node-container-exec", 0), "user.name"),
+			 "alice");
+	cr_assert_str_eq(alert_str(only("node-exec-without-audit"), "keyhole.exec_path.via"),
+			 "kubelet-proxy");
+	pipeline__free(p);
+	p = NULL;
+	config__free(cfg);
+}
+
+/* one session in api-0 after a nodes/proxy exec into it through node n1; its exec_path.via */
+static const char *via_after_proxy_on_n1(const char *yaml)
+{
+	struct kh_config *cfg = reconfigure(yaml);
+	struct node_session s = sess(80, "api-0", 1000, NULL);
+	static char via[32];
+
+	/* a fresh output for each configuration */
+	fflush(out);
+	cr_assert_eq(ftruncate(fileno(out), 0), 0);
+	rewind(out);
+	feed_proxy("id-proxy", "exec/payments/api-0/api?command=sh", 950);
+	feed_exec(&s, 1000, "id");
+	pipeline__flush(p);
+	read_alerts();
+	snprintf(via, sizeof(via), "%s",
+		 alert_str(only("node-exec-without-audit"), "keyhole.exec_path.via"));
+	pipeline__free(p);
+	p = NULL;
+	config__free(cfg);
+	return via;
+}
+
+Test(node_attribution, nodes_proxy_through_another_node_is_not_taken)
+{
+	cr_assert_str_eq(
+	    via_after_proxy_on_n1("rules:\n  node-exec-without-audit:\n    node_name: n2\n"),
+	    "node");
+	cr_assert_str_eq(
+	    via_after_proxy_on_n1("rules:\n  node-exec-without-audit:\n    node_name: n1\n"),
+	    "kubelet-proxy");
+	/* the cluster's node name when the rule names none */
+	cr_assert_str_eq(via_after_proxy_on_n1("cluster:\n  node_name: n2\n"), "node");
+}
+
+Test(node_attribution, attach_session_outside_a_pod_is_not_reported)
+{
+	struct node_session s = sess(90, "api-0", 1000, NULL);
+
+	s.attach = true;
+	s.who.pod_uid[0] = s.who.pod_namespace[0] = s.who.pod_name[0] = 0;
+	s.who.container_id[0] = 0;
+	feed_exec(&s, 1000, "bash");
+	pipeline__flush(p);
+	read_alerts();
+	cr_assert_eq(al.n, 0, "%zu alerts for a terminal read in an unshared pid namespace", al.n);
 }

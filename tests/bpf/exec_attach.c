@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kubectl attach and kubectl debug without --target on the node (issue 15), with real runc
+ * containers whose stdin is a pipe the test holds, as the container runtime holds a container's
+ * stdin for kubectl attach: attach starts no process, so the session opens when a process of the
+ * container reads input from that stdin.
+ *  (a) input written into the container's stdin, after a pods/attach request: a session of kind
+ *      attach, paired with the request, and the secret read it runs caught with the attacher
+ *      named;
+ *  (b) the same input with no request: node-exec-without-audit;
+ *  (c) a container process reading a pipe of its own (echo | cat in the init) and the init
+ *      waiting on its stdin with nothing written: no session, no alert;
+ *  (d) kubectl debug without --target: a second container with its own pid namespace (joining
+ *      only the pod's network and ipc), its ephemeral-container patch and the attach kubectl
+ *      debug -i makes: what is typed in it is an attach session attributed to the attach;
+ *  (e) with node.attach_watch off (exec_watch_opts.no_attach), input opens no session, and an
+ *      exec is still seen.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exec_watch_harness.h"
+
+#define TOKEN "/var/run/secrets/kubernetes.io/serviceaccount/token"
+#define ID_ALICE "5c0ffee0-1111-4a2b-9c3d-a11ce0000011"
+#define ID_PATCH "5c0ffee0-2222-4a2b-9c3d-a11ce0000022"
+
+/* the init reads a pipe of its own, then waits on the container's stdin for commands */
+#define INIT_SCRIPT "echo hi | cat >/dev/null; touch /shared/init-done; exec sh"
+
+static struct ew_harness h;
+
+static void setup(void)
+{
+	ew_harness__setup(&h, "exec_attach", INIT_SCRIPT, "init-done", true);
+}
+
+static void teardown(void)
+{
+	ew_harness__teardown(&h);
+}
+
+TestSuite(exec_attach, .init = setup, .fini = teardown, .timeout = 150);
+
+/* alice's @verb on pods/@sub of this pod, naming @container, stamped now */
+static void feed_request(const char *verb, const char *sub, const char *id, const char *container)
+{
+	char line[4096], ts[64];
+
+	ew_harness__now_ts(ts, sizeof(ts));
+	snprintf(
+	    line, sizeof(line),
+	    "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
+	    "\"auditID\":\"%s\",\"stage\":\"ResponseStarted\",\"requestURI\":"
+	    "\"/api/v1/namespaces/%s/pods/%s/%s?container=%s\\u0026stdin=true"
+	    "\\u0026stdout=true\",\"verb\":\"%s\",\"user\":{\"username\":"
+	    "\"alice@example.com\",\"groups\":[\"system:authenticated\"]},\"sourceIPs\":"
+	    "[\"198.51.100.7\"],\"userAgent\":\"kubectl/v1.34.1 (linux/amd64)\",\"objectRef\":"
+	    "{\"resource\":\"pods\",\"namespace\":\"%s\",\"name\":\"%s\",\"apiVersion\":\"v1\","
+	    "\"subresource\":\"%s\"},\"responseStatus\":{\"code\":101},"
+	    "\"requestReceivedTimestamp\":\"%s\",\"stageTimestamp\":\"%s\"}",
+	    id, h.pod.ns, h.pod.pod, sub, container, verb, h.pod.ns, h.pod.pod, sub, ts, ts);
+	ew_harness__feed(&h, line);
+}
+
+static json_object *only(const char *rule)
+{
+	cr_assert_eq(alert_lines__count(&h.al, rule), 1, "%zu %s alerts, want 1",
+		     alert_lines__count(&h.al, rule), rule);
+	return alert_lines__nth(&h.al, rule, 0);
+}
+
+/* type @cmd into the (debug) container's stdin, and wait for it to have run */
+static void type(bool debug, const char *cmd)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s; touch /shared/typed\n", cmd);
+	cr_assert_eq(runc_pod__attach_input(&h.pod, debug, line), 0);
+	cr_assert(runc_pod__wait_file(&h.pod, "typed", 10000), "the input was not run");
+}
+
+Test(exec_attach, a_input_on_stdin_is_an_attach_session_paired_with_the_attach)
+{
+	json_object *a;
+
+	feed_request("create", "attach", ID_ALICE, h.pod.container);
+	type(false, "cat " TOKEN " >/dev/null");
+	ew_harness__alerts_final(&h);
+	a = only("node-container-exec");
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_session.kind"), "attach");
+	cr_assert_str_eq(alert_str(a, "keyhole.attribution.method"), "unique-match");
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_request.subresource"), "attach");
+	cr_assert_str_eq(alert_str(a, "user.name"), "alice@example.com");
+	cr_assert_str_eq(alert_str(a, "kubernetes.audit.auditID"), ID_ALICE);
+	cr_assert_str_eq(alert_str(a, "container.name"), h.pod.container);
+	/* the session's first process is the container's init, which read the input */
+	cr_assert_eq(json_object_get_int(alert_get(a, "process.pid")), h.pod.init_pid);
+	a = only("node-secret-read-in-exec");
+	cr_assert_str_eq(alert_str(a, "file.path"), TOKEN);
+	cr_assert_str_eq(alert_str(a, "user.name"), "alice@example.com");
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_session.kind"), "attach");
+	cr_assert_eq(alert_lines__count(&h.al, "node-exec-without-audit"), 0);
+}
+
+Test(exec_attach, b_input_with_no_request_is_an_exec_without_audit)
+{
+	json_object *a;
+
+	type(false, "id >/dev/null");
+	ew_harness__alerts_final(&h);
+	a = only("node-exec-without-audit");
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_session.kind"), "attach");
+	cr_assert_str_eq(alert_str(a, "keyhole.attribution.method"), "none");
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_path.via"), "node");
+	cr_assert_null(alert_get(a, "user.name"));
+}
+
+Test(exec_attach, c_own_pipes_and_a_waiting_stdin_are_no_session)
+{
+	ew_harness__alerts_final(&h);
+	cr_assert_eq(h.al.n, 0, "%zu alerts with nothing typed", h.al.n);
+	/* an exec into the same container is still an exec, not an attach */
+	cr_assert_eq(runc_pod__exec(&h.pod, "echo hi | cat >/dev/null"), 0);
+	ew_harness__alerts_final(&h);
+	cr_assert_str_eq(alert_str(only("node-container-exec"), "keyhole.exec_session.kind"),
+			 "exec");
+}
+
+#define DEBUG_NAME "debugger-q8z4m"
+
+Test(exec_attach, d_debug_without_target_is_attributed_through_its_attach)
+{
+	json_object *a;
+
+	feed_request("patch", "ephemeralcontainers", ID_PATCH, "");
+	cr_assert_eq(runc_pod__start_debug_alone(&h.pod, DEBUG_NAME,
+						 "touch /shared/debug-done; exec sh"),
+		     0);
+	cr_assert(runc_pod__wait_file(&h.pod, "debug-done", 10000), "debug container did not run");
+	feed_request("create", "attach", ID_ALICE, DEBUG_NAME);
+	type(true, "cat " TOKEN " >/dev/null");
+	ew_harness__alerts_final(&h);
+	a = only("node-container-exec");
+	cr_assert_str_eq(alert_str(a, "container.id"), h.pod.debug_id);
+	cr_assert_str_eq(alert_str(a, "container.name"), DEBUG_NAME);
+	cr_assert_str_eq(alert_str(a, "orchestrator.resource.name"), h.pod.pod);
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_session.kind"), "attach");
+	cr_assert_str_eq(alert_str(a, "kubernetes.audit.auditID"), ID_ALICE);
+	cr_assert_str_eq(alert_str(a, "user.name"), "alice@example.com");
+	a = only("node-secret-read-in-exec");
+	cr_assert_str_eq(alert_str(a, "container.id"), h.pod.debug_id);
+	cr_assert_str_eq(alert_str(a, "user.name"), "alice@example.com");
+	cr_assert_eq(alert_lines__count(&h.al, "node-exec-without-audit"), 0);
+}
+
+static void setup_no_attach(void)
+{
+	struct exec_watch_opts o = {.no_attach = true};
+
+	ew_harness__setup_opts(&h, "exec_attach", INIT_SCRIPT, "init-done", true, &o);
+}
+
+/* a suite of its own: a test's .init would run after the suite's, not instead of it */
+TestSuite(exec_attach_off, .init = setup_no_attach, .fini = teardown, .timeout = 150);
+
+Test(exec_attach_off, e_attach_watch_off_sees_no_attach)
+{
+	type(false, "cat " TOKEN " >/dev/null");
+	ew_harness__alerts_final(&h);
+	cr_assert_eq(h.al.n, 0, "%zu alerts with the attach hooks left out", h.al.n);
+	cr_assert_eq(runc_pod__exec(&h.pod, "id >/dev/null"), 0);
+	ew_harness__alerts_final(&h);
+	cr_assert_str_eq(alert_str(only("node-container-exec"), "keyhole.exec_session.kind"),
+			 "exec");
+}
