@@ -64,8 +64,8 @@ const struct kh_config_key kh_config_top_keys[] = {
     KH_CFG_STRING_KEY("node.pods_log_dir", T, node.pods_log_dir, 1, 4000,
 		      "the kubelet's pod log directory, to name pods from cgroup UIDs"),
     KH_CFG_BOOL_KEY("node.attach_watch", T, node.attach_watch,
-		    "see kubectl attach sessions (input read from a container's stdin); off: "
-		    "reads pay no exec-watch program (docs/exec-attribution.md)"),
+		    "see kubectl attach sessions (input read from a container's stdin); on: every "
+		    "read(2) on the node passes two hooks (docs/exec-attribution.md)"),
     KH_CFG_STRING_KEY("metrics.listen", T, metrics.listen, 1, 255,
 		      "address:port of the Prometheus endpoint (null: none)"),
     KH_CFG_BOOL_KEY("correlate.enabled", T, correlate.enabled,
@@ -143,7 +143,7 @@ static const struct kh_config defaults = {
     .output = NULL,
     .capture = {NULL, "kube-apiserver", 1u << 20, true, true, "auto", 1ull << 30,
 		24ll * 3600 * 1000000000, 64ull << 20},
-    .node = {true, "/var/log/pods", true},
+    .node = {.exec_watch = true, .pods_log_dir = "/var/log/pods", .attach_watch = false},
     .metrics = {NULL},
     .cluster = {.name = "keyhole",
 		.role = "auto",
