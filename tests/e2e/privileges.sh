@@ -65,7 +65,7 @@ done
 # capture after the drop: rotation and a restart mid-stream
 cat "$S/tests/data/benign-controlplane.log" "$S/tests/data/attack.log" > "$T/input.log"
 "$T/kh-priv-apisrv" --audit-log-path "$T/log/audit.log" --input "$T/input.log" --threads 2 \
-	--ordered --rotate-bytes 65536 --restart-after 300 --exit-when-done > /dev/null
+	--ordered --rotate-bytes 65536 --restart-after 300 --start-delay-ms 500 --exit-when-done > /dev/null
 sleep 1
 kill -INT "$KPID"
 wait "$KPID" || fail "keyhole run exited with $?"

@@ -51,6 +51,8 @@ struct opts {
 	double rate;
 	int threads;
 	long long restart_after;
+	long long start_delay_ms; /* before the first line (not after a restart): a real apiserver
+				   * takes seconds to start, and the agent follows it meanwhile */
 	int restart_spawn;
 	int exit_when_done;
 	int ordered;	       /* threads write in input order (a ticket per line) */
@@ -371,7 +373,7 @@ static void usage(void)
 		"  [--rotate-bytes N] [--rate LINES_PER_S] [--threads N] [--restart-after N "
 		"[--restart-mode exec|spawn]]\n"
 		"  [--repeat N] [--syscall write|writev|pwrite] [--other-file PATH] [--ordered]\n"
-		"  [--split-bytes N]\n"
+		"  [--split-bytes N] [--start-delay-ms MS]\n"
 		"  [--exit-when-done]\n");
 	exit(2);
 }
@@ -414,6 +416,8 @@ static void parse(int argc, char **argv)
 			o.threads = atoi(v);
 		else if (!strcmp(a, "--restart-after"))
 			o.restart_after = atoll(v);
+		else if (!strcmp(a, "--start-delay-ms"))
+			o.start_delay_ms = atoll(v);
 		else if (!strcmp(a, "--restart-mode"))
 			o.restart_spawn = !strcmp(v, "spawn");
 		else if (!strcmp(a, "--repeat"))
@@ -456,6 +460,11 @@ int main(int argc, char **argv)
 		stop_at = o.skip + o.restart_after;
 	next_idx = o.skip;
 	turn = o.skip;
+	if (o.start_delay_ms > 0 && o.skip == 0) {
+		struct timespec d = {o.start_delay_ms / 1000, (o.start_delay_ms % 1000) * 1000000};
+
+		nanosleep(&d, NULL);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	th = calloc(o.threads, sizeof(*th));
 	for (int i = 0; i < o.threads; i++)
