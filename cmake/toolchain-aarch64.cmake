@@ -30,3 +30,7 @@ set(CMAKE_FIND_ROOT_PATH "${KH_ARM64_SYSROOT}")
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
+
+# Debian keeps architecture-specific headers (openssl/opensslconf.h among them) in the multiarch
+# directory, which the cross compiler does not search for a sysroot it was not built with.
+set(CMAKE_C_FLAGS_INIT "-isystem ${KH_ARM64_SYSROOT}/usr/include/aarch64-linux-gnu")
