@@ -26,30 +26,15 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-pass=0
-failed=0
-ok() { pass=$((pass + 1)); }
-bad() {
-	echo "FAIL: $*"
-	failed=$((failed + 1))
-}
+. "$S/tests/lib/e2e_cluster.sh"
 die() {
 	echo "FAIL: $*"
 	for f in "$T"/*.err; do [ -f "$f" ] && sed "s|^|  $(basename "$f"): |" "$f" | tail -30; done
 	exit 1
 }
 
-if [ "$(id -u)" != 0 ] || ! "$KH" probe > "$T/probe.txt" 2>&1; then
-	why=$(grep -E 'NOT work|not root' "$T/probe.txt" || echo "not root")
-	[ "${KEYHOLE_REQUIRE_BPF:-0}" = 1 ] && die "BPF unavailable and KEYHOLE_REQUIRE_BPF=1: $why"
-	echo "*** SKIPPING cluster durability e2e: $why ***"
-	exit 0
-fi
-command -v redis-server > /dev/null || die "redis-server is not installed (scripts/install-deps)"
+need_bpf_and_redis "cluster durability e2e"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 PORT=$(free_port)
 RCLI=(redis-cli -h 127.0.0.1 -p "$PORT" --user admin --pass adminpw --no-auth-warning)
 CNAME=kh$$a

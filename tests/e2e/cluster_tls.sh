@@ -29,13 +29,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-pass=0
-failed=0
-ok() { pass=$((pass + 1)); }
-bad() {
-	echo "FAIL: $*"
-	failed=$((failed + 1))
-}
+. "$S/tests/lib/e2e_cluster.sh"
 die() {
 	echo "FAIL: $*"
 	for f in "$T"/*.err "$T"/redis*.log; do
@@ -44,13 +38,7 @@ die() {
 	exit 1
 }
 
-if [ "$(id -u)" != 0 ] || ! "$KH" probe > "$T/probe.txt" 2>&1; then
-	why=$(grep -E 'NOT work|not root' "$T/probe.txt" || echo "not root")
-	[ "${KEYHOLE_REQUIRE_BPF:-0}" = 1 ] && die "BPF unavailable and KEYHOLE_REQUIRE_BPF=1: $why"
-	echo "*** SKIPPING cluster TLS e2e: $why ***"
-	exit 0
-fi
-command -v redis-server > /dev/null || die "redis-server is not installed (scripts/install-deps)"
+need_bpf_and_redis "cluster TLS e2e"
 command -v openssl > /dev/null || die "openssl is not installed (scripts/install-deps)"
 
 # ---- certificates ------------------------------------------------------------------------------
@@ -76,9 +64,6 @@ for f in ca.crt wrongca.crt server.crt client.crt; do
 done
 
 # ---- redis: a TLS port only (port 0), client certificates required, the shipped ACL ------------
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 PORT=$(free_port)
 PLAIN_PORT=$(free_port)
 echo "kh-tls-$$-$RANDOM" > "$T/pw"

@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared by the cluster end-to-end scripts (cluster.sh, cluster_durable.sh, cluster_tls.sh),
+# sourced after they set KH and T and define die: the pass/fail tally, the BPF gate (a skip
+# becomes a failure under KEYHOLE_REQUIRE_BPF=1) and a free loopback port.
+pass=0
+failed=0
+ok() { pass=$((pass + 1)); }
+bad() {
+	echo "FAIL: $*"
+	failed=$((failed + 1))
+}
+
+need_bpf_and_redis() { # need_bpf_and_redis WHAT: exits 0 (skip) or through die
+	local why
+	if [ "$(id -u)" != 0 ] || ! "$KH" probe > "$T/probe.txt" 2>&1; then
+		why=$(grep -E 'NOT work|not root' "$T/probe.txt" || echo "not root")
+		[ "${KEYHOLE_REQUIRE_BPF:-0}" = 1 ] && die "BPF unavailable and KEYHOLE_REQUIRE_BPF=1: $why"
+		echo "*** SKIPPING $1: $why ***"
+		exit 0
+	fi
+	command -v redis-server > /dev/null || die "redis-server is not installed (scripts/install-deps)"
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
