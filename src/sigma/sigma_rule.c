@@ -21,6 +21,32 @@
 
 #include "sigma/sigma_impl.h"
 
+/* control bytes of a quoted value (a folded YAML scalar holds newlines) as \n, \t or \xNN, so an
+ * error stays one file:line:column line; cut where the escaped text no longer fits */
+static void escape_controls(char *msg, size_t cap)
+{
+	char raw[sizeof(((struct sg_err *)0)->msg)];
+	size_t o = 0;
+
+	snprintf(raw, sizeof(raw), "%s", msg);
+	for (const unsigned char *p = (const unsigned char *)raw; *p && o + 1 < cap; p++) {
+		char esc[5];
+		int n = 1;
+
+		if (*p == '\n' || *p == '\t')
+			n = snprintf(esc, sizeof(esc), "\\%c", *p == '\n' ? 'n' : 't');
+		else if (*p < 0x20 || *p == 0x7f)
+			n = snprintf(esc, sizeof(esc), "\\x%02x", *p);
+		else
+			esc[0] = (char)*p;
+		if (o + (size_t)n >= cap)
+			break;
+		memcpy(msg + o, esc, (size_t)n);
+		o += (size_t)n;
+	}
+	msg[o] = '\0';
+}
+
 int sg_fail(struct sg_err *e, unsigned line, unsigned column, const char *fmt, ...)
 {
 	va_list ap;
@@ -30,6 +56,7 @@ int sg_fail(struct sg_err *e, unsigned line, unsigned column, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	escape_controls(e->msg, sizeof(e->msg));
 	return -1;
 }
 

@@ -132,6 +132,19 @@ Test(sigma_conditions, errors_name_line_and_column)
 		     "rule.yml:10:", "correlation rule");
 }
 
+/* a folded plain scalar keeps a newline; quoted into the error it is escaped, so the error is
+ * still one file:line:column line (found by the fuzzer) */
+Test(sigma_conditions, an_error_quoting_a_newline_stays_one_line)
+{
+	char *e = error_of("  sel:\n    sourceIPs|cidr: 10.0.0.0/8k :w\n\n      x\n"
+			   "  condition: sel\n");
+
+	cr_assert(e);
+	cr_expect(strstr(e, "bad prefix length in '10.0.0.0/8k :w\\nx'"), "%s", e);
+	cr_expect_eq(strchr(e, '\n'), e + strlen(e) - 1, "one line: %s", e);
+	free(e);
+}
+
 Test(sigma_conditions, bad_rule_skipped_others_load)
 {
 	const char *yaml =
