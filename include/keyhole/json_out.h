@@ -58,4 +58,22 @@ void json_out__kv_str(struct json_out *j, const char *key, const char *s);
 void json_out__kv_kstr(struct json_out *j, const char *key, struct kstr s);
 void json_out__kv_int(struct json_out *j, const char *key, long long v);
 
+/*
+ * Keys fixed in the source: @key must be a string literal that needs no escaping (printable
+ * ASCII, no quote or backslash; anything else does not compile or is written wrong). The
+ * compiler writes its quotes and colon, so a key is one copy: an alert has about sixty, and
+ * escaping each at run time was a third of writing it.
+ */
+#define JSON_OUT_LIT_(key) ("\"" key "\":"), (sizeof("\"" key "\":") - 1)
+#define json_out__key_lit(j, key) json_out__key_quoted((j), JSON_OUT_LIT_(key))
+#define json_out__kv_str_lit(j, key, s) json_out__kv_str_quoted((j), JSON_OUT_LIT_(key), (s))
+#define json_out__kv_kstr_lit(j, key, s) json_out__kv_kstr_quoted((j), JSON_OUT_LIT_(key), (s))
+#define json_out__kv_int_lit(j, key, v) json_out__kv_int_quoted((j), JSON_OUT_LIT_(key), (v))
+
+/* what the _lit macros call: @quoted is the key already quoted, colon included, @n bytes */
+void json_out__key_quoted(struct json_out *j, const char *quoted, size_t n);
+void json_out__kv_str_quoted(struct json_out *j, const char *quoted, size_t n, const char *s);
+void json_out__kv_kstr_quoted(struct json_out *j, const char *quoted, size_t n, struct kstr s);
+void json_out__kv_int_quoted(struct json_out *j, const char *quoted, size_t n, long long v);
+
 #endif /* KEYHOLE_JSON_OUT_H */

@@ -35,7 +35,8 @@ void json_out__free(struct json_out *j)
 	json_out__init(j);
 }
 
-static bool reserve(struct json_out *j, size_t more)
+/* make room for @more bytes and the NUL after them: the slow path of reserve() */
+static bool grow(struct json_out *j, size_t more)
 {
 	size_t want, cap;
 	char *nb;
@@ -58,7 +59,15 @@ static bool reserve(struct json_out *j, size_t more)
 	return true;
 }
 
-static void put(struct json_out *j, const char *s, size_t n)
+/* inline, as every write asks and the answer is nearly always yes */
+static inline bool reserve(struct json_out *j, size_t more)
+{
+	if (!j->oom && more < j->cap - j->len) /* len < cap always: the NUL is in the buffer */
+		return true;
+	return grow(j, more);
+}
+
+static inline void put(struct json_out *j, const char *s, size_t n)
 {
 	if (!reserve(j, n))
 		return;
@@ -67,9 +76,12 @@ static void put(struct json_out *j, const char *s, size_t n)
 	j->buf[j->len] = '\0';
 }
 
-static void putc_(struct json_out *j, char c)
+static inline void putc_(struct json_out *j, char c)
 {
-	put(j, &c, 1);
+	if (!reserve(j, 1))
+		return;
+	j->buf[j->len++] = c;
+	j->buf[j->len] = '\0';
 }
 
 /* a value or key starts: write the separator its level needs */
@@ -241,6 +253,14 @@ static void after_value(struct json_out *j)
 		j->need_comma[j->depth] = true;
 }
 
+void json_out__key_quoted(struct json_out *j, const char *quoted, size_t n)
+{
+	sep(j);
+	put(j, quoted, n);
+	if (j->depth < JSON_MAX_DEPTH)
+		j->need_comma[j->depth] = false;
+}
+
 void json_out__strn(struct json_out *j, const char *s, size_t n)
 {
 	sep(j);
@@ -306,13 +326,19 @@ int json_out__write_str(FILE *f, const char *s)
 	return r;
 }
 
+/* @v in decimal, as printf's %lld writes it, without printf's cost (three per alert) */
 void json_out__int(struct json_out *j, long long v)
 {
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%lld", v);
+	char b[24], *o = b + sizeof(b);
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
 
+	do
+		*--o = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--o = '-';
 	sep(j);
-	put(j, b, (size_t)n);
+	put(j, o, (size_t)(b + sizeof(b) - o));
 	after_value(j);
 }
 
@@ -365,5 +391,25 @@ void json_out__kv_kstr(struct json_out *j, const char *key, struct kstr s)
 void json_out__kv_int(struct json_out *j, const char *key, long long v)
 {
 	json_out__key(j, key);
+	json_out__int(j, v);
+}
+
+void json_out__kv_str_quoted(struct json_out *j, const char *quoted, size_t n, const char *s)
+{
+	json_out__key_quoted(j, quoted, n);
+	json_out__str(j, s);
+}
+
+void json_out__kv_kstr_quoted(struct json_out *j, const char *quoted, size_t n, struct kstr s)
+{
+	if (!kstr_present(s))
+		return;
+	json_out__key_quoted(j, quoted, n);
+	json_out__kstr(j, s);
+}
+
+void json_out__kv_int_quoted(struct json_out *j, const char *quoted, size_t n, long long v)
+{
+	json_out__key_quoted(j, quoted, n);
 	json_out__int(j, v);
 }

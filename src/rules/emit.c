@@ -381,20 +381,20 @@ static void put_threat(struct json_out *j, const struct kh_rule_info *r)
 			plen[np++] = len;
 		}
 	}
-	json_out__key(j, "threat");
+	json_out__key_lit(j, "threat");
 	json_out__obj_begin(j);
-	json_out__kv_str(j, "framework", "MITRE ATT&CK");
-	json_out__key(j, "technique");
+	json_out__kv_str_lit(j, "framework", "MITRE ATT&CK");
+	json_out__key_lit(j, "technique");
 	json_out__obj_begin(j);
-	json_out__key(j, "id");
+	json_out__key_lit(j, "id");
 	json_out__arr_begin(j);
 	for (size_t k = 0; k < np; k++)
 		json_out__strn(j, parents[k], plen[k]);
 	json_out__arr_end(j);
 	if (nsub) {
-		json_out__key(j, "subtechnique");
+		json_out__key_lit(j, "subtechnique");
 		json_out__obj_begin(j);
-		json_out__key(j, "id");
+		json_out__key_lit(j, "id");
 		json_out__arr_begin(j);
 		for (size_t t = 0; t < KH_MAX_TECHNIQUES && r->techniques[t]; t++)
 			if (strchr(r->techniques[t], '.'))
@@ -404,9 +404,9 @@ static void put_threat(struct json_out *j, const struct kh_rule_info *r)
 	}
 	json_out__obj_end(j);
 	if (r->tactics[0]) { /* ECS threat.tactic.id, for rules mapped to a tactic only */
-		json_out__key(j, "tactic");
+		json_out__key_lit(j, "tactic");
 		json_out__obj_begin(j);
-		json_out__key(j, "id");
+		json_out__key_lit(j, "id");
 		json_out__arr_begin(j);
 		for (size_t t = 0; t < KH_MAX_TECHNIQUES && r->tactics[t]; t++)
 			json_out__str(j, r->tactics[t]);
@@ -418,17 +418,17 @@ static void put_threat(struct json_out *j, const struct kh_rule_info *r)
 
 static void put_rule(struct json_out *j, const struct kh_rule_info *r)
 {
-	json_out__key(j, "rule");
+	json_out__key_lit(j, "rule");
 	json_out__obj_begin(j);
-	json_out__kv_str(j, "id", r->id);
-	json_out__kv_str(j, "uuid", r->uuid);
-	json_out__kv_str(j, "name", r->name);
-	json_out__kv_str(j, "severity", r->severity);
-	json_out__kv_int(j, "risk_score", r->risk_score);
+	json_out__kv_str_lit(j, "id", r->id);
+	json_out__kv_str_lit(j, "uuid", r->uuid);
+	json_out__kv_str_lit(j, "name", r->name);
+	json_out__kv_str_lit(j, "severity", r->severity);
+	json_out__kv_int_lit(j, "risk_score", r->risk_score);
 	if (r->ruleset)
-		json_out__kv_str(j, "ruleset", r->ruleset);
+		json_out__kv_str_lit(j, "ruleset", r->ruleset);
 	if (r->reference)
-		json_out__kv_str(j, "reference", r->reference);
+		json_out__kv_str_lit(j, "reference", r->reference);
 	json_out__obj_end(j);
 	put_threat(j, r);
 }
@@ -438,14 +438,14 @@ static void put_head(struct json_out *j, const struct kh_rule_info *r, int64_t t
 		     struct kstr action)
 {
 	if (t) {
-		json_out__key(j, "@timestamp");
+		json_out__key_lit(j, "@timestamp");
 		json_out__time_ns(j, t);
 	}
-	json_out__key(j, "event");
+	json_out__key_lit(j, "event");
 	json_out__obj_begin(j);
-	json_out__kv_str(j, "kind", "alert");
-	json_out__kv_kstr(j, "action", action);
-	json_out__kv_int(j, "severity", r->risk_score);
+	json_out__kv_str_lit(j, "kind", "alert");
+	json_out__kv_kstr_lit(j, "action", action);
+	json_out__kv_int_lit(j, "severity", r->risk_score);
 	json_out__obj_end(j);
 
 	put_rule(j, r);
@@ -457,28 +457,28 @@ static void put_who(struct json_out *j, const struct audit_event *ev)
 	struct kstr ip = match__source_ip(ev);
 
 	if (kstr_present(ev->user.username) || kstr_present(ev->impersonated_user.username)) {
-		json_out__key(j, "user");
+		json_out__key_lit(j, "user");
 		json_out__obj_begin(j);
-		json_out__kv_kstr(j, "name", ev->user.username);
+		json_out__kv_kstr_lit(j, "name", ev->user.username);
 		/* ECS user.effective: the identity the request acted as (impersonation) */
 		if (kstr_present(ev->impersonated_user.username)) {
-			json_out__key(j, "effective");
+			json_out__key_lit(j, "effective");
 			json_out__obj_begin(j);
-			json_out__kv_kstr(j, "name", ev->impersonated_user.username);
+			json_out__kv_kstr_lit(j, "name", ev->impersonated_user.username);
 			json_out__obj_end(j);
 		}
 		json_out__obj_end(j);
 	}
 	if (kstr_nonempty(ip)) {
-		json_out__key(j, "source");
+		json_out__key_lit(j, "source");
 		json_out__obj_begin(j);
-		json_out__kv_kstr(j, "ip", ip);
+		json_out__kv_kstr_lit(j, "ip", ip);
 		json_out__obj_end(j);
 	}
 	if (kstr_present(ev->user_agent)) {
-		json_out__key(j, "user_agent");
+		json_out__key_lit(j, "user_agent");
 		json_out__obj_begin(j);
-		json_out__kv_kstr(j, "original", ev->user_agent);
+		json_out__kv_kstr_lit(j, "original", ev->user_agent);
 		json_out__obj_end(j);
 	}
 }
@@ -497,8 +497,8 @@ static void put_user(struct json_out *j, const char *key, const struct kh_user *
 		return;
 	json_out__key(j, key);
 	json_out__obj_begin(j);
-	json_out__kv_kstr(j, "username", u->username);
-	json_out__kv_kstr(j, "uid", u->uid);
+	json_out__kv_kstr_lit(j, "username", u->username);
+	json_out__kv_kstr_lit(j, "uid", u->uid);
 	put_strlist(j, "groups", &u->groups);
 	emit_extra__write(j, u->extra, cut_total);
 	json_out__obj_end(j);
@@ -510,55 +510,56 @@ static void put_object_ref(struct json_out *j, const struct audit_event *ev)
 
 	if (!ev->object_ref_present)
 		return;
-	json_out__key(j, "objectRef");
+	json_out__key_lit(j, "objectRef");
 	json_out__obj_begin(j);
-	json_out__kv_kstr(j, "resource", o->resource);
-	json_out__kv_kstr(j, "subresource", o->subresource);
-	json_out__kv_kstr(j, "namespace", o->namespace_);
-	json_out__kv_kstr(j, "name", o->name);
-	json_out__kv_kstr(j, "apiGroup", o->api_group);
-	json_out__kv_kstr(j, "apiVersion", o->api_version);
+	json_out__kv_kstr_lit(j, "resource", o->resource);
+	json_out__kv_kstr_lit(j, "subresource", o->subresource);
+	json_out__kv_kstr_lit(j, "namespace", o->namespace_);
+	json_out__kv_kstr_lit(j, "name", o->name);
+	json_out__kv_kstr_lit(j, "apiGroup", o->api_group);
+	json_out__kv_kstr_lit(j, "apiVersion", o->api_version);
 	json_out__obj_end(j);
 }
 
 /* kubernetes.audit.*, named as Elastic's Kubernetes integration names them; no bodies */
 static void put_audit(struct json_out *j, const struct audit_event *ev, uint64_t *cut_total)
 {
-	json_out__key(j, "kubernetes");
+	json_out__key_lit(j, "kubernetes");
 	json_out__obj_begin(j);
-	json_out__key(j, "audit");
+	json_out__key_lit(j, "audit");
 	json_out__obj_begin(j);
-	json_out__kv_kstr(j, "level", ev->level);
-	json_out__kv_kstr(j, "auditID", ev->audit_id);
-	json_out__kv_kstr(j, "stage", ev->stage);
-	json_out__kv_kstr(j, "requestURI", ev->request_uri);
-	json_out__kv_kstr(j, "verb", ev->verb);
+	json_out__kv_kstr_lit(j, "level", ev->level);
+	json_out__kv_kstr_lit(j, "auditID", ev->audit_id);
+	json_out__kv_kstr_lit(j, "stage", ev->stage);
+	json_out__kv_kstr_lit(j, "requestURI", ev->request_uri);
+	json_out__kv_kstr_lit(j, "verb", ev->verb);
 	put_user(j, "user", &ev->user, cut_total);
 	put_user(j, "impersonatedUser", &ev->impersonated_user, cut_total);
 	if (ev->source_ips.n) {
-		json_out__key(j, "sourceIPs");
+		json_out__key_lit(j, "sourceIPs");
 		json_out__arr_begin(j);
 		for (uint32_t i = 0; i < ev->source_ips.n; i++)
 			json_out__kstr(j, ev->source_ips.v[i]);
 		json_out__arr_end(j);
 	}
-	json_out__kv_kstr(j, "userAgent", ev->user_agent);
+	json_out__kv_kstr_lit(j, "userAgent", ev->user_agent);
 	put_object_ref(j, ev);
 	if (ev->response_code >= 0) {
-		json_out__key(j, "responseStatus");
+		json_out__key_lit(j, "responseStatus");
 		json_out__obj_begin(j);
-		json_out__kv_int(j, "code", ev->response_code);
+		json_out__kv_int_lit(j, "code", ev->response_code);
 		json_out__obj_end(j);
 	}
-	json_out__kv_kstr(j, "requestReceivedTimestamp", ev->request_received_timestamp);
-	json_out__kv_kstr(j, "stageTimestamp", ev->stage_timestamp);
-	json_out__kv_kstr(j, "timestamp", ev->legacy_timestamp); /* audit.k8s.io v1alpha1, v1beta1
-								  */
+	json_out__kv_kstr_lit(j, "requestReceivedTimestamp", ev->request_received_timestamp);
+	json_out__kv_kstr_lit(j, "stageTimestamp", ev->stage_timestamp);
+	json_out__kv_kstr_lit(j, "timestamp", ev->legacy_timestamp); /* audit.k8s.io v1alpha1,
+								      * v1beta1
+								      */
 	if (kstr_present(ev->decision) || kstr_present(ev->reason)) {
-		json_out__key(j, "annotations");
+		json_out__key_lit(j, "annotations");
 		json_out__obj_begin(j);
-		json_out__kv_kstr(j, "authorization_k8s_io/decision", ev->decision);
-		json_out__kv_kstr(j, "authorization_k8s_io/reason", ev->reason);
+		json_out__kv_kstr_lit(j, "authorization_k8s_io/decision", ev->decision);
+		json_out__kv_kstr_lit(j, "authorization_k8s_io/reason", ev->reason);
 		json_out__obj_end(j);
 	}
 	json_out__obj_end(j);
@@ -665,9 +666,9 @@ void emit__alert_end(struct kh_emit *e, const struct kstr *extra_ids, size_t n_e
 
 	if (e->building == B_NONE)
 		return;
-	json_out__key(j, "evidence");
+	json_out__key_lit(j, "evidence");
 	json_out__obj_begin(j);
-	json_out__key(j, "audit_ids");
+	json_out__key_lit(j, "audit_ids");
 	json_out__arr_begin(j);
 	if (e->building_ev) /* a node alert without a matching request has none of its own */
 		json_out__kstr(j, e->building_ev->audit_id);
@@ -700,14 +701,14 @@ struct json_out *emit__incident_begin(struct kh_emit *e, const struct kh_rule_in
 	json_out__reset(&e->j);
 	json_out__obj_begin(&e->j);
 	if (t_ns) {
-		json_out__key(&e->j, "@timestamp");
+		json_out__key_lit(&e->j, "@timestamp");
 		json_out__time_ns(&e->j, t_ns);
 	}
-	json_out__key(&e->j, "event");
+	json_out__key_lit(&e->j, "event");
 	json_out__obj_begin(&e->j);
-	json_out__kv_str(&e->j, "kind", "alert");
-	json_out__kv_str(&e->j, "action", action);
-	json_out__kv_int(&e->j, "severity", rule->risk_score);
+	json_out__kv_str_lit(&e->j, "kind", "alert");
+	json_out__kv_str_lit(&e->j, "action", action);
+	json_out__kv_int_lit(&e->j, "severity", rule->risk_score);
 	json_out__obj_end(&e->j);
 	put_rule(&e->j, rule);
 	return &e->j;
@@ -719,9 +720,9 @@ void emit__incident_end(struct kh_emit *e, const char *const *ids, size_t n_ids)
 
 	if (e->building != B_INCIDENT)
 		return;
-	json_out__key(j, "evidence");
+	json_out__key_lit(j, "evidence");
 	json_out__obj_begin(j);
-	json_out__key(j, "audit_ids");
+	json_out__key_lit(j, "audit_ids");
 	json_out__arr_begin(j);
 	for (size_t i = 0; i < n_ids; i++)
 		json_out__str(j, ids[i]);

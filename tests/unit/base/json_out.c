@@ -2,6 +2,7 @@
 /* Tests for src/base/json_out.c: output stays valid JSON and UTF-8 for any input bytes. */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,5 +146,59 @@ Test(json_out, raw_value_after_a_key)
 	json_out__kv_int(&j, "n", 1);
 	json_out__obj_end(&j);
 	cr_expect_str_eq(j.buf, "{\"extra\":{\"a\":[\"b\"]},\"n\":1}");
+	json_out__free(&j);
+}
+
+Test(json_out, literal_keys_write_what_runtime_keys_write)
+{
+	struct json_out a, b;
+
+	json_out__init(&a);
+	json_out__init(&b);
+	json_out__obj_begin(&a);
+	json_out__key(&a, "event");
+	json_out__obj_begin(&a);
+	json_out__kv_str(&a, "kind", "alert");
+	json_out__kv_kstr(&a, "absent", (struct kstr){0});
+	json_out__kv_kstr(&a, "action", kstr_lit("get", 3));
+	json_out__kv_int(&a, "severity", 47);
+	json_out__obj_end(&a);
+	json_out__kv_str(&a, "authorization_k8s_io/decision", "allow");
+	json_out__obj_end(&a);
+
+	json_out__obj_begin(&b);
+	json_out__key_lit(&b, "event");
+	json_out__obj_begin(&b);
+	json_out__kv_str_lit(&b, "kind", "alert");
+	json_out__kv_kstr_lit(&b, "absent", (struct kstr){0});
+	json_out__kv_kstr_lit(&b, "action", kstr_lit("get", 3));
+	json_out__kv_int_lit(&b, "severity", 47);
+	json_out__obj_end(&b);
+	json_out__kv_str_lit(&b, "authorization_k8s_io/decision", "allow");
+	json_out__obj_end(&b);
+
+	cr_assert_str_eq(b.buf, a.buf);
+	cr_assert_str_eq(a.buf,
+			 "{\"event\":{\"kind\":\"alert\",\"action\":\"get\",\"severity\":47},"
+			 "\"authorization_k8s_io/decision\":\"allow\"}");
+	json_out__free(&a);
+	json_out__free(&b);
+}
+
+Test(json_out, integers_are_printfs_decimal)
+{
+	const long long v[] = {
+	    0,	 1,	    -1,		9,	   10,	      -10,	     99,
+	    100, 123456789, -987654321, LLONG_MAX, LLONG_MIN, LLONG_MIN + 1, 1000000007};
+	char want[32];
+	struct json_out j;
+
+	json_out__init(&j);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_out__reset(&j);
+		json_out__int(&j, v[i]);
+		snprintf(want, sizeof(want), "%lld", v[i]);
+		cr_assert_str_eq(j.buf, want);
+	}
 	json_out__free(&j);
 }
