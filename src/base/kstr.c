@@ -112,7 +112,7 @@ static bool kstr_match(struct kstr s, const char *lit, enum kstr_op op)
 	return r;
 }
 
-bool kstr__eq(struct kstr s, const char *lit)
+bool kstr__eq_decoded(struct kstr s, const char *lit)
 {
 	return kstr_match(s, lit, OP_EQ);
 }
