@@ -207,6 +207,15 @@ static void put_escaped(struct json_out *j, const char *s, size_t n)
 			memcpy(o, p + i, 8);
 		if (i >= n)
 			break;
+		/*
+		 * a plain tail of fewer than eight bytes: the last eight bytes of the input, plain,
+		 * include the ones already written and written as they are, so write all eight over
+		 */
+		if (n - i < 8 && n >= 8 && plain8(p + n - 8)) {
+			memcpy(o - (i - (n - 8)), p + n - 8, 8);
+			o += n - i;
+			break;
+		}
 		c = p[i];
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			*o++ = (char)c;
