@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "keyhole/json_out.h"
 
@@ -103,6 +104,40 @@ Test(json_out, time_is_rfc3339_utc)
 	json_out__init(&j);
 	json_out__time_ns(&j, 1795460806123456789LL);
 	cr_assert_str_eq(j.buf, "\"2026-11-23T19:06:46.123456Z\"");
+	json_out__free(&j);
+}
+
+/* the date arithmetic agrees with gmtime_r and strftime, leap days and century years included */
+Test(json_out, time_agrees_with_strftime)
+{
+	/* nanoseconds in an int64_t reach 1677-09-21 to 2262-04-11 */
+	const int64_t fixed[] = {0,	     951782400, /* 2000-02-29 */
+				 4107542399,		/* 2100-02-28T23:59:59 */
+				 9223372035, -1,	-86400 * 366, -9223372035};
+	struct json_out j;
+	uint64_t seed = 7;
+
+	json_out__init(&j);
+	for (int i = 0; i < 200000; i++) {
+		int64_t secs, ns;
+		time_t t;
+		struct tm tm;
+		char want[96], date[64];
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		secs = i < (int)(sizeof(fixed) / sizeof(fixed[0]))
+			   ? fixed[i]
+			   : (int64_t)(seed >> 28) % 9223372036LL;
+		ns = secs * 1000000000 + (int64_t)(seed % 1000000000);
+		t = (time_t)secs;
+		gmtime_r(&t, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want, sizeof(want), "\"%s.%06ldZ\"", date,
+			 (long)(seed % 1000000000 / 1000));
+		json_out__reset(&j);
+		json_out__time_ns(&j, ns);
+		cr_assert_str_eq(j.buf, want, "at %lld s", (long long)secs);
+	}
 	json_out__free(&j);
 }
 
