@@ -101,7 +101,9 @@ const struct kh_config_key kh_config_top_keys[] = {
     KH_CFG_STRING_KEY("cluster.name", T, cluster.name, 1, 200,
 		      "cluster name, the prefix of every Redis key"),
     KH_CFG_STRING_KEY("cluster.node_name", T, cluster.node_name, 1, 200,
-		      "this instance's name (null: the host name); --node-name wins"),
+		      "this node's name, in cluster mode and for node-exec-without-audit's "
+		      "nodes/proxy check (null: the host name in cluster mode, no check); "
+		      "--node-name wins"),
     KH_CFG_STRING_KEY("cluster.role", T, cluster.role, 1, 20,
 		      "auto (control-plane when an apiserver is found), control-plane or node"),
     KH_CFG_UINT_KEY("cluster.partitions", T, cluster.partitions, 1, 1024,
