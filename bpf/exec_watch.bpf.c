@@ -15,9 +15,9 @@
  *                                        the new environment (bounded scan)
  *   exec of a SESSION process         -> record
  *   open of secret material (SESSION) -> record (path as given, result, device)
- *   read of fd 0 returning data, by an untagged process whose stdin is its container init's
- *   pipe or terminal (kubectl attach) -> new session: tags[tgid] = SESSION, record (attach)
- *   last thread of a tagged process   -> tag removed; the session leader's exit is recorded
+ *   read, readv or preadv2 of fd 0 returning data, by an untagged process whose stdin is its
+ *   container init's pipe or terminal (kubectl attach) -> new session: tags[tgid] = SESSION, record
+ * (attach) last thread of a tagged process   -> tag removed; the session leader's exit is recorded
  *
  * While no process on the node is tagged (almost always), every hook but setns returns after
  * loading one global; while some are, an untagged process pays one hash lookup per exec, fork,
@@ -779,8 +779,9 @@ int exec_watch_open_exit(struct trace_event_raw_sys_exit *ctx)
  * it. The first read that returns data from that stdin, by a process of the container that is
  * in no session, opens an attach session on the reader (KH_NODE_F_ATTACH): it is tagged like an
  * exec session's first process, so what it then runs and opens is recorded. Only reads of fd 0
- * are looked at: the enter hook returns after one compare for any other read, the exit hook after
- * loading one global while no container process waits in such a read.
+ * (read, readv, preadv2: see below) are looked at: the enter hook returns after one compare for any
+ * other read, the exit hook after loading one global while no container process waits in such a
+ * read.
  */
 #define S_IFMT 0170000
 #define S_IFIFO 0010000
@@ -839,13 +840,13 @@ static __always_inline bool reads_container_stdin(struct task_struct *t)
 	return stdin_kind(mine);
 }
 
-SEC("tp/syscalls/sys_enter_read")
-int exec_watch_read_enter(struct trace_event_raw_sys_enter *ctx)
+/* a read of @fd begins: remember it when it may be attach input (fd 0, the container's stdin) */
+static __always_inline int stdin_read_enter(__u64 fd)
 {
 	__u64 pid_tgid;
 	__u32 tid, tgid, one = 1;
 
-	if (ctx->args[0] != 0)
+	if (fd != 0)
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	tid = (__u32)pid_tgid;
@@ -893,8 +894,8 @@ static __always_inline void attach_start(struct task_struct *t, __u32 tgid)
 	bpf_ringbuf_submit(r, 0);
 }
 
-SEC("tp/syscalls/sys_exit_read")
-int exec_watch_read_exit(struct trace_event_raw_sys_exit *ctx)
+/* the read ends: one that returned data from the container's stdin opens an attach session */
+static __always_inline int stdin_read_exit(long ret)
 {
 	__u64 pid_tgid;
 	__u32 tid;
@@ -906,7 +907,53 @@ int exec_watch_read_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!bpf_map_lookup_elem(&stdin_inflight, &tid))
 		return 0;
 	drop_stdin_inflight(tid);
-	if (ctx->ret > 0)
+	if (ret > 0)
 		attach_start((struct task_struct *)bpf_get_current_task(), pid_tgid >> 32);
 	return 0;
+}
+
+/*
+ * The calls that read a pipe or a terminal at its current position: read(2), readv(2), and
+ * preadv2(2) with offset -1 (the current position, as readv; with an offset it fails on a pipe
+ * or terminal with ESPIPE, so returns no data and opens nothing).
+ * pread64(2) and preadv(2) always take an offset: on the container's stdin (a pipe or a
+ * terminal, both opened without FMODE_PREAD) they fail with ESPIPE, so they are not hooked and
+ * pread-heavy programs (databases) pay nothing. io_uring reads are done by the kernel
+ * (io_uring_enter, or its SQPOLL thread), past these tracepoints: not seen
+ * (docs/exec-attribution.md).
+ */
+SEC("tp/syscalls/sys_enter_read")
+int exec_watch_read_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stdin_read_enter(ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_exit_read")
+int exec_watch_read_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return stdin_read_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_enter_readv")
+int exec_watch_readv_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stdin_read_enter(ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_exit_readv")
+int exec_watch_readv_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return stdin_read_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_enter_preadv2")
+int exec_watch_preadv2_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stdin_read_enter(ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_exit_preadv2")
+int exec_watch_preadv2_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return stdin_read_exit(ctx->ret);
 }

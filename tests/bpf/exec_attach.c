@@ -14,11 +14,16 @@
  *      only the pod's network and ipc), its ephemeral-container patch and the attach kubectl
  *      debug -i makes: what is typed in it is an attach session attributed to the attach;
  *  (e) with node.attach_watch off (exec_watch_opts.no_attach), input opens no session, and an
- *      exec is still seen.
+ *      exec is still seen;
+ *  (f) the input taken with readv(2), and (g) with preadv2(2) at the current position, by a
+ *      container process (tests/programs/stdin_vreader) that then runs it: an attach session
+ *      like (a), and pread64(2)/preadv(2) of that stdin fail with ESPIPE (why they are not hooked).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exec_watch_harness.h"
 
@@ -174,4 +179,79 @@ Test(exec_attach_off, e_attach_watch_off_sees_no_attach)
 	ew_harness__alerts_final(&h);
 	cr_assert_str_eq(alert_str(only("node-container-exec"), "keyhole.exec_session.kind"),
 			 "exec");
+}
+
+/*
+ * The init waits for a mode (readv or preadv2) in /shared/mode, then becomes stdin_vreader, which
+ * takes one chunk of the container's stdin that way and runs it. Nothing in the container reads
+ * fd 0 before: the loop's cat reads a file.
+ */
+#define VREADER_INIT                                                                               \
+	"touch /shared/init-done; until cat /shared/mode >/dev/null 2>&1; do sleep 1; done; "      \
+	"exec /shared/stdin_vreader $(cat /shared/mode) /shared"
+
+static void setup_vreader(void)
+{
+	ew_harness__setup(&h, "exec_attach", VREADER_INIT, "init-done", true);
+}
+
+TestSuite(exec_attach_vread, .init = setup_vreader, .fini = teardown, .timeout = 150);
+
+/* put the static reader into the container's /shared, then hand the init its @mode */
+static void start_vreader(const char *mode)
+{
+	char cmd[1024], path[512];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cp '%s/tests/stdin_vreader' '%s/.vreader' && mv '%s/.vreader' '%s/stdin_vreader'",
+		 KH_BUILD_DIR, h.pod.shared, h.pod.shared, h.pod.shared);
+	cr_assert_eq(system(cmd), 0, "cannot copy stdin_vreader (is it built?)");
+	snprintf(path, sizeof(path), "%s/.mode", h.pod.shared);
+	f = fopen(path, "w");
+	cr_assert(f);
+	fprintf(f, "%s\n", mode);
+	cr_assert_eq(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "%s/mode", h.pod.shared);
+	cr_assert_eq(rename(path, cmd), 0);
+	cr_assert(runc_pod__wait_file(&h.pod, "reading", 15000), "stdin_vreader did not start");
+}
+
+static void expect_vread_session(void)
+{
+	char path[512], buf[64] = "";
+	json_object *a;
+	FILE *f;
+
+	feed_request("create", "attach", ID_ALICE, h.pod.container);
+	type(false, "cat " TOKEN " >/dev/null");
+	ew_harness__alerts_final(&h);
+	a = only("node-container-exec");
+	cr_assert_str_eq(alert_str(a, "keyhole.exec_session.kind"), "attach");
+	cr_assert_str_eq(alert_str(a, "user.name"), "alice@example.com");
+	cr_assert_str_eq(alert_str(a, "kubernetes.audit.auditID"), ID_ALICE);
+	/* the reader is the container's init, exec'd into stdin_vreader */
+	cr_assert_eq(json_object_get_int(alert_get(a, "process.pid")), h.pod.init_pid);
+	a = only("node-secret-read-in-exec");
+	cr_assert_str_eq(alert_str(a, "file.path"), TOKEN);
+	cr_assert_str_eq(alert_str(a, "user.name"), "alice@example.com");
+	cr_assert_eq(alert_lines__count(&h.al, "node-exec-without-audit"), 0);
+	/* pread64 and preadv cannot read a pipe: nothing to hook there */
+	snprintf(path, sizeof(path), "%s/pread", h.pod.shared);
+	f = fopen(path, "r");
+	cr_assert(f && fgets(buf, sizeof(buf), f));
+	fclose(f);
+	cr_assert_str_eq(buf, "pread=ESPIPE preadv=ESPIPE\n");
+}
+
+Test(exec_attach_vread, f_input_taken_with_readv_is_an_attach_session)
+{
+	start_vreader("readv");
+	expect_vread_session();
+}
+
+Test(exec_attach_vread, g_input_taken_with_preadv2_is_an_attach_session)
+{
+	start_vreader("preadv2");
+	expect_vread_session();
 }
