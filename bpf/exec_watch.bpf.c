@@ -42,7 +42,16 @@ struct tag {
 	__u64 session_id;
 	__u32 leader; /* tgid of the session's first process (0 while JOINED) */
 	__u32 state;  /* TAG_* */
+	/*
+	 * an attach session's reader (leader == its tgid): when it last read input, 0 for every
+	 * other tag; input after attach_idle_ns without any opens a new session (a detach is not
+	 * seen)
+	 */
+	__u64 input_ns;
 };
+
+/* set by the agent before load (exec_watch_opts.attach_idle_ns) */
+const volatile __u64 attach_idle_ns = 300ull * 1000000000;
 
 /*
  * Tagged processes, keyed by tgid. A plain hash, not an LRU: when full, a new process goes
@@ -843,6 +852,7 @@ static __always_inline bool reads_container_stdin(struct task_struct *t)
 /* a read of @fd begins: remember it when it may be attach input (fd 0, the container's stdin) */
 static __always_inline int stdin_read_enter(__u64 fd)
 {
+	struct tag *tag;
 	__u64 pid_tgid;
 	__u32 tid, tgid, one = 1;
 
@@ -851,9 +861,11 @@ static __always_inline int stdin_read_enter(__u64 fd)
 	pid_tgid = bpf_get_current_pid_tgid();
 	tid = (__u32)pid_tgid;
 	tgid = pid_tgid >> 32;
-	if (n_tags && bpf_map_lookup_elem(&tags, &tgid))
-		return 0; /* in a session (or about to open one) already */
-	if (!reads_container_stdin((struct task_struct *)bpf_get_current_task()))
+	tag = n_tags ? bpf_map_lookup_elem(&tags, &tgid) : NULL;
+	/* in a session (or about to open one) already: only an attach's reader is followed */
+	if (tag && (!tag->input_ns || tag->leader != tgid))
+		return 0;
+	if (!tag && !reads_container_stdin((struct task_struct *)bpf_get_current_task()))
 		return 0;
 	if (!bpf_map_update_elem(&stdin_inflight, &tid, &one, BPF_NOEXIST))
 		__sync_fetch_and_add(&n_stdin_inflight, 1);
@@ -862,28 +874,20 @@ static __always_inline int stdin_read_enter(__u64 fd)
 	return 0;
 }
 
-/* the attach session's first record: the reader, as an exec record without an exec */
-static __always_inline void attach_start(struct task_struct *t, __u32 tgid)
+/* an attach session's first record: the reader, as an exec record without an exec */
+static __always_inline void attach_record(struct task_struct *t, const struct tag *tag)
 {
-	struct tag tag = {.session_id = bpf_ktime_get_ns(), .leader = tgid, .state = TAG_SESSION};
 	struct kh_rec_node_exec *r;
 	struct file *exe;
-	long err, n;
+	long n;
 
-	err = bpf_map_update_elem(&tags, &tgid, &tag, BPF_NOEXIST);
-	if (err) {
-		if (err == -E2BIG)
-			count(KH_EXEC_WATCH_TAGS_FULL);
-		return; /* tagged meanwhile: that session goes on */
-	}
-	__sync_fetch_and_add(&n_tags, 1);
 	count(KH_EXEC_WATCH_SESSIONS);
 	r = bpf_ringbuf_reserve(&exec_events, sizeof(*r), 0);
 	if (!r) {
 		count(KH_EXEC_WATCH_LOST_EXEC);
 		return;
 	}
-	fill_exec_common(r, t, &tag, KH_NODE_F_SESSION_START | KH_NODE_F_ATTACH);
+	fill_exec_common(r, t, tag, KH_NODE_F_SESSION_START | KH_NODE_F_ATTACH);
 	/* no execve to give a path: the name of the running program's file */
 	exe = BPF_CORE_READ(t, mm, exe_file);
 	n = bpf_probe_read_kernel_str(r->filename, sizeof(r->filename),
@@ -894,11 +898,47 @@ static __always_inline void attach_start(struct task_struct *t, __u32 tgid)
 	bpf_ringbuf_submit(r, 0);
 }
 
+/* input opens an attach session on its reader, in no session yet */
+static __always_inline void attach_start(struct task_struct *t, __u32 tgid, __u64 now)
+{
+	struct tag tag = {.session_id = now, .leader = tgid, .state = TAG_SESSION, .input_ns = now};
+	long err;
+
+	err = bpf_map_update_elem(&tags, &tgid, &tag, BPF_NOEXIST);
+	if (err) {
+		if (err == -E2BIG)
+			count(KH_EXEC_WATCH_TAGS_FULL);
+		return; /* tagged meanwhile: that session goes on */
+	}
+	__sync_fetch_and_add(&n_tags, 1);
+	attach_record(t, &tag);
+}
+
+/*
+ * Input to an attach session's reader. Detaching is not seen (the stream closes in the kubelet
+ * and the runtime; the container's process reads on), so a session's input after a gap of
+ * attach_idle_ns is taken for another attach: a new session on the same reader, which pairs with
+ * its own pods/attach request. Its children from before stay in the old session.
+ */
+static __always_inline void attach_input(struct task_struct *t, struct tag *tag, __u64 now)
+{
+	if (now - tag->input_ns <= attach_idle_ns) {
+		tag->input_ns = now;
+		return;
+	}
+	tag->session_id = now;
+	tag->input_ns = now;
+	count(KH_EXEC_WATCH_ATTACH_IDLE);
+	attach_record(t, tag);
+}
+
 /* the read ends: one that returned data from the container's stdin opens an attach session */
 static __always_inline int stdin_read_exit(long ret)
 {
-	__u64 pid_tgid;
-	__u32 tid;
+	struct task_struct *t;
+	struct tag *tag;
+	__u64 pid_tgid, now;
+	__u32 tid, tgid;
 
 	if (!n_stdin_inflight)
 		return 0;
@@ -907,8 +947,16 @@ static __always_inline int stdin_read_exit(long ret)
 	if (!bpf_map_lookup_elem(&stdin_inflight, &tid))
 		return 0;
 	drop_stdin_inflight(tid);
-	if (ret > 0)
-		attach_start((struct task_struct *)bpf_get_current_task(), pid_tgid >> 32);
+	if (ret <= 0)
+		return 0;
+	t = (struct task_struct *)bpf_get_current_task();
+	tgid = pid_tgid >> 32;
+	now = bpf_ktime_get_ns();
+	tag = n_tags ? bpf_map_lookup_elem(&tags, &tgid) : NULL;
+	if (!tag)
+		attach_start(t, tgid, now);
+	else if (tag->input_ns && tag->leader == tgid)
+		attach_input(t, tag, now);
 	return 0;
 }
 

@@ -43,6 +43,8 @@ static int exec_watch_configure(struct exec_watch *w, const struct exec_watch_op
 	}
 	if (opts && opts->max_tags)
 		bpf_map__set_max_entries(w->skel->maps.tags, opts->max_tags);
+	if (opts && opts->attach_idle_ns)
+		w->skel->rodata->attach_idle_ns = opts->attach_idle_ns;
 	/* every read on the node passes the attach hooks: an operator may trade attach away */
 	if (opts && opts->no_attach) {
 		bpf_program__set_autoload(w->skel->progs.exec_watch_read_enter, false);

@@ -562,7 +562,8 @@ static void start_exec_watch(struct run *r)
 {
 	struct node_decode_opts no = {.pods_log_dir = r->cfg->node.pods_log_dir};
 	struct exec_watch_opts eo = {.verbose = r->a.verbose,
-				     .no_attach = !r->cfg->node.attach_watch};
+				     .no_attach = !r->cfg->node.attach_watch,
+				     .attach_idle_ns = (uint64_t)r->cfg->node.attach_idle_ns};
 
 	if (r->a.no_exec_watch || !r->cfg->node.exec_watch)
 		return;
