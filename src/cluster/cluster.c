@@ -312,6 +312,8 @@ void cluster__stats(struct kh_cluster *c, struct kh_cluster_stats *s)
 	s->facts_too_big = atomic_load(&c->too_big);
 	s->facts_consumed = atomic_load(&c->consumed);
 	s->facts_bad = atomic_load(&c->bad);
+	s->facts_duplicate = atomic_load(&c->duplicates);
+	s->fact_ids_evicted = atomic_load(&c->dedup_evicted);
 	s->alerts_written = atomic_load(&c->written);
 	s->alerts_fenced = atomic_load(&c->fenced);
 	s->reconnects = atomic_load(&c->reconnects);
@@ -357,16 +359,17 @@ void cluster__print_stats(struct kh_cluster *c, FILE *f)
 	cluster__stats(c, &s);
 	fprintf(f,
 		"keyhole: cluster: %llu facts published, %llu queued, %llu dropped, %llu too big; "
-		"correlator: %llu facts consumed, %llu bad, %llu alerts written, %llu fenced, "
+		"correlator: %llu facts consumed, %llu bad, %llu duplicate, %llu alerts written, "
+		"%llu fenced, "
 		"%llu partitions owned, %llu takeovers, %llu new terms loaded, %llu lost; "
 		"%llu reconnects",
 		(unsigned long long)s.facts_published, (unsigned long long)s.facts_queued,
 		(unsigned long long)s.facts_dropped, (unsigned long long)s.facts_too_big,
 		(unsigned long long)s.facts_consumed, (unsigned long long)s.facts_bad,
-		(unsigned long long)s.alerts_written, (unsigned long long)s.alerts_fenced,
-		(unsigned long long)s.partitions_owned, (unsigned long long)s.takeovers,
-		(unsigned long long)s.terms_loaded, (unsigned long long)s.terms_lost,
-		(unsigned long long)s.reconnects);
+		(unsigned long long)s.facts_duplicate, (unsigned long long)s.alerts_written,
+		(unsigned long long)s.alerts_fenced, (unsigned long long)s.partitions_owned,
+		(unsigned long long)s.takeovers, (unsigned long long)s.terms_loaded,
+		(unsigned long long)s.terms_lost, (unsigned long long)s.reconnects);
 	if (c->dq)
 		fprintf(f,
 			"; disk queue: %llu bytes, %llu facts recovered at start, %llu damaged "
