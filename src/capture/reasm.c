@@ -205,7 +205,7 @@ static struct stream *stream_get(struct reasm *r, uint64_t dev, uint64_t ino, ui
 	bool created;
 
 	if (s && s->dev == dev && s->ino == ino) {
-		keytab__touch(r->streams, s);
+		/* already the most recent: every stream handed out is touched and becomes last */
 	} else if ((s = keytab__find(r->streams, key, sizeof(key)))) {
 		keytab__touch(r->streams, s);
 	} else {
