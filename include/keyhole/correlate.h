@@ -54,7 +54,7 @@ void correlate_opts__defaults(struct kh_correlate_opts *o);
  */
 void correlate_opts__from_config(struct kh_correlate_opts *o, const struct kh_config *cfg);
 
-/* Counters, monotonically increasing. */
+/* Counters, monotonically increasing, and the tables' sizes (*_tracked). */
 struct kh_correlate_stats {
 	uint64_t grants;	     /* escalation steps tracked */
 	uint64_t grants_ignored;     /* escalation steps by controllers or deploy tools */
@@ -69,6 +69,8 @@ struct kh_correlate_stats {
 	uint64_t steps_dropped;	     /* steps not kept in a full timeline (closed incidents) */
 	uint64_t steps_dropped_open; /* the same for incidents still open */
 	uint64_t rbac_unreadable;    /* RBAC requestObjects that did not read whole */
+	uint64_t incidents_tracked;  /* incidents open or pending now */
+	uint64_t steps_dropped_all;  /* steps_dropped + steps_dropped_open, kept current */
 };
 
 /*
@@ -119,6 +121,13 @@ void correlate__flush(struct kh_correlate *c);
 int64_t correlate__window_ns(const struct kh_correlate *c);
 
 const struct kh_correlate_stats *correlate__stats(const struct kh_correlate *c);
+
+/*
+ * The same counters without the walk correlate__stats() makes (steps_dropped_open is not
+ * computed; steps_dropped_all is), valid while @c lives: /metrics reads them from the metrics
+ * server's thread, so every field that is not a plain count is stored whole after each event.
+ */
+const struct kh_correlate_stats *correlate__live_stats(const struct kh_correlate *c);
 
 /* the rule the incidents carry (listed by `keyhole rules`) */
 extern const struct kh_rule_info kh_rule_escalate_then_loot;

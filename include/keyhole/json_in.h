@@ -122,6 +122,14 @@ bool json_in__int(struct json_in *r, long long *v);
 bool json_in__member(const struct json_in *obj, const char *key, struct json_in *val);
 
 /*
+ * The same, but the first such member, and the scan stops there: what a line's head holds is
+ * read even when its tail is cut or damaged (the tap keeps head and tail of a long line; the
+ * bytes after the cut are no longer aligned with the object's structure). Members of nested
+ * objects and keys inside string values are never taken for the object's own.
+ */
+bool json_in__member_first(const struct json_in *obj, const char *key, struct json_in *val);
+
+/*
  * Decode the JSON string body @raw (@len bytes, as json_in__str hands it out) into @buf (at most
  * @cap bytes, not NUL-terminated). Returns the decoded length, which may exceed @cap (then only
  * @cap bytes were written), or -EINVAL on a malformed escape. \uXXXX becomes UTF-8, a surrogate

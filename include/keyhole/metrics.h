@@ -76,6 +76,14 @@ int metrics__add_sigma(struct kh_metrics *m, const struct kh_counters *c);
 struct kh_rules;
 int metrics__add_rules(struct kh_metrics *m, const struct kh_rules *r);
 
+/*
+ * Register the escalate-then-loot correlator's counters and table sizes (keyhole_correlate_*);
+ * @st from pipeline__correlate_stats() (NULL: nothing to register). Defined in
+ * metrics_correlate.c.
+ */
+struct kh_correlate_stats;
+int metrics__add_correlate(struct kh_metrics *m, const struct kh_correlate_stats *st);
+
 /* Write every sample in the Prometheus text exposition format 0.0.4. Returns 0 or -EIO. */
 int metrics__render(struct kh_metrics *m, FILE *out);
 

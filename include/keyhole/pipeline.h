@@ -218,6 +218,9 @@ const struct kh_counters *pipeline__counters(const struct kh_pipeline *p);
 /* the pipeline's rules engine (for metrics__add_rules) */
 struct kh_rules;
 const struct kh_rules *pipeline__rules(const struct kh_pipeline *p);
+/* the correlator's live counters (for metrics__add_correlate); NULL when it has none */
+struct kh_correlate_stats;
+const struct kh_correlate_stats *pipeline__correlate_stats(const struct kh_pipeline *p);
 
 /*
  * The histories the pipeline's rules keep (new terms): up to @cap, each with its rule id.

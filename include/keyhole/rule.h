@@ -10,6 +10,7 @@
 #ifndef KEYHOLE_RULE_H
 #define KEYHOLE_RULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,11 +39,16 @@ struct kh_config_rule;
 struct kh_history;
 struct node_event;
 
-/* one counter a rule's state keeps, served in /metrics as NAME{rule="<rule id>"} */
+/*
+ * one counter a rule's state keeps, served in /metrics as NAME{rule="<rule id>"}; a gauge (how
+ * many entries a table holds now) when @gauge, its value stored with __atomic_store_n since the
+ * metrics server reads it from its own thread
+ */
 struct kh_rule_counter {
-	const char *name; /* keyhole_..._total */
+	const char *name; /* keyhole_..._total, or a gauge's plain name */
 	const char *help;
 	const uint64_t *value; /* into the state: valid while the state lives */
+	bool gauge;
 };
 
 struct kh_rule {

@@ -174,7 +174,8 @@ static bool key_is(struct kstr k, const char *key, size_t klen)
 	return n >= 0 && (size_t)n == klen && klen <= sizeof(buf) && !memcmp(buf, key, klen);
 }
 
-bool json_in__member(const struct json_in *obj, const char *key, struct json_in *val)
+/* the last member named @key, or the first when @first (then the scan stops there) */
+static bool member(const struct json_in *obj, const char *key, struct json_in *val, bool first)
 {
 	struct json_in r = *obj;
 	size_t klen = strlen(key);
@@ -190,10 +191,22 @@ bool json_in__member(const struct json_in *obj, const char *key, struct json_in 
 		if (key_is(k, key, klen)) {
 			*val = r;
 			found = true;
+			if (first)
+				return true;
 		}
 		if (!json_in__skip(&r) || !json_in__eat(&r, ','))
 			return found;
 	}
+}
+
+bool json_in__member(const struct json_in *obj, const char *key, struct json_in *val)
+{
+	return member(obj, key, val, false);
+}
+
+bool json_in__member_first(const struct json_in *obj, const char *key, struct json_in *val)
+{
+	return member(obj, key, val, true);
 }
 
 /* ---- the string decoder -----------------------------------------------------------------------

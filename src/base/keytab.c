@@ -8,6 +8,8 @@
  * once full is likely to fill again.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -67,6 +69,42 @@ void keytab__random_key(uint8_t seed[16])
 	memcpy(seed, mix, 16);
 }
 
+/*
+ * A table's SipHash key: derived from one process-wide random key and a counter, so that every
+ * table still has a key of its own (a collision set crafted for one table is no use against
+ * another) without a getrandom(2) per table: the correlator makes a small table per incident,
+ * and that system call was most of an incident's creation cost. Until the entropy pool is ready
+ * the root key is the clock's, and each new table asks getrandom again.
+ */
+static struct {
+	pthread_mutex_t lock;
+	uint8_t key[16];
+	uint64_t n;
+	bool strong; /* key came from getrandom */
+} root = {PTHREAD_MUTEX_INITIALIZER, {0}, 0, false};
+
+static void table_seed(uint8_t seed[16])
+{
+	uint64_t n[2];
+
+	pthread_mutex_lock(&root.lock);
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	keytab__random_key(root.key); /* fixed: a fuzzing seed replays the same run anywhere */
+	root.strong = true;
+#endif
+	if (!root.strong) {
+		if (getrandom(root.key, 16, GRND_NONBLOCK) == 16)
+			root.strong = true;
+		else if (!root.n)
+			keytab__random_key(root.key);
+	}
+	n[0] = root.n++;
+	n[1] = ~n[0];
+	memcpy(seed, &(uint64_t){siphash__24(root.key, &n[0], 8)}, 8);
+	memcpy(seed + 8, &(uint64_t){siphash__24(root.key, &n[1], 8)}, 8);
+	pthread_mutex_unlock(&root.lock);
+}
+
 struct keytab *keytab__new(size_t value_size, uint64_t max_keys, keytab_drop_fn drop, void *arg)
 {
 	struct keytab *t;
@@ -91,7 +129,7 @@ struct keytab *keytab__new(size_t value_size, uint64_t max_keys, keytab_drop_fn 
 		free(t);
 		return NULL;
 	}
-	keytab__random_key(t->seed);
+	table_seed(t->seed);
 	return t;
 }
 

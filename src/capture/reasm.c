@@ -14,6 +14,7 @@
 
 #include "keyhole/reasm.h"
 #include "keyhole/audit_event.h"
+#include "keyhole/keytab.h"
 
 #define REASM_MAX_LINE_DEFAULT (64u << 20)
 #define REASM_MAX_STREAMS 64
@@ -40,17 +41,15 @@ struct wbuf {
 	struct buf b;
 };
 
-/* the line state of one file */
+/* the line state of one file: a value of the streams keytab, keyed by (dev, ino) */
 struct stream {
 	uint64_t dev, ino;
 	uint32_t file_id;
-	bool used;
 	bool pending_trunc; /* the pending partial line spans a truncation hole */
 	bool skipping;	    /* out of memory for the pending line: drop until its newline */
 	bool cutting;	    /* the pending line grew past max_line: head kept, tail window slides */
 	uint32_t pending_cut; /* where in the pending line the hole is (pending_trunc) */
 	uint64_t full;	      /* bytes received of the pending line (its true size when cut) */
-	uint64_t last_use;
 	uint64_t line_no;
 	struct buf pending;
 };
@@ -60,8 +59,10 @@ struct reasm {
 	struct reasm_stats st;
 	struct wbuf *w;
 	size_t nw, capw;
-	struct stream s[REASM_MAX_STREAMS];
-	uint64_t tick;
+	/* (dev, ino) -> struct stream, least recently written first; at most REASM_MAX_STREAMS */
+	struct keytab *streams;
+	struct stream *last; /* the stream of the latest write: nearly every write's */
+	struct buf spare;    /* an evicted stream's pending buffer, for the next new stream */
 };
 
 /* metadata of the write being cut into lines */
@@ -90,12 +91,25 @@ static int buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+static void stream_drop(void *value, void *arg)
+{
+	struct stream *s = value;
+
+	(void)arg;
+	free(s->pending.p);
+}
+
 struct reasm *reasm__new(const struct reasm_opts *opts)
 {
 	struct reasm *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
+	r->streams = keytab__new(sizeof(struct stream), REASM_MAX_STREAMS, stream_drop, NULL);
+	if (!r->streams) {
+		free(r);
+		return NULL;
+	}
 	r->o = *opts;
 	if (!r->o.max_line)
 		r->o.max_line = REASM_MAX_LINE_DEFAULT;
@@ -114,8 +128,8 @@ void reasm__free(struct reasm *r)
 		return;
 	for (size_t i = 0; i < r->nw; i++)
 		free(r->w[i].b.p);
-	for (size_t i = 0; i < REASM_MAX_STREAMS; i++)
-		free(r->s[i].pending.p);
+	keytab__free(r->streams); /* its drop frees the pending lines */
+	free(r->spare.p);
 	free(r->w);
 	free(r);
 }
@@ -158,45 +172,57 @@ static void wbuf_drop(struct reasm *r, struct wbuf *w)
 	w->b.len = 0;
 }
 
-/* the stream of file (dev, ino), created on first use; evicts the least recently used */
+/*
+ * Room for a new stream in a full table: the least recently written stream without a partial
+ * line goes, or, when all 64 hold one, the least recently written (its partial line is lost,
+ * counted). Only a new file gets here (rotation), so the walk is rare.
+ */
+static void stream_evict(struct reasm *r)
+{
+	struct stream *victim = keytab__oldest(r->streams);
+
+	for (struct stream *s = victim; s; s = keytab__newer(r->streams, s))
+		if (!s->pending.len) {
+			victim = s;
+			break;
+		}
+	if (victim->pending.len)
+		r->st.oversized_lines++;
+	if (r->last == victim)
+		r->last = NULL;
+	if (!r->spare.p) { /* its buffer serves the stream that takes its place */
+		r->spare = victim->pending;
+		victim->pending = (struct buf){0};
+	}
+	keytab__remove(r->streams, victim);
+}
+
+/* the stream of file (dev, ino), created on first use (NULL when out of memory) */
 static struct stream *stream_get(struct reasm *r, uint64_t dev, uint64_t ino, uint32_t file_id)
 {
-	struct stream *victim = NULL;
+	const uint64_t key[2] = {dev, ino};
+	struct stream *s = r->last;
+	bool created;
 
-	r->tick++;
-	for (size_t i = 0; i < REASM_MAX_STREAMS; i++) {
-		struct stream *s = &r->s[i];
-
-		if (s->used && s->dev == dev && s->ino == ino) {
-			s->last_use = r->tick;
-			s->file_id = file_id;
-			return s;
-		}
-		/* prefer a free slot, then an idle stream without a pending line */
-		if (!victim || (victim->used && !s->used) ||
-		    (victim->used && s->used &&
-		     (s->pending.len == 0) > (victim->pending.len == 0)) ||
-		    (victim->used && s->used &&
-		     (s->pending.len == 0) == (victim->pending.len == 0) &&
-		     s->last_use < victim->last_use))
-			victim = s;
+	if (s && s->dev == dev && s->ino == ino) {
+		/* already the most recent: every stream handed out is touched and becomes last */
+	} else if ((s = keytab__find(r->streams, key, sizeof(key)))) {
+		keytab__touch(r->streams, s);
+	} else {
+		if (keytab__full(r->streams))
+			stream_evict(r);
+		s = keytab__upsert(r->streams, key, sizeof(key), &created);
+		if (!s)
+			return NULL;
+		s->dev = dev;
+		s->ino = ino;
+		s->pending = r->spare;
+		s->pending.len = 0;
+		r->spare = (struct buf){0};
 	}
-	if (victim->used && victim->pending.len) {
-		/* 64 files with a partial line each: the oldest partial line is lost */
-		r->st.oversized_lines++;
-	}
-	victim->used = true;
-	victim->dev = dev;
-	victim->ino = ino;
-	victim->file_id = file_id;
-	victim->pending.len = 0;
-	victim->pending_trunc = false;
-	victim->skipping = false;
-	victim->cutting = false;
-	victim->full = 0;
-	victim->line_no = 0;
-	victim->last_use = r->tick;
-	return victim;
+	s->file_id = file_id;
+	r->last = s;
+	return s;
 }
 
 static void emit(struct reasm *r, struct stream *s, const struct wmeta *m, const char *p, size_t n,
@@ -342,6 +368,10 @@ static void deliver(struct reasm *r, const struct wmeta *m, const char *data, si
 	r->st.bytes += len;
 	if (gap_at != NO_GAP)
 		r->st.truncated_writes++;
+	if (!s) { /* out of memory for the stream: its lines are lost, counted as dropped */
+		r->st.oversized_lines++;
+		return;
+	}
 	while (pos < len) {
 		const char *nl = memchr(data + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - data) : len;
@@ -474,11 +504,10 @@ void reasm__flush(struct reasm *r)
 {
 	for (size_t i = 0; i < r->nw; i++)
 		wbuf_drop(r, &r->w[i]);
-	for (size_t i = 0; i < REASM_MAX_STREAMS; i++) {
-		struct stream *s = &r->s[i];
+	for (struct stream *s = keytab__oldest(r->streams); s; s = keytab__newer(r->streams, s)) {
 		struct wmeta m = {s->dev, s->ino, s->file_id, 0, 0, 0};
 
-		if (!s->used || !s->pending.len || s->skipping)
+		if (!s->pending.len || s->skipping)
 			continue;
 		r->st.partial_lines++;
 		emit(r, s, &m, s->pending.p, s->pending.len, s->pending_trunc, s->pending_cut,

@@ -708,6 +708,7 @@ static int start_metrics(struct run *r)
 	r->m = metrics__new();
 	if (!r->m || metrics__add_pipeline(r->m, pipeline__counters(r->p)) ||
 	    metrics__add_rules(r->m, pipeline__rules(r->p)) ||
+	    metrics__add_correlate(r->m, pipeline__correlate_stats(r->p)) ||
 	    (r->resume && resume__add_metrics(r->resume, r->m)) ||
 	    capture__add_metrics(r->c, r->m) || (r->cl && cluster__add_metrics(r->cl, r->m)) ||
 	    (r->ew && exec_watch__add_metrics(r->ew, r->m)) || metrics__serve(r->m, addr)) {

@@ -306,11 +306,19 @@ static void emit_incident(struct kh_correlate *c, struct kh_incident *inc)
 	emit__incident_end(c->e, ids, n);
 }
 
+/* the steps @inc dropped since last counted, into steps_dropped_all */
+static void count_dropped(struct kh_correlate *c, struct kh_incident *inc)
+{
+	c->st.steps_dropped_all += inc->steps_dropped - inc->steps_dropped_counted;
+	inc->steps_dropped_counted = inc->steps_dropped;
+}
+
 /* drop @inc, writing what it has not written yet */
 static void incident_close(struct kh_correlate *c, struct kh_incident *inc)
 {
 	if (inc->opened && inc->pending)
 		emit_incident(c, inc);
+	count_dropped(c, inc);
 	c->st.steps_dropped += inc->steps_dropped;
 	keytab__remove(c->incidents, incident_slot(c, inc->subject)); /* its drop frees it */
 }
@@ -340,6 +348,7 @@ static struct kh_incident *incident_open(struct kh_correlate *c, const char *sub
 /* after a step was added to @inc: keep its order, write a revision when one is due */
 static void stepped(struct kh_correlate *c, struct kh_incident *inc, enum kh_step_add r)
 {
+	count_dropped(c, inc);
 	if (r == KH_ADD_DUP)
 		return;
 	inc->touched_ns = c->now_ns;
@@ -350,6 +359,19 @@ static void stepped(struct kh_correlate *c, struct kh_incident *inc, enum kh_ste
 		inc->pending = true;
 	if (!inc->opened)
 		inc->pending = false;
+}
+
+/* the tables' sizes and evictions, stored whole for the metrics server's thread */
+static void publish(struct kh_correlate *c)
+{
+	struct kh_correlate_stats *st = &c->st;
+
+	__atomic_store_n(&st->subjects_tracked, subjects__count(c->subjects), __ATOMIC_RELAXED);
+	__atomic_store_n(&st->subject_evictions, subjects__evictions(c->subjects),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&st->readers_tracked, subjects__count(c->readers), __ATOMIC_RELAXED);
+	__atomic_store_n(&st->reader_evictions, subjects__evictions(c->readers), __ATOMIC_RELAXED);
+	__atomic_store_n(&st->incidents_tracked, keytab__count(c->incidents), __ATOMIC_RELAXED);
 }
 
 /* ---- time --------------------------------------------------------------------------------- */
@@ -369,6 +391,7 @@ static void advance(struct kh_correlate *c, int64_t t)
 	subjects__expire(c->readers, c->now_ns);
 	while ((inc = incident_oldest(c)) && inc->touched_ns + c->o.window_ns < c->now_ns)
 		incident_close(c, inc);
+	publish(c);
 }
 
 /* ---- grants ------------------------------------------------------------------------------- */
@@ -609,6 +632,7 @@ static void report_evictions(struct kh_correlate *c)
 		emit__count_state_eviction(c->e);
 		c->evictions_reported++;
 	}
+	publish(c);
 }
 
 void correlate__on_event(struct kh_correlate *c, const struct audit_event *ev)
@@ -652,6 +676,7 @@ void correlate__on_node_secret_read(struct kh_correlate *c, const struct kh_node
 		if (incident__execd_into(inc, r->pod_namespace, r->pod_name, r->t_ns))
 			stepped(c, inc, incident__add_node_read(inc, r));
 	}
+	publish(c);
 }
 
 void correlate__flush(struct kh_correlate *c)
@@ -660,6 +685,7 @@ void correlate__flush(struct kh_correlate *c)
 	     slot = keytab__newer(c->incidents, slot))
 		if ((*slot)->opened && (*slot)->pending)
 			emit_incident(c, *slot);
+	publish(c);
 }
 
 int64_t correlate__window_ns(const struct kh_correlate *c)
@@ -669,14 +695,16 @@ int64_t correlate__window_ns(const struct kh_correlate *c)
 	return c->o.window_ns > c->o.actor_window_ns ? c->o.window_ns : c->o.actor_window_ns;
 }
 
+const struct kh_correlate_stats *correlate__live_stats(const struct kh_correlate *c)
+{
+	return &c->st;
+}
+
 const struct kh_correlate_stats *correlate__stats(const struct kh_correlate *c)
 {
 	struct kh_correlate *m = (struct kh_correlate *)c;
 
-	m->st.subjects_tracked = subjects__count(c->subjects);
-	m->st.subject_evictions = subjects__evictions(c->subjects);
-	m->st.readers_tracked = subjects__count(c->readers);
-	m->st.reader_evictions = subjects__evictions(c->readers);
+	publish(m);
 	m->st.steps_dropped_open = 0;
 	for (struct kh_incident **slot = keytab__oldest(c->incidents); slot;
 	     slot = keytab__newer(c->incidents, slot))

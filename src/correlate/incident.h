@@ -76,6 +76,7 @@ struct kh_incident {
 	uint32_t grant_repeats; /* the same impersonation or token request again (grant__same) */
 	struct kh_incident_step *steps;
 	uint32_t n_steps, max_steps, steps_total, steps_dropped;
+	uint32_t steps_dropped_counted; /* of steps_dropped, in the correlator's stats */
 	struct kh_incident_secret secrets[KH_INCIDENT_MAX_SECRETS];
 	uint32_t n_secrets, secrets_dropped;
 	struct kh_incident_exec execs[KH_INCIDENT_MAX_EXECS];

@@ -104,7 +104,8 @@ int metrics__add_rules(struct kh_metrics *m, const struct kh_rules *r)
 			int err = metrics__add(m, &(struct kh_metric){
 						      .name = c[k].name,
 						      .help = c[k].help,
-						      .type = KH_METRIC_COUNTER,
+						      .type = c[k].gauge ? KH_METRIC_GAUGE
+									 : KH_METRIC_COUNTER,
 						      .label_name = "rule",
 						      .label_value = rules__rule(r, i)->info->id,
 						      .value = c[k].value,

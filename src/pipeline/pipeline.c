@@ -460,3 +460,8 @@ const struct kh_rules *pipeline__rules(const struct kh_pipeline *p)
 {
 	return p->rules;
 }
+
+const struct kh_correlate_stats *pipeline__correlate_stats(const struct kh_pipeline *p)
+{
+	return p->correlate ? correlate__live_stats(p->correlate) : NULL;
+}

@@ -62,7 +62,7 @@ struct kh_resume {
 
 /* auditID and stage (or the whole line when they are missing): what both sides agree on */
 uint64_t line_key(const char *line, size_t len);
-/* the value of "@name":"..." in a line, without decoding; false when absent */
+/* the top-level string member @name of an audit line, raw (not decoded); false when absent */
 bool line_field(const char *line, size_t len, const char *name, const char **v, size_t *vlen);
 /* the event time of a line (stageTimestamp, else requestReceivedTimestamp); 0 if none */
 int64_t line_time_ns(const char *line, size_t len);

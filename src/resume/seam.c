@@ -19,30 +19,26 @@
 #include <unistd.h>
 
 #include "keyhole/audit_parse.h"
+#include "keyhole/json_in.h"
 #include "resume/resume_impl.h"
 #include "keyhole/keytab.h"
 
 static const uint8_t key_key[16] = "keyhole-seam-v1";
 
+/*
+ * the top-level member @name of the audit line, read with the JSON reader: a key of the same
+ * name nested in requestObject, or inside a string, is not the line's own. The first such
+ * member: the fields read here are near the head, which a cut line keeps.
+ */
 bool line_field(const char *line, size_t len, const char *name, const char **v, size_t *vlen)
 {
-	char pat[48];
-	int pl = snprintf(pat, sizeof(pat), "\"%s\":", name);
-	const char *p = memmem(line, len, pat, (size_t)pl), *end = line + len, *q;
+	struct json_in top = json_in__span(line, len), val;
+	struct kstr s;
 
-	if (!p)
+	if (!json_in__member_first(&top, name, &val) || !json_in__str(&val, &s))
 		return false;
-	p += pl;
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p >= end || *p != '"')
-		return false;
-	p++;
-	q = memchr(p, '"', (size_t)(end - p));
-	if (!q)
-		return false;
-	*v = p;
-	*vlen = (size_t)(q - p);
+	*v = s.p;
+	*vlen = s.len;
 	return true;
 }
 

@@ -13,47 +13,42 @@
  * a node alert) is keyed by its whole text, which a rerun renders byte for byte the same (alerts
  * carry event time only).
  */
-#define _GNU_SOURCE
-#include <string.h>
+#include <stdbool.h>
 
 #include "keyhole/emit.h"
+#include "keyhole/json_in.h"
 #include "rules/match.h"
 
-/* the raw value of the first "@name":"..." after @from in @line, without decoding */
-static bool raw_value(const char *line, size_t len, const char *from, const char *name,
-		      const char **v, size_t *vl)
+/*
+ * The raw string at @path (member names, outermost first, NULL-terminated) of the alert @line,
+ * read with the JSON reader, so that a key of that name inside a string value or another
+ * object (user.extra, annotations) is never taken for it. False when absent, empty, or escaped:
+ * the key values used here never hold escapes, and such a line is keyed by its text instead.
+ */
+static bool raw_value(const char *line, size_t len, const char *const *path, struct kstr *v)
 {
-	const char *p = line, *end = line + len, *q;
-	size_t nl = strlen(name);
+	struct json_in at = json_in__span(line, len), next;
 
-	if (from && !(p = memmem(line, len, from, strlen(from))))
-		return false;
-	if (!(p = memmem(p, (size_t)(end - p), name, nl)))
-		return false;
-	p += nl;
-	for (q = p; q < end && *q != '"'; q++)
-		if (*q == '\\') /* the key values we use never hold escapes: a plain scan is exact
-				 */
+	for (; *path; path++) {
+		if (!json_in__member_first(&at, *path, &next))
 			return false;
-	if (q >= end)
-		return false;
-	*v = p;
-	*vl = (size_t)(q - p);
-	return true;
+		at = next;
+	}
+	return json_in__str(&at, v) && v->len && !(v->flags & KSTR_ESCAPED);
 }
 
 uint64_t emit_line_key(const char *line, size_t len)
 {
-	const char *rule, *id;
-	size_t rl, il;
+	static const char *const rule_id[] = {"rule", "id", NULL};
+	static const char *const audit_id[] = {"kubernetes", "audit", "auditID", NULL};
+	struct kstr rule, id;
 	uint64_t h = KH_HASH_INIT;
 
-	if (raw_value(line, len, NULL, "\"rule\":{\"id\":\"", &rule, &rl) &&
-	    raw_value(line, len, "\"kubernetes\":{\"audit\":{", "\"auditID\":\"", &id, &il) && il) {
+	if (raw_value(line, len, rule_id, &rule) && raw_value(line, len, audit_id, &id)) {
 		h = match__hash_bytes(h, "R", 1);
-		h = match__hash_bytes(h, rule, rl);
+		h = match__hash_bytes(h, rule.p, rule.len);
 		h = match__hash_bytes(h, "\n", 1);
-		h = match__hash_bytes(h, id, il);
+		h = match__hash_bytes(h, id.p, id.len);
 	} else {
 		h = match__hash_bytes(h, "L", 1);
 		h = match__hash_bytes(h, line, len);

@@ -62,6 +62,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(v.p >= s && v.p <= r.end);
 		strings(&v);
 	}
+	if (json_in__member_first(&r, "auditID", &v)) {
+		CHECK(v.p >= s && v.p <= r.end);
+		strings(&v);
+	}
 	/* in place, as the report's DOM decodes */
 	r = json_in__span(s, size);
 	r.strict = true;

@@ -149,27 +149,33 @@ size_t exec_join__counters(const struct exec_join *j,
 	const struct exec_join_stats *st = &j->st;
 	const struct kh_rule_counter c[] = {
 	    {"keyhole_exec_join_requests_total",
-	     "pods/exec, attach and debug requests the exec join kept (distinct)", &st->requests},
+	     "pods/exec, attach and debug requests the exec join kept (distinct)", &st->requests,
+	     false},
 	    {"keyhole_exec_join_sessions_joined_total", "exec sessions paired with their request",
-	     &st->joined},
+	     &st->joined, false},
 	    {"keyhole_exec_join_sessions_unjoined_total", "exec sessions settled without a request",
-	     &st->unjoined},
+	     &st->unjoined, false},
 	    {"keyhole_exec_join_sessions_exact_total",
-	     "of the joined sessions: paired by their own auditID", &st->exact},
+	     "of the joined sessions: paired by their own auditID", &st->exact, false},
 	    {"keyhole_exec_join_sessions_ambiguous_total",
-	     "of the joined sessions: more than one request fitted", &st->ambiguous},
+	     "of the joined sessions: more than one request fitted", &st->ambiguous, false},
 	    {"keyhole_exec_join_sessions_proxied_total",
-	     "of the unjoined sessions: a nodes/proxy request ran in their pod", &st->proxied},
+	     "of the unjoined sessions: a nodes/proxy request ran in their pod", &st->proxied,
+	     false},
 	    {"keyhole_exec_join_proxy_other_node_total",
 	     "nodes/proxy requests running a command through another node's kubelet, not kept",
-	     &st->proxy_other_node},
+	     &st->proxy_other_node, false},
 	    {"keyhole_exec_join_held_overflow_total",
 	     "node events delivered before their session was paired (its hold was full)",
-	     &st->held_overflow},
+	     &st->held_overflow, false},
 	    {"keyhole_exec_join_request_evictions_total", "requests forgotten to make room",
-	     &st->request_evictions},
+	     &st->request_evictions, false},
 	    {"keyhole_exec_join_session_evictions_total", "sessions forgotten to make room",
-	     &st->session_evictions},
+	     &st->session_evictions, false},
+	    {"keyhole_exec_join_requests_held", "requests the exec join holds now",
+	     &st->requests_held, true},
+	    {"keyhole_exec_join_sessions_held", "exec sessions the exec join holds now",
+	     &st->sessions_held, true},
 	};
 
 	_Static_assert(sizeof(c) / sizeof(c[0]) == KH_EXEC_JOIN_COUNTERS, "one per stat");
@@ -391,7 +397,7 @@ static void pair_waiting(struct exec_join *j, struct req *r, void *ctx)
 		finalize(j, best, ctx);
 }
 
-void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void *ctx)
+static void on_audit(struct exec_join *j, const struct audit_event *ev, void *ctx)
 {
 	char pns[64], ppod[254], pctr[64];
 	enum exec_request_kind kind;
@@ -640,6 +646,22 @@ static void hold(struct exec_join *j, struct jsession *js, const struct node_eve
 	js->n_held++;
 }
 
+/*
+ * the tables' sizes, for /metrics: stored whole after each call (the metrics server reads them
+ * from its own thread)
+ */
+static void publish(struct exec_join *j)
+{
+	__atomic_store_n(&j->st.requests_held, keytab__count(j->reqs), __ATOMIC_RELAXED);
+	__atomic_store_n(&j->st.sessions_held, keytab__count(j->sess), __ATOMIC_RELAXED);
+}
+
+void exec_join__on_audit(struct exec_join *j, const struct audit_event *ev, void *ctx)
+{
+	on_audit(j, ev, ctx);
+	publish(j);
+}
+
 void exec_join__on_node(struct exec_join *j, const struct node_event *ev, bool deliver_it,
 			void *ctx)
 {
@@ -660,6 +682,7 @@ void exec_join__on_node(struct exec_join *j, const struct node_event *ev, bool d
 			hold(j, js, ev, ctx);
 	}
 	advance(j, ev->time_ns, ctx);
+	publish(j);
 }
 
 void exec_join__flush(struct exec_join *j, void *ctx)
@@ -668,4 +691,5 @@ void exec_join__flush(struct exec_join *j, void *ctx)
 	     js = keytab__newer(j->sess, js))
 		if (!js->final)
 			finalize(j, js, ctx);
+	publish(j);
 }

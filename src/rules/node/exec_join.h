@@ -72,6 +72,8 @@ struct exec_join_stats {
 	uint64_t held_overflow;	    /* events delivered early: the session's hold was full */
 	uint64_t request_evictions; /* requests forgotten to make room */
 	uint64_t session_evictions; /* sessions forgotten to make room */
+	uint64_t requests_held;	    /* requests in the table now (a gauge) */
+	uint64_t sessions_held;	    /* sessions in the table now (a gauge) */
 };
 
 enum exec_attrib_method {
@@ -122,8 +124,8 @@ void exec_join__flush(struct exec_join *j, void *ctx);
 
 const struct exec_join_stats *exec_join__stats(const struct exec_join *j);
 
-/* the stats above as rule counters for /metrics: fills @out, returns how many */
-#define KH_EXEC_JOIN_COUNTERS 10
+/* the stats above as rule counters (and gauges) for /metrics: fills @out, returns how many */
+#define KH_EXEC_JOIN_COUNTERS 12
 size_t exec_join__counters(const struct exec_join *j,
 			   struct kh_rule_counter out[KH_EXEC_JOIN_COUNTERS]);
 

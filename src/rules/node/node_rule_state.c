@@ -69,6 +69,35 @@ static int copy_probes(struct node_rule_state *s)
 	return 0;
 }
 
+/* after the join's: what this state counts and holds itself */
+static void add_counters(struct node_rule_state *s)
+{
+	const struct kh_rule_counter own[] = {
+	    {"keyhole_exec_probes_allowed_total",
+	     "sessions counted, not alerted, as allowlisted exec probes (probe_commands)",
+	     &s->probes_allowed, false},
+	    {"keyhole_exec_repeats_suppressed_total",
+	     "sessions without a request counted, not alerted: the same command in the same "
+	     "container alerted within repeat_window",
+	     &s->repeats_suppressed, false},
+	    {"keyhole_exec_new_containers_unpaired_total",
+	     "new containers in a running pod's pid namespace with no ephemeral-container "
+	     "request: counted, not alerted",
+	     &s->new_container_unpaired, false},
+	    {"keyhole_exec_repeats_held", "(container, command) pairs the repeat table holds now",
+	     &s->repeats_held, true},
+	    {"keyhole_exec_repeat_evictions_total",
+	     "(container, command) pairs forgotten to make room (max_repeats)",
+	     &s->repeat_evictions, false},
+	};
+
+	_Static_assert(sizeof(own) / sizeof(own[0]) + KH_EXEC_JOIN_COUNTERS ==
+			   sizeof(s->counters) / sizeof(s->counters[0]),
+		       "room for every counter");
+	memcpy(s->counters + s->n_counters, own, sizeof(own));
+	s->n_counters += sizeof(own) / sizeof(own[0]);
+}
+
 struct node_rule_state *node_rule_state__new(const struct node_rule_tun *t, exec_join_deliver_fn fn)
 {
 	struct node_rule_state *s = calloc(1, sizeof(*s));
@@ -102,10 +131,7 @@ struct node_rule_state *node_rule_state__new(const struct node_rule_tun *t, exec
 		return NULL;
 	}
 	s->n_counters = exec_join__counters(s->join, s->counters);
-	s->counters[s->n_counters++] = (struct kh_rule_counter){
-	    "keyhole_exec_probes_allowed_total",
-	    "sessions counted, not alerted, as allowlisted exec probes (probe_commands)",
-	    &s->probes_allowed};
+	add_counters(s);
 	return s;
 }
 
@@ -183,6 +209,8 @@ bool node_rule__is_repeat(struct node_rule_state *s, const struct node_event *ev
 		at = keytab__upsert(s->repeats, &h, sizeof(h), &created);
 	if (at)
 		*at = ev->time_ns;
+	__atomic_store_n(&s->repeats_held, keytab__count(s->repeats), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->repeat_evictions, keytab__evictions(s->repeats), __ATOMIC_RELAXED);
 	return false;
 }
 

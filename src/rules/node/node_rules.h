@@ -82,9 +82,11 @@ struct node_rule_state {
 	uint64_t new_container_unpaired;
 	char **probes; /* copies of t.probe_commands */
 	uint32_t n_probes;
-	uint64_t probes_allowed; /* sessions counted, not alerted, as allowlisted exec probes */
-	/* the join's counters and probes_allowed, for /metrics */
-	struct kh_rule_counter counters[KH_EXEC_JOIN_COUNTERS + 1];
+	uint64_t probes_allowed;   /* sessions counted, not alerted, as allowlisted exec probes */
+	uint64_t repeats_held;	   /* pairs in the repeat table now (a gauge, published) */
+	uint64_t repeat_evictions; /* pairs forgotten to make room (published) */
+	/* the join's counters and the state's own, for /metrics */
+	struct kh_rule_counter counters[KH_EXEC_JOIN_COUNTERS + 5];
 	size_t n_counters;
 };
 

@@ -74,4 +74,5 @@ const struct kh_rule rule_node_secret_read_in_exec = {
     .on_node_event = on_node_event,
     .config_keys = node_rule_config_keys,
     .config_defaults = &node_rule_defaults,
+    .counters = node_rule__counters,
 };

@@ -185,6 +185,29 @@ Test(json_in, member_lookup_by_decoded_key)
 	cr_expect_not(json_in__member(&o, "verb", &v));
 }
 
+Test(json_in, first_member_stops_at_the_first_and_reads_a_cut_object)
+{
+	struct json_in o = at("{\"skip\":{\"n\":0},\"s\":\"\\\"n\\\":9\",\"n\":3,\"n\":[4]}"), v;
+	long long i;
+
+	cr_assert(json_in__member_first(&o, "n", &v));
+	cr_assert(json_in__int(&v, &i), "the first duplicate, not a nested key or a quoted one");
+	cr_expect_eq(i, 3);
+	/* a head whose tail is gone: the members before the cut are still read */
+	o = at("{\"id\":\"a\",\"stage\":\"x\",\"requestObject\":{\"id\":\"b\",\"tr");
+	cr_assert(json_in__member_first(&o, "stage", &v));
+	cr_assert(json_in__member_first(&o, "id", &v));
+	{
+		struct kstr k;
+
+		cr_assert(json_in__str(&v, &k));
+		cr_expect(kstr__eq(k, "a"));
+	}
+	cr_expect_not(json_in__member_first(&o, "tr", &v));
+	o = at("{}");
+	cr_expect_not(json_in__member_first(&o, "n", &v));
+}
+
 Test(json_in, decode_bounded_and_in_place)
 {
 	char raw[] = "a\\u00e9\\ud83d\\ude00\\n\\u0000z";

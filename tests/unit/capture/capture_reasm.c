@@ -336,3 +336,50 @@ Test(reasm, oversized_partial_line_keeps_head_and_tail)
 	cr_assert_eq(reasm__stats(small)->truncated_lines, 1);
 	reasm__free(small);
 }
+
+/* one whole write of @data to file @ino */
+static void put(uint64_t ino, const char *data)
+{
+	static uint64_t id = 1000;
+	struct wr w = {1, ++id, ino, data, 4096, 0, 0};
+
+	send_all(&w);
+}
+
+/*
+ * 64 files are followed at once. A new file takes the place of the least recently written file
+ * without a partial line; only when all 64 hold one is a partial line lost (the oldest's),
+ * counted.
+ */
+Test(reasm, a_new_file_evicts_an_idle_stream_before_a_partial_line)
+{
+	char buf[32];
+
+	put(1, "idle\n"); /* the oldest stream, and the only one without a partial line */
+	for (uint64_t ino = 2; ino <= 64; ino++) {
+		snprintf(buf, sizeof(buf), "p%llu-", (unsigned long long)ino);
+		put(ino, buf);
+	}
+	put(65, "new-"); /* the 65th file: file 1's stream goes, nothing is lost */
+	cr_expect_eq(reasm__stats(r)->oversized_lines, 0);
+	put(2, "end\n");
+	cr_assert_eq(g.n, 2);
+	cr_expect_str_eq(g.line[1], "p2-end", "file 2's partial line survived");
+	/* every stream holds a partial line again (2 ended, 66 is new): the least recently
+	 * written partial line, file 3's, is the one lost */
+	put(2, "again-");
+	put(66, "x-");
+	cr_expect_eq(reasm__stats(r)->oversized_lines, 1);
+	/* file 3 comes back as a new stream: its head is gone, and file 4's line goes now */
+	put(3, "tail\n");
+	cr_expect_eq(reasm__stats(r)->oversized_lines, 2);
+	/* file 3's stream is idle now: file 4, back, takes its place, and nothing more is lost */
+	put(4, "end\n");
+	cr_expect_eq(reasm__stats(r)->oversized_lines, 2);
+	put(5, "end\n"); /* still followed */
+	cr_expect_eq(reasm__stats(r)->oversized_lines, 2);
+	cr_assert_eq(g.n, 5);
+	cr_expect_str_eq(g.line[2], "tail", "file 3's head went with its stream");
+	cr_expect_str_eq(g.line[3], "end", "file 4's head went with its stream");
+	cr_expect_str_eq(g.line[4], "p5-end", "file 5 kept its partial line");
+}

@@ -151,6 +151,23 @@ Test(checkpoint, line_key_and_time)
 	cr_assert_eq(line_time_ns(other, strlen(other)), 0);
 }
 
+/* the line's own auditID, stage and time: not a key of that name nested before them, nor text */
+Test(checkpoint, line_key_reads_the_top_level_fields)
+{
+	const char *l =
+	    "{\"requestObject\":{\"data\":{\"auditID\":\"fake\",\"stage\":\"Fake\","
+	    "\"stageTimestamp\":\"2020-01-01T00:00:00Z\"}},\"userAgent\":\"x \\\"auditID\\\""
+	    ":\\\"evil\\\"\",\"auditID\":\"abc\",\"stage\":\"ResponseComplete\","
+	    "\"stageTimestamp\":\"2026-11-23T09:00:00.000000Z\"}";
+	const char *plain = "{\"auditID\":\"abc\",\"stage\":\"ResponseComplete\"}";
+	const char *fake = "{\"auditID\":\"fake\",\"stage\":\"Fake\"}";
+
+	cr_expect_eq(line_key(l, strlen(l)), line_key(plain, strlen(plain)),
+		     "a nested or quoted auditID was taken for the line's");
+	cr_expect_neq(line_key(l, strlen(l)), line_key(fake, strlen(fake)));
+	cr_expect_eq(line_time_ns(l, strlen(l)), 1795424400ll * 1000000000);
+}
+
 static bool live(struct kh_resume *r, const char *host, uint64_t ino, const char *line,
 		 struct kh_file_pos *pos)
 {

@@ -413,3 +413,34 @@ Test(emit, replay_is_byte_identical)
 	rh_free(a);
 	rh_free(b);
 }
+
+/*
+ * A previous run's alert line is keyed by its rule.id and kubernetes.audit.auditID, read with
+ * the JSON reader: a key named auditID elsewhere (annotations, user.extra, a string) is not the
+ * request's.
+ */
+Test(emit, written_line_key_reads_the_alerts_own_audit_id)
+{
+#define ALERT(extra, id)                                                                           \
+	"{\"@timestamp\":\"2026-11-23T10:00:00Z\",\"message\":\"x \\\"rule\\\":{\\\"id\\\":"       \
+	"\\\"evil\\\"}\",\"rule\":{\"name\":\"n\",\"id\":\"r1\"},\"kubernetes\":{\"audit\":{"      \
+	"\"annotations\":{\"auditID\":\"" extra "\"},\"user\":{\"extra\":{\"auditID\":[\"" extra   \
+	"\"]}},\"note\":\"\\\"auditID\\\":\\\"" extra "\\\"\",\"auditID\":\"" id "\"}}}"
+	const char *a = ALERT("fake-1", "real-1");
+	const char *same = ALERT("fake-2", "real-1");
+	const char *other = ALERT("fake-1", "real-2");
+	const char *bare = "{\"rule\":{\"id\":\"r1\"},\"kubernetes\":{\"audit\":{\"auditID\":"
+			   "\"real-1\"}}}";
+	const char *no_id = "{\"rule\":{\"id\":\"r1\"},\"kubernetes\":{\"audit\":{\"annotations\":"
+			    "{\"auditID\":\"real-1\"}}}}";
+#undef ALERT
+
+	cr_expect_eq(emit_line_key(a, strlen(a)), emit_line_key(same, strlen(same)),
+		     "auditID keys elsewhere in the alert changed its key");
+	cr_expect_eq(emit_line_key(a, strlen(a)), emit_line_key(bare, strlen(bare)),
+		     "the key is the rule id and the auditID, nothing else");
+	cr_expect_neq(emit_line_key(a, strlen(a)), emit_line_key(other, strlen(other)),
+		      "two requests' alerts share a key");
+	cr_expect_neq(emit_line_key(no_id, strlen(no_id)), emit_line_key(bare, strlen(bare)),
+		      "an annotation named auditID was taken for the request's");
+}
