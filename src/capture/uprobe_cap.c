@@ -55,7 +55,12 @@ static int try_uprobe(int type, const char *path)
 	return 0;
 }
 
-static int ask_kernel(int type, char *why, size_t n)
+/*
+ * A uprobe on a scratch memfd with CAP_SYS_ADMIN not effective (as `run` is after its start);
+ * *@control gets the same with it effective where the thread holds it (1 when it did not, so a
+ * refusal is the capability's and not the scratch file's), else 1.
+ */
+static int ask_kernel(int type, int *control, char *why, size_t n)
 {
 	static const unsigned char nops[64] = {0x90}; /* content is never executed */
 	char path[64];
@@ -72,13 +77,16 @@ static int ask_kernel(int type, char *why, size_t n)
 		return err;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	/* as `run` is after its start: CAP_SYS_ADMIN not effective */
 	admin = caps__has(caps__effective(), KH_CAP_SYS_ADMIN);
 	if (admin)
 		caps__lower(KH_CAP_SYS_ADMIN);
 	err = try_uprobe(type, path);
-	if (admin)
+	if (admin) {
 		caps__raise(KH_CAP_SYS_ADMIN);
+		*control = try_uprobe(type, path);
+	} else {
+		*control = 1;
+	}
 	close(fd);
 	return err;
 }
@@ -86,7 +94,7 @@ static int ask_kernel(int type, char *why, size_t n)
 int tap_path_uprobe_cap(char *why, size_t n)
 {
 	uint64_t prm = caps__permitted();
-	int type = pmu_type(), level, err;
+	int type = pmu_type(), level, err, control = 1;
 
 	why[0] = '\0';
 
@@ -109,12 +117,18 @@ int tap_path_uprobe_cap(char *why, size_t n)
 			 "does not hold");
 		return -EPERM;
 	}
-	err = ask_kernel(type, why, n);
+	err = ask_kernel(type, &control, why, n);
 	if (!err) {
 		snprintf(why, n,
 			 "CAP_PERFMON is enough on this kernel (a uprobe opened with CAP_SYS_ADMIN "
 			 "not effective)");
 		return KH_CAP_PERFMON;
+	}
+	if ((err == -EACCES || err == -EPERM) && control < 0) {
+		snprintf(why, n,
+			 "cannot tell: a test uprobe failed with CAP_SYS_ADMIN too (%s, then %s)",
+			 strerror(-err), strerror(-control));
+		return err;
 	}
 	if (err == -EACCES || err == -EPERM) {
 		snprintf(why, n,

@@ -131,7 +131,7 @@ static void facts_get(struct facts *x)
 	x->need = tap_path_uprobe_cap(x->need_why, sizeof(x->need_why));
 }
 
-static const char *yn(bool b)
+static const char *yes_no(bool b)
 {
 	return b ? "yes" : "no";
 }
@@ -174,7 +174,7 @@ void probe_privileges__print(const struct probe_priv_opts *o)
 	}
 	fprintf(o->f, "perf_event_paranoid: %d: %s\n", x.paranoid, paranoid_meaning(&x));
 	fprintf(o->f, "privileges: CAP_SYS_ADMIN %s, CAP_PERFMON %s, CAP_BPF %s (effective)\n",
-		yn(x.admin), yn(x.perfmon), yn(x.bpf));
+		yes_no(x.admin), yes_no(x.perfmon), yes_no(x.bpf));
 	fprintf(o->f, "new uprobe: %s\n", x.need_why);
 	fprintf(o->f, "tap %s%s: apiserver started now: %s path: %s\n", mode,
 		o->late_uprobes ? " --late-uprobes" : "", now.path, now.why);
