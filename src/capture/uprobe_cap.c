@@ -11,8 +11,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -26,14 +28,18 @@
 static int pmu_type(void)
 {
 	FILE *f = fopen(UPROBE_PMU_TYPE, "r");
-	int t = -1;
+	char line[32], *end;
+	long t = -EINVAL;
 
 	if (!f)
 		return -errno;
-	if (fscanf(f, "%d", &t) != 1)
-		t = -EINVAL;
+	if (fgets(line, sizeof(line), f)) {
+		t = strtol(line, &end, 10);
+		if (end == line || t < 0 || t > INT_MAX)
+			t = -EINVAL;
+	}
 	fclose(f);
-	return t;
+	return (int)t;
 }
 
 /* a uprobe at offset 0 of @path, system-wide on CPU 0 as libbpf attaches one; 0 or -errno */
