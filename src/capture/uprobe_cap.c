@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -115,6 +116,12 @@ int tap_path_uprobe_cap(char *why, size_t n)
 		    "CAP_SYS_ADMIN here whatever the kernel's uprobe rule: perf_event_paranoid "
 		    "%d refuses every perf event without it",
 		    level);
+		return KH_CAP_SYS_ADMIN;
+	}
+	if (prctl(PR_CAPBSET_READ, KH_CAP_PERFMON, 0, 0, 0) < 0) {
+		snprintf(why, n,
+			 "this kernel predates CAP_PERFMON (Linux 5.8), so a new uprobe wants "
+			 "CAP_SYS_ADMIN");
 		return KH_CAP_SYS_ADMIN;
 	}
 	if (!caps__has(prm, KH_CAP_PERFMON)) {
