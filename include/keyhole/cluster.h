@@ -59,6 +59,8 @@ struct kh_cluster_stats {
 	uint64_t facts_too_big;	   /* facts over the size bound, not published */
 	uint64_t facts_consumed;   /* facts the correlator fed to its pipelines */
 	uint64_t facts_bad;	   /* stream entries that were not facts of a known version */
+	uint64_t facts_duplicate;  /* copies of facts already taken, dropped (at-least-once bus) */
+	uint64_t fact_ids_evicted; /* identities the duplicate filter forgot before its horizon */
 	uint64_t alerts_written;   /* alert lines this instance won the fence for */
 	uint64_t alerts_fenced;	   /* alert lines another owner (or an earlier life) wrote */
 	uint64_t reconnects;	   /* connections re-established */

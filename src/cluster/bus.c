@@ -299,7 +299,7 @@ enum bus_fail bus__ensure(struct bus *b, char *err, size_t cap)
 		b->backoff_ns = 0;
 		return BUS_OK;
 	}
-	if (!b->said_down || f == BUS_FAIL_CONFIG)
+	if (!b->quiet && (!b->said_down || f == BUS_FAIL_CONFIG))
 		kh_log(f == BUS_FAIL_CONFIG ? KH_LOG_ERROR : KH_LOG_WARN,
 		       "cluster %s: %s; retrying with backoff", b->who, err);
 	b->said_down = true;

@@ -44,6 +44,7 @@ struct bus {
 	int64_t backoff_ns;
 	uint64_t reconnects;
 	bool said_down; /* "unreachable" reported once per outage */
+	bool quiet;	/* the caller reports this attempt's failure itself (the first contact) */
 	bool ever_up;
 	/* rediss://: the TLS session under ctx; NULL for redis:// */
 	struct tls_link *link;

@@ -124,9 +124,16 @@ static int setup(struct kh_cluster *c, const struct kh_cluster_opts *o)
 	snprintf(c->owner, sizeof(c->owner), "%s/%d/%016llx", c->node, (int)getpid(),
 		 (unsigned long long)tag);
 	c->q = calloc(o->queue_max, sizeof(*c->q));
-	if (!c->q)
+	if (!c->q) {
+		kh_log(KH_LOG_ERROR,
+		       "cluster: no memory for a queue of %u facts (cluster.queue_max)",
+		       o->queue_max);
 		return -ENOMEM;
-	return cluster_disk__open(c);
+	}
+	e = cluster_disk__open(c);
+	if (e == -ENOMEM) /* the disk queue names its other errors itself */
+		kh_log(KH_LOG_ERROR, "cluster disk queue %s: out of memory", o->queue_dir);
+	return e;
 }
 
 /* one attempt now, so a refused login or a TLS URL stops the start with its reason */
@@ -136,7 +143,9 @@ static int first_contact(struct kh_cluster *c)
 	enum bus_fail f;
 
 	bus__init(&c->pub_bus, &c->url, "publisher");
+	c->pub_bus.quiet = true; /* said below, once */
 	f = bus__ensure(&c->pub_bus, err, sizeof(err));
+	c->pub_bus.quiet = false;
 	if (f == BUS_FAIL_CONFIG) {
 		kh_log(KH_LOG_ERROR, "cluster: %s", err);
 		return -EACCES;
@@ -154,21 +163,40 @@ static int first_contact(struct kh_cluster *c)
 		       c->url.host, c->url.port, c->node, cluster_role__name(c->o.role), c->o.name);
 	else
 		kh_log(KH_LOG_WARN,
-		       "cluster: redis not reachable yet; facts queue (up to %u) "
+		       "cluster: redis not reachable yet (%s); facts queue (up to %u) "
 		       "until it is",
-		       c->o.queue_max);
+		       err, c->o.queue_max);
 	return 0;
 }
 
+/* the publisher, and the correlator of a control plane */
+static int start_threads(struct kh_cluster *c)
+{
+	int e = pthread_create(&c->pub_thread, NULL, publisher__main, c);
+
+	c->pub_started = !e;
+	if (!e && c->o.role == KH_ROLE_CONTROL_PLANE) {
+		e = pthread_create(&c->cor_thread, NULL, correlator__main, c);
+		c->cor_started = !e;
+	}
+	if (e)
+		kh_log(KH_LOG_ERROR, "cluster: cannot start its threads: %s", strerror(e));
+	return -e;
+}
+
+/* every failure is reported here, once: the caller adds nothing */
 int cluster__start(const struct kh_cluster_opts *o, struct kh_cluster **out)
 {
 	struct kh_cluster *c = calloc(1, sizeof(*c));
 	int err;
 
-	if (!c)
+	if (!c) {
+		kh_log(KH_LOG_ERROR, "cluster: out of memory");
 		return -ENOMEM;
+	}
 	c->o = *o;
 	if (!c->o.partitions || !c->o.queue_max || c->o.lease_ns <= 0) {
+		kh_log(KH_LOG_ERROR, "cluster: partitions, queue_max and lease must be above 0");
 		free(c);
 		return -EINVAL;
 	}
@@ -178,11 +206,8 @@ int cluster__start(const struct kh_cluster_opts *o, struct kh_cluster **out)
 	err = setup(c, o);
 	if (!err)
 		err = first_contact(c);
-	if (!err && (err = -pthread_create(&c->pub_thread, NULL, publisher__main, c)) == 0)
-		c->pub_started = true;
-	if (!err && o->role == KH_ROLE_CONTROL_PLANE &&
-	    (err = -pthread_create(&c->cor_thread, NULL, correlator__main, c)) == 0)
-		c->cor_started = true;
+	if (!err)
+		err = start_threads(c);
 	if (err) {
 		cluster__stop(c);
 		cluster__free(c);
@@ -312,6 +337,8 @@ void cluster__stats(struct kh_cluster *c, struct kh_cluster_stats *s)
 	s->facts_too_big = atomic_load(&c->too_big);
 	s->facts_consumed = atomic_load(&c->consumed);
 	s->facts_bad = atomic_load(&c->bad);
+	s->facts_duplicate = atomic_load(&c->duplicates);
+	s->fact_ids_evicted = atomic_load(&c->dedup_evicted);
 	s->alerts_written = atomic_load(&c->written);
 	s->alerts_fenced = atomic_load(&c->fenced);
 	s->reconnects = atomic_load(&c->reconnects);
@@ -357,16 +384,17 @@ void cluster__print_stats(struct kh_cluster *c, FILE *f)
 	cluster__stats(c, &s);
 	fprintf(f,
 		"keyhole: cluster: %llu facts published, %llu queued, %llu dropped, %llu too big; "
-		"correlator: %llu facts consumed, %llu bad, %llu alerts written, %llu fenced, "
+		"correlator: %llu facts consumed, %llu bad, %llu duplicate, %llu alerts written, "
+		"%llu fenced, "
 		"%llu partitions owned, %llu takeovers, %llu new terms loaded, %llu lost; "
 		"%llu reconnects",
 		(unsigned long long)s.facts_published, (unsigned long long)s.facts_queued,
 		(unsigned long long)s.facts_dropped, (unsigned long long)s.facts_too_big,
 		(unsigned long long)s.facts_consumed, (unsigned long long)s.facts_bad,
-		(unsigned long long)s.alerts_written, (unsigned long long)s.alerts_fenced,
-		(unsigned long long)s.partitions_owned, (unsigned long long)s.takeovers,
-		(unsigned long long)s.terms_loaded, (unsigned long long)s.terms_lost,
-		(unsigned long long)s.reconnects);
+		(unsigned long long)s.facts_duplicate, (unsigned long long)s.alerts_written,
+		(unsigned long long)s.alerts_fenced, (unsigned long long)s.partitions_owned,
+		(unsigned long long)s.takeovers, (unsigned long long)s.terms_loaded,
+		(unsigned long long)s.terms_lost, (unsigned long long)s.reconnects);
 	if (c->dq)
 		fprintf(f,
 			"; disk queue: %llu bytes, %llu facts recovered at start, %llu damaged "

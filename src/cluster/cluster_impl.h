@@ -59,6 +59,9 @@ struct kh_cluster {
 	 * acknowledged by Redis or synced to the disk queue */
 	atomic_uint_fast64_t issued, durable;
 	atomic_uint_fast64_t terms_loaded, terms_lost; /* the shared new-terms history */
+	/* the correlator's duplicate filter (fact_dedup.h): copies dropped, identities forgotten
+	 * early by its key bound */
+	atomic_uint_fast64_t duplicates, dedup_evicted;
 };
 
 void *publisher__main(void *arg);

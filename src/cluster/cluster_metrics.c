@@ -32,6 +32,8 @@ U64(owned)
 U64(takeovers)
 U64(terms_loaded)
 U64(terms_lost)
+U64(duplicates)
+U64(dedup_evicted)
 
 static double m_lag(void *ctx)
 {
@@ -80,6 +82,11 @@ static const struct series series[] = {
      KH_METRIC_COUNTER, m_consumed},
     {"keyhole_cluster_facts_bad_total", "stream entries that were not facts of this version",
      KH_METRIC_COUNTER, m_bad},
+    {"keyhole_cluster_facts_duplicate_total",
+     "copies of facts the correlator had already taken, dropped", KH_METRIC_COUNTER, m_duplicates},
+    {"keyhole_cluster_fact_ids_evicted_total",
+     "fact identities the duplicate filter forgot early (its key bound)", KH_METRIC_COUNTER,
+     m_dedup_evicted},
     {"keyhole_cluster_alerts_written_total", "cluster alert lines this instance wrote",
      KH_METRIC_COUNTER, m_written},
     {"keyhole_cluster_alerts_fenced_total", "cluster alert lines already written by an owner",

@@ -23,6 +23,7 @@
 
 #include "cluster/cluster_impl.h"
 #include "cluster/fact.h"
+#include "cluster/fact_dedup.h"
 #include "cluster/node_fact.h"
 #include "keyhole/audit_parse.h"
 #include "cluster/reorder.h"
@@ -47,6 +48,8 @@ struct part {
 	uint64_t line_no;
 	struct terms *terms; /* its new-terms history in Redis */
 	uint64_t terms_lost;
+	struct fact_dedup *dedup; /* facts taken, so a copy is not counted twice */
+	uint64_t dedup_evicted;
 };
 
 struct cor {
@@ -87,6 +90,8 @@ static void part_drop(struct part *pt)
 	if (pt->out)
 		fclose(pt->out);
 	reorder__fini(&pt->ro);
+	fact_dedup__free(pt->dedup);
+	pt->dedup = NULL;
 	free(pt->buf);
 	pt->p = NULL;
 	pt->out = NULL;
@@ -144,7 +149,14 @@ static int part_start(struct cor *k, struct part *pt)
 		pt->out = NULL;
 		return -ENOMEM;
 	}
-	if (part_terms(k, pt)) {
+	/* identities for as long as a copy could meet its original in a window, as many as the
+	 * stream keeps (fact_dedup.h) */
+	pt->dedup = fact_dedup__new(k->c->o.stream_maxlen ? k->c->o.stream_maxlen : 1,
+				    pipeline__warmup_span_ns(pt->p) + k->c->o.lag_ns);
+	pt->dedup_evicted = 0;
+	if (!pt->dedup || part_terms(k, pt)) {
+		fact_dedup__free(pt->dedup);
+		pt->dedup = NULL;
 		pipeline__free(pt->p);
 		pt->p = NULL;
 		fclose(pt->out);
@@ -421,6 +433,15 @@ static void take_entry(struct cor *k, struct part *pt, redisReply *e)
 	    fact__header(fields->element[1]->str, fields->element[1]->len, &h)) {
 		atomic_fetch_add(&c->bad, 1);
 		return;
+	}
+	if (fact_dedup__seen(pt->dedup, fields->element[1]->str, fields->element[1]->len, h.t_ns)) {
+		atomic_fetch_add(&c->duplicates, 1);
+		return;
+	}
+	if (fact_dedup__evicted(pt->dedup) != pt->dedup_evicted) {
+		atomic_fetch_add(&c->dedup_evicted,
+				 fact_dedup__evicted(pt->dedup) - pt->dedup_evicted);
+		pt->dedup_evicted = fact_dedup__evicted(pt->dedup);
 	}
 	line = malloc(fields->element[1]->len + 1);
 	if (!line)

@@ -795,11 +795,7 @@ static int start_cluster(struct run *r, const char *audit_log)
 	}
 	o.out = r->out;
 	err = cluster__start(&o, &r->cl);
-	if (err) {
-		kh_log(KH_LOG_ERROR, "cluster mode did not start: %s", strerror(-err));
-		return 1;
-	}
-	return 0;
+	return err ? 1 : 0; /* cluster__start reported why */
 }
 
 static int run_start(struct run *r)

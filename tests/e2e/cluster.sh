@@ -9,8 +9,9 @@
 #     logs merged in time order, each line exactly once across the three outputs;
 #   - the correlators shared the partitions (each owned some);
 #   - what went to Redis has no secret marker and no body but RBAC ones (XRANGE dump);
-#   - faults: a wrong URL, a refused ACL login and rediss:// to this plain port are clear errors
-#     (tests/e2e/cluster_tls.sh has the TLS ones); Redis down at the
+#   - faults: a wrong URL, a refused ACL login, a missing password file and rediss:// to this
+#     plain port are clear errors, each on one line (tests/e2e/cluster_tls.sh has the TLS
+#     ones); Redis down at the
 #     start then up: facts queue and drain, same alerts.
 # Needs root and BPF (the tap): without them it says so and passes, unless KEYHOLE_REQUIRE_BPF=1.
 #
@@ -203,11 +204,13 @@ if grep '"requestObject"' "$T/xrange.txt" | grep -vq 'rbac.authorization.k8s.io'
 else ok; fi
 
 # ---- faults: configuration errors are named --------------------------------------------------
-run_err() { # run_err NAME ARGS...: start, expect an exit with the message
+run_err() { # run_err NAME ARGS...: start, expect an exit with the message, said once
 	local name=$1
 	shift
 	timeout 20 "$KH" run --no-exec-watch --no-audit-guard --no-baseline --comm "khx-$$" \
 		-o "$T/x.json" "$@" > /dev/null 2> "$T/$name.txt" && return 1
+	[ "$(grep -c 'error:' "$T/$name.txt")" = 1 ] ||
+		bad "$name: the error is not reported exactly once: $(grep 'error:' "$T/$name.txt")"
 	return 0
 }
 run_err url --cluster "http://127.0.0.1:$PORT" && grep -q "scheme must be redis://" "$T/url.txt" &&
@@ -217,6 +220,9 @@ printf 'cluster:\n  user: keyhole\n  password_file: %s\n' "$T/wrongpw" > "$T/wro
 run_err acl --cluster "redis://127.0.0.1:$PORT" --role node -c "$T/wrong.yaml" && grep -q "refused the login of user 'keyhole'" "$T/acl.txt" &&
 	ok || bad "a refused login is not named: $(cat "$T/acl.txt")"
 grep -q wrong "$T/acl.txt" && bad "the password was printed" || ok
+run_err nopw --cluster "redis://127.0.0.1:$PORT" --cluster-password-file "$T/none/pw" &&
+	grep -q "cluster password file $T/none/pw: No such file" "$T/nopw.txt" &&
+	ok || bad "an unreadable password file is not named: $(cat "$T/nopw.txt")"
 run_err tls --cluster "rediss://127.0.0.1:$PORT" && grep -q "speaks plain text, not TLS" "$T/tls.txt" &&
 	ok || bad "rediss:// to a plain-text port is not named: $(cat "$T/tls.txt")"
 

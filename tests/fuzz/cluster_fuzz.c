@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer target for what a correlator and a node feed take from Redis. Each input is split
- * into lines, each read as a stream entry: its fact header, then, as the correlator does, a node
- * secret-read fact goes to escalate-then-loot (audit parser, node_fact__read) and any other
+ * into lines, each read as a stream entry: its fact header, the duplicate filter (a small one,
+ * so its bounds are reached; it keeps its state across inputs), then, as the correlator does, a
+ * node secret-read fact goes to escalate-then-loot (audit parser, node_fact__read) and any other
  * fact to the cluster-scope pipeline, and, as the node feed does, every line goes to a local
  * pipeline's exec join (pipeline__feed_remote_request). Both pipelines keep their state across
  * inputs; every alert line written must be one line of printable text, '{' to '}'.
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "cluster/fact.h"
+#include "cluster/fact_dedup.h"
 #include "cluster/node_fact.h"
 #include "keyhole/audit_parse.h"
 #include "keyhole/pipeline.h"
@@ -27,6 +29,7 @@ static char *out_buf;
 static size_t out_len;
 static FILE *out;
 static struct kh_pipeline *cor, *local;
+static struct fact_dedup *dedup;
 
 static void setup(void)
 {
@@ -37,7 +40,8 @@ static void setup(void)
 	c.out = l.out = out;
 	cor = pipeline__new(&c);
 	local = pipeline__new(&l);
-	CHECK(cor && local);
+	dedup = fact_dedup__new(64, 3600ll * 1000000000);
+	CHECK(cor && local && dedup);
 }
 
 static void check_output(void)
@@ -70,6 +74,11 @@ static void entry(const char *p, size_t len)
 	pipeline__feed_remote_request(local, p, len);
 	if (fact__header(p, len, &h))
 		return;
+	if (fact_dedup__seen(dedup, p, len, h.t_ns)) {
+		CHECK(fact_dedup__seen(dedup, p, len, h.t_ns)); /* still known: it was not taken */
+		return;
+	}
+	CHECK(fact_dedup__count(dedup) <= 64);
 	if (!node_fact__is(p, len)) {
 		pipeline__feed_fact(cor, p, len, &o, !h.broadcast || h.partition == 0);
 		return;
