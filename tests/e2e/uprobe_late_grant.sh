@@ -85,8 +85,8 @@ stop_sensor() { # NAME: INT, then 30 s for the drain before it counts as hung
 cat "$S/tests/data/benign-controlplane.log" "$S/tests/data/attack.log" > "$T/input.log"
 want_lines=$(wc -l < "$T/input.log")
 
-# late GRANT NAME RUN-OPTIONS...: keyhole starts first; then a stand-in from a copy of the Go
-# binary nobody has run yet (its own inode) under NAME writes input.log
+# late GRANT NAME RUN-OPTIONS...: keyhole starts under GRANT; then standin NAME: a stand-in from a
+# copy of the Go binary nobody has run yet (its own inode) under NAME writes input.log
 late() {
 	local set=$1 name=$2 dir=$T/$2 port
 	shift 2
@@ -99,6 +99,9 @@ late() {
 	KPID=$!
 	PORT=$port
 	wait_log 'ready:' || { fail "$name: keyhole run not ready"; return 1; }
+}
+standin() { # NAME: the late stand-in, started after keyhole is ready
+	local name=$1 dir=$T/$1
 	"$dir/$name" --audit-log-path "$dir/log/audit.log" --input "$T/input.log" --threads 2 \
 		--ordered --rotate-bytes 262144 --start-delay 1s --exit-when-done \
 		2> "$dir/standin.err" &
@@ -123,14 +126,22 @@ if late "$GRANTED" "$name" --late-uprobes; then
 	prm=$(capset "$KPID" CapPrm) eff=$(capset "$KPID" CapEff)
 	[ $((prm & ADMIN)) != 0 ] && ok || fail "granted: CAP_SYS_ADMIN not permitted after the start (CapPrm $(printf %x "$prm"))"
 	[ $((eff & ADMIN)) = 0 ] && ok || fail "granted: CAP_SYS_ADMIN effective after the start (CapEff $(printf %x "$eff"))"
+	# the threads at ready, before any attach or detach (the link teardown's short-lived
+	# workers, started by the main thread later, inherit its sets): the metrics thread
 	nthreads=0
 	for st in /proc/"$KPID"/task/*; do
 		[ "${st##*/}" = "$KPID" ] && continue
 		nthreads=$((nthreads + 1))
+		# it narrows itself as it starts: a moment's grace
+		for _ in $(seq 20); do
+			[ $(($(capset "$KPID/task/${st##*/}" CapPrm) & ADMIN)) = 0 ] && break
+			sleep 0.1
+		done
 		[ $(($(capset "$KPID/task/${st##*/}" CapPrm) & ADMIN)) = 0 ] ||
 			fail "granted: thread ${st##*/} holds CAP_SYS_ADMIN permitted"
 	done
 	[ "$nthreads" -ge 1 ] && ok || fail "granted: no metrics thread to check"
+	standin "$name"
 	wait_log "pid $SPID: uprobe path: syscall.write" 300 && ok ||
 		fail "granted: the late stand-in did not get the uprobe path: $(grep "pid $SPID" "$T/run.err")"
 	wait_log "write tracepoints detached" 100 && ok || fail "granted: the write tracepoints stayed attached"
@@ -170,6 +181,7 @@ else
 	[ -n "$expect" ] || fail "shipped: probe says nothing of an apiserver started later"
 	name=khn$$
 	if [ -n "$expect" ] && late "$SHIPPED" "$name"; then
+		standin "$name"
 		wait_log "pid $SPID: $expect path" 300 && ok ||
 			fail "shipped: probe said $expect path, run said: $(grep "pid $SPID" "$T/run.err")"
 		wait "$SPID" || fail "shipped: stand-in failed: $(cat "$T/$name/standin.err")"
