@@ -16,6 +16,7 @@
  *                   compare of the fd on enter, one load on exit)
  *   read-stdin      the same on fd 0, in the host's pid namespace: what a read of stdin by a
  *                   process outside any container pays (the pid namespace level is loaded)
+ *   readv-stdin     the same through readv(2) (one 1-byte iovec): the attach hooks on readv
  *
  * Three conditions, rotated within each round:
  *   none        nothing attached
@@ -40,6 +41,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include <linux/perf_event.h>
@@ -138,6 +140,18 @@ static double read_loop(long n, int fd)
 	return (thread_cpu_s() - t0) * 1e9 / (double)n;
 }
 
+static double readv_loop(long n, int fd)
+{
+	double t0 = thread_cpu_s();
+	char c;
+	struct iovec v = {&c, 1};
+
+	for (long i = 0; i < n; i++)
+		if (readv(fd, &v, 1) != 1)
+			exit(1);
+	return (thread_cpu_s() - t0) * 1e9 / (double)n;
+}
+
 static double getpid_loop(long n)
 {
 	double t0 = thread_cpu_s();
@@ -149,13 +163,13 @@ static double getpid_loop(long n)
 
 #define MAX_ROUNDS 256
 #define NCOND 4
-#define NLOOP 6
+#define NLOOP 7
 
 int main(int argc, char **argv)
 {
 	static double t[NCOND][NLOOP][MAX_ROUNDS];
-	static const char *const loops[NLOOP] = {"fork+exec+open", "open", "open-write",
-						 "getpid",	   "read", "read-stdin"};
+	static const char *const loops[NLOOP] = {
+	    "fork+exec+open", "open", "open-write", "getpid", "read", "read-stdin", "readv-stdin"};
 	int zfd;
 	char scratch[] = "/tmp/kh-exec-overhead.XXXXXX";
 	int sfd;
@@ -233,6 +247,7 @@ int main(int argc, char **argv)
 			t[c][3][r] = getpid_loop(opens);
 			t[c][4][r] = read_loop(opens, zfd);
 			t[c][5][r] = read_loop(opens, 0);
+			t[c][6][r] = readv_loop(opens, 0);
 			if (pfd >= 0)
 				close(pfd);
 			if (c == 3) {
@@ -250,8 +265,8 @@ int main(int argc, char **argv)
 	unlink(scratch);
 	printf(
 	    "exec_overhead: %d rounds of %ld fork+exec+open, %ld open, %ld open-write, %ld getpid, "
-	    "%ld read, %ld read-stdin; median CPU ns per iteration\n",
-	    rounds, forks, opens, opens, opens, opens, opens);
+	    "%ld read, %ld read-stdin, %ld readv-stdin; median CPU ns per iteration\n",
+	    rounds, forks, opens, opens, opens, opens, opens, opens);
 	printf("%-16s %12s %12s %12s %12s %10s %10s %10s\n", "loop", conds[0], conds[1], conds[2],
 	       conds[3], "watch/none", "watch/tp", "sensor/none");
 	for (int l = 0; l < NLOOP; l++) {

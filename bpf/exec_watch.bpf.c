@@ -15,9 +15,9 @@
  *                                        the new environment (bounded scan)
  *   exec of a SESSION process         -> record
  *   open of secret material (SESSION) -> record (path as given, result, device)
- *   read of fd 0 returning data, by an untagged process whose stdin is its container init's
- *   pipe or terminal (kubectl attach) -> new session: tags[tgid] = SESSION, record (attach)
- *   last thread of a tagged process   -> tag removed; the session leader's exit is recorded
+ *   read, readv or preadv2 of fd 0 returning data, by an untagged process whose stdin is its
+ *   container init's pipe or terminal (kubectl attach) -> new session: tags[tgid] = SESSION, record
+ * (attach) last thread of a tagged process   -> tag removed; the session leader's exit is recorded
  *
  * While no process on the node is tagged (almost always), every hook but setns returns after
  * loading one global; while some are, an untagged process pays one hash lookup per exec, fork,
@@ -42,7 +42,16 @@ struct tag {
 	__u64 session_id;
 	__u32 leader; /* tgid of the session's first process (0 while JOINED) */
 	__u32 state;  /* TAG_* */
+	/*
+	 * an attach session's reader (leader == its tgid): when it last read input, 0 for every
+	 * other tag; input after attach_idle_ns without any opens a new session (a detach is not
+	 * seen)
+	 */
+	__u64 input_ns;
 };
+
+/* set by the agent before load (exec_watch_opts.attach_idle_ns) */
+const volatile __u64 attach_idle_ns = 300ull * 1000000000;
 
 /*
  * Tagged processes, keyed by tgid. A plain hash, not an LRU: when full, a new process goes
@@ -779,8 +788,9 @@ int exec_watch_open_exit(struct trace_event_raw_sys_exit *ctx)
  * it. The first read that returns data from that stdin, by a process of the container that is
  * in no session, opens an attach session on the reader (KH_NODE_F_ATTACH): it is tagged like an
  * exec session's first process, so what it then runs and opens is recorded. Only reads of fd 0
- * are looked at: the enter hook returns after one compare for any other read, the exit hook after
- * loading one global while no container process waits in such a read.
+ * (read, readv, preadv2: see below) are looked at: the enter hook returns after one compare for any
+ * other read, the exit hook after loading one global while no container process waits in such a
+ * read.
  */
 #define S_IFMT 0170000
 #define S_IFIFO 0010000
@@ -839,20 +849,23 @@ static __always_inline bool reads_container_stdin(struct task_struct *t)
 	return stdin_kind(mine);
 }
 
-SEC("tp/syscalls/sys_enter_read")
-int exec_watch_read_enter(struct trace_event_raw_sys_enter *ctx)
+/* a read of @fd begins: remember it when it may be attach input (fd 0, the container's stdin) */
+static __always_inline int stdin_read_enter(__u64 fd)
 {
+	struct tag *tag;
 	__u64 pid_tgid;
 	__u32 tid, tgid, one = 1;
 
-	if (ctx->args[0] != 0)
+	if (fd != 0)
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	tid = (__u32)pid_tgid;
 	tgid = pid_tgid >> 32;
-	if (n_tags && bpf_map_lookup_elem(&tags, &tgid))
-		return 0; /* in a session (or about to open one) already */
-	if (!reads_container_stdin((struct task_struct *)bpf_get_current_task()))
+	tag = n_tags ? bpf_map_lookup_elem(&tags, &tgid) : NULL;
+	/* in a session (or about to open one) already: only an attach's reader is followed */
+	if (tag && (!tag->input_ns || tag->leader != tgid))
+		return 0;
+	if (!tag && !reads_container_stdin((struct task_struct *)bpf_get_current_task()))
 		return 0;
 	if (!bpf_map_update_elem(&stdin_inflight, &tid, &one, BPF_NOEXIST))
 		__sync_fetch_and_add(&n_stdin_inflight, 1);
@@ -861,28 +874,20 @@ int exec_watch_read_enter(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-/* the attach session's first record: the reader, as an exec record without an exec */
-static __always_inline void attach_start(struct task_struct *t, __u32 tgid)
+/* an attach session's first record: the reader, as an exec record without an exec */
+static __always_inline void attach_record(struct task_struct *t, const struct tag *tag)
 {
-	struct tag tag = {.session_id = bpf_ktime_get_ns(), .leader = tgid, .state = TAG_SESSION};
 	struct kh_rec_node_exec *r;
 	struct file *exe;
-	long err, n;
+	long n;
 
-	err = bpf_map_update_elem(&tags, &tgid, &tag, BPF_NOEXIST);
-	if (err) {
-		if (err == -E2BIG)
-			count(KH_EXEC_WATCH_TAGS_FULL);
-		return; /* tagged meanwhile: that session goes on */
-	}
-	__sync_fetch_and_add(&n_tags, 1);
 	count(KH_EXEC_WATCH_SESSIONS);
 	r = bpf_ringbuf_reserve(&exec_events, sizeof(*r), 0);
 	if (!r) {
 		count(KH_EXEC_WATCH_LOST_EXEC);
 		return;
 	}
-	fill_exec_common(r, t, &tag, KH_NODE_F_SESSION_START | KH_NODE_F_ATTACH);
+	fill_exec_common(r, t, tag, KH_NODE_F_SESSION_START | KH_NODE_F_ATTACH);
 	/* no execve to give a path: the name of the running program's file */
 	exe = BPF_CORE_READ(t, mm, exe_file);
 	n = bpf_probe_read_kernel_str(r->filename, sizeof(r->filename),
@@ -893,11 +898,47 @@ static __always_inline void attach_start(struct task_struct *t, __u32 tgid)
 	bpf_ringbuf_submit(r, 0);
 }
 
-SEC("tp/syscalls/sys_exit_read")
-int exec_watch_read_exit(struct trace_event_raw_sys_exit *ctx)
+/* input opens an attach session on its reader, in no session yet */
+static __always_inline void attach_start(struct task_struct *t, __u32 tgid, __u64 now)
 {
-	__u64 pid_tgid;
-	__u32 tid;
+	struct tag tag = {.session_id = now, .leader = tgid, .state = TAG_SESSION, .input_ns = now};
+	long err;
+
+	err = bpf_map_update_elem(&tags, &tgid, &tag, BPF_NOEXIST);
+	if (err) {
+		if (err == -E2BIG)
+			count(KH_EXEC_WATCH_TAGS_FULL);
+		return; /* tagged meanwhile: that session goes on */
+	}
+	__sync_fetch_and_add(&n_tags, 1);
+	attach_record(t, &tag);
+}
+
+/*
+ * Input to an attach session's reader. Detaching is not seen (the stream closes in the kubelet
+ * and the runtime; the container's process reads on), so a session's input after a gap of
+ * attach_idle_ns is taken for another attach: a new session on the same reader, which pairs with
+ * its own pods/attach request. Its children from before stay in the old session.
+ */
+static __always_inline void attach_input(struct task_struct *t, struct tag *tag, __u64 now)
+{
+	if (now - tag->input_ns <= attach_idle_ns) {
+		tag->input_ns = now;
+		return;
+	}
+	tag->session_id = now;
+	tag->input_ns = now;
+	count(KH_EXEC_WATCH_ATTACH_IDLE);
+	attach_record(t, tag);
+}
+
+/* the read ends: one that returned data from the container's stdin opens an attach session */
+static __always_inline int stdin_read_exit(long ret)
+{
+	struct task_struct *t;
+	struct tag *tag;
+	__u64 pid_tgid, now;
+	__u32 tid, tgid;
 
 	if (!n_stdin_inflight)
 		return 0;
@@ -906,7 +947,61 @@ int exec_watch_read_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!bpf_map_lookup_elem(&stdin_inflight, &tid))
 		return 0;
 	drop_stdin_inflight(tid);
-	if (ctx->ret > 0)
-		attach_start((struct task_struct *)bpf_get_current_task(), pid_tgid >> 32);
+	if (ret <= 0)
+		return 0;
+	t = (struct task_struct *)bpf_get_current_task();
+	tgid = pid_tgid >> 32;
+	now = bpf_ktime_get_ns();
+	tag = n_tags ? bpf_map_lookup_elem(&tags, &tgid) : NULL;
+	if (!tag)
+		attach_start(t, tgid, now);
+	else if (tag->input_ns && tag->leader == tgid)
+		attach_input(t, tag, now);
 	return 0;
+}
+
+/*
+ * The calls that read a pipe or a terminal at its current position: read(2), readv(2), and
+ * preadv2(2) with offset -1 (the current position, as readv; with an offset it fails on a pipe
+ * or terminal with ESPIPE, so returns no data and opens nothing).
+ * pread64(2) and preadv(2) always take an offset: on the container's stdin (a pipe or a
+ * terminal, both opened without FMODE_PREAD) they fail with ESPIPE, so they are not hooked and
+ * pread-heavy programs (databases) pay nothing. io_uring reads are done by the kernel
+ * (io_uring_enter, or its SQPOLL thread), past these tracepoints: not seen
+ * (docs/exec-attribution.md).
+ */
+SEC("tp/syscalls/sys_enter_read")
+int exec_watch_read_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stdin_read_enter(ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_exit_read")
+int exec_watch_read_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return stdin_read_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_enter_readv")
+int exec_watch_readv_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stdin_read_enter(ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_exit_readv")
+int exec_watch_readv_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return stdin_read_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_enter_preadv2")
+int exec_watch_preadv2_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stdin_read_enter(ctx->args[0]);
+}
+
+SEC("tp/syscalls/sys_exit_preadv2")
+int exec_watch_preadv2_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return stdin_read_exit(ctx->ret);
 }

@@ -110,6 +110,7 @@ struct kh_node_config {
 	bool exec_watch;	  /* watch container exec and secret reads inside it */
 	const char *pods_log_dir; /* kubelet's /var/log/pods, to name pods from their UID */
 	bool attach_watch;	  /* kubectl attach sessions: reads of containers' stdin */
+	int64_t attach_idle_ns;	  /* input after this gap in an attach session opens a new one */
 };
 
 /* Cluster mode (keyhole run --cluster): the Redis bus and the correlators (docs/cluster.md). */

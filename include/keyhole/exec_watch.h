@@ -18,6 +18,8 @@ struct exec_watch_opts {
 	uint32_t max_tags; /* tagged-process table size; 0: the object's default (16384) */
 	int verbose;	   /* copy libbpf's messages to stderr */
 	bool no_attach;	   /* leave out the read hooks (kubectl attach sessions) */
+	/* input to an attach session after this gap opens a new one; 0: the default (5 min) */
+	uint64_t attach_idle_ns;
 };
 
 struct exec_watch;

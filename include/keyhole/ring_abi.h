@@ -301,7 +301,8 @@ enum kh_exec_watch_counter {
 	KH_EXEC_WATCH_PENDING_FULL,  /* an open or setns in flight was not tracked: table full */
 	KH_EXEC_WATCH_SESSIONS,	     /* exec sessions started */
 	KH_EXEC_WATCH_TAGGED_FORKS,  /* descendants tagged at fork */
-	KH_EXEC_WATCH_ENV_CUT, /* session starts whose environment scan stopped at its bound */
+	KH_EXEC_WATCH_ENV_CUT,	   /* session starts whose environment scan stopped at its bound */
+	KH_EXEC_WATCH_ATTACH_IDLE, /* attach sessions opened on a reader after an input gap */
 	KH_EXEC_WATCH__NR,
 };
 

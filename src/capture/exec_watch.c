@@ -19,7 +19,7 @@
 #include "keyhole/features.h"
 #include "keyhole/log.h"
 
-#define EXEC_WATCH_MAX_LINKS 16
+#define EXEC_WATCH_MAX_LINKS 24
 
 struct exec_watch {
 	struct exec_watch_bpf *skel;
@@ -43,10 +43,16 @@ static int exec_watch_configure(struct exec_watch *w, const struct exec_watch_op
 	}
 	if (opts && opts->max_tags)
 		bpf_map__set_max_entries(w->skel->maps.tags, opts->max_tags);
+	if (opts && opts->attach_idle_ns)
+		w->skel->rodata->attach_idle_ns = opts->attach_idle_ns;
 	/* every read on the node passes the attach hooks: an operator may trade attach away */
 	if (opts && opts->no_attach) {
 		bpf_program__set_autoload(w->skel->progs.exec_watch_read_enter, false);
 		bpf_program__set_autoload(w->skel->progs.exec_watch_read_exit, false);
+		bpf_program__set_autoload(w->skel->progs.exec_watch_readv_enter, false);
+		bpf_program__set_autoload(w->skel->progs.exec_watch_readv_exit, false);
+		bpf_program__set_autoload(w->skel->progs.exec_watch_preadv2_enter, false);
+		bpf_program__set_autoload(w->skel->progs.exec_watch_preadv2_exit, false);
 	}
 	/* open(2) is missing on arm64, openat2(2) before 5.6 */
 	bpf_progs__drop_missing(w->skel->obj, "opens through it inside exec sessions are not "

@@ -30,6 +30,8 @@ static const struct {
     {KH_EXEC_WATCH_ENV_CUT, "keyhole_exec_watch_env_scans_cut_total",
      "session starts whose environment scan stopped at its bound (KUBERNETES_EXEC_AUDIT_ID "
      "may lie past it)"},
+    {KH_EXEC_WATCH_ATTACH_IDLE, "keyhole_exec_watch_attach_idle_reopens_total",
+     "attach sessions opened on a process already in one, after an input gap (node.attach_idle)"},
 };
 
 #define NSERIES (sizeof(series) / sizeof(series[0]))

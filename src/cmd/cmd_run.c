@@ -351,8 +351,9 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 /* everything a run holds, so one function can release it in order */
 struct run {
 	struct run_args a;
-	const struct kh_config *cfg; /* the file's, or the defaults (never NULL) */
+	const struct kh_config *cfg; /* &eff (never NULL) */
 	const struct kh_config *loaded;
+	struct kh_config eff; /* the file's or the defaults, with the flags rules read */
 	FILE *out;
 	FILE *file_out; /* under the text format's FILE, when there is one */
 	struct kh_pipeline *p;
@@ -572,7 +573,8 @@ static void start_exec_watch(struct run *r)
 {
 	struct node_decode_opts no = {.pods_log_dir = r->cfg->node.pods_log_dir};
 	struct exec_watch_opts eo = {.verbose = r->a.verbose,
-				     .no_attach = !r->cfg->node.attach_watch};
+				     .no_attach = !r->cfg->node.attach_watch,
+				     .attach_idle_ns = (uint64_t)r->cfg->node.attach_idle_ns};
 
 	if (r->a.no_exec_watch || !r->cfg->node.exec_watch)
 		return;
@@ -771,10 +773,9 @@ static int start_cluster(struct run *r, const char *audit_log)
 	struct capture_stats s;
 	int err;
 
-	cluster_opts__from_config(&o, r->loaded);
+	cluster_opts__from_config(&o, r->cfg); /* cluster.node_name: --node-name's already */
 	o.url = r->a.cluster ? r->a.cluster : o.url;
 	o.name = r->a.cluster_name ? r->a.cluster_name : o.name;
-	o.node_name = r->a.node_name ? r->a.node_name : o.node_name;
 	if (r->a.cluster_password_file)
 		o.password_file = r->a.cluster_password_file;
 	if (r->a.cluster_tls_ca)
@@ -806,14 +807,22 @@ static int run_start(struct run *r)
 
 	if (cmd__load_config(r->a.config, &r->loaded))
 		return 2;
-	r->cfg = r->loaded ? r->loaded : config__defaults();
+	/*
+	 * One node name for everything: --node-name goes where the rules read it too
+	 * (node-exec-without-audit's default), not only into cluster mode. A shallow copy: the
+	 * strings stay the loaded config's (freed with it) or argv's.
+	 */
+	r->eff = r->loaded ? *r->loaded : *config__defaults();
+	if (r->a.node_name)
+		r->eff.cluster.node_name = r->a.node_name;
+	r->cfg = &r->eff;
 	if (cmd__open_output(r->a.output ? r->a.output : r->cfg->output, &r->file_out))
 		return 2;
 	r->out = r->file_out;
 	if (cmd_wrap_text(&r->out, &r->a.fmt))
 		return 1;
 	po.out = r->out;
-	po.cfg = r->loaded;
+	po.cfg = r->cfg;
 	po.rule_paths = r->a.rules;
 	po.n_rule_paths = r->a.n_rules;
 	r->clustered = r->a.cluster || r->cfg->cluster.url;

@@ -63,9 +63,13 @@ const struct kh_config_key kh_config_top_keys[] = {
 		    "watch container exec sessions and the secret files read in them"),
     KH_CFG_STRING_KEY("node.pods_log_dir", T, node.pods_log_dir, 1, 4000,
 		      "the kubelet's pod log directory, to name pods from cgroup UIDs"),
-    KH_CFG_BOOL_KEY("node.attach_watch", T, node.attach_watch,
-		    "see kubectl attach sessions (input read from a container's stdin); on: every "
-		    "read(2) on the node passes two hooks (docs/exec-attribution.md)"),
+    KH_CFG_BOOL_KEY(
+	"node.attach_watch", T, node.attach_watch,
+	"see kubectl attach sessions (input read from a container's stdin); on: every "
+	"read, readv and preadv2 on the node passes two hooks (docs/exec-attribution.md)"),
+    KH_CFG_DURATION_KEY("node.attach_idle", T, node.attach_idle_ns, 1, KH_DAY_S,
+			"input to an attach session after this long without any opens a new "
+			"session (a detach is not seen; the next attach is someone else's)"),
     KH_CFG_STRING_KEY("metrics.listen", T, metrics.listen, 1, 255,
 		      "address:port of the Prometheus endpoint (null: none)"),
     KH_CFG_BOOL_KEY("correlate.enabled", T, correlate.enabled,
@@ -101,7 +105,9 @@ const struct kh_config_key kh_config_top_keys[] = {
     KH_CFG_STRING_KEY("cluster.name", T, cluster.name, 1, 200,
 		      "cluster name, the prefix of every Redis key"),
     KH_CFG_STRING_KEY("cluster.node_name", T, cluster.node_name, 1, 200,
-		      "this instance's name (null: the host name); --node-name wins"),
+		      "this node's name, in cluster mode and for node-exec-without-audit's "
+		      "nodes/proxy check (null: the host name in cluster mode, no check); "
+		      "--node-name wins"),
     KH_CFG_STRING_KEY("cluster.role", T, cluster.role, 1, 20,
 		      "auto (control-plane when an apiserver is found), control-plane or node"),
     KH_CFG_UINT_KEY("cluster.partitions", T, cluster.partitions, 1, 1024,
@@ -143,7 +149,10 @@ static const struct kh_config defaults = {
     .output = NULL,
     .capture = {NULL, "kube-apiserver", 1u << 20, true, true, "auto", 1ull << 30,
 		24ll * 3600 * 1000000000, 64ull << 20},
-    .node = {.exec_watch = true, .pods_log_dir = "/var/log/pods", .attach_watch = false},
+    .node = {.exec_watch = true,
+	     .pods_log_dir = "/var/log/pods",
+	     .attach_watch = false,
+	     .attach_idle_ns = 300ll * 1000000000},
     .metrics = {NULL},
     .cluster = {.name = "keyhole",
 		.role = "auto",

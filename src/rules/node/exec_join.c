@@ -506,14 +506,22 @@ static void add_candidate(struct jsession *js, const struct req *r, int64_t *dis
 	dist[at] = d;
 }
 
+/* @r is nearer @js's start than @than (or @than is NULL) */
+static bool nearer(const struct req *r, const struct req *than, const struct jsession *js)
+{
+	return !than || absdiff(r->t_ns, js->start_ns) < absdiff(than->t_ns, js->start_ns);
+}
+
 /*
  * By pod, container and time: every request that fits and no other session took by its auditID
- * is a candidate; the nearest one still free is the pair.
+ * is a candidate; the nearest one still free is the pair. An attach session with none free
+ * takes the nearest another session took: one attach stream feeds the sessions a reader opens
+ * after input gaps (node.attach_idle), and the time fit has left out streams that had ended.
  */
 static void pair_by_time(struct exec_join *j, struct jsession *js)
 {
 	int64_t dist[KH_EXEC_JOIN_CANDIDATES];
-	struct req *best = NULL;
+	struct req *best = NULL, *taken = NULL;
 
 	js->n_cand = 0;
 	for (struct req *r = keytab__oldest(j->reqs); r; r = keytab__newer(j->reqs, r)) {
@@ -521,14 +529,18 @@ static void pair_by_time(struct exec_join *j, struct jsession *js)
 		    !same_pod(r, js) || !time_fits(j, r, js))
 			continue;
 		add_candidate(js, r, dist);
-		if (r->claimed_by)
+		if (r->claimed_by) {
+			if (js->attach && nearer(r, taken, js))
+				taken = r;
 			continue;
-		if (!best || absdiff(r->t_ns, js->start_ns) < absdiff(best->t_ns, js->start_ns))
+		}
+		if (nearer(r, best, js))
 			best = r;
 	}
-	if (!best)
+	if (!best && !(best = taken))
 		return;
-	best->claimed_by = js->id;
+	if (!best->claimed_by)
+		best->claimed_by = js->id;
 	js->req_key = best->key;
 	js->method = js->n_cand > 1 ? EXEC_ATTRIB_AMBIGUOUS : EXEC_ATTRIB_UNIQUE;
 }

@@ -62,8 +62,8 @@ static const struct kh_config_key config_keys[] = {
 		    "alerted"),
     KH_CFG_STRING_KEY("node_name", T, node_name, 1, 253,
 		      "this node's Kubernetes name: a nodes/proxy request through another node's "
-		      "kubelet is not taken for a session's (default: cluster.node_name; neither "
-		      "set: not checked)"),
+		      "kubelet is not taken for a session's (default: --node-name, else "
+		      "cluster.node_name; none set: not checked)"),
     KH_CFG_END,
 };
 #undef T

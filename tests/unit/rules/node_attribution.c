@@ -487,6 +487,31 @@ Test(node_attribution, attach_that_ended_or_is_too_old_does_not_pair)
 		cr_assert_str_eq(method(alert_lines__nth(&al, "node-container-exec", i)), "none");
 }
 
+/* the sessions one reader opens after input gaps (node.attach_idle) share the attach's request */
+Test(node_attribution, attach_sessions_after_a_gap_share_a_streaming_attach)
+{
+	struct node_session s = sess(55, "api-0", 1000, NULL);
+	struct node_session t = sess(56, "api-0", 400000, NULL); /* input again 6.6 min later */
+	struct node_session u = sess(57, "api-0", 401000, NULL);
+
+	s.attach = t.attach = true;
+	feed_staged("attach", "id-attach", "ResponseStarted", 500, 500);
+	feed_exec(&s, 1000, "sh");
+	feed_exec(&t, 400000, "cat");
+	feed_exec(&u, 401000, "ls"); /* an exec does not take what attach sessions share */
+	pipeline__flush(p);
+	read_alerts();
+	cr_assert_eq(alert_lines__count(&al, "node-container-exec"), 3);
+	for (size_t i = 0; i < 2; i++) {
+		json_object *a = alert_lines__nth(&al, "node-container-exec", i);
+
+		cr_assert_str_eq(alert_str(a, "kubernetes.audit.auditID"), "id-attach");
+		cr_assert_str_eq(method(a), "unique-match");
+	}
+	cr_assert_str_eq(method(alert_lines__nth(&al, "node-container-exec", 2)), "none");
+	cr_assert_eq(alert_lines__count(&al, "node-exec-without-audit"), 1);
+}
+
 Test(node_attribution, exec_session_does_not_pair_with_an_attach_from_minutes_ago)
 {
 	struct node_session s = sess(54, "api-0", 300000, NULL);
