@@ -26,6 +26,14 @@ string(REPLACE "file:///usr/local/share/doc/keyhole/" "file://${prefix}/share/do
 file(WRITE "${stage}/keyhole.service" "${unit}")
 file(INSTALL "${stage}/keyhole.service" DESTINATION "${unitdir}" FILE_PERMISSIONS OWNER_READ
      OWNER_WRITE GROUP_READ WORLD_READ)
+# the opt-in drop-in for the uprobe path (deploy/systemd/uprobe-tap.conf): beside the docs, to
+# be copied into /etc/systemd/system/keyhole.service.d/ by an operator who wants it
+file(READ "${KH_SOURCE_DIR}/deploy/systemd/uprobe-tap.conf" dropin)
+string(REPLACE "/usr/local/bin/keyhole" "${bindir}/keyhole" dropin "${dropin}")
+string(REPLACE "/etc/keyhole/keyhole.yaml" "${etc}/keyhole/keyhole.yaml" dropin "${dropin}")
+file(WRITE "${stage}/uprobe-tap.conf" "${dropin}")
+file(INSTALL "${stage}/uprobe-tap.conf" DESTINATION "${prefix}/share/keyhole/systemd"
+     FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 file(INSTALL "${KH_SOURCE_DIR}/deploy/systemd/keyhole.logrotate" DESTINATION "${etc}/logrotate.d"
      RENAME keyhole FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 file(INSTALL "${KH_SOURCE_DIR}/README.md" DESTINATION "${prefix}/share/doc/keyhole")

@@ -56,6 +56,7 @@ struct capture_opts {
 	uint64_t max_event_bytes; /* cap per write; 0: 1 MB */
 	uint32_t ring_bytes;	  /* 0: 16 MB */
 	enum tap_mode tap_mode;	  /* which capture path: auto (default), tracepoint, uprobe */
+	bool late_uprobes; /* CAP_SYS_ADMIN stays permitted for later attaches (privileges.h) */
 	int verbose;
 	capture_line_fn line_fn;
 	void *line_ctx;

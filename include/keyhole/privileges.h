@@ -22,6 +22,15 @@
  * when it calls this; the metrics thread, started earlier, keeps its own sets and needs none: it is
  * told by the caller to drop as well). Returns 0, or a negative errno naming the step that failed.
  */
-int privileges__drop_to_run(bool keep_perfmon);
+int privileges__drop_to_run(bool keep_perfmon, bool keep_admin);
+
+/*
+ * @keep_admin (`run --late-uprobes`): CAP_SYS_ADMIN, where the process holds it, stays in the
+ * PERMITTED set only, not effective (and leaves the bounding set like the others). A kernel with
+ * upstream ba677dbe77af (6.16, and the stable series that took it) wants CAP_SYS_ADMIN for a new
+ * uprobe, and Debian's perf_event_paranoid 3 wants it for any perf event: the tap raises it
+ * around those attach calls alone (caps__raise in keyhole/caps.h), so the agent is not an
+ * administrator between them.
+ */
 
 #endif /* KEYHOLE_CAPTURE_PRIVILEGES_H */

@@ -35,6 +35,16 @@ bool tap_path_kernel_uprobes(char *why, size_t n);
 bool tap_path_perf_restricted(int *level);
 
 /*
+ * Which capability a new uprobe wants on this kernel: KH_CAP_SYS_ADMIN (kernels before 5.8, and
+ * those with upstream ba677dbe77af: 6.16 and the stable series that took it) or KH_CAP_PERFMON
+ * (5.8 until that fix), found by asking the kernel: a uprobe on a scratch memfd no process maps
+ * (nothing is patched) with CAP_SYS_ADMIN lowered for the call. A negative errno when it cannot
+ * tell (this thread lacks CAP_PERFMON, perf_event_paranoid 3 refuses every perf event without
+ * CAP_SYS_ADMIN, no uprobe PMU); @why says what it found either way. `keyhole probe` only.
+ */
+int tap_path_uprobe_cap(char *why, size_t n);
+
+/*
  * Resolve the write function in process @pid's binary (through /proc/PID/exe, which reaches a
  * containerized apiserver's file whatever its mount namespace). Returns 0 with *f and @exe (the
  * path to attach to), or a negative errno with the reason in @why (gosym__resolve's codes, or

@@ -35,6 +35,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "keyhole/caps.h"
 #include "keyhole/capture.h"
 #include "capture/guard.h"
 #include "capture/proc_scan.h"
@@ -97,6 +98,7 @@ struct capture {
 	bool uprobe_fallback;	 /* auto gave up the uprobe path (bypass seen) */
 	uint64_t unseen_events, unseen_bytes;
 	uint64_t uprobe_refused; /* processes the kernel refused a uprobe (tracepoint path then) */
+	bool admin_at_start;	 /* CAP_SYS_ADMIN was effective when capture__new ran */
 	bool started;		 /* capture__new is done: `run` may have dropped privileges */
 	bool keep_writes;	 /* auto: the write tracepoints could not be attached again later */
 	uint64_t lost_seen;	 /* the tap's lost-writes counter at the last bypass check */
@@ -328,15 +330,21 @@ static uint32_t via_tracepoint(struct capture *c, pid_t pid, const char *why)
 static void uprobe_refused(struct capture *c, const char *exe, const struct stat *st, int err,
 			   char *why, size_t n)
 {
+	const char *whose;
+
 	c->uprobe_refused++;
+	if (!c->admin_at_start)
+		whose = "was not given it (the shipped DaemonSet and systemd unit grant none; the "
+			"uprobe-tap overlay and drop-in do, with --late-uprobes)";
+	else if (!c->o.late_uprobes)
+		whose = "gave it up after the start (an apiserver upgraded or replaced since, "
+			"a new inode, cannot get one; --late-uprobes keeps it for this)";
+	else
+		whose = "kept it permitted (--late-uprobes) but the kernel refused it even so";
 	snprintf(why, n,
 		 "the kernel refused a uprobe on its binary %s (inode %llu): %s; this kernel wants "
 		 "CAP_SYS_ADMIN for a new uprobe, and keyhole %s",
-		 exe, (unsigned long long)st->st_ino, strerror(-err),
-		 c->started
-		     ? "gave it up after the start (an apiserver upgraded or replaced since, "
-		       "a new inode, cannot get one)"
-		     : "was not given it (the DaemonSet and the systemd unit grant none)");
+		 exe, (unsigned long long)st->st_ino, strerror(-err), whose);
 }
 
 /* the path that captures process @pid: its uprobe when it resolves and attaches (see above) */
@@ -708,6 +716,40 @@ static void start_guard(struct capture *c)
 	}
 }
 
+/*
+ * --late-uprobes: the caller keeps CAP_SYS_ADMIN permitted after the start-up drop and the tap
+ * raises it around each later attach, so a binary first seen after the start gets its uprobe and,
+ * at perf_event_paranoid 3, the write tracepoints can be detached and attached again. Without
+ * CAP_SYS_ADMIN now there is nothing to keep: the option is dropped, and said so.
+ */
+static void late_uprobes_check(struct capture *c)
+{
+	int level;
+
+	if (!c->o.late_uprobes)
+		return;
+	if (c->o.tap_mode == TAP_MODE_TRACEPOINT) {
+		c->o.late_uprobes = false; /* nothing attached later needs it */
+		return;
+	}
+	if (!c->admin_at_start) {
+		c->o.late_uprobes = false;
+		kh_log(
+		    KH_LOG_WARN,
+		    "--late-uprobes: keyhole does not hold CAP_SYS_ADMIN (grant it: "
+		    "deploy/kubernetes/uprobe-tap, deploy/systemd/uprobe-tap.conf); an apiserver "
+		    "binary first seen after the start gets the tracepoint path where the kernel "
+		    "wants CAP_SYS_ADMIN for a new uprobe");
+		return;
+	}
+	kh_log(KH_LOG_INFO,
+	       "--late-uprobes: CAP_SYS_ADMIN stays permitted, effective only around the attach of "
+	       "a new uprobe%s",
+	       tap_path_perf_restricted(&level) ? " and of the write tracepoints "
+						  "(perf_event_paranoid 3)"
+						: "");
+}
+
 int capture__new(const struct capture_opts *opts, struct capture **out)
 {
 	struct tap_opts to = {0};
@@ -728,7 +770,10 @@ int capture__new(const struct capture_opts *opts, struct capture **out)
 	/* the tracepoint path is attached when a process needs it (choose_path) */
 	to.no_write_tracepoints = c->o.tap_mode == TAP_MODE_UPROBE;
 	c->kernel_uprobes = tap_path_kernel_uprobes(c->no_uprobe_why, sizeof(c->no_uprobe_why));
-	if (c->o.tap_mode == TAP_MODE_AUTO && tap_path_perf_restricted(&level)) {
+	c->admin_at_start = caps__has(caps__effective(), KH_CAP_SYS_ADMIN);
+	late_uprobes_check(c);
+	if (c->o.tap_mode == TAP_MODE_AUTO && tap_path_perf_restricted(&level) &&
+	    !c->o.late_uprobes) {
 		/*
 		 * Detached, they could not come back after the privilege drop: a process that needs
 		 * them later (a replaced binary, a bypass) would go uncaptured. Correct first.

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "keyhole/caps.h"
 #include "keyhole/privileges.h"
 #include "keyhole/log.h"
 
@@ -29,7 +30,7 @@ static int last_cap(void)
 	return c;
 }
 
-int privileges__drop_to_run(bool keep_perfmon)
+int privileges__drop_to_run(bool keep_perfmon, bool keep_admin)
 {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2] = {{0}};
@@ -59,6 +60,9 @@ int privileges__drop_to_run(bool keep_perfmon)
 			keep |= 1u << (CAP_PERFMON_ % 32);
 
 		data[i].effective &= keep;
+		/* --late-uprobes: permitted only; the tap raises it around an attach (caps.h) */
+		if (keep_admin && i == KH_CAP_SYS_ADMIN / 32)
+			keep |= 1u << (KH_CAP_SYS_ADMIN % 32);
 		data[i].permitted &= keep;
 		data[i].inheritable = 0;
 	}

@@ -20,7 +20,9 @@
 #include "audit_tap.skel.h"
 #include "capture/bpf_log.h"
 #include "capture/bpf_progs.h"
+#include "keyhole/caps.h"
 #include "keyhole/features.h"
+#include "keyhole/tap_path.h"
 #include "capture/tap.h"
 #include "keyhole/log.h"
 
@@ -169,12 +171,19 @@ static int tap_attach(struct tap *t)
 
 int tap__writes_attach(struct tap *t)
 {
-	int err;
+	bool raised = false;
+	int err, level;
 
 	t->writes = true;
 	if (t->nwlinks)
 		return 0;
+	/* at perf_event_paranoid 3 a tracepoint's perf event wants CAP_SYS_ADMIN: effective only
+	 * for this call, where `run --late-uprobes` kept it permitted (a no-op otherwise) */
+	if (tap_path_perf_restricted(&level))
+		raised = caps__raise(KH_CAP_SYS_ADMIN);
 	err = tap_attach_set(t, true, t->wlinks, &t->nwlinks);
+	if (raised)
+		caps__lower(KH_CAP_SYS_ADMIN);
 	if (err) {
 		bpf_progs__destroy_links(t->wlinks, t->nwlinks);
 		t->nwlinks = 0;
@@ -199,6 +208,8 @@ int tap__uprobe_attach(struct tap *t, uint64_t dev, uint64_t ino, const char *bi
 {
 	struct tap_uprobe *slot = NULL;
 	struct bpf_link *l;
+	bool raised;
+	int err;
 
 	if (t->no_uprobe)
 		return -EOPNOTSUPP;
@@ -226,10 +237,19 @@ int tap__uprobe_attach(struct tap *t, uint64_t dev, uint64_t ino, const char *bi
 	 * Every process running this file: the programs keep only the targets on the uprobe path
 	 * (one map lookup), so only other processes of the same binary pay, and nobody else.
 	 */
+	/*
+	 * A new uprobe wants CAP_SYS_ADMIN on kernels with upstream ba677dbe77af: effective for
+	 * this call alone where `run --late-uprobes` kept it permitted (caps__raise is a no-op
+	 * before the start-up drop, and where it is not held).
+	 */
+	raised = caps__raise(KH_CAP_SYS_ADMIN);
 	l = bpf_program__attach_uprobe(t->skel->progs.tap_go_write, false, -1, binary,
 				       (size_t)offset);
-	if (!l)
-		return -errno;
+	err = l ? 0 : -errno;
+	if (raised)
+		caps__lower(KH_CAP_SYS_ADMIN);
+	if (err)
+		return err;
 	*slot = (struct tap_uprobe){.dev = dev, .ino = ino, .refs = 1, .link = l};
 	return 0;
 }

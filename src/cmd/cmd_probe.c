@@ -15,14 +15,17 @@
 #include "cmd/cmd_common.h"
 #include "cmd/commands.h"
 #include "cmd/opts.h"
+#include "cmd/probe_privileges.h"
 
-enum { O_JSON, O_COMM, O_TAP };
+enum { O_JSON, O_COMM, O_TAP, O_LATE };
 
 static const struct opt probe_opts[] = {
     {0, "json", NULL, "one JSON object instead of text", O_JSON, 0, NULL},
     {0, "comm", "NAME", "the apiserver's process name (default kube-apiserver)", O_COMM, 0, NULL},
     {0, "tap", "MODE", "the path choice to explain: auto (default), uprobe or tracepoint", O_TAP, 0,
      "auto uprobe tracepoint"},
+    {0, "late-uprobes", NULL, "explain `run --late-uprobes` (CAP_SYS_ADMIN kept permitted)", O_LATE,
+     0, NULL},
     {0},
 };
 
@@ -34,7 +37,10 @@ const struct cmd_spec probe_spec = {
 		   "the\ntracepoints the audit tap uses, the BPF ring buffer, lockdown, bpffs) "
 		   "and whether\n`keyhole run` will work here; and for each running apiserver "
 		   "(--comm, default\nkube-apiserver), which capture path `keyhole run --tap` "
-		   "(default auto) gives it and why.",
+		   "(default auto) gives it and why;\nwhat perf_event_paranoid and this "
+		   "process's CAP_SYS_ADMIN, CAP_PERFMON and CAP_BPF\nmean for the tap, and which "
+		   "path an apiserver started now and one started\nafter `run` gave up its "
+		   "start-up privileges would get.",
     .epilog = "Exit status: 0 when `run` will work, 1 when it will not, 2 usage error.",
     .opts = probe_opts,
 };
@@ -58,11 +64,13 @@ struct probe_tap {
 	char kernel_why[256];
 	FILE *f;
 	bool json;
+	bool late_uprobes;
 	int n;
 };
 
 struct probe_args {
 	bool json;
+	bool late;
 	struct probe_tap *pt;
 };
 
@@ -72,6 +80,8 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 
 	if (h->o->id == O_JSON)
 		a->json = true;
+	else if (h->o->id == O_LATE)
+		a->late = true;
 	else if (h->o->id == O_COMM)
 		a->pt->comm = h->val;
 	else if (tap_mode_parse(h->val, &a->pt->mode))
@@ -113,6 +123,9 @@ static void tap_proc(void *ctx, pid_t pid)
 
 static void print_tap(struct probe_tap *pt)
 {
+	struct probe_priv_opts po = {pt->mode, pt->late_uprobes, pt->json, pt->f};
+
+	probe_privileges__print(&po);
 	if (pt->json) {
 		fprintf(pt->f, ",\"tap\":{\"mode\":\"%s\",\"uprobes\":%s,\"uprobes_detail\":",
 			tap_mode_name(pt->mode), pt->uprobes ? "true" : "false");
@@ -197,6 +210,7 @@ int cmd__probe(int argc, char **argv)
 				 "not mounted; `keyhole run` mounts it at /sys/kernel/tracing");
 	}
 	pt.json = json;
+	pt.late_uprobes = pa.late;
 	pt.uprobes = tap_path_kernel_uprobes(pt.kernel_why, sizeof(pt.kernel_why));
 	if (json)
 		print_json(&ft, ok, why, &pt);

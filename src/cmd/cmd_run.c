@@ -51,6 +51,7 @@ enum {
 	O_CATCHUP_BYTES,
 	O_CATCHUP_AGE,
 	O_TAP,
+	O_LATE_UPROBES,
 	O_CLUSTER,
 	O_CLUSTER_NAME,
 	O_CLUSTER_PASSWORD_FILE,
@@ -83,6 +84,12 @@ static const struct opt run_opts[] = {
      "the write system call tracepoints (any writer); auto (the\n"
      "default) takes the uprobe where the binary resolves",
      O_TAP, 0, "auto uprobe tracepoint"},
+    {0, "late-uprobes", NULL,
+     "keep CAP_SYS_ADMIN permitted (effective only around each\n"
+     "attach) so an apiserver binary first seen after the start\n"
+     "still gets its uprobe on kernels that want CAP_SYS_ADMIN\n"
+     "for one (needs CAP_SYS_ADMIN: deploy/*/uprobe-tap)",
+     O_LATE_UPROBES, 0, NULL},
     {0, "metrics", "ADDR:PORT", "serve /metrics, /healthz, /readyz (e.g. 127.0.0.1:9464)",
      O_METRICS, 0, NULL},
     {0, "no-exec-watch", NULL, "do not watch container exec sessions", O_NO_EXEC, 0, NULL},
@@ -167,6 +174,7 @@ struct run_args {
 	const char *rules[KH_SIGMA_MAX_PATHS];
 	size_t n_rules;
 	const char *tap; /* --tap auto|uprobe|tracepoint */
+	int late_uprobes;
 	const char *cluster;
 	const char *cluster_name;
 	const char *cluster_password_file;
@@ -261,6 +269,9 @@ static int set_opt(void *ctx, const struct opt_hit *h)
 		break;
 	case O_NO_BASELINE:
 		a->no_baseline = 1;
+		break;
+	case O_LATE_UPROBES:
+		a->late_uprobes = 1;
 		break;
 	case O_CLUSTER:
 		a->cluster = h->val;
@@ -846,6 +857,7 @@ static int run_start(struct run *r)
 		       r->a.tap ? r->a.tap : r->cfg->capture.tap);
 		return 2;
 	}
+	co.late_uprobes = r->a.late_uprobes;
 	co.verbose = r->a.verbose;
 	co.line_fn = feed;
 	co.line_ctx = r;
@@ -862,7 +874,9 @@ static int run_start(struct run *r)
 		cluster__start_node_feed(r->cl); /* reported; the exec watch runs on without it */
 	/* attached: from here on, only what following a restarted apiserver needs (before the
 	 * metrics thread starts, since capabilities are per thread) */
-	if ((err = privileges__drop_to_run(co.tap_mode != TAP_MODE_TRACEPOINT)) != 0)
+	if ((err = privileges__drop_to_run(co.tap_mode != TAP_MODE_TRACEPOINT,
+					   co.late_uprobes &&
+					       co.tap_mode != TAP_MODE_TRACEPOINT)) != 0)
 		kh_log(KH_LOG_WARN,
 		       "could not drop capabilities after attaching: %s; running "
 		       "with more privilege than needed",

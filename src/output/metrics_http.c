@@ -30,6 +30,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include "keyhole/caps.h"
 #include "keyhole/log.h"
 #include "output/metrics_server.h"
 
@@ -228,6 +229,9 @@ static void *serve_thread(void *arg)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	/* serving HTTP attaches nothing: what the main thread keeps only permitted for its
+	 * attaches (run --late-uprobes: CAP_SYS_ADMIN) this thread gives up */
+	caps__narrow_thread();
 	event_base_dispatch(s->base);
 	return NULL;
 }

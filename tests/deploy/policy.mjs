@@ -4,7 +4,7 @@
 // the privileges and placement keyhole's design promises, and that the pieces agree with each
 // other (the --metrics port, the probes, the scrape annotations; the config mount and --config).
 //
-// usage: node policy.mjs NODE_MODULES_DIR FILE|- [base|legacy-kernel]
+// usage: node policy.mjs NODE_MODULES_DIR FILE|- [base|legacy-kernel|uprobe-tap]
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -52,11 +52,13 @@ for (const taint of ["node-role.kubernetes.io/control-plane", "node-role.kuberne
 				   t.effect === "NoSchedule"), `tolerates ${taint}`);
 
 const caps = variant === "legacy-kernel" ? ["SYS_ADMIN", "SYS_PTRACE", "SYS_RESOURCE"]
-					 : ["BPF", "PERFMON", "SYS_PTRACE", "SYS_RESOURCE"];
+	: variant === "uprobe-tap" ? ["BPF", "PERFMON", "SYS_ADMIN", "SYS_PTRACE", "SYS_RESOURCE"]
+				   : ["BPF", "PERFMON", "SYS_PTRACE", "SYS_RESOURCE"];
+const admin = caps.includes("SYS_ADMIN");
 check(sc.privileged !== true, "not privileged");
 check(eq(sc.capabilities.drop, ["ALL"]), "drops every capability");
 check(eq([...sc.capabilities.add].sort(), caps), `adds exactly ${caps.join(", ")}`);
-check(sc.allowPrivilegeEscalation === (variant === "legacy-kernel"),
+check(sc.allowPrivilegeEscalation === admin,
       "no privilege escalation (except beside SYS_ADMIN, where the API demands it)");
 check(sc.readOnlyRootFilesystem === true, "read-only root filesystem");
 check(c.resources.requests && c.resources.limits && c.resources.limits.memory,
@@ -73,6 +75,10 @@ check(vols.get("state")?.hostPath && !mounts.get("state")?.readOnly,
 const writable = c.volumeMounts.filter((m) => !m.readOnly).map((m) => m.name);
 check(eq(writable, ["state"]), "nothing else writable");
 
+// the uprobe-tap overlay's CAP_SYS_ADMIN is only for --late-uprobes, which keeps it permitted
+// and raises it around an attach; without the flag the grant would be held effective for nothing
+check(c.args.includes("--late-uprobes") === (variant === "uprobe-tap"),
+      "--late-uprobes exactly where the uprobe-tap overlay grants CAP_SYS_ADMIN for it");
 const arg = (flag) => c.args[c.args.indexOf(flag) + 1];
 const port = Number(arg("--metrics").split(":").pop());
 const cport = c.ports.find((p) => p.name === "metrics");

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# deploy/kubernetes, offline: `kubectl kustomize` renders the base and the legacy-kernel variant
-# (what `kubectl apply -k` sends), every object validates strictly against the Kubernetes 1.27
-# schemas (npm kubernetes-models, pinned by tests/deploy/package-lock.json, installed under the
+# deploy/kubernetes, offline: `kubectl kustomize` renders the base, the legacy-kernel and the
+# uprobe-tap variants (what `kubectl apply -k` sends), every object validates strictly against
+# the Kubernetes 1.27 schemas (npm kubernetes-models, pinned by tests/deploy/package-lock.json, installed under the
 # build directory), the DaemonSet keeps its promised privileges and placement
 # (tests/deploy/policy.mjs), and the ConfigMap carries deploy/keyhole.example.yaml as it is. The
 # checkers are first shown to fail on broken manifests, so a pass means something.
@@ -36,6 +36,8 @@ trap 'rm -rf "$tmp"' EXIT
 kubectl kustomize "$deploy" >"$tmp/base.yaml" || fail "kubectl kustomize $deploy"
 kubectl kustomize "$deploy/legacy-kernel" >"$tmp/legacy.yaml" ||
 	fail "kubectl kustomize $deploy/legacy-kernel"
+kubectl kustomize "$deploy/uprobe-tap" >"$tmp/uprobe-tap.yaml" ||
+	fail "kubectl kustomize $deploy/uprobe-tap"
 kubectl kustomize "$deploy/cluster" >"$tmp/cluster.yaml" || fail "kubectl kustomize $deploy/cluster"
 kubectl kustomize "$deploy/cluster-tls" >"$tmp/cluster-tls.yaml" ||
 	fail "kubectl kustomize $deploy/cluster-tls"
@@ -64,10 +66,18 @@ done
 # ---- the real manifests ----
 mapfile -t files < <(find "$deploy" -name '*.yaml' ! -name kustomization.yaml | sort)
 validate "${files[@]}" || fail "manifest files do not validate"
-validate "$tmp/base.yaml" "$tmp/legacy.yaml" "$tmp/cluster.yaml" "$tmp/cluster-tls.yaml" ||
+validate "$tmp/base.yaml" "$tmp/legacy.yaml" "$tmp/uprobe-tap.yaml" "$tmp/cluster.yaml" \
+	"$tmp/cluster-tls.yaml" ||
 	fail "rendered kustomizations do not validate"
 policy "$tmp/base.yaml" base || fail "the DaemonSet breaks its policy"
 policy "$tmp/legacy.yaml" legacy-kernel || fail "the legacy-kernel DaemonSet breaks its policy"
+policy "$tmp/uprobe-tap.yaml" uprobe-tap || fail "the uprobe-tap DaemonSet breaks its policy"
+# and the check can fail: the overlay's grant without the flag that confines it
+sed '/- --late-uprobes/d' "$tmp/uprobe-tap.yaml" >"$tmp/noflag.yaml"
+if policy "$tmp/noflag.yaml" uprobe-tap >"$tmp/out" 2>&1; then
+	cat "$tmp/out"
+	fail "policy.mjs accepted CAP_SYS_ADMIN without --late-uprobes"
+fi
 
 # ---- the ConfigMap is deploy/keyhole.example.yaml, byte for byte ----
 cp -r "$src/deploy" "$tmp/deploy"

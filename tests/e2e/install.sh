@@ -28,7 +28,7 @@ cmake --install "$build" --prefix "$tmp/p" >/dev/null
 unit=$tmp/p/lib/systemd/system/keyhole.service
 for f in bin/keyhole lib/systemd/system/keyhole.service etc/logrotate.d/keyhole \
 	etc/keyhole/keyhole.yaml share/doc/keyhole/README.md share/man/man1/keyhole.1 \
-	share/bash-completion/completions/keyhole; do
+	share/bash-completion/completions/keyhole share/keyhole/systemd/uprobe-tap.conf; do
 	[ -e "$tmp/p/$f" ] || fail "cmake --install did not install $f"
 done
 [ -x "$tmp/p/bin/keyhole" ] || fail "bin/keyhole is not executable"
@@ -40,6 +40,10 @@ done
 	fail "the installed Sigma rule pack does not check"
 grep -q "^ExecStart=$tmp/p/bin/keyhole run --config $tmp/p/etc/keyhole/keyhole.yaml " "$unit" ||
 	fail "the unit's ExecStart does not point into the prefix: $(grep ExecStart "$unit")"
+# the opt-in drop-in replaces ExecStart by the unit's own plus --late-uprobes (and nothing else)
+[ "$(sed -n 's/^ExecStart=\(.\)/\1/p' "$tmp/p/share/keyhole/systemd/uprobe-tap.conf")" = \
+	"$(sed -n 's/^ExecStart=//p' "$unit") --late-uprobes" ] ||
+	fail "uprobe-tap.conf's ExecStart is not the unit's plus --late-uprobes"
 cmp -s "$src/deploy/keyhole.example.yaml" "$tmp/p/etc/keyhole/keyhole.yaml" ||
 	fail "the installed configuration is not deploy/keyhole.example.yaml"
 [ "$(stat -c %a "$tmp/p/etc/keyhole/keyhole.yaml")" = 640 ] || fail "configuration not mode 0640"
