@@ -42,4 +42,10 @@ void caps__lower(int cap);
  * what the main thread keeps only permitted (the metrics server) */
 void caps__narrow_thread(void);
 
+/* give up every capability of the calling thread (effective, permitted, inheritable): for the
+ * threads that only talk to the network and to files the process owns (cluster mode's
+ * publisher, correlator, node feed and TLS relays), which may be started before the main
+ * thread drops to the run set and would otherwise keep all the start-up capabilities */
+void caps__drop_thread(void);
+
 #endif /* KEYHOLE_CAPS_H */

@@ -77,3 +77,10 @@ void caps__narrow_thread(void)
 	}
 	(void)set(d);
 }
+
+void caps__drop_thread(void)
+{
+	struct __user_cap_data_struct d[2] = {{0}};
+
+	(void)set(d);
+}

@@ -25,6 +25,7 @@
 #include "cluster/fact.h"
 #include "cluster/fact_dedup.h"
 #include "cluster/node_fact.h"
+#include "keyhole/caps.h"
 #include "keyhole/audit_parse.h"
 #include "cluster/reorder.h"
 #include "keyhole/config.h"
@@ -557,6 +558,7 @@ void *correlator__main(void *arg)
 	struct kh_cluster *c = arg;
 	struct cor k = {.c = c};
 
+	caps__drop_thread(); /* see caps.h */
 	k.cfg = *(c->o.cfg ? c->o.cfg : config__defaults());
 	k.cfg.state_file = NULL;
 	bus__init(&k.bus, &c->url, "correlator");

@@ -14,6 +14,7 @@
 #include "cluster/cluster_impl.h"
 #include "cluster/fact.h"
 #include "cluster/node_feed.h"
+#include "keyhole/caps.h"
 #include "keyhole/log.h"
 
 struct fed_line {
@@ -123,6 +124,7 @@ static void *feed_main(void *arg)
 	struct node_feed *f = arg;
 	char err[512];
 
+	caps__drop_thread(); /* see caps.h */
 	while (!atomic_load(&f->stop)) {
 		if (bus__ensure(&f->bus, err, sizeof(err)) != BUS_OK) {
 			atomic_store(&f->connected, 0);

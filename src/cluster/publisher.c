@@ -15,6 +15,7 @@
 
 #include "cluster/cluster_impl.h"
 #include "cluster/node_feed.h"
+#include "keyhole/caps.h"
 #include "keyhole/log.h"
 
 #define BATCH 256
@@ -158,6 +159,7 @@ void *publisher__main(void *arg)
 	char err[512];
 	bool down = false;
 
+	caps__drop_thread(); /* see caps.h */
 	for (;;) {
 		size_t n, sent;
 

@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 
 #include "cluster/tls_link_impl.h"
+#include "keyhole/caps.h"
 
 #define RELAY_BUF 16384
 
@@ -164,6 +165,7 @@ static void *relay_main(void *arg)
 	struct tls_link *l = arg;
 	struct half up, down; /* 32 KiB of the thread's stack (8 MiB) */
 
+	caps__drop_thread(); /* see caps.h */
 	up.off = up.len = down.off = down.len = 0;
 	relay(l, &up, &down);
 	if (!l->fatal)

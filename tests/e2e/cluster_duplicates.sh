@@ -126,6 +126,7 @@ done
 
 # ---- a correlator reads them all -----------------------------------------------------------
 instance cor control-plane --metrics "127.0.0.1:$MPORT"
+threads_within_main "${PIDS[1]}" # publisher, correlator, metrics: no more than the main thread
 for _ in $(seq 300); do
 	[ "$(metric keyhole_cluster_facts_consumed_total)" = "$once" ] &&
 		[ "$(metric keyhole_cluster_facts_duplicate_total)" = "$once" ] && break

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Shared by the cluster end-to-end scripts (cluster.sh, cluster_durable.sh, cluster_tls.sh),
+# Shared by the cluster end-to-end scripts (cluster*.sh),
 # sourced after they set KH and T and define die: the pass/fail tally, the BPF gate (a skip
 # becomes a failure under KEYHOLE_REQUIRE_BPF=1) and a free loopback port.
 pass=0
@@ -23,4 +23,23 @@ need_bpf_and_redis() { # need_bpf_and_redis WHAT: exits 0 (skip) or through die
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# threads_within_main PID: every thread of PID holds no capability (permitted or effective)
+# that its main thread gave up; cluster threads start before the main thread's drop and must
+# drop on their own (capabilities are per thread)
+threads_within_main() {
+	local pid=$1 main task prm eff n=0
+	main=$(awk '/^CapPrm:/ {print $2}' "/proc/$pid/status")
+	for task in /proc/"$pid"/task/*; do
+		prm=$(awk '/^CapPrm:/ {print $2}' "$task/status" 2> /dev/null) || continue
+		eff=$(awk '/^CapEff:/ {print $2}' "$task/status" 2> /dev/null) || continue
+		[ -n "$prm" ] || continue
+		n=$((n + 1))
+		if (((0x$prm | 0x$main) != 0x$main || (0x$eff | 0x$main) != 0x$main)); then
+			bad "thread $(cat "$task/comm") ($task) holds CapPrm $prm CapEff $eff, main thread $main"
+			return
+		fi
+	done
+	[ "$n" -gt 2 ] && ok || bad "only $n threads found in /proc/$pid/task"
 }
