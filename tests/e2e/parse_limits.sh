@@ -88,8 +88,10 @@ live() {
 		bad "$tag: keyhole run not ready: $(tail -3 "$T/run-$tag.err")"
 		return 1
 	fi
+	# --start-delay-ms: as a real apiserver, not writing in the moment after its exec (the
+	# window at start in docs/audit-tap.md)
 	"$T/$COMM" --audit-log-path "$L/audit.log" --input "$T/input.log" --ordered \
-		--exit-when-done "$@" 2> "$T/standin-$tag.err" ||
+		--start-delay-ms 300 --exit-when-done "$@" 2> "$T/standin-$tag.err" ||
 		bad "$tag: stand-in failed: $(cat "$T/standin-$tag.err")"
 	# the agent has taken every line once its counters say so (generous: a loaded machine)
 	for _ in $(seq 600); do
