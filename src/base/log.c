@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "keyhole/clock.h"
 #include "keyhole/log.h"
 
 static enum kh_log_level log_level = KH_LOG_INFO;
@@ -63,25 +64,9 @@ void kh_log(enum kh_log_level lvl, const char *fmt, ...)
 		return; /* nowhere left to report it */
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-	/* fuzz builds: a clock that ticks 10 ms a call, so the rate limit's paths follow the
-	 * inputs, not the machine's speed, and a fuzzing seed replays the same run */
-	static int64_t fake;
-
-	(void)ts;
-	return fake += 10000000;
-#endif
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int log__ratelimit_ok(struct kh_ratelimit *rl, uint64_t *dropped)
 {
-	int64_t now = mono_ns();
+	int64_t now = clock__ns(CLOCK_MONOTONIC);
 
 	if (rl->last_ns) {
 		rl->tokens += (double)(now - rl->last_ns) / 1e9 * rl->per_sec;

@@ -35,6 +35,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "keyhole/clock.h"
 #include "keyhole/caps.h"
 #include "keyhole/capture.h"
 #include "capture/guard.h"
@@ -105,14 +106,6 @@ struct capture {
 	int sink_err;		 /* first error the line sink returned */
 	bool stopped;
 };
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int dir_identity(const char *path, uint64_t *dev, uint64_t *ino)
 {
@@ -572,7 +565,7 @@ static void on_line(void *ctx, const struct reasm_line *l)
 	}
 
 	if (l->ts_ns) {
-		int64_t lag = mono_ns() - (int64_t)l->ts_ns;
+		int64_t lag = clock__ns(CLOCK_MONOTONIC) - (int64_t)l->ts_ns;
 
 		c->lag_ns_last = lag > 0 ? (uint64_t)lag : 0;
 		if (c->lag_ns_last > c->lag_ns_max)
@@ -817,7 +810,7 @@ int capture__new(const struct capture_opts *opts, struct capture **out)
 		kh_log(KH_LOG_INFO, "no %s running yet: waiting for one to start", c->o.comm);
 	else if (n < 0)
 		kh_log(KH_LOG_WARN, "cannot scan /proc: %s", strerror(-n));
-	c->next_tick_ns = mono_ns() + 1000000000;
+	c->next_tick_ns = clock__ns(CLOCK_MONOTONIC) + 1000000000;
 	c->started = true;
 	*out = c;
 	return 0;
@@ -846,7 +839,7 @@ int capture__add_ring(struct capture *c, int map_fd, capture_ring_fn fn, void *c
 
 int capture__poll(struct capture *c, int timeout_ms)
 {
-	int64_t now = mono_ns();
+	int64_t now = clock__ns(CLOCK_MONOTONIC);
 	int n;
 
 	/*
@@ -869,7 +862,7 @@ int capture__poll(struct capture *c, int timeout_ms)
 		n = m < 0 ? m : (n > 0 ? n : 0) + m;
 	}
 	if (n > 0)
-		c->last_data_ns = mono_ns();
+		c->last_data_ns = clock__ns(CLOCK_MONOTONIC);
 
 	if (c->sink_err)
 		return c->sink_err;
@@ -877,9 +870,9 @@ int capture__poll(struct capture *c, int timeout_ms)
 		n = 0;
 	if (n < 0)
 		return n;
-	if (mono_ns() >= c->next_tick_ns) {
+	if (clock__ns(CLOCK_MONOTONIC) >= c->next_tick_ns) {
 		housekeeping(c);
-		c->next_tick_ns = mono_ns() + 1000000000;
+		c->next_tick_ns = clock__ns(CLOCK_MONOTONIC) + 1000000000;
 	}
 	return n;
 }

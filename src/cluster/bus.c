@@ -16,38 +16,11 @@
 
 #include "cluster/bus.h"
 #include "cluster/tls_link.h"
+#include "keyhole/clock.h"
 #include "keyhole/log.h"
 
 #define BACKOFF_MIN_NS (100ll * 1000000)
 #define BACKOFF_MAX_NS (5000ll * 1000000)
-
-int64_t bus_now_ns(void)
-{
-	struct timespec ts;
-
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-	static int64_t fake = 1700000000ll * 1000000000ll; /* fuzz builds: see log.c's mono_ns */
-
-	(void)ts;
-	return fake += 10000000;
-#endif
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-int64_t bus_wall_ns(void)
-{
-	struct timespec ts;
-
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-	static int64_t fake = 1700000000ll * 1000000000ll; /* fuzz builds: see log.c's mono_ns */
-
-	(void)ts;
-	return fake += 10000000;
-#endif
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
 
 static int url_err(char *err, size_t cap, const char *url, const char *why)
 {
@@ -213,7 +186,7 @@ static void backoff(struct bus *b)
 	b->backoff_ns = b->backoff_ns ? b->backoff_ns * 2 : BACKOFF_MIN_NS;
 	if (b->backoff_ns > BACKOFF_MAX_NS)
 		b->backoff_ns = BACKOFF_MAX_NS;
-	b->next_try_ns = bus_now_ns() + b->backoff_ns;
+	b->next_try_ns = clock__ns(CLOCK_MONOTONIC) + b->backoff_ns;
 }
 
 /* AUTH and SELECT; BUS_FAIL_CONFIG when Redis refuses the login */
@@ -283,7 +256,7 @@ enum bus_fail bus__ensure(struct bus *b, char *err, size_t cap)
 
 	if (b->ctx)
 		return BUS_OK;
-	if (bus_now_ns() < b->next_try_ns) {
+	if (clock__ns(CLOCK_MONOTONIC) < b->next_try_ns) {
 		snprintf(err, cap, "waiting to reconnect");
 		return BUS_FAIL_RETRY;
 	}

@@ -63,7 +63,4 @@ void bus__fini(struct bus *b);
 /* a reply that is an error or absent: drop the connection if it broke; true when bad */
 bool bus__bad_reply(struct bus *b, redisReply *r);
 
-int64_t bus_now_ns(void);  /* CLOCK_MONOTONIC */
-int64_t bus_wall_ns(void); /* CLOCK_REALTIME */
-
 #endif /* KEYHOLE_CLUSTER_BUS_H */

@@ -19,6 +19,7 @@
 #include "cluster/node_fact.h"
 #include "cluster/node_feed.h"
 #include "cluster/tls_link.h"
+#include "keyhole/clock.h"
 #include "keyhole/config.h"
 #include "keyhole/log.h"
 #include "keyhole/rules_engine.h"
@@ -120,7 +121,7 @@ static int setup(struct kh_cluster *c, const struct kh_cluster_opts *o)
 	if (check_name("cluster.name", o->name) || check_name("node name", c->node))
 		return -EINVAL;
 	if (getrandom(&tag, sizeof(tag), 0) != sizeof(tag))
-		tag = (uint64_t)bus_now_ns();
+		tag = (uint64_t)clock__ns(CLOCK_MONOTONIC);
 	snprintf(c->owner, sizeof(c->owner), "%s/%d/%016llx", c->node, (int)getpid(),
 		 (unsigned long long)tag);
 	c->q = calloc(o->queue_max, sizeof(*c->q));

@@ -14,6 +14,7 @@
 
 #include "cluster/cluster_impl.h"
 #include "cluster/disk_queue.h"
+#include "keyhole/clock.h"
 #include "keyhole/log.h"
 
 #define SYNC_NS (200ll * 1000000)
@@ -70,7 +71,7 @@ void cluster_disk__done(struct kh_cluster *c, struct queued_fact *batch, size_t 
 
 void cluster_disk__sync(struct kh_cluster *c, bool force)
 {
-	int64_t now = bus_now_ns();
+	int64_t now = clock__ns(CLOCK_MONOTONIC);
 
 	if (!force && now < c->next_sync_ns)
 		return;

@@ -25,6 +25,7 @@
 #include "cluster/fact.h"
 #include "cluster/fact_dedup.h"
 #include "cluster/node_fact.h"
+#include "keyhole/clock.h"
 #include "keyhole/caps.h"
 #include "keyhole/audit_parse.h"
 #include "cluster/reorder.h"
@@ -268,7 +269,7 @@ static void feed_node_fact(struct cor *k, struct part *pt, const struct held_fac
 static void release(struct cor *k, struct part *pt, int all)
 {
 	struct kh_cluster *c = k->c;
-	int64_t now = bus_now_ns();
+	int64_t now = clock__ns(CLOCK_MONOTONIC);
 	struct held_fact f;
 	char src[32];
 
@@ -284,7 +285,7 @@ static void release(struct cor *k, struct part *pt, int all)
 			pipeline__feed_fact(pt->p, f.line, f.len, &o,
 					    !h.broadcast || h.partition == pt->id);
 		atomic_fetch_add(&c->consumed, 1);
-		atomic_store(&c->lag_ns, bus_wall_ns() - f.t_ns);
+		atomic_store(&c->lag_ns, clock__ns(CLOCK_REALTIME) - f.t_ns);
 		free(f.line);
 	}
 }
@@ -332,7 +333,7 @@ static void lose(struct cor *k, struct part *pt, const char *why)
 static uint32_t members(struct cor *k)
 {
 	struct kh_cluster *c = k->c;
-	long long now_ms = bus_wall_ns() / 1000000, lease_ms = c->o.lease_ns / 1000000;
+	long long now_ms = clock__ns(CLOCK_REALTIME) / 1000000, lease_ms = c->o.lease_ns / 1000000;
 	char key[300];
 	redisReply *r;
 	uint32_t n = 1;
@@ -448,7 +449,7 @@ static void take_entry(struct cor *k, struct part *pt, redisReply *e)
 	if (!line)
 		return;
 	memcpy(line, fields->element[1]->str, fields->element[1]->len + 1);
-	reorder__push(&pt->ro, h.t_ns, bus_now_ns(), line, fields->element[1]->len);
+	reorder__push(&pt->ro, h.t_ns, clock__ns(CLOCK_MONOTONIC), line, fields->element[1]->len);
 }
 
 /* XREAD COUNT n BLOCK ms STREAMS <owned keys> <their last ids> */
@@ -506,9 +507,9 @@ static void step(struct cor *k)
 		usleep(50000);
 		return;
 	}
-	if (bus_now_ns() >= k->next_lease_ns) {
+	if (clock__ns(CLOCK_MONOTONIC) >= k->next_lease_ns) {
 		lease_round(k);
-		k->next_lease_ns = bus_now_ns() + c->o.lease_ns / 3;
+		k->next_lease_ns = clock__ns(CLOCK_MONOTONIC) + c->o.lease_ns / 3;
 	}
 	if (!k->n_owned) {
 		usleep(50000);

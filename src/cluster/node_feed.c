@@ -14,6 +14,7 @@
 #include "cluster/cluster_impl.h"
 #include "cluster/fact.h"
 #include "cluster/node_feed.h"
+#include "keyhole/clock.h"
 #include "keyhole/caps.h"
 #include "keyhole/log.h"
 
@@ -142,7 +143,7 @@ int node_feed__start(struct kh_cluster *c, struct node_feed **out)
 {
 	struct node_feed *f = calloc(1, sizeof(*f));
 	struct json_out j;
-	long long from_ms = bus_wall_ns() / 1000000 - KH_NODE_FEED_BACKLOG_MS;
+	long long from_ms = clock__ns(CLOCK_REALTIME) / 1000000 - KH_NODE_FEED_BACKLOG_MS;
 	int err;
 
 	if (!f)

@@ -15,6 +15,7 @@
 
 #include "cluster/cluster_impl.h"
 #include "cluster/node_feed.h"
+#include "keyhole/clock.h"
 #include "keyhole/caps.h"
 #include "keyhole/log.h"
 
@@ -146,7 +147,7 @@ static bool wait_work(struct kh_cluster *c, int64_t deadline, bool down)
 		pthread_cond_timedwait(&c->cv, &c->mu, &ts);
 	}
 	c->kick = false;
-	go = !c->stopping || (atomic_load(&c->queued) && bus_now_ns() < deadline);
+	go = !c->stopping || (atomic_load(&c->queued) && clock__ns(CLOCK_MONOTONIC) < deadline);
 	pthread_mutex_unlock(&c->mu);
 	return go;
 }
@@ -164,7 +165,8 @@ void *publisher__main(void *arg)
 		size_t n, sent;
 
 		if (c->stopping && deadline == INT64_MAX)
-			deadline = bus_now_ns() + 2000ll * 1000000; /* drain for two seconds */
+			deadline = clock__ns(CLOCK_MONOTONIC) + 2000ll * 1000000; /* drain for two
+										     seconds */
 		if (!wait_work(c, deadline, down))
 			break;
 		if (c->dq)

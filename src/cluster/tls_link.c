@@ -29,6 +29,7 @@
 
 #include "cluster/tls_link.h"
 #include "cluster/tls_link_impl.h"
+#include "keyhole/clock.h"
 #include "keyhole/cluster.h"
 
 #define SETTLE_MS 200	   /* after the handshake: how long a TLS 1.3 refusal may take */
@@ -262,7 +263,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	int r;
 
 	for (;;) {
-		left = (deadline - bus_now_ns()) / 1000000;
+		left = (deadline - clock__ns(CLOCK_MONOTONIC)) / 1000000;
 		if (left <= 0)
 			return ETIMEDOUT;
 		r = poll(&p, 1, (int)left);
@@ -347,7 +348,7 @@ static bool not_tls(int fd)
 /* a second connection's PING draws a RESP reply ("+PONG", "-NOAUTH ...") */
 static bool answers_plain(const struct bus_url *u)
 {
-	int64_t deadline = bus_now_ns() + PLAIN_PROBE_MS * 1000000ll;
+	int64_t deadline = clock__ns(CLOCK_MONOTONIC) + PLAIN_PROBE_MS * 1000000ll;
 	char scratch[256];
 	unsigned char b = 0;
 	bool plain;
@@ -485,7 +486,7 @@ static enum bus_fail settle(struct tls_link *l, const struct bus_url *u, char *e
 	int r, e;
 
 	if (SSL_version(l->ssl) < TLS1_3_VERSION ||
-	    wait_fd(l->tcp, POLLIN, bus_now_ns() + SETTLE_MS * 1000000LL))
+	    wait_fd(l->tcp, POLLIN, clock__ns(CLOCK_MONOTONIC) + SETTLE_MS * 1000000LL))
 		return BUS_OK;
 	ERR_clear_error();
 	r = SSL_peek(l->ssl, &b, 1);
@@ -561,7 +562,7 @@ static enum bus_fail hand_over(struct tls_link *l, redisContext **ctx, char *err
 enum bus_fail tls_link__connect(const struct bus_url *u, int timeout_ms, redisContext **ctx,
 				struct tls_link **link, char *err, size_t cap)
 {
-	int64_t deadline = bus_now_ns() + timeout_ms * 1000000ll;
+	int64_t deadline = clock__ns(CLOCK_MONOTONIC) + timeout_ms * 1000000ll;
 	struct tls_link *l = calloc(1, sizeof(*l));
 	enum bus_fail f;
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "keyhole/clock.h"
 #include "keyhole/metrics.h"
 #include "keyhole/log.h"
 #include "output/metrics_server.h"
@@ -50,14 +51,6 @@ struct kh_metrics {
 	uint64_t start_time; /* unix seconds, for keyhole_start_time_seconds */
 	struct metrics_server *server;
 };
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int valid_name(const char *s, int colon_ok)
 {
@@ -343,7 +336,7 @@ void metrics__set_apiserver(struct kh_metrics *m, enum kh_apiserver_state state)
 void metrics__heartbeat(struct kh_metrics *m)
 {
 	if (m)
-		__atomic_store_n(&m->beat_ns, mono_ns(), __ATOMIC_RELAXED);
+		__atomic_store_n(&m->beat_ns, clock__ns(CLOCK_MONOTONIC), __ATOMIC_RELAXED);
 }
 
 void metrics__set_stall_timeout(struct kh_metrics *m, unsigned int seconds)
@@ -361,7 +354,7 @@ static void say(char *buf, size_t len, const char *msg)
 int metrics__healthy(struct kh_metrics *m, char *buf, size_t len)
 {
 	int64_t beat = __atomic_load_n(&m->beat_ns, __ATOMIC_RELAXED);
-	int64_t age = mono_ns() - beat;
+	int64_t age = clock__ns(CLOCK_MONOTONIC) - beat;
 
 	if (beat && age > __atomic_load_n(&m->stall_ns, __ATOMIC_RELAXED)) {
 		if (buf && len)

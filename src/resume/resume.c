@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "keyhole/clock.h"
 #include "keyhole/audit_parse.h"
 #include "keyhole/log.h"
 #include "keyhole/pipeline.h"
@@ -28,14 +29,6 @@
 #include "keyhole/line_reader.h"
 
 #define LOCATE_WINDOW (1u << 20) /* bytes read back to check the line before the offset */
-
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 struct kh_resume *resume__new(struct kh_pipeline *p, const struct kh_resume_opts *o)
 {
@@ -428,11 +421,11 @@ int resume__catch_up(struct kh_resume *r, const char *log, char *const *files)
 		n++;
 	r->st.logs++;
 	r->st.running = true;
-	r->st.behind_ns = e.time_ns ? wall_ns() - e.time_ns : 0;
+	r->st.behind_ns = e.time_ns ? clock__ns(CLOCK_REALTIME) - e.time_ns : 0;
 	ps.last_time = e.time_ns;
 	ps.lv = r->o.seam ? live_log_get(r, log) : NULL;
 	if (r->o.max_age_ns) {
-		ps.age_cutoff = wall_ns() - r->o.max_age_ns;
+		ps.age_cutoff = clock__ns(CLOCK_REALTIME) - r->o.max_age_ns;
 		ps.skipping_age = true;
 	}
 	i = find_file(files, &e);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "keyhole/clock.h"
 #include "keyhole/json_out.h"
 #include "keyhole/log.h"
 #include "resume/resume_impl.h"
@@ -27,14 +28,6 @@ void skipped_add(struct skipped *s, const char *reason, const char *file, uint64
 		s->files++;
 	}
 	s->bytes += bytes;
-}
-
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void put_time(struct json_out *j, const char *key, int64_t ns)
@@ -62,7 +55,7 @@ void skipped_report(struct kh_resume *r, const char *log, struct skipped *s, int
 					      : "over the catch-up bound");
 	json_out__init(&j);
 	json_out__obj_begin(&j);
-	put_time(&j, "@timestamp", wall_ns());
+	put_time(&j, "@timestamp", clock__ns(CLOCK_REALTIME));
 	json_out__key(&j, "event");
 	json_out__obj_begin(&j);
 	json_out__kv_str(&j, "kind", "alert");

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "keyhole/clock.h"
 #include "keyhole/checkpoint.h"
 #include "keyhole/history.h"
 #include "keyhole/log.h"
@@ -58,14 +59,6 @@ struct kh_state {
 	struct kh_checkpoint *cp; /* positions in the audit logs, saved with the history */
 	uint64_t cp_saved_generation;
 };
-
-static int64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 struct kh_state *state__new(const char *path)
 {
@@ -359,7 +352,7 @@ static void write_all(struct kh_state *s, struct state_writer *w)
 	for (struct kept *k = s->kept; k; k = k->next)
 		n++;
 	n += s->cp != NULL;
-	state_writer__header(w, n, now_ns(CLOCK_REALTIME));
+	state_writer__header(w, n, clock__ns(CLOCK_REALTIME));
 	if (s->cp) {
 		uint8_t key[KH_CKPT_ENCODED_MAX];
 
@@ -481,12 +474,12 @@ static int save(struct kh_state *s)
 		s->a[i].saved_generation = history__generation(s->a[i].h);
 	if (s->cp)
 		s->cp_saved_generation = checkpoint__generation(s->cp);
-	s->last_save_mono_ns = now_ns(CLOCK_MONOTONIC);
+	s->last_save_mono_ns = clock__ns(CLOCK_MONOTONIC);
 	free(w);
 	return 0;
 fail:
 	s->st.save_failures++;
-	s->last_save_mono_ns = now_ns(CLOCK_MONOTONIC); /* retry next interval, not next event */
+	s->last_save_mono_ns = clock__ns(CLOCK_MONOTONIC); /* retry next interval, not next event */
 	kh_log(KH_LOG_ERROR,
 	       "state file %s: cannot %s %s: %s; history is kept in memory and saving is retried "
 	       "(check that the directory exists and is writable)",
@@ -513,7 +506,7 @@ int state__save_changed(struct kh_state *s)
 
 int state__maybe_save(struct kh_state *s, int64_t interval_ns)
 {
-	int64_t now = now_ns(CLOCK_MONOTONIC);
+	int64_t now = clock__ns(CLOCK_MONOTONIC);
 
 	if (!s->last_save_mono_ns) {
 		s->last_save_mono_ns = now;
