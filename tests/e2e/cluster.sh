@@ -39,25 +39,8 @@ need_bpf_and_redis "cluster e2e"
 
 PORT=$(free_port)
 RCLI=(redis-cli -h 127.0.0.1 -p "$PORT" --user admin --pass adminpw --no-auth-warning)
-start_redis() {
-	# keyhole logs in as its own least-privilege user (deploy/redis/keyhole.acl); admin dumps
-	grep -v '^#' "$S/deploy/redis/users.acl" | sed -e "s/@@KEYHOLE_PASSWORD@@/$(cat "$T/pw")/" \
-		-e "s/~keyhole:\*/~kh$$*/" > "$T/users.acl"
-	echo "user admin on >adminpw ~* &* +@all" >> "$T/users.acl"
-	redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly "${AOF:-no}" \
-		--appendfsync always --dir "$T" --aclfile "$T/users.acl" >> "$T/redis.log" 2>&1 &
-	REDIS_PID=$!
-	for _ in $(seq 100); do
-		"${RCLI[@]}" ping 2> /dev/null | grep -q PONG && return 0
-		sleep 0.1
-	done
-	die "redis-server did not start: $(tail -5 "$T/redis.log")"
-}
-stop_redis() {
-	kill -TERM "$REDIS_PID" 2> /dev/null || true
-	wait "$REDIS_PID" 2> /dev/null || true
-	REDIS_PID=
-}
+# keyhole logs in as its own least-privilege user; admin dumps (tests/lib/e2e_cluster.sh)
+redis_aof() { start_redis --appendonly "${AOF:-no}" --appendfsync always; } # AOF=yes: durable
 
 echo "kh-test-$$-$RANDOM" > "$T/pw"
 cat > "$T/kh.yaml" << YAML
@@ -143,7 +126,7 @@ compare() {
 }
 
 # ---- the cluster: three apiservers, three instances ------------------------------------------
-start_redis
+redis_aof
 CNAME=kh$$a
 MPORTS=()
 for i in $(seq 0 $((N - 1))); do MPORTS[$i]=$(free_port); done
@@ -235,7 +218,7 @@ wait_ready
 grep -q 'redis not reachable yet' "$T/run0.err" && ok || bad "redis down at start not reported"
 write_logs
 wait_logs
-start_redis
+redis_aof
 sleep 8 # reconnect backoff, lease round, lag
 stop_all
 compare "redis down at the start"
@@ -271,7 +254,7 @@ compare "a correlator killed"
 stop_redis
 rm -f "$T"/out*.json "$T"/log*/audit*.log "$T"/appendonly* "$T"/*.aof
 rm -rf "$T/appendonlydir"
-AOF=yes start_redis
+AOF=yes redis_aof
 CNAME=kh$$d
 # the outage (2 s, then the reconnect backoff) delays some instances' facts: a lag that covers
 # it keeps the event-time order (a fact later than the lag is used out of order)
@@ -284,7 +267,7 @@ sleep 1
 kill -KILL "$REDIS_PID"
 wait "$REDIS_PID" 2> /dev/null || true
 sleep 2
-AOF=yes start_redis
+AOF=yes redis_aof
 wait_logs
 sleep 16 # reconnect backoff, lag
 stop_all

@@ -42,17 +42,7 @@ RCLI=(redis-cli -h 127.0.0.1 -p "$PORT" --user admin --pass adminpw --no-auth-wa
 CNAME=kh$$d
 echo "kh-test-$$-$RANDOM" > "$T/pw"
 # keyhole logs in as its own least-privilege user; admin publishes the copies
-grep -v '^#' "$S/deploy/redis/users.acl" | sed -e "s/@@KEYHOLE_PASSWORD@@/$(cat "$T/pw")/" \
-	-e "s/~keyhole:\*/~kh$$*/" > "$T/users.acl"
-echo "user admin on >adminpw ~* &* +@all" >> "$T/users.acl"
-redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" \
-	--aclfile "$T/users.acl" >> "$T/redis.log" 2>&1 &
-REDIS_PID=$!
-for _ in $(seq 100); do
-	"${RCLI[@]}" ping 2> /dev/null | grep -q PONG && break
-	sleep 0.1
-done
-"${RCLI[@]}" ping 2> /dev/null | grep -q PONG || die "redis-server did not start"
+start_redis --appendonly no
 
 cat > "$T/kh.yaml" << YAML
 cluster:

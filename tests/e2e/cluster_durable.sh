@@ -38,25 +38,8 @@ need_bpf_and_redis "cluster durability e2e"
 PORT=$(free_port)
 RCLI=(redis-cli -h 127.0.0.1 -p "$PORT" --user admin --pass adminpw --no-auth-warning)
 CNAME=kh$$a
-start_redis() {
-	# keyhole logs in as its own least-privilege user (deploy/redis/users.acl); admin trims
-	grep -v '^#' "$S/deploy/redis/users.acl" | sed -e "s/@@KEYHOLE_PASSWORD@@/$(cat "$T/pw")/" \
-		-e "s/~keyhole:\*/~kh$$*/" > "$T/users.acl"
-	echo "user admin on >adminpw ~* &* +@all" >> "$T/users.acl"
-	redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" \
-		--aclfile "$T/users.acl" >> "$T/redis.log" 2>&1 &
-	REDIS_PID=$!
-	for _ in $(seq 100); do
-		"${RCLI[@]}" ping 2> /dev/null | grep -q PONG && return 0
-		sleep 0.1
-	done
-	die "redis-server did not start: $(tail -5 "$T/redis.log")"
-}
-stop_redis() {
-	kill -TERM "$REDIS_PID" 2> /dev/null || true
-	wait "$REDIS_PID" 2> /dev/null || true
-	REDIS_PID=
-}
+# keyhole logs in as its own least-privilege user; admin trims (start_redis, stop_redis:
+# tests/lib/e2e_cluster.sh)
 
 echo "kh-test-$$-$RANDOM" > "$T/pw"
 cat > "$T/kh.yaml" << YAML

@@ -67,9 +67,7 @@ done
 PORT=$(free_port)
 PLAIN_PORT=$(free_port)
 echo "kh-tls-$$-$RANDOM" > "$T/pw"
-grep -v '^#' "$S/deploy/redis/users.acl" | sed -e "s/@@KEYHOLE_PASSWORD@@/$(cat "$T/pw")/" \
-	-e "s/~keyhole:\*/~kh$$*/" > "$T/users.acl"
-echo "user admin on >adminpw ~* &* +@all" >> "$T/users.acl"
+redis_acl
 RCLI=(redis-cli -h 127.0.0.1 -p "$PORT" --tls --cacert "$C/ca.crt" --cert "$C/client.crt"
 	--key "$C/client.key" --user admin --pass adminpw --no-auth-warning)
 start_redis() { # the TLS one
@@ -78,11 +76,7 @@ start_redis() { # the TLS one
 		--tls-ca-cert-file "$C/ca.crt" --tls-auth-clients yes \
 		--dir "$T" --aclfile "$T/users.acl" >> "$T/redis.log" 2>&1 &
 	REDIS_PIDS+=($!)
-	for _ in $(seq 100); do
-		"${RCLI[@]}" ping 2> /dev/null | grep -q PONG && return 0
-		sleep 0.1
-	done
-	die "redis-server (TLS) did not start: $(tail -5 "$T/redis.log")"
+	redis_up "redis-server (TLS)"
 }
 start_redis
 redis-server --port "$PLAIN_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" \

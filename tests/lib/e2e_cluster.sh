@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Shared by the cluster end-to-end scripts (cluster*.sh),
-# sourced after they set KH and T and define die: the pass/fail tally, the BPF gate (a skip
-# becomes a failure under KEYHOLE_REQUIRE_BPF=1) and a free loopback port.
+# sourced after they set KH, S and T and define die: the pass/fail tally, the BPF gate (a skip
+# becomes a failure under KEYHOLE_REQUIRE_BPF=1), a free loopback port, a redis-server with the
+# shipped ACL (PORT and RCLI set by the script), and the per-thread capability check.
 pass=0
 failed=0
 ok() { pass=$((pass + 1)); }
@@ -42,4 +43,36 @@ threads_within_main() {
 		fi
 	done
 	[ "$n" -gt 2 ] && ok || bad "only $n threads found in /proc/$pid/task"
+}
+
+# redis_acl: $T/users.acl, the shipped least-privilege ACL (keyhole's password from $T/pw, its keys
+# under this run's prefix kh$$) plus an admin user for the test's own commands (RCLI)
+redis_acl() {
+	grep -v '^#' "$S/deploy/redis/users.acl" | sed -e "s/@@KEYHOLE_PASSWORD@@/$(cat "$T/pw")/" \
+		-e "s/~keyhole:\*/~kh$$*/" > "$T/users.acl"
+	echo "user admin on >adminpw ~* &* +@all" >> "$T/users.acl"
+}
+
+# redis_up WHAT: wait for RCLI's PONG, else die with the server log's tail
+redis_up() {
+	for _ in $(seq 100); do
+		"${RCLI[@]}" ping 2> /dev/null | grep -q PONG && return 0
+		sleep 0.1
+	done
+	die "$1 did not start: $(tail -5 "$T/redis.log")"
+}
+
+# start_redis [ARGS...]: redis-server on loopback $PORT with a fresh $T/users.acl and ARGS;
+# sets REDIS_PID
+start_redis() {
+	redis_acl
+	redis-server --port "$PORT" --bind 127.0.0.1 --save '' --dir "$T" --aclfile "$T/users.acl" \
+		"$@" >> "$T/redis.log" 2>&1 &
+	REDIS_PID=$!
+	redis_up redis-server
+}
+stop_redis() {
+	kill -TERM "$REDIS_PID" 2> /dev/null || true
+	wait "$REDIS_PID" 2> /dev/null || true
+	REDIS_PID=
 }
