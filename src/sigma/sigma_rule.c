@@ -21,15 +21,13 @@
 
 #include "sigma/sigma_impl.h"
 
-/* control bytes of a quoted value (a folded YAML scalar holds newlines) as \n, \t or \xNN, so an
- * error stays one file:line:column line; cut where the escaped text no longer fits */
-static void escape_controls(char *msg, size_t cap)
+/* @raw into @msg with control bytes of a quoted value (a folded YAML scalar holds newlines) as
+ * \n, \t or \xNN, so an error stays one file:line:column line; cut where the text no longer fits */
+static void escape_controls(char *msg, size_t cap, const char *raw)
 {
-	char raw[sizeof(((struct sg_err *)0)->msg)];
 	size_t o = 0;
 
-	snprintf(raw, sizeof(raw), "%s", msg);
-	for (const unsigned char *p = (const unsigned char *)raw; *p && o + 1 < cap; p++) {
+	for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
 		char esc[5];
 		int n = 1;
 
@@ -49,14 +47,15 @@ static void escape_controls(char *msg, size_t cap)
 
 int sg_fail(struct sg_err *e, unsigned line, unsigned column, const char *fmt, ...)
 {
+	char raw[sizeof(e->msg)];
 	va_list ap;
 
 	e->line = line;
 	e->column = column;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	escape_controls(e->msg, sizeof(e->msg));
+	escape_controls(e->msg, sizeof(e->msg), raw);
 	return -1;
 }
 
